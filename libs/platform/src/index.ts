@@ -1,0 +1,5 @@
+export * from './health/readiness.registry';
+export * from './health/health.module';
+export * from './health/health.controller';
+export * from './database/database.module';
+export * from './bootstrap/bootstrap';
