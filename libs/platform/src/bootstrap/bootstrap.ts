@@ -1,5 +1,5 @@
 import { NestFactory } from '@nestjs/core';
-import type { INestApplication, LoggerService, Type } from '@nestjs/common';
+import type { DynamicModule, INestApplication, LoggerService, Type } from '@nestjs/common';
 import { createLogger } from '@closeout/telemetry';
 
 /** Nest's own log lines go through pino, so they carry the service name and correlation id like ours. */
@@ -29,7 +29,7 @@ export interface BootstrapOptions {
 }
 
 /** Boots a Closeout service: pino logging, shutdown hooks (Kafka consumers drain on SIGTERM), HTTP listen. */
-export async function bootstrapService(module: Type<unknown>, options: BootstrapOptions): Promise<INestApplication> {
+export async function bootstrapService(module: Type<unknown> | DynamicModule, options: BootstrapOptions): Promise<INestApplication> {
   const app = await NestFactory.create(module, { logger: new PinoNestLogger(), bufferLogs: false });
   app.enableShutdownHooks();
   await app.listen(options.port, options.host ?? '0.0.0.0');

@@ -1,0 +1,1 @@
+export const INGEST_API_TOKENS = Symbol('trigger-ingest.api-tokens');

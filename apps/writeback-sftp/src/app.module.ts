@@ -1,0 +1,20 @@
+import { Module, type DynamicModule } from '@nestjs/common';
+import { Topics } from '@closeout/contracts';
+import { ServiceCoreModule } from '@closeout/platform';
+import type { Config } from './config';
+
+@Module({})
+export class AppModule {
+  static register(config: Config): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        ServiceCoreModule.forService({
+          config,
+          topics: [Topics.writebackRequested, Topics.writebackResult, Topics.writebackCommand, Topics.auditEvent],
+          database: { schema: 'writeback_sftp', entities: [], migrations: [] },
+        }),
+      ],
+    };
+  }
+}

@@ -1,0 +1,42 @@
+import { Module, type DynamicModule } from '@nestjs/common';
+import type { BaseConfig } from '@closeout/config';
+import type { TopicName } from '@closeout/contracts';
+import { KafkaModule } from '@closeout/kafka';
+import { AuditModule } from '@closeout/audit';
+import { HealthModule } from '../health/health.module';
+import { DatabaseModule, type DatabaseOptions } from '../database/database.module';
+import { KafkaReadiness } from './kafka-readiness';
+
+export interface ServiceCoreOptions {
+  config: BaseConfig;
+  /** Topics the service produces or consumes; created at startup with their DLQs. */
+  topics: TopicName[];
+  database: Omit<DatabaseOptions, 'url'>;
+}
+
+/**
+ * What every Closeout service stands on: health and metrics endpoints, Kafka with Avro through the registry,
+ * its own PostgreSQL schema with migrations applied, and the audit emitter.
+ */
+@Module({})
+export class ServiceCoreModule {
+  static forService(options: ServiceCoreOptions): DynamicModule {
+    const { config } = options;
+    return {
+      module: ServiceCoreModule,
+      imports: [
+        HealthModule,
+        KafkaModule.forRoot({
+          clientId: config.SERVICE_NAME,
+          brokers: config.KAFKA_BROKERS,
+          schemaRegistryUrl: config.SCHEMA_REGISTRY_URL,
+          defaultPartitions: config.KAFKA_DEFAULT_PARTITIONS,
+          topics: options.topics,
+        }),
+        DatabaseModule.forRoot({ url: config.DATABASE_URL, ...options.database }),
+        AuditModule.forService(config.SERVICE_NAME),
+      ],
+      providers: [KafkaReadiness],
+    };
+  }
+}
