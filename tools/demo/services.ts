@@ -1,0 +1,120 @@
+/**
+ * Starts and stops Closeout's services as local processes (what Kubernetes does in deploy/), with logs and
+ * pid files under .devstack/. Used by the main job, the fault harnesses and end-to-end tests.
+ */
+import { spawn, execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, openSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+
+export const repoRoot = join(__dirname, '..', '..');
+const runDir = join(repoRoot, '.devstack', 'services');
+
+export const services = [
+  { name: 'trigger-ingest', port: 3001 },
+  { name: 'orchestrator', port: 3002 },
+  { name: 'messaging', port: 3003 },
+  { name: 'mini-app-backend', port: 3004 },
+  { name: 'writeback-rest', port: 3005 },
+  { name: 'writeback-soap', port: 3006 },
+  { name: 'writeback-sftp', port: 3007 },
+  { name: 'reconciler', port: 3008 },
+  { name: 'audit-exporter', port: 3009 },
+] as const;
+
+export type ServiceName = (typeof services)[number]['name'];
+
+/** The endpoints of tools/devstack, as `devstack env` prints them. */
+export function devstackEnv(): Record<string, string> {
+  const out = execFileSync(join(repoRoot, 'tools', 'devstack', 'devstack'), ['env'], { encoding: 'utf8' });
+  const env: Record<string, string> = {};
+  for (const line of out.split('\n')) {
+    const m = /^export ([A-Z0-9_]+)=(.*)$/.exec(line.trim());
+    if (m) env[m[1]!] = m[2]!.replace(/^["']|["']$/g, '');
+  }
+  return env;
+}
+
+export function pidFile(name: string): string {
+  return join(runDir, `${name}.pid`);
+}
+
+export function logFile(name: string): string {
+  return join(runDir, `${name}.log`);
+}
+
+export function runningPid(name: string): number | undefined {
+  if (!existsSync(pidFile(name))) return undefined;
+  const pid = Number(readFileSync(pidFile(name), 'utf8'));
+  try {
+    process.kill(pid, 0);
+    return pid;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Starts one service in the background on Node 24 (the one in node_modules/.bin), logging to its file. */
+export function startService(name: string, port: number, env: Record<string, string>): number {
+  mkdirSync(runDir, { recursive: true });
+  const log = openSync(logFile(name), 'a');
+  const node = join(repoRoot, 'node_modules', '.bin', 'node');
+  const child = spawn(node, ['-r', '@swc-node/register', join('apps', name, 'src', 'main.ts')], {
+    cwd: repoRoot,
+    env: { ...process.env, ...env, SERVICE_NAME: name, HTTP_PORT: String(port) },
+    stdio: ['ignore', log, log],
+    detached: true,
+  });
+  child.unref();
+  writeFileSync(pidFile(name), String(child.pid));
+  return child.pid!;
+}
+
+export function stopService(name: string, signal: NodeJS.Signals = 'SIGTERM'): boolean {
+  const pid = runningPid(name);
+  if (pid === undefined) return false;
+  process.kill(pid, signal);
+  if (signal === 'SIGKILL') rmSync(pidFile(name), { force: true });
+  return true;
+}
+
+export async function waitForExit(name: string, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (runningPid(name) === undefined) {
+      rmSync(pidFile(name), { force: true });
+      return true;
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  return false;
+}
+
+export interface Readiness {
+  ready: boolean;
+  status: number | string;
+  checks?: Record<string, { ok: boolean; detail?: string }>;
+}
+
+export async function readiness(port: number): Promise<Readiness> {
+  try {
+    const res = await fetch(`http://127.0.0.1:${port}/health/ready`, { signal: AbortSignal.timeout(3000) });
+    const body = (await res.json()) as { checks?: Readiness['checks'] };
+    return { ready: res.status === 200, status: res.status, ...(body.checks ? { checks: body.checks } : {}) };
+  } catch (err) {
+    return { ready: false, status: (err as Error).message };
+  }
+}
+
+export async function waitUntilReady(name: string, port: number, timeoutMs: number): Promise<Readiness> {
+  const deadline = Date.now() + timeoutMs;
+  let last: Readiness = { ready: false, status: 'not started' };
+  while (Date.now() < deadline) {
+    last = await readiness(port);
+    if (last.ready) return last;
+    if (runningPid(name) === undefined) {
+      throw new Error(`${name} exited during startup; see ${logFile(name)}`);
+    }
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  throw new Error(`${name} not ready after ${timeoutMs} ms (${JSON.stringify(last)}); see ${logFile(name)}`);
+}

@@ -1,0 +1,19 @@
+/** Stops the services the main job started (SIGTERM: consumers drain and commit), then the devstack. */
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
+import { repoRoot, services, stopService, waitForExit } from './services';
+
+async function main(): Promise<void> {
+  for (const s of services) if (stopService(s.name)) console.log(`stopping ${s.name}`);
+  for (const s of services) {
+    if (!(await waitForExit(s.name, 15_000))) {
+      stopService(s.name, 'SIGKILL');
+      console.log(`${s.name} did not stop in 15 s: killed`);
+    }
+  }
+  if (!process.argv.includes('--keep-devstack')) {
+    execFileSync(join(repoRoot, 'tools', 'devstack', 'devstack'), ['down'], { stdio: 'inherit' });
+  }
+}
+
+void main();
