@@ -1,0 +1,2 @@
+export * from './closeout-error';
+export * from './writeback-errors';

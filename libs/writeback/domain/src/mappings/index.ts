@@ -1,0 +1,5 @@
+export * from './core-banking-rest';
+export * from './default-registry';
+export * from './mapping';
+export * from './mapping-registry';
+export * from './wire-validation';

@@ -1,0 +1,97 @@
+/**
+ * TEST DOUBLE — part of the simulated REST core banking system (tools/simulators/rest-core), which stands in for
+ * a bank's system of record in tests and demos. Not production code.
+ *
+ * The core's append-only posting journal: every committed write, in commit order, optionally mirrored to a JSONL
+ * file so a checker (or a restarted simulator) sees every posting ever made. Nothing here can update or delete.
+ */
+import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+
+export interface JournalEntry {
+  sequence: number;
+  /** The core's reference for the posting (what Closeout stores as `providerRef`). */
+  transactionId: string;
+  idempotencyKey: string | null;
+  /** False when the core was told to ignore idempotency keys: this posting is no replay original. */
+  idempotencyKeyHonoured: boolean;
+  /** Closeout's name for the operation, e.g. `payment.post`. */
+  operation: string;
+  method: string;
+  path: string;
+  apiVersion: string;
+  body: unknown;
+  /** SHA-256 of method, path and canonical body: how a replay is told from a reuse of the key. */
+  requestHash: string;
+  receivedAt: string;
+  committedAt: string;
+  /** The answer the core gave (or would have given) on commit; replayed verbatim for the same key. */
+  response: { status: number; body: Record<string, unknown> };
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === 'object') {
+    for (const inner of Object.values(value)) deepFreeze(inner);
+    Object.freeze(value);
+  }
+  return value;
+}
+
+export class PostingJournal {
+  private readonly entries: JournalEntry[] = [];
+
+  /** Loads an existing JSONL journal (a torn last line from a crash is ignored; corruption elsewhere throws). */
+  constructor(private readonly file?: string) {
+    if (!file) return;
+    mkdirSync(dirname(file), { recursive: true });
+    if (!existsSync(file)) return;
+    const lines = readFileSync(file, 'utf8').split('\n');
+    lines.forEach((line, index) => {
+      if (line.trim() === '') return;
+      try {
+        const entry = JSON.parse(line) as JournalEntry;
+        if (typeof entry.sequence !== 'number' || typeof entry.transactionId !== 'string')
+          throw new Error('not an entry');
+        this.entries.push(deepFreeze(entry));
+      } catch (error) {
+        const isLast = lines.slice(index + 1).every((l) => l.trim() === '');
+        if (!isLast) throw new Error(`journal ${file} line ${index + 1} is corrupt: ${String(error)}`);
+      }
+    });
+  }
+
+  get nextSequence(): number {
+    return (this.entries.at(-1)?.sequence ?? 0) + 1;
+  }
+
+  /** Appends one committed posting; written to the file synchronously, so an answered commit is a durable one. */
+  append(entry: JournalEntry): JournalEntry {
+    if (entry.sequence !== this.nextSequence) {
+      throw new Error(
+        `journal is append-only: expected sequence ${this.nextSequence}, got ${entry.sequence}`,
+      );
+    }
+    const frozen = deepFreeze(structuredClone(entry));
+    if (this.file) appendFileSync(this.file, `${JSON.stringify(frozen)}\n`, 'utf8');
+    this.entries.push(frozen);
+    return frozen;
+  }
+
+  /** A snapshot: later appends do not change it, and its entries cannot be modified. */
+  all(): readonly JournalEntry[] {
+    return Object.freeze([...this.entries]);
+  }
+
+  byIdempotencyKey(key: string): JournalEntry[] {
+    return this.entries.filter((e) => e.idempotencyKey === key);
+  }
+
+  byTransactionId(transactionId: string): JournalEntry | undefined {
+    return this.entries.find((e) => e.transactionId === transactionId);
+  }
+
+  since(sequence: number, limit: number): { entries: JournalEntry[]; hasMore: boolean } {
+    const after = this.entries.filter((e) => e.sequence > sequence);
+    return { entries: after.slice(0, limit), hasMore: after.length > limit };
+  }
+}

@@ -1,0 +1,502 @@
+/**
+ * TEST DOUBLE — the simulated REST core banking system. It stands in for a bank's system of record in tests and
+ * demos so Closeout's writeback path can be driven through every failure a real core produces. Not production code.
+ *
+ * Behaves like a real core's REST API: pinned `Api-Version`, Stripe-style `Idempotency-Key` (replay on same body,
+ * 422 on a different one), field-level validation errors, an append-only posting journal with lookup and list
+ * endpoints for reconciliation, and fault injection for everything between "posted" and "not posted".
+ */
+import { createHash, randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import { ZodError } from 'zod';
+import { FaultBook, faultRuleSchema, type FaultRule } from './faults';
+import { PostingJournal, type JournalEntry } from './journal';
+import { StatsRecorder, type RestCoreStats, type WriteOutcome } from './stats';
+import {
+  DEFAULT_ACCEPTED_API_VERSIONS,
+  isResource,
+  RESOURCES,
+  validateWrite,
+  type Resource,
+} from './wire-schemas';
+
+export interface RestCoreOptions {
+  /** 0 (default) picks a free port. */
+  port?: number;
+  host?: string;
+  /** Mirror the journal to this JSONL file; an existing file is loaded, so postings survive a restart. */
+  journalFile?: string;
+  /** Values of the `Api-Version` header the core accepts; each must be one the simulator has schemas for. */
+  acceptedApiVersions?: readonly string[];
+  /** Faults active from the start (same shape as `POST /_sim/faults`). */
+  faults?: FaultRule[];
+  /** Default answer delay of `slow_commit`. */
+  slowCommitMs?: number;
+  /** Default `Retry-After` of `rate_limited`. */
+  retryAfterSeconds?: number;
+  /** Random source for rate-based faults (seed it for reproducible runs). */
+  random?: () => number;
+  now?: () => number;
+  /** One line per request, e.g. to stdout from the CLI. */
+  log?: (line: string) => void;
+}
+
+export interface RestCore {
+  url: string;
+  port: number;
+  /** Snapshot of every posting, in commit order. */
+  journal(): readonly JournalEntry[];
+  stats(): RestCoreStats;
+  /** Replaces the active faults. */
+  setFaults(...rules: FaultRule[]): void;
+  /** Appends to the active faults (what `POST /_sim/faults` does). */
+  addFaults(...rules: FaultRule[]): void;
+  clearFaults(): void;
+  faults(): FaultRule[];
+  close(): Promise<void>;
+}
+
+const MAX_BODY_BYTES = 1024 * 1024;
+
+/** Key-sorted JSON, so `{a,b}` and `{b,a}` are the same request body. */
+function canonical(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
+  if (value !== null && typeof value === 'object') {
+    return `{${Object.keys(value)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${canonical((value as Record<string, unknown>)[k])}`)
+      .join(',')}}`;
+  }
+  return JSON.stringify(value);
+}
+
+class BodyTooLarge extends Error {}
+
+function readBody(req: IncomingMessage): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > MAX_BODY_BYTES) reject(new BodyTooLarge());
+      else chunks.push(chunk);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+}
+
+function send(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): void {
+  if (res.destroyed || res.headersSent) return;
+  const text = body === undefined ? '' : JSON.stringify(body);
+  res.writeHead(status, {
+    ...(body === undefined ? {} : { 'Content-Type': 'application/json' }),
+    'Content-Length': Buffer.byteLength(text).toString(),
+    ...headers,
+  });
+  res.end(text);
+}
+
+function toPosting(e: JournalEntry): Record<string, unknown> {
+  return {
+    transaction_id: e.transactionId,
+    sequence: e.sequence,
+    operation: e.operation,
+    idempotency_key: e.idempotencyKey,
+    api_version: e.apiVersion,
+    status: 'posted',
+    request: e.body,
+    received_at: e.receivedAt,
+    committed_at: e.committedAt,
+  };
+}
+
+export async function startRestCore(options: RestCoreOptions = {}): Promise<RestCore> {
+  const now = options.now ?? Date.now;
+  const acceptedVersions = [...(options.acceptedApiVersions ?? DEFAULT_ACCEPTED_API_VERSIONS)];
+  const unknownVersions = acceptedVersions.filter(
+    (v) => !(DEFAULT_ACCEPTED_API_VERSIONS as readonly string[]).includes(v),
+  );
+  if (unknownVersions.length > 0) {
+    throw new Error(
+      `rest-core: no schemas for API version(s) ${unknownVersions.join(', ')}; known: ${DEFAULT_ACCEPTED_API_VERSIONS.join(', ')}`,
+    );
+  }
+  const slowCommitMs = options.slowCommitMs ?? 2_000;
+  const retryAfterSeconds = options.retryAfterSeconds ?? 1;
+  const log = options.log ?? (() => undefined);
+
+  const journal = new PostingJournal(options.journalFile);
+  const stats = new StatsRecorder();
+  const faults = new FaultBook(options.random ?? Math.random);
+  faults.add(...(options.faults ?? []));
+
+  /** The original posting of each honoured idempotency key: what a replay answers with. */
+  const originals = new Map<string, JournalEntry>();
+  for (const entry of journal.all()) {
+    stats.posted(entry.idempotencyKey);
+    if (
+      entry.idempotencyKey !== null &&
+      entry.idempotencyKeyHonoured &&
+      !originals.has(entry.idempotencyKey)
+    ) {
+      originals.set(entry.idempotencyKey, entry);
+    }
+  }
+
+  const timers = new Set<NodeJS.Timeout>();
+  const later = (ms: number, fn: () => void): void => {
+    const timer = setTimeout(() => {
+      timers.delete(timer);
+      fn();
+    }, ms);
+    timers.add(timer);
+  };
+
+  async function handleWrite(
+    req: IncomingMessage,
+    res: ServerResponse,
+    resource: Resource,
+    path: string,
+  ): Promise<void> {
+    const receivedAt = now();
+    const rawKey = req.headers['idempotency-key'];
+    const key = typeof rawKey === 'string' ? rawKey : null;
+    const apiVersion = req.headers['api-version'];
+    let outcome: WriteOutcome | undefined;
+    res.on('close', () =>
+      log(
+        `POST ${path} key=${key ?? '-'} → ${res.headersSent ? res.statusCode : 'no answer'} ${outcome ?? ''}`,
+      ),
+    );
+    const finish = (
+      o: WriteOutcome,
+      status: number,
+      body: unknown,
+      headers: Record<string, string> = {},
+    ): void => {
+      outcome = o;
+      stats.outcome(o);
+      send(res, status, body, headers);
+    };
+
+    const raw = await readBody(req);
+    stats.arrived(key, receivedAt);
+    if (typeof apiVersion !== 'string' || !acceptedVersions.includes(apiVersion)) {
+      return finish('unsupported_api_version', 400, {
+        error: 'unsupported_api_version',
+        message:
+          typeof apiVersion === 'string'
+            ? `Api-Version "${apiVersion}" is not supported`
+            : 'requests must pin an API version with the Api-Version header',
+        accepted_versions: acceptedVersions,
+      });
+    }
+    if (key !== null && (key.length === 0 || key.length > 255)) {
+      return finish('invalid_idempotency_key', 400, {
+        error: 'invalid_idempotency_key',
+        message: 'Idempotency-Key must be 1–255 characters',
+      });
+    }
+    const contentType = req.headers['content-type'] ?? '';
+    if (!/^application\/json\b/i.test(contentType)) {
+      return finish('unsupported_media_type', 415, {
+        error: 'unsupported_media_type',
+        message: 'Content-Type must be application/json',
+      });
+    }
+
+    const ctx = { path, idempotencyKey: key };
+    if (faults.failAll(ctx)) {
+      stats.fault('fail_all');
+      return finish('fail_all', 503, { error: 'service_unavailable', message: 'the core is unavailable' });
+    }
+    const fault = faults.pick(ctx);
+    switch (fault?.mode) {
+      case 'error_5xx':
+        stats.fault('error_5xx');
+        return finish('error_5xx', fault.status ?? 500, {
+          error: 'internal_error',
+          message: 'simulated failure before commit: nothing was posted',
+        });
+      case 'connection_reset':
+        stats.fault('connection_reset');
+        outcome = 'connection_reset';
+        stats.outcome('connection_reset');
+        req.socket.destroy();
+        return;
+      case 'rate_limited': {
+        stats.fault('rate_limited');
+        const seconds = fault.retryAfterSeconds ?? retryAfterSeconds;
+        stats.toldToWait(key, receivedAt + seconds * 1000);
+        return finish(
+          'rate_limited',
+          429,
+          { error: 'rate_limited', message: `too many requests: retry after ${seconds} s` },
+          { 'Retry-After': String(seconds) },
+        );
+      }
+      case 'invalid_4xx':
+        stats.fault('invalid_4xx');
+        stats.rejectedAsInvalid(key);
+        return finish('validation_failed', fault.status ?? 422, {
+          error: 'validation_failed',
+          message: 'the request is invalid',
+          errors: [{ field: '(body)', rule: 'rejected by simulated fault invalid_4xx' }],
+        });
+      case 'slow_commit':
+      case 'commit_then_timeout':
+      case undefined:
+        // Post-commit faults shape the answer below; no fault: carry on.
+        break;
+    }
+
+    let body: unknown;
+    try {
+      body = JSON.parse(raw.toString('utf8'));
+    } catch (error) {
+      stats.rejectedAsInvalid(key);
+      return finish('invalid_json', 400, {
+        error: 'invalid_json',
+        message: `body is not JSON: ${String(error)}`,
+      });
+    }
+
+    const requestHash = createHash('sha256')
+      .update(`POST ${path}\n${canonical(body)}`)
+      .digest('hex');
+    const honourKey = key !== null && !faults.ignoresIdempotencyKey(ctx);
+    if (key !== null && !honourKey) stats.fault('ignore_idempotency_key');
+
+    let entry: JournalEntry;
+    let replayed = false;
+    const original = honourKey ? originals.get(key) : undefined;
+    if (original) {
+      if (original.requestHash !== requestHash) {
+        return finish('idempotency_key_reused', 422, {
+          error: 'idempotency_key_reused',
+          message: `Idempotency-Key "${key}" was already used with a different request (transaction ${original.transactionId})`,
+        });
+      }
+      entry = original;
+      replayed = true;
+    } else {
+      const errors = validateWrite(resource, apiVersion, body);
+      if (errors.length > 0) {
+        stats.rejectedAsInvalid(key);
+        return finish('validation_failed', 422, {
+          error: 'validation_failed',
+          message: errors.map((e) => `${e.field}: ${e.rule}`).join('; '),
+          errors,
+        });
+      }
+      const sequence = journal.nextSequence;
+      const transactionId = `${RESOURCES[resource].refPrefix}_${String(sequence).padStart(8, '0')}`;
+      const committedAt = new Date(now()).toISOString();
+      entry = journal.append({
+        sequence,
+        transactionId,
+        idempotencyKey: key,
+        idempotencyKeyHonoured: honourKey,
+        operation: RESOURCES[resource].operation,
+        method: 'POST',
+        path,
+        apiVersion,
+        body,
+        requestHash,
+        receivedAt: new Date(receivedAt).toISOString(),
+        committedAt,
+        response: {
+          status: 201,
+          body: {
+            transaction_id: transactionId,
+            status: 'posted',
+            operation: RESOURCES[resource].operation,
+            idempotency_key: key,
+            created_at: committedAt,
+          },
+        },
+      });
+      if (honourKey) originals.set(key, entry);
+      stats.posted(key);
+    }
+
+    const answer = (): void =>
+      finish(replayed ? 'replayed' : 'created', entry.response.status, entry.response.body, {
+        Location: `/api/postings/${entry.transactionId}`,
+        ...(replayed ? { 'Idempotent-Replayed': 'true' } : {}),
+      });
+    switch (fault?.mode) {
+      case 'slow_commit':
+        stats.fault('slow_commit');
+        later(fault.delayMs ?? slowCommitMs, answer);
+        return;
+      case 'commit_then_timeout': {
+        stats.fault('commit_then_timeout');
+        outcome = replayed ? 'replayed' : 'created';
+        stats.outcome(outcome);
+        const drop = (): void => void req.socket.destroy();
+        if ((fault.delayMs ?? 0) === 0) drop();
+        else later(fault.delayMs ?? 0, drop);
+        return;
+      }
+      case undefined:
+        answer();
+    }
+  }
+
+  function handleReports(res: ServerResponse, url: URL): void {
+    const byId = /^\/api\/postings\/([^/]+)$/.exec(url.pathname);
+    if (byId) {
+      const entry = journal.byTransactionId(decodeURIComponent(byId[1]!));
+      return entry
+        ? send(res, 200, toPosting(entry))
+        : send(res, 404, { error: 'not_found', message: `no posting with transaction id ${byId[1]}` });
+    }
+    const key = url.searchParams.get('idempotency_key');
+    if (key !== null) {
+      const entries = journal.byIdempotencyKey(key);
+      return entries.length > 0
+        ? send(res, 200, { data: entries.map(toPosting) })
+        : send(res, 404, { error: 'not_found', message: `no posting with idempotency key ${key}` });
+    }
+    const since = Number(url.searchParams.get('since') ?? '0');
+    const limit = Number(url.searchParams.get('limit') ?? '100');
+    const errors = [
+      ...(Number.isSafeInteger(since) && since >= 0
+        ? []
+        : [{ field: 'since', rule: 'must be an integer ≥ 0' }]),
+      ...(Number.isSafeInteger(limit) && limit >= 1 && limit <= 1000
+        ? []
+        : [{ field: 'limit', rule: 'must be an integer from 1 to 1000' }]),
+    ];
+    if (errors.length > 0) return send(res, 400, { error: 'invalid_parameter', errors });
+    const page = journal.since(since, limit);
+    send(res, 200, {
+      data: page.entries.map(toPosting),
+      has_more: page.hasMore,
+      next_since: page.entries.at(-1)?.sequence ?? since,
+    });
+  }
+
+  async function handleAdmin(req: IncomingMessage, res: ServerResponse, path: string): Promise<void> {
+    const method = req.method ?? 'GET';
+    if (path === '/_sim/journal' && method === 'GET') return send(res, 200, { entries: journal.all() });
+    if (path === '/_sim/stats' && method === 'GET') return send(res, 200, stats.snapshot());
+    if (path === '/_sim/faults') {
+      if (method === 'GET') return send(res, 200, { rules: faults.list() });
+      if (method === 'DELETE') {
+        faults.clear();
+        return send(res, 204, undefined);
+      }
+      if (method === 'POST') {
+        let parsed: unknown;
+        try {
+          parsed = JSON.parse((await readBody(req)).toString('utf8'));
+        } catch {
+          return send(res, 400, {
+            error: 'invalid_json',
+            message: 'body must be a fault rule or an array of them',
+          });
+        }
+        try {
+          const rules = (Array.isArray(parsed) ? parsed : [parsed]).map((r) => faultRuleSchema.parse(r));
+          faults.add(...rules);
+          return send(res, 201, { rules: faults.list() });
+        } catch (error) {
+          if (!(error instanceof ZodError)) throw error;
+          return send(res, 400, {
+            error: 'invalid_fault',
+            errors: error.issues.map((i) => ({ field: i.path.join('.') || '(body)', rule: i.message })),
+          });
+        }
+      }
+    }
+    return send(res, 404, { error: 'not_found' });
+  }
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://rest-core.local');
+    const path = url.pathname;
+    const method = req.method ?? 'GET';
+    res.setHeader('X-Request-Id', randomUUID());
+
+    if (path === '/health' && method === 'GET') {
+      return faults.failAll(null, false)
+        ? send(res, 503, { status: 'unavailable' })
+        : send(res, 200, { status: 'ok', postings: journal.all().length });
+    }
+    if (path.startsWith('/_sim/')) return handleAdmin(req, res, path);
+
+    const writeMatch = /^\/api\/([a-z]+)$/.exec(path);
+    if (writeMatch && isResource(writeMatch[1]!)) {
+      if (method !== 'POST') return send(res, 405, { error: 'method_not_allowed' }, { Allow: 'POST' });
+      return handleWrite(req, res, writeMatch[1], path);
+    }
+    if (path === '/api/postings' || path.startsWith('/api/postings/')) {
+      if (method !== 'GET') return send(res, 405, { error: 'method_not_allowed' }, { Allow: 'GET' });
+      const apiVersion = req.headers['api-version'];
+      if (typeof apiVersion !== 'string' || !acceptedVersions.includes(apiVersion)) {
+        return send(res, 400, {
+          error: 'unsupported_api_version',
+          message: 'requests must pin a supported API version with the Api-Version header',
+          accepted_versions: acceptedVersions,
+        });
+      }
+      return handleReports(res, url);
+    }
+    return send(res, 404, { error: 'not_found', message: `no route for ${method} ${path}` });
+  }
+
+  const sockets = new Set<Socket>();
+  const server = createServer((req, res) => {
+    handle(req, res).catch((error: unknown) => {
+      if (error instanceof BodyTooLarge) return send(res, 413, { error: 'payload_too_large' });
+      log(`internal error: ${error instanceof Error ? error.stack : String(error)}`);
+      send(res, 500, { error: 'simulator_bug', message: String(error) });
+    });
+  });
+  server.on('connection', (socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolve());
+  });
+  const { port, address } = server.address() as AddressInfo;
+
+  let closing: Promise<void> | undefined;
+  /** Idempotent: a harness may close in a test and again in its teardown. Pending answers are dropped. */
+  function close(): Promise<void> {
+    closing ??= new Promise<void>((resolve, reject) => {
+      for (const timer of timers) clearTimeout(timer);
+      timers.clear();
+      server.close((error) => (error ? reject(error) : resolve()));
+      for (const socket of sockets) socket.destroy();
+    });
+    return closing;
+  }
+
+  return {
+    url: `http://${address.includes(':') ? `[${address}]` : address}:${port}`,
+    port,
+    journal: () => journal.all(),
+    stats: () => stats.snapshot(),
+    setFaults: (...rules) => {
+      faults.clear();
+      faults.add(...rules);
+    },
+    addFaults: (...rules) => faults.add(...rules),
+    clearFaults: () => faults.clear(),
+    faults: () => faults.list(),
+    close,
+  };
+}
