@@ -1,0 +1,478 @@
+import type { WritebackRequested, WritebackStatus } from '@closeout/contracts';
+import { DataSource, EntityManager } from 'typeorm';
+import type { PostgresDataSourceOptions } from 'typeorm/driver/postgres/PostgresDataSourceOptions';
+import { insertOutboxMessages, type OutboxMessage } from '../outbox/outbox-message';
+import { writebackTables, type WritebackTables } from '../persistence/schema-name';
+import { LedgerError, LedgerRowNotFoundError, LostLeaseError } from './ledger.errors';
+import { toAttemptRow, toConflictRow, toLedgerRow } from './ledger-row.mapper';
+import {
+  LEDGER_STATUSES,
+  type AdmitOptions,
+  type AdmitOutcome,
+  type ClaimedRow,
+  type LedgerAttemptRow,
+  type LedgerConflictRow,
+  type LedgerRow,
+  type TransitionCommand,
+  type TransitionResult,
+} from './ledger.types';
+
+type Raw = Record<string, unknown>;
+
+/**
+ * Statuses a worker may pick up, and the predicate of the partial index `ledger_due_idx`. Spelled identically in
+ * every query so the planner can use that index.
+ */
+const WORKABLE = `status IN ('PENDING', 'FAILED_RETRYABLE', 'UNKNOWN', 'IN_FLIGHT')`;
+
+/**
+ * The writeback ledger: admission with dedupe, claiming with leases, guarded transitions with their attempt and
+ * outbox rows in one transaction. Plain class over a DataSource — or over a transaction's EntityManager, which is
+ * how `transaction()` scopes it — so a Nest module provides it with a one-line factory.
+ *
+ * Time is always the database's `now()`, never a worker's clock: leases and due times are compared by one clock.
+ */
+export class LedgerRepository {
+  private readonly tables: WritebackTables;
+
+  constructor(
+    private readonly db: DataSource | EntityManager,
+    options: { schema?: string } = {},
+  ) {
+    const dataSource = db instanceof EntityManager ? db.dataSource : db;
+    const schema = options.schema ?? (dataSource.options as PostgresDataSourceOptions).schema;
+    if (!schema) {
+      throw new LedgerError(
+        'LEDGER_INVALID_ARGUMENT',
+        'LedgerRepository: the data source has no schema; pass { schema }',
+      );
+    }
+    this.tables = writebackTables(schema);
+  }
+
+  get schema(): string {
+    return this.tables.schema;
+  }
+
+  /** Runs `work` in one database transaction (a savepoint when already inside one) with a repository bound to it. */
+  transaction<T>(work: (tx: LedgerRepository) => Promise<T>): Promise<T> {
+    return this.manager.transaction((manager) =>
+      work(new LedgerRepository(manager, { schema: this.schema })),
+    );
+  }
+
+  /**
+   * Admits a request: the first one for (destination, idempotency key) becomes a PENDING row due now; later ones
+   * are a duplicate (same fingerprint) or a conflict (different fingerprint, recorded in `ledger_conflict`). An
+   * existing row is never modified here. Messages from `options.outbox` are written in the same transaction.
+   */
+  async admit(
+    request: WritebackRequested,
+    fingerprint: string,
+    options: AdmitOptions = {},
+  ): Promise<AdmitOutcome> {
+    if (fingerprint.trim() === '')
+      throw new LedgerError('LEDGER_INVALID_ARGUMENT', 'admit: fingerprint must not be empty');
+    const { outbox } = options;
+    // Without outbox messages every step below is a single statement that stands on its own; a transaction would
+    // only add round trips on the hot path.
+    const work = async (tx: LedgerRepository): Promise<AdmitOutcome> => {
+      const outcome = await tx.admitRow(request, fingerprint);
+      if (outbox) await insertOutboxMessages(tx.manager, tx.tables.outbox, outbox(outcome));
+      return outcome;
+    };
+    return outbox ? this.transaction(work) : work(this);
+  }
+
+  private async admitRow(request: WritebackRequested, fingerprint: string): Promise<AdmitOutcome> {
+    const t = this.tables;
+    // ON CONFLICT DO NOTHING waits for a concurrent insert of the same key to commit or roll back, so of N racing
+    // admissions exactly one inserts and the others see its committed row in the SELECT that follows.
+    const inserted = await this.rows(
+      `INSERT INTO ${t.ledger} (destination, idempotency_key, fingerprint, operation, protocol, case_id, workflow_id,
+         correlation_id, causation_id, request, contract_version, mapping_version, status, next_attempt_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::jsonb, $11, $12, 'PENDING', now())
+       ON CONFLICT (destination, idempotency_key) DO NOTHING
+       RETURNING *`,
+      [
+        request.destination,
+        request.idempotencyKey,
+        fingerprint,
+        request.operation,
+        request.protocol,
+        request.caseId,
+        request.workflowId,
+        request.correlationId,
+        request.causationId,
+        JSON.stringify(request),
+        request.contractVersion,
+        request.mappingVersion,
+      ],
+    );
+    if (inserted[0]) return { kind: 'admitted', row: toLedgerRow(inserted[0]) };
+
+    const existing = await this.findByKey(request.destination, request.idempotencyKey);
+    if (!existing) {
+      throw new LedgerError(
+        'LEDGER_ROW_NOT_FOUND',
+        `admit: (${request.destination}, ${request.idempotencyKey}) conflicted on insert but cannot be read back`,
+      );
+    }
+    if (existing.fingerprint === fingerprint) return { kind: 'duplicate', row: existing };
+
+    const recorded = await this.rows(
+      `INSERT INTO ${t.conflict} (ledger_id, destination, idempotency_key, fingerprint, existing_fingerprint, event_id,
+         correlation_id, causation_id, request)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb)
+       ON CONFLICT (ledger_id, event_id) DO NOTHING
+       RETURNING *`,
+      [
+        existing.id,
+        request.destination,
+        request.idempotencyKey,
+        fingerprint,
+        existing.fingerprint,
+        request.eventId,
+        request.correlationId,
+        request.causationId,
+        JSON.stringify(request),
+      ],
+    );
+    if (recorded[0])
+      return { kind: 'conflict', row: existing, conflict: toConflictRow(recorded[0]), redelivered: false };
+    const [again] = await this.rows(`SELECT * FROM ${t.conflict} WHERE ledger_id = $1 AND event_id = $2`, [
+      existing.id,
+      request.eventId,
+    ]);
+    return { kind: 'conflict', row: existing, conflict: toConflictRow(again!), redelivered: true };
+  }
+
+  /**
+   * Claims up to `limit` due rows for `owner` for `leaseMs`, in one statement:
+   *
+   * - PENDING / FAILED_RETRYABLE due now → IN_FLIGHT, action SEND;
+   * - UNKNOWN due now → stays UNKNOWN under the lease, action RESOLVE (ask the destination, never resend blind);
+   * - IN_FLIGHT whose lease expired → UNKNOWN under the new lease, action RESOLVE: the earlier send may or may not
+   *   have reached the destination, so this is exactly the case that must not be sent again.
+   *
+   * `FOR UPDATE SKIP LOCKED` makes concurrent claimers take disjoint rows without waiting on each other; a row
+   * another claimer committed meanwhile is re-checked against the WHERE clause and no longer qualifies (its
+   * next_attempt_at moved to its lease expiry), so no row is ever handed to two workers.
+   *
+   * A leased row's next_attempt_at is its lease expiry: "due" then means "the lease ran out", and one index scan
+   * in due order serves waiting and abandoned rows alike. `destinations` limits the claim (e.g. to destinations
+   * whose circuit breaker is closed).
+   */
+  async claimDue(
+    owner: string,
+    limit: number,
+    leaseMs: number,
+    destinations?: readonly string[],
+  ): Promise<ClaimedRow[]> {
+    requireOwner(owner, 'claimDue');
+    if (!Number.isInteger(limit) || limit < 1)
+      throw invalid(`claimDue: limit must be an integer >= 1, got ${limit}`);
+    if (!Number.isFinite(leaseMs) || leaseMs <= 0)
+      throw invalid(`claimDue: leaseMs must be > 0, got ${leaseMs}`);
+    const t = this.tables;
+    const raws = await this.rows(
+      `WITH due AS (
+         SELECT id, status, next_attempt_at
+         FROM ${t.ledger}
+         WHERE ${WORKABLE}
+           AND next_attempt_at <= now()
+           AND ($4::text[] IS NULL OR destination = ANY ($4::text[]))
+         ORDER BY next_attempt_at, id
+         LIMIT $2
+         FOR UPDATE SKIP LOCKED
+       ),
+       claimed AS (
+         UPDATE ${t.ledger} AS l
+         SET status           = CASE WHEN due.status IN ('UNKNOWN', 'IN_FLIGHT') THEN 'UNKNOWN' ELSE 'IN_FLIGHT' END,
+             claimed_from     = due.status,
+             -- An abandoned send has been of unknown outcome since its lease ran out.
+             unknown_since    = CASE WHEN due.status = 'IN_FLIGHT' THEN coalesce(l.unknown_since, l.lease_expires_at)
+                                     ELSE l.unknown_since END,
+             lease_owner      = $1,
+             lease_expires_at = now() + $3::double precision * interval '1 millisecond',
+             next_attempt_at  = now() + $3::double precision * interval '1 millisecond',
+             updated_at       = now()
+         FROM due
+         WHERE l.id = due.id
+         RETURNING l.*, due.status AS previous_status, due.next_attempt_at AS due_at
+       )
+       SELECT * FROM claimed ORDER BY due_at, id`,
+      [owner, limit, leaseMs, destinations ? [...destinations] : null],
+    );
+    return raws.map((raw) => {
+      const row = toLedgerRow(raw);
+      return {
+        ...row,
+        claim: {
+          action: row.status === 'UNKNOWN' ? 'RESOLVE' : 'SEND',
+          owner,
+          expiresAt: row.leaseExpiresAt!,
+          previousStatus: raw['previous_status'] as WritebackStatus,
+        },
+      };
+    });
+  }
+
+  /**
+   * Moves row `id` from one of `from` to `to`, in one transaction with its attempt row and outbox messages.
+   *
+   * The guard is the UPDATE's WHERE clause — `status = ANY(from) AND lease_owner IS NOT DISTINCT FROM owner` —
+   * evaluated under the row lock the UPDATE takes: of two workers racing on the same row, the second re-reads the
+   * first's committed row, no longer matches, and updates nothing. Zero rows updated throws `LostLeaseError`
+   * before anything else is written, and the transaction rolls back.
+   *
+   * The lease is released (except when `to` is IN_FLIGHT); owner null guards "nobody holds it", for commands on
+   * settled rows. The lease's expiry is deliberately not part of the guard: a worker whose lease ran out but was
+   * not yet reclaimed still holds the freshest truth about its send, so its result is accepted.
+   */
+  async transition(id: string, command: TransitionCommand): Promise<TransitionResult> {
+    if (command.from.length === 0) throw invalid(`transition ${id}: 'from' must list at least one status`);
+    if (command.owner !== null) requireOwner(command.owner, 'transition');
+    return this.transaction((tx) => tx.transitionInTransaction(id, command));
+  }
+
+  private async transitionInTransaction(id: string, c: TransitionCommand): Promise<TransitionResult> {
+    const t = this.tables;
+    const sends = c.attempt?.kind === 'send' ? 1 : 0;
+    const [updated] = await this.rows(
+      `UPDATE ${t.ledger}
+       SET status             = $4::text,
+           attempts           = attempts + $5::int,
+           provider_ref       = coalesce($6::text, provider_ref),
+           last_error_class   = $7::text,
+           last_error_message = $8::text,
+           lease_owner        = CASE WHEN $4::text = 'IN_FLIGHT' THEN lease_owner END,
+           lease_expires_at   = CASE WHEN $4::text = 'IN_FLIGHT' THEN lease_expires_at END,
+           next_attempt_at    = CASE WHEN $4::text = 'IN_FLIGHT' THEN lease_expires_at
+                                     WHEN $4::text IN ('PENDING', 'FAILED_RETRYABLE', 'UNKNOWN')
+                                       THEN coalesce($9::timestamptz, now()) END,
+           unknown_since      = CASE WHEN $4::text = 'UNKNOWN' THEN coalesce(unknown_since, now())
+                                     WHEN $4::text = 'IN_FLIGHT' THEN unknown_since END,
+           applied_at         = CASE WHEN $4::text = 'APPLIED' THEN coalesce(applied_at, now()) ELSE applied_at END,
+           updated_at         = now()
+       WHERE id = $1
+         AND status = ANY ($2::text[])               -- the expected-from guard
+         AND lease_owner IS NOT DISTINCT FROM $3     -- only the lease holder (or nobody, for owner null)
+       RETURNING *`,
+      [
+        id,
+        [...c.from],
+        c.owner,
+        c.to,
+        sends,
+        c.providerRef ?? null,
+        c.errorClass ?? null,
+        c.errorMessage ?? null,
+        c.nextAttemptAt ?? null,
+      ],
+    );
+    if (!updated) throw await this.lostLease(id, c);
+    const row = toLedgerRow(updated);
+
+    let attempt: LedgerAttemptRow | null = null;
+    if (c.attempt) {
+      const a = c.attempt;
+      const latencyMs = a.latencyMs ?? Math.max(0, a.finishedAt.getTime() - a.startedAt.getTime());
+      // Numbering is safe without a sequence: every writer of attempts first updates the ledger row, so the row
+      // lock taken above serialises them; the unique (ledger_id, attempt_no) backs that up.
+      const [inserted] = await this.rows(
+        `INSERT INTO ${t.attempt} (ledger_id, attempt_no, kind, worker, outcome, started_at, finished_at, error_class,
+           error_message, provider_code, provider_ref, latency_ms)
+         SELECT $1, coalesce(max(attempt_no), 0) + 1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11
+         FROM ${t.attempt} WHERE ledger_id = $1
+         RETURNING *`,
+        [
+          id,
+          a.kind,
+          c.owner,
+          c.to,
+          a.startedAt,
+          a.finishedAt,
+          a.errorClass ?? c.errorClass ?? null,
+          a.errorMessage ?? c.errorMessage ?? null,
+          a.providerCode ?? null,
+          a.providerRef ?? c.providerRef ?? null,
+          Math.round(latencyMs),
+        ],
+      );
+      attempt = toAttemptRow(inserted!);
+    }
+
+    const messages = typeof c.outbox === 'function' ? c.outbox(row) : (c.outbox ?? []);
+    const outboxIds = await insertOutboxMessages(this.manager, t.outbox, messages);
+    return { row, attempt, outboxIds };
+  }
+
+  /** Says why a guarded UPDATE matched nothing. */
+  private async lostLease(id: string, c: TransitionCommand): Promise<LedgerError> {
+    const [current] = await this.rows(`SELECT status, lease_owner FROM ${this.tables.ledger} WHERE id = $1`, [
+      id,
+    ]);
+    if (!current) return new LedgerRowNotFoundError(id);
+    return new LostLeaseError(
+      id,
+      { from: c.from, owner: c.owner },
+      {
+        status: current['status'] as WritebackStatus,
+        owner: (current['lease_owner'] as string | null) ?? null,
+      },
+    );
+  }
+
+  /**
+   * Gives a claimed row back untouched (shutdown before sending, breaker opened meanwhile): a send claim returns to
+   * the status it was claimed from, a resolve claim stays UNKNOWN. Due again at `nextAttemptAt` (default now).
+   * Returns false when `owner` no longer holds the lease — then there is nothing of theirs to give back.
+   */
+  async releaseLease(id: string, owner: string, options: { nextAttemptAt?: Date } = {}): Promise<boolean> {
+    requireOwner(owner, 'releaseLease');
+    const t = this.tables;
+    const released = await this.rows(
+      `WITH back AS (
+         SELECT id,
+                CASE WHEN status = 'IN_FLIGHT' AND claimed_from IN ('PENDING', 'FAILED_RETRYABLE') THEN claimed_from
+                     ELSE 'UNKNOWN' END AS status
+         FROM ${t.ledger}
+         WHERE id = $1 AND lease_owner = $2
+         FOR UPDATE
+       )
+       UPDATE ${t.ledger} AS l
+       SET status = back.status,
+           unknown_since = CASE WHEN back.status = 'UNKNOWN' THEN coalesce(l.unknown_since, now()) END,
+           lease_owner = NULL,
+           lease_expires_at = NULL,
+           next_attempt_at = coalesce($3::timestamptz, now()),
+           updated_at = now()
+       FROM back
+       WHERE l.id = back.id AND l.lease_owner = $2
+       RETURNING l.id`,
+      [id, owner, options.nextAttemptAt ?? null],
+    );
+    return released.length === 1;
+  }
+
+  /** Extends `owner`'s lease to now + leaseMs (long uploads, slow lookups). False when the lease was lost. */
+  async extendLease(id: string, owner: string, leaseMs: number): Promise<boolean> {
+    requireOwner(owner, 'extendLease');
+    if (!Number.isFinite(leaseMs) || leaseMs <= 0)
+      throw invalid(`extendLease: leaseMs must be > 0, got ${leaseMs}`);
+    const extended = await this.rows(
+      `UPDATE ${this.tables.ledger}
+       SET lease_expires_at = now() + $3::double precision * interval '1 millisecond',
+           next_attempt_at  = now() + $3::double precision * interval '1 millisecond',
+           updated_at = now()
+       WHERE id = $1 AND lease_owner = $2
+       RETURNING id`,
+      [id, owner, leaseMs],
+    );
+    return extended.length === 1;
+  }
+
+  /** Appends messages to the outbox; inside `transaction()` they commit or vanish with the rest of the work. */
+  enqueue(messages: readonly OutboxMessage[]): Promise<string[]> {
+    return insertOutboxMessages(this.manager, this.tables.outbox, messages);
+  }
+
+  async findByKey(destination: string, idempotencyKey: string): Promise<LedgerRow | null> {
+    const [raw] = await this.rows(
+      `SELECT * FROM ${this.tables.ledger} WHERE destination = $1 AND idempotency_key = $2`,
+      [destination, idempotencyKey],
+    );
+    return raw ? toLedgerRow(raw) : null;
+  }
+
+  async findById(id: string): Promise<LedgerRow | null> {
+    const [raw] = await this.rows(`SELECT * FROM ${this.tables.ledger} WHERE id = $1`, [id]);
+    return raw ? toLedgerRow(raw) : null;
+  }
+
+  async listAttempts(ledgerId: string): Promise<LedgerAttemptRow[]> {
+    const raws = await this.rows(
+      `SELECT * FROM ${this.tables.attempt} WHERE ledger_id = $1 ORDER BY attempt_no`,
+      [ledgerId],
+    );
+    return raws.map(toAttemptRow);
+  }
+
+  async listConflicts(ledgerId: string): Promise<LedgerConflictRow[]> {
+    const raws = await this.rows(`SELECT * FROM ${this.tables.conflict} WHERE ledger_id = $1 ORDER BY id`, [
+      ledgerId,
+    ]);
+    return raws.map(toConflictRow);
+  }
+
+  /** Rows per status, zeros included, for the backlog gauges. */
+  async countByStatus(): Promise<Record<WritebackStatus, number>> {
+    const counts = Object.fromEntries(LEDGER_STATUSES.map((s) => [s, 0])) as Record<WritebackStatus, number>;
+    const raws = await this.rows(
+      `SELECT status, count(*)::int AS n FROM ${this.tables.ledger} GROUP BY status`,
+      [],
+    );
+    for (const r of raws) counts[r['status'] as WritebackStatus] = Number(r['n']);
+    return counts;
+  }
+
+  /**
+   * Age in seconds of the oldest outcome nobody knows yet — an UNKNOWN row, or a send whose lease ran out and was
+   * not reclaimed yet; 0 when there is none. Alerts fire on this aging, not on error counts.
+   */
+  async oldestUnknownAgeSeconds(): Promise<number> {
+    const t = this.tables;
+    const [r] = await this.rows(
+      `SELECT extract(epoch FROM now() - least(
+         (SELECT min(unknown_since) FROM ${t.ledger} WHERE unknown_since IS NOT NULL),
+         (SELECT min(next_attempt_at) FROM ${t.ledger}
+           WHERE ${WORKABLE} AND status = 'IN_FLIGHT' AND next_attempt_at <= now())
+       ))::float8 AS age`,
+      [],
+    );
+    const age = r?.['age'];
+    return age === null || age === undefined ? 0 : Math.max(0, Number(age));
+  }
+
+  /** Rows a claim would take now (all destinations, or only `destinations`). */
+  async dueCount(destinations?: readonly string[]): Promise<number> {
+    const [r] = await this.rows(
+      `SELECT count(*)::int AS n FROM ${this.tables.ledger}
+       WHERE ${WORKABLE} AND next_attempt_at <= now()
+         AND ($1::text[] IS NULL OR destination = ANY ($1::text[]))`,
+      [destinations ? [...destinations] : null],
+    );
+    return Number(r?.['n'] ?? 0);
+  }
+
+  private get manager(): EntityManager {
+    return this.db instanceof EntityManager ? this.db : this.db.manager;
+  }
+
+  /**
+   * Runs SQL and returns its rows. TypeORM's Postgres driver answers UPDATE and DELETE with `[rows, rowCount]`
+   * and everything else with `rows`; this hides the difference.
+   */
+  private async rows(sql: string, params: unknown[]): Promise<Raw[]> {
+    const result: unknown = await this.manager.query(sql, params);
+    if (
+      Array.isArray(result) &&
+      result.length === 2 &&
+      Array.isArray(result[0]) &&
+      typeof result[1] === 'number'
+    ) {
+      return result[0] as Raw[];
+    }
+    return result as Raw[];
+  }
+}
+
+function invalid(message: string): LedgerError {
+  return new LedgerError('LEDGER_INVALID_ARGUMENT', message);
+}
+
+function requireOwner(owner: string, operation: string): void {
+  if (typeof owner !== 'string' || owner.trim() === '')
+    throw invalid(`${operation}: owner must be a non-empty worker id`);
+}

@@ -1,0 +1,213 @@
+import { Topics } from '@closeout/contracts';
+import { Registry } from 'prom-client';
+import { freshWritebackSchema, type FreshWritebackSchema } from '../../test-support/fresh-writeback-schema';
+import { LedgerRepository } from '../ledger/ledger.repository';
+import type { OutboxMessage } from './outbox-message';
+import { OutboxRelay, type RelayLogger } from './outbox-relay';
+
+const quiet: RelayLogger = { info: () => undefined, warn: () => undefined };
+
+function audit(n: number): OutboxMessage {
+  return {
+    topic: Topics.auditEvent,
+    key: { correlationId: `corr-${n % 7}` },
+    headers: { correlationId: `corr-${n % 7}` },
+    value: {
+      eventId: `evt-${n}`,
+      occurredAt: Date.now(),
+      correlationId: `corr-${n % 7}`,
+      causationId: null,
+      actor: { type: 'SERVICE', id: 'writeback-rest' },
+      action: 'writeback.applied',
+      outcome: 'SUCCESS',
+      service: 'writeback-rest',
+      host: 'test',
+      reason: 'integration test',
+      caseId: null,
+      versions: {},
+      references: { n: String(n) },
+    },
+  };
+}
+
+const eventIds = (messages: OutboxMessage[]) => messages.map((m) => (m.value as { eventId: string }).eventId);
+
+async function until(condition: () => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+describe('OutboxRelay (real PostgreSQL)', () => {
+  let db: FreshWritebackSchema;
+  let ledger: LedgerRepository;
+  const relays: OutboxRelay[] = [];
+
+  const relay = (
+    options: Partial<ConstructorParameters<typeof OutboxRelay>[0]> & {
+      publish: (m: OutboxMessage[]) => Promise<void>;
+    },
+  ) => {
+    const r = new OutboxRelay({
+      dataSource: db.dataSource,
+      registry: new Registry(),
+      logger: quiet,
+      ...options,
+    });
+    relays.push(r);
+    return r;
+  };
+
+  beforeEach(async () => {
+    db = await freshWritebackSchema();
+    ledger = new LedgerRepository(db.dataSource);
+  });
+  afterEach(async () => {
+    await Promise.all(relays.splice(0).map((r) => r.stop()));
+    await db.drop();
+  });
+
+  const unpublished = async (): Promise<number> => {
+    const [r] = await db.dataSource.query(
+      `SELECT count(*)::int AS n FROM "${db.schema}".outbox WHERE published_at IS NULL`,
+    );
+    return r.n;
+  };
+
+  it('publishes in id order, batch by batch, and marks what it published', async () => {
+    for (let tx = 0; tx < 5; tx += 1) {
+      await ledger.transaction((t) => t.enqueue(Array.from({ length: 50 }, (_, i) => audit(tx * 50 + i))));
+    }
+    const published: OutboxMessage[] = [];
+    const batches: number[] = [];
+    const r = relay({
+      batchSize: 100,
+      pollIntervalMs: 50,
+      publish: async (messages) => {
+        batches.push(messages.length);
+        published.push(...messages);
+      },
+    });
+
+    await r.start();
+    await until(() => published.length === 250);
+    await r.stop();
+
+    expect(eventIds(published)).toEqual(Array.from({ length: 250 }, (_, i) => `evt-${i}`));
+    expect(batches).toEqual([100, 100, 50]);
+    expect(published[0]).toEqual({
+      ...audit(0),
+      value: { ...audit(0).value, occurredAt: expect.any(Number) },
+    });
+    expect(await unpublished()).toBe(0);
+    expect(await r.lag()).toEqual({ unpublished: 0, oldestAgeSeconds: 0 });
+  });
+
+  it('publishes again after dying between the publish and the mark: at least once, never lost', async () => {
+    await ledger.enqueue([audit(1), audit(2), audit(3)]);
+    const application = `doomed-relay-${db.schema}`;
+    const doomedDataSource = await db.open({ applicationName: application });
+    const seen: OutboxMessage[] = [];
+    // The broker acknowledges, then the relay's database session dies before it can mark the batch.
+    const doomed = relay({
+      dataSource: doomedDataSource,
+      listen: false,
+      publish: async (messages) => {
+        seen.push(...messages);
+        await db.dataSource.query(
+          `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1 AND state = 'idle in transaction'`,
+          [application],
+        );
+      },
+    });
+
+    await expect(doomed.publishBatch()).rejects.toThrow();
+    expect(await unpublished()).toBe(3);
+
+    const successor = relay({ publish: async (messages) => void seen.push(...messages) });
+    expect(await successor.publishBatch()).toBe(3);
+
+    expect(eventIds(seen)).toEqual(['evt-1', 'evt-2', 'evt-3', 'evt-1', 'evt-2', 'evt-3']);
+    expect(await unpublished()).toBe(0);
+  });
+
+  it('keeps a batch whose publish failed, and sends it once the broker is back', async () => {
+    await ledger.enqueue([audit(1), audit(2)]);
+    let brokerUp = false;
+    const delivered: OutboxMessage[] = [];
+    const r = relay({
+      pollIntervalMs: 20,
+      maxBackoffMs: 40,
+      publish: async (messages) => {
+        if (!brokerUp) throw new Error('broker unavailable');
+        delivered.push(...messages);
+      },
+    });
+
+    await r.start();
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    expect(await unpublished()).toBe(2);
+    brokerUp = true;
+    await until(() => delivered.length === 2);
+    expect(eventIds(delivered)).toEqual(['evt-1', 'evt-2']);
+  });
+
+  it('is woken by NOTIFY when a transaction commits, long before its poll interval', async () => {
+    const delivered: OutboxMessage[] = [];
+    const r = relay({
+      pollIntervalMs: 60_000,
+      publish: async (messages) => void delivered.push(...messages),
+    });
+    await r.start();
+    await new Promise((resolve) => setTimeout(resolve, 100)); // the first (empty) poll is done; now it sleeps
+
+    const committedAt = Date.now();
+    await ledger.transaction((t) => t.enqueue([audit(7)]));
+    await until(() => delivered.length === 1, 5_000);
+
+    expect(Date.now() - committedAt).toBeLessThan(5_000);
+    expect(eventIds(delivered)).toEqual(['evt-7']);
+  });
+
+  it('lets only one relay publish at a time, so two relays never interleave batches', async () => {
+    await ledger.enqueue(Array.from({ length: 300 }, (_, i) => audit(i)));
+    const delivered: OutboxMessage[] = [];
+    // Brokers answer in uneven times; without the single-publisher lock a later batch would overtake an earlier one.
+    const slowPublish = async (messages: OutboxMessage[]) => {
+      await new Promise((resolve) => setTimeout(resolve, 5 + Math.random() * 30));
+      delivered.push(...messages);
+    };
+    const a = relay({ batchSize: 50, pollIntervalMs: 10, publish: slowPublish });
+    const b = relay({ batchSize: 50, pollIntervalMs: 10, publish: slowPublish });
+
+    await Promise.all([a.start(), b.start()]);
+    await until(() => delivered.length === 300);
+
+    expect(eventIds(delivered)).toEqual(Array.from({ length: 300 }, (_, i) => `evt-${i}`));
+  });
+
+  it('drains what is left when stopped, and reports the lag it leaves behind', async () => {
+    await ledger.enqueue(Array.from({ length: 30 }, (_, i) => audit(i)));
+    const delivered: OutboxMessage[] = [];
+    const registry = new Registry();
+    const r = relay({
+      batchSize: 10,
+      pollIntervalMs: 60_000,
+      listen: false,
+      registry,
+      publish: async (m) => void delivered.push(...m),
+    });
+    expect(await r.lag()).toMatchObject({ unpublished: 30 });
+    expect(await registry.getSingleMetricAsString('closeout_outbox_unpublished_messages')).toContain(
+      `schema="${db.schema}"} 30`,
+    );
+
+    await r.start();
+    await r.stop();
+
+    expect(delivered).toHaveLength(30);
+    expect(await r.lag()).toEqual({ unpublished: 0, oldestAgeSeconds: 0 });
+  });
+});

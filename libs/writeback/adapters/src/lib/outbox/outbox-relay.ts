@@ -1,0 +1,323 @@
+import type { PoolClient, Notification } from 'pg';
+import { Counter, Gauge, register as defaultRegistry, type Registry } from 'prom-client';
+import type { DataSource, EntityManager, QueryRunner } from 'typeorm';
+import type { PostgresDataSourceOptions } from 'typeorm/driver/postgres/PostgresDataSourceOptions';
+import { createLogger } from '@closeout/telemetry';
+import { LedgerError } from '../ledger/ledger.errors';
+import { writebackTables, type WritebackTables } from '../persistence/schema-name';
+import type { OutboxHeaders, OutboxMessage } from './outbox-message';
+
+/** Sends a batch to Kafka, in order, resolving only once every message is acknowledged (e.g. EventPublisher.publishMany). */
+export type OutboxPublisher = (messages: OutboxMessage[]) => Promise<void>;
+
+/** The few logger methods the relay uses; a pino logger fits. */
+export interface RelayLogger {
+  info(obj: object, msg: string): void;
+  warn(obj: object, msg: string): void;
+}
+
+export interface OutboxRelayOptions {
+  dataSource: DataSource;
+  publish: OutboxPublisher;
+  /** Defaults to the data source's schema. */
+  schema?: string;
+  /** Messages per publish (default 100). */
+  batchSize?: number;
+  /** Poll interval when idle (default 1000 ms); LISTEN/NOTIFY wakes the relay sooner. */
+  pollIntervalMs?: number;
+  /** LISTEN for the outbox trigger's notifications (default true). Polling alone still delivers everything. */
+  listen?: boolean;
+  /** Backoff after a failed publish doubles from pollIntervalMs up to this (default 30 000 ms). */
+  maxBackoffMs?: number;
+  /** How long stop() keeps publishing what is left (default 10 000 ms). */
+  drainTimeoutMs?: number;
+  /** How often the lag gauges are refreshed while running (default 5 000 ms). */
+  lagRefreshMs?: number;
+  /** Where the gauges and counters are registered (default: prom-client's global registry). */
+  registry?: Registry;
+  logger?: RelayLogger;
+}
+
+export interface OutboxLag {
+  unpublished: number;
+  oldestAgeSeconds: number;
+}
+
+/**
+ * Publishes the outbox to Kafka: oldest first, a batch at a time, marking a batch published in the transaction
+ * that locked it and only after the publisher acknowledged it. A crash between the two publishes the batch again
+ * on the next run — at-least-once; consumers dedupe by eventId.
+ *
+ * Only one relay publishes a schema's outbox at a time (a transaction-scoped advisory lock): Kafka keeps per-key
+ * order only if batches leave in order, and two relays taking disjoint batches with SKIP LOCKED would interleave
+ * them. Standby relays find the lock taken and wait for the next poll.
+ */
+export class OutboxRelay {
+  private readonly tables: WritebackTables;
+  private readonly batchSize: number;
+  private readonly pollIntervalMs: number;
+  private readonly maxBackoffMs: number;
+  private readonly drainTimeoutMs: number;
+  private readonly lagRefreshMs: number;
+  private readonly metrics: RelayMetrics;
+  private readonly logger: RelayLogger;
+
+  private loop: Promise<void> | null = null;
+  private stopping = false;
+  private wake: (() => void) | null = null;
+  /** A notification arrived while no one was waiting: the next idle wait returns at once instead of losing it. */
+  private notified = false;
+  private listener: {
+    runner: QueryRunner;
+    client: PoolClient;
+    onNotify: (n: Notification) => void;
+    onError: (e: Error) => void;
+  } | null = null;
+  private lagRefreshedAt = 0;
+
+  constructor(private readonly options: OutboxRelayOptions) {
+    const schema = options.schema ?? (options.dataSource.options as PostgresDataSourceOptions).schema;
+    if (!schema)
+      throw new LedgerError(
+        'LEDGER_INVALID_ARGUMENT',
+        'OutboxRelay: the data source has no schema; pass { schema }',
+      );
+    this.tables = writebackTables(schema);
+    this.batchSize = positive(options.batchSize ?? 100, 'batchSize');
+    this.pollIntervalMs = positive(options.pollIntervalMs ?? 1000, 'pollIntervalMs');
+    this.maxBackoffMs = positive(options.maxBackoffMs ?? 30_000, 'maxBackoffMs');
+    this.drainTimeoutMs = options.drainTimeoutMs ?? 10_000;
+    this.lagRefreshMs = options.lagRefreshMs ?? 5_000;
+    this.metrics = relayMetrics(options.registry ?? defaultRegistry);
+    this.logger = options.logger ?? createLogger('outbox-relay');
+  }
+
+  get running(): boolean {
+    return this.loop !== null;
+  }
+
+  /** Starts listening and publishing in the background; returns once the listener is set up. */
+  async start(): Promise<void> {
+    if (this.loop) return;
+    this.stopping = false;
+    if (this.options.listen ?? true) await this.listen();
+    this.loop = this.run();
+    this.logger.info(
+      { schema: this.tables.schema, listening: this.listener !== null },
+      'outbox relay started',
+    );
+  }
+
+  /**
+   * Stops taking new work and drains: keeps publishing while messages are left, for up to drainTimeoutMs, then
+   * returns after the batch in hand is done. Whatever is left stays in the outbox for the next relay.
+   */
+  async stop(): Promise<void> {
+    if (!this.loop) return;
+    this.stopping = true;
+    this.wake?.();
+    await this.loop;
+    this.loop = null;
+    await this.unlisten();
+    this.logger.info({ schema: this.tables.schema }, 'outbox relay stopped');
+  }
+
+  /**
+   * Publishes one batch if this relay can take the outbox: returns how many messages went out (0 when the outbox is
+   * empty or another relay holds it). Throws when the publisher or the database fails; the batch stays unpublished.
+   */
+  async publishBatch(): Promise<number> {
+    const t = this.tables;
+    return this.options.dataSource.transaction(async (manager: EntityManager) => {
+      const [lock] = (await manager.query(`SELECT pg_try_advisory_xact_lock(hashtext($1)) AS held`, [
+        t.outboxChannel,
+      ])) as {
+        held: boolean;
+      }[];
+      if (!lock?.held) return 0;
+      const rows = (await manager.query(
+        `SELECT id, topic, key, value, headers FROM ${t.outbox}
+         WHERE published_at IS NULL
+         ORDER BY id
+         LIMIT $1
+         FOR UPDATE SKIP LOCKED`,
+        [this.batchSize],
+      )) as { id: string; topic: string; key: unknown; value: unknown; headers: OutboxHeaders }[];
+      if (rows.length === 0) return 0;
+      // The jsonb columns hold what insertOutboxMessages wrote from a typed OutboxMessage.
+      const messages = rows.map(
+        (r) => ({ topic: r.topic, key: r.key, value: r.value, headers: r.headers }) as OutboxMessage,
+      );
+      await this.options.publish(messages);
+      // Marked only after the publisher's acknowledgement; if this UPDATE or the COMMIT fails, the batch is sent again.
+      await manager.query(`UPDATE ${t.outbox} SET published_at = now() WHERE id = ANY ($1::bigint[])`, [
+        rows.map((r) => r.id),
+      ]);
+      this.metrics.published.inc({ schema: t.schema }, rows.length);
+      return rows.length;
+    });
+  }
+
+  /** Unpublished messages and the age of the oldest; also sets the gauges. */
+  async lag(): Promise<OutboxLag> {
+    const [r] = (await this.options.dataSource.query(
+      `SELECT count(*)::int AS unpublished,
+              coalesce(extract(epoch FROM now() - min(created_at)), 0)::float8 AS oldest
+       FROM ${this.tables.outbox} WHERE published_at IS NULL`,
+    )) as { unpublished: number; oldest: number }[];
+    const lag = {
+      unpublished: Number(r?.unpublished ?? 0),
+      oldestAgeSeconds: Math.max(0, Number(r?.oldest ?? 0)),
+    };
+    this.metrics.unpublished.set({ schema: this.tables.schema }, lag.unpublished);
+    this.metrics.oldestAge.set({ schema: this.tables.schema }, lag.oldestAgeSeconds);
+    this.lagRefreshedAt = Date.now();
+    return lag;
+  }
+
+  /** Deletes messages published more than `olderThanMs` ago; returns how many. Run it from a housekeeping timer. */
+  async purgePublished(olderThanMs: number): Promise<number> {
+    const result: unknown = await this.options.dataSource.query(
+      `DELETE FROM ${this.tables.outbox}
+       WHERE published_at IS NOT NULL AND published_at < now() - $1::double precision * interval '1 millisecond'`,
+      [olderThanMs],
+    );
+    return Array.isArray(result) && typeof result[1] === 'number' ? result[1] : 0;
+  }
+
+  private async run(): Promise<void> {
+    let failures = 0;
+    let drainDeadline = Number.POSITIVE_INFINITY;
+    for (;;) {
+      if (this.stopping && drainDeadline === Number.POSITIVE_INFINITY)
+        drainDeadline = Date.now() + this.drainTimeoutMs;
+      if (Date.now() >= drainDeadline) return;
+      let published = 0;
+      try {
+        published = await this.publishBatch();
+        failures = 0;
+      } catch (error) {
+        failures += 1;
+        this.metrics.failures.inc({ schema: this.tables.schema });
+        this.logger.warn(
+          { err: error, schema: this.tables.schema, failures },
+          'outbox publish failed; batch stays unpublished',
+        );
+        if (this.stopping) return;
+        await this.sleep(
+          Math.min(this.maxBackoffMs, this.pollIntervalMs * 2 ** Math.min(failures, 16)),
+          false,
+        );
+        continue;
+      }
+      await this.refreshLagIfDue();
+      if (published === this.batchSize) continue; // more is waiting: no pause
+      if (this.stopping) return; // drained
+      await this.sleep(this.pollIntervalMs, true);
+    }
+  }
+
+  private async refreshLagIfDue(): Promise<void> {
+    if (Date.now() - this.lagRefreshedAt < this.lagRefreshMs) return;
+    try {
+      await this.lag();
+    } catch (error) {
+      this.logger.warn({ err: error, schema: this.tables.schema }, 'outbox lag query failed');
+    }
+  }
+
+  /** Waits `ms`; a notification (when `wakeOnNotify`) or stop() ends the wait early. */
+  private sleep(ms: number, wakeOnNotify: boolean): Promise<void> {
+    if (wakeOnNotify && this.notified) {
+      this.notified = false;
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => {
+      const done = () => {
+        if (wakeOnNotify) this.notified = false;
+        clearTimeout(timer);
+        this.wake = null;
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      this.wake = wakeOnNotify ? done : () => (this.stopping ? done() : undefined);
+    });
+  }
+
+  private async listen(): Promise<void> {
+    const runner = this.options.dataSource.createQueryRunner('master');
+    try {
+      const client = (await runner.connect()) as PoolClient;
+      const onNotify = (n: Notification) => {
+        if (n.channel !== this.tables.outboxChannel) return;
+        this.notified = true;
+        this.wake?.();
+      };
+      // A broken listening connection must not crash the process; polling carries on without it.
+      const onError = (error: Error) =>
+        this.logger.warn(
+          { err: error, schema: this.tables.schema },
+          'outbox listener connection failed; polling only',
+        );
+      client.on('notification', onNotify);
+      client.on('error', onError);
+      await runner.query(`LISTEN "${this.tables.outboxChannel}"`);
+      this.listener = { runner, client, onNotify, onError };
+    } catch (error) {
+      await runner.release();
+      throw error;
+    }
+  }
+
+  private async unlisten(): Promise<void> {
+    const l = this.listener;
+    if (!l) return;
+    this.listener = null;
+    try {
+      await l.runner.query(`UNLISTEN "${this.tables.outboxChannel}"`);
+    } catch (error) {
+      this.logger.warn({ err: error, schema: this.tables.schema }, 'outbox UNLISTEN failed');
+    } finally {
+      l.client.removeListener('notification', l.onNotify);
+      l.client.removeListener('error', l.onError);
+      // TypeORM releases a runner whose connection broke; releasing twice would throw.
+      if (!l.runner.isReleased) await l.runner.release();
+    }
+  }
+}
+
+interface RelayMetrics {
+  unpublished: Gauge<'schema'>;
+  oldestAge: Gauge<'schema'>;
+  published: Counter<'schema'>;
+  failures: Counter<'schema'>;
+}
+
+/** Get-or-create, so several relays (one per schema, or a restarted one) share the metric families. */
+function relayMetrics(registry: Registry): RelayMetrics {
+  const gauge = (name: string, help: string) =>
+    (registry.getSingleMetric(name) as Gauge<'schema'> | undefined) ??
+    new Gauge({ name, help, labelNames: ['schema'], registers: [registry] });
+  const counter = (name: string, help: string) =>
+    (registry.getSingleMetric(name) as Counter<'schema'> | undefined) ??
+    new Counter({ name, help, labelNames: ['schema'], registers: [registry] });
+  return {
+    unpublished: gauge('closeout_outbox_unpublished_messages', 'Outbox messages not yet published to Kafka'),
+    oldestAge: gauge(
+      'closeout_outbox_oldest_unpublished_age_seconds',
+      'Age of the oldest unpublished outbox message',
+    ),
+    published: counter('closeout_outbox_published_total', 'Outbox messages published to Kafka'),
+    failures: counter(
+      'closeout_outbox_publish_failures_total',
+      'Outbox batches whose publish or marking failed',
+    ),
+  };
+}
+
+function positive(value: number, name: string): number {
+  if (!Number.isFinite(value) || value <= 0) {
+    throw new LedgerError('LEDGER_INVALID_ARGUMENT', `OutboxRelay: ${name} must be > 0, got ${value}`);
+  }
+  return value;
+}

@@ -1,0 +1,35 @@
+import { Check, Column, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
+import type { OutboxHeaders } from '../../outbox/outbox-message';
+
+/** `outbox`: messages decided in a ledger transaction, waiting for the relay. Ordered by id. */
+@Entity({ name: 'outbox' })
+@Check('outbox_topic_ck', `topic <> ''`)
+@Check('outbox_key_ck', `jsonb_typeof(key) = 'object'`)
+@Check('outbox_value_ck', `jsonb_typeof(value) = 'object'`)
+@Check(
+  'outbox_headers_ck',
+  `jsonb_typeof(headers) = 'object' AND coalesce(headers ->> 'correlationId', '') <> ''`,
+)
+@Index('outbox_unpublished_idx', ['id'], { where: 'published_at IS NULL' })
+export class OutboxEntity {
+  @PrimaryGeneratedColumn('increment', { type: 'bigint', primaryKeyConstraintName: 'outbox_pkey' })
+  id!: string;
+
+  @Column('text')
+  topic!: string;
+
+  @Column('jsonb')
+  key!: Record<string, unknown>;
+
+  @Column('jsonb')
+  value!: Record<string, unknown>;
+
+  @Column('jsonb')
+  headers!: OutboxHeaders;
+
+  @Column('timestamptz', { name: 'created_at', default: () => 'now()' })
+  createdAt!: Date;
+
+  @Column('timestamptz', { name: 'published_at', nullable: true })
+  publishedAt!: Date | null;
+}
