@@ -1,0 +1,164 @@
+import { Topics, type CaseKey, type WritebackRequested } from '@closeout/contracts';
+import { currentContext } from '@closeout/telemetry';
+import { DeadLetterPublisher } from '../dead-letter/dead-letter';
+import { PoisonMessageError } from '../kafka.errors';
+import { kafkaMetrics } from '../metrics/kafka.metrics';
+import type { IncomingRecord } from '../ports/message-bus.port';
+import { JsonBodySerde, RecordingProducer, ScriptedBus, type ScriptedConsumer } from '../testing/in-memory-ports';
+import { EventSubscriber, type ConsumedMessage } from './event-subscriber';
+
+const wire = (value: unknown) => Buffer.concat([Buffer.from([0, 0, 0, 0, 1]), Buffer.from(JSON.stringify(value))]);
+
+function record(offset: number, overrides: Partial<IncomingRecord> = {}): IncomingRecord {
+  return {
+    topic: 'writeback.requested.v1',
+    partition: 2,
+    offset: String(offset),
+    key: wire({ caseId: `case-${offset}` }),
+    value: wire({ eventId: `evt-${offset}` }),
+    headers: { 'correlation-id': Buffer.from(`corr-${offset}`), 'idempotency-key': Buffer.from(`idem-${offset}`) },
+    timestamp: 1_700_000_000_000 + offset,
+    ...overrides,
+  };
+}
+
+type Message = ConsumedMessage<CaseKey, WritebackRequested>;
+
+describe('EventSubscriber', () => {
+  let producer: RecordingProducer;
+  let bus: ScriptedBus;
+  let subscriber: EventSubscriber;
+  let consumer: ScriptedConsumer;
+  let handled: Message[];
+  let behaviour: (m: Message) => Promise<void>;
+
+  beforeEach(async () => {
+    producer = new RecordingProducer();
+    bus = new ScriptedBus(producer);
+    const metrics = kafkaMetrics();
+    subscriber = new EventSubscriber(
+      { bus, serde: new JsonBodySerde(), deadLetters: new DeadLetterPublisher(producer, metrics), metrics },
+      { retry: { initialBackoffMs: 1, maxBackoffMs: 2 } },
+    );
+    handled = [];
+    behaviour = async () => undefined;
+    await subscriber.subscribe({
+      groupId: 'g-1',
+      topic: Topics.writebackRequested,
+      handler: async (m) => {
+        await behaviour(m);
+        handled.push(m);
+      },
+      validate: (m) => (m.value.eventId === 'evt-66' ? 'eventId 66 is not acceptable' : undefined),
+    });
+    consumer = bus.consumers[0]!;
+  });
+
+  afterEach(() => subscriber.stopAll());
+
+  it('hands over decoded key, value and headers, then marks the offset', async () => {
+    await consumer.deliver([record(7)]);
+    expect(handled).toEqual([
+      expect.objectContaining({
+        topic: 'writeback.requested.v1',
+        partition: 2,
+        offset: '7',
+        key: { caseId: 'case-7' },
+        value: { eventId: 'evt-7' },
+        headers: { correlationId: 'corr-7', idempotencyKey: 'idem-7' },
+        attempt: 1,
+      }),
+    ]);
+    expect(consumer.marked).toEqual(['7']);
+  });
+
+  it('runs the handler in the message context, so logs carry the correlation id', async () => {
+    let seen: unknown;
+    behaviour = async () => {
+      seen = currentContext();
+    };
+    await consumer.deliver([record(8)]);
+    expect(seen).toEqual({ correlationId: 'corr-8', idempotencyKey: 'idem-8' });
+  });
+
+  it('retries a transient failure in place: not marked, partition paused, then handled on redelivery', async () => {
+    let failures = 0;
+    behaviour = async () => {
+      if (failures++ < 1) throw new Error('database timeout');
+    };
+    await consumer.deliver([record(10), record(11)]);
+    expect(consumer.marked).toEqual([]);
+    expect(consumer.paused).toEqual([2]);
+    await new Promise((r) => setTimeout(r, 20));
+    expect(consumer.resumed).toEqual([2]);
+
+    await consumer.deliver([record(10), record(11)]);
+    expect(handled.map((m) => [m.offset, m.attempt])).toEqual([
+      ['10', 2],
+      ['11', 1],
+    ]);
+    expect(consumer.marked).toEqual(['10', '11']);
+    expect(producer.records).toEqual([]);
+  });
+
+  it('dead-letters a poison message with its original bytes and carries on with the next', async () => {
+    behaviour = async (m) => {
+      if (m.offset === '20') throw new PoisonMessageError('case-20 does not exist');
+    };
+    const poison = record(20);
+    await consumer.deliver([poison, record(21)]);
+    expect(handled.map((m) => m.offset)).toEqual(['21']);
+    expect(consumer.marked).toEqual(['20', '21']);
+    const [letter] = producer.records;
+    expect(letter).toMatchObject({ topic: 'writeback.requested.v1.dlq', key: poison.key, value: poison.value });
+    expect(letter?.headers).toMatchObject({
+      'dlq-reason-class': 'poison',
+      'dlq-reason': 'handler rejected the message: case-20 does not exist',
+      'dlq-original-offset': '20',
+      'correlation-id': Buffer.from('corr-20'),
+    });
+  });
+
+  it('dead-letters undecodable bytes, a null key and a missing correlation id without calling the handler', async () => {
+    await consumer.deliver([
+      record(30, { value: Buffer.from('{"not":"avro"}') }),
+      record(31, { key: null }),
+      record(32, { headers: {} }),
+      record(33),
+    ]);
+    expect(handled.map((m) => m.offset)).toEqual(['33']);
+    expect(producer.records.map((r) => r.headers['dlq-reason-class'])).toEqual(['bad-magic-byte', 'null-key', 'missing-correlation-id']);
+    expect(consumer.marked).toEqual(['30', '31', '32', '33']);
+  });
+
+  it('dead-letters a message its validator refuses', async () => {
+    await consumer.deliver([record(66)]);
+    expect(handled).toEqual([]);
+    expect(producer.records[0]?.headers).toMatchObject({ 'dlq-reason-class': 'validation', 'dlq-reason': 'validation failed: eventId 66 is not acceptable' });
+    expect(consumer.marked).toEqual(['66']);
+  });
+
+  it('keeps a message uncommitted when its dead letter cannot be sent', async () => {
+    producer.failNext = 1;
+    await consumer.deliver([record(40, { key: null }), record(41)]);
+    expect(consumer.marked).toEqual([]);
+    expect(handled).toEqual([]);
+    expect(consumer.paused).toEqual([2]);
+  });
+
+  it('reports a subscription whose consumer crashed for good, and not one that restarts', () => {
+    consumer.crash(new Error('coordinator not available'), true);
+    expect(subscriber.failedSubscriptions()).toEqual([]);
+    consumer.crash(new Error('group authorization failed'), false);
+    expect(subscriber.failedSubscriptions()).toEqual([{ topic: 'writeback.requested.v1', groupId: 'g-1', reason: 'group authorization failed' }]);
+  });
+
+  it('stops taking messages once stopping, leaving the rest uncommitted', async () => {
+    behaviour = async (m) => {
+      if (m.offset === '50') void subscriber.stopAll();
+    };
+    await consumer.deliver([record(50), record(51)]);
+    expect(consumer.marked).toEqual(['50']);
+    expect(consumer.stopped).toBe(true);
+  });
+});

@@ -1,0 +1,88 @@
+import {
+  Global,
+  Inject,
+  Injectable,
+  Module,
+  type DynamicModule,
+  type OnApplicationShutdown,
+  type OnModuleDestroy,
+  type OnModuleInit,
+} from '@nestjs/common';
+import type { TopicName } from '@closeout/contracts';
+import { EventSubscriber, type ConsumerTuning } from './consumer/event-subscriber';
+import type { RetryBackoffOptions } from './consumer/retry-backoff';
+import { KafkaHealth } from './health/kafka-health';
+import { KafkaClient } from './kafka-client';
+import { EventPublisher } from './producer/event-publisher';
+
+export interface KafkaModuleOptions {
+  clientId: string;
+  brokers: string[];
+  schemaRegistryUrl: string;
+  /** Partitions for topics this service creates. Default 6. */
+  defaultPartitions?: number;
+  replicationFactor?: number;
+  /** Topics this service produces or consumes: created with their DLQs and schemas registered at init. */
+  topics: TopicName[];
+  consumerDefaults?: ConsumerTuning;
+  retry?: Partial<RetryBackoffOptions>;
+}
+
+export const KAFKA_MODULE_OPTIONS = Symbol('closeout.kafka.module-options');
+
+/**
+ * Runs the client's lifecycle inside Nest: start on module init (so a failure aborts boot, and
+ * consumers in importing modules, initialised after this one, find topics and schemas ready); stop
+ * consumers on module destroy and disconnect last, on application shutdown.
+ */
+@Injectable()
+export class KafkaLifecycle implements OnModuleInit, OnModuleDestroy, OnApplicationShutdown {
+  constructor(@Inject(KafkaClient) private readonly client: KafkaClient) {}
+
+  onModuleInit(): Promise<void> {
+    return this.client.start();
+  }
+
+  /** Consumers first, while the producer is still there for any dead letter the last handlers send. */
+  onModuleDestroy(): Promise<void> {
+    return this.client.subscriber.stopAll();
+  }
+
+  onApplicationShutdown(): Promise<void> {
+    return this.client.close();
+  }
+}
+
+@Global()
+@Module({})
+export class KafkaModule {
+  static forRoot(options: KafkaModuleOptions): DynamicModule {
+    return {
+      module: KafkaModule,
+      global: true,
+      providers: [
+        { provide: KAFKA_MODULE_OPTIONS, useValue: options },
+        {
+          provide: KafkaClient,
+          inject: [KAFKA_MODULE_OPTIONS],
+          useFactory: (o: KafkaModuleOptions) =>
+            new KafkaClient({
+              clientId: o.clientId,
+              brokers: o.brokers,
+              schemaRegistryUrl: o.schemaRegistryUrl,
+              topics: o.topics,
+              ...(o.defaultPartitions !== undefined ? { defaultPartitions: o.defaultPartitions } : {}),
+              ...(o.replicationFactor !== undefined ? { replicationFactor: o.replicationFactor } : {}),
+              ...(o.consumerDefaults ? { consumerDefaults: o.consumerDefaults } : {}),
+              ...(o.retry ? { retry: o.retry } : {}),
+            }),
+        },
+        { provide: EventPublisher, inject: [KafkaClient], useFactory: (c: KafkaClient) => c.publisher },
+        { provide: EventSubscriber, inject: [KafkaClient], useFactory: (c: KafkaClient) => c.subscriber },
+        { provide: KafkaHealth, inject: [KafkaClient], useFactory: (c: KafkaClient) => c.health },
+        KafkaLifecycle,
+      ],
+      exports: [KafkaClient, EventPublisher, EventSubscriber, KafkaHealth],
+    };
+  }
+}

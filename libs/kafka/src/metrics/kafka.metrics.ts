@@ -1,0 +1,54 @@
+import { Counter, Histogram, register, type CounterConfiguration, type HistogramConfiguration } from 'prom-client';
+
+/**
+ * Metrics live in prom-client's default registry (what the services' /metrics exposes). Several
+ * clients in one process (tests, a service with two Kafka clusters) share them, so each metric is
+ * created once and looked up afterwards instead of failing on a duplicate registration.
+ */
+function counter<L extends string>(config: CounterConfiguration<L>): Counter<L> {
+  return (register.getSingleMetric(config.name) as Counter<L> | undefined) ?? new Counter(config);
+}
+
+function histogram<L extends string>(config: HistogramConfiguration<L>): Histogram<L> {
+  return (register.getSingleMetric(config.name) as Histogram<L> | undefined) ?? new Histogram(config);
+}
+
+export type HandlerOutcome = 'success' | 'transient' | 'poison';
+
+export interface KafkaMetrics {
+  published: Counter<'topic'>;
+  consumed: Counter<'topic' | 'group'>;
+  handled: Counter<'topic' | 'group'>;
+  failed: Counter<'topic' | 'group' | 'kind'>;
+  deadLettered: Counter<'topic' | 'reason_class'>;
+  handlerDuration: Histogram<'topic' | 'group' | 'outcome'>;
+}
+
+/** Looks the metrics up (creating them on first use); callers keep the result rather than calling per message. */
+export function kafkaMetrics(): KafkaMetrics {
+  return {
+    published: counter({ name: 'closeout_kafka_messages_published_total', help: 'Messages acknowledged by the brokers, by topic', labelNames: ['topic'] }),
+    consumed: counter({
+      name: 'closeout_kafka_messages_consumed_total',
+      help: 'Message deliveries taken from Kafka (a retried message counts once per delivery)',
+      labelNames: ['topic', 'group'],
+    }),
+    handled: counter({ name: 'closeout_kafka_messages_handled_total', help: 'Messages whose handler succeeded', labelNames: ['topic', 'group'] }),
+    failed: counter({
+      name: 'closeout_kafka_handler_failures_total',
+      help: 'Handler failures: transient ones are retried in place, poison ones go to the DLQ',
+      labelNames: ['topic', 'group', 'kind'],
+    }),
+    deadLettered: counter({
+      name: 'closeout_kafka_dlq_messages_total',
+      help: 'Messages sent to their dead-letter topic, by original topic and reason class',
+      labelNames: ['topic', 'reason_class'],
+    }),
+    handlerDuration: histogram({
+      name: 'closeout_kafka_handler_duration_seconds',
+      help: 'Time spent in a message handler, per attempt',
+      labelNames: ['topic', 'group', 'outcome'],
+      buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    }),
+  };
+}

@@ -1,0 +1,87 @@
+import { Injectable } from '@nestjs/common';
+import type { KeyOf, TopicName, ValueOf } from '@closeout/contracts';
+import { injectTraceHeaders, withSpan } from '@closeout/telemetry';
+import { MissingHeaderError, MissingKeyError } from '../kafka.errors';
+import { toWireHeaders, type PublishHeaders } from '../headers/message-headers';
+import type { KafkaMetrics } from '../metrics/kafka.metrics';
+import type { OutgoingRecord, ProducerPort } from '../ports/message-bus.port';
+import type { MessageSerde } from '../ports/message-serde.port';
+
+/** One event for `publishMany`: the topic decides the key and value types. */
+export type OutgoingEvent = {
+  [T in TopicName]: { topic: T; key: KeyOf<T>; value: ValueOf<T>; headers: PublishHeaders };
+}[TopicName];
+
+/**
+ * An event for a topic outside @closeout/contracts (defined on the SchemaCatalog). Key and value are
+ * checked against that topic's Avro schemas at run time, as typed events are.
+ */
+export interface UntypedOutgoingEvent {
+  topic: string;
+  key: unknown;
+  value: unknown;
+  headers: PublishHeaders;
+}
+
+/**
+ * Publishes typed events: validates key and value against the topic's Avro schemas, encodes them in
+ * Confluent wire format and sends them through the idempotent, acks=all producer with the
+ * correlation, causation, idempotency and trace headers. Nothing is sent unless every message of the
+ * call is valid.
+ */
+@Injectable()
+export class EventPublisher {
+  constructor(
+    private readonly producer: ProducerPort,
+    private readonly serde: MessageSerde,
+    private readonly metrics: KafkaMetrics,
+  ) {}
+
+  publish<T extends TopicName>(topic: T, key: KeyOf<T>, value: ValueOf<T>, headers: PublishHeaders): Promise<void> {
+    return this.send([{ topic, key, value, headers }]);
+  }
+
+  /** Several events, possibly on several topics, in one produce round trip; per-topic order is kept. */
+  publishMany(events: OutgoingEvent[]): Promise<void> {
+    return this.send(events);
+  }
+
+  /** The lower-level form of `publish` for topics defined on the SchemaCatalog rather than in the contracts. */
+  publishToTopic(topic: string, key: unknown, value: unknown, headers: PublishHeaders): Promise<void> {
+    return this.send([{ topic, key, value, headers }]);
+  }
+
+  publishManyToTopics(events: UntypedOutgoingEvent[]): Promise<void> {
+    return this.send(events);
+  }
+
+  private async send(events: UntypedOutgoingEvent[]): Promise<void> {
+    if (events.length === 0) return;
+    // Encode everything first: one invalid message fails the call before anything reaches Kafka.
+    const encoded = await Promise.all(events.map((event) => this.encode(event)));
+    const topics = [...new Set(events.map((e) => e.topic))];
+    await withSpan(`${topics.join(',')} publish`, 'producer', undefined, async (span) => {
+      span.setAttribute('messaging.system', 'kafka');
+      span.setAttribute('messaging.destination.name', topics.join(','));
+      span.setAttribute('messaging.batch.message_count', events.length);
+      // One traceparent for the call: the consumer's span continues this producer span.
+      const trace = injectTraceHeaders({});
+      const records: OutgoingRecord[] = encoded.map(({ record, wireHeaders }) => ({
+        ...record,
+        headers: { ...wireHeaders, ...trace },
+      }));
+      await this.producer.send(records);
+    });
+    for (const event of events) this.metrics.published.inc({ topic: event.topic });
+  }
+
+  private async encode(event: UntypedOutgoingEvent): Promise<{ record: Omit<OutgoingRecord, 'headers'>; wireHeaders: Record<string, string> }> {
+    if (event.key === null || event.key === undefined) throw new MissingKeyError(event.topic);
+    if (!event.headers?.correlationId) throw new MissingHeaderError(event.topic, 'correlation-id');
+    const [key, value] = await Promise.all([
+      this.serde.encode(event.topic, 'key', event.key),
+      this.serde.encode(event.topic, 'value', event.value),
+    ]);
+    return { record: { topic: event.topic, key, value }, wireHeaders: toWireHeaders(event.headers) };
+  }
+}
