@@ -210,9 +210,20 @@ class KafkajsAdmin implements AdminPort {
       });
     } catch (error) {
       // Another instance created some of them between our list and create: that is the outcome we wanted.
-      if (!onlyAlreadyExists(error)) throw error;
+      // When services boot together, the broker may also answer while the other creation is still electing
+      // leaders (UNKNOWN_TOPIC_OR_PARTITION); the topics exist once every one of them is listed.
+      if (!onlyAlreadyExists(error) && !(await this.allListedSoon(missing.map((s) => s.topic)))) throw error;
     }
     return missing.map((s) => s.topic);
+  }
+
+  private async allListedSoon(topics: string[], attempts = 10): Promise<boolean> {
+    for (let i = 0; i < attempts; i++) {
+      const listed = new Set(await this.admin.listTopics());
+      if (topics.every((t) => listed.has(t))) return true;
+      await new Promise((resolve) => setTimeout(resolve, 300));
+    }
+    return false;
   }
 
   async describeCluster(timeoutMs: number): Promise<{ brokers: number }> {

@@ -1,5 +1,5 @@
 import type { WritebackRequested, WritebackStatus } from '@closeout/contracts';
-import { DataSource, EntityManager } from 'typeorm';
+import { type DataSource, EntityManager } from 'typeorm';
 import type { PostgresDataSourceOptions } from 'typeorm/driver/postgres/PostgresDataSourceOptions';
 import { insertOutboxMessages, type OutboxMessage } from '../outbox/outbox-message';
 import { writebackTables, type WritebackTables } from '../persistence/schema-name';
