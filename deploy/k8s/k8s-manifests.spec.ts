@@ -1,0 +1,418 @@
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
+import { parseAllDocuments } from 'yaml';
+import { baseEnvSchema } from '@closeout/config';
+
+// What an operator relies on in deploy/k8s: every service is deployable on its own, probed on the right
+// paths, bounded in resources, non-root on a read-only filesystem, given time to drain its Kafka
+// consumers, reachable through a Service, and configured with every variable it reads (secrets by
+// reference only). Checked on the files themselves, so no cluster or kustomize binary is needed.
+
+const k8sDir = __dirname;
+const services = [
+  'trigger-ingest',
+  'orchestrator',
+  'messaging',
+  'mini-app-backend',
+  'writeback-rest',
+  'writeback-soap',
+  'writeback-sftp',
+  'reconciler',
+  'audit-exporter',
+] as const;
+type ServiceName = (typeof services)[number];
+/** HTTP only: no Kafka consumer, so its replicas are not bounded by partitions. */
+const notKafkaConsumers: readonly ServiceName[] = ['mini-app-backend'];
+const sftpVariables = [
+  'SFTP_HOST',
+  'SFTP_PORT',
+  'SFTP_USERNAME',
+  'SFTP_PRIVATE_KEY_PATH',
+  'SFTP_HOST_PUBLIC_KEY_PATH',
+];
+const extraVariables: Partial<Record<ServiceName, { plain?: string[]; secret?: string[] }>> = {
+  'trigger-ingest': { secret: ['INGEST_API_TOKENS'] },
+  'writeback-sftp': { plain: sftpVariables },
+};
+/** Variables that carry credentials: only ever read from a Secret. */
+const secretVariables = ['DATABASE_URL', 'INGEST_API_TOKENS'];
+
+// ---- a minimal model of the manifests -------------------------------------------------------------
+
+interface Manifest {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; labels?: Record<string, string>; annotations?: Record<string, string> };
+  spec?: Record<string, unknown>;
+  data?: Record<string, string>;
+  [key: string]: unknown;
+}
+interface Probe {
+  httpGet?: { path: string; port: number | string };
+}
+interface EnvVar {
+  name: string;
+  value?: string;
+  valueFrom?: {
+    secretKeyRef?: { name: string; key: string };
+    configMapKeyRef?: { name: string; key: string };
+  };
+}
+interface Container {
+  name: string;
+  image: string;
+  ports?: { name?: string; containerPort: number }[];
+  env?: EnvVar[];
+  envFrom?: { configMapRef?: { name: string }; secretRef?: { name: string } }[];
+  resources?: { requests?: Record<string, string>; limits?: Record<string, string> };
+  securityContext?: {
+    runAsNonRoot?: boolean;
+    runAsUser?: number;
+    readOnlyRootFilesystem?: boolean;
+    allowPrivilegeEscalation?: boolean;
+    privileged?: boolean;
+    capabilities?: { drop?: string[]; add?: string[] };
+  };
+  livenessProbe?: Probe;
+  readinessProbe?: Probe;
+  startupProbe?: Probe & { periodSeconds?: number; failureThreshold?: number };
+  lifecycle?: { preStop?: { exec?: { command: string[] }; sleep?: { seconds: number } } };
+  volumeMounts?: { name: string; mountPath: string; readOnly?: boolean }[];
+}
+interface PodSpec {
+  terminationGracePeriodSeconds?: number;
+  securityContext?: { runAsNonRoot?: boolean; runAsUser?: number };
+  containers: Container[];
+  volumes?: { name: string; secret?: { secretName: string; items?: { key: string; path: string }[] } }[];
+}
+interface Deployment extends Manifest {
+  spec: {
+    replicas?: number;
+    selector: { matchLabels: Record<string, string> };
+    template: {
+      metadata: { labels: Record<string, string>; annotations?: Record<string, string> };
+      spec: PodSpec;
+    };
+  };
+}
+
+interface Kustomization {
+  resources?: string[];
+  patches?: { path?: string; patch?: string; target?: { kind?: string; name?: string } }[];
+  images?: { name: string; newTag?: string; newName?: string }[];
+}
+
+function yamlFilesUnder(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? yamlFilesUnder(join(dir, e.name)) : /\.ya?ml$/.test(e.name) ? [join(dir, e.name)] : [],
+  );
+}
+
+function parseFile(file: string): unknown[] {
+  const docs = parseAllDocuments(readFileSync(file, 'utf8'));
+  return docs.map((doc) => {
+    if (doc.errors.length > 0)
+      throw new Error(`${relative(k8sDir, file)}: ${doc.errors.map((e) => e.message).join('; ')}`);
+    return doc.toJS() as unknown;
+  });
+}
+
+const kustomizationFile = (dir: string): string => join(dir, 'kustomization.yaml');
+const readKustomization = (dir: string): Kustomization =>
+  parseFile(kustomizationFile(dir))[0] as Kustomization;
+
+/** The manifests a kustomization deploys (its resources, recursively), before patches. */
+function manifestsOf(dir: string): Manifest[] {
+  return (readKustomization(dir).resources ?? []).flatMap((entry) => {
+    const target = resolve(dir, entry);
+    // a missing entry is reported by the kustomization check below, by name
+    if (!existsSync(target)) return [];
+    return statSync(target).isDirectory() ? manifestsOf(target) : (parseFile(target) as Manifest[]);
+  });
+}
+
+const allYaml = yamlFilesUnder(k8sDir);
+const kustomizationDirs = allYaml.filter((f) => f.endsWith('/kustomization.yaml')).map(dirname);
+const baseDir = join(k8sDir, 'base');
+const base = manifestsOf(baseDir);
+
+function find<T extends Manifest>(manifests: Manifest[], kind: string, name: string): T | undefined {
+  return manifests.find((m) => m.kind === kind && m.metadata.name === name) as T | undefined;
+}
+function deploymentOf(service: ServiceName): Deployment {
+  const d = find<Deployment>(base, 'Deployment', service);
+  if (!d) throw new Error(`no Deployment ${service} in deploy/k8s/base`);
+  return d;
+}
+const containerOf = (service: ServiceName): Container =>
+  deploymentOf(service).spec.template.spec.containers[0]!;
+
+/** Every variable the container gets and where it comes from: a literal, a ConfigMap or a Secret. */
+function environmentOf(
+  service: ServiceName,
+): Map<string, { from: 'literal' | 'configmap' | 'secret'; value?: string }> {
+  const container = containerOf(service);
+  const env = new Map<string, { from: 'literal' | 'configmap' | 'secret'; value?: string }>();
+  for (const source of container.envFrom ?? []) {
+    if (source.configMapRef) {
+      const cm = find(base, 'ConfigMap', source.configMapRef.name);
+      if (!cm)
+        throw new Error(
+          `${service}: envFrom names ConfigMap ${source.configMapRef.name}, which base does not define`,
+        );
+      for (const [k, v] of Object.entries(cm.data ?? {})) env.set(k, { from: 'configmap', value: v });
+    }
+    if (source.secretRef)
+      throw new Error(`${service}: envFrom a whole Secret hides which keys it must hold; use secretKeyRef`);
+  }
+  for (const v of container.env ?? []) {
+    if (v.valueFrom?.secretKeyRef) env.set(v.name, { from: 'secret' });
+    else if (v.valueFrom?.configMapKeyRef) env.set(v.name, { from: 'configmap' });
+    else env.set(v.name, { from: 'literal', ...(v.value === undefined ? {} : { value: v.value }) });
+  }
+  return env;
+}
+
+/** The variables every service's config requires (no default, not optional), from the config lib itself. */
+const requiredBaseVariables = Object.entries(baseEnvSchema.shape)
+  .filter(([, schema]) => !schema.safeParse(undefined).success)
+  .map(([name]) => name);
+
+// ---- the checks ---------------------------------------------------------------------------------
+
+describe('deploy/k8s manifests', () => {
+  it('parse as YAML, and no Secret with values is committed', () => {
+    expect(allYaml.length).toBeGreaterThan(0);
+    for (const file of allYaml) {
+      for (const doc of parseFile(file)) expect((doc as Manifest | null)?.kind).not.toBe('Secret');
+    }
+  });
+
+  it('every kustomization lists only resources and patches that exist on disk', () => {
+    expect(kustomizationDirs.map((d) => relative(k8sDir, d)).sort()).toEqual(
+      expect.arrayContaining(['base', 'overlays/dev', 'base/platform', ...services.map((s) => `base/${s}`)]),
+    );
+    for (const dir of kustomizationDirs) {
+      const k = readKustomization(dir);
+      for (const entry of k.resources ?? []) {
+        const target = resolve(dir, entry);
+        const where = `${relative(k8sDir, dir)}/kustomization.yaml → ${entry}`;
+        expect({ where, exists: existsSync(target) }).toEqual({ where, exists: true });
+        if (existsSync(target) && statSync(target).isDirectory()) {
+          expect({ where, hasKustomization: existsSync(kustomizationFile(target)) }).toEqual({
+            where,
+            hasKustomization: true,
+          });
+        }
+      }
+      for (const patch of k.patches ?? []) {
+        if (patch.path !== undefined) expect(existsSync(resolve(dir, patch.path))).toBe(true);
+        else expect(patch.patch).toEqual(expect.any(String));
+      }
+    }
+  });
+
+  it('every manifest under base/ is deployed by some kustomization (none is silently left out)', () => {
+    const listed = new Set(
+      kustomizationDirs.flatMap((dir) =>
+        (readKustomization(dir).resources ?? []).map((r) => resolve(dir, r)),
+      ),
+    );
+    const manifests = allYaml.filter(
+      (f) => f.startsWith(`${baseDir}/`) && !f.endsWith('/kustomization.yaml'),
+    );
+    expect(manifests.filter((f) => !listed.has(f)).map((f) => relative(k8sDir, f))).toEqual([]);
+  });
+
+  it('base deploys exactly the nine services, one Deployment each', () => {
+    const deployments = base.filter((m) => m.kind === 'Deployment').map((m) => m.metadata.name);
+    expect(deployments.sort()).toEqual([...services].sort());
+  });
+
+  it('each service is its own kustomization, deployable without the others', () => {
+    for (const service of services) {
+      const own = manifestsOf(join(baseDir, service));
+      const kinds = own.map((m) => m.kind);
+      expect({ service, kinds: kinds.sort() }).toEqual({
+        service,
+        kinds: expect.arrayContaining(['ConfigMap', 'Deployment', 'PodDisruptionBudget', 'Service']),
+      });
+      expect(own.filter((m) => m.kind === 'Deployment').map((m) => m.metadata.name)).toEqual([service]);
+    }
+  });
+
+  describe.each(services)('%s', (service) => {
+    const deployment = deploymentOf(service);
+    const pod = deployment.spec.template.spec;
+    const container = containerOf(service);
+    const httpPort = container.ports?.find((p) => p.name === 'http');
+
+    it('listens on HTTP_PORT=3000, the port the probes and the Service use', () => {
+      expect(pod.containers).toHaveLength(1);
+      expect(httpPort?.containerPort).toBe(3000);
+      expect(environmentOf(service).get('HTTP_PORT')).toEqual({ from: 'literal', value: '3000' });
+    });
+
+    it('is probed for liveness on /health/live and readiness on /health/ready', () => {
+      const portOk = (p: number | string | undefined): boolean => p === 'http' || p === 3000;
+      expect(container.livenessProbe?.httpGet?.path).toBe('/health/live');
+      expect(portOk(container.livenessProbe?.httpGet?.port)).toBe(true);
+      expect(container.readinessProbe?.httpGet?.path).toBe('/health/ready');
+      expect(portOk(container.readinessProbe?.httpGet?.port)).toBe(true);
+      // liveness must not depend on Kafka or PostgreSQL: an outage there would restart every pod
+      expect(container.livenessProbe?.httpGet?.path).not.toBe(container.readinessProbe?.httpGet?.path);
+      if (container.startupProbe) expect(container.startupProbe.httpGet?.path).toBe('/health/live');
+    });
+
+    it('has CPU and memory requests and limits', () => {
+      for (const kind of ['requests', 'limits'] as const) {
+        expect(container.resources?.[kind]).toEqual(
+          expect.objectContaining({ cpu: expect.any(String), memory: expect.any(String) }),
+        );
+      }
+    });
+
+    it('runs as a numeric non-root user on a read-only root filesystem with no capabilities', () => {
+      const nonRoot = container.securityContext?.runAsNonRoot ?? pod.securityContext?.runAsNonRoot;
+      const uid = container.securityContext?.runAsUser ?? pod.securityContext?.runAsUser;
+      expect(nonRoot).toBe(true);
+      // the image names its user ("node"); the kubelet can only verify non-root against a number
+      expect(uid).toEqual(expect.any(Number));
+      expect(uid).not.toBe(0);
+      expect(container.securityContext?.readOnlyRootFilesystem).toBe(true);
+      expect(container.securityContext?.allowPrivilegeEscalation).toBe(false);
+      expect(container.securityContext?.capabilities?.drop).toContain('ALL');
+      expect(container.securityContext?.capabilities?.add ?? []).toEqual([]);
+      expect(container.securityContext?.privileged ?? false).toBe(false);
+    });
+
+    it('gives Kafka consumers at least 30 s to drain, more than the service waits for itself', () => {
+      const grace = pod.terminationGracePeriodSeconds ?? 30;
+      expect(grace).toBeGreaterThanOrEqual(30);
+      const preStop = container.lifecycle?.preStop;
+      const preStopSeconds =
+        preStop?.sleep?.seconds ??
+        (preStop?.exec?.command[0] === 'sleep' ? Number(preStop.exec.command[1]) : 0);
+      const shutdownMs = Number(environmentOf(service).get('SHUTDOWN_TIMEOUT_MS')?.value ?? 10_000);
+      expect(preStopSeconds + shutdownMs / 1000).toBeLessThan(grace);
+    });
+
+    it('is scraped by Prometheus on /metrics', () => {
+      const a = deployment.spec.template.metadata.annotations ?? {};
+      expect(a['prometheus.io/scrape']).toBe('true');
+      expect(a['prometheus.io/path']).toBe('/metrics');
+      expect(a['prometheus.io/port']).toBe(String(httpPort?.containerPort));
+    });
+
+    it('selects its own pods and nothing else', () => {
+      const selector = deployment.spec.selector.matchLabels;
+      expect(selector).toEqual({ 'app.kubernetes.io/name': service });
+      expect(deployment.spec.template.metadata.labels).toEqual(expect.objectContaining(selector));
+    });
+
+    it('has a Service that reaches the pods on the http port', () => {
+      const svc = find<
+        Manifest & { spec: { selector: Record<string, string>; ports: { targetPort: number | string }[] } }
+      >(base, 'Service', service);
+      expect(svc).toBeDefined();
+      expect(svc!.spec.selector).toEqual(deployment.spec.selector.matchLabels);
+      for (const p of svc!.spec.ports)
+        expect([httpPort?.name, httpPort?.containerPort]).toContain(p.targetPort);
+    });
+
+    it('has a PodDisruptionBudget that still lets a node drain', () => {
+      const pdb = find<
+        Manifest & {
+          spec: {
+            selector: { matchLabels: Record<string, string> };
+            maxUnavailable?: number;
+            minAvailable?: number;
+          };
+        }
+      >(base, 'PodDisruptionBudget', service);
+      expect(pdb).toBeDefined();
+      expect(pdb!.spec.selector.matchLabels).toEqual(deployment.spec.selector.matchLabels);
+      // minAvailable equal to the replica count would block every drain
+      expect(pdb!.spec.maxUnavailable ?? 0).toBeGreaterThanOrEqual(1);
+    });
+
+    it('scales within its Kafka partitions, or has a fixed replica count', () => {
+      const hpa = find<
+        Manifest & {
+          spec: { scaleTargetRef: { kind: string; name: string }; minReplicas: number; maxReplicas: number };
+        }
+      >(base, 'HorizontalPodAutoscaler', service);
+      if (hpa === undefined) {
+        expect(deployment.spec.replicas).toEqual(expect.any(Number));
+        return;
+      }
+      // kubectl apply would reset the autoscaler's count on every deploy
+      expect(deployment.spec.replicas).toBeUndefined();
+      expect(hpa.spec.scaleTargetRef).toEqual(expect.objectContaining({ kind: 'Deployment', name: service }));
+      expect(hpa.spec.minReplicas).toBeGreaterThanOrEqual(2);
+      const partitions = Number(environmentOf(service).get('KAFKA_DEFAULT_PARTITIONS')?.value);
+      if (!notKafkaConsumers.includes(service)) expect(hpa.spec.maxReplicas).toBeLessThanOrEqual(partitions);
+    });
+
+    it('gets every variable it reads, credentials only from a Secret', () => {
+      const env = environmentOf(service);
+      const extra = extraVariables[service] ?? {};
+      const expected = [
+        ...new Set([
+          ...requiredBaseVariables,
+          'SERVICE_NAME',
+          'HTTP_PORT',
+          'LOG_LEVEL',
+          'KAFKA_BROKERS',
+          'SCHEMA_REGISTRY_URL',
+          'DATABASE_URL',
+          'KAFKA_DEFAULT_PARTITIONS',
+          'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT',
+          'SHUTDOWN_TIMEOUT_MS',
+          ...(extra.plain ?? []),
+          ...(extra.secret ?? []),
+        ]),
+      ];
+      expect(expected.filter((name) => !env.has(name))).toEqual([]);
+      expect(env.get('SERVICE_NAME')?.value).toBe(service);
+      for (const name of [...secretVariables, ...(extra.secret ?? [])]) {
+        if (env.has(name)) expect({ name, from: env.get(name)!.from }).toEqual({ name, from: 'secret' });
+      }
+    });
+  });
+
+  it('mounts the SFTP keys read-only where SFTP_*_PATH point, from a Secret', () => {
+    const env = environmentOf('writeback-sftp');
+    const container = containerOf('writeback-sftp');
+    const volumes = deploymentOf('writeback-sftp').spec.template.spec.volumes ?? [];
+    for (const name of ['SFTP_PRIVATE_KEY_PATH', 'SFTP_HOST_PUBLIC_KEY_PATH']) {
+      const path = env.get(name)?.value ?? '';
+      const mount = container.volumeMounts?.find((m) => path.startsWith(`${m.mountPath}/`));
+      expect({ name, mounted: mount?.readOnly }).toEqual({ name, mounted: true });
+      const volume = volumes.find((v) => v.name === mount!.name);
+      expect(volume?.secret?.secretName).toEqual(expect.any(String));
+      const file = path.slice(mount!.mountPath.length + 1);
+      expect(volume!.secret!.items?.map((i) => i.path) ?? [file]).toContain(file);
+    }
+  });
+
+  it('the dev overlay patches objects base defines and retags every service image', () => {
+    const devDir = join(k8sDir, 'overlays', 'dev');
+    const dev = readKustomization(devDir);
+    for (const patch of dev.patches ?? []) {
+      if (patch.path !== undefined) {
+        for (const doc of parseFile(resolve(devDir, patch.path)) as Manifest[]) {
+          expect({
+            patch: patch.path,
+            target: find(base, doc.kind, doc.metadata.name) !== undefined,
+          }).toEqual({ patch: patch.path, target: true });
+        }
+      } else {
+        expect(base.some((m) => m.kind === patch.target?.kind)).toBe(true);
+      }
+    }
+    // kustomize ignores an `images` entry that matches no container without a word
+    const baseImages = services.map((s) => containerOf(s).image.replace(/:[^:/]+$/, ''));
+    expect((dev.images ?? []).map((i) => i.name).sort()).toEqual([...baseImages].sort());
+  });
+});
