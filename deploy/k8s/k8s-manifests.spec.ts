@@ -2,6 +2,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { baseEnvSchema } from '@closeout/config';
+import { services as closeoutServices, type ServiceName } from '../service-catalog';
 
 // What an operator relies on in deploy/k8s: every service is deployable on its own, probed on the right
 // paths, bounded in resources, non-root on a read-only filesystem, given time to drain its Kafka
@@ -9,18 +10,7 @@ import { baseEnvSchema } from '@closeout/config';
 // reference only). Checked on the files themselves, so no cluster or kustomize binary is needed.
 
 const k8sDir = __dirname;
-const services = [
-  'trigger-ingest',
-  'orchestrator',
-  'messaging',
-  'mini-app-backend',
-  'writeback-rest',
-  'writeback-soap',
-  'writeback-sftp',
-  'reconciler',
-  'audit-exporter',
-] as const;
-type ServiceName = (typeof services)[number];
+const services: readonly ServiceName[] = closeoutServices.map((s) => s.name);
 /** HTTP only: no Kafka consumer, so its replicas are not bounded by partitions. */
 const notKafkaConsumers: readonly ServiceName[] = ['mini-app-backend'];
 const sftpVariables = [

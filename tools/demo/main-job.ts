@@ -6,12 +6,11 @@
  * → orchestrator (durable case) → case.state.v1 and audit.event.v1. Later stages extend the same report.
  */
 import { execFileSync } from 'node:child_process';
-import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { Topics, type AuditEvent, type CaseState } from '@closeout/contracts';
 import { KafkaClient } from '@closeout/kafka';
 import { configureLogging } from '@closeout/telemetry';
-import { devstackEnv, repoRoot, runningPid, services, startService, waitUntilReady, logFile } from './services';
+import { devstackCommand, devstackEnv, runningPid, services, startService, waitUntilReady, logFile } from './services';
 
 const INGEST_TOKEN = 'demo-upstream-token-0123456789';
 const ingestUrl = 'http://127.0.0.1:3001/v1/triggers';
@@ -40,7 +39,7 @@ async function post(body: unknown): Promise<{ status: number; body: unknown }> {
 async function main(): Promise<void> {
   configureLogging({ level: 'warn', service: 'main-job' });
   say('starting tools/devstack (Kafka, Apicurio Registry, PostgreSQL, sshd)');
-  execFileSync(join(repoRoot, 'tools', 'devstack', 'devstack'), ['up'], { stdio: 'inherit' });
+  execFileSync(devstackCommand, ['up'], { stdio: 'inherit' });
   const env: Record<string, string> = { ...devstackEnv(), INGEST_API_TOKENS: INGEST_TOKEN, LOG_LEVEL: 'info' };
 
   // Services start one after another: each creates its topics, and 2 cores boot nine Node processes faster in a row.

@@ -2,37 +2,16 @@
  * Starts and stops Closeout's services as local processes (what Kubernetes does in deploy/), with logs and
  * pid files under .devstack/. Used by the main job, the fault harnesses and end-to-end tests.
  */
-import { spawn, execFileSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, openSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 
 export const repoRoot = join(__dirname, '..', '..');
 const runDir = join(repoRoot, '.devstack', 'services');
 
-export const services = [
-  { name: 'trigger-ingest', port: 3001 },
-  { name: 'orchestrator', port: 3002 },
-  { name: 'messaging', port: 3003 },
-  { name: 'mini-app-backend', port: 3004 },
-  { name: 'writeback-rest', port: 3005 },
-  { name: 'writeback-soap', port: 3006 },
-  { name: 'writeback-sftp', port: 3007 },
-  { name: 'reconciler', port: 3008 },
-  { name: 'audit-exporter', port: 3009 },
-] as const;
+export { devstackEnv, devstackCommand } from '../devstack/devstack-env';
 
-export type ServiceName = (typeof services)[number]['name'];
-
-/** The endpoints of tools/devstack, as `devstack env` prints them. */
-export function devstackEnv(): Record<string, string> {
-  const out = execFileSync(join(repoRoot, 'tools', 'devstack', 'devstack'), ['env'], { encoding: 'utf8' });
-  const env: Record<string, string> = {};
-  for (const line of out.split('\n')) {
-    const m = /^export ([A-Z0-9_]+)=(.*)$/.exec(line.trim());
-    if (m) env[m[1]!] = m[2]!.replace(/^["']|["']$/g, '');
-  }
-  return env;
-}
+export { services, type ServiceName } from '@closeout/deploy';
 
 export function pidFile(name: string): string {
   return join(runDir, `${name}.pid`);

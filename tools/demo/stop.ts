@@ -1,7 +1,6 @@
 /** Stops the services the main job started (SIGTERM: consumers drain and commit), then the devstack. */
 import { execFileSync } from 'node:child_process';
-import { join } from 'node:path';
-import { repoRoot, services, stopService, waitForExit } from './services';
+import { devstackCommand, services, stopService, waitForExit } from './services';
 
 async function main(): Promise<void> {
   for (const s of services) if (stopService(s.name)) console.log(`stopping ${s.name}`);
@@ -12,7 +11,7 @@ async function main(): Promise<void> {
     }
   }
   if (!process.argv.includes('--keep-devstack')) {
-    execFileSync(join(repoRoot, 'tools', 'devstack', 'devstack'), ['down'], { stdio: 'inherit' });
+    execFileSync(devstackCommand, ['down'], { stdio: 'inherit' });
   }
 }
 

@@ -6,10 +6,9 @@
  * When none is available the run fails with a message saying what to start: integration tests are never skipped.
  */
 import { execFileSync } from 'node:child_process';
-import { join } from 'node:path';
 import { startContainers } from './containers';
+import { devstackCommand, parseExports } from '../devstack/devstack-env';
 
-const root = join(__dirname, '..', '..');
 const required = ['KAFKA_BROKERS', 'SCHEMA_REGISTRY_URL', 'DATABASE_URL', 'SFTP_HOST', 'SFTP_PORT', 'SFTP_USERNAME', 'SFTP_PRIVATE_KEY_PATH', 'SFTP_HOST_PUBLIC_KEY_PATH', 'SFTP_ROOT'];
 
 function dockerAnswers(): boolean {
@@ -22,10 +21,7 @@ function dockerAnswers(): boolean {
 }
 
 function applyEnv(exports: string): void {
-  for (const line of exports.split('\n')) {
-    const m = /^export ([A-Z0-9_]+)=(.*)$/.exec(line.trim());
-    if (m) process.env[m[1]!] = m[2]!.replace(/^["']|["']$/g, '');
-  }
+  Object.assign(process.env, parseExports(exports));
 }
 
 export default async function globalSetup(): Promise<void> {
@@ -35,13 +31,12 @@ export default async function globalSetup(): Promise<void> {
     console.log('\n[integration] Docker answers: starting dependencies with testcontainers');
     applyEnv(await startContainers());
   } else {
-    const devstack = join(root, 'tools', 'devstack', 'devstack');
     try {
-      execFileSync(devstack, ['status'], { stdio: 'pipe' });
+      execFileSync(devstackCommand, ['status'], { stdio: 'pipe' });
     } catch {
       console.log('\n[integration] starting tools/devstack (no Docker engine here)');
       try {
-        execFileSync(devstack, ['up'], { stdio: 'inherit' });
+        execFileSync(devstackCommand, ['up'], { stdio: 'inherit' });
       } catch {
         throw new Error(
           'Integration tests need Kafka, the schema registry, PostgreSQL and sshd. Set KAFKA_BROKERS, SCHEMA_REGISTRY_URL, ' +
@@ -49,7 +44,7 @@ export default async function globalSetup(): Promise<void> {
         );
       }
     }
-    applyEnv(execFileSync(devstack, ['env'], { encoding: 'utf8' }));
+    applyEnv(execFileSync(devstackCommand, ['env'], { encoding: 'utf8' }));
   }
   const missing = required.filter((v) => !process.env[v]);
   if (missing.length > 0) throw new Error(`Integration environment incomplete: ${missing.join(', ')} not set`);

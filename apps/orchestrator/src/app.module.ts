@@ -1,14 +1,14 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { Topics } from '@closeout/contracts';
 import { ServiceCoreModule } from '@closeout/platform';
-import type { Config } from './config';
+import type { BaseConfig } from '@closeout/config';
 import { Cases1732240000001 } from './persistence/1732240000001-cases.migration';
 import { OpenCaseUseCase } from './cases/open-case.use-case';
 import { CaseTriggeredConsumer } from './cases/case-triggered.consumer';
 
 @Module({})
 export class AppModule {
-  static register(config: Config): DynamicModule {
+  static register(config: BaseConfig): DynamicModule {
     return {
       module: AppModule,
       imports: [

@@ -1,11 +1,11 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { Topics } from '@closeout/contracts';
 import { ServiceCoreModule } from '@closeout/platform';
-import type { Config } from './config';
+import type { BaseConfig } from '@closeout/config';
 
 @Module({})
 export class AppModule {
-  static register(config: Config): DynamicModule {
+  static register(config: BaseConfig): DynamicModule {
     return {
       module: AppModule,
       imports: [

@@ -1,4 +1,4 @@
-import { baseEnvSchema, loadConfig, z } from '@closeout/config';
+import { baseEnvSchema, z } from '@closeout/config';
 
 export const configSchema = baseEnvSchema.extend({
   INGEST_API_TOKENS: z
@@ -8,8 +8,4 @@ export const configSchema = baseEnvSchema.extend({
     .pipe(z.array(z.string().min(16, 'each token must be at least 16 characters'))),
 });
 
-export type Config = ReturnType<typeof configSchema.parse>;
-
-export function loadServiceConfig(): Config {
-  return loadConfig(configSchema, { SERVICE_NAME: 'trigger-ingest', HTTP_PORT: '3001', ...process.env });
-}
+export type Config = z.infer<typeof configSchema>;

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import type { DataSource } from 'typeorm';
+import type { DataSource, EntityManager } from 'typeorm';
 import { Topics, type CaseState, type CaseTriggered } from '@closeout/contracts';
 import { EventPublisher } from '@closeout/kafka';
 import { AuditEmitter } from '@closeout/audit';
@@ -20,7 +20,13 @@ export class OpenCaseUseCase {
   ) {}
 
   async execute(trigger: CaseTriggered): Promise<{ opened: boolean }> {
-    const inserted: unknown[] = await this.db.query(
+    // One transaction: if publishing fails the row rolls back, and the redelivered trigger opens the case
+    // then. Without it, a committed row with no case.state would make every redelivery a silent no-op.
+    return this.db.transaction(async (tx) => this.open(tx, trigger));
+  }
+
+  private async open(tx: EntityManager, trigger: CaseTriggered): Promise<{ opened: boolean }> {
+    const inserted: unknown[] = await tx.query(
       `INSERT INTO cases (case_id, workflow_id, definition_version, state, correlation_id, customer_id, source_event_id)
        VALUES ($1, $2, $3, 'TRIGGERED', $4, $5, $6) ON CONFLICT (case_id) DO NOTHING RETURNING case_id`,
       [trigger.caseId, trigger.workflowId, DEFINITION_VERSION, trigger.correlationId, trigger.customer.customerId, trigger.source.eventId],

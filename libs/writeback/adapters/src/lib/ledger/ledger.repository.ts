@@ -1,12 +1,12 @@
 import type { WritebackRequested, WritebackStatus } from '@closeout/contracts';
 import { type DataSource, EntityManager } from 'typeorm';
+import { WRITEBACK_STATUSES } from '@closeout/writeback-domain';
 import type { PostgresDataSourceOptions } from 'typeorm/driver/postgres/PostgresDataSourceOptions';
 import { insertOutboxMessages, type OutboxMessage } from '../outbox/outbox-message';
 import { writebackTables, type WritebackTables } from '../persistence/schema-name';
 import { LedgerError, LedgerRowNotFoundError, LostLeaseError } from './ledger.errors';
 import { toAttemptRow, toConflictRow, toLedgerRow } from './ledger-row.mapper';
 import {
-  LEDGER_STATUSES,
   type AdmitOptions,
   type AdmitOutcome,
   type ClaimedRow,
@@ -408,7 +408,7 @@ export class LedgerRepository {
 
   /** Rows per status, zeros included, for the backlog gauges. */
   async countByStatus(): Promise<Record<WritebackStatus, number>> {
-    const counts = Object.fromEntries(LEDGER_STATUSES.map((s) => [s, 0])) as Record<WritebackStatus, number>;
+    const counts = Object.fromEntries(WRITEBACK_STATUSES.map((s) => [s, 0])) as Record<WritebackStatus, number>;
     const raws = await this.rows(
       `SELECT status, count(*)::int AS n FROM ${this.tables.ledger} GROUP BY status`,
       [],

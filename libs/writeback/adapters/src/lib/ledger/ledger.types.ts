@@ -1,23 +1,6 @@
 import type { Protocol, WritebackErrorClass, WritebackRequested, WritebackStatus } from '@closeout/contracts';
 import type { OutboxMessage } from '../outbox/outbox-message';
 
-/** Every status, for counts that must show zeros too. */
-export const LEDGER_STATUSES = [
-  'PENDING',
-  'IN_FLIGHT',
-  'APPLIED',
-  'FAILED_RETRYABLE',
-  'FAILED_PERMANENT',
-  'UNKNOWN',
-  'REJECTED_CONFLICT',
-  'COMPENSATED',
-] as const satisfies readonly WritebackStatus[];
-
-// Compile-time proof the list above names every status: adding one to the contract breaks this line.
-type MissingStatus = Exclude<WritebackStatus, (typeof LEDGER_STATUSES)[number]>;
-const everyStatusListed: [MissingStatus] extends [never] ? true : MissingStatus = true;
-void everyStatusListed;
-
 /** One ledger row: one business action for one destination. Ids are bigint, kept as decimal strings. */
 export interface LedgerRow {
   id: string;

@@ -1,9 +1,0 @@
-import { baseEnvSchema, loadConfig } from '@closeout/config';
-
-export const configSchema = baseEnvSchema.extend({});
-
-export type Config = ReturnType<typeof configSchema.parse>;
-
-export function loadServiceConfig(): Config {
-  return loadConfig(configSchema, { SERVICE_NAME: 'audit-exporter', HTTP_PORT: '3009', ...process.env });
-}

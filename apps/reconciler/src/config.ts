@@ -1,9 +1,0 @@
-import { baseEnvSchema, loadConfig } from '@closeout/config';
-
-export const configSchema = baseEnvSchema.extend({});
-
-export type Config = ReturnType<typeof configSchema.parse>;
-
-export function loadServiceConfig(): Config {
-  return loadConfig(configSchema, { SERVICE_NAME: 'reconciler', HTTP_PORT: '3008', ...process.env });
-}
