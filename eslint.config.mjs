@@ -4,6 +4,41 @@ import nx from '@nx/eslint-plugin';
 import tseslint from 'typescript-eslint';
 import prettier from 'eslint-config-prettier';
 
+const depConstraints = [
+  { sourceTag: 'type:contracts', onlyDependOnLibsWithTags: ['type:contracts'] },
+  { sourceTag: 'type:util', onlyDependOnLibsWithTags: ['type:util', 'type:contracts'] },
+  { sourceTag: 'type:domain', onlyDependOnLibsWithTags: ['type:domain', 'type:contracts', 'type:util'] },
+  { sourceTag: 'type:adapter', onlyDependOnLibsWithTags: ['type:adapter', 'type:domain', 'type:contracts', 'type:util'] },
+  { sourceTag: 'type:app', onlyDependOnLibsWithTags: ['type:adapter', 'type:domain', 'type:contracts', 'type:util'] },
+  { sourceTag: 'type:tool', onlyDependOnLibsWithTags: ['type:adapter', 'type:domain', 'type:contracts', 'type:util', 'type:tool'] },
+  { sourceTag: 'scope:shared', onlyDependOnLibsWithTags: ['scope:shared'] },
+  { sourceTag: 'scope:writeback', onlyDependOnLibsWithTags: ['scope:writeback', 'scope:shared'] },
+  { sourceTag: 'scope:trigger-ingest', onlyDependOnLibsWithTags: ['scope:trigger-ingest', 'scope:shared'] },
+  { sourceTag: 'scope:orchestrator', onlyDependOnLibsWithTags: ['scope:orchestrator', 'scope:shared'] },
+  { sourceTag: 'scope:messaging', onlyDependOnLibsWithTags: ['scope:messaging', 'scope:shared'] },
+  { sourceTag: 'scope:mini-app-backend', onlyDependOnLibsWithTags: ['scope:mini-app-backend', 'scope:shared'] },
+  { sourceTag: 'scope:writeback-rest', onlyDependOnLibsWithTags: ['scope:writeback-rest', 'scope:writeback', 'scope:shared'] },
+  { sourceTag: 'scope:writeback-soap', onlyDependOnLibsWithTags: ['scope:writeback-soap', 'scope:writeback', 'scope:shared'] },
+  { sourceTag: 'scope:writeback-sftp', onlyDependOnLibsWithTags: ['scope:writeback-sftp', 'scope:writeback', 'scope:shared'] },
+  { sourceTag: 'scope:reconciler', onlyDependOnLibsWithTags: ['scope:reconciler', 'scope:shared'] },
+  { sourceTag: 'scope:audit-exporter', onlyDependOnLibsWithTags: ['scope:audit-exporter', 'scope:shared'] },
+  { sourceTag: 'scope:tools', onlyDependOnLibsWithTags: ['*'] },
+];
+
+// Tests and benchmarks may also use the test doubles and harnesses in tools/ (simulated cores, devstack helpers);
+// production code never can.
+const testDepConstraints = depConstraints.map((c) => ({
+  ...c,
+  onlyDependOnLibsWithTags: c.onlyDependOnLibsWithTags.includes('*')
+    ? c.onlyDependOnLibsWithTags
+    : [...c.onlyDependOnLibsWithTags, 'type:tool', 'scope:tools'],
+}));
+
+const boundaries = (constraints) => [
+  'error',
+  { enforceBuildableLibDependency: false, allow: [], depConstraints: constraints },
+];
+
 export default tseslint.config(
   { ignores: ['**/node_modules/**', '**/dist/**', '.devstack/**', '.nx/**', 'libs/contracts/src/generated/**', '**/*.js', '**/*.mjs'] },
   ...nx.configs['flat/base'],
@@ -20,38 +55,16 @@ export default tseslint.config(
       '@typescript-eslint/switch-exhaustiveness-check': 'error',
       '@typescript-eslint/consistent-type-imports': ['error', { fixStyle: 'inline-type-imports', disallowTypeAnnotations: false }],
       '@typescript-eslint/no-explicit-any': 'error',
-      '@nx/enforce-module-boundaries': [
-        'error',
-        {
-          enforceBuildableLibDependency: false,
-          allow: [],
-          depConstraints: [
-            { sourceTag: 'type:contracts', onlyDependOnLibsWithTags: ['type:contracts'] },
-            { sourceTag: 'type:util', onlyDependOnLibsWithTags: ['type:util', 'type:contracts'] },
-            { sourceTag: 'type:domain', onlyDependOnLibsWithTags: ['type:domain', 'type:contracts', 'type:util'] },
-            { sourceTag: 'type:adapter', onlyDependOnLibsWithTags: ['type:adapter', 'type:domain', 'type:contracts', 'type:util'] },
-            { sourceTag: 'type:app', onlyDependOnLibsWithTags: ['type:adapter', 'type:domain', 'type:contracts', 'type:util'] },
-            { sourceTag: 'type:tool', onlyDependOnLibsWithTags: ['type:adapter', 'type:domain', 'type:contracts', 'type:util', 'type:tool'] },
-            { sourceTag: 'scope:shared', onlyDependOnLibsWithTags: ['scope:shared'] },
-            { sourceTag: 'scope:writeback', onlyDependOnLibsWithTags: ['scope:writeback', 'scope:shared'] },
-            { sourceTag: 'scope:trigger-ingest', onlyDependOnLibsWithTags: ['scope:trigger-ingest', 'scope:shared'] },
-            { sourceTag: 'scope:orchestrator', onlyDependOnLibsWithTags: ['scope:orchestrator', 'scope:shared'] },
-            { sourceTag: 'scope:messaging', onlyDependOnLibsWithTags: ['scope:messaging', 'scope:shared'] },
-            { sourceTag: 'scope:mini-app-backend', onlyDependOnLibsWithTags: ['scope:mini-app-backend', 'scope:shared'] },
-            { sourceTag: 'scope:writeback-rest', onlyDependOnLibsWithTags: ['scope:writeback-rest', 'scope:writeback', 'scope:shared'] },
-            { sourceTag: 'scope:writeback-soap', onlyDependOnLibsWithTags: ['scope:writeback-soap', 'scope:writeback', 'scope:shared'] },
-            { sourceTag: 'scope:writeback-sftp', onlyDependOnLibsWithTags: ['scope:writeback-sftp', 'scope:writeback', 'scope:shared'] },
-            { sourceTag: 'scope:reconciler', onlyDependOnLibsWithTags: ['scope:reconciler', 'scope:shared'] },
-            { sourceTag: 'scope:audit-exporter', onlyDependOnLibsWithTags: ['scope:audit-exporter', 'scope:shared'] },
-            { sourceTag: 'scope:tools', onlyDependOnLibsWithTags: ['*'] },
-          ],
-        },
-      ],
+      '@nx/enforce-module-boundaries': boundaries(depConstraints),
     },
   },
   {
     files: ['**/*.spec.ts', '**/*.integration-spec.ts', 'tools/**/*.ts'],
     rules: { '@typescript-eslint/no-non-null-assertion': 'off' },
+  },
+  {
+    files: ['**/*.spec.ts', '**/*.integration-spec.ts', '**/bench/**/*.ts', '**/test-support/**/*.ts'],
+    rules: { '@nx/enforce-module-boundaries': boundaries(testDepConstraints) },
   },
   prettier,
 );
