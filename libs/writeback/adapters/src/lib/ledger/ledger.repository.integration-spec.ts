@@ -416,6 +416,113 @@ describe('LedgerRepository (real PostgreSQL)', () => {
       });
     });
 
+    describe("with precomputed outbox messages (one statement, the workers' path)", () => {
+      it('lets exactly one of 20 concurrent transitions win and writes its attempt and messages once', async () => {
+        const { row } = await ledger.admit(aRequest(), 'fp');
+        const [claimed] = await ledger.claimDue('w1', 1, 30_000);
+        const messages = [resultMessage(claimed!, 'APPLIED'), auditMessage(claimed!, 'writeback.applied')];
+
+        const outcomes = await Promise.allSettled(
+          Array.from({ length: 20 }, () =>
+            ledger.transition(row.id, {
+              from: ['IN_FLIGHT'],
+              to: 'APPLIED',
+              owner: 'w1',
+              providerRef: 'CORE-1',
+              attempt: sent(),
+              outbox: messages,
+            }),
+          ),
+        );
+
+        const won = outcomes.filter((o) => o.status === 'fulfilled');
+        expect(won).toHaveLength(1);
+        expect(outcomes.every((o) => o.status === 'fulfilled' || o.reason instanceof LostLeaseError)).toBe(
+          true,
+        );
+        const result = (won[0] as PromiseFulfilledResult<Awaited<ReturnType<LedgerRepository['transition']>>>)
+          .value;
+        expect(result.row).toMatchObject({
+          status: 'APPLIED',
+          attempts: 1,
+          providerRef: 'CORE-1',
+          leaseOwner: null,
+        });
+        expect(result.attempt).toMatchObject({
+          attemptNo: 1,
+          kind: 'send',
+          outcome: 'APPLIED',
+          worker: 'w1',
+        });
+        expect(result.outboxIds).toHaveLength(2);
+        expect(await ledger.listAttempts(row.id)).toHaveLength(1);
+        const topics: { topic: string }[] = await db.dataSource.query(
+          `SELECT topic FROM "${db.schema}".outbox ORDER BY id`,
+        );
+        expect(topics.map((m) => m.topic)).toEqual([Topics.writebackResult, Topics.auditEvent]);
+      });
+
+      it('numbers attempts across transitions and writes nothing at all when the guard fails', async () => {
+        const { row } = await ledger.admit(aRequest(), 'fp');
+        await ledger.claimDue('w1', 1, 30_000);
+        await ledger.transition(row.id, {
+          from: ['IN_FLIGHT'],
+          to: 'UNKNOWN',
+          owner: 'w1',
+          errorClass: 'AMBIGUOUS',
+          attempt: sent(),
+          outbox: [],
+        });
+        await db.dataSource.query(`UPDATE "${db.schema}".ledger SET next_attempt_at = now() WHERE id = $1`, [
+          row.id,
+        ]);
+        const [resolve] = await ledger.claimDue('w2', 1, 30_000);
+        expect(resolve!.claim.action).toBe('RESOLVE');
+
+        const stale = ledger.transition(row.id, {
+          from: ['UNKNOWN'],
+          to: 'APPLIED',
+          owner: 'w1',
+          attempt: { kind: 'resolve', startedAt: new Date(), finishedAt: new Date() },
+          outbox: [resultMessage(resolve!, 'APPLIED')],
+        });
+        await expect(stale).rejects.toBeInstanceOf(LostLeaseError);
+        expect(await count('outbox')).toBe(0);
+        expect(await ledger.listAttempts(row.id)).toHaveLength(1);
+
+        const resolved = await ledger.transition(row.id, {
+          from: ['UNKNOWN'],
+          to: 'APPLIED',
+          owner: 'w2',
+          providerRef: 'CORE-9',
+          attempt: { kind: 'resolve', startedAt: new Date(), finishedAt: new Date() },
+          outbox: [resultMessage(resolve!, 'APPLIED')],
+        });
+        expect(resolved.attempt).toMatchObject({ attemptNo: 2, kind: 'resolve', providerRef: 'CORE-9' });
+        expect(resolved.row).toMatchObject({ status: 'APPLIED', attempts: 1, unknownSince: null });
+        expect(await count('outbox')).toBe(1);
+      });
+
+      it('rolls the whole statement back when an outbox message cannot be stored', async () => {
+        const { row } = await ledger.admit(aRequest(), 'fp');
+        const [claimed] = await ledger.claimDue('w1', 1, 30_000);
+        const before = await ledger.findById(row.id);
+
+        const failing = ledger.transition(row.id, {
+          from: ['IN_FLIGHT'],
+          to: 'APPLIED',
+          owner: 'w1',
+          attempt: sent(),
+          outbox: [resultMessage(claimed!, 'APPLIED', { errorMessage: 'nul \u0000 byte' })],
+        });
+
+        await expect(failing).rejects.toThrow(/unsupported Unicode escape sequence|\\u0000/);
+        expect(await ledger.findById(row.id)).toEqual(before);
+        expect(await count('ledger_attempt')).toBe(0);
+        expect(await count('outbox')).toBe(0);
+      });
+    });
+
     it('keeps attempts append-only: UPDATE, DELETE and TRUNCATE are rejected by the database', async () => {
       const { row } = await ledger.admit(aRequest(), 'fp');
       await ledger.claimDue('w1', 1, 30_000);
