@@ -1,0 +1,206 @@
+import { AxiosError, AxiosHeaders, type InternalAxiosRequestConfig } from 'axios';
+import type { WritebackErrorClass } from '@closeout/contracts';
+import { decideAfterError, ValidationError, type WritebackError } from '@closeout/writeback-domain';
+import {
+  classifyHttpAnswer,
+  classifyNetworkFailure,
+  networkFailureOf,
+  parseRetryAfterMs,
+  providerCodeOf,
+  type HttpAnswer,
+  type NetworkFailure,
+} from './classify-http-failure';
+
+const NOW = Date.parse('2025-03-01T12:00:00Z');
+const DEST = 'core-banking-rest';
+
+function answer(status: number, body?: unknown, headers: Record<string, string> = {}): HttpAnswer {
+  return { status, statusText: '', headers, body };
+}
+
+function classify(a: HttpAnswer): WritebackError {
+  const error = classifyHttpAnswer(a, DEST, NOW);
+  if (error === null) throw new Error(`expected ${a.status} to be an error`);
+  return error;
+}
+
+describe('classifyHttpAnswer', () => {
+  it.each([200, 201, 202, 204])('%i is a success, not an error', (status) => {
+    expect(classifyHttpAnswer(answer(status, { transaction_id: 'pay_1' }), DEST, NOW)).toBeNull();
+  });
+
+  it.each<[string, WritebackErrorClass, boolean, HttpAnswer]>([
+    ['429', 'RATE_LIMITED', true, answer(429, { error: 'rate_limited' }, { 'retry-after': '2' })],
+    [
+      '503 with Retry-After (throttling)',
+      'RATE_LIMITED',
+      true,
+      answer(503, undefined, { 'retry-after': '1' }),
+    ],
+    ['409', 'CONFLICT', true, answer(409, { error: 'conflict' })],
+    ['422 idempotency_key_reused', 'CONFLICT', true, answer(422, { error: 'idempotency_key_reused' })],
+    ['422 validation_failed', 'VALIDATION', true, answer(422, { error: 'validation_failed' })],
+    ['400', 'VALIDATION', true, answer(400, { error: 'unsupported_api_version' })],
+    ['404', 'VALIDATION', true, answer(404)],
+    ['405', 'VALIDATION', true, answer(405)],
+    ['413', 'VALIDATION', true, answer(413)],
+    ['415', 'VALIDATION', true, answer(415)],
+    ['401', 'TRANSIENT', true, answer(401)],
+    ['403', 'TRANSIENT', true, answer(403)],
+    ['408', 'AMBIGUOUS', true, answer(408)],
+    ['504', 'AMBIGUOUS', true, answer(504)],
+    ['524 (upstream timeout)', 'AMBIGUOUS', true, answer(524)],
+    ['500', 'TRANSIENT', true, answer(500, { error: 'internal_error' })],
+    ['502', 'TRANSIENT', true, answer(502, '<html>bad gateway</html>')],
+    ['503 without Retry-After', 'TRANSIENT', true, answer(503)],
+    ['302 (redirects are not followed)', 'AMBIGUOUS', true, answer(302)],
+  ])('%s → %s (sent: %s)', (_, errorClass, sent, a) => {
+    const error = classify(a);
+    expect(error.errorClass).toBe(errorClass);
+    expect(error.sent).toBe(sent);
+    expect(error.providerCode).toBe(providerCodeOf(a));
+  });
+
+  it('names the status and the body error as the provider code', () => {
+    expect(classify(answer(429, { error: 'rate_limited' })).providerCode).toBe('429 rate_limited');
+    expect(classify(answer(502)).providerCode).toBe('502');
+  });
+
+  it('says that refused credentials are a configuration problem, not the payload', () => {
+    const error = classify(answer(401, { error: 'unauthorized' }));
+    expect(error.message).toMatch(/credentials or permissions were refused/);
+    expect(error.message).toContain(DEST);
+  });
+
+  describe('Retry-After', () => {
+    it.each<[string, string | undefined, number | undefined]>([
+      ['delta-seconds', '2', 2_000],
+      ['zero seconds', '0', 0],
+      ['an HTTP-date 30 s ahead', new Date(NOW + 30_000).toUTCString(), 30_000],
+      ['an HTTP-date in the past (never negative)', new Date(NOW - 5_000).toUTCString(), 0],
+      ['absent', undefined, undefined],
+      ['garbage', 'soon', undefined],
+      ['a decimal (not a date)', '1.5', undefined],
+    ])('as %s', (_, value, expected) => {
+      expect(parseRetryAfterMs(value, NOW)).toBe(expected);
+      const headers: Record<string, string> = value === undefined ? {} : { 'retry-after': value };
+      expect(classify(answer(429, undefined, headers)).retryAfterMs).toBe(expected);
+    });
+
+    it('feeds the retry policy the exact wait', () => {
+      const error = classify(answer(429, { error: 'rate_limited' }, { 'retry-after': '2' }));
+      expect(decideAfterError(error, 1, NOW)).toMatchObject({ kind: 'retry', delayMs: 2_000 });
+    });
+
+    it('turns an unreadable Retry-After on a 503 into an outage, not throttling', () => {
+      expect(classify(answer(503, undefined, { 'retry-after': 'later' })).errorClass).toBe('TRANSIENT');
+    });
+  });
+
+  describe('validation issues', () => {
+    it("are the body's field errors, under wire.", () => {
+      const error = classify(
+        answer(422, {
+          error: 'validation_failed',
+          errors: [
+            { field: 'amount.value_minor', rule: 'must be at least 1' },
+            { field: 'account_number', rule: 'must be 1–64 characters without whitespace' },
+            { nonsense: true },
+          ],
+        }),
+      );
+      expect(error).toBeInstanceOf(ValidationError);
+      expect((error as ValidationError).issues).toEqual([
+        { path: 'wire.amount.value_minor', rule: 'must be at least 1' },
+        { path: 'wire.account_number', rule: 'must be 1–64 characters without whitespace' },
+      ]);
+      expect(error.providerCode).toBe('422 validation_failed');
+    });
+
+    it('fall back to the status and error, or the status text', () => {
+      expect((classify(answer(400, { error: 'invalid_json' })) as ValidationError).issues).toEqual([
+        { path: 'response', rule: '400 invalid_json' },
+      ]);
+      expect(
+        (
+          classify({
+            status: 405,
+            statusText: 'Method Not Allowed',
+            headers: {},
+            body: undefined,
+          }) as ValidationError
+        ).issues,
+      ).toEqual([{ path: 'response', rule: '405 Method Not Allowed' }]);
+      expect((classify(answer(413)) as ValidationError).issues).toEqual([
+        { path: 'response', rule: '413 Payload Too Large' },
+      ]);
+    });
+  });
+});
+
+describe('classifyNetworkFailure', () => {
+  const failure = (code: string | undefined, connected: boolean, message = 'boom'): NetworkFailure => ({
+    code,
+    message,
+    connected,
+  });
+
+  it.each<[string, WritebackErrorClass, boolean, NetworkFailure]>([
+    ['ECONNREFUSED', 'TRANSIENT', false, failure('ECONNREFUSED', false)],
+    ['ENOTFOUND', 'TRANSIENT', false, failure('ENOTFOUND', false)],
+    ['EAI_AGAIN', 'TRANSIENT', false, failure('EAI_AGAIN', false)],
+    ['EHOSTUNREACH', 'TRANSIENT', false, failure('EHOSTUNREACH', false)],
+    ['ENETUNREACH (whatever the connection flag says)', 'TRANSIENT', false, failure('ENETUNREACH', true)],
+    ['a connect timeout', 'TRANSIENT', false, failure('ETIMEDOUT', false, 'not connected within 2000 ms')],
+    ['a TLS handshake failure', 'TRANSIENT', false, failure('ECONNRESET', false)],
+    ['a request timeout after connecting', 'AMBIGUOUS', true, failure('ETIMEDOUT', true)],
+    ["axios's ECONNABORTED after connecting", 'AMBIGUOUS', true, failure('ECONNABORTED', true)],
+    ['ECONNRESET', 'AMBIGUOUS', true, failure('ECONNRESET', true)],
+    ['EPIPE', 'AMBIGUOUS', true, failure('EPIPE', true)],
+    ['socket hang up', 'AMBIGUOUS', true, failure('ECONNRESET', true, 'socket hang up')],
+    [
+      'a body that broke off',
+      'AMBIGUOUS',
+      true,
+      failure('ERR_BAD_RESPONSE', true, 'stream has been aborted'),
+    ],
+    ['an unknown error after connecting', 'AMBIGUOUS', true, failure(undefined, true)],
+  ])('%s → %s (sent: %s)', (_, errorClass, sent, f) => {
+    const error = classifyNetworkFailure(f, DEST);
+    expect(error.errorClass).toBe(errorClass);
+    expect(error.sent).toBe(sent);
+    expect(error.message).toContain(DEST);
+  });
+
+  it('sends an ambiguous failure to lookup, and an unsent one to retry', () => {
+    expect(decideAfterError(classifyNetworkFailure(failure('ECONNRESET', true), DEST), 1, NOW).kind).toBe(
+      'resolve_unknown',
+    );
+    expect(decideAfterError(classifyNetworkFailure(failure('ECONNREFUSED', false), DEST), 1, NOW).kind).toBe(
+      'retry',
+    );
+  });
+});
+
+describe('networkFailureOf', () => {
+  it("takes the system error's code and keeps it, not the AxiosError with its headers, as the cause", () => {
+    const system = Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' });
+    const config = {
+      headers: new AxiosHeaders({ Authorization: 'Bearer secret' }),
+    } as InternalAxiosRequestConfig;
+    const axiosError = AxiosError.from(system, undefined, config);
+    const result = networkFailureOf(axiosError, true);
+    expect(result).toMatchObject({ code: 'ECONNRESET', connected: true });
+    expect(result.cause).toBe(system);
+  });
+
+  it("falls back to axios's own code", () => {
+    const result = networkFailureOf(new AxiosError('timeout of 10ms exceeded', 'ECONNABORTED'), false);
+    expect(result).toMatchObject({ code: 'ECONNABORTED', connected: false });
+  });
+
+  it('reads a plain Node error', () => {
+    const result = networkFailureOf(Object.assign(new Error('write EPIPE'), { code: 'EPIPE' }), true);
+    expect(result).toMatchObject({ code: 'EPIPE', message: 'write EPIPE', connected: true });
+  });
+});

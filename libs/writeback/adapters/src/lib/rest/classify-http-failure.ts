@@ -1,0 +1,197 @@
+import { isAxiosError } from 'axios';
+import { STATUS_CODES } from 'node:http';
+import {
+  AmbiguousOutcomeError,
+  ConflictError,
+  RateLimitedError,
+  TransientError,
+  ValidationError,
+  type ValidationIssue,
+  type WritebackError,
+} from '@closeout/writeback-domain';
+
+/**
+ * Turns what a REST destination answered — or how the exchange failed — into the typed writeback errors. Pure:
+ * the retry policy decides what happens next from the class alone, so every REST-specific judgement lives here.
+ */
+
+/** An HTTP answer, as far as classifying it goes. */
+export interface HttpAnswer {
+  status: number;
+  statusText?: string;
+  /** Header names in lower case, as Node and axios give them. */
+  headers: Readonly<Record<string, string | undefined>>;
+  /** The parsed JSON body; undefined when there was none or it was not JSON. */
+  body: unknown;
+}
+
+/** An exchange that ended without an answer. */
+export interface NetworkFailure {
+  /** The errno or axios code (`ECONNRESET`, `ECONNABORTED`, …); `ETIMEDOUT` for our own timeouts. */
+  code: string | undefined;
+  message: string;
+  /**
+   * Whether this request's connection was ever established (TCP, and TLS for https). Until it is, not a byte of
+   * the request can have left, so the failure is safe to retry whatever its code.
+   */
+  connected: boolean;
+  cause?: unknown;
+}
+
+/** Errors that only happen before a connection exists: the request certainly went nowhere. */
+const UNREACHABLE_CODES: ReadonlySet<string> = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+]);
+
+/**
+ * 5xx answers that mean "a gateway or proxy stopped waiting for the core", not "the core refused": the core may
+ * still have committed. 504 is the standard one; 524 (Cloudflare) and 598 (some proxies) say the same.
+ */
+const UPSTREAM_TIMEOUT_STATUSES: ReadonlySet<number> = new Set([504, 524, 598]);
+
+/** Body texts from a destination are kept for operators, but short: they land in ledger rows and logs. */
+const MAX_DETAIL_CHARS = 300;
+
+function field(body: unknown, name: string): unknown {
+  return body !== null && typeof body === 'object' ? (body as Record<string, unknown>)[name] : undefined;
+}
+
+function stringField(body: unknown, name: string): string | undefined {
+  const value = field(body, name);
+  return typeof value === 'string' && value.length > 0 ? value : undefined;
+}
+
+/** `422 validation_failed`, or just `502` when the body named no error: the destination's words, for the audit trail. */
+export function providerCodeOf(answer: Pick<HttpAnswer, 'status' | 'body'>): string {
+  const error = stringField(answer.body, 'error');
+  return error === undefined ? String(answer.status) : `${answer.status} ${error}`;
+}
+
+function detailOf(answer: HttpAnswer): string {
+  const message = stringField(answer.body, 'message');
+  return message === undefined ? '' : ` (${message.slice(0, MAX_DETAIL_CHARS)})`;
+}
+
+/**
+ * `Retry-After` in milliseconds: delta-seconds or an HTTP-date, never negative; undefined when absent or
+ * unreadable (the retry policy then backs off on its own).
+ */
+export function parseRetryAfterMs(value: string | undefined, now: number): number | undefined {
+  const text = value?.trim();
+  if (text === undefined || text === '') return undefined;
+  if (/^\d+$/.test(text)) return Number(text) * 1_000;
+  // Every HTTP-date form starts with a day name; checking for it keeps Date.parse from reading "1.5" as a year.
+  if (!/^[A-Za-z]{3}/.test(text)) return undefined;
+  const at = Date.parse(text);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
+}
+
+function validationIssues(answer: HttpAnswer): ValidationIssue[] {
+  const errors = field(answer.body, 'errors');
+  const issues = (Array.isArray(errors) ? errors : []).flatMap((e: unknown) => {
+    const name = stringField(e, 'field');
+    const rule = stringField(e, 'rule');
+    return name !== undefined && rule !== undefined ? [{ path: `wire.${name}`, rule }] : [];
+  });
+  if (issues.length > 0) return issues;
+  const reason =
+    stringField(answer.body, 'error') ?? (answer.statusText || STATUS_CODES[answer.status] || 'rejected');
+  return [{ path: 'response', rule: `${answer.status} ${reason}` }];
+}
+
+/**
+ * Classifies an HTTP answer to a write. Returns null for 2xx (the caller reads the receipt); any other status
+ * becomes the error the retry policy acts on.
+ */
+export function classifyHttpAnswer(
+  answer: HttpAnswer,
+  destination: string,
+  now: number = Date.now(),
+): WritebackError | null {
+  const { status } = answer;
+  if (status >= 200 && status < 300) return null;
+
+  const providerCode = providerCodeOf(answer);
+  const said = `${destination} answered ${providerCode}${detailOf(answer)}`;
+  const retryAfterMs = parseRetryAfterMs(answer.headers['retry-after'], now);
+
+  // A 503 that says when to come back is throttling, not an outage: honour the wait rather than back off blind.
+  if (status === 429 || (status === 503 && retryAfterMs !== undefined)) {
+    return new RateLimitedError(`${said}: throttled, nothing was applied`, { providerCode, retryAfterMs });
+  }
+  if (status === 409 || (status === 422 && stringField(answer.body, 'error') === 'idempotency_key_reused')) {
+    return new ConflictError(`${said}: it holds a different request under this idempotency key`, {
+      providerCode,
+    });
+  }
+  if (status === 401 || status === 403) {
+    // Not the payload's fault, so not a validation failure: operations fix the credentials and the row goes on.
+    return new TransientError(
+      `${said}: credentials or permissions were refused, nothing was posted; fix the destination's auth configuration`,
+      { sent: true, providerCode },
+    );
+  }
+  if (status === 408 || UPSTREAM_TIMEOUT_STATUSES.has(status)) {
+    return new AmbiguousOutcomeError(`${said}: timed out on the way, it may have been applied`, {
+      providerCode,
+    });
+  }
+  if (status >= 400 && status < 500) {
+    return new ValidationError(validationIssues(answer), { sent: true, providerCode });
+  }
+  if (status >= 500 && status < 600) {
+    return new TransientError(`${said}: server error, nothing was applied`, { sent: true, providerCode });
+  }
+  // 1xx/3xx to a write (redirects are not followed): nothing says whether it was applied, so ask before re-sending.
+  return new AmbiguousOutcomeError(`${said}: unexpected status, it may have been applied`, { providerCode });
+}
+
+/**
+ * Classifies an exchange that produced no answer. Before the connection existed it is transient and unsent;
+ * after, the request may have been written and applied, so it is ambiguous — resolved by lookup, never re-sent blind.
+ */
+export function classifyNetworkFailure(
+  failure: NetworkFailure,
+  destination: string,
+): TransientError | AmbiguousOutcomeError {
+  const what = `${failure.code ?? 'network error'}: ${failure.message}`;
+  const options = failure.cause === undefined ? {} : { cause: failure.cause };
+  if (!failure.connected || (failure.code !== undefined && UNREACHABLE_CODES.has(failure.code))) {
+    return new TransientError(`${destination} was not reached (${what}): nothing was sent`, {
+      ...options,
+      sent: false,
+    });
+  }
+  return new AmbiguousOutcomeError(
+    `${destination}: the exchange broke off after the request may have been written (${what})`,
+    options,
+  );
+}
+
+/**
+ * The `NetworkFailure` of an error axios (or Node) threw. An AxiosError carries the request config — headers,
+ * credentials included — so only the underlying system error is kept as the cause.
+ */
+export function networkFailureOf(error: unknown, connected: boolean): NetworkFailure {
+  if (isAxiosError(error)) {
+    const cause: unknown = error.cause;
+    const causeCode = field(cause, 'code');
+    return {
+      code: typeof causeCode === 'string' ? causeCode : error.code,
+      message: error.message,
+      connected,
+      ...(cause instanceof Error && !isAxiosError(cause) ? { cause } : {}),
+    };
+  }
+  const code = field(error, 'code');
+  return {
+    code: typeof code === 'string' ? code : undefined,
+    message: error instanceof Error ? error.message : String(error),
+    connected,
+    ...(error instanceof Error ? { cause: error } : {}),
+  };
+}

@@ -1,0 +1,156 @@
+import { ConfigError } from '@closeout/config';
+import { z } from 'zod';
+
+/**
+ * One REST system of record, as the writeback-rest service is configured with it. Validated once at boot; every
+ * problem is reported with its field path and rule (never its value: the auth fields are secrets).
+ */
+
+const nonEmpty = (rule = 'must be a non-empty string') => z.string({ error: rule }).min(1, rule);
+
+/** Sent as a header value: a control character would make every request fail in Node, not at boot. */
+const headerValue = () =>
+  nonEmpty().regex(/^[\t\x20-\x7e\x80-\xff]+$/, 'must be a non-empty string without control characters');
+
+const positiveInt = (fallback: number) =>
+  z.int({ error: 'must be an integer > 0' }).min(1, 'must be an integer > 0').default(fallback);
+
+const absolutePath = (fallback: string) =>
+  z
+    .string({ error: 'must be a path starting with /' })
+    .startsWith('/', 'must be a path starting with /')
+    .default(fallback);
+
+/**
+ * Objects reject unknown fields: a misspelt optional field (`rateLimits`, `timeout`) would otherwise be dropped
+ * silently and the destination would run with defaults nobody chose.
+ */
+const strict = <Shape extends z.ZodRawShape>(shape: Shape) =>
+  z.strictObject(shape, {
+    error: (issue) =>
+      issue.code === 'unrecognized_keys'
+        ? `unknown field(s) ${issue.keys.map((k) => `"${k}"`).join(', ')}`
+        : 'must be an object',
+  });
+
+/** RFC 9110 token characters: anything else is not a header name Node will send. */
+const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+
+const authSchema = z.discriminatedUnion(
+  'type',
+  [
+    strict({ type: z.literal('none') }),
+    strict({ type: z.literal('bearer'), token: headerValue() }),
+    strict({
+      type: z.literal('basic'),
+      // RFC 7617: the first colon separates user from password.
+      username: nonEmpty().regex(/^[^:]*$/, 'must not contain ":"'),
+      password: nonEmpty(),
+    }),
+    strict({
+      type: z.literal('header'),
+      name: z
+        .string({ error: 'must be an HTTP header name' })
+        .regex(HEADER_NAME, 'must be an HTTP header name'),
+      value: headerValue(),
+    }),
+  ],
+  { error: 'must be one of none, bearer, basic, header' },
+);
+
+export const restDestinationConfigSchema = strict({
+  /** The destination's name in `WritebackRequested.destination`, the ledger and the metrics. */
+  name: nonEmpty(),
+  baseUrl: z
+    .url({ protocol: /^https?$/, error: 'must be an http(s) URL' })
+    // Credentials in a URL end up in logs and error messages; they belong in `auth`.
+    .refine(
+      (url) => {
+        const parsed = URL.parse(url);
+        return parsed === null || (parsed.username === '' && parsed.password === '');
+      },
+      { message: 'must not embed credentials (use auth)' },
+    ),
+  auth: authSchema,
+  /** The `Api-Version` values this destination is pinned to; a mapping targeting any other is refused. */
+  apiVersions: z
+    .array(nonEmpty(), { error: 'must be an array of API versions' })
+    .min(1, 'must pin at least one API version'),
+  timeouts: strict({
+    /** Establishing a new connection (TCP, and TLS for https); nothing can have been sent until it succeeds. */
+    connectMs: positiveInt(2_000),
+    /** The whole exchange, from dispatch (after the rate limiter) to the last byte of the answer. */
+    requestMs: positiveInt(5_000),
+  }).prefault({}),
+  rateLimit: strict({
+    // Bottleneck refills its token bucket on a timer with 1 ms resolution: 1000 per second is the finest it can pace.
+    requestsPerSecond: z
+      .number({ error: 'must be a number > 0 and ≤ 1000' })
+      .positive('must be a number > 0 and ≤ 1000')
+      .max(1_000, 'must be a number > 0 and ≤ 1000'),
+    /** Requests that may start at once after a quiet spell; 1 (the default) spaces every request evenly. */
+    burst: z.int({ error: 'must be an integer > 0' }).min(1, 'must be an integer > 0').default(1),
+  }).optional(),
+  /** Sockets kept open to the destination (keep-alive); requests beyond it queue for a free one. */
+  maxConnections: positiveInt(32),
+  /** Whether the destination de-duplicates on `Idempotency-Key`; feeds the retry policy. */
+  honoursIdempotencyKey: z.boolean({ error: 'must be a boolean' }).default(true),
+  lookup: strict({
+    /** Postings by key at `${path}?idempotency_key=K`, one posting at `${path}/{providerRef}`. */
+    path: absolutePath('/api/postings'),
+  }).prefault({}),
+  healthPath: absolutePath('/health'),
+});
+
+/** A destination's settings as written in configuration (defaults still to apply). */
+export type RestDestinationConfigInput = z.input<typeof restDestinationConfigSchema>;
+/** A validated destination, defaults applied. */
+export type RestDestinationConfig = z.output<typeof restDestinationConfigSchema>;
+export type RestDestinationAuth = RestDestinationConfig['auth'];
+
+const restDestinationsSchema = z
+  .array(restDestinationConfigSchema, { error: 'must be an array of REST destinations' })
+  .superRefine((destinations, ctx) => {
+    const firstIndex = new Map<string, number>();
+    destinations.forEach(({ name }, index) => {
+      const first = firstIndex.get(name);
+      if (first === undefined) firstIndex.set(name, index);
+      else
+        ctx.addIssue({
+          code: 'custom',
+          path: [index, 'name'],
+          message: `must be unique: "${name}" is also the name of destinations[${first}]`,
+        });
+    });
+  });
+
+/** `destinations[0].timeouts.connectMs` from `['destinations', 0, 'timeouts', 'connectMs']`. */
+function fieldPath(root: string, path: readonly PropertyKey[]): string {
+  return path.reduce<string>(
+    (text, key) => (typeof key === 'number' ? `${text}[${key}]` : `${text}.${String(key)}`),
+    root,
+  );
+}
+
+function parseWith<T>(schema: z.ZodType<T>, input: unknown, root: string): T {
+  const parsed = schema.safeParse(input);
+  if (!parsed.success) {
+    throw new ConfigError(
+      parsed.error.issues.map((issue) => ({ variable: fieldPath(root, issue.path), rule: issue.message })),
+    );
+  }
+  return parsed.data;
+}
+
+/**
+ * Validates the REST destinations of a service (e.g. the parsed `WRITEBACK_REST_DESTINATIONS`). Throws a
+ * `ConfigError` listing every failing field, e.g. `destinations[0].baseUrl: must be an http(s) URL`.
+ */
+export function parseRestDestinations(input: unknown): RestDestinationConfig[] {
+  return parseWith(restDestinationsSchema, input, 'destinations');
+}
+
+/** Validates one destination; problems are named from `destination` (e.g. `destination.auth.token`). */
+export function parseRestDestination(input: unknown): RestDestinationConfig {
+  return parseWith(restDestinationConfigSchema, input, 'destination');
+}

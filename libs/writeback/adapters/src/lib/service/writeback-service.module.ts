@@ -1,0 +1,181 @@
+import { hostname } from 'node:os';
+import { randomBytes } from 'node:crypto';
+import {
+  Inject,
+  Injectable,
+  Module,
+  type BeforeApplicationShutdown,
+  type DynamicModule,
+  type OnApplicationBootstrap,
+} from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { Topics, type Protocol } from '@closeout/contracts';
+import { EventPublisher, EventSubscriber, PoisonMessageError, type Subscription } from '@closeout/kafka';
+import { ReadinessRegistry } from '@closeout/platform';
+import { createLogger } from '@closeout/telemetry';
+import {
+  defaultMappingRegistry,
+  type MappingRegistry,
+  type RetryPolicyConfig,
+} from '@closeout/writeback-domain';
+import { DestinationBreaker, type DestinationBreakerOptions } from '../breaker/destination-breaker';
+import type { WritebackDestination } from '../destination/writeback-destination';
+import { LedgerRepository } from '../ledger/ledger.repository';
+import { OutboxRelay } from '../outbox/outbox-relay';
+import { WritebackIntake } from '../worker/writeback-intake';
+import { registerLedgerGauges, WritebackMetrics } from '../worker/writeback-metrics';
+import { WritebackWorker, type WorkerDestination } from '../worker/writeback-worker';
+
+export type BreakerSettings = Omit<
+  DestinationBreakerOptions,
+  'destination' | 'probe' | 'onStateChange' | 'now'
+>;
+
+export interface WritebackServiceOptions {
+  /** The service name: audit actor and consumer group prefix. */
+  service: string;
+  protocol: Protocol;
+  /** Built at boot from validated config; closed at shutdown. */
+  destinations: ReadonlyArray<{
+    destination: WritebackDestination;
+    policy: RetryPolicyConfig;
+    breaker?: BreakerSettings;
+  }>;
+  mappings?: MappingRegistry;
+  worker?: { concurrency?: number; batchSize?: number; leaseMs?: number; idlePollMs?: number };
+  /** Partitions of writeback.requested admitted at once (order within a partition is kept). */
+  intakePartitionsConcurrently?: number;
+}
+
+const OPTIONS = Symbol('WRITEBACK_SERVICE_OPTIONS');
+
+/**
+ * Runs one writeback service's side of the ledger protocol: the `writeback.requested` consumer admitting requests,
+ * the worker claiming and sending, one circuit breaker per destination, and the outbox relay publishing results and
+ * audit events. The protocol lives entirely in the `WritebackDestination`s the app passes in.
+ *
+ * Shutdown order: Kafka consumers stop first (the Kafka module, on module destroy), then the worker finishes the
+ * calls in flight and the relay drains the outbox (before application shutdown, while the producer and the
+ * database are still open), then the destinations close.
+ */
+@Injectable()
+export class WritebackService implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  private readonly log = createLogger('writeback.service');
+  readonly workerId = `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
+  readonly ledger: LedgerRepository;
+  readonly metrics = new WritebackMetrics();
+  readonly breakers = new Map<string, DestinationBreaker>();
+  readonly worker: WritebackWorker;
+  readonly intake: WritebackIntake;
+  readonly relay: OutboxRelay;
+  private subscription: Subscription | undefined;
+
+  constructor(
+    @Inject(OPTIONS) private readonly options: WritebackServiceOptions,
+    dataSource: DataSource,
+    publisher: EventPublisher,
+    private readonly subscriber: EventSubscriber,
+    private readonly readiness: ReadinessRegistry,
+  ) {
+    this.ledger = new LedgerRepository(dataSource);
+    const mappings = options.mappings ?? defaultMappingRegistry;
+    const workerDestinations = new Map<string, WorkerDestination>();
+    for (const { destination, policy, breaker: settings } of options.destinations) {
+      const breaker = new DestinationBreaker({
+        ...settings,
+        destination: destination.name,
+        probe: () => destination.probe(),
+        onStateChange: (change) => {
+          this.metrics.setBreakerState(change.destination, change.to);
+          const line = {
+            destination: change.destination,
+            from: change.from,
+            to: change.to,
+            reason: change.reason,
+          };
+          if (change.to === 'open')
+            this.log.warn(line, 'destination degraded: circuit open, writebacks wait in the ledger');
+          else this.log.info(line, `circuit ${change.to}`);
+          if (change.to === 'closed') this.worker.wake();
+        },
+      });
+      this.metrics.breakerState.labels({ destination: destination.name }).set(0);
+      this.breakers.set(destination.name, breaker);
+      workerDestinations.set(destination.name, { destination, breaker, policy });
+    }
+    this.worker = new WritebackWorker({
+      service: options.service,
+      workerId: this.workerId,
+      ledger: this.ledger,
+      destinations: workerDestinations,
+      mappings,
+      metrics: this.metrics,
+      logger: createLogger('writeback.worker'),
+      ...options.worker,
+    });
+    this.intake = new WritebackIntake({
+      service: options.service,
+      protocol: options.protocol,
+      destinations: new Set(workerDestinations.keys()),
+      ledger: this.ledger,
+      mappings,
+      metrics: this.metrics,
+      onAdmitted: () => this.worker.wake(),
+    });
+    this.relay = new OutboxRelay({
+      dataSource,
+      publish: (messages) => publisher.publishMany(messages),
+      logger: createLogger('writeback.outbox'),
+    });
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    registerLedgerGauges(this.ledger);
+    this.readiness.register({
+      name: 'writeback-intake',
+      check: () =>
+        Promise.resolve(
+          this.subscription && this.subscription.failure === undefined
+            ? { ok: true }
+            : { ok: false, detail: this.subscription?.failure ?? 'writeback.requested consumer not started' },
+        ),
+    });
+    await this.relay.start();
+    this.worker.start();
+    this.subscription = await this.subscriber.subscribe({
+      groupId: `${this.options.service}.writeback-requested`,
+      topic: Topics.writebackRequested,
+      fromBeginning: true,
+      consumer: { partitionsConcurrently: this.options.intakePartitionsConcurrently ?? 6 },
+      handler: async (message) => {
+        const outcome = await this.intake.handle(message.value);
+        if (outcome.kind === 'rejected') {
+          // Replied to and audited already; the original goes to the DLQ with the reason so nothing is lost.
+          throw new PoisonMessageError(`writeback request refused: ${outcome.error.message}`);
+        }
+      },
+    });
+    this.log.info(
+      { workerId: this.workerId, destinations: [...this.breakers.keys()], protocol: this.options.protocol },
+      'writeback service running',
+    );
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    await this.worker.stop();
+    await this.relay.stop();
+    for (const breaker of this.breakers.values()) breaker.shutdown();
+    await Promise.allSettled(this.options.destinations.map((d) => d.destination.close()));
+  }
+}
+
+@Module({})
+export class WritebackServiceModule {
+  static register(options: WritebackServiceOptions): DynamicModule {
+    return {
+      module: WritebackServiceModule,
+      providers: [{ provide: OPTIONS, useValue: options }, WritebackService],
+      exports: [WritebackService],
+    };
+  }
+}

@@ -1,0 +1,112 @@
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
+import {
+  Topics,
+  type AuditOutcome,
+  type WritebackErrorClass,
+  type WritebackRequested,
+  type WritebackStatus,
+} from '@closeout/contracts';
+import type { OutboxMessage } from '../outbox/outbox-message';
+
+/** What a `writeback.result` says beyond the request it answers. */
+export interface ResultFacts {
+  status: WritebackStatus;
+  providerRef: string | null;
+  errorClass?: WritebackErrorClass | null;
+  errorMessage?: string | null;
+  /** Sends made so far. */
+  attempts: number;
+  /** Republished for a duplicate request. */
+  duplicate?: boolean;
+  /** The destination's circuit breaker is open: the orchestrator should expect a delay. */
+  destinationDegraded?: boolean;
+  now: number;
+}
+
+/** The `writeback.result.v1` message answering `request`, keyed by its case. */
+export function resultMessage(request: WritebackRequested, facts: ResultFacts): OutboxMessage {
+  return {
+    topic: Topics.writebackResult,
+    key: { caseId: request.caseId },
+    headers: {
+      correlationId: request.correlationId,
+      causationId: request.eventId,
+      idempotencyKey: request.idempotencyKey,
+    },
+    value: {
+      eventId: randomUUID(),
+      occurredAt: facts.now,
+      correlationId: request.correlationId,
+      causationId: request.eventId,
+      idempotencyKey: request.idempotencyKey,
+      destination: request.destination,
+      protocol: request.protocol,
+      operation: request.operation,
+      caseId: request.caseId,
+      workflowId: request.workflowId,
+      status: facts.status,
+      providerRef: facts.providerRef,
+      errorClass: facts.errorClass ?? null,
+      errorMessage: facts.errorMessage ?? null,
+      attempts: facts.attempts,
+      // From the request to this answer: what the case waited, retries and unknown resolution included.
+      latencyMs: Math.max(0, facts.now - request.requestedAt),
+      contractVersion: request.contractVersion,
+      mappingVersion: request.mappingVersion,
+      duplicate: facts.duplicate ?? false,
+      destinationDegraded: facts.destinationDegraded ?? false,
+    },
+  };
+}
+
+export interface AuditFacts {
+  /** `writeback.applied`, `writeback.attempt_failed`, `writeback.unknown`, `writeback.resolved`… */
+  action: string;
+  outcome: AuditOutcome;
+  /** Why: the rule or answer that decided it. */
+  reason: string;
+  references?: Record<string, string | null | undefined>;
+  now: number;
+}
+
+const HOST = hostname();
+
+/**
+ * The `audit.event.v1` message recording a writeback decision. Built here rather than with the AuditEmitter because
+ * it is written to the outbox in the transaction that made the decision, not published on the side.
+ */
+export function auditMessage(service: string, request: WritebackRequested, facts: AuditFacts): OutboxMessage {
+  const references: Record<string, string> = {
+    idempotencyKey: request.idempotencyKey,
+    destination: request.destination,
+  };
+  if (request.consentRef) references['consentRef'] = request.consentRef;
+  for (const [name, value] of Object.entries(facts.references ?? {})) {
+    if (value !== null && value !== undefined && value !== '') references[name] = value;
+  }
+  return {
+    topic: Topics.auditEvent,
+    key: { correlationId: request.correlationId },
+    headers: {
+      correlationId: request.correlationId,
+      causationId: request.eventId,
+      idempotencyKey: request.idempotencyKey,
+    },
+    value: {
+      eventId: randomUUID(),
+      occurredAt: facts.now,
+      correlationId: request.correlationId,
+      causationId: request.eventId,
+      actor: { type: 'SERVICE', id: service },
+      action: facts.action,
+      outcome: facts.outcome,
+      service,
+      host: HOST,
+      reason: facts.reason,
+      caseId: request.caseId,
+      versions: { contract: request.contractVersion, mapping: request.mappingVersion },
+      references,
+    },
+  };
+}
