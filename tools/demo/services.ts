@@ -32,17 +32,30 @@ export function runningPid(name: string): number | undefined {
   }
 }
 
-/** Starts one service in the background on Node 24 (the one in node_modules/.bin), logging to its file. */
-export function startService(name: string, port: number, env: Record<string, string>): number {
+/**
+ * Starts one service in the background on Node 24 (the one in node_modules/.bin), logging to its file. `name` names
+ * the instance (pid and log files, default SERVICE_NAME); `options.app` the folder under apps/ when they differ, so
+ * a harness can run its own instance of a service next to the main job's.
+ */
+export function startService(
+  name: string,
+  port: number,
+  env: Record<string, string>,
+  options: { app?: string } = {},
+): number {
   mkdirSync(runDir, { recursive: true });
   const log = openSync(logFile(name), 'a');
   const node = join(repoRoot, 'node_modules', '.bin', 'node');
-  const child = spawn(node, ['-r', '@swc-node/register', join('apps', name, 'src', 'main.ts')], {
-    cwd: repoRoot,
-    env: { ...process.env, ...env, SERVICE_NAME: name, HTTP_PORT: String(port) },
-    stdio: ['ignore', log, log],
-    detached: true,
-  });
+  const child = spawn(
+    node,
+    ['-r', '@swc-node/register', join('apps', options.app ?? name, 'src', 'main.ts')],
+    {
+      cwd: repoRoot,
+      env: { ...process.env, SERVICE_NAME: name, ...env, HTTP_PORT: String(port) },
+      stdio: ['ignore', log, log],
+      detached: true,
+    },
+  );
   child.unref();
   writeFileSync(pidFile(name), String(child.pid));
   return child.pid!;

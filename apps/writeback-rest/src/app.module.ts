@@ -53,7 +53,7 @@ export class AppModule {
             Topics.auditEvent,
           ],
           database: {
-            schema: 'writeback_rest',
+            schema: config.WRITEBACK_DB_SCHEMA,
             entities: writebackEntities,
             migrations: writebackMigrations,
             poolSize: 20,
@@ -68,6 +68,10 @@ export class AppModule {
             batchSize: config.WRITEBACK_WORKER_BATCH_SIZE,
             leaseMs: config.WRITEBACK_LEASE_MS,
             idlePollMs: config.WRITEBACK_IDLE_POLL_MS,
+          },
+          intakeConsumer: {
+            sessionTimeoutMs: config.WRITEBACK_INTAKE_SESSION_TIMEOUT_MS,
+            heartbeatIntervalMs: Math.floor(config.WRITEBACK_INTAKE_SESSION_TIMEOUT_MS / 6),
           },
         }),
       ],

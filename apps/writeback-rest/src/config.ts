@@ -47,6 +47,16 @@ export const configSchema = baseEnvSchema.extend({
   /** Must exceed every destination's request timeout by a wide margin. */
   WRITEBACK_LEASE_MS: positiveInt.default(30_000),
   WRITEBACK_IDLE_POLL_MS: positiveInt.default(250),
+  /** The ledger's PostgreSQL schema; separate schemas let several ledgers share one database (tests, harnesses). */
+  WRITEBACK_DB_SCHEMA: z
+    .string()
+    .regex(/^[a-z_][a-z0-9_]{0,62}$/, 'must be a lower-case PostgreSQL identifier')
+    .default('writeback_rest'),
+  /**
+   * How long the broker waits for a silent intake consumer before handing its partitions to another member. Short
+   * means a crashed replica's partitions move quickly; the broker bounds it (group.min.session.timeout.ms, 6 s).
+   */
+  WRITEBACK_INTAKE_SESSION_TIMEOUT_MS: z.coerce.number().int().min(6_000).default(30_000),
 });
 
 export type Config = z.infer<typeof configSchema>;

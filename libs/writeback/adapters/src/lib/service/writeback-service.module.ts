@@ -10,7 +10,13 @@ import {
 } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { Topics, type Protocol } from '@closeout/contracts';
-import { EventPublisher, EventSubscriber, PoisonMessageError, type Subscription } from '@closeout/kafka';
+import {
+  EventPublisher,
+  EventSubscriber,
+  PoisonMessageError,
+  type ConsumerTuning,
+  type Subscription,
+} from '@closeout/kafka';
 import { ReadinessRegistry } from '@closeout/platform';
 import { createLogger } from '@closeout/telemetry';
 import {
@@ -45,6 +51,8 @@ export interface WritebackServiceOptions {
   worker?: { concurrency?: number; batchSize?: number; leaseMs?: number; idlePollMs?: number };
   /** Partitions of writeback.requested admitted at once (order within a partition is kept). */
   intakePartitionsConcurrently?: number;
+  /** Group membership tuning of the writeback.requested consumer. */
+  intakeConsumer?: Omit<ConsumerTuning, 'partitionsConcurrently'>;
 }
 
 const OPTIONS = Symbol('WRITEBACK_SERVICE_OPTIONS');
@@ -131,14 +139,18 @@ export class WritebackService implements OnApplicationBootstrap, BeforeApplicati
 
   async onApplicationBootstrap(): Promise<void> {
     registerLedgerGauges(this.ledger);
+    // Ready once the intake consumer knows where it reads from: a request published after that is never missed.
+    let positioned = false;
     this.readiness.register({
       name: 'writeback-intake',
-      check: () =>
-        Promise.resolve(
-          this.subscription && this.subscription.failure === undefined
-            ? { ok: true }
-            : { ok: false, detail: this.subscription?.failure ?? 'writeback.requested consumer not started' },
-        ),
+      check: () => {
+        const s = this.subscription;
+        if (!s) return Promise.resolve({ ok: false, detail: 'writeback.requested consumer not started' });
+        if (s.failure !== undefined) return Promise.resolve({ ok: false, detail: s.failure });
+        return Promise.resolve(
+          positioned ? { ok: true } : { ok: false, detail: 'writeback.requested consumer joining its group' },
+        );
+      },
     });
     await this.relay.start();
     this.worker.start();
@@ -146,7 +158,10 @@ export class WritebackService implements OnApplicationBootstrap, BeforeApplicati
       groupId: `${this.options.service}.writeback-requested`,
       topic: Topics.writebackRequested,
       fromBeginning: true,
-      consumer: { partitionsConcurrently: this.options.intakePartitionsConcurrently ?? 6 },
+      consumer: {
+        ...this.options.intakeConsumer,
+        partitionsConcurrently: this.options.intakePartitionsConcurrently ?? 6,
+      },
       handler: async (message) => {
         const outcome = await this.intake.handle(message.value);
         if (outcome.kind === 'rejected') {
@@ -155,6 +170,7 @@ export class WritebackService implements OnApplicationBootstrap, BeforeApplicati
         }
       },
     });
+    void this.subscription.whenPositioned().then(() => (positioned = true));
     this.log.info(
       { workerId: this.workerId, destinations: [...this.breakers.keys()], protocol: this.options.protocol },
       'writeback service running',

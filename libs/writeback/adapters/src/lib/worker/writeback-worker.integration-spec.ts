@@ -1,11 +1,7 @@
 import { register } from 'prom-client';
 import { startRestCore, type RestCore } from '@closeout/simulators/rest-core';
 import { defaultMappingRegistry, retryPolicyFor, type RetryPolicyConfig } from '@closeout/writeback-domain';
-import {
-  freshWritebackSchema,
-  samplePaymentRequest,
-  type FreshWritebackSchema,
-} from '../../testing';
+import { freshWritebackSchema, samplePaymentRequest, type FreshWritebackSchema } from '../../testing';
 import type { WritebackResult, AuditEvent, WritebackStatus } from '@closeout/contracts';
 import { DestinationBreaker } from '../breaker/destination-breaker';
 import { LedgerRepository } from '../ledger/ledger.repository';
