@@ -80,7 +80,12 @@ async function benchLib(runId: string): Promise<Result> {
       const events = [];
       for (let n = from; n < Math.min(N, from + BATCH); n++) {
         const value = request(n, runId);
-        events.push({ topic, key: { caseId: value.caseId }, value, headers: { correlationId: value.correlationId, idempotencyKey: value.idempotencyKey } });
+        events.push({
+          topic,
+          key: { caseId: value.caseId },
+          value,
+          headers: { correlationId: value.correlationId, idempotencyKey: value.idempotencyKey },
+        });
       }
       await kafka.publisher.publishManyToTopics(events);
     }
@@ -111,10 +116,17 @@ async function benchRaw(runId: string): Promise<Result> {
   const kafka = new Kafka({ clientId: `bench-raw-${runId}`, brokers, logLevel: logLevel.NOTHING });
   const admin = kafka.admin();
   await admin.connect();
-  await admin.createTopics({ waitForLeaders: true, topics: [{ topic, numPartitions: PARTITIONS, replicationFactor: 1 }] });
+  await admin.createTopics({
+    waitForLeaders: true,
+    topics: [{ topic, numPartitions: PARTITIONS, replicationFactor: 1 }],
+  });
   await admin.disconnect();
 
-  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, createPartitioner: Partitioners.DefaultPartitioner });
+  const producer = kafka.producer({
+    idempotent: true,
+    maxInFlightRequests: 1,
+    createPartitioner: Partitioners.DefaultPartitioner,
+  });
   await producer.connect();
   const producedAt = Date.now();
   for (let from = 0; from < N; from += BATCH) {
@@ -154,12 +166,17 @@ async function benchRaw(runId: string): Promise<Result> {
 const rate = (count: number, ms: number) => Math.round((count * 1000) / ms);
 
 function best(results: Result[]): Result {
-  return { produceMs: Math.min(...results.map((r) => r.produceMs)), consumeMs: Math.min(...results.map((r) => r.consumeMs)) };
+  return {
+    produceMs: Math.min(...results.map((r) => r.produceMs)),
+    consumeMs: Math.min(...results.map((r) => r.consumeMs)),
+  };
 }
 
 async function main(): Promise<void> {
   configureLogging({ level: 'warn', service: 'kafka-bench' });
-  console.log(`kafka throughput: N=${N}, ${PARTITIONS} partitions, ${BATCH} messages per send, best of ${ROUNDS} alternating rounds, brokers ${brokers.join(',')}`);
+  console.log(
+    `kafka throughput: N=${N}, ${PARTITIONS} partitions, ${BATCH} messages per send, best of ${ROUNDS} alternating rounds, brokers ${brokers.join(',')}`,
+  );
 
   const raws: Result[] = [];
   const libs: Result[] = [];
@@ -168,7 +185,9 @@ async function main(): Promise<void> {
     raws.push(await benchRaw(runId));
     libs.push(await benchLib(runId));
     const [r, l] = [raws[raws.length - 1]!, libs[libs.length - 1]!];
-    console.log(`  round ${round}: lib produce ${rate(N, l.produceMs)}/s consume ${rate(N, l.consumeMs)}/s | raw produce ${rate(N, r.produceMs)}/s consume ${rate(N, r.consumeMs)}/s`);
+    console.log(
+      `  round ${round}: lib produce ${rate(N, l.produceMs)}/s consume ${rate(N, l.consumeMs)}/s | raw produce ${rate(N, r.produceMs)}/s consume ${rate(N, r.consumeMs)}/s`,
+    );
   }
   const lib = best(libs);
   const raw = best(raws);
@@ -178,9 +197,13 @@ async function main(): Promise<void> {
     ['raw kafkajs (JSON)', raw],
   ] as const;
   const pad = (s: string | number, w: number) => String(s).padStart(w);
-  console.log(`${''.padEnd(22)}${pad('produce msg/s', 15)}${pad('consume msg/s', 15)}${pad('total msg/s', 13)}`);
+  console.log(
+    `${''.padEnd(22)}${pad('produce msg/s', 15)}${pad('consume msg/s', 15)}${pad('total msg/s', 13)}`,
+  );
   for (const [name, r] of rows) {
-    console.log(`${name.padEnd(22)}${pad(rate(N, r.produceMs), 15)}${pad(rate(N, r.consumeMs), 15)}${pad(rate(N, r.produceMs + r.consumeMs), 13)}`);
+    console.log(
+      `${name.padEnd(22)}${pad(rate(N, r.produceMs), 15)}${pad(rate(N, r.consumeMs), 15)}${pad(rate(N, r.produceMs + r.consumeMs), 13)}`,
+    );
   }
   const ratio = (a: number, b: number) => (a / b).toFixed(2);
   console.log(

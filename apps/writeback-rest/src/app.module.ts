@@ -8,8 +8,8 @@ import {
   RestDestination,
   writebackEntities,
   writebackMigrations,
-  WritebackServiceModule,
 } from '@closeout/writeback-adapters';
+import { WritebackServiceModule } from '@closeout/writeback-adapters/nest';
 import type { Config } from './config';
 
 /**

@@ -8,7 +8,6 @@
  * Targets only 127.0.0.1; every loop is bounded by N, the kill count or a timeout.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import { Kafka, logLevel } from 'kafkajs';
 import { xoroshiro128plus, unsafeUniformIntDistribution, type RandomGenerator } from 'pure-rand';
 import type { DataSource } from 'typeorm';
 import { Topics, type WritebackRequested, type WritebackResult } from '@closeout/contracts';
@@ -25,6 +24,7 @@ import {
   waitForExit,
   waitUntilReady,
 } from '../../demo/services';
+import { positionGroupAtEnd } from './consumer-group';
 
 export interface HarnessOptions {
   /** Writeback requests (distinct idempotency keys). */
@@ -489,21 +489,6 @@ function toEvent(request: WritebackRequested): OutgoingEvent {
 async function scalar(db: DataSource, sql: string): Promise<number> {
   const [row] = (await db.query(sql)) as Array<{ n: number }>;
   return Number(row?.n ?? 0);
-}
-
-async function positionGroupAtEnd(brokers: string[], groupId: string): Promise<void> {
-  const admin = new Kafka({ clientId: 'harness-admin', brokers, logLevel: logLevel.NOTHING }).admin();
-  await admin.connect();
-  try {
-    const ends = await admin.fetchTopicOffsets(Topics.writebackRequested);
-    await admin.setOffsets({
-      groupId,
-      topic: Topics.writebackRequested,
-      partitions: ends.map((p) => ({ partition: p.partition, offset: p.high })),
-    });
-  } finally {
-    await admin.disconnect();
-  }
 }
 
 /** One line per figure, for a terminal or a note. */

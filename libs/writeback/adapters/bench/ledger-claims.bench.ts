@@ -126,7 +126,7 @@ async function settle(
       owner,
       providerRef: `CORE-${row.id}`,
       attempt: { kind: 'send', startedAt: new Date(), finishedAt: new Date(), providerCode: '201' },
-      outbox: applied,
+      outbox: applied(row), // precomputed, as the worker does: one statement
     }),
   );
 }

@@ -12,7 +12,6 @@ export * from './lib/worker/writeback-messages';
 export * from './lib/worker/writeback-metrics';
 export * from './lib/worker/writeback-worker';
 export * from './lib/worker/writeback-intake';
-export * from './lib/service/writeback-service.module';
 export * from './lib/breaker/destination-breaker';
 export * from './lib/rest/classify-http-failure';
 export * from './lib/rest/rest-destination.config';
