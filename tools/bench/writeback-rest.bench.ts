@@ -257,7 +257,8 @@ async function main(): Promise<void> {
     await kafka.close();
     core.kill();
     const db = await createWritebackDataSource({ url: env['DATABASE_URL']!, schema, runMigrations: false });
-    await db.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+    // BENCH_KEEP=1 keeps the ledger for a look at where the time went (created_at vs applied_at per row).
+    if (process.env['BENCH_KEEP'] !== '1') await db.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
     await db.destroy();
   }
 

@@ -2,17 +2,40 @@
  * Closeout's main job: brings up the devstack and the nine services, shows them healthy, drives sample
  * triggers through the platform and prints what happened at each hop. It leaves everything running.
  *
- * Stage reached so far: upstream event (HTTP) → trigger-ingest (dedupe, mapping) → case.triggered.v1 (Avro)
- * → orchestrator (durable case) → case.state.v1 and audit.event.v1. Later stages extend the same report.
+ * Stages reached so far: upstream event (HTTP) → trigger-ingest (dedupe, mapping) → case.triggered.v1 (Avro)
+ * → orchestrator (durable case) → case.state.v1 and audit.event.v1; and, for the cases that move money, a
+ * writeback.requested.v1 → writeback-rest (ledger, breaker, outbox) → the simulated REST core → writeback.result.v1,
+ * with a redelivery and a conflicting request to show what the ledger refuses. Later stages extend the same report.
  */
 import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { Topics, type AuditEvent, type CaseState } from '@closeout/contracts';
+import { Topics, type AuditEvent, type CaseState, type WritebackResult } from '@closeout/contracts';
 import { KafkaClient } from '@closeout/kafka';
 import { configureLogging } from '@closeout/telemetry';
-import { devstackCommand, devstackEnv, runningPid, services, startService, waitUntilReady, logFile } from './services';
+import { samplePaymentRequest } from '@closeout/writeback-adapters/testing';
+import {
+  devstackCommand,
+  devstackEnv,
+  logFile,
+  repoRoot,
+  runningPid,
+  services,
+  startProcess,
+  startService,
+  waitUntilReady,
+} from './services';
 
 const INGEST_TOKEN = 'demo-upstream-token-0123456789';
+const REST_CORE_PORT = 8091;
+// The simulated REST core banking system (a test double) stands in for the bank's system of record.
+const REST_DESTINATIONS = JSON.stringify([
+  {
+    name: 'core-banking-rest',
+    baseUrl: `http://127.0.0.1:${REST_CORE_PORT}`,
+    auth: { type: 'bearer', token: 'demo-core-token-0123456789' },
+    apiVersions: ['2024-06-01', '2025-01-15'],
+  },
+]);
 const ingestUrl = 'http://127.0.0.1:3001/v1/triggers';
 
 const samples = [
@@ -40,7 +63,27 @@ async function main(): Promise<void> {
   configureLogging({ level: 'warn', service: 'main-job' });
   say('starting tools/devstack (Kafka, Apicurio Registry, PostgreSQL, sshd)');
   execFileSync(devstackCommand, ['up'], { stdio: 'inherit' });
-  const env: Record<string, string> = { ...devstackEnv(), INGEST_API_TOKENS: INGEST_TOKEN, LOG_LEVEL: 'info' };
+  const env: Record<string, string> = {
+    ...devstackEnv(),
+    INGEST_API_TOKENS: INGEST_TOKEN,
+    WRITEBACK_REST_DESTINATIONS: REST_DESTINATIONS,
+    LOG_LEVEL: 'info',
+  };
+
+  if (runningPid('rest-core') === undefined) {
+    startProcess(
+      'rest-core',
+      'tools/simulators/rest-core/main.ts',
+      [
+        '--port',
+        String(REST_CORE_PORT),
+        '--journal-file',
+        `${repoRoot}/.devstack/services/rest-core.journal.jsonl`,
+      ],
+      {},
+    );
+    say(`simulated REST core (test double) starting on :${REST_CORE_PORT} (log ${logFile('rest-core')})`);
+  }
 
   // Services start one after another: each creates its topics, and 2 cores boot nine Node processes faster in a row.
   for (const s of services) {
@@ -55,7 +98,9 @@ async function main(): Promise<void> {
   console.log('\nservice            port  ready  checks');
   for (const s of services) {
     const r = await waitUntilReady(s.name, s.port, 10_000);
-    const checks = Object.entries(r.checks ?? {}).map(([k, v]) => `${k}:${v.ok ? 'ok' : 'DOWN'}`).join(' ');
+    const checks = Object.entries(r.checks ?? {})
+      .map(([k, v]) => `${k}:${v.ok ? 'ok' : 'DOWN'}`)
+      .join(' ');
     console.log(`${s.name.padEnd(18)} ${String(s.port).padEnd(5)} ${r.ready ? 'yes' : 'NO '}    ${checks}`);
   }
 
@@ -85,8 +130,20 @@ async function main(): Promise<void> {
     },
   });
 
+  const writebackResults: WritebackResult[] = [];
+  await kafka.subscriber.subscribe({
+    groupId: `${group}.writeback-results`,
+    topic: Topics.writebackResult,
+    fromBeginning: true,
+    handler: async ({ value }) => {
+      writebackResults.push(value);
+    },
+  });
+
   const run = randomUUID().slice(0, 8);
-  say(`sending ${samples.length} upstream events, one per seed workflow, then a redelivery and an invalid event`);
+  say(
+    `sending ${samples.length} upstream events, one per seed workflow, then a redelivery and an invalid event`,
+  );
   const caseIds: string[] = [];
   for (const [i, s] of samples.entries()) {
     const res = await post({
@@ -109,12 +166,24 @@ async function main(): Promise<void> {
     customer: { customerId: `cus-${run}-0` },
     amount: samples[0]!.amount,
   });
-  console.log(`  redelivery of demo-${run}-0            → HTTP ${redelivery.status} ${JSON.stringify(redelivery.body)}`);
-  const invalid = await post({ sourceSystem: 'core-billing', eventType: 'billing.payment_failed', occurredAt: 'yesterday', customer: {} });
-  console.log(`  invalid event                         → HTTP ${invalid.status} ${JSON.stringify((invalid.body as { errors: unknown }).errors)}`);
+  console.log(
+    `  redelivery of demo-${run}-0            → HTTP ${redelivery.status} ${JSON.stringify(redelivery.body)}`,
+  );
+  const invalid = await post({
+    sourceSystem: 'core-billing',
+    eventType: 'billing.payment_failed',
+    occurredAt: 'yesterday',
+    customer: {},
+  });
+  console.log(
+    `  invalid event                         → HTTP ${invalid.status} ${JSON.stringify((invalid.body as { errors: unknown }).errors)}`,
+  );
 
   const deadline = Date.now() + 60_000;
-  while (Date.now() < deadline && !caseIds.every((id) => states.has(id) && (audits.get(id)?.length ?? 0) >= 2)) {
+  while (
+    Date.now() < deadline &&
+    !caseIds.every((id) => states.has(id) && (audits.get(id)?.length ?? 0) >= 2)
+  ) {
     await new Promise((r) => setTimeout(r, 250));
   }
 
@@ -124,14 +193,87 @@ async function main(): Promise<void> {
     const st = states.get(id);
     if (st) opened++;
     const trail = (audits.get(id) ?? []).map((a) => `${a.service}:${a.action}`).join(' → ');
-    console.log(`${id.padEnd(30)} ${(st?.workflowId ?? '-').padEnd(25)} ${(st?.state ?? 'MISSING').padEnd(10)} ${trail}`);
+    console.log(
+      `${id.padEnd(30)} ${(st?.workflowId ?? '-').padEnd(25)} ${(st?.state ?? 'MISSING').padEnd(10)} ${trail}`,
+    );
+  }
+  // Writebacks: the money-moving cases post a payment to the core through writeback-rest; one request is delivered
+  // twice and a third reuses a key with a different amount.
+  say(
+    'requesting a payment writeback for the two money-moving cases, a redelivery, and a conflicting reuse of a key',
+  );
+  const payments = caseIds.slice(0, 2).map((caseId, i) =>
+    samplePaymentRequest(i, {
+      caseId,
+      correlationId: states.get(caseId)?.correlationId ?? `corr-${caseId}`,
+      customerId: `cus-${run}-${i}`,
+      amountMinor: samples[i]!.amount!.amountMinor,
+    }),
+  );
+  const rival = samplePaymentRequest(0, {
+    caseId: payments[0]!.caseId,
+    correlationId: payments[0]!.correlationId,
+    customerId: `cus-${run}-0`,
+    amountMinor: 1,
+  });
+  const publish = (requests: typeof payments) =>
+    kafka.publisher.publishMany(
+      requests.map((r) => ({
+        topic: Topics.writebackRequested,
+        key: { caseId: r.caseId },
+        value: r,
+        headers: { correlationId: r.correlationId, idempotencyKey: r.idempotencyKey },
+      })),
+    );
+  const deliveries = [...payments, rival];
+  const expected = (r: WritebackResult) => deliveries.some((d) => d.eventId === r.causationId);
+  const waitForResults = async (n: number) => {
+    const deadline = Date.now() + 60_000;
+    while (Date.now() < deadline && writebackResults.filter(expected).length < n) {
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  };
+  await publish(deliveries);
+  await waitForResults(3);
+  // Kafka delivers the first request again after it was applied: the ledger answers from what it stored.
+  await publish([{ ...payments[0]! }]);
+  await waitForResults(4);
+  console.log(
+    '\nwriteback request                         status              provider ref      attempts  note',
+  );
+  const mine = writebackResults.filter(expected);
+  for (const r of mine) {
+    const note = r.duplicate
+      ? 'duplicate: stored result republished, core not called'
+      : r.status === 'REJECTED_CONFLICT'
+        ? 'same key, different amount: refused, audited'
+        : `${r.latencyMs} ms from request`;
+    console.log(
+      `${`${r.caseId} ${r.operation}`.padEnd(41)} ${r.status.padEnd(19)} ${(r.providerRef ?? '-').padEnd(17)} ${String(r.attempts).padEnd(9)} ${note}`,
+    );
+  }
+  const applied = mine.filter((r) => r.status === 'APPLIED' && !r.duplicate).length;
+  // What the core itself says: postings per idempotency key (its lookup API, as the reconciler would ask).
+  let posted = 0;
+  for (const payment of payments) {
+    const res = await fetch(
+      `http://127.0.0.1:${REST_CORE_PORT}/api/postings?idempotency_key=${encodeURIComponent(payment.idempotencyKey)}`,
+      { headers: { 'Api-Version': '2024-06-01', authorization: 'Bearer demo-core-token-0123456789' } },
+    );
+    if (res.ok) posted += ((await res.json()) as { data: unknown[] }).data.length;
   }
   await kafka.close();
 
-  console.log(`\nReport: ${caseIds.length} triggers sent, ${opened} cases opened, 1 redelivery deduplicated (HTTP ${redelivery.status}), ` +
-    `1 invalid event refused (HTTP ${invalid.status}), ${elapsed()} in all.`);
-  console.log('The platform is still running: http://127.0.0.1:3001..3009 (/health/ready, /metrics). Stop it with `npm run stop`.');
-  if (opened !== caseIds.length) process.exitCode = 1;
+  console.log(
+    `\nReport: ${caseIds.length} triggers sent, ${opened} cases opened, 1 redelivery deduplicated (HTTP ${redelivery.status}), ` +
+      `1 invalid event refused (HTTP ${invalid.status}); ${applied}/${payments.length} writebacks applied, ` +
+      `${posted} postings in the core for them (a duplicate delivery and a conflicting request did not reach it), ${elapsed()} in all.`,
+  );
+  console.log(
+    'The platform is still running: http://127.0.0.1:3001..3009 (/health/ready, /metrics). Stop it with `npm run stop`.',
+  );
+  if (opened !== caseIds.length || applied !== payments.length || posted !== payments.length)
+    process.exitCode = 1;
 }
 
 main().catch((err: unknown) => {

@@ -43,19 +43,29 @@ export function startService(
   env: Record<string, string>,
   options: { app?: string } = {},
 ): number {
+  return startProcess(name, join('apps', options.app ?? name, 'src', 'main.ts'), [], {
+    SERVICE_NAME: name,
+    ...env,
+    HTTP_PORT: String(port),
+  });
+}
+
+/** Starts a TypeScript entry point of the workspace as a background process with pid and log files under `name`. */
+export function startProcess(
+  name: string,
+  script: string,
+  args: string[],
+  env: Record<string, string>,
+): number {
   mkdirSync(runDir, { recursive: true });
   const log = openSync(logFile(name), 'a');
   const node = join(repoRoot, 'node_modules', '.bin', 'node');
-  const child = spawn(
-    node,
-    ['-r', '@swc-node/register', join('apps', options.app ?? name, 'src', 'main.ts')],
-    {
-      cwd: repoRoot,
-      env: { ...process.env, SERVICE_NAME: name, ...env, HTTP_PORT: String(port) },
-      stdio: ['ignore', log, log],
-      detached: true,
-    },
-  );
+  const child = spawn(node, ['-r', '@swc-node/register', script, ...args], {
+    cwd: repoRoot,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', log, log],
+    detached: true,
+  });
   child.unref();
   writeFileSync(pidFile(name), String(child.pid));
   return child.pid!;
