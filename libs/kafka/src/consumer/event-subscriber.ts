@@ -31,10 +31,28 @@ export type MessageValidator<K, V> = (message: ConsumedMessage<K, V>) => string 
 /** Group membership tuning; defaults suit production, tests shorten them. */
 export type ConsumerTuning = Omit<ConsumerOptions, 'groupId'>;
 
+/** A message a batch handler refuses for good: it goes to the DLQ with the reason, the rest of the batch is done. */
+export interface BatchRejection<K, V> {
+  message: ConsumedMessage<K, V>;
+  reason: string;
+}
+
+/**
+ * Handles every decoded message of one partition batch at once (in offset order), e.g. with one multi-row INSERT.
+ * Resolving marks them all processed except the rejections, which are dead-lettered; throwing retries the whole
+ * batch in place, so the handler must be idempotent per message (as every handler must be anyway).
+ */
+export type BatchHandler<K, V> = (messages: ConsumedMessage<K, V>[]) => Promise<BatchRejection<K, V>[] | void>;
+
 export interface SubscriptionOptions<K, V> {
   groupId: string;
   topic: string;
-  handler: MessageHandler<K, V>;
+  /** One message at a time. Give this or `batchHandler`. */
+  handler?: MessageHandler<K, V>;
+  /** A partition batch at a time, for throughput. Give this or `handler`. */
+  batchHandler?: BatchHandler<K, V>;
+  /** Most messages per `batchHandler` call (default 500). */
+  maxBatchSize?: number;
   validate?: MessageValidator<K, V>;
   /** Where a group without committed offsets starts: the earliest message (true) or new ones only. */
   fromBeginning?: boolean;
@@ -104,6 +122,9 @@ class TopicSubscription<K, V> implements Subscription {
     defaults: SubscriberDefaults,
     private readonly onStopped: (s: Subscription) => void,
   ) {
+    if ((options.handler === undefined) === (options.batchHandler === undefined)) {
+      throw new Error(`subscription ${options.groupId} on ${options.topic}: give exactly one of handler and batchHandler`);
+    }
     this.backoff = { ...DEFAULT_RETRY_BACKOFF, ...defaults.retry, ...options.retry };
     const labels = { topic: options.topic, group: options.groupId };
     const m = deps.metrics;
@@ -167,6 +188,7 @@ class TopicSubscription<K, V> implements Subscription {
   }
 
   private async onBatch(batch: PartitionBatch): Promise<void> {
+    if (this.options.batchHandler) return this.onBatchAtOnce(batch, this.options.batchHandler);
     for (const record of batch.records) {
       if (this.stopping || !batch.isActive()) return;
       const outcome = await this.deliver(record);
@@ -180,6 +202,73 @@ class TopicSubscription<K, V> implements Subscription {
       // must reach the client so it rejoins; what was marked so far is committed on the way.
       await batch.heartbeat();
     }
+  }
+
+  private async onBatchAtOnce(batch: PartitionBatch, handler: BatchHandler<K, V>): Promise<void> {
+    const max = this.options.maxBatchSize ?? 500;
+    for (let i = 0; i < batch.records.length; i += max) {
+      if (this.stopping || !batch.isActive()) return;
+      const chunk = batch.records.slice(i, i + max);
+      const head = chunk[0]!;
+      const previous = this.failures.get(head.partition);
+      const attempt = (previous?.offset === head.offset ? previous.attempts : 0) + 1;
+      const outcome = await this.deliverAtOnce(chunk, attempt, handler).catch((error: unknown) => {
+        this.log.error({ err: error, topic: head.topic, partition: head.partition, offset: head.offset }, 'could not process batch, will retry');
+        return { kind: 'retry', failedAttempts: attempt } satisfies Outcome;
+      });
+      if (outcome.kind === 'retry') {
+        this.failures.set(head.partition, { offset: head.offset, attempts: outcome.failedAttempts });
+        this.scheduleRetry(batch, head, outcome.failedAttempts);
+        return;
+      }
+      this.failures.delete(head.partition);
+      batch.markProcessed(chunk[chunk.length - 1]!.offset);
+      await batch.commitIfDue();
+      await batch.heartbeat();
+    }
+  }
+
+  private async deliverAtOnce(records: IncomingRecord[], attempt: number, handler: BatchHandler<K, V>): Promise<Outcome> {
+    const decoded: Array<{ record: IncomingRecord; message: ConsumedMessage<K, V> }> = [];
+    for (const record of records) {
+      this.counters.consumed.inc();
+      const prepared = await this.prepare(record, attempt);
+      if ('message' in prepared) decoded.push({ record, message: prepared.message });
+    }
+    if (decoded.length === 0) return DONE;
+    const { topic, partition } = records[0]!;
+    const started = process.hrtime.bigint();
+    const observe = (outcome: HandlerOutcome) =>
+      this.counters.duration[outcome].observe(Number(process.hrtime.bigint() - started) / 1e9);
+    let rejections: BatchRejection<K, V>[];
+    try {
+      rejections =
+        (await withSpan(`${topic} process`, 'consumer', {}, async (span) => {
+          span.setAttribute('messaging.system', 'kafka');
+          span.setAttribute('messaging.destination.name', topic);
+          span.setAttribute('messaging.kafka.destination.partition', partition);
+          span.setAttribute('messaging.batch.message_count', decoded.length);
+          span.setAttribute('messaging.consumer.group.name', this.groupId);
+          return handler(decoded.map((d) => d.message));
+        })) ?? [];
+    } catch (error) {
+      observe('transient');
+      this.counters.transient.inc();
+      this.log.warn({ err: error, topic, partition, offset: records[0]!.offset, attempt }, 'batch handler failed, batch will be retried in place');
+      return { kind: 'retry', failedAttempts: attempt };
+    }
+    observe('success');
+    const rejected = new Map(rejections.map((r) => [r.message.offset, r.reason]));
+    for (const { record, message } of decoded) {
+      const reason = rejected.get(message.offset);
+      if (reason === undefined) {
+        this.counters.handled.inc();
+        continue;
+      }
+      this.counters.poison.inc();
+      await this.deadLetter(record, 'poison', `handler rejected the message: ${reason}`);
+    }
+    return DONE;
   }
 
   /**
@@ -217,6 +306,15 @@ class TopicSubscription<K, V> implements Subscription {
   }
 
   private async process(record: IncomingRecord, attempt: number): Promise<Outcome> {
+    const prepared = await this.prepare(record, attempt);
+    return 'message' in prepared ? this.handle(record, prepared.message) : prepared.outcome;
+  }
+
+  /** Decodes and validates one record; what cannot be decoded or validated is dead-lettered here. */
+  private async prepare(
+    record: IncomingRecord,
+    attempt: number,
+  ): Promise<{ message: ConsumedMessage<K, V> } | { outcome: Outcome }> {
     let key: K;
     let value: V;
     try {
@@ -224,13 +322,19 @@ class TopicSubscription<K, V> implements Subscription {
       key = (await this.deps.serde.decode(record.topic, 'key', record.key)) as K;
       value = (await this.deps.serde.decode(record.topic, 'value', record.value)) as V;
     } catch (error) {
-      if (error instanceof DecodeError) return this.deadLetter(record, error.failure, error.message);
+      if (error instanceof DecodeError) return { outcome: await this.deadLetter(record, error.failure, error.message) };
       throw error;
     }
 
     const headers = fromWireHeaders(record.headers);
     if (!headers.correlationId) {
-      return this.deadLetter(record, 'missing-correlation-id', 'the correlation-id header is missing; every Closeout message carries one');
+      return {
+        outcome: await this.deadLetter(
+          record,
+          'missing-correlation-id',
+          'the correlation-id header is missing; every Closeout message carries one',
+        ),
+      };
     }
     const message: ConsumedMessage<K, V> = {
       topic: record.topic,
@@ -244,9 +348,8 @@ class TopicSubscription<K, V> implements Subscription {
     };
 
     const problem = this.options.validate?.(message);
-    if (problem) return this.deadLetter(record, 'validation', `validation failed: ${problem}`);
-
-    return this.handle(record, message);
+    if (problem) return { outcome: await this.deadLetter(record, 'validation', `validation failed: ${problem}`) };
+    return { message };
   }
 
   private async handle(record: IncomingRecord, message: ConsumedMessage<K, V>): Promise<Outcome> {
@@ -269,7 +372,7 @@ class TopicSubscription<K, V> implements Subscription {
           span.setAttribute('messaging.kafka.destination.partition', record.partition);
           span.setAttribute('messaging.kafka.message.offset', Number(record.offset));
           span.setAttribute('messaging.consumer.group.name', group);
-          await this.options.handler(message);
+          await this.options.handler!(message);
         }),
       );
     } catch (error) {

@@ -113,6 +113,49 @@ export class LedgerRepository {
     return outbox ? this.transaction(work) : work(this);
   }
 
+  /**
+   * Admits many requests with one multi-row `INSERT … ON CONFLICT DO NOTHING`: one round trip and one commit for a
+   * whole Kafka batch. Requests whose key was already there (or appears twice in the batch) go through `admit` one
+   * by one, which tells a duplicate from a conflict. Outcomes come back in input order.
+   */
+  async admitMany(items: ReadonlyArray<{ request: WritebackRequested; fingerprint: string }>): Promise<AdmitOutcome[]> {
+    if (items.length === 0) return [];
+    for (const { fingerprint } of items) {
+      if (fingerprint.trim() === '') throw new LedgerError('LEDGER_INVALID_ARGUMENT', 'admitMany: fingerprint must not be empty');
+    }
+    const t = this.tables;
+    const inserted = await this.rows(
+      `INSERT INTO ${t.ledger} (destination, idempotency_key, fingerprint, operation, protocol, case_id, workflow_id,
+         correlation_id, causation_id, request, contract_version, mapping_version, status, next_attempt_at)
+       SELECT r.request ->> 'destination', r.request ->> 'idempotencyKey', r.fingerprint, r.request ->> 'operation',
+              r.request ->> 'protocol', r.request ->> 'caseId', r.request ->> 'workflowId', r.request ->> 'correlationId',
+              r.request ->> 'causationId', r.request, r.request ->> 'contractVersion', r.request ->> 'mappingVersion',
+              'PENDING', now()
+       FROM ROWS FROM (jsonb_to_recordset($1::jsonb) AS (request jsonb, fingerprint text)) WITH ORDINALITY AS r(request, fingerprint, n)
+       ORDER BY r.n
+       ON CONFLICT (destination, idempotency_key) DO NOTHING
+       RETURNING *`,
+      [JSON.stringify(items.map((i) => ({ request: i.request, fingerprint: i.fingerprint })))],
+    );
+    const admitted = new Map<string, LedgerRow>();
+    for (const raw of inserted) {
+      const row = toLedgerRow(raw);
+      admitted.set(row.request.eventId, row);
+    }
+    const outcomes: AdmitOutcome[] = [];
+    for (const { request, fingerprint } of items) {
+      const row = admitted.get(request.eventId);
+      // The same event twice in one batch: only its first copy is the admission.
+      if (row && row.idempotencyKey === request.idempotencyKey && row.destination === request.destination) {
+        admitted.delete(request.eventId);
+        outcomes.push({ kind: 'admitted', row });
+      } else {
+        outcomes.push(await this.admitRow(request, fingerprint));
+      }
+    }
+    return outcomes;
+  }
+
   private async admitRow(request: WritebackRequested, fingerprint: string): Promise<AdmitOutcome> {
     const t = this.tables;
     // ON CONFLICT DO NOTHING waits for a concurrent insert of the same key to commit or roll back, so of N racing

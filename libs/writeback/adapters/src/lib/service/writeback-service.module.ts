@@ -13,7 +13,6 @@ import { Topics, type Protocol } from '@closeout/contracts';
 import {
   EventPublisher,
   EventSubscriber,
-  PoisonMessageError,
   type ConsumerTuning,
   type Subscription,
 } from '@closeout/kafka';
@@ -162,12 +161,17 @@ export class WritebackService implements OnApplicationBootstrap, BeforeApplicati
         ...this.options.intakeConsumer,
         partitionsConcurrently: this.options.intakePartitionsConcurrently ?? 6,
       },
-      handler: async (message) => {
-        const outcome = await this.intake.handle(message.value);
-        if (outcome.kind === 'rejected') {
-          // Replied to and audited already; the original goes to the DLQ with the reason so nothing is lost.
-          throw new PoisonMessageError(`writeback request refused: ${outcome.error.message}`);
-        }
+      // A partition batch at a time: one multi-row admission per batch instead of one commit per request.
+      batchHandler: async (messages) => {
+        const outcomes = await this.intake.handleMany(messages.map((m) => m.value));
+        // Refused requests were answered and audited already; the originals go to the DLQ with the reason so
+        // nothing is lost.
+        return messages.flatMap((message, i) => {
+          const outcome = outcomes[i]!;
+          return outcome.kind === 'rejected'
+            ? [{ message, reason: `writeback request refused: ${outcome.error.message}` }]
+            : [];
+        });
       },
     });
     void this.subscription.whenPositioned().then(() => (positioned = true));

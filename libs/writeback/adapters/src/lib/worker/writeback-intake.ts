@@ -8,6 +8,7 @@ import {
 } from '@closeout/writeback-domain';
 import type { LedgerRepository } from '../ledger/ledger.repository';
 import type { AdmitOutcome } from '../ledger/ledger.types';
+import type { OutboxMessage } from '../outbox/outbox-message';
 import { auditMessage, resultMessage } from './writeback-messages';
 import type { WritebackMetrics } from './writeback-metrics';
 
@@ -50,96 +51,130 @@ export class WritebackIntake {
   }
 
   async handle(request: WritebackRequested): Promise<IntakeOutcome> {
-    const { ledger, metrics } = this.options;
-    if (request.protocol !== this.options.protocol) {
-      return { kind: 'skipped', reason: `protocol ${request.protocol} is served elsewhere` };
-    }
-
-    let fingerprint: string;
-    try {
-      if (!this.options.destinations.has(request.destination)) {
-        throw new ValidationError([
-          {
-            path: 'destination',
-            rule: `must be a destination configured for ${this.options.service} (${[...this.options.destinations].sort().join(', ')})`,
-          },
-        ]);
-      }
-      const parsed = parseWritebackRequest(request, this.options.limits);
-      // Mapping first, so a request pinned to a mapping version that does not exist is refused now, not at send time.
-      this.options.mappings.get(request.destination, parsed.operation, request.mappingVersion);
-      fingerprint = parsed.fingerprint;
-    } catch (error) {
-      if (!(error instanceof ValidationError)) throw error;
-      await this.reject(request, error);
-      return { kind: 'rejected', error };
-    }
-
-    const outcome = await ledger.admit(request, fingerprint);
-    switch (outcome.kind) {
-      case 'admitted':
-        this.options.onAdmitted?.();
-        return outcome;
-      case 'duplicate':
-        metrics.duplicatesPrevented.labels({ destination: request.destination }).inc();
-        if (isTerminal(outcome.row.status)) {
-          // The requester may have missed the result: tell it again, from the ledger, without touching the destination.
-          await ledger.enqueue([
-            resultMessage(request, {
-              status: outcome.row.status,
-              providerRef: outcome.row.providerRef,
-              errorClass: outcome.row.lastErrorClass,
-              errorMessage: outcome.row.lastErrorMessage,
-              attempts: outcome.row.attempts,
-              duplicate: true,
-              now: this.now(),
-            }),
-          ]);
-        }
-        return outcome;
-      case 'conflict': {
-        metrics.conflicts.labels({ destination: request.destination }).inc();
-        const now = this.now();
-        const reason =
-          `idempotency key ${request.idempotencyKey} is already held by another request with a different payload ` +
-          `(fingerprint ${outcome.conflict.existingFingerprint.slice(0, 12)}… vs ${fingerprint.slice(0, 12)}…): ` +
-          'refused, the destination never sees this payload';
-        // Written again on redelivery: whether the first reply made it out before a crash is not known here, and a
-        // second identical rejection is harmless.
-        await ledger.enqueue([
-          resultMessage(request, {
-            status: 'REJECTED_CONFLICT',
-            providerRef: null,
-            errorClass: 'CONFLICT',
-            errorMessage: reason,
-            attempts: 0,
-            now,
-          }),
-          auditMessage(this.options.service, request, {
-            action: 'writeback.conflict_rejected',
-            outcome: 'DENIED',
-            reason,
-            references: {
-              existingLedgerId: outcome.row.id,
-              existingFingerprint: outcome.conflict.existingFingerprint,
-              rejectedFingerprint: fingerprint,
-              rejectedEventId: request.eventId,
-              existingCaseId: outcome.row.caseId,
-            },
-            now,
-          }),
-        ]);
-        return outcome;
-      }
-    }
+    const [outcome] = await this.handleMany([request]);
+    return outcome!;
   }
 
-  private async reject(request: WritebackRequested, error: ValidationError): Promise<void> {
+  /**
+   * A batch of requests (one Kafka partition batch) with one multi-row admission; outcomes in input order. Safe to
+   * call again with the same batch after a failure: admission is idempotent and replies are harmless to repeat.
+   */
+  async handleMany(requests: readonly WritebackRequested[]): Promise<IntakeOutcome[]> {
+    const { ledger, metrics } = this.options;
+    const outcomes: IntakeOutcome[] = new Array<IntakeOutcome>(requests.length);
+    const toAdmit: Array<{ index: number; request: WritebackRequested; fingerprint: string }> = [];
+    const replies: OutboxMessage[] = [];
+
+    requests.forEach((request, index) => {
+      if (request.protocol !== this.options.protocol) {
+        outcomes[index] = { kind: 'skipped', reason: `protocol ${request.protocol} is served elsewhere` };
+        return;
+      }
+      try {
+        toAdmit.push({ index, request, fingerprint: this.check(request) });
+      } catch (error) {
+        if (!(error instanceof ValidationError)) throw error;
+        outcomes[index] = { kind: 'rejected', error };
+        replies.push(...this.rejection(request, error));
+      }
+    });
+
+    const admissions = await ledger.admitMany(toAdmit);
+    let admittedAny = false;
+    admissions.forEach((outcome, i) => {
+      const { index, request, fingerprint } = toAdmit[i]!;
+      outcomes[index] = outcome;
+      switch (outcome.kind) {
+        case 'admitted':
+          admittedAny = true;
+          return;
+        case 'duplicate':
+          metrics.duplicatesPrevented.labels({ destination: request.destination }).inc();
+          if (isTerminal(outcome.row.status)) {
+            // The requester may have missed the result: tell it again, from the ledger, without touching the destination.
+            replies.push(
+              resultMessage(request, {
+                status: outcome.row.status,
+                providerRef: outcome.row.providerRef,
+                errorClass: outcome.row.lastErrorClass,
+                errorMessage: outcome.row.lastErrorMessage,
+                attempts: outcome.row.attempts,
+                duplicate: true,
+                now: this.now(),
+              }),
+            );
+          }
+          return;
+        case 'conflict':
+          metrics.conflicts.labels({ destination: request.destination }).inc();
+          // Written again on redelivery: whether the first reply made it out before a crash is not known here, and
+          // a second identical rejection is harmless.
+          replies.push(...this.conflictReplies(request, fingerprint, outcome));
+          return;
+      }
+    });
+    if (replies.length > 0) await ledger.enqueue(replies);
+    if (admittedAny) this.options.onAdmitted?.();
+    return outcomes;
+  }
+
+  /** Everything checked before admission; returns the request's fingerprint or throws ValidationError. */
+  private check(request: WritebackRequested): string {
+    if (!this.options.destinations.has(request.destination)) {
+      throw new ValidationError([
+        {
+          path: 'destination',
+          rule: `must be a destination configured for ${this.options.service} (${[...this.options.destinations].sort().join(', ')})`,
+        },
+      ]);
+    }
+    const parsed = parseWritebackRequest(request, this.options.limits);
+    // Mapping first, so a request pinned to a mapping version that does not exist is refused now, not at send time.
+    this.options.mappings.get(request.destination, parsed.operation, request.mappingVersion);
+    return parsed.fingerprint;
+  }
+
+  private conflictReplies(
+    request: WritebackRequested,
+    fingerprint: string,
+    outcome: Extract<AdmitOutcome, { kind: 'conflict' }>,
+  ): OutboxMessage[] {
+    const now = this.now();
+    const reason =
+      `idempotency key ${request.idempotencyKey} is already held by another request with a different payload ` +
+      `(fingerprint ${outcome.conflict.existingFingerprint.slice(0, 12)}… vs ${fingerprint.slice(0, 12)}…): ` +
+      'refused, the destination never sees this payload';
+    return [
+      resultMessage(request, {
+        status: 'REJECTED_CONFLICT',
+        providerRef: null,
+        errorClass: 'CONFLICT',
+        errorMessage: reason,
+        attempts: 0,
+        now,
+      }),
+      auditMessage(this.options.service, request, {
+        action: 'writeback.conflict_rejected',
+        outcome: 'DENIED',
+        reason,
+        references: {
+          existingLedgerId: outcome.row.id,
+          existingFingerprint: outcome.conflict.existingFingerprint,
+          rejectedFingerprint: fingerprint,
+          rejectedEventId: request.eventId,
+          existingCaseId: outcome.row.caseId,
+        },
+        now,
+      }),
+    ];
+  }
+
+  private rejection(request: WritebackRequested, error: ValidationError): OutboxMessage[] {
     const now = this.now();
     this.options.metrics.rejected
       .labels({ destination: request.destination, reason: error.issues[0]?.path ?? 'request' })
       .inc();
-    await this.options.ledger.enqueue([
+    return [
       resultMessage(request, {
         status: 'FAILED_PERMANENT',
         providerRef: null,
@@ -155,6 +190,6 @@ export class WritebackIntake {
         references: { eventId: request.eventId },
         now,
       }),
-    ]);
+    ];
   }
 }
