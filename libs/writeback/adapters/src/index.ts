@@ -1,6 +1,7 @@
 export * from './lib/ledger/ledger.errors';
 export * from './lib/ledger/ledger.repository';
 export * from './lib/ledger/ledger.types';
+export * from './lib/ledger/transition-batcher';
 export * from './lib/outbox/outbox-message';
 export * from './lib/outbox/outbox-relay';
 export * from './lib/persistence/entities';

@@ -367,6 +367,113 @@ export class LedgerRepository {
     };
   }
 
+  /**
+   * Many transitions with precomputed outbox messages in one statement: each row guarded exactly as in
+   * `transition`, the winners' attempt and outbox rows written with them, one round trip and one commit for all.
+   * Ids must be distinct. Per item, in input order: its result, or the LedgerError saying why its guard failed.
+   * `outboxIds` is not reported here (empty).
+   */
+  async transitionMany(
+    items: ReadonlyArray<{ id: string; command: TransitionCommand }>,
+  ): Promise<Array<TransitionResult | LedgerError>> {
+    if (items.length === 0) return [];
+    if (new Set(items.map((i) => i.id)).size !== items.length) throw invalid('transitionMany: ids must be distinct');
+    const input = items.map(({ id, command: c }) => {
+      if (c.from.length === 0) throw invalid(`transition ${id}: 'from' must list at least one status`);
+      if (c.owner !== null) requireOwner(c.owner, 'transitionMany');
+      if (typeof c.outbox === 'function') throw invalid('transitionMany: outbox messages must be precomputed');
+      const a = c.attempt;
+      return {
+        id,
+        from_statuses: c.from.join(','),
+        owner: c.owner,
+        to_status: c.to,
+        sends: a?.kind === 'send' ? 1 : 0,
+        provider_ref: c.providerRef ?? null,
+        error_class: c.errorClass ?? null,
+        error_message: c.errorMessage ?? null,
+        next_attempt_at: c.nextAttemptAt?.toISOString() ?? null,
+        attempt_kind: a?.kind ?? null,
+        started_at: a?.startedAt.toISOString() ?? null,
+        finished_at: a?.finishedAt.toISOString() ?? null,
+        a_error_class: a ? (a.errorClass ?? c.errorClass ?? null) : null,
+        a_error_message: a ? (a.errorMessage ?? c.errorMessage ?? null) : null,
+        provider_code: a?.providerCode ?? null,
+        a_provider_ref: a ? (a.providerRef ?? c.providerRef ?? null) : null,
+        latency_ms: a ? Math.round(a.latencyMs ?? Math.max(0, a.finishedAt.getTime() - a.startedAt.getTime())) : null,
+        outbox: c.outbox ?? [],
+      };
+    });
+    const t = this.tables;
+    const raws = await this.rows(
+      `WITH input AS (
+         SELECT * FROM ROWS FROM (jsonb_to_recordset($1::jsonb) AS (
+           id bigint, from_statuses text, owner text, to_status text, sends int, provider_ref text, error_class text,
+           error_message text, next_attempt_at timestamptz, attempt_kind text, started_at timestamptz,
+           finished_at timestamptz, a_error_class text, a_error_message text, provider_code text, a_provider_ref text,
+           latency_ms int, outbox jsonb)) WITH ORDINALITY AS i(id, from_statuses, owner, to_status, sends, provider_ref,
+           error_class, error_message, next_attempt_at, attempt_kind, started_at, finished_at, a_error_class,
+           a_error_message, provider_code, a_provider_ref, latency_ms, outbox, ord)
+       ),
+       upd AS (
+         UPDATE ${t.ledger} AS l
+         SET status             = i.to_status,
+             attempts           = l.attempts + i.sends,
+             provider_ref       = coalesce(i.provider_ref, l.provider_ref),
+             last_error_class   = i.error_class,
+             last_error_message = i.error_message,
+             lease_owner        = CASE WHEN i.to_status = 'IN_FLIGHT' THEN l.lease_owner END,
+             lease_expires_at   = CASE WHEN i.to_status = 'IN_FLIGHT' THEN l.lease_expires_at END,
+             next_attempt_at    = CASE WHEN i.to_status = 'IN_FLIGHT' THEN l.lease_expires_at
+                                       WHEN i.to_status IN ('PENDING', 'FAILED_RETRYABLE', 'UNKNOWN')
+                                         THEN coalesce(i.next_attempt_at, now()) END,
+             unknown_since      = CASE WHEN i.to_status = 'UNKNOWN' THEN coalesce(l.unknown_since, now())
+                                       WHEN i.to_status = 'IN_FLIGHT' THEN l.unknown_since END,
+             applied_at         = CASE WHEN i.to_status = 'APPLIED' THEN coalesce(l.applied_at, now()) ELSE l.applied_at END,
+             updated_at         = now()
+         FROM input i
+         WHERE l.id = i.id
+           AND l.status = ANY (string_to_array(i.from_statuses, ','))
+           AND l.lease_owner IS NOT DISTINCT FROM i.owner
+         RETURNING l.*, i.ord AS input_ord
+       ),
+       att AS (
+         INSERT INTO ${t.attempt} (ledger_id, attempt_no, kind, worker, outcome, started_at, finished_at, error_class,
+           error_message, provider_code, provider_ref, latency_ms)
+         SELECT upd.id, (SELECT coalesce(max(a.attempt_no), 0) + 1 FROM ${t.attempt} a WHERE a.ledger_id = upd.id),
+                i.attempt_kind, i.owner, upd.status, i.started_at, i.finished_at, i.a_error_class, i.a_error_message,
+                i.provider_code, i.a_provider_ref, i.latency_ms
+         FROM upd JOIN input i ON i.ord = upd.input_ord
+         WHERE i.attempt_kind IS NOT NULL
+         RETURNING *
+       ),
+       ob AS (
+         INSERT INTO ${t.outbox} (topic, key, value, headers)
+         SELECT m.value ->> 'topic', m.value -> 'key', m.value -> 'value', m.value -> 'headers'
+         FROM upd JOIN input i ON i.ord = upd.input_ord, jsonb_array_elements(i.outbox) WITH ORDINALITY AS m(value, n)
+         ORDER BY upd.input_ord, m.n
+         RETURNING id
+       )
+       SELECT upd.*,
+              (SELECT to_jsonb(att) || jsonb_build_object('id', att.id::text, 'ledger_id', att.ledger_id::text)
+                 FROM att WHERE att.ledger_id = upd.id) AS attempt_json
+       FROM upd`,
+      [JSON.stringify(input)],
+    );
+    const byId = new Map(raws.map((raw) => [String(raw['id']), raw]));
+    const results: Array<TransitionResult | LedgerError> = [];
+    for (const { id, command } of items) {
+      const raw = byId.get(id);
+      if (!raw) {
+        results.push(await this.lostLease(id, command));
+        continue;
+      }
+      const attemptJson = raw['attempt_json'] as Raw | null;
+      results.push({ row: toLedgerRow(raw), attempt: attemptJson ? toAttemptRow(attemptJson) : null, outboxIds: [] });
+    }
+    return results;
+  }
+
   private updateParams(id: string, c: TransitionCommand): unknown[] {
     return [
       id,
