@@ -10,7 +10,8 @@ import type { Schema } from 'avsc';
 const root = join(__dirname, '..', '..');
 const schemaDir = join(root, 'schemas');
 const outDir = join(root, 'libs', 'contracts', 'src', 'generated');
-const header = '// Generated from schemas/ by tools/codegen/generate-contracts.ts. Do not edit: run `npm run contracts:generate`.\n';
+const header =
+  '// Generated from schemas/ by tools/codegen/generate-contracts.ts. Do not edit: run `npm run contracts:generate`.\n';
 
 /** avro-ts calls TypeScript factory functions that print deprecation notices; they say nothing about our schemas. */
 function quietly<T>(fn: () => T): T {
@@ -31,7 +32,9 @@ function moduleName(file: string): string {
 }
 
 export function renderAll(): Map<string, string> {
-  const files = readdirSync(schemaDir).filter((f) => f.endsWith('.avsc')).sort();
+  const files = readdirSync(schemaDir)
+    .filter((f) => f.endsWith('.avsc'))
+    .sort();
   const out = new Map<string, string>();
   for (const file of files) {
     const schema = JSON.parse(readFileSync(join(schemaDir, file), 'utf8')) as Schema;
@@ -57,7 +60,14 @@ function namedTypes(schema: unknown, enclosingNs: string, found: Map<string, str
     return;
   }
   if (schema === null || typeof schema !== 'object') return;
-  const s = schema as { type: unknown; name?: string; namespace?: string; fields?: { type: unknown }[]; items?: unknown; values?: unknown };
+  const s = schema as {
+    type: unknown;
+    name?: string;
+    namespace?: string;
+    fields?: { type: unknown }[];
+    items?: unknown;
+    values?: unknown;
+  };
   if ((s.type === 'record' || s.type === 'enum') && s.name) {
     const ns = s.namespace ?? enclosingNs;
     if (!found.has(s.name)) found.set(s.name, ns);
@@ -115,10 +125,14 @@ function main(): void {
     }
   }
   if (drift.length > 0) {
-    console.error(`Generated contracts are out of date with schemas/: ${drift.join(', ')}. Run \`npm run contracts:generate\`.`);
+    console.error(
+      `Generated contracts are out of date with schemas/: ${drift.join(', ')}. Run \`npm run contracts:generate\`.`,
+    );
     process.exit(1);
   }
-  console.log(check ? 'contracts: generated types match schemas/' : `contracts: wrote ${rendered.size} files`);
+  console.log(
+    check ? 'contracts: generated types match schemas/' : `contracts: wrote ${rendered.size} files`,
+  );
 }
 
 if (require.main === module) main();

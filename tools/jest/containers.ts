@@ -13,7 +13,17 @@ import { PostgreSqlContainer } from '@testcontainers/postgresql';
 
 const started: StartedTestContainer[] = [];
 
-const schemas = ['ingest', 'orchestrator', 'messaging', 'miniapp', 'writeback_rest', 'writeback_soap', 'writeback_sftp', 'reconciler', 'audit'];
+const schemas = [
+  'ingest',
+  'orchestrator',
+  'messaging',
+  'miniapp',
+  'writeback_rest',
+  'writeback_soap',
+  'writeback_sftp',
+  'reconciler',
+  'audit',
+];
 
 export async function startContainers(): Promise<string> {
   const network = await new Network().start();
@@ -25,7 +35,15 @@ export async function startContainers(): Promise<string> {
     .withPassword('postgres')
     .start();
   started.push(postgres);
-  await postgres.exec(['psql', '-U', 'postgres', '-d', 'closeout', '-c', schemas.map((s) => `CREATE SCHEMA IF NOT EXISTS ${s};`).join(' ')]);
+  await postgres.exec([
+    'psql',
+    '-U',
+    'postgres',
+    '-d',
+    'closeout',
+    '-c',
+    schemas.map((s) => `CREATE SCHEMA IF NOT EXISTS ${s};`).join(' '),
+  ]);
   await postgres.exec(['psql', '-U', 'postgres', '-c', 'CREATE DATABASE apicurio;']);
 
   const kafka = await new KafkaContainer('apache/kafka:3.9.1').withKraft().withNetwork(network).start();

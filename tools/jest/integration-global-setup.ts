@@ -9,7 +9,17 @@ import { execFileSync } from 'node:child_process';
 import { startContainers } from './containers';
 import { devstackCommand, parseExports } from '../devstack/devstack-env';
 
-const required = ['KAFKA_BROKERS', 'SCHEMA_REGISTRY_URL', 'DATABASE_URL', 'SFTP_HOST', 'SFTP_PORT', 'SFTP_USERNAME', 'SFTP_PRIVATE_KEY_PATH', 'SFTP_HOST_PUBLIC_KEY_PATH', 'SFTP_ROOT'];
+const required = [
+  'KAFKA_BROKERS',
+  'SCHEMA_REGISTRY_URL',
+  'DATABASE_URL',
+  'SFTP_HOST',
+  'SFTP_PORT',
+  'SFTP_USERNAME',
+  'SFTP_PRIVATE_KEY_PATH',
+  'SFTP_HOST_PUBLIC_KEY_PATH',
+  'SFTP_ROOT',
+];
 
 function dockerAnswers(): boolean {
   try {
@@ -47,5 +57,6 @@ export default async function globalSetup(): Promise<void> {
     applyEnv(execFileSync(devstackCommand, ['env'], { encoding: 'utf8' }));
   }
   const missing = required.filter((v) => !process.env[v]);
-  if (missing.length > 0) throw new Error(`Integration environment incomplete: ${missing.join(', ')} not set`);
+  if (missing.length > 0)
+    throw new Error(`Integration environment incomplete: ${missing.join(', ')} not set`);
 }

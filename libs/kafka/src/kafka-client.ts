@@ -59,7 +59,9 @@ export class KafkaClient {
   constructor(private readonly options: KafkaClientOptions) {
     this.catalog = options.catalog ?? new SchemaCatalog();
     this.bus = options.bus ?? new KafkajsMessageBus({ clientId: options.clientId, brokers: options.brokers });
-    this.serde = options.serde ?? new AvroSerde(this.catalog, { registryUrl: options.schemaRegistryUrl, clientId: options.clientId });
+    this.serde =
+      options.serde ??
+      new AvroSerde(this.catalog, { registryUrl: options.schemaRegistryUrl, clientId: options.clientId });
     const metrics = kafkaMetrics();
     this.producer = new SharedProducer(this.bus.producer());
     this.admin = new SharedAdmin(this.bus.admin());
@@ -69,8 +71,16 @@ export class KafkaClient {
     });
     this.publisher = new EventPublisher(this.producer, this.serde, metrics);
     this.subscriber = new EventSubscriber(
-      { bus: this.bus, serde: this.serde, deadLetters: new DeadLetterPublisher(this.producer, metrics), metrics },
-      { ...(options.consumerDefaults ? { consumer: options.consumerDefaults } : {}), ...(options.retry ? { retry: options.retry } : {}) },
+      {
+        bus: this.bus,
+        serde: this.serde,
+        deadLetters: new DeadLetterPublisher(this.producer, metrics),
+        metrics,
+      },
+      {
+        ...(options.consumerDefaults ? { consumer: options.consumerDefaults } : {}),
+        ...(options.retry ? { retry: options.retry } : {}),
+      },
       // A subscription may start before (or without) start(): its topic's schemas must be known first.
       (topic) => this.serde.prepareTopics([topic]),
     );
@@ -105,12 +115,17 @@ export class KafkaClient {
   }
 
   private async doStart(): Promise<void> {
-    const requests = (this.options.topics ?? []).map((t): TopicRequest => (typeof t === 'string' ? { topic: t } : t));
+    const requests = (this.options.topics ?? []).map((t): TopicRequest =>
+      typeof t === 'string' ? { topic: t } : t,
+    );
     await Promise.all([
       this.producer.connect(),
       this.topics.ensureTopics(requests),
       this.serde.prepareTopics(requests.map((r) => r.topic)),
     ]);
-    this.log.info({ clientId: this.options.clientId, topics: requests.map((r) => r.topic) }, 'Kafka client started');
+    this.log.info(
+      { clientId: this.options.clientId, topics: requests.map((r) => r.topic) },
+      'Kafka client started',
+    );
   }
 }

@@ -24,14 +24,19 @@ export class MissingKeyError extends KafkaError {
   readonly code = 'KAFKA_MISSING_KEY';
 
   constructor(readonly topic: string) {
-    super(`refusing to publish to ${topic} without a key: every message is keyed (case id or correlation id) to keep per-case order`);
+    super(
+      `refusing to publish to ${topic} without a key: every message is keyed (case id or correlation id) to keep per-case order`,
+    );
   }
 }
 
 export class MissingHeaderError extends KafkaError {
   readonly code = 'KAFKA_MISSING_HEADER';
 
-  constructor(readonly topic: string, readonly header: string) {
+  constructor(
+    readonly topic: string,
+    readonly header: string,
+  ) {
     super(`refusing to publish to ${topic} without the ${header} header`);
   }
 }
@@ -63,7 +68,9 @@ export class UnknownTopicError extends KafkaError {
   readonly code = 'KAFKA_UNKNOWN_TOPIC';
 
   constructor(readonly topic: string) {
-    super(`no Avro schemas are defined for topic ${topic}: add it to @closeout/contracts or define it on the SchemaCatalog`);
+    super(
+      `no Avro schemas are defined for topic ${topic}: add it to @closeout/contracts or define it on the SchemaCatalog`,
+    );
   }
 }
 
@@ -77,17 +84,26 @@ export class SchemaRegistrationError extends KafkaError {
     readonly status: number | undefined,
     options?: { cause?: unknown },
   ) {
-    super(`schema registry rejected subject ${subject}${status ? ` (HTTP ${status})` : ''}: ${registryMessage}`, options);
+    super(
+      `schema registry rejected subject ${subject}${status ? ` (HTTP ${status})` : ''}: ${registryMessage}`,
+      options,
+    );
   }
 }
 
 /** Why a received message could not be turned into a typed event; each is a DLQ reason class. */
-export type DecodeFailure = 'null-key' | 'null-value' | 'bad-magic-byte' | 'unknown-schema-id' | 'bad-avro' | 'schema-mismatch';
+export type DecodeFailure =
+  'null-key' | 'null-value' | 'bad-magic-byte' | 'unknown-schema-id' | 'bad-avro' | 'schema-mismatch';
 
 export class DecodeError extends KafkaError {
   readonly code = 'KAFKA_DECODE';
 
-  constructor(readonly failure: DecodeFailure, readonly part: 'key' | 'value', detail: string, options?: { cause?: unknown }) {
+  constructor(
+    readonly failure: DecodeFailure,
+    readonly part: 'key' | 'value',
+    detail: string,
+    options?: { cause?: unknown },
+  ) {
     super(`cannot decode ${part}: ${failure}: ${detail}`, options);
   }
 }
@@ -118,6 +134,9 @@ export class TopicProvisioningError extends KafkaError {
   readonly code = 'KAFKA_TOPIC_PROVISIONING';
 
   constructor(topics: string[], options?: { cause?: unknown }) {
-    super(`could not create topics ${topics.join(', ')}: ${(options?.cause as Error | undefined)?.message ?? 'unknown error'}`, options);
+    super(
+      `could not create topics ${topics.join(', ')}: ${(options?.cause as Error | undefined)?.message ?? 'unknown error'}`,
+      options,
+    );
   }
 }

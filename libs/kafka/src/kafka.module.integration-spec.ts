@@ -37,7 +37,17 @@ describe('KafkaModule in a Nest application', () => {
   it('starts the client at init, injects publisher, subscriber and health, and shuts down cleanly', async () => {
     const { brokers, registryUrl } = integrationEnv();
 
-    @Module({ imports: [KafkaModule.forRoot({ clientId: unique('module-it'), brokers, schemaRegistryUrl: registryUrl, topics: [Topics.writebackResult] })], providers: [WritebackResultConsumer] })
+    @Module({
+      imports: [
+        KafkaModule.forRoot({
+          clientId: unique('module-it'),
+          brokers,
+          schemaRegistryUrl: registryUrl,
+          topics: [Topics.writebackResult],
+        }),
+      ],
+      providers: [WritebackResultConsumer],
+    })
     class AppModule {}
 
     const app = await NestFactory.createApplicationContext(AppModule, { logger: false });
@@ -45,7 +55,12 @@ describe('KafkaModule in a Nest application', () => {
       const health = await app.get(KafkaHealth).check();
       expect(health).toMatchObject({
         ready: true,
-        parts: { broker: { ok: true }, registry: { ok: true }, producer: { ok: true }, consumers: { ok: true } },
+        parts: {
+          broker: { ok: true },
+          registry: { ok: true },
+          producer: { ok: true },
+          consumers: { ok: true },
+        },
       });
 
       await app.get(WritebackResultConsumer).ready;

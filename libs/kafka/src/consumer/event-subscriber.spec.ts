@@ -4,10 +4,16 @@ import { DeadLetterPublisher } from '../dead-letter/dead-letter';
 import { PoisonMessageError } from '../kafka.errors';
 import { kafkaMetrics } from '../metrics/kafka.metrics';
 import type { IncomingRecord } from '../ports/message-bus.port';
-import { JsonBodySerde, RecordingProducer, ScriptedBus, type ScriptedConsumer } from '../testing/in-memory-ports';
+import {
+  JsonBodySerde,
+  RecordingProducer,
+  ScriptedBus,
+  type ScriptedConsumer,
+} from '../testing/in-memory-ports';
 import { EventSubscriber, type ConsumedMessage } from './event-subscriber';
 
-const wire = (value: unknown) => Buffer.concat([Buffer.from([0, 0, 0, 0, 1]), Buffer.from(JSON.stringify(value))]);
+const wire = (value: unknown) =>
+  Buffer.concat([Buffer.from([0, 0, 0, 0, 1]), Buffer.from(JSON.stringify(value))]);
 
 function record(offset: number, overrides: Partial<IncomingRecord> = {}): IncomingRecord {
   return {
@@ -16,7 +22,10 @@ function record(offset: number, overrides: Partial<IncomingRecord> = {}): Incomi
     offset: String(offset),
     key: wire({ caseId: `case-${offset}` }),
     value: wire({ eventId: `evt-${offset}` }),
-    headers: { 'correlation-id': Buffer.from(`corr-${offset}`), 'idempotency-key': Buffer.from(`idem-${offset}`) },
+    headers: {
+      'correlation-id': Buffer.from(`corr-${offset}`),
+      'idempotency-key': Buffer.from(`idem-${offset}`),
+    },
     timestamp: 1_700_000_000_000 + offset,
     ...overrides,
   };
@@ -110,7 +119,11 @@ describe('EventSubscriber', () => {
     expect(handled.map((m) => m.offset)).toEqual(['21']);
     expect(consumer.marked).toEqual(['20', '21']);
     const [letter] = producer.records;
-    expect(letter).toMatchObject({ topic: 'writeback.requested.v1.dlq', key: poison.key, value: poison.value });
+    expect(letter).toMatchObject({
+      topic: 'writeback.requested.v1.dlq',
+      key: poison.key,
+      value: poison.value,
+    });
     expect(letter?.headers).toMatchObject({
       'dlq-reason-class': 'poison',
       'dlq-reason': 'handler rejected the message: case-20 does not exist',
@@ -127,14 +140,21 @@ describe('EventSubscriber', () => {
       record(33),
     ]);
     expect(handled.map((m) => m.offset)).toEqual(['33']);
-    expect(producer.records.map((r) => r.headers['dlq-reason-class'])).toEqual(['bad-magic-byte', 'null-key', 'missing-correlation-id']);
+    expect(producer.records.map((r) => r.headers['dlq-reason-class'])).toEqual([
+      'bad-magic-byte',
+      'null-key',
+      'missing-correlation-id',
+    ]);
     expect(consumer.marked).toEqual(['30', '31', '32', '33']);
   });
 
   it('dead-letters a message its validator refuses', async () => {
     await consumer.deliver([record(66)]);
     expect(handled).toEqual([]);
-    expect(producer.records[0]?.headers).toMatchObject({ 'dlq-reason-class': 'validation', 'dlq-reason': 'validation failed: eventId 66 is not acceptable' });
+    expect(producer.records[0]?.headers).toMatchObject({
+      'dlq-reason-class': 'validation',
+      'dlq-reason': 'validation failed: eventId 66 is not acceptable',
+    });
     expect(consumer.marked).toEqual(['66']);
   });
 
@@ -150,7 +170,9 @@ describe('EventSubscriber', () => {
     consumer.crash(new Error('coordinator not available'), true);
     expect(subscriber.failedSubscriptions()).toEqual([]);
     consumer.crash(new Error('group authorization failed'), false);
-    expect(subscriber.failedSubscriptions()).toEqual([{ topic: 'writeback.requested.v1', groupId: 'g-1', reason: 'group authorization failed' }]);
+    expect(subscriber.failedSubscriptions()).toEqual([
+      { topic: 'writeback.requested.v1', groupId: 'g-1', reason: 'group authorization failed' },
+    ]);
   });
 
   it('stops taking messages once stopping, leaving the rest uncommitted', async () => {

@@ -5,7 +5,13 @@ import { DecodeError, PoisonMessageError } from '../kafka.errors';
 import { fromWireHeaders, headersAsText, type MessageHeaders } from '../headers/message-headers';
 import type { DeadLetterPublisher, DlqReasonClass } from '../dead-letter/dead-letter';
 import type { HandlerOutcome, KafkaMetrics } from '../metrics/kafka.metrics';
-import type { ConsumerOptions, ConsumerPort, IncomingRecord, MessageBus, PartitionBatch } from '../ports/message-bus.port';
+import type {
+  ConsumerOptions,
+  ConsumerPort,
+  IncomingRecord,
+  MessageBus,
+  PartitionBatch,
+} from '../ports/message-bus.port';
 import type { MessageSerde } from '../ports/message-serde.port';
 import { DEFAULT_RETRY_BACKOFF, retryDelayMs, type RetryBackoffOptions } from './retry-backoff';
 
@@ -42,7 +48,9 @@ export interface BatchRejection<K, V> {
  * Resolving marks them all processed except the rejections, which are dead-lettered; throwing retries the whole
  * batch in place, so the handler must be idempotent per message (as every handler must be anyway).
  */
-export type BatchHandler<K, V> = (messages: ConsumedMessage<K, V>[]) => Promise<BatchRejection<K, V>[] | void>;
+export type BatchHandler<K, V> = (
+  messages: ConsumedMessage<K, V>[],
+) => Promise<BatchRejection<K, V>[] | void>;
 
 export interface SubscriptionOptions<K, V> {
   groupId: string;
@@ -123,7 +131,9 @@ class TopicSubscription<K, V> implements Subscription {
     private readonly onStopped: (s: Subscription) => void,
   ) {
     if ((options.handler === undefined) === (options.batchHandler === undefined)) {
-      throw new Error(`subscription ${options.groupId} on ${options.topic}: give exactly one of handler and batchHandler`);
+      throw new Error(
+        `subscription ${options.groupId} on ${options.topic}: give exactly one of handler and batchHandler`,
+      );
     }
     this.backoff = { ...DEFAULT_RETRY_BACKOFF, ...defaults.retry, ...options.retry };
     const labels = { topic: options.topic, group: options.groupId };
@@ -139,13 +149,19 @@ class TopicSubscription<K, V> implements Subscription {
         poison: m.handlerDuration.labels({ ...labels, outcome: 'poison' }),
       },
     };
-    this.consumer = deps.bus.consumer({ ...defaults.consumer, ...options.consumer, groupId: options.groupId });
+    this.consumer = deps.bus.consumer({
+      ...defaults.consumer,
+      ...options.consumer,
+      groupId: options.groupId,
+    });
     this.positioned = new Promise((resolve) => this.consumer.onPositioned(resolve));
     this.consumer.onCrash((error, willRestart) => {
       if (!willRestart) this.crashedFor = error.message;
       this.log.error(
         { err: error, topic: options.topic, groupId: options.groupId, willRestart },
-        willRestart ? 'Kafka consumer crashed and is restarting' : 'Kafka consumer crashed and will not restart',
+        willRestart
+          ? 'Kafka consumer crashed and is restarting'
+          : 'Kafka consumer crashed and will not restart',
       );
     });
   }
@@ -213,7 +229,10 @@ class TopicSubscription<K, V> implements Subscription {
       const previous = this.failures.get(head.partition);
       const attempt = (previous?.offset === head.offset ? previous.attempts : 0) + 1;
       const outcome = await this.deliverAtOnce(chunk, attempt, handler).catch((error: unknown) => {
-        this.log.error({ err: error, topic: head.topic, partition: head.partition, offset: head.offset }, 'could not process batch, will retry');
+        this.log.error(
+          { err: error, topic: head.topic, partition: head.partition, offset: head.offset },
+          'could not process batch, will retry',
+        );
         return { kind: 'retry', failedAttempts: attempt } satisfies Outcome;
       });
       if (outcome.kind === 'retry') {
@@ -228,7 +247,11 @@ class TopicSubscription<K, V> implements Subscription {
     }
   }
 
-  private async deliverAtOnce(records: IncomingRecord[], attempt: number, handler: BatchHandler<K, V>): Promise<Outcome> {
+  private async deliverAtOnce(
+    records: IncomingRecord[],
+    attempt: number,
+    handler: BatchHandler<K, V>,
+  ): Promise<Outcome> {
     const decoded: Array<{ record: IncomingRecord; message: ConsumedMessage<K, V> }> = [];
     for (const record of records) {
       this.counters.consumed.inc();
@@ -254,7 +277,10 @@ class TopicSubscription<K, V> implements Subscription {
     } catch (error) {
       observe('transient');
       this.counters.transient.inc();
-      this.log.warn({ err: error, topic, partition, offset: records[0]!.offset, attempt }, 'batch handler failed, batch will be retried in place');
+      this.log.warn(
+        { err: error, topic, partition, offset: records[0]!.offset, attempt },
+        'batch handler failed, batch will be retried in place',
+      );
       return { kind: 'retry', failedAttempts: attempt };
     }
     observe('success');
@@ -279,7 +305,16 @@ class TopicSubscription<K, V> implements Subscription {
   private scheduleRetry(batch: PartitionBatch, record: IncomingRecord, failedAttempts: number): void {
     const resume = batch.pause();
     const delay = retryDelayMs(failedAttempts, this.backoff);
-    this.log.info({ topic: record.topic, partition: record.partition, offset: record.offset, delayMs: delay, failedAttempts }, 'retrying message after backoff');
+    this.log.info(
+      {
+        topic: record.topic,
+        partition: record.partition,
+        offset: record.offset,
+        delayMs: delay,
+        failedAttempts,
+      },
+      'retrying message after backoff',
+    );
     const timer = setTimeout(() => {
       this.resumeTimers.delete(timer);
       if (!this.stopping) resume();
@@ -296,11 +331,15 @@ class TopicSubscription<K, V> implements Subscription {
     const outcome = await this.process(record, failedBefore + 1).catch((error: unknown) => {
       // Not the handler (that is caught below): decoding against an unreachable registry, or the DLQ
       // send itself failed. Either is transient; the message stays where it is.
-      this.log.error({ err: error, topic, partition: record.partition, offset: record.offset }, 'could not process message, will retry');
+      this.log.error(
+        { err: error, topic, partition: record.partition, offset: record.offset },
+        'could not process message, will retry',
+      );
       return { kind: 'retry', failedAttempts: failedBefore + 1 } satisfies Outcome;
     });
 
-    if (outcome.kind === 'retry') this.failures.set(record.partition, { offset: record.offset, attempts: outcome.failedAttempts });
+    if (outcome.kind === 'retry')
+      this.failures.set(record.partition, { offset: record.offset, attempts: outcome.failedAttempts });
     else this.failures.delete(record.partition);
     return outcome;
   }
@@ -322,7 +361,8 @@ class TopicSubscription<K, V> implements Subscription {
       key = (await this.deps.serde.decode(record.topic, 'key', record.key)) as K;
       value = (await this.deps.serde.decode(record.topic, 'value', record.value)) as V;
     } catch (error) {
-      if (error instanceof DecodeError) return { outcome: await this.deadLetter(record, error.failure, error.message) };
+      if (error instanceof DecodeError)
+        return { outcome: await this.deadLetter(record, error.failure, error.message) };
       throw error;
     }
 
@@ -348,7 +388,8 @@ class TopicSubscription<K, V> implements Subscription {
     };
 
     const problem = this.options.validate?.(message);
-    if (problem) return { outcome: await this.deadLetter(record, 'validation', `validation failed: ${problem}`) };
+    if (problem)
+      return { outcome: await this.deadLetter(record, 'validation', `validation failed: ${problem}`) };
     return { message };
   }
 
@@ -396,7 +437,11 @@ class TopicSubscription<K, V> implements Subscription {
     return DONE;
   }
 
-  private async deadLetter(record: IncomingRecord, reasonClass: DlqReasonClass, reason: string): Promise<Outcome> {
+  private async deadLetter(
+    record: IncomingRecord,
+    reasonClass: DlqReasonClass,
+    reason: string,
+  ): Promise<Outcome> {
     await this.deps.deadLetters.send(record, reasonClass, reason, this.groupId);
     return DONE;
   }
@@ -426,7 +471,9 @@ export class EventSubscriber implements OnModuleDestroy, BeforeApplicationShutdo
    */
   async subscribeToTopic<K, V>(options: SubscriptionOptions<K, V>): Promise<Subscription> {
     await this.prepare(options.topic);
-    const subscription = new TopicSubscription<K, V>(options, this.deps, this.defaults, (s) => this.subscriptions.delete(s));
+    const subscription = new TopicSubscription<K, V>(options, this.deps, this.defaults, (s) =>
+      this.subscriptions.delete(s),
+    );
     this.subscriptions.add(subscription);
     try {
       await subscription.start();
@@ -439,7 +486,9 @@ export class EventSubscriber implements OnModuleDestroy, BeforeApplicationShutdo
 
   /** Subscriptions whose consumer died for good (a crash the client does not restart from). */
   failedSubscriptions(): Array<{ topic: string; groupId: string; reason: string }> {
-    return [...this.subscriptions].flatMap((s) => (s.failure ? [{ topic: s.topic, groupId: s.groupId, reason: s.failure }] : []));
+    return [...this.subscriptions].flatMap((s) =>
+      s.failure ? [{ topic: s.topic, groupId: s.groupId, reason: s.failure }] : [],
+    );
   }
 
   /** Stops every subscription: in-flight handlers finish, handled offsets are committed, then disconnect. */

@@ -1,6 +1,14 @@
 import type { CaseKey, WritebackRequested } from '@closeout/contracts';
 import type { KafkaClient } from '../kafka-client';
-import { catalogWith, eventually, messageCount, testClient, testTopic, unique, writebackRequested } from '../testing/integration';
+import {
+  catalogWith,
+  eventually,
+  messageCount,
+  testClient,
+  testTopic,
+  unique,
+  writebackRequested,
+} from '../testing/integration';
 import type { ConsumedMessage } from './event-subscriber';
 
 type Message = ConsumedMessage<CaseKey, WritebackRequested>;
@@ -74,7 +82,9 @@ describe('delivery across failures and restarts, on a real broker', () => {
     expect(new Set(ids).size).toBe(50);
     // Per-case order held across the restart.
     for (let c = 0; c < 10; c++) {
-      const caseEvents = handled.filter((m) => m.key.caseId === `case-${c}`).map((m) => Number(m.value.eventId.slice(4)));
+      const caseEvents = handled
+        .filter((m) => m.key.caseId === `case-${c}`)
+        .map((m) => Number(m.value.eventId.slice(4)));
       expect(caseEvents).toEqual([...caseEvents].sort((a, b) => a - b));
     }
   });

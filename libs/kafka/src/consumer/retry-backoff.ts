@@ -12,7 +12,11 @@ export const DEFAULT_RETRY_BACKOFF: RetryBackoffOptions = { initialBackoffMs: 20
  * failure): exponential, capped, with "equal jitter" (half fixed, half random) so replicas that failed
  * together on the same dependency do not retry in lockstep, yet the delay never collapses to zero.
  */
-export function retryDelayMs(failedAttempts: number, options: RetryBackoffOptions, random: () => number = Math.random): number {
+export function retryDelayMs(
+  failedAttempts: number,
+  options: RetryBackoffOptions,
+  random: () => number = Math.random,
+): number {
   const exponent = Math.max(0, failedAttempts - 1);
   // 2 ** 30 is far beyond any sane cap; clamping the exponent avoids Infinity for long outages.
   const ceiling = Math.min(options.maxBackoffMs, options.initialBackoffMs * 2 ** Math.min(exponent, 30));

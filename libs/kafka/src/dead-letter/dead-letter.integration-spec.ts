@@ -2,11 +2,23 @@ import { register } from 'prom-client';
 import type { CaseKey, WritebackRequested } from '@closeout/contracts';
 import type { KafkaClient } from '../kafka-client';
 import { PoisonMessageError } from '../kafka.errors';
-import { catalogWith, eventually, rawKafka, readRaw, testClient, testTopic, unique, writebackRequested } from '../testing/integration';
+import {
+  catalogWith,
+  eventually,
+  rawKafka,
+  readRaw,
+  testClient,
+  testTopic,
+  unique,
+  writebackRequested,
+} from '../testing/integration';
 
 async function dlqCount(topic: string, reasonClass: string): Promise<number> {
   const metric = await register.getSingleMetric('closeout_kafka_dlq_messages_total')?.get();
-  return metric?.values.find((v) => v.labels['topic'] === topic && v.labels['reason_class'] === reasonClass)?.value ?? 0;
+  return (
+    metric?.values.find((v) => v.labels['topic'] === topic && v.labels['reason_class'] === reasonClass)
+      ?.value ?? 0
+  );
 }
 
 describe('dead-lettering on a real broker', () => {
@@ -36,14 +48,23 @@ describe('dead-lettering on a real broker', () => {
     await producer.connect();
     await producer.send({
       topic,
-      messages: poison.map((p, i) => ({ key: p.key, value: p.value, headers: { 'correlation-id': `corr-poison-${i}`, 'x-upstream': 'raw' } })),
+      messages: poison.map((p, i) => ({
+        key: p.key,
+        value: p.value,
+        headers: { 'correlation-id': `corr-poison-${i}`, 'x-upstream': 'raw' },
+      })),
     });
     await producer.disconnect();
     expect(schemaId).toBeGreaterThan(0);
 
     // Behind the raw poison: a good message, one the handler rejects as poison, and another good one.
     await kafka.publisher.publishManyToTopics(
-      [2, 3, 4].map((n) => ({ topic, key: { caseId: 'case-dlq' }, value: writebackRequested(n), headers: { correlationId: `corr-${n}` } })),
+      [2, 3, 4].map((n) => ({
+        topic,
+        key: { caseId: 'case-dlq' },
+        value: writebackRequested(n),
+        headers: { correlationId: `corr-${n}` },
+      })),
     );
 
     const before = await dlqCount(topic, 'bad-magic-byte');
@@ -53,7 +74,8 @@ describe('dead-lettering on a real broker', () => {
       topic,
       fromBeginning: true,
       handler: async (m) => {
-        if (m.value.eventId === 'evt-3') throw new PoisonMessageError('evt-3 refers to a destination that does not exist');
+        if (m.value.eventId === 'evt-3')
+          throw new PoisonMessageError('evt-3 refers to a destination that does not exist');
         handled.push(m.value.eventId);
       },
     });
@@ -63,7 +85,10 @@ describe('dead-lettering on a real broker', () => {
     await subscription.stop();
 
     expect(handled).toEqual(['evt-2', 'evt-4']);
-    expect(letters.map((l) => l.message.headers?.['dlq-reason-class']?.toString())).toEqual([...poison.map((p) => p.reason), 'poison']);
+    expect(letters.map((l) => l.message.headers?.['dlq-reason-class']?.toString())).toEqual([
+      ...poison.map((p) => p.reason),
+      'poison',
+    ]);
     poison.forEach((p, i) => {
       const letter = letters[i]!.message;
       expect(letter.key === null ? null : Buffer.from(letter.key)).toEqual(p.key);
@@ -72,7 +97,9 @@ describe('dead-lettering on a real broker', () => {
       expect(letter.headers?.['dlq-original-partition']?.toString()).toBe('0');
       expect(letter.headers?.['dlq-original-offset']?.toString()).toBe(String(i));
       expect(letter.headers?.['dlq-consumer-group']?.toString()).toBe(groupId);
-      expect(new Date(letter.headers?.['dlq-failed-at']?.toString() ?? '').getTime()).toBeGreaterThan(Date.now() - 60_000);
+      expect(new Date(letter.headers?.['dlq-failed-at']?.toString() ?? '').getTime()).toBeGreaterThan(
+        Date.now() - 60_000,
+      );
       expect(letter.headers?.['dlq-reason']?.toString()).toMatch(/\S/);
       // The original headers travel with it.
       expect(letter.headers?.['correlation-id']?.toString()).toBe(`corr-poison-${i}`);

@@ -36,12 +36,19 @@ const MAX_REASON_LENGTH = 2000;
  * the original headers, and `dlq-*` headers saying where it came from and why. `dlq-*` headers from an
  * earlier trip through a DLQ are replaced, not repeated.
  */
-export function buildDeadLetterRecord({ record, reasonClass, reason, groupId, failedAt }: DeadLetter): OutgoingRecord {
+export function buildDeadLetterRecord({
+  record,
+  reasonClass,
+  reason,
+  groupId,
+  failedAt,
+}: DeadLetter): OutgoingRecord {
   const headers: Record<string, HeaderValue> = {};
   for (const [name, value] of Object.entries(record.headers)) {
     if (value !== undefined && !name.startsWith('dlq-')) headers[name] = value;
   }
-  headers[DlqHeaderNames.reason] = reason.length > MAX_REASON_LENGTH ? `${reason.slice(0, MAX_REASON_LENGTH - 3)}...` : reason;
+  headers[DlqHeaderNames.reason] =
+    reason.length > MAX_REASON_LENGTH ? `${reason.slice(0, MAX_REASON_LENGTH - 3)}...` : reason;
   headers[DlqHeaderNames.reasonClass] = reasonClass;
   headers[DlqHeaderNames.originalTopic] = record.topic;
   headers[DlqHeaderNames.originalPartition] = String(record.partition);
@@ -61,12 +68,24 @@ export class DeadLetterPublisher {
     private readonly now: () => Date = () => new Date(),
   ) {}
 
-  async send(record: IncomingRecord, reasonClass: DlqReasonClass, reason: string, groupId: string): Promise<void> {
+  async send(
+    record: IncomingRecord,
+    reasonClass: DlqReasonClass,
+    reason: string,
+    groupId: string,
+  ): Promise<void> {
     const letter = buildDeadLetterRecord({ record, reasonClass, reason, groupId, failedAt: this.now() });
     await this.producer.send([letter]);
     this.metrics.deadLettered.inc({ topic: record.topic, reason_class: reasonClass });
     this.log.warn(
-      { topic: record.topic, partition: record.partition, offset: record.offset, groupId, reasonClass, dlqTopic: letter.topic },
+      {
+        topic: record.topic,
+        partition: record.partition,
+        offset: record.offset,
+        groupId,
+        reasonClass,
+        dlqTopic: letter.topic,
+      },
       `message sent to ${letter.topic}: ${reason}`,
     );
   }

@@ -2,7 +2,9 @@ import { fromWireHeaders, headerText, headersAsText, toWireHeaders } from './mes
 
 describe('message headers', () => {
   it('writes correlation, causation and idempotency headers under their wire names', () => {
-    expect(toWireHeaders({ correlationId: 'corr-1', causationId: 'evt-0', idempotencyKey: 'idem-9' })).toEqual({
+    expect(
+      toWireHeaders({ correlationId: 'corr-1', causationId: 'evt-0', idempotencyKey: 'idem-9' }),
+    ).toEqual({
       'correlation-id': 'corr-1',
       'causation-id': 'evt-0',
       'idempotency-key': 'idem-9',
@@ -10,7 +12,9 @@ describe('message headers', () => {
   });
 
   it('leaves out optional headers that are absent or empty rather than sending them blank', () => {
-    expect(toWireHeaders({ correlationId: 'corr-1', causationId: '' })).toEqual({ 'correlation-id': 'corr-1' });
+    expect(toWireHeaders({ correlationId: 'corr-1', causationId: '' })).toEqual({
+      'correlation-id': 'corr-1',
+    });
   });
 
   it('reads the headers back from bytes, including the trace context', () => {

@@ -60,14 +60,23 @@ export class KafkaHealth {
       }),
     ]);
     const connected = this.producerConnected();
-    const producer: HealthPart = { ok: connected, latencyMs: 0, ...(connected ? {} : { detail: 'producer not connected' }) };
+    const producer: HealthPart = {
+      ok: connected,
+      latencyMs: 0,
+      ...(connected ? {} : { detail: 'producer not connected' }),
+    };
     const failed = this.failedConsumers();
     const consumers: HealthPart = {
       ok: failed.length === 0,
       latencyMs: 0,
-      ...(failed.length > 0 ? { detail: failed.map((f) => `${f.topic} (${f.groupId}): ${f.reason}`).join('; ') } : {}),
+      ...(failed.length > 0
+        ? { detail: failed.map((f) => `${f.topic} (${f.groupId}): ${f.reason}`).join('; ') }
+        : {}),
     };
-    return { ready: broker.ok && registry.ok && producer.ok && consumers.ok, parts: { broker, registry, producer, consumers } };
+    return {
+      ready: broker.ok && registry.ok && producer.ok && consumers.ok,
+      parts: { broker, registry, producer, consumers },
+    };
   }
 
   async isReady(): Promise<boolean> {

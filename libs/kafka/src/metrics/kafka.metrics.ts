@@ -1,4 +1,10 @@
-import { Counter, Histogram, register, type CounterConfiguration, type HistogramConfiguration } from 'prom-client';
+import {
+  Counter,
+  Histogram,
+  register,
+  type CounterConfiguration,
+  type HistogramConfiguration,
+} from 'prom-client';
 
 /**
  * Metrics live in prom-client's default registry (what the services' /metrics exposes). Several
@@ -27,13 +33,21 @@ export interface KafkaMetrics {
 /** Looks the metrics up (creating them on first use); callers keep the result rather than calling per message. */
 export function kafkaMetrics(): KafkaMetrics {
   return {
-    published: counter({ name: 'closeout_kafka_messages_published_total', help: 'Messages acknowledged by the brokers, by topic', labelNames: ['topic'] }),
+    published: counter({
+      name: 'closeout_kafka_messages_published_total',
+      help: 'Messages acknowledged by the brokers, by topic',
+      labelNames: ['topic'],
+    }),
     consumed: counter({
       name: 'closeout_kafka_messages_consumed_total',
       help: 'Message deliveries taken from Kafka (a retried message counts once per delivery)',
       labelNames: ['topic', 'group'],
     }),
-    handled: counter({ name: 'closeout_kafka_messages_handled_total', help: 'Messages whose handler succeeded', labelNames: ['topic', 'group'] }),
+    handled: counter({
+      name: 'closeout_kafka_messages_handled_total',
+      help: 'Messages whose handler succeeded',
+      labelNames: ['topic', 'group'],
+    }),
     failed: counter({
       name: 'closeout_kafka_handler_failures_total',
       help: 'Handler failures: transient ones are retried in place, poison ones go to the DLQ',

@@ -41,38 +41,68 @@ describe('EventPublisher', () => {
     const [record] = producer.records;
     expect(record?.topic).toBe('writeback.requested.v1');
     expect(record?.key?.subarray(5).toString()).toBe('{"caseId":"case-1"}');
-    expect(record?.headers).toMatchObject({ 'correlation-id': 'corr-1', 'causation-id': 'evt-0', 'idempotency-key': 'idem-1' });
+    expect(record?.headers).toMatchObject({
+      'correlation-id': 'corr-1',
+      'causation-id': 'evt-0',
+      'idempotency-key': 'idem-1',
+    });
   });
 
   it('refuses a message without a key and sends nothing', async () => {
     // The types forbid it; the check is for callers that got the key from untyped data.
     const noKey = null as unknown as { caseId: string };
-    await expect(publisher.publish(Topics.writebackRequested, noKey, request, { correlationId: 'c' })).rejects.toBeInstanceOf(MissingKeyError);
+    await expect(
+      publisher.publish(Topics.writebackRequested, noKey, request, { correlationId: 'c' }),
+    ).rejects.toBeInstanceOf(MissingKeyError);
     expect(producer.sends).toHaveLength(0);
   });
 
   it('refuses a message without a correlation id', async () => {
-    await expect(publisher.publish(Topics.writebackRequested, { caseId: 'case-1' }, request, { correlationId: '' })).rejects.toBeInstanceOf(
-      MissingHeaderError,
-    );
+    await expect(
+      publisher.publish(Topics.writebackRequested, { caseId: 'case-1' }, request, { correlationId: '' }),
+    ).rejects.toBeInstanceOf(MissingHeaderError);
   });
 
   it('names the field and the rule of an invalid value, and sends none of the batch', async () => {
     const bad = { ...request, protocol: 'FTP' } as unknown as WritebackRequested;
     const attempt = publisher.publishMany([
-      { topic: Topics.writebackRequested, key: { caseId: 'case-1' }, value: request, headers: { correlationId: 'corr-1' } },
-      { topic: Topics.writebackRequested, key: { caseId: 'case-2' }, value: bad, headers: { correlationId: 'corr-2' } },
+      {
+        topic: Topics.writebackRequested,
+        key: { caseId: 'case-1' },
+        value: request,
+        headers: { correlationId: 'corr-1' },
+      },
+      {
+        topic: Topics.writebackRequested,
+        key: { caseId: 'case-2' },
+        value: bad,
+        headers: { correlationId: 'corr-2' },
+      },
     ]);
-    await expect(attempt).rejects.toThrow(new InvalidMessageError('writeback.requested.v1', 'value', [
-      { path: 'protocol', rule: 'enum', message: 'field "protocol" must be one of REST, SOAP, SFTP, got "FTP"' },
-    ]));
-    await expect(attempt).rejects.toMatchObject({ code: 'KAFKA_INVALID_MESSAGE', problems: [{ path: 'protocol', rule: 'enum' }] });
+    await expect(attempt).rejects.toThrow(
+      new InvalidMessageError('writeback.requested.v1', 'value', [
+        {
+          path: 'protocol',
+          rule: 'enum',
+          message: 'field "protocol" must be one of REST, SOAP, SFTP, got "FTP"',
+        },
+      ]),
+    );
+    await expect(attempt).rejects.toMatchObject({
+      code: 'KAFKA_INVALID_MESSAGE',
+      problems: [{ path: 'protocol', rule: 'enum' }],
+    });
     expect(producer.sends).toHaveLength(0);
   });
 
   it('sends several topics in one round trip, in the order given', async () => {
     await publisher.publishMany([
-      { topic: Topics.writebackRequested, key: { caseId: 'case-1' }, value: request, headers: { correlationId: 'corr-1' } },
+      {
+        topic: Topics.writebackRequested,
+        key: { caseId: 'case-1' },
+        value: request,
+        headers: { correlationId: 'corr-1' },
+      },
       {
         topic: Topics.auditEvent,
         key: { correlationId: 'corr-1' },

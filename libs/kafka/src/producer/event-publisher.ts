@@ -37,7 +37,12 @@ export class EventPublisher {
     private readonly metrics: KafkaMetrics,
   ) {}
 
-  publish<T extends TopicName>(topic: T, key: KeyOf<T>, value: ValueOf<T>, headers: PublishHeaders): Promise<void> {
+  publish<T extends TopicName>(
+    topic: T,
+    key: KeyOf<T>,
+    value: ValueOf<T>,
+    headers: PublishHeaders,
+  ): Promise<void> {
     return this.send([{ topic, key, value, headers }]);
   }
 
@@ -75,7 +80,9 @@ export class EventPublisher {
     for (const event of events) this.metrics.published.inc({ topic: event.topic });
   }
 
-  private async encode(event: UntypedOutgoingEvent): Promise<{ record: Omit<OutgoingRecord, 'headers'>; wireHeaders: Record<string, string> }> {
+  private async encode(
+    event: UntypedOutgoingEvent,
+  ): Promise<{ record: Omit<OutgoingRecord, 'headers'>; wireHeaders: Record<string, string> }> {
     if (event.key === null || event.key === undefined) throw new MissingKeyError(event.topic);
     if (!event.headers?.correlationId) throw new MissingHeaderError(event.topic, 'correlation-id');
     const [key, value] = await Promise.all([

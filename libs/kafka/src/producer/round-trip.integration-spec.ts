@@ -1,7 +1,11 @@
 import { context, propagation, trace } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
-import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import {
+  BasicTracerProvider,
+  InMemorySpanExporter,
+  SimpleSpanProcessor,
+} from '@opentelemetry/sdk-trace-base';
 import { Type } from 'avsc';
 import { avroSchemas, Topics, type CaseKey, type WritebackRequested } from '@closeout/contracts';
 import { currentContext } from '@closeout/telemetry';
@@ -17,7 +21,9 @@ const contextManager = new AsyncLocalStorageContextManager().enable();
 beforeAll(() => {
   context.setGlobalContextManager(contextManager);
   propagation.setGlobalPropagator(new W3CTraceContextPropagator());
-  trace.setGlobalTracerProvider(new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(spans)] }));
+  trace.setGlobalTracerProvider(
+    new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(spans)] }),
+  );
 });
 
 afterAll(() => {
@@ -38,8 +44,13 @@ describe('Avro round trip through the schema registry (writeback.requested.v1)',
 
   it('delivers the same WritebackRequested with its headers, in Confluent wire format, continuing the trace', async () => {
     const correlationId = unique('corr');
-    const request = writebackRequested(1, { correlationId, caseId: unique('case'), idempotencyKey: unique('idem') });
-    const received: Array<{ message: ConsumedMessage<CaseKey, WritebackRequested>; logContext: unknown }> = [];
+    const request = writebackRequested(1, {
+      correlationId,
+      caseId: unique('case'),
+      idempotencyKey: unique('idem'),
+    });
+    const received: Array<{ message: ConsumedMessage<CaseKey, WritebackRequested>; logContext: unknown }> =
+      [];
 
     const subscription = await kafka.subscriber.subscribe({
       groupId: unique('round-trip'),
@@ -47,7 +58,8 @@ describe('Avro round trip through the schema registry (writeback.requested.v1)',
       // A new group reads from the end, so the topic's history (other runs) is not replayed here.
       fromBeginning: false,
       handler: async (message) => {
-        if (message.headers.correlationId === correlationId) received.push({ message, logContext: currentContext() });
+        if (message.headers.correlationId === correlationId)
+          received.push({ message, logContext: currentContext() });
       },
     });
     await subscription.whenPositioned();
@@ -73,11 +85,21 @@ describe('Avro round trip through the schema registry (writeback.requested.v1)',
       traceparent: expect.stringMatching(/^00-[0-9a-f]{32}-[0-9a-f]{16}-0[01]$/),
     });
     // Logs written by the handler carry the message's correlation.
-    expect(logContext).toEqual({ correlationId, causationId: 'evt-0', idempotencyKey: request.idempotencyKey });
+    expect(logContext).toEqual({
+      correlationId,
+      causationId: 'evt-0',
+      idempotencyKey: request.idempotencyKey,
+    });
 
     // The consumer span continues the producer span across the hop.
     const publish = spans.getFinishedSpans().find((s) => s.name === 'writeback.requested.v1 publish');
-    const processSpan = spans.getFinishedSpans().find((s) => s.name === 'writeback.requested.v1 process' && s.attributes['messaging.kafka.message.offset'] === Number(message.offset));
+    const processSpan = spans
+      .getFinishedSpans()
+      .find(
+        (s) =>
+          s.name === 'writeback.requested.v1 process' &&
+          s.attributes['messaging.kafka.message.offset'] === Number(message.offset),
+      );
     expect(processSpan?.spanContext().traceId).toBe(publish?.spanContext().traceId);
     expect(processSpan?.parentSpanContext?.spanId).toBe(publish?.spanContext().spanId);
 
@@ -94,7 +116,9 @@ describe('Avro round trip through the schema registry (writeback.requested.v1)',
     const response = await fetch(`${integrationEnv().registryUrl}/schemas/ids/${schemaId}`);
     expect(response.status).toBe(200);
     const registered = Type.forSchema(JSON.parse(((await response.json()) as { schema: string }).schema));
-    expect(registered.equals(Type.forSchema(JSON.parse(avroSchemas['writeback.requested.v1-value'])))).toBe(true);
+    expect(registered.equals(Type.forSchema(JSON.parse(avroSchemas['writeback.requested.v1-value'])))).toBe(
+      true,
+    );
     expect(registered.fromBuffer(value.subarray(5))).toEqual(request);
     expect(raw!.message.headers?.['correlation-id']?.toString()).toBe(correlationId);
   });

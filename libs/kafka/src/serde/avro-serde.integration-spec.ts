@@ -3,13 +3,17 @@ import { integrationEnv, testTopic } from '../testing/integration';
 import { AvroSerde } from './avro-serde';
 import { SchemaCatalog } from './schema-catalog';
 
-const record = (fields: object[]) => JSON.stringify({ type: 'record', name: 'Probe', namespace: 'io.closeout.test', fields });
+const record = (fields: object[]) =>
+  JSON.stringify({ type: 'record', name: 'Probe', namespace: 'io.closeout.test', fields });
 
 describe('AvroSerde against the registry (Apicurio ccompat)', () => {
   const topic = testTopic();
   const subject = `${topic}-value`;
   const v1 = record([{ name: 'caseId', type: 'string' }]);
-  const catalog = new SchemaCatalog(false).define(topic, { keySchema: record([{ name: 'id', type: 'string' }]), valueSchema: v1 });
+  const catalog = new SchemaCatalog(false).define(topic, {
+    keySchema: record([{ name: 'id', type: 'string' }]),
+    valueSchema: v1,
+  });
   const serde = new AvroSerde(catalog, { registryUrl: integrationEnv().registryUrl });
 
   it('registers a subject once and gets the same id back for the same schema', async () => {
@@ -27,7 +31,11 @@ describe('AvroSerde against the registry (Apicurio ccompat)', () => {
     const attempt = serde.register(subject, breaking);
     await expect(attempt).rejects.toBeInstanceOf(SchemaRegistrationError);
     await expect(attempt).rejects.toMatchObject({ code: 'KAFKA_SCHEMA_REGISTRATION', subject, status: 409 });
-    await expect(attempt).rejects.toThrow(new RegExp(`schema registry rejected subject ${subject.replace(/\./g, '\\.')} \\(HTTP 409\\): .*ncompatib`));
+    await expect(attempt).rejects.toThrow(
+      new RegExp(
+        `schema registry rejected subject ${subject.replace(/\./g, '\\.')} \\(HTTP 409\\): .*ncompatib`,
+      ),
+    );
   });
 
   it('accepts the BACKWARD-compatible form of the same change (the new field has a default)', async () => {

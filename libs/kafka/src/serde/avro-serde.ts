@@ -1,7 +1,12 @@
 import { Type, type Resolver } from 'avsc';
 import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import { createLogger } from '@closeout/telemetry';
-import { DecodeError, InvalidMessageError, SchemaRegistrationError, type ValidationProblem } from '../kafka.errors';
+import {
+  DecodeError,
+  InvalidMessageError,
+  SchemaRegistrationError,
+  type ValidationProblem,
+} from '../kafka.errors';
 import type { MessageSerde } from '../ports/message-serde.port';
 import { subjectFor, type MessagePart, type SchemaCatalog } from './schema-catalog';
 import { validateAvro } from './avro-validation';
@@ -64,7 +69,9 @@ export class AvroSerde implements MessageSerde {
   async prepareTopics(topics: string[]): Promise<void> {
     await Promise.all(
       topics.flatMap((topic) =>
-        (['key', 'value'] as const).map((part) => this.ensureRegistered(subjectFor(topic, part), this.catalog.schemaText(topic, part))),
+        (['key', 'value'] as const).map((part) =>
+          this.ensureRegistered(subjectFor(topic, part), this.catalog.schemaText(topic, part)),
+        ),
       ),
     );
   }
@@ -90,7 +97,9 @@ export class AvroSerde implements MessageSerde {
     } catch (error) {
       if (error instanceof SchemaRegistrationError) throw error;
       const status = (error as RegistryHttpError | undefined)?.status;
-      throw new SchemaRegistrationError(subject, registryMessage(error, this.clientId), status, { cause: error });
+      throw new SchemaRegistrationError(subject, registryMessage(error, this.clientId), status, {
+        cause: error,
+      });
     }
   }
 
@@ -118,7 +127,9 @@ export class AvroSerde implements MessageSerde {
     try {
       return resolver ? reader.fromBuffer(header.body, resolver) : reader.fromBuffer(header.body);
     } catch (error) {
-      throw new DecodeError('bad-avro', part, `schema id ${header.schemaId}: ${(error as Error).message}`, { cause: error });
+      throw new DecodeError('bad-avro', part, `schema id ${header.schemaId}: ${(error as Error).message}`, {
+        cause: error,
+      });
     }
   }
 
@@ -161,7 +172,10 @@ export class AvroSerde implements MessageSerde {
       try {
         response = await fetch(url, {
           method: 'POST',
-          headers: { 'content-type': 'application/vnd.schemaregistry.v1+json', accept: 'application/vnd.schemaregistry.v1+json' },
+          headers: {
+            'content-type': 'application/vnd.schemaregistry.v1+json',
+            accept: 'application/vnd.schemaregistry.v1+json',
+          },
           body: JSON.stringify({ schema }),
           signal: AbortSignal.timeout(REGISTRY_TIMEOUT_MS),
         });
@@ -172,13 +186,21 @@ export class AvroSerde implements MessageSerde {
         }
         throw error;
       }
-      const body = (await response.json().catch(() => ({}))) as { id?: number; message?: string; error_code?: number };
+      const body = (await response.json().catch(() => ({}))) as {
+        id?: number;
+        message?: string;
+        error_code?: number;
+      };
       if (response.ok && typeof body.id === 'number') return body.id;
       if (response.status >= 500 && attempt < REGISTER_ATTEMPTS) {
         await sleep(200 * attempt);
         continue;
       }
-      throw new SchemaRegistrationError(subject, body.message ?? `HTTP ${response.status} without a message`, response.status);
+      throw new SchemaRegistrationError(
+        subject,
+        body.message ?? `HTTP ${response.status} without a message`,
+        response.status,
+      );
     }
   }
 
@@ -200,7 +222,9 @@ export class AvroSerde implements MessageSerde {
       // 404: the id was never issued by this registry, the message cannot be read. Anything else
       // (registry down, timeout) is transient and must not send good messages to the DLQ.
       if ((error as RegistryHttpError | undefined)?.status === 404) {
-        throw new DecodeError('unknown-schema-id', part, `schema id ${schemaId} is unknown to the registry`, { cause: error });
+        throw new DecodeError('unknown-schema-id', part, `schema id ${schemaId} is unknown to the registry`, {
+          cause: error,
+        });
       }
       throw error;
     }
@@ -211,7 +235,13 @@ export class AvroSerde implements MessageSerde {
     return schema;
   }
 
-  private resolverFor(schemaId: number, subject: string, writer: Type, reader: Type, part: MessagePart): Resolver | null {
+  private resolverFor(
+    schemaId: number,
+    subject: string,
+    writer: Type,
+    reader: Type,
+    part: MessagePart,
+  ): Resolver | null {
     const cacheKey = `${schemaId}|${subject}`;
     if (this.resolvers.has(cacheKey)) return this.resolvers.get(cacheKey) ?? null;
     let resolver: Resolver | null;
@@ -229,4 +259,3 @@ export class AvroSerde implements MessageSerde {
     return resolver;
   }
 }
-

@@ -33,13 +33,21 @@ describe('Avro validation', () => {
     const withoutKey: Partial<WritebackRequested> = { ...writeback };
     delete withoutKey.idempotencyKey;
     expect(validateAvro(writebackType, withoutKey)).toEqual([
-      { path: 'idempotencyKey', rule: 'required', message: 'field "idempotencyKey" is required: must be a string' },
+      {
+        path: 'idempotencyKey',
+        rule: 'required',
+        message: 'field "idempotencyKey" is required: must be a string',
+      },
     ]);
   });
 
   it('names the allowed symbols when an enum value is wrong', () => {
     expect(validateAvro(writebackType, { ...writeback, protocol: 'FTP' })).toEqual([
-      { path: 'protocol', rule: 'enum', message: 'field "protocol" must be one of REST, SOAP, SFTP, got "FTP"' },
+      {
+        path: 'protocol',
+        rule: 'enum',
+        message: 'field "protocol" must be one of REST, SOAP, SFTP, got "FTP"',
+      },
     ]);
   });
 
@@ -58,28 +66,52 @@ describe('Avro validation', () => {
     };
     expect(validateAvro(stateType, bad)).toEqual([
       // avsc reports the offending branch of the optional enum, which reads better than the whole union.
-      { path: 'previousState', rule: 'enum', message: expect.stringContaining('field "previousState" must be one of TRIGGERED, OUTREACH') },
-      { path: 'requiredWritebacks[1]', rule: 'type:string', message: 'field "requiredWritebacks[1]" must be a string, got 3' },
+      {
+        path: 'previousState',
+        rule: 'enum',
+        message: expect.stringContaining('field "previousState" must be one of TRIGGERED, OUTREACH'),
+      },
+      {
+        path: 'requiredWritebacks[1]',
+        rule: 'type:string',
+        message: 'field "requiredWritebacks[1]" must be a string, got 3',
+      },
     ]);
     const triggered = { ...({} as CaseTriggered), source: { system: 's', eventId: 5 } };
     const paths = validateAvro(triggeredType, triggered).map((p) => p.path);
-    expect(paths).toEqual(expect.arrayContaining(['eventId', 'source.eventId', 'source.eventType', 'customer']));
+    expect(paths).toEqual(
+      expect.arrayContaining(['eventId', 'source.eventId', 'source.eventType', 'customer']),
+    );
   });
 
   it('refuses a timestamp given as a Date or a float: the contracts use epoch millis as a long', () => {
-    expect(validateAvro(writebackType, { ...writeback, occurredAt: new Date(0) })[0]).toMatchObject({ path: 'occurredAt', rule: 'type:long' });
-    expect(validateAvro(writebackType, { ...writeback, requestedAt: 1.5 })[0]).toMatchObject({ path: 'requestedAt', rule: 'type:long' });
+    expect(validateAvro(writebackType, { ...writeback, occurredAt: new Date(0) })[0]).toMatchObject({
+      path: 'occurredAt',
+      rule: 'type:long',
+    });
+    expect(validateAvro(writebackType, { ...writeback, requestedAt: 1.5 })[0]).toMatchObject({
+      path: 'requestedAt',
+      rule: 'type:long',
+    });
   });
 
   it('refuses fields the schema does not declare (a typo would otherwise be dropped silently)', () => {
     expect(validateAvro(writebackType, { ...writeback, consentref: 'c-1' })).toEqual([
-      { path: 'consentref', rule: 'undeclared-field', message: 'field "consentref" is not declared in io.closeout.writeback.v1.WritebackRequested' },
+      {
+        path: 'consentref',
+        rule: 'undeclared-field',
+        message: 'field "consentref" is not declared in io.closeout.writeback.v1.WritebackRequested',
+      },
     ]);
   });
 
   it('refuses a missing value outright', () => {
     expect(validateAvro(writebackType, null)).toEqual([
-      { path: '', rule: 'required', message: 'must be an object (record io.closeout.writeback.v1.WritebackRequested), got null' },
+      {
+        path: '',
+        rule: 'required',
+        message: 'must be an object (record io.closeout.writeback.v1.WritebackRequested), got null',
+      },
     ]);
   });
 });

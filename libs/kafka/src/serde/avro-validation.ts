@@ -81,7 +81,9 @@ function typesAlong(root: DescribedType, path: string[]): Array<DescribedType | 
     if (current.typeName === 'array') current = current.itemsType;
     else if (current.typeName === 'map') current = current.valuesType;
     else if (current.typeName === 'record' || current.typeName === 'error') {
-      const field = (current as unknown as { field(name: string): { type: DescribedType } | undefined }).field(segment);
+      const field = (
+        current as unknown as { field(name: string): { type: DescribedType } | undefined }
+      ).field(segment);
       current = field?.type;
     } else current = undefined;
   }

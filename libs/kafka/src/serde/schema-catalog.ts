@@ -24,7 +24,10 @@ export class SchemaCatalog {
     if (includeContracts) {
       for (const topic of Object.keys(topicContracts) as TopicName[]) {
         const contract = topicContracts[topic];
-        this.byTopic.set(topic, { keySchema: avroSchemas[contract.keySchema], valueSchema: avroSchemas[contract.valueSchema] });
+        this.byTopic.set(topic, {
+          keySchema: avroSchemas[contract.keySchema],
+          valueSchema: avroSchemas[contract.valueSchema],
+        });
       }
     }
   }

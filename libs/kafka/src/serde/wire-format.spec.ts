@@ -7,10 +7,16 @@ describe('Confluent wire format', () => {
   });
 
   it('refuses another magic byte, e.g. a JSON payload', () => {
-    expect(readWireHeader(Buffer.from('{"caseId":"c-1"}'))).toEqual({ ok: false, reason: 'magic byte is 123, expected 0' });
+    expect(readWireHeader(Buffer.from('{"caseId":"c-1"}'))).toEqual({
+      ok: false,
+      reason: 'magic byte is 123, expected 0',
+    });
   });
 
   it('refuses a payload shorter than the header', () => {
-    expect(readWireHeader(Buffer.from([0, 0, 1]))).toEqual({ ok: false, reason: '3 bytes is shorter than the 5-byte Confluent header' });
+    expect(readWireHeader(Buffer.from([0, 0, 1]))).toEqual({
+      ok: false,
+      reason: '3 bytes is shorter than the 5-byte Confluent header',
+    });
   });
 });

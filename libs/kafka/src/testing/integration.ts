@@ -14,7 +14,10 @@ export function integrationEnv(): { brokers: string[]; registryUrl: string } {
   // Tests read the environment directly: they are not services and have no config module of their own.
   const brokers = process.env['KAFKA_BROKERS'];
   const registryUrl = process.env['SCHEMA_REGISTRY_URL'];
-  if (!brokers || !registryUrl) throw new Error('KAFKA_BROKERS and SCHEMA_REGISTRY_URL must be set (the integration global setup does it)');
+  if (!brokers || !registryUrl)
+    throw new Error(
+      'KAFKA_BROKERS and SCHEMA_REGISTRY_URL must be set (the integration global setup does it)',
+    );
   return { brokers: brokers.split(',').map((b) => b.trim()), registryUrl };
 }
 
@@ -35,12 +38,18 @@ export const fastConsumer: ConsumerTuning = {
 export function catalogWith(...topics: string[]): SchemaCatalog {
   const catalog = new SchemaCatalog();
   for (const topic of topics) {
-    catalog.define(topic, { keySchema: avroSchemas['case-key'], valueSchema: avroSchemas['writeback.requested.v1-value'] });
+    catalog.define(topic, {
+      keySchema: avroSchemas['case-key'],
+      valueSchema: avroSchemas['writeback.requested.v1-value'],
+    });
   }
   return catalog;
 }
 
-export function testClient(catalog: SchemaCatalog, topics: Array<string | { topic: string; partitions: number }> = []): KafkaClient {
+export function testClient(
+  catalog: SchemaCatalog,
+  topics: Array<string | { topic: string; partitions: number }> = [],
+): KafkaClient {
   const { brokers, registryUrl } = integrationEnv();
   return new KafkaClient({
     clientId: unique('kafka-it'),
@@ -53,7 +62,10 @@ export function testClient(catalog: SchemaCatalog, topics: Array<string | { topi
   });
 }
 
-export function writebackRequested(n: number, overrides: Partial<WritebackRequested> = {}): WritebackRequested {
+export function writebackRequested(
+  n: number,
+  overrides: Partial<WritebackRequested> = {},
+): WritebackRequested {
   return {
     eventId: `evt-${n}`,
     occurredAt: 1_735_689_600_000 + n,
@@ -76,7 +88,11 @@ export function writebackRequested(n: number, overrides: Partial<WritebackReques
 
 /** A plain kafkajs client: how the tests produce raw bytes and read topics without the lib. */
 export function rawKafka(): Kafka {
-  return new Kafka({ clientId: unique('kafka-it-raw'), brokers: integrationEnv().brokers, logLevel: logLevel.NOTHING });
+  return new Kafka({
+    clientId: unique('kafka-it-raw'),
+    brokers: integrationEnv().brokers,
+    logLevel: logLevel.NOTHING,
+  });
 }
 
 export interface RawMessage {
@@ -91,9 +107,18 @@ export interface RawMessage {
  */
 export async function readRaw(
   topic: string,
-  options: { filter?: (m: RawMessage) => boolean; until: (collected: RawMessage[]) => boolean; timeoutMs?: number },
+  options: {
+    filter?: (m: RawMessage) => boolean;
+    until: (collected: RawMessage[]) => boolean;
+    timeoutMs?: number;
+  },
 ): Promise<RawMessage[]> {
-  const consumer = rawKafka().consumer({ groupId: unique('kafka-it-reader'), maxWaitTimeInMs: 100, sessionTimeout: 10_000, heartbeatInterval: 1_000 });
+  const consumer = rawKafka().consumer({
+    groupId: unique('kafka-it-reader'),
+    maxWaitTimeInMs: 100,
+    sessionTimeout: 10_000,
+    heartbeatInterval: 1_000,
+  });
   const collected: RawMessage[] = [];
   await consumer.connect();
   try {
@@ -108,7 +133,10 @@ export async function readRaw(
       },
     });
     let timer: NodeJS.Timeout | undefined;
-    await Promise.race([finished, new Promise((resolve) => (timer = setTimeout(resolve, options.timeoutMs ?? 15_000)))]);
+    await Promise.race([
+      finished,
+      new Promise((resolve) => (timer = setTimeout(resolve, options.timeoutMs ?? 15_000))),
+    ]);
     clearTimeout(timer);
     return collected;
   } finally {
@@ -117,7 +145,11 @@ export async function readRaw(
 }
 
 /** Polls `condition` until it holds or `timeoutMs` passes; returns whether it held. */
-export async function eventually(condition: () => boolean, timeoutMs = 15_000, stepMs = 50): Promise<boolean> {
+export async function eventually(
+  condition: () => boolean,
+  timeoutMs = 15_000,
+  stepMs = 50,
+): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (condition()) return true;

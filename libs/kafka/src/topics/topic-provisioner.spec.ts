@@ -10,10 +10,7 @@ describe('topic specs', () => {
 
   it('honours an explicit partition count and does not repeat a topic asked for twice', () => {
     const specs = topicSpecs(
-      [
-        { topic: 'audit.event.v1', partitions: 12, replicationFactor: 3 },
-        { topic: 'audit.event.v1' },
-      ],
+      [{ topic: 'audit.event.v1', partitions: 12, replicationFactor: 3 }, { topic: 'audit.event.v1' }],
       { defaultPartitions: 6, replicationFactor: 1 },
     );
     expect(specs).toEqual([

@@ -110,7 +110,10 @@ class KafkajsConsumer implements ConsumerPort {
   private readonly positionedListeners: Array<() => void> = [];
   private awaitingFirstFetch = false;
 
-  constructor(private readonly consumer: Consumer, private readonly partitionsConcurrently: number) {
+  constructor(
+    private readonly consumer: Consumer,
+    private readonly partitionsConcurrently: number,
+  ) {
     this.consumer.on(this.consumer.events.CRASH, (event) => {
       const { error, restart } = event.payload;
       for (const listener of this.crashListeners) listener(error, restart);
@@ -229,7 +232,10 @@ class KafkajsAdmin implements AdminPort {
   async describeCluster(timeoutMs: number): Promise<{ brokers: number }> {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`describeCluster timed out after ${timeoutMs} ms`)), timeoutMs);
+      timer = setTimeout(
+        () => reject(new Error(`describeCluster timed out after ${timeoutMs} ms`)),
+        timeoutMs,
+      );
     });
     try {
       const cluster = await Promise.race([this.admin.describeCluster(), timeout]);
@@ -279,7 +285,9 @@ export class KafkajsMessageBus implements MessageBus {
         groupId: options.groupId,
         allowAutoTopicCreation: false,
         ...(options.sessionTimeoutMs !== undefined ? { sessionTimeout: options.sessionTimeoutMs } : {}),
-        ...(options.heartbeatIntervalMs !== undefined ? { heartbeatInterval: options.heartbeatIntervalMs } : {}),
+        ...(options.heartbeatIntervalMs !== undefined
+          ? { heartbeatInterval: options.heartbeatIntervalMs }
+          : {}),
         ...(options.rebalanceTimeoutMs !== undefined ? { rebalanceTimeout: options.rebalanceTimeoutMs } : {}),
         ...(options.maxWaitTimeMs !== undefined ? { maxWaitTimeInMs: options.maxWaitTimeMs } : {}),
       }),

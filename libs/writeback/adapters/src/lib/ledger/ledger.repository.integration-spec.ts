@@ -5,6 +5,7 @@ import {
   type FreshWritebackSchema,
 } from '../../test-support/fresh-writeback-schema';
 import type { OutboxMessage } from '../outbox/outbox-message';
+import { TransitionBatcher } from './transition-batcher';
 import { LostLeaseError } from './ledger.errors';
 import { LedgerRepository } from './ledger.repository';
 import type { AttemptRecord, LedgerRow } from './ledger.types';
@@ -295,6 +296,126 @@ describe('LedgerRepository (real PostgreSQL)', () => {
       expect(sendClaim.claim.action).toBe('SEND');
       expect(await ledger.releaseLease(sendClaim.id, 'w3')).toBe(true);
       expect(await ledger.findById(sendClaim.id)).toMatchObject({ status: 'PENDING', leaseOwner: null });
+    });
+  });
+
+  describe('batches', () => {
+    it('admits a batch with one statement: new keys admitted, repeats within the batch and known keys told apart', async () => {
+      const known = aRequest();
+      await ledger.admit(known, 'fp-known');
+      const fresh = aRequest();
+      const again = { ...fresh, eventId: 'same-key-other-event' };
+      const rival = { ...known, eventId: 'rival-event' };
+      const other = aRequest();
+
+      const outcomes = await ledger.admitMany([
+        { request: fresh, fingerprint: 'fp-fresh' },
+        { request: again, fingerprint: 'fp-fresh' },
+        { request: rival, fingerprint: 'fp-rival' },
+        { request: other, fingerprint: 'fp-other' },
+        { request: fresh, fingerprint: 'fp-fresh' },
+      ]);
+
+      expect(outcomes.map((o) => o.kind)).toEqual([
+        'admitted',
+        'duplicate',
+        'conflict',
+        'admitted',
+        'duplicate',
+      ]);
+      expect(outcomes[0]!.row).toMatchObject({
+        idempotencyKey: fresh.idempotencyKey,
+        status: 'PENDING',
+        fingerprint: 'fp-fresh',
+      });
+      expect(outcomes[3]!.row.request.eventId).toBe(other.eventId);
+      expect(await count('ledger')).toBe(3);
+      expect(await count('ledger_conflict')).toBe(1);
+    });
+
+    it('records many transitions in one statement, each guarded on its own', async () => {
+      const rows = [];
+      for (let i = 0; i < 3; i += 1) rows.push((await ledger.admit(aRequest(), 'fp')).row);
+      const claimed = await ledger.claimDue('w1', 3, 30_000);
+      expect(claimed).toHaveLength(3);
+
+      const results = await ledger.transitionMany([
+        {
+          id: rows[0]!.id,
+          command: {
+            from: ['IN_FLIGHT'],
+            to: 'APPLIED',
+            owner: 'w1',
+            providerRef: 'CORE-A',
+            attempt: sent(),
+            outbox: [resultMessage(rows[0]!, 'APPLIED'), auditMessage(rows[0]!, 'writeback.applied')],
+          },
+        },
+        {
+          id: rows[1]!.id,
+          command: {
+            from: ['IN_FLIGHT'],
+            to: 'APPLIED',
+            owner: 'someone-else',
+            attempt: sent(),
+            outbox: [resultMessage(rows[1]!, 'APPLIED')],
+          },
+        },
+        {
+          id: rows[2]!.id,
+          command: {
+            from: ['IN_FLIGHT'],
+            to: 'FAILED_RETRYABLE',
+            owner: 'w1',
+            errorClass: 'TRANSIENT',
+            errorMessage: '503',
+            nextAttemptAt: new Date(Date.now() + 60_000),
+            attempt: { ...sent(), errorClass: 'TRANSIENT', providerCode: '503' },
+          },
+        },
+      ]);
+
+      expect(results[0]).toMatchObject({
+        row: { status: 'APPLIED', providerRef: 'CORE-A', attempts: 1, leaseOwner: null },
+        attempt: { attemptNo: 1, outcome: 'APPLIED' },
+      });
+      expect(results[1]).toBeInstanceOf(LostLeaseError);
+      expect(results[2]).toMatchObject({
+        row: { status: 'FAILED_RETRYABLE', lastErrorClass: 'TRANSIENT' },
+        attempt: { providerCode: '503' },
+      });
+      expect((await ledger.findById(rows[1]!.id))!.status).toBe('IN_FLIGHT');
+      expect(await count('ledger_attempt')).toBe(2);
+      const topics: { topic: string }[] = await db.dataSource.query(
+        `SELECT topic FROM "${db.schema}".outbox ORDER BY id`,
+      );
+      expect(topics.map((m) => m.topic)).toEqual([Topics.writebackResult, Topics.auditEvent]);
+    });
+
+    it('batches concurrent submissions, and one transition the database refuses does not fail its neighbours', async () => {
+      const rows = [];
+      for (let i = 0; i < 40; i += 1) rows.push((await ledger.admit(aRequest(), 'fp')).row);
+      await ledger.claimDue('w1', 40, 30_000);
+      const batcher = new TransitionBatcher(ledger, { maxBatch: 16, maxInFlight: 1 });
+
+      const outcomes = await Promise.allSettled(
+        rows.map((row, i) =>
+          batcher.submit(row.id, {
+            from: ['IN_FLIGHT'],
+            to: 'APPLIED',
+            owner: 'w1',
+            attempt: sent(),
+            // PostgreSQL's jsonb refuses \u0000: this one row's statement must fail, alone.
+            outbox: [resultMessage(row, 'APPLIED', i === 5 ? { errorMessage: 'nul \u0000' } : {})],
+          }),
+        ),
+      );
+
+      expect(outcomes.filter((o) => o.status === 'fulfilled')).toHaveLength(39);
+      expect(outcomes[5]!.status).toBe('rejected');
+      expect(await count('ledger', "status = 'APPLIED'")).toBe(39);
+      expect((await ledger.findById(rows[5]!.id))!.status).toBe('IN_FLIGHT');
+      expect(await count('outbox')).toBe(39);
     });
   });
 

@@ -118,10 +118,13 @@ export class LedgerRepository {
    * whole Kafka batch. Requests whose key was already there (or appears twice in the batch) go through `admit` one
    * by one, which tells a duplicate from a conflict. Outcomes come back in input order.
    */
-  async admitMany(items: ReadonlyArray<{ request: WritebackRequested; fingerprint: string }>): Promise<AdmitOutcome[]> {
+  async admitMany(
+    items: ReadonlyArray<{ request: WritebackRequested; fingerprint: string }>,
+  ): Promise<AdmitOutcome[]> {
     if (items.length === 0) return [];
     for (const { fingerprint } of items) {
-      if (fingerprint.trim() === '') throw new LedgerError('LEDGER_INVALID_ARGUMENT', 'admitMany: fingerprint must not be empty');
+      if (fingerprint.trim() === '')
+        throw new LedgerError('LEDGER_INVALID_ARGUMENT', 'admitMany: fingerprint must not be empty');
     }
     const t = this.tables;
     const inserted = await this.rows(
@@ -377,11 +380,13 @@ export class LedgerRepository {
     items: ReadonlyArray<{ id: string; command: TransitionCommand }>,
   ): Promise<Array<TransitionResult | LedgerError>> {
     if (items.length === 0) return [];
-    if (new Set(items.map((i) => i.id)).size !== items.length) throw invalid('transitionMany: ids must be distinct');
+    if (new Set(items.map((i) => i.id)).size !== items.length)
+      throw invalid('transitionMany: ids must be distinct');
     const input = items.map(({ id, command: c }) => {
       if (c.from.length === 0) throw invalid(`transition ${id}: 'from' must list at least one status`);
       if (c.owner !== null) requireOwner(c.owner, 'transitionMany');
-      if (typeof c.outbox === 'function') throw invalid('transitionMany: outbox messages must be precomputed');
+      if (typeof c.outbox === 'function')
+        throw invalid('transitionMany: outbox messages must be precomputed');
       const a = c.attempt;
       return {
         id,
@@ -400,7 +405,9 @@ export class LedgerRepository {
         a_error_message: a ? (a.errorMessage ?? c.errorMessage ?? null) : null,
         provider_code: a?.providerCode ?? null,
         a_provider_ref: a ? (a.providerRef ?? c.providerRef ?? null) : null,
-        latency_ms: a ? Math.round(a.latencyMs ?? Math.max(0, a.finishedAt.getTime() - a.startedAt.getTime())) : null,
+        latency_ms: a
+          ? Math.round(a.latencyMs ?? Math.max(0, a.finishedAt.getTime() - a.startedAt.getTime()))
+          : null,
         outbox: c.outbox ?? [],
       };
     });
@@ -469,7 +476,11 @@ export class LedgerRepository {
         continue;
       }
       const attemptJson = raw['attempt_json'] as Raw | null;
-      results.push({ row: toLedgerRow(raw), attempt: attemptJson ? toAttemptRow(attemptJson) : null, outboxIds: [] });
+      results.push({
+        row: toLedgerRow(raw),
+        attempt: attemptJson ? toAttemptRow(attemptJson) : null,
+        outboxIds: [],
+      });
     }
     return results;
   }

@@ -42,7 +42,7 @@ export class TransitionBatcher {
       // Ids must be distinct within a statement; a second transition of the same row waits for the next one.
       const batch: Pending[] = [];
       const ids = new Set<string>();
-      for (let i = 0; i < this.queue.length && batch.length < maxBatch; ) {
+      for (let i = 0; i < this.queue.length && batch.length < maxBatch;) {
         const item = this.queue[i]!;
         if (ids.has(item.id)) {
           i += 1;

@@ -10,12 +10,7 @@ import {
 } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { Topics, type Protocol } from '@closeout/contracts';
-import {
-  EventPublisher,
-  EventSubscriber,
-  type ConsumerTuning,
-  type Subscription,
-} from '@closeout/kafka';
+import { EventPublisher, EventSubscriber, type ConsumerTuning, type Subscription } from '@closeout/kafka';
 import { ReadinessRegistry } from '@closeout/platform';
 import { createLogger } from '@closeout/telemetry';
 import {
