@@ -22,17 +22,27 @@ export function launchService<C extends BaseConfig = BaseConfig>(options: Launch
   try {
     // Without a schema of its own the service reads the base variables, whose output is BaseConfig (= C).
     const schema = options.configSchema ?? (baseEnvSchema as unknown as z.ZodType<C>);
-    config = loadConfig(schema, { SERVICE_NAME: options.name, HTTP_PORT: String(options.port), ...process.env });
+    config = loadConfig(schema, {
+      SERVICE_NAME: options.name,
+      HTTP_PORT: String(options.port),
+      ...process.env,
+    });
   } catch (err) {
     console.error(err instanceof ConfigError ? err.message : err);
     process.exit(1);
   }
-  initTelemetry({ serviceName: config.SERVICE_NAME, otlpEndpoint: config.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT });
+  initTelemetry({
+    serviceName: config.SERVICE_NAME,
+    otlpEndpoint: config.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT,
+  });
   configureLogging({ level: config.LOG_LEVEL, service: config.SERVICE_NAME });
 
   const start = async (): Promise<void> => {
     const { bootstrapService } = await import('./bootstrap/bootstrap');
-    await bootstrapService(await options.appModule(config), { serviceName: config.SERVICE_NAME, port: config.HTTP_PORT });
+    await bootstrapService(await options.appModule(config), {
+      serviceName: config.SERVICE_NAME,
+      port: config.HTTP_PORT,
+    });
   };
   start().catch((err: unknown) => {
     console.error(err);

@@ -29,7 +29,10 @@ export interface BootstrapOptions {
 }
 
 /** Boots a Closeout service: pino logging, shutdown hooks (Kafka consumers drain on SIGTERM), HTTP listen. */
-export async function bootstrapService(module: Type<unknown> | DynamicModule, options: BootstrapOptions): Promise<INestApplication> {
+export async function bootstrapService(
+  module: Type<unknown> | DynamicModule,
+  options: BootstrapOptions,
+): Promise<INestApplication> {
   const app = await NestFactory.create(module, { logger: new PinoNestLogger(), bufferLogs: false });
   app.enableShutdownHooks();
   await app.listen(options.port, options.host ?? '0.0.0.0');

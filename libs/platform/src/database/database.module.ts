@@ -34,11 +34,20 @@ export function dataSourceOptions(options: DatabaseOptions): DataSourceOptions {
 export async function migrate(options: DatabaseOptions): Promise<string[]> {
   const ds = new DataSource(dataSourceOptions(options));
   await ds.initialize();
+  // Replicas boot at once: a session-level advisory lock per schema lets one migrate while the others wait, then
+  // find nothing pending. Held on its own connection; TypeORM migrates on another from the pool.
+  const lock = ds.createQueryRunner();
   try {
+    await lock.connect();
+    await lock.query('SELECT pg_advisory_lock(hashtext($1))', [`closeout-migrations:${options.schema}`]);
     await ds.query(`CREATE SCHEMA IF NOT EXISTS "${options.schema}"`);
     const ran = await ds.runMigrations({ transaction: 'each' });
     return ran.map((m) => m.name);
   } finally {
+    await lock
+      .query('SELECT pg_advisory_unlock(hashtext($1))', [`closeout-migrations:${options.schema}`])
+      .catch(() => undefined);
+    await lock.release();
     await ds.destroy();
   }
 }

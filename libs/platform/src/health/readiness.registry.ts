@@ -28,7 +28,10 @@ export class ReadinessRegistry {
       [...this.checks.values()].map(async (c): Promise<[string, ReadinessResult]> => {
         let timer: NodeJS.Timeout | undefined;
         const timeout = new Promise<ReadinessResult>((resolve) => {
-          timer = setTimeout(() => resolve({ ok: false, detail: `no answer within ${timeoutMs} ms` }), timeoutMs);
+          timer = setTimeout(
+            () => resolve({ ok: false, detail: `no answer within ${timeoutMs} ms` }),
+            timeoutMs,
+          );
         });
         try {
           return [c.name, await Promise.race([c.check(), timeout])];

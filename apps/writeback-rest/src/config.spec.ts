@@ -1,0 +1,79 @@
+import { ConfigError, loadConfig } from '@closeout/config';
+import { parseRestDestinations } from '@closeout/writeback-adapters';
+import { configSchema } from './config';
+
+const base = {
+  SERVICE_NAME: 'writeback-rest',
+  HTTP_PORT: '3005',
+  KAFKA_BROKERS: '127.0.0.1:9092',
+  SCHEMA_REGISTRY_URL: 'http://127.0.0.1:8081/apis/ccompat/v7',
+  DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/closeout',
+};
+const destination = {
+  name: 'core-banking-rest',
+  baseUrl: 'https://core.bank.example/api-gw',
+  auth: { type: 'bearer', token: 'a-long-enough-token' },
+  apiVersions: ['2024-06-01'],
+};
+
+function problems(env: Record<string, string>): string[] {
+  try {
+    loadConfig(configSchema, env);
+  } catch (error) {
+    if (error instanceof ConfigError) return error.issues.map((i) => `${i.variable}: ${i.rule}`);
+    throw error;
+  }
+  return [];
+}
+
+describe('writeback-rest configuration', () => {
+  it('reads destinations and applies the worker defaults', () => {
+    const config = loadConfig(configSchema, {
+      ...base,
+      WRITEBACK_REST_DESTINATIONS: JSON.stringify([destination]),
+    });
+    expect(config).toMatchObject({
+      WRITEBACK_WORKER_CONCURRENCY: 32,
+      WRITEBACK_LEASE_MS: 30_000,
+      WRITEBACK_DB_SCHEMA: 'writeback_rest',
+      WRITEBACK_RETRY_POLICY: {},
+    });
+    const [parsed] = parseRestDestinations(config.WRITEBACK_REST_DESTINATIONS);
+    expect(parsed).toMatchObject({
+      name: 'core-banking-rest',
+      apiVersions: ['2024-06-01'],
+      honoursIdempotencyKey: true,
+    });
+  });
+
+  it('names the variable and the rule for each bad setting', () => {
+    expect(
+      problems({
+        ...base,
+        WRITEBACK_REST_DESTINATIONS: '[{"name": "core"',
+        WRITEBACK_LEASE_MS: '0',
+        WRITEBACK_DB_SCHEMA: 'Writeback-Rest',
+        WRITEBACK_INTAKE_SESSION_TIMEOUT_MS: '1000',
+        WRITEBACK_BREAKER: '{"core-banking-rest": {"probeIntervalMs": "soon"}}',
+      }),
+    ).toEqual([
+      expect.stringMatching(/^WRITEBACK_REST_DESTINATIONS: must be JSON \(an array of REST destinations\)/),
+      expect.stringMatching(/^WRITEBACK_BREAKER\.core-banking-rest\.probeIntervalMs: /),
+      expect.stringMatching(/^WRITEBACK_LEASE_MS: /),
+      expect.stringMatching(/^WRITEBACK_DB_SCHEMA: must be a lower-case PostgreSQL identifier$/),
+      expect.stringMatching(/^WRITEBACK_INTAKE_SESSION_TIMEOUT_MS: /),
+    ]);
+  });
+
+  it('refuses a destination that breaks its rules, naming the field', () => {
+    const config = loadConfig(configSchema, {
+      ...base,
+      WRITEBACK_REST_DESTINATIONS: JSON.stringify([
+        { ...destination, baseUrl: 'ftp://core', apiVersions: [] },
+      ]),
+    });
+    expect(() => parseRestDestinations(config.WRITEBACK_REST_DESTINATIONS)).toThrow(
+      /destinations\[0\]\.baseUrl: .*http.*[\s\S]*destinations\[0\]\.apiVersions/,
+    );
+  });
+});
