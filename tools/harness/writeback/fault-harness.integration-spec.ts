@@ -17,7 +17,7 @@ describe('writeback-rest fault-and-crash harness (real Kafka, PostgreSQL, writeb
     expect((report.ledger['APPLIED'] ?? 0) + (report.ledger['FAILED_PERMANENT'] ?? 0)).toBe(2_000);
     expect(report.core.postings).toBe(report.ledger['APPLIED']);
     expect(report.blindResends).toBe(0);
-    expect(report.core.invalidThenRetried).toBe(0);
+    expect(report.fourXX.retriedByPolicy).toBe(0);
     expect(report.core.retryAfterViolations).toBe(0);
     expect(report.results.keysWithTerminalResult).toBe(2_000);
     expect(report.results.conflictsRejected).toBe(report.deliveries.conflictRivals);

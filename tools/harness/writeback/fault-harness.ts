@@ -77,6 +77,8 @@ export interface HarnessReport {
     invalidThenRetried: number;
     retryAfterViolations: number;
   };
+  /** Re-sends after a 4xx: by the retry policy (must be 0), and after a kill lost the 4xx before it was recorded. */
+  fourXX: { retriedByPolicy: number; answerLostToKill: number };
   attempts: { sends: number; resolves: number; sendsLostToKills: number };
   unknowns: { total: number; resolvedByLookup: number; foundApplied: number; confirmedAbsent: number };
   blindResends: number;
@@ -127,6 +129,7 @@ interface AttemptFacts {
   kind: 'send' | 'resolve';
   outcome: string;
   provider_code: string | null;
+  error_class: string | null;
 }
 
 export async function runWritebackHarness(options: HarnessOptions): Promise<HarnessReport> {
@@ -326,7 +329,7 @@ export async function runWritebackHarness(options: HarnessOptions): Promise<Harn
       `SELECT id::text, idempotency_key, status, provider_ref, last_error_class FROM "${schema}".ledger`,
     );
     const attempts: AttemptFacts[] = await db.query(
-      `SELECT ledger_id::text, attempt_no, kind, outcome, provider_code FROM "${schema}".ledger_attempt ORDER BY ledger_id, attempt_no`,
+      `SELECT ledger_id::text, attempt_no, kind, outcome, provider_code, error_class FROM "${schema}".ledger_attempt ORDER BY ledger_id, attempt_no`,
     );
     const journal = core.journal();
     const stats = core.stats();
@@ -399,8 +402,23 @@ export async function runWritebackHarness(options: HarnessOptions): Promise<Harn
       }
     }
     if (blindResends > 0) violations.push(`${blindResends} blind re-sends after an unknown outcome`);
-    if (stats.invalidThenRetried.total > 0)
-      violations.push(`${stats.invalidThenRetried.total} requests re-sent after a 4xx`);
+    // A 4xx the service recorded must never be followed by another send. A 4xx whose answer died with a killed
+    // process before it was recorded is, to the ledger, an unknown outcome: asked about, found absent, sent again —
+    // like any send lost to a crash. Those are counted apart; only the first kind breaks the retry policy.
+    let fourXXRetriedByPolicy = 0;
+    let fourXXLostToKills = 0;
+    const attemptsByLedger = new Map<string, AttemptFacts[]>();
+    for (const a of attempts)
+      attemptsByLedger.set(a.ledger_id, [...(attemptsByLedger.get(a.ledger_id) ?? []), a]);
+    for (const key of Object.keys(stats.invalidThenRetried.byIdempotencyKey)) {
+      const history = attemptsByLedger.get(rowByKey.get(key)?.id ?? '') ?? [];
+      const recorded = history.findIndex((a) => a.error_class === 'VALIDATION');
+      if (recorded >= 0 && history.slice(recorded + 1).some((a) => a.kind === 'send'))
+        fourXXRetriedByPolicy += 1;
+      else fourXXLostToKills += 1;
+    }
+    if (fourXXRetriedByPolicy > 0)
+      violations.push(`${fourXXRetriedByPolicy} requests re-sent after a recorded 4xx`);
     if (stats.retryAfterViolations.total > 0)
       violations.push(`${stats.retryAfterViolations.total} writes before their Retry-After`);
 
@@ -452,6 +470,7 @@ export async function runWritebackHarness(options: HarnessOptions): Promise<Harn
         sendsLostToKills: Math.max(0, stats.writes - sends),
       },
       unknowns: { total: unknownTotal, resolvedByLookup, foundApplied, confirmedAbsent },
+      fourXX: { retriedByPolicy: fourXXRetriedByPolicy, answerLostToKill: fourXXLostToKills },
       blindResends,
       results: { keysWithTerminalResult, conflictsRejected },
       violations,
@@ -504,7 +523,7 @@ export function formatReport(r: HarnessReport): string {
       .join(', ')}`,
     `attempts:    ${r.attempts.sends} sends recorded, ${r.attempts.resolves} lookups, ${r.attempts.sendsLostToKills} sends whose outcome died with a killed process`,
     `unknowns:    ${r.unknowns.resolvedByLookup} resolved by lookup (${r.unknowns.foundApplied} found applied, ${r.unknowns.confirmedAbsent} confirmed absent, then re-sent)`,
-    `blind re-sends: ${r.blindResends}; 4xx retried: ${r.core.invalidThenRetried}; Retry-After undercut: ${r.core.retryAfterViolations}`,
+    `blind re-sends: ${r.blindResends}; 4xx retried by policy: ${r.fourXX.retriedByPolicy} (re-sent because a kill lost the 4xx before it was recorded: ${r.fourXX.answerLostToKill}); Retry-After undercut: ${r.core.retryAfterViolations}`,
     `results:     ${r.results.keysWithTerminalResult}/${r.requests} requests with a terminal writeback.result on Kafka; ${r.results.conflictsRejected}/${r.deliveries.conflictRivals} rivals rejected_conflict`,
     r.violations.length === 0
       ? 'violations:  none'
