@@ -1,10 +1,14 @@
 import type { WritebackOperation } from '../contract';
 import { coreBankingRestMappings } from './core-banking-rest';
+import { coreBankingSoapMappings } from './core-banking-soap';
 import type { AnyWritebackMapping, WritebackMapping } from './mapping';
 import { MappingRegistry } from './mapping-registry';
 
 /** Every mapping Closeout ships. A SOAP or SFTP destination adds its array here; nothing else in the core changes. */
-export const defaultMappingRegistry = new MappingRegistry([...coreBankingRestMappings]);
+export const defaultMappingRegistry = new MappingRegistry([
+  ...coreBankingRestMappings,
+  ...coreBankingSoapMappings,
+]);
 
 /** Looks a mapping up in the default registry; throws `MappingNotFoundError` naming what is missing. */
 export function getMapping<Op extends WritebackOperation>(

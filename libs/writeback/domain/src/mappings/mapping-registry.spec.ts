@@ -47,10 +47,10 @@ describe('mapping registry', () => {
   it.each([
     [
       'an unknown destination',
-      'core-banking-soap',
+      'core-banking-sftp',
       'payment.post',
       '1',
-      'no mappings for destination "core-banking-soap" (known destinations: core-banking-rest)',
+      'no mappings for destination "core-banking-sftp" (known destinations: core-banking-rest, core-banking-soap)',
     ],
     [
       'an unknown operation',
