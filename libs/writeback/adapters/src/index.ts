@@ -17,3 +17,4 @@ export * from './lib/breaker/destination-breaker';
 export * from './lib/rest/classify-http-failure';
 export * from './lib/rest/rest-destination.config';
 export * from './lib/rest/rest-destination';
+export * from './lib/service/writeback-service.config';
