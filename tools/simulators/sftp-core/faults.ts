@@ -1,0 +1,201 @@
+/**
+ * TEST DOUBLE — part of the simulated SFTP batch core (tools/simulators/sftp-core), which stands in for a bank's
+ * batch system of record in tests and demos. Not production code.
+ *
+ * Fault injection: scripted (`count`), probabilistic (`rate`) or standing (neither) rules, each optionally matched
+ * to a destination, a batch id or (record faults only) an idempotency key. Batch faults are decided once per batch,
+ * record faults once per record that would otherwise post.
+ */
+import { z } from 'zod';
+
+export const FAULT_MODES = [
+  /** Stop after `afterRecords` records, as if the core crashed mid-file: a PARTIAL receipt lists only those. */
+  'partial_ingest',
+  /** Fail this record softly (default `ACCOUNT_LOCKED`): the same key may be replayed in a later batch. */
+  'soft_fail',
+  /** Fail this record hard (default `ACCOUNT_CLOSED`): the core answers the same for this key forever. */
+  'hard_fail',
+  /** Post as usual, but write the receipt only after `delayMs`. */
+  'delay_receipt',
+  /** Post as usual, but never write a receipt: the client must treat the batch as unknown. */
+  'no_receipt',
+  /** Pretend the file's SHA-256 differs from the manifest: the batch is REJECTED, nothing posted. */
+  'checksum_mismatch',
+] as const;
+
+export type FaultMode = (typeof FAULT_MODES)[number];
+
+/** Modes decided per record; the rest are decided per batch. */
+export const RECORD_FAULT_MODES = ['soft_fail', 'hard_fail'] as const satisfies readonly FaultMode[];
+export type RecordFaultMode = (typeof RECORD_FAULT_MODES)[number];
+
+function isRecordFaultMode(mode: FaultMode): mode is RecordFaultMode {
+  return (RECORD_FAULT_MODES as readonly FaultMode[]).includes(mode);
+}
+
+export const faultRuleSchema = z
+  .strictObject({
+    mode: z.enum(FAULT_MODES),
+    /** Hit the next `count` matching batches (batch faults) or records (record faults), then expire. */
+    count: z.int().min(1).optional(),
+    /** Hit each matching batch or record with this probability, until cleared. */
+    rate: z.number().min(0).max(1).optional(),
+    match: z
+      .strictObject({
+        destination: z.string().min(1).optional(),
+        batchId: z.string().min(1).optional(),
+        idempotencyKey: z.string().min(1).optional(),
+      })
+      .optional(),
+    /** `partial_ingest`: how many records the core gets through before it "crashes". */
+    afterRecords: z.int().min(0).optional(),
+    /** `delay_receipt`: how long the receipt is held back. */
+    delayMs: z.int().min(0).optional(),
+    /** `soft_fail` / `hard_fail`: the failure code and message the receipt carries. */
+    code: z
+      .string()
+      .regex(/^[A-Z][A-Z0-9_]*$/, 'must be UPPER_SNAKE_CASE')
+      .optional(),
+    message: z.string().min(1).optional(),
+  })
+  .refine((r) => r.count === undefined || r.rate === undefined, {
+    path: ['rate'],
+    message: 'give either count or rate, not both',
+  })
+  .refine((r) => r.mode !== 'partial_ingest' || r.afterRecords !== undefined, {
+    path: ['afterRecords'],
+    message: 'is required for partial_ingest (records ingested before the simulated crash)',
+  })
+  // A batch-level fault is decided before any record is looked at, so a key could never match it.
+  .refine((r) => isRecordFaultMode(r.mode) || r.match?.idempotencyKey === undefined, {
+    path: ['match', 'idempotencyKey'],
+    message: 'only soft_fail and hard_fail are decided per record; batch faults match destination or batchId',
+  });
+
+export type FaultRule = z.infer<typeof faultRuleSchema>;
+
+export interface FaultContext {
+  destination: string;
+  batchId: string;
+  /** Absent while deciding batch faults. */
+  idempotencyKey?: string;
+}
+
+interface ActiveRule {
+  rule: FaultRule;
+  remaining: number | undefined;
+}
+
+export class FaultBook {
+  private rules: ActiveRule[] = [];
+
+  constructor(private readonly random: () => number) {}
+
+  add(...rules: FaultRule[]): void {
+    for (const candidate of rules) {
+      const rule = faultRuleSchema.parse(candidate);
+      this.rules.push({ rule, remaining: rule.count });
+    }
+  }
+
+  clear(): void {
+    this.rules = [];
+  }
+
+  list(): FaultRule[] {
+    return this.rules.map(({ rule, remaining }) =>
+      remaining === undefined ? rule : { ...rule, count: remaining },
+    );
+  }
+
+  /**
+   * The first rule of `mode` that fires for this batch or record; a counted rule is consumed. `applies` lets the
+   * caller skip a rule that would change nothing here (partial_ingest past the last record), so its count is kept
+   * for a batch where it bites.
+   */
+  take(
+    mode: FaultMode,
+    ctx: FaultContext,
+    applies: (rule: FaultRule) => boolean = () => true,
+  ): FaultRule | undefined {
+    for (const active of this.rules) {
+      const { rule } = active;
+      if (rule.mode !== mode || !matches(rule, ctx) || !applies(rule)) continue;
+      if (rule.rate !== undefined && !(this.random() < rule.rate)) continue;
+      if (active.remaining !== undefined) {
+        active.remaining -= 1;
+        if (active.remaining === 0) this.rules = this.rules.filter((r) => r !== active);
+      }
+      return rule;
+    }
+    return undefined;
+  }
+}
+
+function matches(rule: FaultRule, ctx: FaultContext): boolean {
+  const { match } = rule;
+  if (!match) return true;
+  if (match.destination !== undefined && match.destination !== ctx.destination) return false;
+  if (match.batchId !== undefined && match.batchId !== ctx.batchId) return false;
+  if (match.idempotencyKey !== undefined && match.idempotencyKey !== ctx.idempotencyKey) return false;
+  return true;
+}
+
+/**
+ * A small seeded generator (mulberry32) so a run with rate-based faults can be repeated exactly: same seed, same
+ * batches, same outcomes.
+ */
+export function seededRandom(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/**
+ * Parses the CLI/env shorthand: `mode` (standing), `mode@0.1` (rate), `mode*3` (count), each optionally with a
+ * parameter `mode:N` (`afterRecords` of partial_ingest, `delayMs` of delay_receipt), comma-separated, e.g.
+ * `soft_fail@0.05,partial_ingest:2*1,delay_receipt:5000@0.1`.
+ */
+export function parseFaultShorthand(text: string): FaultRule[] {
+  return text
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0)
+    .map((item) => {
+      const m = /^([a-z_0-9]+)(?::(\d+))?(?:@([0-9.]+)|\*(\d+))?$/.exec(item);
+      if (!m) throw new Error(`fault "${item}": expected mode[:param][@rate|*count]`);
+      const [, mode, param, rate, count] = m;
+      const paramField =
+        param === undefined
+          ? {}
+          : mode === 'partial_ingest'
+            ? { afterRecords: Number(param) }
+            : mode === 'delay_receipt'
+              ? { delayMs: Number(param) }
+              : { unexpectedParam: param };
+      const candidate = {
+        mode,
+        ...paramField,
+        ...(rate !== undefined ? { rate: Number(rate) } : {}),
+        ...(count !== undefined ? { count: Number(count) } : {}),
+      };
+      const parsed = faultRuleSchema.safeParse(candidate);
+      if (!parsed.success) {
+        throw new Error(
+          `fault "${item}": ${parsed.error.issues
+            .map((i) =>
+              i.code === 'unrecognized_keys'
+                ? 'param: only partial_ingest (:afterRecords) and delay_receipt (:delayMs) take one'
+                : `${i.path.join('.') || 'mode'}: ${i.message}`,
+            )
+            .join('; ')}`,
+        );
+      }
+      return parsed.data;
+    });
+}
