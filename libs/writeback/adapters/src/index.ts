@@ -18,3 +18,6 @@ export * from './lib/rest/classify-http-failure';
 export * from './lib/rest/rest-destination.config';
 export * from './lib/rest/rest-destination';
 export * from './lib/service/writeback-service.config';
+export * from './lib/soap/classify-soap-fault';
+export * from './lib/soap/soap-destination.config';
+export * from './lib/soap/soap-destination';

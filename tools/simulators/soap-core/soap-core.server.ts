@@ -1,0 +1,588 @@
+/**
+ * TEST DOUBLE — the simulated SOAP core banking system. It stands in for a bank's legacy system of record in tests
+ * and demos so Closeout's SOAP writeback path can be driven through every failure a real core produces. Not
+ * production code.
+ *
+ * Behaves like a vendor core behind a WSDL (CoreBankingService-2019.2, document/literal, SOAP 1.1 and 1.2 ports):
+ * a RequestContext header with ClientCorrelationId and IdempotencyKey, echoed as ResponseContext; deduplication by
+ * IdempotencyKey (CB-4090 on a different body); VendorError faults; an append-only posting journal that
+ * QueryTransaction reads; and fault injection for everything between "posted" and "not posted".
+ */
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import { join } from 'node:path';
+import { listen, type IServices, type ISoapServiceMethod } from 'soap';
+import { ZodError } from 'zod';
+import { FaultBook, faultRuleSchema, type FaultRule, type RequestFault } from './faults';
+import { PostingJournal, type JournalEntry, type SoapVersion } from './journal';
+import { StatsRecorder, type CallOutcome, type SoapCoreStats } from './stats';
+import {
+  accountOf,
+  CORE_BANKING_NAMESPACE,
+  CORE_BANKING_SERVICE,
+  SOAP11_PORT,
+  SOAP12_PORT,
+  validateWrite,
+  VENDOR_CODES,
+  WRITE_OPERATIONS,
+  type VendorCode,
+  type WriteOperation,
+} from './wire-schemas';
+
+export interface SoapCoreOptions {
+  /** 0 (default) picks a free port. */
+  port?: number;
+  host?: string;
+  /** Mirror the journal to this JSONL file; an existing file is loaded, so postings survive a restart. */
+  journalFile?: string;
+  /** Faults active from the start (same shape as `POST /_sim/faults`). */
+  faults?: FaultRule[];
+  /** Default answer delay of `slow_commit`. */
+  slowCommitMs?: number;
+  /** Default `RetryAfterSeconds` of `throttled`. */
+  retryAfterSeconds?: number;
+  /** Accounts the core treats as closed: writes on them fault CB-1002. */
+  closedAccounts?: readonly string[];
+  /** Random source for rate-based faults (seed it for reproducible runs). */
+  random?: () => number;
+  now?: () => number;
+  /** One line per call, e.g. to stdout from the CLI. */
+  log?: (line: string) => void;
+}
+
+export interface SoapCore {
+  /** The SOAP 1.1 endpoint (the WSDL's CoreBankingSoap11Port address). */
+  url: string;
+  /** The SOAP 1.2 endpoint (the WSDL's CoreBankingSoap12Port address). */
+  soap12Url: string;
+  /** `${url}?wsdl`. */
+  wsdlUrl: string;
+  /** Where `/health` and `/_sim/*` live. */
+  baseUrl: string;
+  port: number;
+  /** Snapshot of every posting, in commit order. */
+  journal(): readonly JournalEntry[];
+  stats(): SoapCoreStats;
+  /** Replaces the active faults. */
+  setFaults(...rules: FaultRule[]): void;
+  /** Appends to the active faults (what `POST /_sim/faults` does). */
+  addFaults(...rules: FaultRule[]): void;
+  clearFaults(): void;
+  faults(): FaultRule[];
+  close(): Promise<void>;
+}
+
+export const SOAP11_PATH = '/CoreBankingService';
+export const SOAP12_PATH = '/CoreBankingService12';
+export const DEFAULT_CLOSED_ACCOUNTS: readonly string[] = ['4000999999'];
+
+const WSDL_TEMPLATE = readFileSync(join(__dirname, 'core-banking.wsdl'), 'utf8');
+
+const ENVELOPE_NS: Record<SoapVersion, string> = {
+  '1.1': 'http://schemas.xmlsoap.org/soap/envelope/',
+  '1.2': 'http://www.w3.org/2003/05/soap-envelope',
+};
+const CONTENT_TYPE: Record<SoapVersion, string> = {
+  '1.1': 'text/xml; charset=utf-8',
+  '1.2': 'application/soap+xml; charset=utf-8',
+};
+
+/** Codes the caller caused (SOAP 1.1 `Client`, 1.2 `Sender`); the rest are the core's (`Server`/`Receiver`). */
+const SENDER_CODES: ReadonlySet<VendorCode> = new Set([
+  VENDOR_CODES.invalidRequest,
+  VENDOR_CODES.accountClosed,
+  VENDOR_CODES.idempotencyConflict,
+]);
+
+function escapeXml(value: string): string {
+  return value.replace(/[<>&'"]/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+/** Key-sorted JSON, so the same fields in another order are the same request. */
+function canonical(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
+  if (value !== null && typeof value === 'object') {
+    return `{${Object.keys(value)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${canonical((value as Record<string, unknown>)[k])}`)
+      .join(',')}}`;
+  }
+  return JSON.stringify(value);
+}
+
+/** node-soap turns xsd:date into a Date; the journal and the rules want the wire text (YYYY-MM-DD) back. */
+function plain(value: unknown): unknown {
+  if (value instanceof Date) return value.toISOString().slice(0, 10);
+  if (Array.isArray(value)) return value.map(plain);
+  if (value !== null && typeof value === 'object') {
+    return Object.fromEntries(
+      Object.entries(value)
+        .filter(([k]) => k !== 'attributes')
+        .map(([k, v]) => [k, plain(v)]),
+    );
+  }
+  return value;
+}
+
+function field(value: unknown, name: string): unknown {
+  return value !== null && typeof value === 'object' ? (value as Record<string, unknown>)[name] : undefined;
+}
+
+function textField(value: unknown, name: string): string | null {
+  const v = field(value, name);
+  return typeof v === 'string' && v.trim() !== '' ? v : null;
+}
+
+function responseContextXml(clientCorrelationId: string | null): string {
+  if (clientCorrelationId === null) return '';
+  return (
+    `<cb:ResponseContext xmlns:cb="${CORE_BANKING_NAMESPACE}">` +
+    `<cb:ClientCorrelationId>${escapeXml(clientCorrelationId)}</cb:ClientCorrelationId></cb:ResponseContext>`
+  );
+}
+
+interface VendorFault {
+  code: VendorCode;
+  message: string;
+  retryAfterSeconds?: number;
+}
+
+/**
+ * The fault envelope, written by hand: node-soap's own fault path drops SOAP headers, and this contract puts
+ * ResponseContext on every response, faults included.
+ */
+function faultEnvelope(version: SoapVersion, fault: VendorFault, clientCorrelationId: string | null): string {
+  const sender = SENDER_CODES.has(fault.code);
+  const detail =
+    `<cb:VendorError xmlns:cb="${CORE_BANKING_NAMESPACE}"><cb:Code>${fault.code}</cb:Code>` +
+    `<cb:Message>${escapeXml(fault.message)}</cb:Message>` +
+    (fault.retryAfterSeconds === undefined
+      ? ''
+      : `<cb:RetryAfterSeconds>${fault.retryAfterSeconds}</cb:RetryAfterSeconds>`) +
+    '</cb:VendorError>';
+  const reason = escapeXml(`${fault.code}: ${fault.message}`);
+  const body =
+    version === '1.1'
+      ? `<soap:Fault><faultcode>soap:${sender ? 'Client' : 'Server'}</faultcode><faultstring>${reason}</faultstring>` +
+        `<detail>${detail}</detail></soap:Fault>`
+      : `<soap:Fault><soap:Code><soap:Value>soap:${sender ? 'Sender' : 'Receiver'}</soap:Value></soap:Code>` +
+        `<soap:Reason><soap:Text xml:lang="en">${reason}</soap:Text></soap:Reason>` +
+        `<soap:Detail>${detail}</soap:Detail></soap:Fault>`;
+  const header = responseContextXml(clientCorrelationId);
+  return (
+    `<?xml version="1.0" encoding="utf-8"?><soap:Envelope xmlns:soap="${ENVELOPE_NS[version]}">` +
+    (header === '' ? '' : `<soap:Header>${header}</soap:Header>`) +
+    `<soap:Body>${body}</soap:Body></soap:Envelope>`
+  );
+}
+
+/** SOAP 1.2's HTTP binding answers Sender faults with 400; SOAP 1.1 answers every fault with 500. */
+function faultStatus(version: SoapVersion, code: VendorCode): number {
+  return version === '1.2' && SENDER_CODES.has(code) ? 400 : 500;
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  if (res.destroyed || res.headersSent) return;
+  const text = body === undefined ? '' : JSON.stringify(body);
+  res.writeHead(status, {
+    ...(body === undefined ? {} : { 'Content-Type': 'application/json' }),
+    'Content-Length': Buffer.byteLength(text).toString(),
+  });
+  res.end(text);
+}
+
+function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}
+
+type WriteAnswer = { TransactionRef: string; Status: 'POSTED' };
+type Commit =
+  { kind: 'posted' | 'replayed'; entry: JournalEntry } | { kind: 'conflict'; original: JournalEntry };
+
+export async function startSoapCore(options: SoapCoreOptions = {}): Promise<SoapCore> {
+  const now = options.now ?? Date.now;
+  const slowCommitMs = options.slowCommitMs ?? 2_000;
+  const retryAfterSeconds = options.retryAfterSeconds ?? 1;
+  const closedAccounts = new Set(options.closedAccounts ?? DEFAULT_CLOSED_ACCOUNTS);
+  const log = options.log ?? (() => undefined);
+
+  const journal = new PostingJournal(options.journalFile);
+  const stats = new StatsRecorder();
+  const faults = new FaultBook(options.random ?? Math.random);
+  faults.add(...(options.faults ?? []));
+
+  /** The first posting of each idempotency key: what a replay answers with. */
+  const originals = new Map<string, JournalEntry>();
+  for (const entry of journal.all()) {
+    stats.posted(entry.idempotencyKey);
+    if (entry.idempotencyKey !== null && !originals.has(entry.idempotencyKey)) {
+      originals.set(entry.idempotencyKey, entry);
+    }
+  }
+
+  const timers = new Set<NodeJS.Timeout>();
+  const later = (ms: number, fn: () => void): void => {
+    const timer = setTimeout(() => {
+      timers.delete(timer);
+      fn();
+    }, ms);
+    timers.add(timer);
+  };
+
+  interface Call {
+    version: SoapVersion;
+    operation: WriteOperation | 'QueryTransaction';
+    body: unknown;
+    clientCorrelationId: string | null;
+    idempotencyKey: string | null;
+    receivedAt: number;
+    req: IncomingMessage;
+    res: ServerResponse;
+    answer: (result: unknown) => void;
+  }
+
+  function finish(call: Call, outcome: CallOutcome, result: unknown): void {
+    stats.outcome(outcome);
+    log(`${call.operation} v${call.version} key=${call.idempotencyKey ?? '-'} → ${outcome}`);
+    call.answer(result);
+  }
+
+  function fail(call: Call, outcome: CallOutcome, fault: VendorFault): void {
+    stats.outcome(outcome);
+    log(`${call.operation} v${call.version} key=${call.idempotencyKey ?? '-'} → ${outcome} ${fault.code}`);
+    const { res } = call;
+    if (res.destroyed || res.headersSent) return;
+    const xml = faultEnvelope(call.version, fault, call.clientCorrelationId);
+    res.writeHead(faultStatus(call.version, fault.code), {
+      'Content-Type': CONTENT_TYPE[call.version],
+      'Content-Length': Buffer.byteLength(xml).toString(),
+    });
+    res.end(xml);
+  }
+
+  /** Posts once, or answers from the key's original posting; never posts a different body under a used key. */
+  function commit(call: Call, operation: WriteOperation, internalRetry: boolean): Commit {
+    const requestHash = createHash('sha256')
+      .update(`${operation}\n${canonical(call.body)}`)
+      .digest('hex');
+    const original = call.idempotencyKey === null ? undefined : originals.get(call.idempotencyKey);
+    if (original) {
+      return original.requestHash === requestHash && original.operation === operation
+        ? { kind: 'replayed', entry: original }
+        : { kind: 'conflict', original };
+    }
+    const sequence = journal.nextSequence;
+    const entry = journal.append({
+      sequence,
+      transactionRef: `CB${String(sequence).padStart(10, '0')}`,
+      operation,
+      idempotencyKey: call.idempotencyKey,
+      clientCorrelationId: call.clientCorrelationId ?? '',
+      soapVersion: call.version,
+      internalRetry,
+      body: JSON.parse(canonical(call.body)) as unknown,
+      requestHash,
+      receivedAt: new Date(call.receivedAt).toISOString(),
+      committedAt: new Date(now()).toISOString(),
+    });
+    if (call.idempotencyKey !== null) originals.set(call.idempotencyKey, entry);
+    stats.posted(call.idempotencyKey);
+    return { kind: 'posted', entry };
+  }
+
+  function handleQuery(call: Call): void {
+    const ref = textField(call.body, 'TransactionRef');
+    const correlationId = textField(call.body, 'ClientCorrelationId');
+    if (ref === null && correlationId === null) {
+      return fail(call, 'invalid_request', {
+        code: VENDOR_CODES.invalidRequest,
+        message: 'ClientCorrelationId or TransactionRef: give at least one',
+      });
+    }
+    const entry =
+      ref !== null ? journal.byTransactionRef(ref) : journal.byClientCorrelationId(correlationId ?? '')[0];
+    // Both given must describe the same posting: a ref of another client's posting is not this client's answer.
+    const found =
+      entry !== undefined && (correlationId === null || entry.clientCorrelationId === correlationId);
+    if (!found) return finish(call, 'query_not_found', { Found: false });
+    return finish(call, 'query_found', {
+      Found: true,
+      TransactionRef: entry.transactionRef,
+      Operation: entry.operation,
+      Status: 'POSTED',
+    });
+  }
+
+  function handleWrite(call: Call, operation: WriteOperation): void {
+    stats.writeArrived(call.idempotencyKey, call.receivedAt);
+    const fault: RequestFault | undefined = faults.pick({
+      operation,
+      idempotencyKey: call.idempotencyKey,
+    });
+    switch (fault?.mode) {
+      case 'vendor_invalid':
+        stats.fault('vendor_invalid');
+        stats.rejectedAsInvalid(call.idempotencyKey);
+        return fail(call, 'invalid_request', {
+          code: VENDOR_CODES.invalidRequest,
+          message: `${operation}: rejected by simulated fault vendor_invalid`,
+        });
+      case 'vendor_transient':
+        stats.fault('vendor_transient');
+        return fail(call, 'host_unavailable', {
+          code: VENDOR_CODES.hostUnavailable,
+          message: 'host unavailable: nothing was posted',
+        });
+      case 'throttled': {
+        stats.fault('throttled');
+        const seconds = fault.retryAfterSeconds ?? retryAfterSeconds;
+        stats.toldToWait(call.idempotencyKey, call.receivedAt + seconds * 1000);
+        return fail(call, 'throttled', {
+          code: VENDOR_CODES.throttled,
+          message: `throttled: retry after ${seconds} s`,
+          retryAfterSeconds: seconds,
+        });
+      }
+      case 'vendor_ambiguous':
+      case 'slow_commit':
+      case 'commit_then_timeout':
+      case 'server_retry':
+      case undefined:
+        // These shape what happens at and after the commit, below.
+        break;
+    }
+
+    const problems = validateWrite(operation, call.body);
+    if (problems.length > 0) {
+      stats.rejectedAsInvalid(call.idempotencyKey);
+      return fail(call, 'invalid_request', {
+        code: VENDOR_CODES.invalidRequest,
+        message: problems.map((p) => `${p.field}: ${p.rule}`).join('; '),
+      });
+    }
+    const account = accountOf(call.body);
+    if (account !== undefined && closedAccounts.has(account)) {
+      stats.rejectedAsInvalid(call.idempotencyKey);
+      return fail(call, 'account_closed', {
+        code: VENDOR_CODES.accountClosed,
+        message: `AccountNumber: account ${account} is closed`,
+      });
+    }
+
+    let result = commit(call, operation, false);
+    if (fault?.mode === 'server_retry') {
+      // The middleware's second run: a fresh execution, deduplicated only by the IdempotencyKey header.
+      stats.fault('server_retry');
+      result = commit(call, operation, true);
+    }
+    if (result.kind === 'conflict') {
+      return fail(call, 'idempotency_conflict', {
+        code: VENDOR_CODES.idempotencyConflict,
+        message: `IdempotencyKey "${call.idempotencyKey}" was already used with a different request (transaction ${result.original.transactionRef})`,
+      });
+    }
+    const answer: WriteAnswer = { TransactionRef: result.entry.transactionRef, Status: 'POSTED' };
+    const outcome: CallOutcome = result.kind;
+    switch (fault?.mode) {
+      case 'vendor_ambiguous':
+        stats.fault('vendor_ambiguous');
+        return fail(call, 'posted_unanswered', {
+          code: VENDOR_CODES.statusUnknown,
+          message: 'transaction status unknown: it may have been posted',
+        });
+      case 'slow_commit':
+        stats.fault('slow_commit');
+        later(fault.delayMs ?? slowCommitMs, () => finish(call, 'posted_unanswered', answer));
+        return;
+      case 'commit_then_timeout': {
+        stats.fault('commit_then_timeout');
+        stats.outcome('posted_unanswered');
+        log(
+          `${operation} v${call.version} key=${call.idempotencyKey ?? '-'} → committed, dropping the connection`,
+        );
+        const drop = (): void => void call.req.socket.destroy();
+        if ((fault.delayMs ?? 0) === 0) drop();
+        else later(fault.delayMs ?? 0, drop);
+        return;
+      }
+      case 'server_retry':
+      case undefined:
+        return finish(call, outcome, answer);
+    }
+  }
+
+  function operationMethod(version: SoapVersion, operation: Call['operation']): ISoapServiceMethod {
+    return (
+      args: unknown,
+      callback?: (data: unknown) => void,
+      headers?: unknown,
+      req?: unknown,
+      res?: unknown,
+    ) => {
+      const context = field(headers, 'RequestContext');
+      const call: Call = {
+        version,
+        operation,
+        body: plain(args ?? {}),
+        clientCorrelationId: textField(context, 'ClientCorrelationId'),
+        idempotencyKey: textField(context, 'IdempotencyKey'),
+        receivedAt: now(),
+        req: req as IncomingMessage,
+        res: res as ServerResponse,
+        answer: (result) => callback?.(result),
+      };
+      stats.called();
+      if (faults.failAll({ operation, idempotencyKey: call.idempotencyKey })) {
+        stats.fault('fail_all');
+        return fail(call, 'host_unavailable', {
+          code: VENDOR_CODES.hostUnavailable,
+          message: 'host unavailable: the core is down',
+        });
+      }
+      if (call.clientCorrelationId === null) {
+        return fail(call, 'invalid_request', {
+          code: VENDOR_CODES.invalidRequest,
+          message: 'RequestContext.ClientCorrelationId: required in the SOAP header',
+        });
+      }
+      if (operation === 'QueryTransaction') return handleQuery(call);
+      return handleWrite(call, operation);
+    };
+  }
+
+  function services(version: SoapVersion): IServices {
+    const port = Object.fromEntries(
+      [...WRITE_OPERATIONS, 'QueryTransaction' as const].map((op) => [op, operationMethod(version, op)]),
+    );
+    // Both ports carry the same operations; the listener's SOAP version decides the envelope.
+    return { [CORE_BANKING_SERVICE]: { [SOAP11_PORT]: port, [SOAP12_PORT]: port } };
+  }
+
+  async function handleAdmin(req: IncomingMessage, res: ServerResponse, path: string): Promise<void> {
+    const method = req.method ?? 'GET';
+    if (path === '/_sim/journal' && method === 'GET') return sendJson(res, 200, { entries: journal.all() });
+    if (path === '/_sim/stats' && method === 'GET') return sendJson(res, 200, stats.snapshot());
+    if (path === '/_sim/faults') {
+      if (method === 'GET') return sendJson(res, 200, { rules: faults.list() });
+      if (method === 'DELETE') {
+        faults.clear();
+        return sendJson(res, 204, undefined);
+      }
+      if (method === 'POST') {
+        let parsed: unknown;
+        try {
+          parsed = JSON.parse(await readBody(req));
+        } catch {
+          return sendJson(res, 400, {
+            error: 'invalid_json',
+            message: 'body must be a fault rule or an array of them',
+          });
+        }
+        try {
+          const rules = (Array.isArray(parsed) ? parsed : [parsed]).map((r) => faultRuleSchema.parse(r));
+          faults.add(...rules);
+          return sendJson(res, 201, { rules: faults.list() });
+        } catch (error) {
+          if (!(error instanceof ZodError)) throw error;
+          return sendJson(res, 400, {
+            error: 'invalid_fault',
+            errors: error.issues.map((i) => ({ field: i.path.join('.') || '(body)', rule: i.message })),
+          });
+        }
+      }
+    }
+    return sendJson(res, 404, { error: 'not_found', message: `no route for ${method} ${path}` });
+  }
+
+  /** Everything that is not a SOAP endpoint: node-soap hands these on to this listener. */
+  function handleOther(req: IncomingMessage, res: ServerResponse): void {
+    const path = new URL(req.url ?? '/', 'http://soap-core.local').pathname;
+    if (path === '/health' && req.method === 'GET') {
+      return faults.failAll(null, false)
+        ? sendJson(res, 503, { status: 'unavailable' })
+        : sendJson(res, 200, { status: 'ok', postings: journal.all().length });
+    }
+    handleAdmin(req, res, path).catch((error: unknown) => {
+      log(`internal error: ${error instanceof Error ? error.stack : String(error)}`);
+      sendJson(res, 500, { error: 'simulator_bug', message: String(error) });
+    });
+  }
+
+  const sockets = new Set<Socket>();
+  const server = createServer(handleOther);
+  server.on('connection', (socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolve());
+  });
+  const { port, address } = server.address() as AddressInfo;
+  const baseUrl = `http://${address.includes(':') ? `[${address}]` : address}:${port}`;
+  const url = `${baseUrl}${SOAP11_PATH}`;
+  const soap12Url = `${baseUrl}${SOAP12_PATH}`;
+  const wsdlXml = WSDL_TEMPLATE.replaceAll('{{SOAP11_ADDRESS}}', url).replaceAll(
+    '{{SOAP12_ADDRESS}}',
+    soap12Url,
+  );
+
+  for (const [version, path] of [
+    ['1.1', SOAP11_PATH],
+    ['1.2', SOAP12_PATH],
+  ] as const) {
+    await new Promise<void>((resolve, reject) => {
+      const soapServer = listen(server, {
+        path,
+        services: services(version),
+        xml: wsdlXml,
+        // node-soap picks the envelope namespace per listener, not per request: one listener per SOAP version.
+        forceSoap12Headers: version === '1.2',
+        enableChunkedEncoding: false,
+        suppressStack: true,
+        callback: (error: unknown) =>
+          error ? reject(error instanceof Error ? error : new Error(String(error))) : resolve(),
+      });
+      soapServer.addSoapHeader((_method: string, _args: unknown, headers: unknown) =>
+        responseContextXml(textField(field(headers, 'RequestContext'), 'ClientCorrelationId')),
+      );
+    });
+  }
+
+  let closing: Promise<void> | undefined;
+  /** Idempotent: a harness may close in a test and again in its teardown. Pending answers are dropped. */
+  function close(): Promise<void> {
+    closing ??= new Promise<void>((resolve, reject) => {
+      for (const timer of timers) clearTimeout(timer);
+      timers.clear();
+      server.close((error) => (error ? reject(error) : resolve()));
+      for (const socket of sockets) socket.destroy();
+    });
+    return closing;
+  }
+
+  return {
+    url,
+    soap12Url,
+    wsdlUrl: `${url}?wsdl`,
+    baseUrl,
+    port,
+    journal: () => journal.all(),
+    stats: () => stats.snapshot(),
+    setFaults: (...rules) => {
+      faults.clear();
+      faults.add(...rules);
+    },
+    addFaults: (...rules) => faults.add(...rules),
+    clearFaults: () => faults.clear(),
+    faults: () => faults.list(),
+    close,
+  };
+}
