@@ -14,7 +14,6 @@ import { Topics, type WritebackRequested, type WritebackResult } from '@closeout
 import { KafkaClient, type OutgoingEvent } from '@closeout/kafka';
 import { createWritebackDataSource } from '@closeout/writeback-adapters';
 import { samplePaymentRequest } from '@closeout/writeback-adapters/testing';
-import { startRestCore, type FaultRule, type RestCore } from '@closeout/simulators/rest-core';
 import {
   devstackEnv,
   logFile,
@@ -25,6 +24,7 @@ import {
   waitUntilReady,
 } from '../../demo/services';
 import { positionGroupAtEnd } from './consumer-group';
+import { restCore, soapCore, type CoreUnderTest, type HarnessProtocol } from './cores';
 
 export interface HarnessOptions {
   /** Writeback requests (distinct idempotency keys). */
@@ -39,18 +39,8 @@ export interface HarnessOptions {
   conflictRatio?: number;
   /** Requests published per second; by default spread so the kills land while requests still arrive. */
   publishRatePerSecond?: number;
-  /** Fault rates at the core, per write. */
-  faults?: Partial<
-    Record<
-      | 'error_5xx'
-      | 'connection_reset'
-      | 'slow_commit'
-      | 'commit_then_timeout'
-      | 'rate_limited'
-      | 'invalid_4xx',
-      number
-    >
-  >;
+  /** Which writeback service and simulated core: REST (default) or SOAP. */
+  protocol?: HarnessProtocol;
   seed?: number;
   /** HTTP port of the harness's writeback-rest instance. */
   servicePort?: number;
@@ -86,18 +76,8 @@ export interface HarnessReport {
   violations: string[];
 }
 
-const DEFAULT_FAULTS: NonNullable<HarnessOptions['faults']> = {
-  error_5xx: 0.04,
-  connection_reset: 0.03,
-  slow_commit: 0.03,
-  commit_then_timeout: 0.03,
-  rate_limited: 0.03,
-  invalid_4xx: 0.01,
-};
-
 const REQUEST_TIMEOUT_MS = 1_000;
-const SLOW_COMMIT_MS = 1_500;
-const INSTANCE = 'writeback-rest-harness';
+const INSTANCE = 'writeback-harness';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -138,7 +118,7 @@ export async function runWritebackHarness(options: HarnessOptions): Promise<Harn
   const random = new Random(seed);
   const runId = randomBytes(3).toString('hex');
   const schema = `wb_harness_${runId}`;
-  const serviceName = `writeback-rest-h${runId}`;
+  const serviceName = `writeback-${(options.protocol ?? 'REST').toLowerCase()}-h${runId}`;
   const port = options.servicePort ?? 3105;
   const env = devstackEnv();
   const violations: string[] = [];
@@ -149,17 +129,10 @@ export async function runWritebackHarness(options: HarnessOptions): Promise<Harn
     await waitForExit(INSTANCE, 5_000);
   }
 
-  // The core: every rate-based fault, and Idempotency-Key ignored throughout.
-  const faults: FaultRule[] = [{ mode: 'ignore_idempotency_key' }];
-  for (const [mode, rate] of Object.entries({ ...DEFAULT_FAULTS, ...options.faults })) {
-    if (rate <= 0) continue;
-    const rule: FaultRule = { mode: mode as FaultRule['mode'], rate };
-    if (mode === 'slow_commit') rule.delayMs = SLOW_COMMIT_MS;
-    if (mode === 'rate_limited') rule.retryAfterSeconds = 1;
-    faults.push(rule);
-  }
+  // The core, with every fault mode it has at a rate (see cores.ts).
   const coreRandom = new Random(seed + 1);
-  const core: RestCore = await startRestCore({ faults, random: () => coreRandom.next() });
+  const protocol = options.protocol ?? 'REST';
+  const core: CoreUnderTest = await (protocol === 'SOAP' ? soapCore : restCore)(() => coreRandom.next());
 
   const kafka = new KafkaClient({
     clientId: `harness-${runId}`,
@@ -195,18 +168,9 @@ export async function runWritebackHarness(options: HarnessOptions): Promise<Harn
       WRITEBACK_DB_SCHEMA: schema,
       WRITEBACK_INTAKE_SESSION_TIMEOUT_MS: '6000',
       WRITEBACK_LEASE_MS: '5000',
-      WRITEBACK_REST_DESTINATIONS: JSON.stringify([
-        {
-          name: 'core-banking-rest',
-          baseUrl: core.url,
-          auth: { type: 'bearer', token: `harness-token-${runId}-0123456789` },
-          apiVersions: ['2024-06-01', '2025-01-15'],
-          timeouts: { connectMs: 500, requestMs: REQUEST_TIMEOUT_MS },
-          honoursIdempotencyKey: false,
-        },
-      ]),
+      ...core.destinationsEnv(runId, REQUEST_TIMEOUT_MS),
       WRITEBACK_RETRY_POLICY: JSON.stringify({
-        'core-banking-rest': {
+        [core.destination]: {
           baseDelayMs: 100,
           maxDelayMs: 2_000,
           maxAttempts: 20,
@@ -215,10 +179,10 @@ export async function runWritebackHarness(options: HarnessOptions): Promise<Harn
           unknownResolveDelayMs: 2_000,
         },
       }),
-      WRITEBACK_BREAKER: JSON.stringify({ 'core-banking-rest': { probeIntervalMs: 1_000 } }),
+      WRITEBACK_BREAKER: JSON.stringify({ [core.destination]: { probeIntervalMs: 1_000 } }),
     };
     const boot = async (): Promise<void> => {
-      startService(INSTANCE, port, serviceEnv, { app: 'writeback-rest' });
+      startService(INSTANCE, port, serviceEnv, { app: core.app });
       await waitUntilReady(INSTANCE, port, 120_000);
     };
     await boot();
@@ -228,11 +192,15 @@ export async function runWritebackHarness(options: HarnessOptions): Promise<Harn
       poolSize: 2,
       runMigrations: false,
     });
-    log(`writeback-rest up on :${port} (${logFile(INSTANCE)}), core on ${core.url}`);
+    log(`${core.app} up on :${port} (${logFile(INSTANCE)}), core on ${core.where}`);
 
     // The requests, their redeliveries, re-requests and conflicting rivals.
     const requests = Array.from({ length: options.n }, (_, i) =>
-      samplePaymentRequest(i, { customerId: `h${runId}-${i % 997}` }),
+      samplePaymentRequest(i, {
+        customerId: `h${runId}-${i % 997}`,
+        destination: core.destination,
+        protocol: core.protocol,
+      }),
     );
     const deliveries: WritebackRequested[] = [];
     const later: WritebackRequested[] = [];
@@ -358,10 +326,8 @@ export async function runWritebackHarness(options: HarnessOptions): Promise<Harn
       if (!row) violations.push(`the core posted ${key}, which the ledger never admitted`);
       else if (row.status !== 'APPLIED')
         violations.push(`the core posted ${key} but the ledger says ${row.status}`);
-      else if (row.provider_ref !== postings[0]!.transactionId)
-        violations.push(
-          `${key}: ledger providerRef ${row.provider_ref} ≠ core ${postings[0]!.transactionId}`,
-        );
+      else if (row.provider_ref !== postings[0]!.providerRef)
+        violations.push(`${key}: ledger providerRef ${row.provider_ref} ≠ core ${postings[0]!.providerRef}`);
     }
     for (const row of ledger) {
       if (row.status === 'APPLIED' && !postingsByKey.has(row.idempotency_key))
@@ -433,8 +399,7 @@ export async function runWritebackHarness(options: HarnessOptions): Promise<Harn
         violations.push(`rival ${rival.eventId} for ${rival.idempotencyKey} got no REJECTED_CONFLICT result`);
       const rivalBody = JSON.parse(rival.payloadJson) as { amount: { amountMinor: number } };
       for (const posting of postingsByKey.get(rival.idempotencyKey) ?? []) {
-        const body = posting.body as { amount?: { value_minor?: number } };
-        if (body.amount?.value_minor === rivalBody.amount.amountMinor)
+        if (posting.amountMinor === rivalBody.amount.amountMinor)
           violations.push(`the core saw the rival payload of ${rival.idempotencyKey}`);
       }
     }

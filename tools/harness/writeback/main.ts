@@ -1,7 +1,7 @@
 /**
  * The writeback fault-and-crash harness from the command line:
  *
- *   node_modules/.bin/node -r @swc-node/register tools/harness/writeback/main.ts --n 20000 --kills 10
+ *   node_modules/.bin/node -r @swc-node/register tools/harness/writeback/main.ts [--protocol REST|SOAP] --n 20000 --kills 10
  *
  * Needs the devstack (`tools/devstack/devstack up`). Prints progress, then the figures; exits 1 on any violation.
  */
@@ -11,6 +11,7 @@ import { formatReport, runWritebackHarness } from './fault-harness';
 async function main(): Promise<number> {
   const { values } = parseArgs({
     options: {
+      protocol: { type: 'string', default: 'REST' },
       n: { type: 'string', default: '2000' },
       kills: { type: 'string', default: '3' },
       rate: { type: 'string' },
@@ -27,7 +28,11 @@ async function main(): Promise<number> {
       throw new Error(`--${name}: must be an integer ≥ 0, got "${text}"`);
     return value;
   };
+  const protocol = values.protocol.toUpperCase();
+  if (protocol !== 'REST' && protocol !== 'SOAP')
+    throw new Error(`--protocol: must be REST or SOAP, got "${values.protocol}"`);
   const report = await runWritebackHarness({
+    protocol,
     n: int('n', values.n)!,
     kills: int('kills', values.kills)!,
     publishRatePerSecond: int('rate', values.rate),

@@ -1,0 +1,150 @@
+/**
+ * The simulated cores (test doubles) the fault-and-crash harness drives, each behind one shape: how to start it
+ * with faults at a rate, how writeback-<protocol> reaches it, and what its journal and stats say afterwards.
+ */
+import type { Protocol } from '@closeout/contracts';
+import { startRestCore, type FaultRule as RestFaultRule } from '@closeout/simulators/rest-core';
+import { startSoapCore, type FaultRule as SoapFaultRule } from '@closeout/simulators/soap-core';
+
+export type HarnessProtocol = Extract<Protocol, 'REST' | 'SOAP'>;
+
+/** One posting in the core's journal, normalised. */
+export interface Posting {
+  idempotencyKey: string | null;
+  providerRef: string;
+  amountMinor: number | undefined;
+}
+
+export interface CoreStats {
+  /** Write calls received (lookups and queries excluded). */
+  writes: number;
+  faultsInjected: Record<string, number>;
+  invalidThenRetried: { total: number; byIdempotencyKey: Record<string, number> };
+  retryAfterViolations: { total: number };
+}
+
+export interface CoreUnderTest {
+  protocol: HarnessProtocol;
+  app: 'writeback-rest' | 'writeback-soap';
+  destination: string;
+  /** The environment variable and value that point writeback-<protocol> at this core. */
+  destinationsEnv(runId: string, requestTimeoutMs: number): Record<string, string>;
+  /** A description for the log. */
+  where: string;
+  journal(): Posting[];
+  stats(): CoreStats;
+  close(): Promise<void>;
+}
+
+export const SLOW_COMMIT_MS = 1_500;
+
+/**
+ * The REST core with every fault mode at a rate and Idempotency-Key ignored throughout: only Closeout's ledger stands
+ * between a retry and a second posting.
+ */
+export async function restCore(random: () => number): Promise<CoreUnderTest> {
+  const rates: Record<string, number> = {
+    error_5xx: 0.04,
+    connection_reset: 0.03,
+    slow_commit: 0.03,
+    commit_then_timeout: 0.03,
+    rate_limited: 0.03,
+    invalid_4xx: 0.01,
+  };
+  const faults: RestFaultRule[] = [{ mode: 'ignore_idempotency_key' }];
+  for (const [mode, rate] of Object.entries(rates)) {
+    const rule: RestFaultRule = { mode: mode as RestFaultRule['mode'], rate };
+    if (mode === 'slow_commit') rule.delayMs = SLOW_COMMIT_MS;
+    if (mode === 'rate_limited') rule.retryAfterSeconds = 1;
+    faults.push(rule);
+  }
+  const core = await startRestCore({ faults, random });
+  return {
+    protocol: 'REST',
+    app: 'writeback-rest',
+    destination: 'core-banking-rest',
+    where: core.url,
+    destinationsEnv: (runId, requestMs) => ({
+      WRITEBACK_REST_DESTINATIONS: JSON.stringify([
+        {
+          name: 'core-banking-rest',
+          baseUrl: core.url,
+          auth: { type: 'bearer', token: `harness-token-${runId}-0123456789` },
+          apiVersions: ['2024-06-01', '2025-01-15'],
+          timeouts: { connectMs: 500, requestMs },
+          honoursIdempotencyKey: false,
+        },
+      ]),
+    }),
+    journal: () =>
+      core.journal().map((e) => ({
+        idempotencyKey: e.idempotencyKey,
+        providerRef: e.transactionId,
+        amountMinor: (e.body as { amount?: { value_minor?: number } }).amount?.value_minor,
+      })),
+    stats: () => core.stats(),
+    close: () => core.close(),
+  };
+}
+
+/**
+ * The SOAP core with vendor faults (invalid, host unavailable, status unknown after posting), slow and dropped
+ * commits, throttling, and server-side retries that would double-post without our IdempotencyKey header.
+ */
+export async function soapCore(random: () => number): Promise<CoreUnderTest> {
+  const rates: Record<string, number> = {
+    vendor_transient: 0.04,
+    vendor_ambiguous: 0.03,
+    slow_commit: 0.03,
+    commit_then_timeout: 0.03,
+    throttled: 0.03,
+    vendor_invalid: 0.01,
+    server_retry: 0.05,
+  };
+  const faults: SoapFaultRule[] = [];
+  for (const [mode, rate] of Object.entries(rates)) {
+    const rule: SoapFaultRule = { mode: mode as SoapFaultRule['mode'], rate };
+    if (mode === 'slow_commit') rule.delayMs = SLOW_COMMIT_MS;
+    if (mode === 'throttled') rule.retryAfterSeconds = 1;
+    faults.push(rule);
+  }
+  const core = await startSoapCore({ faults, random });
+  return {
+    protocol: 'SOAP',
+    app: 'writeback-soap',
+    destination: 'core-banking-soap',
+    where: core.url,
+    destinationsEnv: (_runId, requestMs) => ({
+      WRITEBACK_SOAP_DESTINATIONS: JSON.stringify([
+        {
+          name: 'core-banking-soap',
+          wsdlUrl: core.wsdlUrl,
+          endpoint: core.url,
+          healthUrl: `${core.baseUrl}/health`,
+          soapVersion: '1.1',
+          wsdlVersion: 'CoreBankingService-2019.2',
+          timeouts: { connectMs: 500, requestMs },
+        },
+      ]),
+    }),
+    journal: () =>
+      core.journal().map((e) => ({
+        idempotencyKey: e.idempotencyKey,
+        providerRef: e.transactionRef,
+        amountMinor:
+          (e.body as { Amount?: { MinorUnits?: number | string } }).Amount?.MinorUnits === undefined
+            ? undefined
+            : Number((e.body as { Amount: { MinorUnits: number | string } }).Amount.MinorUnits),
+      })),
+    stats: () => {
+      const s = core.stats();
+      return {
+        writes: s.calls - s.callsByOutcome.query_found - s.callsByOutcome.query_not_found,
+        faultsInjected: s.faultsInjected,
+        invalidThenRetried: s.invalidThenRetried,
+        retryAfterViolations: s.retryAfterViolations,
+      };
+    },
+    close: () => core.close(),
+  };
+}
