@@ -161,7 +161,9 @@ async function main(): Promise<void> {
         WRITEBACK_WORKER_BATCH_SIZE: String(CONCURRENCY),
         WRITEBACK_REST_DESTINATIONS: JSON.stringify([
           {
-            name: 'core-banking-rest',
+            // Its own destination name with the real one's mappings: a running main job leaves these alone.
+            name: 'core-banking-rest-bench',
+            mappingsOf: 'core-banking-rest',
             baseUrl: `http://127.0.0.1:${CORE_PORT}`,
             auth: { type: 'none' },
             apiVersions: ['2024-06-01', '2025-01-15'],
@@ -190,7 +192,9 @@ async function main(): Promise<void> {
     };
 
     // Warm-up: connections, schema ids, JIT.
-    const warm = Array.from({ length: 200 }, (_, i) => samplePaymentRequest(i, { customerId: `w${run}` }));
+    const warm = Array.from({ length: 200 }, (_, i) =>
+      samplePaymentRequest(i, { customerId: `w${run}`, destination: 'core-banking-rest-bench' }),
+    );
     await kafka.publisher.publishMany(warm.map(toEvent));
     await waitFor(
       warm.map((r) => r.idempotencyKey),
@@ -198,7 +202,9 @@ async function main(): Promise<void> {
     );
 
     // Burst.
-    const burst = Array.from({ length: N }, (_, i) => samplePaymentRequest(i, { customerId: `b${run}` }));
+    const burst = Array.from({ length: N }, (_, i) =>
+      samplePaymentRequest(i, { customerId: `b${run}`, destination: 'core-banking-rest-bench' }),
+    );
     const publishedAt = new Map<string, number>();
     const burstStart = performance.now();
     for (let i = 0; i < burst.length; i += 500) {
@@ -226,7 +232,7 @@ async function main(): Promise<void> {
     // Paced at half the burst rate for 10 s.
     const pacedRate = Math.max(10, Math.floor(burstRate / 2));
     const paced = Array.from({ length: pacedRate * 10 }, (_, i) =>
-      samplePaymentRequest(i, { customerId: `p${run}` }),
+      samplePaymentRequest(i, { customerId: `p${run}`, destination: 'core-banking-rest-bench' }),
     );
     const tickMs = 20;
     const perTick = Math.max(1, Math.round((pacedRate * tickMs) / 1000));

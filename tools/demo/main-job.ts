@@ -27,6 +27,18 @@ import {
 
 const INGEST_TOKEN = 'demo-upstream-token-0123456789';
 const REST_CORE_PORT = 8091;
+const SOAP_CORE_PORT = 8092;
+// The simulated SOAP core (a test double) stands in for a legacy core banking system.
+const SOAP_DESTINATIONS = JSON.stringify([
+  {
+    name: 'core-banking-soap',
+    wsdlUrl: `http://127.0.0.1:${SOAP_CORE_PORT}/CoreBankingService?wsdl`,
+    endpoint: `http://127.0.0.1:${SOAP_CORE_PORT}/CoreBankingService`,
+    healthUrl: `http://127.0.0.1:${SOAP_CORE_PORT}/health`,
+    soapVersion: '1.1',
+    wsdlVersion: 'CoreBankingService-2019.2',
+  },
+]);
 // The simulated REST core banking system (a test double) stands in for the bank's system of record.
 const REST_DESTINATIONS = JSON.stringify([
   {
@@ -67,6 +79,7 @@ async function main(): Promise<void> {
     ...devstackEnv(),
     INGEST_API_TOKENS: INGEST_TOKEN,
     WRITEBACK_REST_DESTINATIONS: REST_DESTINATIONS,
+    WRITEBACK_SOAP_DESTINATIONS: SOAP_DESTINATIONS,
     LOG_LEVEL: 'info',
   };
 
@@ -83,6 +96,29 @@ async function main(): Promise<void> {
       {},
     );
     say(`simulated REST core (test double) starting on :${REST_CORE_PORT} (log ${logFile('rest-core')})`);
+  }
+  if (runningPid('soap-core') === undefined) {
+    startProcess(
+      'soap-core',
+      'tools/simulators/soap-core/main.ts',
+      [
+        '--port',
+        String(SOAP_CORE_PORT),
+        '--journal-file',
+        `${repoRoot}/.devstack/services/soap-core.journal.jsonl`,
+      ],
+      {},
+    );
+    say(`simulated SOAP core (test double) starting on :${SOAP_CORE_PORT} (log ${logFile('soap-core')})`);
+  }
+  // The SOAP destination loads its WSDL at boot: the core must answer first.
+  for (let i = 0; i < 100; i += 1) {
+    const up = await fetch(`http://127.0.0.1:${SOAP_CORE_PORT}/health`).then(
+      (r) => r.ok,
+      () => false,
+    );
+    if (up) break;
+    await new Promise((r) => setTimeout(r, 200));
   }
 
   // Services start one after another: each creates its topics, and 2 cores boot nine Node processes faster in a row.
@@ -225,7 +261,16 @@ async function main(): Promise<void> {
         headers: { correlationId: r.correlationId, idempotencyKey: r.idempotencyKey },
       })),
     );
-  const deliveries = [...payments, rival];
+  // The same kind of business action to the legacy SOAP core, through writeback-soap.
+  const soapPayment = samplePaymentRequest(2, {
+    caseId: caseIds[1]!,
+    correlationId: states.get(caseIds[1]!)?.correlationId ?? `corr-${caseIds[1]}`,
+    customerId: `cus-${run}-1`,
+    destination: 'core-banking-soap',
+    protocol: 'SOAP',
+    amountMinor: 5_000,
+  });
+  const deliveries = [...payments, rival, soapPayment];
   const expected = (r: WritebackResult) => deliveries.some((d) => d.eventId === r.causationId);
   const waitForResults = async (n: number) => {
     const deadline = Date.now() + 60_000;
@@ -234,12 +279,12 @@ async function main(): Promise<void> {
     }
   };
   await publish(deliveries);
-  await waitForResults(3);
+  await waitForResults(4);
   // Kafka delivers the first request again after it was applied: the ledger answers from what it stored.
   await publish([{ ...payments[0]! }]);
-  await waitForResults(4);
+  await waitForResults(5);
   console.log(
-    '\nwriteback request                         status              provider ref      attempts  note',
+    '\nwriteback request                              status              provider ref      attempts  note',
   );
   const mine = writebackResults.filter(expected);
   for (const r of mine) {
@@ -249,10 +294,11 @@ async function main(): Promise<void> {
         ? 'same key, different amount: refused, audited'
         : `${r.latencyMs} ms from request`;
     console.log(
-      `${`${r.caseId} ${r.operation}`.padEnd(41)} ${r.status.padEnd(19)} ${(r.providerRef ?? '-').padEnd(17)} ${String(r.attempts).padEnd(9)} ${note}`,
+      `${`${r.caseId} ${r.operation} ${r.protocol}`.padEnd(46)} ${r.status.padEnd(19)} ${(r.providerRef ?? '-').padEnd(17)} ${String(r.attempts).padEnd(9)} ${note}`,
     );
   }
-  const applied = mine.filter((r) => r.status === 'APPLIED' && !r.duplicate).length;
+  const applied = mine.filter((r) => r.status === 'APPLIED' && !r.duplicate && r.protocol === 'REST').length;
+  const soapApplied = mine.filter((r) => r.status === 'APPLIED' && r.protocol === 'SOAP').length;
   // What the core itself says: postings per idempotency key (its lookup API, as the reconciler would ask).
   let posted = 0;
   for (const payment of payments) {
@@ -267,12 +313,18 @@ async function main(): Promise<void> {
   console.log(
     `\nReport: ${caseIds.length} triggers sent, ${opened} cases opened, 1 redelivery deduplicated (HTTP ${redelivery.status}), ` +
       `1 invalid event refused (HTTP ${invalid.status}); ${applied}/${payments.length} writebacks applied, ` +
-      `${posted} postings in the core for them (a duplicate delivery and a conflicting request did not reach it), ${elapsed()} in all.`,
+      `${posted} postings in the core for them (a duplicate delivery and a conflicting request did not reach it); ` +
+      `${soapApplied}/1 SOAP writeback applied through writeback-soap, ${elapsed()} in all.`,
   );
   console.log(
     'The platform is still running: http://127.0.0.1:3001..3009 (/health/ready, /metrics). Stop it with `npm run stop`.',
   );
-  if (opened !== caseIds.length || applied !== payments.length || posted !== payments.length)
+  if (
+    opened !== caseIds.length ||
+    applied !== payments.length ||
+    posted !== payments.length ||
+    soapApplied !== 1
+  )
     process.exitCode = 1;
 }
 

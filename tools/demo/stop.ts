@@ -10,9 +10,11 @@ async function main(): Promise<void> {
       console.log(`${s.name} did not stop in 15 s: killed`);
     }
   }
-  if (stopService('rest-core')) {
-    console.log('stopping the simulated REST core');
-    await waitForExit('rest-core', 5_000);
+  for (const core of ['rest-core', 'soap-core']) {
+    if (stopService(core)) {
+      console.log(`stopping the simulated ${core}`);
+      await waitForExit(core, 5_000);
+    }
   }
   if (!process.argv.includes('--keep-devstack')) {
     execFileSync(devstackCommand, ['down'], { stdio: 'inherit' });

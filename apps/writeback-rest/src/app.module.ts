@@ -23,6 +23,7 @@ export class AppModule {
     const destinations = parseRestDestinations(config.WRITEBACK_REST_DESTINATIONS).map((settings) => ({
       destination: new RestDestination(settings, createLogger(`writeback.rest.${settings.name}`)),
       honoursIdempotencyKey: settings.honoursIdempotencyKey,
+      mappingsOf: settings.mappingsOf,
     }));
     return {
       module: AppModule,

@@ -62,12 +62,15 @@ export async function restCore(random: () => number): Promise<CoreUnderTest> {
   return {
     protocol: 'REST',
     app: 'writeback-rest',
-    destination: 'core-banking-rest',
+    // Its own destination name, with the real one's mappings: the main job's writeback-rest, if running, leaves
+    // these requests alone instead of sending them to its own core.
+    destination: 'core-banking-rest-harness',
     where: core.url,
     destinationsEnv: (runId, requestMs) => ({
       WRITEBACK_REST_DESTINATIONS: JSON.stringify([
         {
-          name: 'core-banking-rest',
+          name: 'core-banking-rest-harness',
+          mappingsOf: 'core-banking-rest',
           baseUrl: core.url,
           auth: { type: 'bearer', token: `harness-token-${runId}-0123456789` },
           apiVersions: ['2024-06-01', '2025-01-15'],
@@ -112,12 +115,13 @@ export async function soapCore(random: () => number): Promise<CoreUnderTest> {
   return {
     protocol: 'SOAP',
     app: 'writeback-soap',
-    destination: 'core-banking-soap',
+    destination: 'core-banking-soap-harness',
     where: core.url,
     destinationsEnv: (_runId, requestMs) => ({
       WRITEBACK_SOAP_DESTINATIONS: JSON.stringify([
         {
-          name: 'core-banking-soap',
+          name: 'core-banking-soap-harness',
+          mappingsOf: 'core-banking-soap',
           wsdlUrl: core.wsdlUrl,
           endpoint: core.url,
           healthUrl: `${core.baseUrl}/health`,

@@ -94,6 +94,14 @@ export const restDestinationConfigSchema = strict({
   /** Sockets kept open to the destination (keep-alive); requests beyond it queue for a free one. */
   maxConnections: positiveInt(32),
   /** Whether the destination de-duplicates on `Idempotency-Key`; feeds the retry policy. */
+  /**
+   * Use another destination's mappings (same system, another environment or endpoint: UAT next to production,
+   * a harness instance next to the main one). Defaults to this destination's own name.
+   */
+  mappingsOf: z
+    .string({ error: 'must be a destination name' })
+    .min(1, 'must be a destination name')
+    .optional(),
   honoursIdempotencyKey: z.boolean({ error: 'must be a boolean' }).default(true),
   lookup: strict({
     /** Postings by key at `${path}?idempotency_key=K`, one posting at `${path}/{providerRef}`. */

@@ -72,7 +72,11 @@ export type WritebackServiceEnv = { [K in keyof Shape]: z.infer<Shape[K]> } & { 
 export function writebackServiceOptions(
   config: WritebackServiceEnv,
   protocol: Protocol,
-  destinations: ReadonlyArray<{ destination: WritebackDestination; honoursIdempotencyKey: boolean }>,
+  destinations: ReadonlyArray<{
+    destination: WritebackDestination;
+    honoursIdempotencyKey: boolean;
+    mappingsOf?: string | undefined;
+  }>,
 ): WritebackServiceOptions {
   const names = new Set(destinations.map((d) => d.destination.name));
   const unknown = [
@@ -87,8 +91,9 @@ export function writebackServiceOptions(
   return {
     service: config.SERVICE_NAME,
     protocol,
-    destinations: destinations.map(({ destination, honoursIdempotencyKey }) => ({
+    destinations: destinations.map(({ destination, honoursIdempotencyKey, mappingsOf }) => ({
       destination,
+      ...(mappingsOf === undefined ? {} : { mappingsOf }),
       policy: retryPolicyFor(destination.name, {
         [destination.name]: {
           destinationHonoursIdempotencyKey: honoursIdempotencyKey,

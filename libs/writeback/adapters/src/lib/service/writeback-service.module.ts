@@ -40,6 +40,8 @@ export interface WritebackServiceOptions {
     destination: WritebackDestination;
     policy: RetryPolicyConfig;
     breaker?: BreakerSettings;
+    /** Use another destination's mappings. */
+    mappingsOf?: string;
   }>;
   mappings?: MappingRegistry;
   worker?: { concurrency?: number; batchSize?: number; leaseMs?: number; idlePollMs?: number };
@@ -82,7 +84,9 @@ export class WritebackService implements OnApplicationBootstrap, BeforeApplicati
     this.ledger = new LedgerRepository(dataSource);
     const mappings = options.mappings ?? defaultMappingRegistry;
     const workerDestinations = new Map<string, WorkerDestination>();
-    for (const { destination, policy, breaker: settings } of options.destinations) {
+    const mappingsOf = new Map<string, string>();
+    for (const { destination, policy, breaker: settings, mappingsOf: alias } of options.destinations) {
+      if (alias !== undefined) mappingsOf.set(destination.name, alias);
       const breaker = new DestinationBreaker({
         ...settings,
         destination: destination.name,
@@ -103,7 +107,12 @@ export class WritebackService implements OnApplicationBootstrap, BeforeApplicati
       });
       this.metrics.breakerState.labels({ destination: destination.name }).set(0);
       this.breakers.set(destination.name, breaker);
-      workerDestinations.set(destination.name, { destination, breaker, policy });
+      workerDestinations.set(destination.name, {
+        destination,
+        breaker,
+        policy,
+        ...(alias === undefined ? {} : { mappingsOf: alias }),
+      });
     }
     this.worker = new WritebackWorker({
       service: options.service,
@@ -122,6 +131,7 @@ export class WritebackService implements OnApplicationBootstrap, BeforeApplicati
       ledger: this.ledger,
       mappings,
       metrics: this.metrics,
+      mappingsOf,
       onAdmitted: () => this.worker.wake(),
     });
     this.relay = new OutboxRelay({

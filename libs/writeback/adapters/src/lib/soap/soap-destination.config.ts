@@ -92,6 +92,14 @@ export const soapDestinationConfigSchema = strict({
   /** Rows tried before the default CB-* table; a fault matching no row is AMBIGUOUS. */
   faultMap: z.array(faultMapEntrySchema, { error: 'must be an array of fault map rows' }).default([]),
   /** Whether the destination de-duplicates on the IdempotencyKey header; feeds the retry policy. */
+  /**
+   * Use another destination's mappings (same system, another environment or endpoint: UAT next to production,
+   * a harness instance next to the main one). Defaults to this destination's own name.
+   */
+  mappingsOf: z
+    .string({ error: 'must be a destination name' })
+    .min(1, 'must be a destination name')
+    .optional(),
   honoursIdempotencyKey: z.boolean({ error: 'must be a boolean' }).default(true),
 })
   .refine((c) => (c.wsdlUrl === undefined) !== (c.wsdlPath === undefined), {

@@ -20,6 +20,8 @@ export interface WritebackIntakeOptions {
   destinations: ReadonlySet<string>;
   ledger: LedgerRepository;
   mappings: MappingRegistry;
+  /** Destinations that use another destination's mappings (see `mappingsOf` in the destination configs). */
+  mappingsOf?: ReadonlyMap<string, string>;
   metrics: WritebackMetrics;
   /** Called after a new row was admitted, to wake the worker. */
   onAdmitted?: () => void;
@@ -37,8 +39,10 @@ export type IntakeOutcome =
  * - new key → PENDING row, due now;
  * - same key, same payload → nothing is written; a settled row has its result published again (`duplicate: true`);
  * - same key, different payload → REJECTED_CONFLICT result and audit event, the existing row untouched;
- * - a request that breaks the contract, names a destination this service does not serve, or has no mapping →
- *   FAILED_PERMANENT result naming each field and rule, and an audit event; it never reaches the ledger's queue.
+ * - a request that breaks the contract or has no mapping → FAILED_PERMANENT result naming each field and rule, and
+ *   an audit event; it never reaches the ledger's queue;
+ * - a request for another protocol or for a destination this deployment does not serve → skipped (counted): it is
+ *   another deployment's to answer.
  *
  * Replies go through the outbox like every other message, so a crash between admission and reply loses nothing:
  * the redelivered request finds its row and replies again.
@@ -68,6 +72,16 @@ export class WritebackIntake {
     requests.forEach((request, index) => {
       if (request.protocol !== this.options.protocol) {
         outcomes[index] = { kind: 'skipped', reason: `protocol ${request.protocol} is served elsewhere` };
+        return;
+      }
+      // Several deployments of one writeback service may share the topic, each serving its own destinations (a
+      // bank's UAT next to production, a harness next to the main job): another's request is not ours to refuse.
+      if (!this.options.destinations.has(request.destination)) {
+        metrics.skipped.labels({ destination: request.destination }).inc();
+        outcomes[index] = {
+          kind: 'skipped',
+          reason: `destination ${request.destination} is not served here`,
+        };
         return;
       }
       try {
@@ -120,17 +134,13 @@ export class WritebackIntake {
 
   /** Everything checked before admission; returns the request's fingerprint or throws ValidationError. */
   private check(request: WritebackRequested): string {
-    if (!this.options.destinations.has(request.destination)) {
-      throw new ValidationError([
-        {
-          path: 'destination',
-          rule: `must be a destination configured for ${this.options.service} (${[...this.options.destinations].sort().join(', ')})`,
-        },
-      ]);
-    }
     const parsed = parseWritebackRequest(request, this.options.limits);
     // Mapping first, so a request pinned to a mapping version that does not exist is refused now, not at send time.
-    this.options.mappings.get(request.destination, parsed.operation, request.mappingVersion);
+    this.options.mappings.get(
+      this.options.mappingsOf?.get(request.destination) ?? request.destination,
+      parsed.operation,
+      request.mappingVersion,
+    );
     return parsed.fingerprint;
   }
 

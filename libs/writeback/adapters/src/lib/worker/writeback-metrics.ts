@@ -18,8 +18,10 @@ export class WritebackMetrics {
   readonly duplicatesPrevented: Counter<'destination'>;
   /** Same key, different payload: refused and audited. */
   readonly conflicts: Counter<'destination'>;
-  /** Requests refused before admission (contract, mapping or destination problems). */
+  /** Requests refused before admission (contract or mapping problems). */
   readonly rejected: Counter<'destination' | 'reason'>;
+  /** Requests for destinations this deployment does not serve (another deployment's). */
+  readonly skipped: Counter<'destination'>;
   /** 0 closed, 1 half-open, 2 open. */
   readonly breakerState: Gauge<'destination'>;
   readonly breakerTransitions: Counter<'destination' | 'to'>;
@@ -70,6 +72,11 @@ export class WritebackMetrics {
       'closeout_writeback_rejected_total',
       'Requests refused before admission to the ledger',
       ['destination', 'reason'],
+    );
+    this.skipped = counter(
+      'closeout_writeback_skipped_total',
+      'Requests for destinations this deployment does not serve',
+      ['destination'],
     );
     this.breakerState = gauge(
       'closeout_writeback_breaker_state',

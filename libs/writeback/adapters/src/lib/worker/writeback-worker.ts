@@ -28,6 +28,8 @@ export interface WorkerDestination {
   destination: WritebackDestination;
   breaker: DestinationBreaker;
   policy: RetryPolicyConfig;
+  /** The destination whose mappings apply (default: this one's own name). */
+  mappingsOf?: string;
 }
 
 export interface WorkerLogger {
@@ -217,7 +219,11 @@ export class WritebackWorker {
     let receipt;
     try {
       const parsed = parseWritebackRequest(row.request);
-      const mapping = this.options.mappings.get(row.destination, parsed.operation, row.mappingVersion);
+      const mapping = this.options.mappings.get(
+        target.mappingsOf ?? row.destination,
+        parsed.operation,
+        row.mappingVersion,
+      );
       const wire = this.options.mappings.toWire(mapping, parsed.payload);
       receipt = await target.breaker.execute(() =>
         target.destination.send({
