@@ -1,5 +1,6 @@
 import type { WritebackOperation } from '../contract';
 import { coreBankingRestMappings } from './core-banking-rest';
+import { coreBankingSftpMappings } from './core-banking-sftp';
 import { coreBankingSoapMappings } from './core-banking-soap';
 import type { AnyWritebackMapping, WritebackMapping } from './mapping';
 import { MappingRegistry } from './mapping-registry';
@@ -8,6 +9,7 @@ import { MappingRegistry } from './mapping-registry';
 export const defaultMappingRegistry = new MappingRegistry([
   ...coreBankingRestMappings,
   ...coreBankingSoapMappings,
+  ...coreBankingSftpMappings,
 ]);
 
 /** Looks a mapping up in the default registry; throws `MappingNotFoundError` naming what is missing. */

@@ -1,4 +1,5 @@
 export * from './core-banking-rest';
+export * from './core-banking-sftp';
 export * from './core-banking-soap';
 export * from './default-registry';
 export * from './mapping';

@@ -47,10 +47,10 @@ describe('mapping registry', () => {
   it.each([
     [
       'an unknown destination',
-      'core-banking-sftp',
+      'core-banking-mainframe',
       'payment.post',
       '1',
-      'no mappings for destination "core-banking-sftp" (known destinations: core-banking-rest, core-banking-soap)',
+      'no mappings for destination "core-banking-mainframe" (known destinations: core-banking-rest, core-banking-sftp, core-banking-soap)',
     ],
     [
       'an unknown operation',
