@@ -21,3 +21,5 @@ export * from './lib/service/writeback-service.config';
 export * from './lib/soap/classify-soap-fault';
 export * from './lib/soap/soap-destination.config';
 export * from './lib/soap/soap-destination';
+export * from './lib/sftp/sftp-destination.config';
+export * from './lib/sftp/sftp-destination';

@@ -1,0 +1,89 @@
+import { z } from 'zod';
+import { ConfigError } from '@closeout/config';
+
+const nonEmpty = (rule = 'must be a non-empty string') => z.string({ error: rule }).min(1, rule);
+const positiveInt = (fallback: number) =>
+  z.int({ error: 'must be an integer > 0' }).min(1, 'must be an integer > 0').default(fallback);
+
+/** One SFTP batch destination: where and how batches are dropped, and how long receipts may take. */
+export const sftpDestinationConfigSchema = z.strictObject(
+  {
+    /** The destination's name in `WritebackRequested.destination`, the ledger and the metrics. */
+    name: nonEmpty(),
+    /** Use another destination's mappings (another environment of the same core). */
+    mappingsOf: nonEmpty().optional(),
+    host: nonEmpty(),
+    port: z
+      .int({ error: 'must be a TCP port' })
+      .min(1, 'must be a TCP port')
+      .max(65_535, 'must be a TCP port')
+      .default(22),
+    username: nonEmpty(),
+    /** Key authentication only: a private key file (PEM/OpenSSH). */
+    privateKeyPath: nonEmpty(),
+    /** The server's host public key (OpenSSH `type base64` line): connections to any other host are refused. */
+    hostPublicKeyPath: nonEmpty(),
+    /** The destination's folder as the SFTP client sees it; inbound/ and receipts/ live under it. */
+    remoteDir: z.string().startsWith('/', 'must be an absolute path'),
+    inboundDir: nonEmpty().default('inbound'),
+    receiptsDir: nonEmpty().default('receipts'),
+    /** The pinned record layout; a mapping producing any other is refused before anything is written. */
+    layoutVersion: nonEmpty(),
+    batch: z
+      .strictObject({
+        /** A batch is uploaded when it holds this many records… */
+        maxRecords: positiveInt(500),
+        /** …or this long after its first record arrived. */
+        windowMs: positiveInt(1_000),
+        /** Upload size per write; a cut upload resumes from the remote size. */
+        chunkBytes: positiveInt(64 * 1024),
+      })
+      .prefault({}),
+    /** How long after the upload the receipt may take before the batch's outcome is unknown. */
+    receiptWindowMs: positiveInt(30_000),
+    receiptPollMs: positiveInt(250),
+    connectTimeoutMs: positiveInt(10_000),
+    /**
+     * Whether the core de-duplicates records by idempotency key (a resubmitted key is answered DUPLICATE with the
+     * original reference). Only then may a record no receipt mentions be sent again after its window.
+     */
+    honoursIdempotencyKey: z.boolean({ error: 'must be a boolean' }).default(true),
+  },
+  {
+    error: (issue) =>
+      issue.code === 'unrecognized_keys' ? `unknown field(s): ${issue.keys.join(', ')}` : undefined,
+  },
+);
+
+export type SftpDestinationConfig = z.output<typeof sftpDestinationConfigSchema>;
+
+/** Parses an array of SFTP destinations; every problem names its field path and rule. */
+export function parseSftpDestinations(input: unknown): SftpDestinationConfig[] {
+  const parsed = z
+    .array(sftpDestinationConfigSchema, { error: 'must be an array of SFTP destinations' })
+    .safeParse(input);
+  if (!parsed.success) {
+    throw new ConfigError(
+      parsed.error.issues.map((issue) => ({
+        variable: issue.path.reduce<string>(
+          (text, key) => (typeof key === 'number' ? `${text}[${key}]` : `${text}.${String(key)}`),
+          'destinations',
+        ),
+        rule: issue.message,
+      })),
+    );
+  }
+  const seen = new Set<string>();
+  for (const [index, destination] of parsed.data.entries()) {
+    if (seen.has(destination.name)) {
+      throw new ConfigError([
+        {
+          variable: `destinations[${index}].name`,
+          rule: `must be unique: "${destination.name}" is used twice`,
+        },
+      ]);
+    }
+    seen.add(destination.name);
+  }
+  return parsed.data;
+}
