@@ -28,6 +28,20 @@ import {
 const INGEST_TOKEN = 'demo-upstream-token-0123456789';
 const REST_CORE_PORT = 8091;
 const SOAP_CORE_PORT = 8092;
+// The simulated SFTP batch core (a test double) ingests files dropped on the devstack's sshd.
+const sftpDestinations = (env: Record<string, string>): string =>
+  JSON.stringify([
+    {
+      name: 'core-banking-sftp',
+      host: env['SFTP_HOST'],
+      port: Number(env['SFTP_PORT']),
+      username: env['SFTP_USERNAME'],
+      privateKeyPath: env['SFTP_PRIVATE_KEY_PATH'],
+      hostPublicKeyPath: env['SFTP_HOST_PUBLIC_KEY_PATH'],
+      remoteDir: `${env['SFTP_REMOTE_ROOT']}/core-banking-sftp`,
+      layoutVersion: 'payments-v1',
+    },
+  ]);
 // The simulated SOAP core (a test double) stands in for a legacy core banking system.
 const SOAP_DESTINATIONS = JSON.stringify([
   {
@@ -80,6 +94,7 @@ async function main(): Promise<void> {
     INGEST_API_TOKENS: INGEST_TOKEN,
     WRITEBACK_REST_DESTINATIONS: REST_DESTINATIONS,
     WRITEBACK_SOAP_DESTINATIONS: SOAP_DESTINATIONS,
+    WRITEBACK_SFTP_DESTINATIONS: sftpDestinations(devstackEnv()),
     LOG_LEVEL: 'info',
   };
 
@@ -110,6 +125,24 @@ async function main(): Promise<void> {
       {},
     );
     say(`simulated SOAP core (test double) starting on :${SOAP_CORE_PORT} (log ${logFile('soap-core')})`);
+  }
+  if (runningPid('sftp-core') === undefined) {
+    startProcess(
+      'sftp-core',
+      'tools/simulators/sftp-core/main.ts',
+      [
+        '--root',
+        env['SFTP_ROOT']!,
+        '--destinations',
+        'core-banking-sftp',
+        '--journal-file',
+        `${repoRoot}/.devstack/services/sftp-core.journal.jsonl`,
+      ],
+      {},
+    );
+    say(
+      `simulated SFTP batch core (test double) processing ${env['SFTP_ROOT']}/core-banking-sftp (log ${logFile('sftp-core')})`,
+    );
   }
   // The SOAP destination loads its WSDL at boot: the core must answer first.
   for (let i = 0; i < 100; i += 1) {
@@ -270,7 +303,16 @@ async function main(): Promise<void> {
     protocol: 'SOAP',
     amountMinor: 5_000,
   });
-  const deliveries = [...payments, rival, soapPayment];
+  // And to the batch core over SFTP, through writeback-sftp: a batch file, a manifest, a receipt.
+  const sftpPayment = samplePaymentRequest(3, {
+    caseId: caseIds[0]!,
+    correlationId: payments[0]!.correlationId,
+    customerId: `cus-${run}-0`,
+    destination: 'core-banking-sftp',
+    protocol: 'SFTP',
+    amountMinor: 2_500,
+  });
+  const deliveries = [...payments, rival, soapPayment, sftpPayment];
   const expected = (r: WritebackResult) => deliveries.some((d) => d.eventId === r.causationId);
   const waitForResults = async (n: number) => {
     const deadline = Date.now() + 60_000;
@@ -279,10 +321,10 @@ async function main(): Promise<void> {
     }
   };
   await publish(deliveries);
-  await waitForResults(4);
+  await waitForResults(5);
   // Kafka delivers the first request again after it was applied: the ledger answers from what it stored.
   await publish([{ ...payments[0]! }]);
-  await waitForResults(5);
+  await waitForResults(6);
   console.log(
     '\nwriteback request                              status              provider ref      attempts  note',
   );
@@ -299,6 +341,7 @@ async function main(): Promise<void> {
   }
   const applied = mine.filter((r) => r.status === 'APPLIED' && !r.duplicate && r.protocol === 'REST').length;
   const soapApplied = mine.filter((r) => r.status === 'APPLIED' && r.protocol === 'SOAP').length;
+  const sftpApplied = mine.filter((r) => r.status === 'APPLIED' && r.protocol === 'SFTP').length;
   // What the core itself says: postings per idempotency key (its lookup API, as the reconciler would ask).
   let posted = 0;
   for (const payment of payments) {
@@ -314,7 +357,8 @@ async function main(): Promise<void> {
     `\nReport: ${caseIds.length} triggers sent, ${opened} cases opened, 1 redelivery deduplicated (HTTP ${redelivery.status}), ` +
       `1 invalid event refused (HTTP ${invalid.status}); ${applied}/${payments.length} writebacks applied, ` +
       `${posted} postings in the core for them (a duplicate delivery and a conflicting request did not reach it); ` +
-      `${soapApplied}/1 SOAP writeback applied through writeback-soap, ${elapsed()} in all.`,
+      `${soapApplied}/1 SOAP writeback applied through writeback-soap, ${sftpApplied}/1 SFTP batch writeback applied ` +
+      `through writeback-sftp, ${elapsed()} in all.`,
   );
   console.log(
     'The platform is still running: http://127.0.0.1:3001..3009 (/health/ready, /metrics). Stop it with `npm run stop`.',
@@ -323,7 +367,8 @@ async function main(): Promise<void> {
     opened !== caseIds.length ||
     applied !== payments.length ||
     posted !== payments.length ||
-    soapApplied !== 1
+    soapApplied !== 1 ||
+    sftpApplied !== 1
   )
     process.exitCode = 1;
 }

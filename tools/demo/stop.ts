@@ -10,7 +10,7 @@ async function main(): Promise<void> {
       console.log(`${s.name} did not stop in 15 s: killed`);
     }
   }
-  for (const core of ['rest-core', 'soap-core']) {
+  for (const core of ['rest-core', 'soap-core', 'sftp-core']) {
     if (stopService(core)) {
       console.log(`stopping the simulated ${core}`);
       await waitForExit(core, 5_000);
