@@ -5,8 +5,9 @@
 import type { Protocol } from '@closeout/contracts';
 import { startRestCore, type FaultRule as RestFaultRule } from '@closeout/simulators/rest-core';
 import { startSoapCore, type FaultRule as SoapFaultRule } from '@closeout/simulators/soap-core';
+import { startSftpCore, type FaultRule as SftpFaultRule } from '@closeout/simulators/sftp-core';
 
-export type HarnessProtocol = Extract<Protocol, 'REST' | 'SOAP'>;
+export type HarnessProtocol = Protocol;
 
 /** One posting in the core's journal, normalised. */
 export interface Posting {
@@ -25,7 +26,9 @@ export interface CoreStats {
 
 export interface CoreUnderTest {
   protocol: HarnessProtocol;
-  app: 'writeback-rest' | 'writeback-soap';
+  app: 'writeback-rest' | 'writeback-soap' | 'writeback-sftp';
+  /** Service settings this core needs besides the harness's defaults (e.g. a longer lease for batches). */
+  serviceEnv?: Record<string, string>;
   destination: string;
   /** The environment variable and value that point writeback-<protocol> at this core. */
   destinationsEnv(runId: string, requestTimeoutMs: number): Record<string, string>;
@@ -147,6 +150,91 @@ export async function soapCore(random: () => number): Promise<CoreUnderTest> {
         faultsInjected: s.faultsInjected,
         invalidThenRetried: s.invalidThenRetried,
         retryAfterViolations: s.retryAfterViolations,
+      };
+    },
+    close: () => core.close(),
+  };
+}
+
+/**
+ * The SFTP batch core, processing what the writeback service uploads through the devstack's real sshd: batches
+ * rejected for a wrong checksum, cut short by a partial ingest, receipts late or never written, soft and hard
+ * record failures.
+ */
+export async function sftpCore(
+  random: () => number,
+  env: Record<string, string>,
+  runId: string,
+): Promise<CoreUnderTest> {
+  const folder = `core-banking-sftp-harness-${runId}`;
+  const faults: SftpFaultRule[] = [
+    { mode: 'checksum_mismatch', rate: 0.05 },
+    { mode: 'partial_ingest', rate: 0.05, afterRecords: 5 },
+    { mode: 'no_receipt', rate: 0.03 },
+    { mode: 'delay_receipt', rate: 0.05, delayMs: 500 },
+    { mode: 'soft_fail', rate: 0.03 },
+    { mode: 'hard_fail', rate: 0.01 },
+  ];
+  const core = await startSftpCore({
+    root: env['SFTP_ROOT']!,
+    destinations: [folder],
+    pollIntervalMs: 50,
+    faults,
+    random,
+  });
+  const mine = (byKey: Record<string, number>): Record<string, number> =>
+    Object.fromEntries(
+      Object.entries(byKey)
+        .filter(([k]) => k.startsWith(`${folder}/`))
+        .map(([k, v]) => [k.slice(folder.length + 1), v]),
+    );
+  return {
+    protocol: 'SFTP',
+    app: 'writeback-sftp',
+    destination: folder,
+    where: `${env['SFTP_HOST']}:${env['SFTP_PORT']} → ${env['SFTP_ROOT']}/${folder}`,
+    serviceEnv: {
+      WRITEBACK_LEASE_MS: '20000',
+      WRITEBACK_WORKER_CONCURRENCY: '300',
+      WRITEBACK_WORKER_BATCH_SIZE: '300',
+    },
+    destinationsEnv: () => ({
+      WRITEBACK_SFTP_DESTINATIONS: JSON.stringify([
+        {
+          name: folder,
+          mappingsOf: 'core-banking-sftp',
+          host: env['SFTP_HOST'],
+          port: Number(env['SFTP_PORT']),
+          username: env['SFTP_USERNAME'],
+          privateKeyPath: env['SFTP_PRIVATE_KEY_PATH'],
+          hostPublicKeyPath: env['SFTP_HOST_PUBLIC_KEY_PATH'],
+          remoteDir: `${env['SFTP_REMOTE_ROOT'] ?? env['SFTP_ROOT']}/${folder}`,
+          layoutVersion: 'payments-v1',
+          batch: { maxRecords: 200, windowMs: 300 },
+          receiptWindowMs: 4_000,
+          receiptPollMs: 100,
+        },
+      ]),
+    }),
+    journal: () =>
+      core
+        .journal()
+        .filter((e) => e.destination === folder)
+        .map((e) => ({
+          idempotencyKey: e.idempotencyKey,
+          providerRef: e.providerRef,
+          amountMinor: Number(e.record.amountMinor),
+        })),
+    stats: () => {
+      const s = core.stats();
+      return {
+        writes: s.records,
+        faultsInjected: s.faultsInjected,
+        invalidThenRetried: {
+          total: s.hardFailedThenResubmitted.total,
+          byIdempotencyKey: mine(s.hardFailedThenResubmitted.byIdempotencyKey),
+        },
+        retryAfterViolations: { total: 0 },
       };
     },
     close: () => core.close(),

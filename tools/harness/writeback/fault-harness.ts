@@ -24,7 +24,7 @@ import {
   waitUntilReady,
 } from '../../demo/services';
 import { positionGroupAtEnd } from './consumer-group';
-import { restCore, soapCore, type CoreUnderTest, type HarnessProtocol } from './cores';
+import { restCore, sftpCore, soapCore, type CoreUnderTest, type HarnessProtocol } from './cores';
 
 export interface HarnessOptions {
   /** Writeback requests (distinct idempotency keys). */
@@ -132,7 +132,11 @@ export async function runWritebackHarness(options: HarnessOptions): Promise<Harn
   // The core, with every fault mode it has at a rate (see cores.ts).
   const coreRandom = new Random(seed + 1);
   const protocol = options.protocol ?? 'REST';
-  const core: CoreUnderTest = await (protocol === 'SOAP' ? soapCore : restCore)(() => coreRandom.next());
+  const coreRandomSource = () => coreRandom.next();
+  const core: CoreUnderTest =
+    protocol === 'SFTP'
+      ? await sftpCore(coreRandomSource, env, runId)
+      : await (protocol === 'SOAP' ? soapCore : restCore)(coreRandomSource);
 
   const kafka = new KafkaClient({
     clientId: `harness-${runId}`,
@@ -180,6 +184,7 @@ export async function runWritebackHarness(options: HarnessOptions): Promise<Harn
         },
       }),
       WRITEBACK_BREAKER: JSON.stringify({ [core.destination]: { probeIntervalMs: 1_000 } }),
+      ...core.serviceEnv,
     };
     const boot = async (): Promise<void> => {
       startService(INSTANCE, port, serviceEnv, { app: core.app });

@@ -1,7 +1,7 @@
 /**
  * The writeback fault-and-crash harness from the command line:
  *
- *   node_modules/.bin/node -r @swc-node/register tools/harness/writeback/main.ts [--protocol REST|SOAP] --n 20000 --kills 10
+ *   node_modules/.bin/node -r @swc-node/register tools/harness/writeback/main.ts [--protocol REST|SOAP|SFTP] --n 20000 --kills 10
  *
  * Needs the devstack (`tools/devstack/devstack up`). Prints progress, then the figures; exits 1 on any violation.
  */
@@ -29,8 +29,8 @@ async function main(): Promise<number> {
     return value;
   };
   const protocol = values.protocol.toUpperCase();
-  if (protocol !== 'REST' && protocol !== 'SOAP')
-    throw new Error(`--protocol: must be REST or SOAP, got "${values.protocol}"`);
+  if (protocol !== 'REST' && protocol !== 'SOAP' && protocol !== 'SFTP')
+    throw new Error(`--protocol: must be REST, SOAP or SFTP, got "${values.protocol}"`);
   const report = await runWritebackHarness({
     protocol,
     n: int('n', values.n)!,
