@@ -1,3 +1,5 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { startSftpCore, type SftpCore } from '@closeout/simulators/sftp-core';
 import { defaultMappingRegistry, retryPolicyFor } from '@closeout/writeback-domain';
 import { freshWritebackSchema, samplePaymentRequest, type FreshWritebackSchema } from '../../testing';
@@ -158,6 +160,30 @@ describe('SftpDestination through the writeback worker (real sshd, real PostgreS
     );
     expect(attempts.filter((a: { provider_code: string }) => a.provider_code === 'REJECTED')).toHaveLength(5);
     expect(core.journal().filter((e) => e.destination === folder)).toHaveLength(5);
+  });
+
+  it('resumes a cut upload from the size the server holds instead of starting over', async () => {
+    const localDir = join(env('SFTP_ROOT'), folder, 'resume');
+    const remoteDir = `${process.env['SFTP_REMOTE_ROOT'] ?? env('SFTP_ROOT')}/${folder}/resume`;
+    const remote = `${remoteDir}/batch.csv`;
+    const data = Buffer.from('x'.repeat(1_000) + 'y'.repeat(1_000));
+    const internals = destination as unknown as {
+      session(): Promise<{
+        mkdir(path: string, recursive: boolean): Promise<unknown>;
+        put(data: Buffer, path: string): Promise<unknown>;
+      }>;
+      uploadWithResume(path: string, data: Buffer): Promise<void>;
+    };
+    // A previous attempt was cut after 1,000 bytes (written over SFTP, as the service would have). Marker bytes stand
+    // in for them, so the result shows whether the upload appended the rest (resumed) or started over from byte 0.
+    const sftp = await internals.session();
+    await sftp.mkdir(remoteDir, true);
+    await sftp.put(Buffer.from('r'.repeat(1_000)), `${remote}.part`);
+
+    await internals.uploadWithResume(remote, data);
+
+    expect(existsSync(join(localDir, 'batch.csv.part'))).toBe(false);
+    expect(readFileSync(join(localDir, 'batch.csv')).toString()).toBe('r'.repeat(1_000) + 'y'.repeat(1_000));
   });
 
   it('routes a hard failure with the core’s code and never sends it again', async () => {
