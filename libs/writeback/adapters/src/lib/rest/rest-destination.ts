@@ -1,8 +1,7 @@
 import axios, { type AxiosInstance, type AxiosResponse } from 'axios';
 import Bottleneck from 'bottleneck';
-import http, { type ClientRequest, type IncomingMessage, type RequestOptions } from 'node:http';
+import http from 'node:http';
 import https from 'node:https';
-import type { Socket } from 'node:net';
 import { createLogger } from '@closeout/telemetry';
 import {
   AmbiguousOutcomeError,
@@ -20,12 +19,12 @@ import type {
 import {
   classifyHttpAnswer,
   classifyNetworkFailure,
-  networkFailureOf,
   providerCodeOf,
   type HttpAnswer,
   type NetworkFailure,
 } from './classify-http-failure';
 import type { RestDestinationAuth, RestDestinationConfig } from './rest-destination.config';
+import { WatchedCall } from '../destination/watched-call';
 
 /** The logger calls the destination makes; a pino logger fits. */
 export interface RestDestinationLogger {
@@ -381,47 +380,7 @@ export class RestDestination implements WritebackDestination {
     const unavailable = await this.acquireSlot(request.signal);
     if (unavailable) return { kind: 'failure', failure: unavailable };
 
-    const { connectMs, requestMs } = this.config.timeouts;
-    const controller = new AbortController();
-    let connected = false;
-    let stoppedBy: NetworkFailure | undefined;
-    const stop = (failure: NetworkFailure): void => {
-      stoppedBy ??= failure;
-      controller.abort();
-    };
-    const onCallerAbort = (): void =>
-      stop({ code: 'ABORT_ERR', message: 'aborted by the caller', connected });
-    request.signal?.addEventListener('abort', onCallerAbort, { once: true });
-    const requestTimer = setTimeout(
-      () => stop({ code: 'ETIMEDOUT', message: `no complete answer within ${requestMs} ms`, connected }),
-      requestMs,
-    );
-    let connectTimer: NodeJS.Timeout | undefined;
-    const client = this.secure ? https : http;
-    // axios hands us the ClientRequest here, before the socket is assigned: the one place to watch its connection.
-    const transport = {
-      request: (options: RequestOptions, onResponse: (res: IncomingMessage) => void): ClientRequest => {
-        const req = client.request(options, onResponse);
-        req.once('socket', (socket: Socket) => {
-          // A pooled keep-alive socket is connected already; a new one is still connecting when it is handed over.
-          if (!socket.connecting) {
-            connected = true;
-            return;
-          }
-          connectTimer = setTimeout(
-            () =>
-              stop({ code: 'ETIMEDOUT', message: `not connected within ${connectMs} ms`, connected: false }),
-            connectMs,
-          );
-          socket.once(this.secure ? 'secureConnect' : 'connect', () => {
-            connected = true;
-            clearTimeout(connectTimer);
-          });
-        });
-        return req;
-      },
-    };
-
+    const call = new WatchedCall({ secure: this.secure, ...this.config.timeouts }, request.signal);
     try {
       const response = await this.http.request<unknown>({
         method: request.method,
@@ -429,8 +388,8 @@ export class RestDestination implements WritebackDestination {
         headers: request.headers,
         params: request.params,
         data: request.body,
-        signal: controller.signal,
-        transport,
+        signal: call.signal,
+        transport: call.transport,
       });
       return {
         kind: 'answer',
@@ -442,11 +401,9 @@ export class RestDestination implements WritebackDestination {
         },
       };
     } catch (error) {
-      return { kind: 'failure', failure: stoppedBy ?? networkFailureOf(error, connected) };
+      return { kind: 'failure', failure: call.failureOf(error) };
     } finally {
-      clearTimeout(requestTimer);
-      clearTimeout(connectTimer);
-      request.signal?.removeEventListener('abort', onCallerAbort);
+      call.dispose();
     }
   }
 }

@@ -1,6 +1,5 @@
-import http, { type ClientRequest, type IncomingMessage, type RequestOptions } from 'node:http';
+import http from 'node:http';
 import https from 'node:https';
-import type { Socket } from 'node:net';
 import axios from 'axios';
 import { BasicAuthSecurity, Client, createClientAsync, WSSecurity, type WSDL } from 'soap';
 import {
@@ -16,8 +15,9 @@ import type {
   SendRequest,
   WritebackDestination,
 } from '../destination/writeback-destination';
-import { classifyNetworkFailure, networkFailureOf, type NetworkFailure } from '../rest/classify-http-failure';
+import { classifyNetworkFailure, type NetworkFailure } from '../rest/classify-http-failure';
 import { classifySoapFault, classifySoapHttpStatus, soapFaultOf } from './classify-soap-fault';
+import { WatchedCall } from '../destination/watched-call';
 import {
   effectiveFaultMap,
   type SoapDestinationAuth,
@@ -304,46 +304,8 @@ export class SoapDestination implements WritebackDestination {
       );
     }
 
-    const { connectMs, requestMs } = this.config.timeouts;
-    const controller = new AbortController();
-    let connected = false;
-    let stoppedBy: NetworkFailure | undefined;
-    const stop = (failure: NetworkFailure): void => {
-      stoppedBy ??= failure;
-      controller.abort();
-    };
-    const onCallerAbort = (): void =>
-      stop({ code: 'ABORT_ERR', message: 'aborted by the caller', connected });
-    signal?.addEventListener('abort', onCallerAbort, { once: true });
-    const requestTimer = setTimeout(
-      () => stop({ code: 'ETIMEDOUT', message: `no complete answer within ${requestMs} ms`, connected }),
-      requestMs,
-    );
-    let connectTimer: NodeJS.Timeout | undefined;
-    const transportClient = this.secure ? https : http;
     // Whether a byte can have left decides TRANSIENT (unsent) against AMBIGUOUS: watched on this request's socket.
-    const transport = {
-      request: (options: RequestOptions, onResponse: (res: IncomingMessage) => void): ClientRequest => {
-        const req = transportClient.request(options, onResponse);
-        req.once('socket', (socket: Socket) => {
-          if (!socket.connecting) {
-            connected = true;
-            return;
-          }
-          connectTimer = setTimeout(
-            () =>
-              stop({ code: 'ETIMEDOUT', message: `not connected within ${connectMs} ms`, connected: false }),
-            connectMs,
-          );
-          socket.once(this.secure ? 'secureConnect' : 'connect', () => {
-            connected = true;
-            clearTimeout(connectTimer);
-          });
-        });
-        return req;
-      },
-    };
-
+    const call = new WatchedCall({ secure: this.secure, ...this.config.timeouts }, signal);
     try {
       return await new Promise<Exchange>((resolve) => {
         (method as SoapMethod).call(
@@ -352,18 +314,18 @@ export class SoapDestination implements WritebackDestination {
           (err, result, _raw, header) => {
             if (!err) return resolve({ kind: 'result', result, header });
             const status = field(field(err, 'response'), 'status');
-            if (stoppedBy === undefined && (soapFaultOf(err) !== undefined || typeof status === 'number')) {
+            if (!call.stopped && (soapFaultOf(err) !== undefined || typeof status === 'number')) {
               return resolve({
                 kind: 'fault',
                 error: err,
                 status: typeof status === 'number' ? status : undefined,
               });
             }
-            resolve({ kind: 'failure', failure: stoppedBy ?? networkFailureOf(err, connected) });
+            resolve({ kind: 'failure', failure: call.failureOf(err) });
           },
           {
-            signal: controller.signal,
-            transport,
+            signal: call.signal,
+            transport: call.transport,
             proxy: false,
             maxRedirects: 0,
             ...(this.secure ? { httpsAgent: this.agent } : { httpAgent: this.agent }),
@@ -371,9 +333,7 @@ export class SoapDestination implements WritebackDestination {
         );
       });
     } finally {
-      clearTimeout(requestTimer);
-      clearTimeout(connectTimer);
-      signal?.removeEventListener('abort', onCallerAbort);
+      call.dispose();
     }
   }
 }
