@@ -1,1 +1,2 @@
 export * from './append-only-journal';
+export * from './fault-book';

@@ -6,6 +6,10 @@
  * to one idempotency key or operation — the same shape as rest-core's rules, with SOAP-flavoured modes.
  */
 import { z } from 'zod';
+import {
+  FaultBook as SharedFaultBook,
+  parseFaultShorthand as sharedParseFaultShorthand,
+} from '@closeout/simulators/shared';
 
 export const FAULT_MODES = [
   /** Fault `CB-1001` (invalid request), post nothing. */
@@ -68,60 +72,34 @@ export interface CallContext {
   idempotencyKey: string | null;
 }
 
-interface ActiveRule {
-  rule: FaultRule;
-  remaining: number | undefined;
-}
-
+/** The core's active faults: the shared rule book with this core's modes and request context. */
 export class FaultBook {
-  private rules: ActiveRule[] = [];
+  private readonly book: SharedFaultBook<FaultRule, CallContext>;
 
-  constructor(private readonly random: () => number) {}
+  constructor(random: () => number) {
+    this.book = new SharedFaultBook(random, (candidate) => faultRuleSchema.parse(candidate), matches);
+  }
 
   add(...rules: FaultRule[]): void {
-    for (const candidate of rules) {
-      const rule = faultRuleSchema.parse(candidate);
-      this.rules.push({ rule, remaining: rule.count });
-    }
+    this.book.add(...rules);
   }
 
   clear(): void {
-    this.rules = [];
+    this.book.clear();
   }
 
   list(): FaultRule[] {
-    return this.rules.map(({ rule, remaining }) =>
-      remaining === undefined ? rule : { ...rule, count: remaining },
-    );
+    return this.book.list();
   }
 
   /** Whether a standing or matching `fail_all` is on (consumes a counted one only when `consume` is true). */
   failAll(ctx: CallContext | null, consume = true): boolean {
-    return this.take((m) => m === 'fail_all', ctx, consume) !== undefined;
+    return this.book.take((m) => m === 'fail_all', ctx, consume) !== undefined;
   }
 
-  /** The per-request fault for this write, if any fires; counted rules are consumed. */
+  /** The per-request fault for this call, if any fires; counted rules are consumed. */
   pick(ctx: CallContext): RequestFault | undefined {
-    return this.take(isRequestFaultMode, ctx, true) as RequestFault | undefined;
-  }
-
-  private take(
-    modes: (mode: FaultMode) => boolean,
-    ctx: CallContext | null,
-    consume: boolean,
-  ): FaultRule | undefined {
-    for (const active of this.rules) {
-      const { rule } = active;
-      if (!modes(rule.mode)) continue;
-      if (ctx === null ? rule.match !== undefined : !matches(rule, ctx)) continue;
-      if (rule.rate !== undefined && !(this.random() < rule.rate)) continue;
-      if (consume && active.remaining !== undefined) {
-        active.remaining -= 1;
-        if (active.remaining === 0) this.rules = this.rules.filter((r) => r !== active);
-      }
-      return rule;
-    }
-    return undefined;
+    return this.book.take(isRequestFaultMode, ctx, true) as RequestFault | undefined;
   }
 }
 
@@ -133,29 +111,15 @@ function matches(rule: FaultRule, ctx: CallContext): boolean {
   return true;
 }
 
-/**
- * Parses the CLI/env shorthand: `mode` (standing), `mode@0.1` (rate), `mode*3` (count), comma-separated,
- * e.g. `vendor_transient@0.05,throttled*2`.
- */
+/** The CLI/env shorthand (`mode`, `mode@rate`, `mode*count`, comma-separated), e.g. `vendor_transient@0.05,throttled*2`. */
 export function parseFaultShorthand(text: string): FaultRule[] {
-  return text
-    .split(',')
-    .map((s) => s.trim())
-    .filter((s) => s.length > 0)
-    .map((item) => {
-      const m = /^([a-z_0-9]+)(?:@([0-9.]+)|\*(\d+))?$/.exec(item);
-      if (!m) throw new Error(`fault "${item}": expected mode, mode@rate or mode*count`);
-      const candidate = {
-        mode: m[1],
-        ...(m[2] !== undefined ? { rate: Number(m[2]) } : {}),
-        ...(m[3] !== undefined ? { count: Number(m[3]) } : {}),
-      };
-      const parsed = faultRuleSchema.safeParse(candidate);
-      if (!parsed.success) {
-        throw new Error(
-          `fault "${item}": ${parsed.error.issues.map((i) => `${i.path.join('.') || 'mode'}: ${i.message}`).join('; ')}`,
-        );
-      }
-      return parsed.data;
-    });
+  return sharedParseFaultShorthand(text, (candidate) => {
+    const parsed = faultRuleSchema.safeParse(candidate);
+    return parsed.success
+      ? { success: true, data: parsed.data }
+      : {
+          success: false,
+          problems: parsed.error.issues.map((i) => `${i.path.join('.') || 'mode'}: ${i.message}`).join('; '),
+        };
+  });
 }
