@@ -6,8 +6,9 @@ const moduleNameMapper = Object.fromEntries(
   Object.entries(compilerOptions.paths).map(([alias, [target]]) => [`^${alias}$`, `<rootDir>/${target}`]),
 );
 
+// @nestjs/typeorm 12 ships ES modules only: Node 24 requires them natively, Jest's module loader needs them compiled.
 const transform = {
-  '^.+\\.ts$': [
+  '^.+\\.(ts|js)$': [
     '@swc/jest',
     {
       jsc: {
@@ -21,7 +22,14 @@ const transform = {
   ],
 };
 
-const common = { rootDir: __dirname, testEnvironment: 'node', transform, moduleNameMapper, moduleFileExtensions: ['ts', 'js', 'json'] };
+const common = {
+  rootDir: __dirname,
+  testEnvironment: 'node',
+  transform,
+  transformIgnorePatterns: ['/node_modules/(?!@nestjs/typeorm/)'],
+  moduleNameMapper,
+  moduleFileExtensions: ['ts', 'js', 'json'],
+};
 
 module.exports = {
   projects: [

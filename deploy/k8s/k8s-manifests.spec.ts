@@ -22,10 +22,11 @@ const sftpVariables = [
 ];
 const extraVariables: Partial<Record<ServiceName, { plain?: string[]; secret?: string[] }>> = {
   'trigger-ingest': { secret: ['INGEST_API_TOKENS'] },
+  orchestrator: { plain: ['WORKFLOW_DEFINITIONS_DIR', 'WORKFLOW_GOLDEN_PAYLOADS_DIR'], secret: ['ORCHESTRATOR_API_TOKENS'] },
   'writeback-sftp': { plain: sftpVariables },
 };
 /** Variables that carry credentials: only ever read from a Secret. */
-const secretVariables = ['DATABASE_URL', 'INGEST_API_TOKENS'];
+const secretVariables = ['DATABASE_URL', 'INGEST_API_TOKENS', 'ORCHESTRATOR_API_TOKENS'];
 
 // ---- a minimal model of the manifests -------------------------------------------------------------
 

@@ -26,6 +26,7 @@ import {
 } from './services';
 
 const INGEST_TOKEN = 'demo-upstream-token-0123456789';
+const AGENT_TOKEN = 'demo-agent-token-0123456789';
 const REST_CORE_PORT = 8091;
 const SOAP_CORE_PORT = 8092;
 // The simulated SFTP batch core (a test double) ingests files dropped on the devstack's sshd.
@@ -92,6 +93,7 @@ async function main(): Promise<void> {
   const env: Record<string, string> = {
     ...devstackEnv(),
     INGEST_API_TOKENS: INGEST_TOKEN,
+    ORCHESTRATOR_API_TOKENS: AGENT_TOKEN,
     WRITEBACK_REST_DESTINATIONS: REST_DESTINATIONS,
     WRITEBACK_SOAP_DESTINATIONS: SOAP_DESTINATIONS,
     WRITEBACK_SFTP_DESTINATIONS: sftpDestinations(devstackEnv()),

@@ -1,14 +1,32 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { Topics } from '@closeout/contracts';
 import { ServiceCoreModule } from '@closeout/platform';
-import type { BaseConfig } from '@closeout/config';
+import type { Config } from './config';
 import { Cases1732240000001 } from './persistence/1732240000001-cases.migration';
+import { CaseEngine1732240000002 } from './persistence/1732240000002-case-engine.migration';
 import { OpenCaseUseCase } from './cases/open-case.use-case';
-import { CaseTriggeredConsumer } from './cases/case-triggered.consumer';
+import { CaseEventsConsumer } from './cases/case-events.consumer';
+import { CaseQueries } from './cases/case-queries';
+import { OrchestratorOutbox } from './cases/orchestrator-outbox';
+import { ORCHESTRATOR_INSTANCE } from './cases/orchestrator-instance';
+import { TakeActionUseCase } from './actions/take-action.use-case';
+import { RecordOutreachEventUseCase } from './outreach/record-outreach-event.use-case';
+import { RecordWritebackResultUseCase } from './writebacks/record-writeback-result.use-case';
+import { FireTimerUseCase } from './timers/fire-timer.use-case';
+import { TIMER_SCHEDULER_OPTIONS, TimerScheduler } from './timers/timer.scheduler';
+import { ResolveExceptionUseCase } from './exceptions/resolve-exception.use-case';
+import { FlagBreakUseCase } from './exceptions/flag-break.use-case';
+import {
+  WORKFLOW_DEFINITIONS_DIR,
+  WORKFLOW_GOLDEN_PAYLOADS_DIR,
+  WorkflowCatalog,
+} from './workflows/workflow-catalog';
+import { CasesController } from './http/cases.controller';
+import { ApiAuthGuard, ORCHESTRATOR_API_TOKENS } from './http/api-auth.guard';
 
 @Module({})
 export class AppModule {
-  static register(config: BaseConfig): DynamicModule {
+  static register(config: Config): DynamicModule {
     return {
       module: AppModule,
       imports: [
@@ -19,15 +37,47 @@ export class AppModule {
             Topics.outreachEvent,
             Topics.miniappAction,
             Topics.writebackResult,
+            Topics.writebackCommand,
             Topics.outreachRequested,
             Topics.writebackRequested,
             Topics.caseState,
             Topics.auditEvent,
           ],
-          database: { schema: 'orchestrator', entities: [], migrations: [Cases1732240000001] },
+          database: {
+            schema: config.ORCHESTRATOR_DB_SCHEMA,
+            entities: [],
+            migrations: [Cases1732240000001, CaseEngine1732240000002],
+            poolSize: config.ORCHESTRATOR_DB_POOL,
+          },
         }),
       ],
-      providers: [OpenCaseUseCase, CaseTriggeredConsumer],
+      controllers: [CasesController],
+      providers: [
+        {
+          provide: ORCHESTRATOR_INSTANCE,
+          useValue: { serviceName: config.SERVICE_NAME, schema: config.ORCHESTRATOR_DB_SCHEMA },
+        },
+        { provide: WORKFLOW_DEFINITIONS_DIR, useValue: config.WORKFLOW_DEFINITIONS_DIR },
+        { provide: WORKFLOW_GOLDEN_PAYLOADS_DIR, useValue: config.WORKFLOW_GOLDEN_PAYLOADS_DIR },
+        { provide: ORCHESTRATOR_API_TOKENS, useValue: config.ORCHESTRATOR_API_TOKENS },
+        {
+          provide: TIMER_SCHEDULER_OPTIONS,
+          useValue: { pollMs: config.ORCHESTRATOR_TIMER_POLL_MS, batch: config.ORCHESTRATOR_TIMER_BATCH },
+        },
+        WorkflowCatalog,
+        OpenCaseUseCase,
+        TakeActionUseCase,
+        RecordOutreachEventUseCase,
+        RecordWritebackResultUseCase,
+        FireTimerUseCase,
+        ResolveExceptionUseCase,
+        FlagBreakUseCase,
+        CaseQueries,
+        CaseEventsConsumer,
+        OrchestratorOutbox,
+        TimerScheduler,
+        ApiAuthGuard,
+      ],
     };
   }
 }

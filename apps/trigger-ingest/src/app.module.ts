@@ -2,25 +2,43 @@ import { Module, type DynamicModule } from '@nestjs/common';
 import { Topics } from '@closeout/contracts';
 import { ServiceCoreModule } from '@closeout/platform';
 import type { Config } from './config';
-import { TriggersController } from './triggers/triggers.controller';
+import { defaultTriggerMappings, TRIGGER_MAPPINGS } from './ingest/trigger-mappings';
+import { SourceEvent1732240000000 } from './persistence/1732240000000-source-event.migration';
+import { SourceEventVersions1732250000000 } from './persistence/1732250000000-source-event-versions.migration';
 import { IngestTriggerUseCase } from './triggers/ingest-trigger.use-case';
 import { INGEST_API_TOKENS } from './triggers/tokens';
-import { SourceEvent1732240000000 } from './persistence/1732240000000-source-event.migration';
+import { TriggersController } from './triggers/triggers.controller';
+import { UpstreamEventsConsumer } from './upstream/upstream-events.consumer';
+import { UPSTREAM_TOPICS, upstreamCatalog } from './upstream/upstream-topics';
 
 @Module({})
 export class AppModule {
   static register(config: Config): DynamicModule {
+    const upstream = config.INGEST_UPSTREAM_TOPICS;
     return {
       module: AppModule,
       imports: [
         ServiceCoreModule.forService({
           config,
           topics: [Topics.caseTriggered, Topics.auditEvent],
-          database: { schema: 'ingest', entities: [], migrations: [SourceEvent1732240000000] },
+          // Upstream topics are created if missing (with their DLQs) and read with the schemas defined here.
+          catalog: upstreamCatalog(upstream),
+          extraTopics: upstream.map((t) => t.topic),
+          database: {
+            schema: 'ingest',
+            entities: [],
+            migrations: [SourceEvent1732240000000, SourceEventVersions1732250000000],
+          },
         }),
       ],
       controllers: [TriggersController],
-      providers: [IngestTriggerUseCase, { provide: INGEST_API_TOKENS, useValue: config.INGEST_API_TOKENS }],
+      providers: [
+        IngestTriggerUseCase,
+        UpstreamEventsConsumer,
+        { provide: INGEST_API_TOKENS, useValue: config.INGEST_API_TOKENS },
+        { provide: UPSTREAM_TOPICS, useValue: upstream },
+        { provide: TRIGGER_MAPPINGS, useFactory: defaultTriggerMappings },
+      ],
     };
   }
 }

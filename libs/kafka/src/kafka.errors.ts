@@ -8,7 +8,8 @@ export type KafkaErrorCode =
   | 'KAFKA_DECODE'
   | 'KAFKA_POISON_MESSAGE'
   | 'KAFKA_CLOSED'
-  | 'KAFKA_TOPIC_PROVISIONING';
+  | 'KAFKA_TOPIC_PROVISIONING'
+  | 'KAFKA_NOT_AVRO';
 
 export abstract class KafkaError extends Error {
   abstract readonly code: KafkaErrorCode;
@@ -74,6 +75,18 @@ export class UnknownTopicError extends KafkaError {
   }
 }
 
+/** The catalog declares this part of the topic plain (UTF-8 text or JSON), so it has no Avro schema or subject. */
+export class NotAvroError extends KafkaError {
+  readonly code = 'KAFKA_NOT_AVRO';
+
+  constructor(
+    readonly topic: string,
+    readonly part: 'key' | 'value',
+  ) {
+    super(`the ${part} of topic ${topic} is declared plain on the SchemaCatalog, not Avro: it has no schema`);
+  }
+}
+
 /** The registry refused a schema (most often: it breaks the subject's compatibility rule). */
 export class SchemaRegistrationError extends KafkaError {
   readonly code = 'KAFKA_SCHEMA_REGISTRATION';
@@ -93,7 +106,14 @@ export class SchemaRegistrationError extends KafkaError {
 
 /** Why a received message could not be turned into a typed event; each is a DLQ reason class. */
 export type DecodeFailure =
-  'null-key' | 'null-value' | 'bad-magic-byte' | 'unknown-schema-id' | 'bad-avro' | 'schema-mismatch';
+  | 'null-key'
+  | 'null-value'
+  | 'bad-magic-byte'
+  | 'unknown-schema-id'
+  | 'bad-avro'
+  | 'schema-mismatch'
+  | 'bad-utf8'
+  | 'bad-json';
 
 export class DecodeError extends KafkaError {
   readonly code = 'KAFKA_DECODE';

@@ -14,6 +14,8 @@ import type { RetryBackoffOptions } from './consumer/retry-backoff';
 import { KafkaHealth } from './health/kafka-health';
 import { KafkaClient } from './kafka-client';
 import { EventPublisher } from './producer/event-publisher';
+import type { SchemaCatalog } from './serde/schema-catalog';
+import type { TopicRequest } from './topics/topic-provisioner';
 
 export interface KafkaModuleOptions {
   clientId: string;
@@ -24,6 +26,10 @@ export interface KafkaModuleOptions {
   replicationFactor?: number;
   /** Topics this service produces or consumes: created with their DLQs and schemas registered at init. */
   topics: TopicName[];
+  /** Schemas per topic; defaults to the contract topics. Define topics outside the contracts (upstream feeds) on it. */
+  catalog?: SchemaCatalog;
+  /** Topics outside the contracts, defined on `catalog`: created with their DLQs and their Avro parts registered at init. */
+  extraTopics?: Array<string | TopicRequest>;
   consumerDefaults?: ConsumerTuning;
   retry?: Partial<RetryBackoffOptions>;
 }
@@ -70,7 +76,8 @@ export class KafkaModule {
               clientId: o.clientId,
               brokers: o.brokers,
               schemaRegistryUrl: o.schemaRegistryUrl,
-              topics: o.topics,
+              topics: [...o.topics, ...(o.extraTopics ?? [])],
+              ...(o.catalog ? { catalog: o.catalog } : {}),
               ...(o.defaultPartitions !== undefined ? { defaultPartitions: o.defaultPartitions } : {}),
               ...(o.replicationFactor !== undefined ? { replicationFactor: o.replicationFactor } : {}),
               ...(o.consumerDefaults ? { consumerDefaults: o.consumerDefaults } : {}),

@@ -1,15 +1,38 @@
-import { Body, Controller, Headers, HttpCode, Post, Req, Res, UnauthorizedException } from '@nestjs/common';
-import type { Request, Response } from 'express';
+import {
+  Body,
+  Controller,
+  Headers,
+  HttpCode,
+  Inject,
+  Post,
+  Res,
+  UnauthorizedException,
+} from '@nestjs/common';
+import type { Response } from 'express';
 import { timingSafeEqual } from 'node:crypto';
-import { upstreamEventSchema } from './upstream-event';
-import { IngestTriggerUseCase, UnmappedEventTypeError } from './ingest-trigger.use-case';
+import type { FieldProblem, TriggerRefusalCode } from '../ingest/trigger-refused.error';
+import { TriggerRefusedError } from '../ingest/trigger-refused.error';
+import { IngestTriggerUseCase } from './ingest-trigger.use-case';
 import { INGEST_API_TOKENS } from './tokens';
-import { Inject } from '@nestjs/common';
 
-function problem(res: Response, status: number, title: string, errors: { field: string; rule: string }[]): void {
+function problem(res: Response, status: number, title: string, errors: FieldProblem[]): void {
   res.status(status).type('application/problem+json').json({ type: 'about:blank', title, status, errors });
 }
 
+function refusalStatus(code: TriggerRefusalCode): { status: number; title: string } {
+  switch (code) {
+    case 'TRIGGER_INVALID':
+      return { status: 400, title: 'The event is not a valid upstream trigger' };
+    case 'TRIGGER_UNMAPPED':
+      return { status: 422, title: 'No workflow handles this event type and version' };
+    default: {
+      const unreachable: never = code;
+      throw new Error(`unhandled refusal ${String(unreachable)}`);
+    }
+  }
+}
+
+/** POST /v1/triggers: an upstream event as JSON, authenticated by a bearer token. 202 new, 200 duplicate. */
 @Controller('v1/triggers')
 export class TriggersController {
   constructor(
@@ -22,27 +45,16 @@ export class TriggersController {
   async post(
     @Headers('authorization') authorization: string | undefined,
     @Body() body: unknown,
-    @Req() req: Request,
     @Res() res: Response,
   ): Promise<void> {
     if (!this.authorized(authorization)) throw new UnauthorizedException('a valid bearer token is required');
-    const parsed = upstreamEventSchema.safeParse(body);
-    if (!parsed.success) {
-      return problem(
-        res,
-        400,
-        'The event is not a valid upstream trigger',
-        parsed.error.issues.map((i) => ({ field: i.path.join('.'), rule: i.message })),
-      );
-    }
     try {
-      const outcome = await this.ingest.execute(parsed.data, JSON.stringify(req.body));
+      const outcome = await this.ingest.execute(body, { kind: 'http' });
       res.status(outcome.duplicate ? 200 : 202).json(outcome);
     } catch (err) {
-      if (err instanceof UnmappedEventTypeError) {
-        return problem(res, 422, 'No workflow handles this event type', [{ field: 'eventType', rule: err.message }]);
-      }
-      throw err;
+      if (!(err instanceof TriggerRefusedError)) throw err;
+      const { status, title } = refusalStatus(err.code);
+      problem(res, status, title, err.problems);
     }
   }
 

@@ -148,6 +148,23 @@ describe('EventSubscriber', () => {
     expect(consumer.marked).toEqual(['30', '31', '32', '33']);
   });
 
+  it('names a correlation id for a message without the header when the subscription derives one', async () => {
+    const derived: Message[] = [];
+    await subscriber.subscribe({
+      groupId: 'g-upstream',
+      topic: Topics.writebackRequested,
+      deriveCorrelationId: (m) => `upstream-${m.value.eventId}`,
+      handler: async (m) => {
+        derived.push(m);
+      },
+    });
+    const upstream = bus.consumers[1]!;
+    await upstream.deliver([record(70, { headers: {} })]);
+    expect(derived.map((m) => m.headers.correlationId)).toEqual(['upstream-evt-70']);
+    expect(upstream.marked).toEqual(['70']);
+    expect(producer.records).toEqual([]);
+  });
+
   it('dead-letters a message its validator refuses', async () => {
     await consumer.deliver([record(66)]);
     expect(handled).toEqual([]);

@@ -29,6 +29,9 @@ export interface ConsumedMessage<K, V> {
   attempt: number;
 }
 
+/** A decoded message before its correlation id is known. */
+export type UncorrelatedMessage<K, V> = Omit<ConsumedMessage<K, V>, 'headers' | 'attempt'>;
+
 export type MessageHandler<K, V> = (message: ConsumedMessage<K, V>) => Promise<void>;
 
 /** Returns why the message is unacceptable (it goes to the DLQ), or nothing when it may be handled. */
@@ -62,6 +65,11 @@ export interface SubscriptionOptions<K, V> {
   /** Most messages per `batchHandler` call (default 500). */
   maxBatchSize?: number;
   validate?: MessageValidator<K, V>;
+  /**
+   * Names the correlation id of a message that carries no `correlation-id` header, as messages from systems
+   * outside Closeout do (e.g. from the upstream event id). Without it such a message is dead-lettered.
+   */
+  deriveCorrelationId?: (message: UncorrelatedMessage<K, V>) => string;
   /** Where a group without committed offsets starts: the earliest message (true) or new ones only. */
   fromBeginning?: boolean;
   retry?: Partial<RetryBackoffOptions>;
@@ -367,7 +375,8 @@ class TopicSubscription<K, V> implements Subscription {
     }
 
     const headers = fromWireHeaders(record.headers);
-    if (!headers.correlationId) {
+    const correlationId = headers.correlationId ?? this.derivedCorrelationId(record, key, value);
+    if (!correlationId) {
       return {
         outcome: await this.deadLetter(
           record,
@@ -382,7 +391,7 @@ class TopicSubscription<K, V> implements Subscription {
       offset: record.offset,
       key,
       value,
-      headers: { ...headers, correlationId: headers.correlationId },
+      headers: { ...headers, correlationId },
       timestamp: record.timestamp,
       attempt,
     };
@@ -391,6 +400,26 @@ class TopicSubscription<K, V> implements Subscription {
     if (problem)
       return { outcome: await this.deadLetter(record, 'validation', `validation failed: ${problem}`) };
     return { message };
+  }
+
+  /** A derivation that throws is treated as none: retrying would fail the same way and block the partition. */
+  private derivedCorrelationId(record: IncomingRecord, key: K, value: V): string | undefined {
+    try {
+      return this.options.deriveCorrelationId?.({
+        topic: record.topic,
+        partition: record.partition,
+        offset: record.offset,
+        key,
+        value,
+        timestamp: record.timestamp,
+      });
+    } catch (error) {
+      this.log.warn(
+        { err: error, topic: record.topic, offset: record.offset },
+        'could not derive a correlation id',
+      );
+      return undefined;
+    }
   }
 
   private async handle(record: IncomingRecord, message: ConsumedMessage<K, V>): Promise<Outcome> {

@@ -8,8 +8,9 @@ import {
   type ValidationProblem,
 } from '../kafka.errors';
 import type { MessageSerde } from '../ports/message-serde.port';
-import { subjectFor, type MessagePart, type SchemaCatalog } from './schema-catalog';
+import { isPlainPart, subjectFor, type MessagePart, type SchemaCatalog } from './schema-catalog';
 import { validateAvro } from './avro-validation';
+import { decodePlain, encodePlain, validatePlain } from './plain-codec';
 import { readWireHeader } from './wire-format';
 
 export interface AvroSerdeOptions {
@@ -40,7 +41,8 @@ function registryMessage(error: unknown, clientId: string): string {
  * (@kafkajs/confluent-schema-registry). Schemas come from the SchemaCatalog; subjects follow
  * TopicNameStrategy (`<topic>-key`, `<topic>-value`). Decoding resolves the writer schema (by the id in
  * the message) into the schema this service was built with, so an added optional field does not break
- * an older consumer.
+ * an older consumer. Parts the catalog declares plain (UTF-8 text, JSON: feeds from outside Closeout) are
+ * written and read as such and have no subject.
  */
 export class AvroSerde implements MessageSerde {
   private readonly log = createLogger('kafka.avro-serde');
@@ -69,9 +71,11 @@ export class AvroSerde implements MessageSerde {
   async prepareTopics(topics: string[]): Promise<void> {
     await Promise.all(
       topics.flatMap((topic) =>
-        (['key', 'value'] as const).map((part) =>
-          this.ensureRegistered(subjectFor(topic, part), this.catalog.schemaText(topic, part)),
-        ),
+        (['key', 'value'] as const)
+          .filter((part) => !isPlainPart(this.catalog.partSchema(topic, part)))
+          .map((part) =>
+            this.ensureRegistered(subjectFor(topic, part), this.catalog.schemaText(topic, part)),
+          ),
       ),
     );
   }
@@ -104,17 +108,23 @@ export class AvroSerde implements MessageSerde {
   }
 
   validate(topic: string, part: MessagePart, value: unknown): ValidationProblem[] {
+    const schema = this.catalog.partSchema(topic, part);
+    if (isPlainPart(schema)) return validatePlain(schema, value);
     return validateAvro(this.readerType(topic, part), value);
   }
 
   async encode(topic: string, part: MessagePart, value: unknown): Promise<Buffer> {
     const problems = this.validate(topic, part, value);
     if (problems.length > 0) throw new InvalidMessageError(topic, part, problems);
+    const schema = this.catalog.partSchema(topic, part);
+    if (isPlainPart(schema)) return encodePlain(schema, value);
     const id = await this.schemaId(topic, part);
     return this.registry.encode(id, value);
   }
 
   async decode(topic: string, part: MessagePart, bytes: Buffer | null): Promise<unknown> {
+    const schema = this.catalog.partSchema(topic, part);
+    if (isPlainPart(schema)) return decodePlain(schema, part, bytes);
     if (bytes === null || bytes.length === 0) {
       throw new DecodeError(part === 'key' ? 'null-key' : 'null-value', part, `the ${part} is empty`);
     }

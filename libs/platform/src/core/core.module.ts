@@ -1,7 +1,7 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import type { BaseConfig } from '@closeout/config';
 import type { TopicName } from '@closeout/contracts';
-import { KafkaModule } from '@closeout/kafka';
+import { KafkaModule, type SchemaCatalog, type TopicRequest } from '@closeout/kafka';
 import { AuditModule } from '@closeout/audit';
 import { HealthModule } from '../health/health.module';
 import { DatabaseModule, type DatabaseOptions } from '../database/database.module';
@@ -11,6 +11,10 @@ export interface ServiceCoreOptions {
   config: BaseConfig;
   /** Topics the service produces or consumes; created at startup with their DLQs. */
   topics: TopicName[];
+  /** Schemas of topics outside the contracts (e.g. upstream feeds); defaults to the contract topics only. */
+  catalog?: SchemaCatalog;
+  /** Topics outside the contracts, defined on `catalog`, created with their DLQs at startup. */
+  extraTopics?: Array<string | TopicRequest>;
   database: Omit<DatabaseOptions, 'url'>;
 }
 
@@ -32,6 +36,8 @@ export class ServiceCoreModule {
           schemaRegistryUrl: config.SCHEMA_REGISTRY_URL,
           defaultPartitions: config.KAFKA_DEFAULT_PARTITIONS,
           topics: options.topics,
+          ...(options.catalog ? { catalog: options.catalog } : {}),
+          ...(options.extraTopics ? { extraTopics: options.extraTopics } : {}),
         }),
         DatabaseModule.forRoot({ url: config.DATABASE_URL, ...options.database }),
         AuditModule.forService(config.SERVICE_NAME),

@@ -1,0 +1,185 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import type { DataSource } from 'typeorm';
+import type { MiniappAction } from '@closeout/contracts';
+import { awaitsCustomer } from '../domain/case-status';
+import type { ChosenAction } from '../cases/case-record';
+import { CaseNotFoundError } from '../cases/case-errors';
+import { CaseSession } from '../cases/case-session';
+import { firstDelivery } from '../cases/inbox';
+import { WorkflowCatalog } from '../workflows/workflow-catalog';
+import { actionFactsOf, buildWritebacksOf, requestWritebacks } from '../writebacks/request-writebacks';
+
+export type ActionOutcome = 'accepted' | 'declined' | 'refused' | 'duplicate';
+
+/**
+ * Applies a verified customer's action: a decline goes to the exception queue; any other action must be one the
+ * workflow defines, eligible for this customer, with valid parameters and strong enough identity, or it is refused
+ * and audited with the rule that refused it. An accepted action becomes its writebacks, each with an idempotency key
+ * stable for the business action, and the case waits for them.
+ */
+@Injectable()
+export class TakeActionUseCase {
+  constructor(
+    @InjectDataSource() private readonly db: DataSource,
+    private readonly catalog: WorkflowCatalog,
+  ) {}
+
+  async execute(action: MiniappAction, now = Date.now()): Promise<ActionOutcome> {
+    return this.db.transaction(async (tx) => {
+      if (!(await firstDelivery(tx, 'miniapp-action', action.eventId))) return 'duplicate';
+      const record = await CaseSession.lock(tx, action.caseId);
+      if (!record) throw new CaseNotFoundError(action.caseId);
+      const definition = this.catalog.get(record.workflowId, record.definitionVersion);
+      const session = new CaseSession(tx, record, definition, {
+        id: action.eventId,
+        actor: { type: 'CUSTOMER', id: record.customerId },
+      });
+      const outcome = await this.decide(session, action, now);
+      await tx.query(
+        `INSERT INTO case_action (case_id, idempotency_key, event_id, action, outcome) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING`,
+        [record.caseId, action.idempotencyKey, action.eventId, action.action, outcome],
+      );
+      await session.save();
+      return outcome;
+    });
+  }
+
+  private async decide(session: CaseSession, action: MiniappAction, now: number): Promise<ActionOutcome> {
+    const { record, definition } = session;
+    const references = {
+      actionIdempotencyKey: action.idempotencyKey,
+      sessionRef: action.sessionRef,
+      identityMethod: action.identityMethod,
+      ...(action.consentRef ? { consentRef: action.consentRef } : {}),
+    };
+    const seen: unknown[] = await session.tx.query(
+      `SELECT 1 FROM case_action WHERE case_id = $1 AND idempotency_key = $2`,
+      [record.caseId, action.idempotencyKey],
+    );
+    if (seen.length > 0) {
+      session.note(
+        'action.duplicate',
+        { action: action.action },
+        {
+          outcome: 'SUCCESS',
+          reason: 'the same business action was already received: nothing changes',
+          references,
+        },
+      );
+      return 'duplicate';
+    }
+    if (!awaitsCustomer(record.state)) {
+      session.note(
+        'action.refused',
+        { action: action.action, state: record.state },
+        {
+          outcome: 'DENIED',
+          reason: `the case is ${record.state}: it no longer takes customer actions`,
+          references,
+        },
+      );
+      return 'refused';
+    }
+    if (action.action === 'decline') {
+      const reason = 'the customer declined every offered action';
+      session.transition('EXCEPTION', reason);
+      session.cancelTimers('REMINDER', 'EXPIRY');
+      session.openException({
+        kind: 'DECLINED',
+        summary: reason,
+        context: {
+          whatHappened: reason,
+          whatWasTried: {
+            outreachAttempts: record.outreachAttempts,
+            offered: record.offeredActions.filter((o) => o.eligible).map((o) => o.actionId),
+          },
+          customerDid: {
+            action: 'decline',
+            identityMethod: action.identityMethod,
+            reason: action.parameters['reason'] ?? null,
+          },
+          audit: { correlationId: record.correlationId, actionEventId: action.eventId },
+        },
+      });
+      session.note(
+        'action.declined',
+        { reason: action.parameters['reason'] ?? null },
+        { outcome: 'SUCCESS', reason, references },
+      );
+      return 'declined';
+    }
+
+    const chosen: ChosenAction = {
+      eventId: action.eventId,
+      actionId: '',
+      action: action.action,
+      parameters: action.parameters,
+      consentRef: action.consentRef,
+      identityMethod: action.identityMethod,
+      sessionRef: action.sessionRef,
+      receivedAt: now,
+    };
+    const check = await this.catalog.policy(definition).checkAction(record.facts, actionFactsOf(chosen));
+    if (!check.allowed || !check.actionId) {
+      session.note(
+        'action.refused',
+        { action: action.action, reasons: check.reasons },
+        {
+          outcome: 'DENIED',
+          ruleId: check.ruleId,
+          reason: check.reasons.join('; ') || 'not allowed',
+          references,
+        },
+      );
+      return 'refused';
+    }
+    const spec = definition.actions.find((a) => a.id === check.actionId)!;
+    chosen.actionId = spec.id;
+    let built;
+    try {
+      built = buildWritebacksOf(session, spec, chosen, record.retryRound);
+    } catch (err) {
+      session.note(
+        'action.refused',
+        { action: action.action, reasons: [(err as Error).message] },
+        {
+          outcome: 'DENIED',
+          ruleId: `${definition.id}@v${definition.version}/actions/${spec.id}/writebacks`,
+          reason: (err as Error).message,
+          references,
+        },
+      );
+      return 'refused';
+    }
+    record.chosenAction = chosen;
+    session.transition(
+      'AWAITING_WRITEBACK',
+      `the customer chose ${spec.id}; ${built.length} writeback(s) requested`,
+      check.ruleId,
+    );
+    session.stateWritebacks(
+      built.filter((w) => w.required).map((w) => w.idempotencyKey),
+      [],
+    );
+    session.cancelTimers('REMINDER', 'EXPIRY');
+    session.note(
+      'action.accepted',
+      { actionId: spec.id, action: action.action, writebacks: built.map((w) => w.writebackId) },
+      {
+        outcome: 'SUCCESS',
+        ruleId: check.ruleId,
+        reason: `eligible and verified by ${action.identityMethod}`,
+        references,
+      },
+    );
+    await requestWritebacks(session, built, chosen, record.retryRound, now);
+    session.schedule({
+      timerId: `tmr_${record.caseId}_slo_${record.retryRound}`,
+      kind: 'WRITEBACK_SLO',
+      dueAt: now + definition.slo.writebackLatencyCeiling.ms,
+      payload: { round: record.retryRound },
+    });
+    return 'accepted';
+  }
+}

@@ -1,0 +1,298 @@
+import { randomUUID } from 'node:crypto';
+import type { EntityManager } from 'typeorm';
+import { buildAuditEvent, type AuditInput } from '@closeout/audit';
+import { Topics, type CaseStatus } from '@closeout/contracts';
+import { insertOutboxMessages, type OutboxMessage } from '@closeout/writeback-adapters';
+import type { ExceptionKind, WorkflowDefinition } from '@closeout/workflow-domain';
+import { assertTransition } from '../domain/case-status';
+import { toCaseRecord, type CaseRecord, type CaseRow, type CaseWritebackRow } from './case-record';
+
+export const SERVICE = 'orchestrator';
+// Unqualified: the connection's search_path is the service's schema.
+const OUTBOX = 'outbox';
+
+export type TimerKind = 'REMINDER' | 'EXPIRY' | 'WRITEBACK_SLO' | 'ESCALATION';
+
+export interface TimerSpec {
+  timerId: string;
+  kind: TimerKind;
+  dueAt: number;
+  payload?: Record<string, unknown>;
+}
+
+export interface ExceptionSpec {
+  kind: ExceptionKind | 'RECONCILIATION_BREAK';
+  summary: string;
+  /** What happened, what was tried, what the customer did, and references into the audit trail. */
+  context: Record<string, unknown>;
+  /** Overrides the definition's queue (e.g. a retry policy's correction route). */
+  queue?: string;
+}
+
+interface TimelineEntry {
+  kind: string;
+  detail: Record<string, unknown>;
+  ruleId: string | null;
+  auditEventId: string | null;
+}
+
+/** What caused the work in hand: the incoming event, the timer or the agent request. */
+export interface Cause {
+  id: string;
+  actor: AuditInput['actor'];
+}
+
+/**
+ * One case under its row lock for one transaction: the use cases decide, the session records. Every state change
+ * writes the row, a timeline entry, a case.state.v1 message and an audit event; every message goes to the outbox in
+ * the same transaction, so a decision and its messages commit together or not at all.
+ */
+export class CaseSession {
+  private readonly timeline: TimelineEntry[] = [];
+  private readonly messages: OutboxMessage[] = [];
+  private readonly timers: TimerSpec[] = [];
+  private readonly cancelled = new Set<TimerKind>();
+  private readonly exceptions: ExceptionSpec[] = [];
+  private dirty = false;
+
+  constructor(
+    readonly tx: EntityManager,
+    readonly record: CaseRecord,
+    readonly definition: WorkflowDefinition,
+    readonly cause: Cause,
+  ) {}
+
+  /** Locks the case row (FOR UPDATE): events of one case from several topics and timers are applied one at a time. */
+  static async lock(tx: EntityManager, caseId: string): Promise<CaseRecord | undefined> {
+    const rows: CaseRow[] = await tx.query(`SELECT * FROM cases WHERE case_id = $1 FOR UPDATE`, [caseId]);
+    return rows[0] ? toCaseRecord(rows[0]) : undefined;
+  }
+
+  get state(): CaseStatus {
+    return this.record.state;
+  }
+
+  get caseId(): string {
+    return this.record.caseId;
+  }
+
+  transition(to: CaseStatus, reason: string, ruleId: string | null = null): void {
+    const from = this.record.state;
+    assertTransition(from, to);
+    this.record.state = to;
+    this.dirty = true;
+    this.publish({
+      topic: Topics.caseState,
+      key: { caseId: this.caseId },
+      value: {
+        eventId: `cst_${this.caseId}_${randomUUID()}`,
+        occurredAt: Date.now(),
+        correlationId: this.record.correlationId,
+        causationId: this.cause.id,
+        caseId: this.caseId,
+        workflowId: this.record.workflowId,
+        definitionVersion: this.record.definitionVersion,
+        state: to,
+        previousState: from,
+        reason,
+        requiredWritebacks: [],
+        appliedWritebacks: [],
+      },
+      headers: { correlationId: this.record.correlationId, causationId: this.cause.id },
+    });
+    this.note(`case.${to.toLowerCase()}`, { from, to, reason }, { ruleId, outcome: 'SUCCESS', reason });
+  }
+
+  /** Sets the writeback keys on the last case.state message of this session (the reconciler checks completion with them). */
+  stateWritebacks(required: string[], applied: string[]): void {
+    for (let i = this.messages.length - 1; i >= 0; i -= 1) {
+      const m = this.messages[i]!;
+      if (m.topic === Topics.caseState) {
+        m.value.requiredWritebacks = required;
+        m.value.appliedWritebacks = applied;
+        return;
+      }
+    }
+  }
+
+  /**
+   * A timeline entry, audited: the rule and definition version that decided it go into the audit event, so an
+   * auditor can replay the decision.
+   */
+  note(
+    kind: string,
+    detail: Record<string, unknown>,
+    audit: {
+      ruleId?: string | null;
+      outcome: AuditInput['outcome'];
+      reason: string;
+      references?: Record<string, string>;
+      versions?: Record<string, string>;
+    },
+  ): void {
+    const ruleId = audit.ruleId ?? null;
+    const event = buildAuditEvent(SERVICE, {
+      actor: this.cause.actor,
+      action: kind,
+      outcome: audit.outcome,
+      reason: audit.reason,
+      correlationId: this.record.correlationId,
+      causationId: this.cause.id,
+      caseId: this.caseId,
+      versions: {
+        definition: `${this.record.workflowId}@v${this.record.definitionVersion}`,
+        definitionVersion: this.record.definitionVersion,
+        ...(this.record.facts.trigger.mappingVersion
+          ? { triggerMapping: this.record.facts.trigger.mappingVersion }
+          : {}),
+        ...audit.versions,
+      },
+      references: {
+        sourceEventId: this.record.sourceEventId,
+        ...(this.record.facts.trigger.payloadRef ? { payloadRef: this.record.facts.trigger.payloadRef } : {}),
+        ...(ruleId ? { ruleId } : {}),
+        ...audit.references,
+      },
+    });
+    this.messages.push({
+      topic: Topics.auditEvent,
+      key: { correlationId: event.correlationId },
+      value: event,
+      headers: { correlationId: event.correlationId, causationId: this.cause.id },
+    });
+    this.timeline.push({ kind, detail, ruleId, auditEventId: event.eventId });
+  }
+
+  publish(message: OutboxMessage): void {
+    this.messages.push(message);
+  }
+
+  schedule(timer: TimerSpec): void {
+    this.timers.push(timer);
+  }
+
+  cancelTimers(...kinds: TimerKind[]): void {
+    for (const k of kinds) this.cancelled.add(k);
+  }
+
+  openException(spec: ExceptionSpec): void {
+    this.exceptions.push(spec);
+  }
+
+  markDirty(): void {
+    this.dirty = true;
+  }
+
+  async writebacks(): Promise<CaseWritebackRow[]> {
+    return this.tx.query(
+      `SELECT * FROM case_writeback WHERE case_id = $1 AND NOT superseded ORDER BY requested_at, writeback_id`,
+      [this.caseId],
+    );
+  }
+
+  /** Writes everything the use case decided, in the caller's transaction. */
+  async save(): Promise<void> {
+    const r = this.record;
+    if (this.dirty) {
+      await this.tx.query(
+        `UPDATE cases SET state = $2, offered_actions = $3, chosen_action = $4, retry_round = $5, outreach_attempts = $6,
+           completed_at = CASE WHEN $2 = 'COMPLETED' THEN now() ELSE completed_at END, updated_at = now()
+         WHERE case_id = $1`,
+        [
+          r.caseId,
+          r.state,
+          JSON.stringify(r.offeredActions),
+          r.chosenAction ? JSON.stringify(r.chosenAction) : null,
+          r.retryRound,
+          r.outreachAttempts,
+        ],
+      );
+    }
+    if (this.cancelled.size > 0) {
+      await this.tx.query(
+        `UPDATE case_timer SET cancelled_at = now()
+         WHERE case_id = $1 AND kind = ANY ($2::text[]) AND fired_at IS NULL AND cancelled_at IS NULL`,
+        [r.caseId, [...this.cancelled]],
+      );
+    }
+    if (this.timers.length > 0) {
+      await this.tx.query(
+        `INSERT INTO case_timer (timer_id, case_id, kind, due_at, payload)
+         SELECT t->>'timerId', $1, t->>'kind', to_timestamp((t->>'dueAt')::double precision / 1000), t->'payload'
+         FROM jsonb_array_elements($2::jsonb) AS t
+         ON CONFLICT (timer_id) DO NOTHING`,
+        [r.caseId, JSON.stringify(this.timers.map((t) => ({ ...t, payload: t.payload ?? {} })))],
+      );
+    }
+    for (const e of this.exceptions) await this.insertException(e);
+    if (this.timeline.length > 0) {
+      await this.tx.query(
+        `INSERT INTO case_event (case_id, kind, detail, rule_id, definition_version, causation_id, audit_event_id)
+         SELECT $1, e->>'kind', e->'detail', e->>'ruleId', $2, $3, e->>'auditEventId'
+         FROM jsonb_array_elements($4::jsonb) WITH ORDINALITY AS x(e, n) ORDER BY n`,
+        [r.caseId, r.definitionVersion, this.cause.id, JSON.stringify(this.timeline)],
+      );
+    }
+    await insertOutboxMessages(this.tx, OUTBOX, this.messages);
+  }
+
+  private async insertException(e: ExceptionSpec): Promise<void> {
+    const path =
+      e.kind === 'RECONCILIATION_BREAK'
+        ? this.definition.exceptions.WRITEBACK_FAILED
+        : this.definition.exceptions[e.kind];
+    const exceptionId = `exc_${randomUUID()}`;
+    const inserted: unknown[] = await this.tx.query(
+      `INSERT INTO exception_item (exception_id, case_id, kind, queue, priority, summary, context)
+       VALUES ($1, $2, $3, $4, $5, $6, $7)
+       ON CONFLICT (case_id, kind) WHERE status = 'OPEN' DO NOTHING RETURNING exception_id`,
+      [
+        exceptionId,
+        this.caseId,
+        e.kind,
+        e.queue ?? path.queue,
+        path.priority,
+        e.summary,
+        JSON.stringify({
+          ...e.context,
+          guidance: path.guidance,
+          definition: `${this.record.workflowId}@v${this.record.definitionVersion}`,
+        }),
+      ],
+    );
+    if (inserted.length > 0) {
+      // Appended after save() built the timeline, so it goes straight to the tables.
+      const event = buildAuditEvent(SERVICE, {
+        actor: this.cause.actor,
+        action: 'exception.opened',
+        outcome: 'PENDING',
+        reason: e.summary,
+        correlationId: this.record.correlationId,
+        causationId: this.cause.id,
+        caseId: this.caseId,
+        versions: {
+          definition: `${this.record.workflowId}@v${this.record.definitionVersion}`,
+          definitionVersion: this.record.definitionVersion,
+        },
+        references: {
+          exceptionId,
+          sourceEventId: this.record.sourceEventId,
+          queue: e.queue ?? path.queue,
+          kind: e.kind,
+        },
+      });
+      this.messages.push({
+        topic: Topics.auditEvent,
+        key: { correlationId: event.correlationId },
+        value: event,
+        headers: { correlationId: event.correlationId, causationId: this.cause.id },
+      });
+      this.timeline.push({
+        kind: 'exception.opened',
+        detail: { exceptionId, kind: e.kind, summary: e.summary },
+        ruleId: null,
+        auditEventId: event.eventId,
+      });
+    }
+  }
+}

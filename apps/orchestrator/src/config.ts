@@ -1,0 +1,27 @@
+import { baseEnvSchema, z } from '@closeout/config';
+
+export const configSchema = baseEnvSchema.extend({
+  /** The service's PostgreSQL schema; a separate one lets a test or harness instance run beside the main one. */
+  ORCHESTRATOR_DB_SCHEMA: z
+    .string()
+    .regex(/^[a-z_][a-z0-9_]{0,62}$/, 'must be a lower-case PostgreSQL identifier')
+    .default('orchestrator'),
+  /** Folder of workflow definitions (YAML/JSON); every file must pass the readiness gate or the service refuses to start. */
+  WORKFLOW_DEFINITIONS_DIR: z.string().min(1).default('apps/orchestrator/workflows'),
+  /** The writeback domain's golden payload pairs the readiness gate checks each mapping against (default: the source tree's). */
+  WORKFLOW_GOLDEN_PAYLOADS_DIR: z.string().min(1).optional(),
+  /** Bearer tokens of the agent console and operations tools that call the case and exception API. */
+  ORCHESTRATOR_API_TOKENS: z
+    .string()
+    .min(1, 'must list at least one bearer token for the case and exception API')
+    .transform((s) => s.split(',').map((t) => t.trim()))
+    .pipe(z.array(z.string().min(16, 'each token must be at least 16 characters'))),
+  /** How often the timer scheduler looks for due timers when none woke it earlier. */
+  ORCHESTRATOR_TIMER_POLL_MS: z.coerce.number().int().min(10).max(60_000).default(500),
+  /** Timers fired per scheduler pass (each in its own transaction). */
+  ORCHESTRATOR_TIMER_BATCH: z.coerce.number().int().min(1).max(1_000).default(100),
+  /** Database connections: consumers, timers, the relay and the API share them. */
+  ORCHESTRATOR_DB_POOL: z.coerce.number().int().min(2).max(200).default(20),
+});
+
+export type Config = z.infer<typeof configSchema>;

@@ -1,0 +1,195 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import type { DataSource } from 'typeorm';
+import type { WritebackErrorClass, WritebackResult } from '@closeout/contracts';
+import { assertUnreachable } from '@closeout/writeback-domain';
+import type { CaseWritebackRow } from '../cases/case-record';
+import { CaseSession, SERVICE } from '../cases/case-session';
+import { firstDelivery } from '../cases/inbox';
+import { WorkflowCatalog } from '../workflows/workflow-catalog';
+import { completeIfAllApplied } from './completion';
+
+export type ResultOutcome = 'applied' | 'completed' | 'failed' | 'progress' | 'ignored' | 'duplicate';
+
+/**
+ * Applies a writeback.result to the case that asked for it. Statuses only move forward (an applied writeback stays
+ * applied whatever arrives later); the case completes when the last required writeback is applied; a permanent
+ * failure goes to the exception queue with the route the workflow's retry policy gives its error class.
+ */
+@Injectable()
+export class RecordWritebackResultUseCase {
+  constructor(
+    @InjectDataSource() private readonly db: DataSource,
+    private readonly catalog: WorkflowCatalog,
+  ) {}
+
+  async execute(result: WritebackResult, now = Date.now()): Promise<ResultOutcome> {
+    return this.db.transaction(async (tx) => {
+      if (!(await firstDelivery(tx, 'writeback-result', result.eventId))) return 'duplicate';
+      const owners: { case_id: string }[] = await tx.query(
+        `SELECT case_id FROM case_writeback WHERE destination = $1 AND idempotency_key = $2`,
+        [result.destination, result.idempotencyKey],
+      );
+      // Writebacks another service requested (a tool, an operator) are not ours to track.
+      if (owners.length === 0) return 'ignored';
+      const record = await CaseSession.lock(tx, owners[0]!.case_id);
+      if (!record) return 'ignored';
+      const definition = this.catalog.get(record.workflowId, record.definitionVersion);
+      const session = new CaseSession(tx, record, definition, {
+        id: result.eventId,
+        actor: { type: 'SERVICE', id: SERVICE },
+      });
+      const rows: CaseWritebackRow[] = await tx.query(
+        `SELECT * FROM case_writeback WHERE destination = $1 AND idempotency_key = $2 FOR UPDATE`,
+        [result.destination, result.idempotencyKey],
+      );
+      const row = rows[0]!;
+      if (row.status === 'APPLIED' || row.superseded) return 'ignored';
+      await tx.query(
+        `UPDATE case_writeback SET status = $3, error_class = $4, error_message = $5, provider_ref = coalesce($6, provider_ref),
+           attempts = greatest(attempts, $7), updated_at = now(), applied_at = CASE WHEN $3 = 'APPLIED' THEN now() ELSE applied_at END
+         WHERE destination = $1 AND idempotency_key = $2`,
+        [
+          result.destination,
+          result.idempotencyKey,
+          result.status,
+          result.errorClass,
+          result.errorMessage,
+          result.providerRef,
+          result.attempts,
+        ],
+      );
+      const outcome = await this.apply(session, row, result, now);
+      await session.save();
+      return outcome;
+    });
+  }
+
+  private async apply(
+    session: CaseSession,
+    row: CaseWritebackRow,
+    result: WritebackResult,
+    now: number,
+  ): Promise<ResultOutcome> {
+    const { definition, record } = session;
+    const references = {
+      idempotencyKey: result.idempotencyKey,
+      ...(result.providerRef ? { providerRef: result.providerRef } : {}),
+    };
+    const versions = { contractVersion: result.contractVersion, mappingVersion: result.mappingVersion };
+    const status = result.status;
+    switch (status) {
+      case 'APPLIED': {
+        session.note(
+          'writeback.applied',
+          {
+            writebackId: row.writeback_id,
+            destination: result.destination,
+            providerRef: result.providerRef,
+            attempts: result.attempts,
+            latencyMs: Number(result.latencyMs),
+          },
+          {
+            outcome: 'SUCCESS',
+            reason: `${result.operation} applied at ${result.destination} after ${result.attempts} attempt(s)`,
+            references,
+            versions,
+          },
+        );
+        return (await completeIfAllApplied(session)) ? 'completed' : 'applied';
+      }
+      case 'FAILED_PERMANENT':
+      case 'REJECTED_CONFLICT': {
+        const errorClass: WritebackErrorClass =
+          result.errorClass ?? (status === 'REJECTED_CONFLICT' ? 'CONFLICT' : 'VALIDATION');
+        const rule = definition.retryPolicy?.[errorClass];
+        const reason = `${result.operation} to ${result.destination} failed permanently (${errorClass}): ${result.errorMessage ?? 'no detail'}`;
+        session.note(
+          'writeback.failed',
+          {
+            writebackId: row.writeback_id,
+            errorClass,
+            errorMessage: result.errorMessage,
+            attempts: result.attempts,
+            route: rule?.route ?? 'operations',
+          },
+          {
+            outcome: 'FAILURE',
+            ruleId: `${definition.id}@v${definition.version}/retryPolicy/${errorClass}`,
+            reason,
+            references,
+            versions,
+          },
+        );
+        if (!row.required) return 'failed';
+        if (session.state === 'AWAITING_WRITEBACK')
+          session.transition(
+            'EXCEPTION',
+            reason,
+            `${definition.id}@v${definition.version}/retryPolicy/${errorClass}`,
+          );
+        session.openException({
+          kind: 'WRITEBACK_FAILED',
+          summary: reason,
+          context: {
+            whatHappened: reason,
+            route: rule?.route ?? 'operations',
+            whatWasTried: {
+              destination: result.destination,
+              protocol: result.protocol,
+              operation: result.operation,
+              attempts: result.attempts,
+              errorClass,
+              errorMessage: result.errorMessage,
+              idempotencyKey: result.idempotencyKey,
+            },
+            customerDid: record.chosenAction
+              ? {
+                  actionId: record.chosenAction.actionId,
+                  action: record.chosenAction.action,
+                  identityMethod: record.chosenAction.identityMethod,
+                  consentRef: record.chosenAction.consentRef,
+                  at: record.chosenAction.receivedAt,
+                }
+              : null,
+            audit: {
+              correlationId: record.correlationId,
+              writebackResultEventId: result.eventId,
+              idempotencyKey: result.idempotencyKey,
+            },
+          },
+        });
+        return 'failed';
+      }
+      case 'UNKNOWN':
+      case 'FAILED_RETRYABLE':
+      case 'PENDING':
+      case 'IN_FLIGHT':
+      case 'COMPENSATED': {
+        const errorClass = result.errorClass;
+        session.note(
+          result.destinationDegraded ? 'destination.degraded' : 'writeback.progress',
+          { writebackId: row.writeback_id, status, errorClass, attempts: result.attempts },
+          {
+            outcome: 'PENDING',
+            reason: `${result.operation} at ${result.destination} is ${status}${errorClass ? ` (${errorClass})` : ''}`,
+            references,
+            versions,
+          },
+        );
+        const escalateAfter = errorClass ? definition.retryPolicy?.[errorClass]?.escalateAfter : undefined;
+        if (escalateAfter) {
+          session.schedule({
+            timerId: `tmr_${record.caseId}_esc_${result.idempotencyKey}_${errorClass}_${record.retryRound}`,
+            kind: 'ESCALATION',
+            dueAt: now + escalateAfter.ms,
+            payload: { destination: result.destination, idempotencyKey: result.idempotencyKey, errorClass },
+          });
+        }
+        return 'progress';
+      }
+      default:
+        return assertUnreachable(status, 'writeback status');
+    }
+  }
+}

@@ -1,0 +1,159 @@
+import { z } from 'zod';
+import type { Money } from '@closeout/contracts';
+import { decimalToMinorUnits } from './money';
+import { TriggerRefusedError, type FieldProblem } from './trigger-refused.error';
+import { problemsOf, type UpstreamEnvelope } from './upstream-envelope';
+
+/**
+ * Where one event version carries its amount, and in which shape. Declarative, so a mapping stays data that
+ * can be reviewed (and golden-tested) like a workflow definition.
+ */
+export type AmountSource =
+  | { format: 'none' }
+  /** `{ amountMinor: 4599, currency: "GBP" }`: already integer minor units. */
+  | { format: 'minor-units'; from: string; required: boolean }
+  /** `{ value: "45.99", currency: "GBP" }`: a decimal string, scaled by the currency's exponent. */
+  | { format: 'decimal-string'; from: string; required: boolean };
+
+/** (eventType, eventVersion) → canonical trigger: which workflow it opens and how its fields are read. */
+export interface TriggerMapping {
+  eventType: string;
+  eventVersion: number;
+  workflowId: string;
+  /** Recorded on case.triggered.v1 (`source.mappingVersion`) and in the audit trail; changes whenever the mapping does. */
+  mappingVersion: string;
+  amount: AmountSource;
+}
+
+/** What every mapping produces, whatever the upstream shape: the canonical fields of case.triggered.v1. */
+export interface CanonicalTrigger {
+  workflowId: string;
+  mappingVersion: string;
+  sourceSystem: string;
+  eventId: string;
+  eventType: string;
+  eventVersion: number;
+  occurredAt: number;
+  customer: { customerId: string; accountId: string | null; locale: string | null; timeZone: string | null };
+  amount: Money | null;
+  attributes: Record<string, string>;
+}
+
+const currency = z.string().regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code');
+
+const minorUnitsSchema = z.object({
+  amountMinor: z.number().int('must be an integer number of minor units').nonnegative('must not be negative'),
+  currency,
+});
+
+const decimalStringSchema = z.object({
+  value: z.string('must be a decimal string such as "45.99"'),
+  currency,
+});
+
+/** Looks up mappings by (eventType, eventVersion); refuses a table with two mappings for one key. */
+export class TriggerMappingTable {
+  private readonly byKey = new Map<string, TriggerMapping>();
+
+  constructor(readonly mappings: readonly TriggerMapping[]) {
+    for (const m of mappings) {
+      const key = `${m.eventType}@${m.eventVersion}`;
+      if (this.byKey.has(key)) throw new Error(`trigger mappings: ${key} is mapped twice`);
+      // The version names what it maps, so case.triggered and the audit trail say which entry decided.
+      if (!m.mappingVersion.startsWith(`${m.eventType}@v${m.eventVersion}.`)) {
+        throw new Error(
+          `trigger mappings: ${key} has mappingVersion ${m.mappingVersion}, expected ${m.eventType}@v${m.eventVersion}.<revision>`,
+        );
+      }
+      this.byKey.set(key, m);
+    }
+  }
+
+  find(eventType: string, eventVersion: number): TriggerMapping | undefined {
+    return this.byKey.get(`${eventType}@${eventVersion}`);
+  }
+
+  /** The canonical trigger for a validated envelope, or TriggerRefusedError naming the field and the rule. */
+  map(event: UpstreamEnvelope): CanonicalTrigger {
+    const mapping = this.find(event.eventType, event.eventVersion);
+    if (!mapping) throw this.unmapped(event.eventType, event.eventVersion);
+    return {
+      workflowId: mapping.workflowId,
+      mappingVersion: mapping.mappingVersion,
+      sourceSystem: event.sourceSystem,
+      eventId: event.eventId,
+      eventType: event.eventType,
+      eventVersion: event.eventVersion,
+      occurredAt: Date.parse(event.occurredAt),
+      customer: {
+        customerId: event.customer.customerId,
+        accountId: event.customer.accountId ?? null,
+        locale: event.customer.locale ?? null,
+        timeZone: event.customer.timeZone ?? null,
+      },
+      amount: readAmount(mapping.amount, event),
+      attributes: event.attributes,
+    };
+  }
+
+  private unmapped(eventType: string, eventVersion: number): TriggerRefusedError {
+    const versions = this.mappings.filter((m) => m.eventType === eventType).map((m) => m.eventVersion);
+    const problem: FieldProblem =
+      versions.length === 0
+        ? {
+            field: 'eventType',
+            rule: `no trigger mapping for eventType '${eventType}' (eventVersion ${eventVersion}); mapped types: ${[
+              ...new Set(this.mappings.map((m) => m.eventType)),
+            ].join(', ')}`,
+          }
+        : {
+            field: 'eventVersion',
+            rule: `no trigger mapping for eventType '${eventType}' eventVersion ${eventVersion}; mapped versions: ${versions.join(', ')}`,
+          };
+    return new TriggerRefusedError('TRIGGER_UNMAPPED', [problem]);
+  }
+}
+
+function readAmount(source: AmountSource, event: UpstreamEnvelope): Money | null {
+  switch (source.format) {
+    case 'none':
+      return null;
+    case 'minor-units': {
+      const raw = event[source.from];
+      if (raw === undefined || raw === null) return absent(source);
+      const parsed = minorUnitsSchema.safeParse(raw);
+      if (!parsed.success)
+        throw new TriggerRefusedError('TRIGGER_INVALID', problemsOf(parsed.error, source.from));
+      return parsed.data;
+    }
+    case 'decimal-string': {
+      const raw = event[source.from];
+      if (raw === undefined || raw === null) return absent(source);
+      const parsed = decimalStringSchema.safeParse(raw);
+      if (!parsed.success)
+        throw new TriggerRefusedError('TRIGGER_INVALID', problemsOf(parsed.error, source.from));
+      const converted = decimalToMinorUnits(parsed.data.value, parsed.data.currency);
+      if (!converted.ok) {
+        throw new TriggerRefusedError('TRIGGER_INVALID', [
+          { field: `${source.from}.${converted.field}`, rule: converted.rule },
+        ]);
+      }
+      return { amountMinor: converted.amountMinor, currency: parsed.data.currency };
+    }
+    default:
+      return assertUnreachable(source);
+  }
+}
+
+function absent(source: { from: string; required: boolean }): null {
+  if (source.required) {
+    throw new TriggerRefusedError('TRIGGER_INVALID', [
+      { field: source.from, rule: 'is required by this event version' },
+    ]);
+  }
+  return null;
+}
+
+function assertUnreachable(value: never): never {
+  throw new Error(`unhandled amount source ${JSON.stringify(value)}`);
+}

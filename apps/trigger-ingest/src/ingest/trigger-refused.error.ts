@@ -1,0 +1,22 @@
+/** Why an upstream event was refused: it does not have the shape its version promises, or no mapping takes it. */
+export type TriggerRefusalCode = 'TRIGGER_INVALID' | 'TRIGGER_UNMAPPED';
+
+/** One thing wrong with an event: the dotted field path and the rule it broke. */
+export interface FieldProblem {
+  field: string;
+  rule: string;
+}
+
+/**
+ * An upstream event that can never become a trigger, however often it is sent. HTTP answers it with a 4xx
+ * problem; the Kafka consumer sends the message to the topic's DLQ with this message as the reason.
+ */
+export class TriggerRefusedError extends Error {
+  constructor(
+    readonly code: TriggerRefusalCode,
+    readonly problems: FieldProblem[],
+  ) {
+    super(problems.map((p) => `${p.field || '(event)'}: ${p.rule}`).join('; '));
+    this.name = 'TriggerRefusedError';
+  }
+}

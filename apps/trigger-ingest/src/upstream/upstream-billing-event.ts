@@ -1,0 +1,101 @@
+/**
+ * The sample upstream feed's Avro record. The schema text is kept here, not read from
+ * schemas/upstream-billing-event.avsc at run time, because the app build emits only compiled modules;
+ * upstream-schemas.spec.ts fails if the two drift.
+ */
+export const upstreamBillingEventSchema = JSON.stringify({
+  type: 'record',
+  name: 'UpstreamBillingEvent',
+  namespace: 'io.closeout.upstream.billing',
+  doc: 'A billing/collections event as the sample upstream feed publishes it. v1 events carry amount (minor units), v2 events amountDue (a decimal string).',
+  fields: [
+    { name: 'sourceSystem', type: 'string' },
+    { name: 'eventId', type: 'string', doc: 'upstream event id, the dedupe key' },
+    { name: 'eventType', type: 'string', doc: 'e.g. billing.payment_failed' },
+    { name: 'eventVersion', type: 'int', default: 1 },
+    { name: 'occurredAt', type: { type: 'long', logicalType: 'timestamp-millis' } },
+    {
+      name: 'customer',
+      type: {
+        type: 'record',
+        name: 'UpstreamCustomer',
+        fields: [
+          { name: 'customerId', type: 'string' },
+          { name: 'accountId', type: ['null', 'string'], default: null },
+          { name: 'locale', type: ['null', 'string'], default: null },
+          { name: 'timeZone', type: ['null', 'string'], default: null },
+        ],
+      },
+    },
+    {
+      name: 'amount',
+      doc: 'eventVersion 1: integer minor units',
+      type: [
+        'null',
+        {
+          type: 'record',
+          name: 'MinorUnitsAmount',
+          fields: [
+            { name: 'amountMinor', type: 'long' },
+            { name: 'currency', type: 'string' },
+          ],
+        },
+      ],
+      default: null,
+    },
+    {
+      name: 'amountDue',
+      doc: 'eventVersion 2: a decimal string such as "45.99", never a float',
+      type: [
+        'null',
+        {
+          type: 'record',
+          name: 'DecimalAmount',
+          fields: [
+            { name: 'value', type: 'string' },
+            { name: 'currency', type: 'string' },
+          ],
+        },
+      ],
+      default: null,
+    },
+    { name: 'attributes', type: { type: 'map', values: 'string' }, default: {} },
+  ],
+});
+
+/** The record as the serde decodes it (avsc unwraps `["null", T]` unions to `T | null`). */
+export interface UpstreamBillingEvent {
+  sourceSystem: string;
+  eventId: string;
+  eventType: string;
+  eventVersion: number;
+  occurredAt: number;
+  customer: { customerId: string; accountId: string | null; locale: string | null; timeZone: string | null };
+  amount: { amountMinor: number; currency: string } | null;
+  amountDue: { value: string; currency: string } | null;
+  attributes: Record<string, string>;
+}
+
+const present = <T extends object>(fields: T): Partial<T> =>
+  Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== null)) as Partial<T>;
+
+/**
+ * The record in the JSON shape HTTP events have (absent rather than null optionals, an ISO timestamp), so one
+ * envelope schema and one set of mappings serve every channel.
+ */
+export function upstreamBillingEventToJson(event: UpstreamBillingEvent): Record<string, unknown> {
+  return present({
+    sourceSystem: event.sourceSystem,
+    eventId: event.eventId,
+    eventType: event.eventType,
+    eventVersion: event.eventVersion,
+    // A timestamp outside Date's range stays a number, for validation to refuse rather than this to throw.
+    occurredAt: Number.isNaN(new Date(event.occurredAt).getTime())
+      ? event.occurredAt
+      : new Date(event.occurredAt).toISOString(),
+    customer: present({ ...event.customer }),
+    amount: event.amount ? { ...event.amount } : null,
+    amountDue: event.amountDue ? { ...event.amountDue } : null,
+    attributes: { ...event.attributes },
+  });
+}

@@ -1,0 +1,2 @@
+export * from './workflow-error';
+export * from './workflow-errors';

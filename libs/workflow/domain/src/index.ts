@@ -1,0 +1,16 @@
+export * from './definition/workflow-definition.schema';
+export * from './definition/load-definitions';
+export * from './definition/workflow-registry';
+export * from './definition/identity-strength';
+export * from './definition/semantic-checks';
+export * from './definition/canonical-fields';
+export * from './errors';
+export * from './facts/case-facts';
+export * from './facts/fact-path';
+export * from './eligibility/eligibility';
+export * from './eligibility/rule-operators';
+export { ELIGIBILITY_FACTS, PARAMETER_FACTS, conditionProblems } from './eligibility/rule-conditions';
+export * from './gate/readiness-gate';
+export * from './gate/activate-definitions';
+export { DEFAULT_GOLDEN_ROOT, goldenPayloadProblem } from './gate/golden-payloads';
+export * from './writeback/build-writeback';
