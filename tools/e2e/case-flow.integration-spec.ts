@@ -482,10 +482,16 @@ describe('the exception queue', () => {
       operation: 'document.attach',
       sequence: caseId,
     });
-    stack.rest.addFaults({ mode: 'invalid_4xx', count: 1, match: { idempotencyKey: key } });
-    await firstOutreach(caseId);
-    await stack.publish(Topics.miniappAction, [action(caseId, sample)]);
-    await stack.waitForState(caseId, ['EXCEPTION'], 60_000);
+    // Only this fault while the request is first sent: a random commit-then-timeout would post it before the 422.
+    const faults = stack.rest.faults();
+    stack.rest.setFaults({ mode: 'invalid_4xx', count: 1, match: { idempotencyKey: key } });
+    try {
+      await firstOutreach(caseId);
+      await stack.publish(Topics.miniappAction, [action(caseId, sample)]);
+      await stack.waitForState(caseId, ['EXCEPTION'], 60_000);
+    } finally {
+      stack.rest.setFaults(...faults);
+    }
 
     const view = (await stack.getCase(caseId))!;
     const exception = view.exceptions.find((e) => e.kind === 'WRITEBACK_FAILED')!;

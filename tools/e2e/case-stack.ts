@@ -79,9 +79,21 @@ export interface StackOptions {
   soapFaults?: SoapFault[];
   sftpFaults?: SftpFault[];
   log?: (line: string) => void;
+  /**
+   * Which writeback services to start (default all three). A run that only drives REST workflows can leave the
+   * others out, so they do not spend a small machine's CPU consuming and skipping every request.
+   */
+  writebackServices?: WritebackApp[];
+  /** Extra environment per app, applied over the stack's own (e.g. pool sizes, NODE_OPTIONS for a CPU profile). */
+  extraEnv?: Partial<Record<StackApp, Record<string, string>>>;
+  /** Watch the topics into `observed` (default true). A benchmark that keeps its own watcher turns it off. */
+  watch?: boolean;
 }
 
-interface Instance {
+export type WritebackApp = 'writeback-rest' | 'writeback-soap' | 'writeback-sftp';
+export type StackApp = 'trigger-ingest' | 'orchestrator' | WritebackApp;
+
+export interface Instance {
   name: string;
   app: string;
   port: number;
@@ -119,6 +131,7 @@ export class CaseStack {
   rest!: RestCore;
   soap!: SoapCore;
   sftp!: SftpCore;
+  sftpFolder = '';
   private kafka!: KafkaClient;
   private readonly instances = new Map<string, Instance>();
   private readonly log: (line: string) => void;
@@ -131,6 +144,11 @@ export class CaseStack {
     const i = this.instances.get(app);
     if (!i) throw new Error(`no instance of ${app} in this stack`);
     return i;
+  }
+
+  /** Every service instance of the stack, in boot order. */
+  instanceList(): Instance[] {
+    return [...this.instances.values()];
   }
 
   get ingestUrl(): string {
@@ -146,9 +164,11 @@ export class CaseStack {
     const run = this.runId;
     this.rest = await startRestCore({ faults: this.options.restFaults ?? [] });
     this.soap = await startSoapCore({ faults: this.options.soapFaults ?? [] });
+    // A batch folder of this run's own: the main job's batch core, if running, watches core-banking-sftp.
+    this.sftpFolder = `core-banking-sftp-it-${run}`;
     this.sftp = await startSftpCore({
       root: env['SFTP_ROOT']!,
-      destinations: ['core-banking-sftp'],
+      destinations: [this.sftpFolder],
       pollIntervalMs: 50,
       faults: this.options.sftpFaults ?? [],
     });
@@ -174,7 +194,7 @@ export class CaseStack {
       ],
     });
     await this.kafka.start();
-    await this.watch();
+    if (this.options.watch ?? true) await this.watch();
 
     const wbRetry = (destination: string) =>
       JSON.stringify({
@@ -187,13 +207,17 @@ export class CaseStack {
         },
       });
     const common = { ...env, LOG_LEVEL: 'warn', INGEST_API_TOKENS: this.ingestToken };
-    const add = async (app: string, extra: Record<string, string>, groups: string[][]) => {
+    const writebackApps = new Set<string>(
+      this.options.writebackServices ?? ['writeback-rest', 'writeback-soap', 'writeback-sftp'],
+    );
+    const add = async (app: StackApp, extra: Record<string, string>, groups: string[][]) => {
+      if (app.startsWith('writeback-') && !writebackApps.has(app)) return;
       const name = `it-${run}-${app}`;
       this.instances.set(app, {
         name,
         app,
         port: await freePort(),
-        env: { ...common, SERVICE_NAME: name, ...extra },
+        env: { ...common, SERVICE_NAME: name, ...extra, ...this.options.extraEnv?.[app] },
         groups: groups.map(([g, t]) => [`${name}.${g}`, t!]),
       });
     };
@@ -264,7 +288,7 @@ export class CaseStack {
             username: env['SFTP_USERNAME'],
             privateKeyPath: env['SFTP_PRIVATE_KEY_PATH'],
             hostPublicKeyPath: env['SFTP_HOST_PUBLIC_KEY_PATH'],
-            remoteDir: `${env['SFTP_REMOTE_ROOT'] ?? env['SFTP_ROOT']}/core-banking-sftp`,
+            remoteDir: `${env['SFTP_REMOTE_ROOT'] ?? env['SFTP_ROOT']}/${this.sftpFolder}`,
             layoutVersion: 'payments-v1',
             batch: { maxRecords: 200, windowMs: 300 },
             receiptWindowMs: 5_000,

@@ -14,6 +14,12 @@ import { ORCHESTRATOR_INSTANCE, type OrchestratorInstance } from './orchestrator
 /** An event for a case not opened yet is retried in place a few times (the trigger may be a moment behind), then dead-lettered. */
 const CASE_NOT_FOUND_ATTEMPTS = 8;
 
+/**
+ * Partitions are worked at once: events of one case share a partition (keyed by case id) and stay in order, and
+ * events of one case arriving on different topics are serialised by the case's row lock.
+ */
+const PARALLEL = { partitionsConcurrently: 6 };
+
 const handled = new Counter({
   name: 'closeout_orchestrator_events_total',
   help: 'Events the orchestrator handled, by topic and outcome',
@@ -40,27 +46,32 @@ export class CaseEventsConsumer implements OnApplicationBootstrap {
     await this.subscriber.subscribe({
       groupId: `${this.instance.serviceName}.case-triggered`,
       topic: Topics.caseTriggered,
+      consumer: PARALLEL,
       handler: (m) =>
         this.guard(m, async () => ((await this.openCase.execute(m.value)).opened ? 'opened' : 'duplicate')),
     });
     await this.subscriber.subscribe({
       groupId: `${this.instance.serviceName}.outreach-event`,
       topic: Topics.outreachEvent,
+      consumer: PARALLEL,
       handler: (m) => this.guard(m, async () => (await this.outreach.execute(m.value), 'recorded')),
     });
     await this.subscriber.subscribe({
       groupId: `${this.instance.serviceName}.miniapp-action`,
       topic: Topics.miniappAction,
+      consumer: PARALLEL,
       handler: (m) => this.guard(m, () => this.takeAction.execute(m.value)),
     });
     await this.subscriber.subscribe({
       groupId: `${this.instance.serviceName}.writeback-result`,
       topic: Topics.writebackResult,
+      consumer: PARALLEL,
       handler: (m) => this.guard(m, () => this.results.execute(m.value)),
     });
     await this.subscriber.subscribe({
       groupId: `${this.instance.serviceName}.writeback-command`,
       topic: Topics.writebackCommand,
+      consumer: PARALLEL,
       handler: (m) => this.guard(m, () => this.flags.execute(m.value)),
     });
   }
