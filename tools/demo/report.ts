@@ -1,0 +1,85 @@
+/** The main job's final report: what happened to every case, in the figures an operations team runs on. */
+
+export interface RunFigures {
+  cases: number;
+  redelivered: number;
+  redeliveryDeduplicated: number;
+  refused: number;
+  byWorkflow: Record<string, number>;
+  plans: Record<string, number>;
+  states: Record<string, number>;
+  straightThrough: number;
+  writebacks: Record<
+    string,
+    { requested: number; applied: number; failedPermanent: number; pending: number }
+  >;
+  triggerToApplied: number[];
+  actionToApplied: number[];
+  duplicatesPrevented: { upstream: number; customerActions: number; ledger: number };
+  unknownsResolved: number;
+  unknownsOpen: number;
+  exceptions: Record<string, number>;
+  breaks: Record<string, number>;
+  alerts: string[];
+  slo: unknown;
+  elapsedS: number;
+}
+
+/** Nearest-rank percentile of a sample (p in 0..100); NaN for an empty one. */
+export function percentile(values: number[], p: number): number {
+  if (values.length === 0) return Number.NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
+}
+
+const pct = (n: number, d: number) => (d === 0 ? '-' : `${((100 * n) / d).toFixed(1)}%`);
+const secs = (ms: number) => (Number.isNaN(ms) ? '-' : `${(ms / 1000).toFixed(2)} s`);
+const list = (r: Record<string, number>) =>
+  Object.entries(r)
+    .sort((a, b) => b[1] - a[1])
+    .map(([k, v]) => `${k} ${v}`)
+    .join(', ') || 'none';
+
+export function printReport(f: RunFigures, p: typeof percentile): void {
+  const completed = f.states['COMPLETED'] ?? 0;
+  const line = (label: string, value: string) => console.log(`  ${label.padEnd(34)} ${value}`);
+  console.log('\n════════ Closeout main job — report ════════');
+  line('triggers accepted', `${f.cases} (${list(f.byWorkflow)})`);
+  line(
+    'upstream redeliveries',
+    `${f.redelivered} sent again, ${f.redeliveryDeduplicated} deduplicated by trigger-ingest`,
+  );
+  line('simulated customers', list(f.plans));
+  line('cases by final state', list(f.states));
+  line('cases completed', `${completed} of ${f.cases}`);
+  line(
+    'straight-through rate',
+    `${pct(f.straightThrough, completed)} of completed cases had no exception on the way`,
+  );
+  console.log('  writeback success per destination');
+  for (const [d, w] of Object.entries(f.writebacks).sort()) {
+    line(
+      `  ${d}`,
+      `${pct(w.applied, w.requested)} applied (${w.applied}/${w.requested}; ${w.failedPermanent} failed permanently, ${w.pending} pending)`,
+    );
+  }
+  line(
+    'trigger → every writeback applied',
+    `p50 ${secs(p(f.triggerToApplied, 50))}, p95 ${secs(p(f.triggerToApplied, 95))} (includes the customer's time to answer)`,
+  );
+  line(
+    'customer action → writebacks applied',
+    `p50 ${secs(p(f.actionToApplied, 50))}, p95 ${secs(p(f.actionToApplied, 95))}`,
+  );
+  line(
+    'duplicates prevented',
+    `${f.duplicatesPrevented.upstream + f.duplicatesPrevented.customerActions + f.duplicatesPrevented.ledger} ` +
+      `(upstream events ${f.duplicatesPrevented.upstream}, customer actions ${f.duplicatesPrevented.customerActions}, ledger re-requests ${f.duplicatesPrevented.ledger})`,
+  );
+  line('unknown outcomes resolved by lookup', `${f.unknownsResolved} (${f.unknownsOpen} still unknown)`);
+  line('open exceptions by class', list(f.exceptions));
+  const breaks = Object.values(f.breaks).reduce((a, b) => a + b, 0);
+  line('reconciliation breaks', breaks === 0 ? '0 unexplained' : `${breaks} unexplained: ${list(f.breaks)}`);
+  line('SLO alerts open', f.alerts.length === 0 ? 'none' : f.alerts.join(', '));
+  line('run time', `${f.elapsedS.toFixed(1)} s`);
+}
