@@ -1,19 +1,40 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { Topics } from '@closeout/contracts';
 import { ServiceCoreModule } from '@closeout/platform';
-import type { BaseConfig } from '@closeout/config';
+import type { Config } from './config';
+import { CORE_EXTRACTS } from './extracts/core-extract.port';
+import { parseExtractConfigs } from './extracts/extract-config';
+import { buildExtractAdapters } from './extracts/extract-registry';
+import { ReconcilerController } from './http/reconciler.controller';
+import { ReconcilerIntakeConsumer } from './intake/reconciler-intake.consumer';
+import { reconcilerMigrations } from './persistence/1796000000000-create-reconciler.migration';
+import { ReconcileScheduler } from './reconcile/reconcile-scheduler';
+import { RECONCILER_CONFIG } from './reconciler.tokens';
 
+/**
+ * reconciler: the independent second line of defence. Its own view from the topics, the cores' extracts through
+ * one adapter each, breaks with commands to the owning writeback service, SLO figures and alerts.
+ */
 @Module({})
 export class AppModule {
-  static register(config: BaseConfig): DynamicModule {
+  static register(config: Config): DynamicModule {
+    // Validated at boot: a bad extract stops the service with the field and rule named.
+    const extracts = buildExtractAdapters(parseExtractConfigs(config.RECONCILER_EXTRACTS));
     return {
       module: AppModule,
       imports: [
         ServiceCoreModule.forService({
           config,
           topics: [Topics.writebackRequested, Topics.writebackResult, Topics.caseState, Topics.writebackCommand, Topics.auditEvent],
-          database: { schema: 'reconciler', entities: [], migrations: [] },
+          database: { schema: config.RECONCILER_DB_SCHEMA, entities: [], migrations: reconcilerMigrations },
         }),
+      ],
+      controllers: [ReconcilerController],
+      providers: [
+        { provide: RECONCILER_CONFIG, useValue: config },
+        { provide: CORE_EXTRACTS, useValue: extracts },
+        ReconcilerIntakeConsumer,
+        ReconcileScheduler,
       ],
     };
   }

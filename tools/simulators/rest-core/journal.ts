@@ -41,8 +41,12 @@ export class PostingJournal extends AppendOnlyJournal<JournalEntry> {
     return this.entries.find((e) => e.transactionId === transactionId);
   }
 
-  since(sequence: number, limit: number): { entries: JournalEntry[]; hasMore: boolean } {
-    const after = this.entries.filter((e) => e.sequence > sequence);
+  since(
+    sequence: number,
+    limit: number,
+    include: (e: JournalEntry) => boolean = () => true,
+  ): { entries: JournalEntry[]; hasMore: boolean } {
+    const after = this.entries.filter((e) => e.sequence > sequence && include(e));
     return { entries: after.slice(0, limit), hasMore: after.length > limit };
   }
 }

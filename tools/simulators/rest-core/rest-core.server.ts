@@ -103,8 +103,21 @@ function send(
   res.end(text);
 }
 
+/** The posted amount in minor units, where the write carries one (payments, arrangements), for extracts. */
+function amountOf(body: unknown): { amount_minor: number | null; currency: string | null } {
+  const amount =
+    body !== null && typeof body === 'object' ? (body as Record<string, unknown>)['amount'] : undefined;
+  if (amount !== null && typeof amount === 'object') {
+    const a = amount as Record<string, unknown>;
+    if (typeof a['value_minor'] === 'number' && typeof a['currency'] === 'string')
+      return { amount_minor: a['value_minor'], currency: a['currency'] };
+  }
+  return { amount_minor: null, currency: null };
+}
+
 function toPosting(e: JournalEntry): Record<string, unknown> {
   return {
+    ...amountOf(e.body),
     transaction_id: e.transactionId,
     sequence: e.sequence,
     operation: e.operation,
@@ -368,6 +381,15 @@ export async function startRestCore(options: RestCoreOptions = {}): Promise<Rest
     }
     const since = Number(url.searchParams.get('since') ?? '0');
     const limit = Number(url.searchParams.get('limit') ?? '100');
+    // The reconciliation extract: postings committed within [posted_from, posted_to), ISO 8601 instants.
+    const instant = (name: string): number | null | 'invalid' => {
+      const text = url.searchParams.get(name);
+      if (text === null) return null;
+      const ms = Date.parse(text);
+      return Number.isNaN(ms) ? 'invalid' : ms;
+    };
+    const postedFrom = instant('posted_from');
+    const postedTo = instant('posted_to');
     const errors = [
       ...(Number.isSafeInteger(since) && since >= 0
         ? []
@@ -375,9 +397,16 @@ export async function startRestCore(options: RestCoreOptions = {}): Promise<Rest
       ...(Number.isSafeInteger(limit) && limit >= 1 && limit <= 1000
         ? []
         : [{ field: 'limit', rule: 'must be an integer from 1 to 1000' }]),
+      ...(postedFrom === 'invalid' ? [{ field: 'posted_from', rule: 'must be an ISO 8601 instant' }] : []),
+      ...(postedTo === 'invalid' ? [{ field: 'posted_to', rule: 'must be an ISO 8601 instant' }] : []),
     ];
     if (errors.length > 0) return send(res, 400, { error: 'invalid_parameter', errors });
-    const page = journal.since(since, limit);
+    const page = journal.since(since, limit, (e) => {
+      const at = Date.parse(e.committedAt);
+      return (
+        (typeof postedFrom !== 'number' || at >= postedFrom) && (typeof postedTo !== 'number' || at < postedTo)
+      );
+    });
     send(res, 200, {
       data: page.entries.map(toPosting),
       has_more: page.hasMore,

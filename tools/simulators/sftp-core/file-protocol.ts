@@ -8,7 +8,7 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 
-export const FOLDERS = ['inbound', 'processed', 'rejected', 'receipts'] as const;
+export const FOLDERS = ['inbound', 'processed', 'rejected', 'receipts', 'outbound'] as const;
 export type Folder = (typeof FOLDERS)[number];
 
 /** Uploads in progress end in this; the core never touches them. */
@@ -221,6 +221,42 @@ export function checkBatch(batchId: string, manifestText: string, csv: Buffer): 
   );
   if (tooLong) return reject(`idempotency_key: line ${tooLong.line} must be at most 255 characters`);
   return { ok: true, manifest, lines: parsedLines };
+}
+
+/** The daily posting report in `outbound/`: every posting of one UTC day on one destination, what a reconciler reads. */
+export const POSTING_REPORT_COLUMNS = [
+  'idempotency_key',
+  'provider_ref',
+  'amount_minor',
+  'currency',
+  'posted_at',
+  'batch_id',
+  'line',
+] as const;
+
+/** `postings-YYYY-MM-DD.csv` for the UTC day of `at` (an ISO instant or epoch ms). */
+export function postingReportName(at: string | number): string {
+  return `postings-${new Date(at).toISOString().slice(0, 10)}${CSV_SUFFIX}`;
+}
+
+export interface ReportedPosting {
+  idempotencyKey: string;
+  providerRef: string;
+  amountMinor: string;
+  currency: string;
+  postedAt: string;
+  batchId: string;
+  line: number;
+}
+
+/** The report's CSV: header, then one line per posting in posting order (RFC 4180 quoting where needed). */
+export function buildPostingReport(postings: readonly ReportedPosting[]): Buffer {
+  const rows = postings.map((p) =>
+    [p.idempotencyKey, p.providerRef, p.amountMinor, p.currency, p.postedAt, p.batchId, String(p.line)]
+      .map(csvField)
+      .join(','),
+  );
+  return Buffer.from([POSTING_REPORT_COLUMNS.join(','), ...rows].map((l) => `${l}\n`).join(''), 'utf8');
 }
 
 /** Builds a `payments-v1` batch (CSV + manifest) the way the uploader must: for tests, fixtures and the demo. */

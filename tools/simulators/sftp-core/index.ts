@@ -6,12 +6,15 @@ export { FAULT_MODES, parseFaultShorthand, seededRandom, type FaultMode, type Fa
 export {
   BATCH_STATUSES,
   buildPaymentsBatch,
+  buildPostingReport,
   checkBatch,
   FOLDERS,
   LAYOUT_PAYMENTS_V1,
   LAYOUT_VERSIONS,
   manifestSchema,
   PAYMENTS_V1_COLUMNS,
+  POSTING_REPORT_COLUMNS,
+  postingReportName,
   RECORD_OUTCOMES,
   type BatchStatus,
   type Manifest,
@@ -19,6 +22,7 @@ export {
   type Receipt,
   type ReceiptRecord,
   type RecordOutcome,
+  type ReportedPosting,
 } from './file-protocol';
 export type { JournalEntry } from './journal';
 export {

@@ -94,6 +94,35 @@ describe('simulated SFTP batch core (test double)', () => {
     rmSync(root, { recursive: true, force: true });
   });
 
+  it('writes the daily posting report per UTC day in outbound/, once per posting, and rewrites it after a restart', async () => {
+    let clock = Date.parse('2025-03-01T23:59:00.000Z');
+    const journalFile = join(root, 'journal.jsonl');
+    const core = await start({ now: () => clock, journalFile });
+    const report = (day: string): string => readFileSync(join(root, DEST, 'outbound', `postings-${day}.csv`), 'utf8');
+    const header = 'idempotency_key,provider_ref,amount_minor,currency,posted_at,batch_id,line';
+
+    drop('B-d1', [payment('day-1'), payment('day-2', '700')]);
+    await core.scanNow();
+    expect(report('2025-03-01')).toBe(
+      `${header}\nday-1,pay_00000001,12550,GBP,2025-03-01T23:59:00.000Z,B-d1,2\nday-2,pay_00000002,700,GBP,2025-03-01T23:59:00.000Z,B-d1,3\n`,
+    );
+
+    // Next day: a duplicate of day-1 posts nothing, so neither report gains a line; a new key lands on the new day.
+    clock = Date.parse('2025-03-02T00:01:00.000Z');
+    drop('B-d2', [payment('day-1'), payment('a,key')]);
+    await core.scanNow();
+    expect(report('2025-03-01').split('\n').filter(Boolean)).toHaveLength(3);
+    expect(report('2025-03-02')).toBe(`${header}\n"a,key",pay_00000003,12550,GBP,2025-03-02T00:01:00.000Z,B-d2,3\n`);
+    expect(readdirSync(join(root, DEST, 'outbound')).sort()).toEqual(['postings-2025-03-01.csv', 'postings-2025-03-02.csv']);
+    await core.close();
+
+    // A restarted core presents the reports of what it posted before, from its journal.
+    rmSync(join(root, DEST, 'outbound'), { recursive: true });
+    await start({ journalFile });
+    expect(report('2025-03-01').split('\n').filter(Boolean)).toHaveLength(3);
+    expect(report('2025-03-02')).toContain('pay_00000003');
+  });
+
   it('posts a good batch found by polling: PROCESSED receipt, one journal entry per record, files moved', async () => {
     const core = await start({ pollIntervalMs: 25 });
     drop('B-001', payments('good', 3));

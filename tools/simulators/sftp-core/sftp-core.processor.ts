@@ -14,12 +14,14 @@ import { join } from 'node:path';
 import { FaultBook, type FaultContext, type FaultRule } from './faults';
 import {
   BATCH_ID_PATTERN,
+  buildPostingReport,
   checkBatch,
   CSV_SUFFIX,
   DESTINATION_PATTERN,
   FOLDERS,
   MANIFEST_SUFFIX,
   PART_SUFFIX,
+  postingReportName,
   RECEIPT_SUFFIX,
   sha256Hex,
   type BatchCheck,
@@ -184,6 +186,38 @@ export async function startSftpCore(options: SftpCoreOptions): Promise<SftpCore>
     delivered.push({ destination, receipt: structuredClone(receipt) });
     stats.receipt('written');
   }
+
+  /**
+   * Rewrites `outbound/postings-<day>.csv` from the journal (temp file + rename, so a reader never sees half a
+   * report). Written before the receipt: once a receipt says POSTED, the day's report holds the posting.
+   */
+  async function writePostingReport(destination: string, day: string): Promise<void> {
+    const dir = join(root, destination, 'outbound');
+    await ensureFolder(dir);
+    const postings = journal
+      .all()
+      .filter((e) => e.destination === destination && postingReportName(e.postedAt) === day)
+      .map((e) => ({
+        idempotencyKey: e.idempotencyKey,
+        providerRef: e.providerRef,
+        amountMinor: e.record.amountMinor,
+        currency: e.record.currency,
+        postedAt: e.postedAt,
+        batchId: e.batchId,
+        line: e.line,
+      }));
+    const final = join(dir, day);
+    await writeFile(`${final}${PART_SUFFIX}`, buildPostingReport(postings), { mode: 0o644 });
+    await rename(`${final}${PART_SUFFIX}`, final);
+  }
+
+  async function writePostingReports(destination: string, entries: readonly JournalEntry[]): Promise<void> {
+    for (const day of new Set(entries.map((e) => postingReportName(e.postedAt)))) await writePostingReport(destination, day);
+  }
+
+  // A restarted core (journal loaded from its file) presents the reports of what it posted before.
+  for (const destination of new Set(journal.all().map((e) => e.destination)))
+    await writePostingReports(destination, journal.all().filter((e) => e.destination === destination));
 
   const timers = new Set<NodeJS.Timeout>();
   function later(ms: number, fn: () => Promise<void>): void {
@@ -363,7 +397,12 @@ export async function startSftpCore(options: SftpCoreOptions): Promise<SftpCore>
     const partial = faults.take('partial_ingest', ctx, (rule) => (rule.afterRecords ?? 0) < lines.length);
     if (partial) stats.fault('partial_ingest');
     const ingested = partial ? lines.slice(0, partial.afterRecords ?? 0) : lines;
+    const postedFrom = journal.nextSequence;
     const records = ingested.map((parsed) => ingest(ctx, parsed));
+    await writePostingReports(
+      destination,
+      journal.all().filter((e) => e.sequence >= postedFrom),
+    );
     await finish(
       destination,
       { batchId, status: partial ? 'PARTIAL' : 'PROCESSED', records },

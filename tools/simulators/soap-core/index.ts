@@ -6,6 +6,8 @@ export { FAULT_MODES, parseFaultShorthand, type FaultMode, type FaultRule } from
 export type { JournalEntry, SoapVersion } from './journal';
 export {
   DEFAULT_CLOSED_ACCOUNTS,
+  LIST_DEFAULT_MAX_RESULTS,
+  LIST_MAX_RESULTS,
   SOAP11_PATH,
   SOAP12_PATH,
   startSoapCore,
@@ -19,8 +21,10 @@ export {
   CORE_BANKING_WSDL_VERSION,
   SOAP11_PORT,
   SOAP12_PORT,
+  REPORT_OPERATIONS,
   VENDOR_CODES,
   WRITE_OPERATIONS,
+  type ReportOperation,
   type VendorCode,
   type WriteOperation,
 } from './wire-schemas';

@@ -286,6 +286,39 @@ describe('simulated SOAP core (TEST DOUBLE)', () => {
       expect(faultOf(await query({})).code).toBe('CB-1001');
     });
 
+    it('lists the postings committed within a time window, with key, ref, amount, currency and posted-at', async () => {
+      let clock = Date.parse('2025-03-01T10:00:00.000Z');
+      const { core, client } = await open({ now: () => clock });
+      const keys = [nextKey(), nextKey(), nextKey()];
+      for (const [i, key] of keys.entries()) {
+        clock = Date.parse(`2025-03-01T1${i}:00:00.000Z`);
+        const posted = await call(client, 'PostPayment', payment(`ref-${i}`, 100 + i), { ClientCorrelationId: key, IdempotencyKey: key });
+        if (!posted.ok) throw posted.error;
+      }
+      const list = (args: Json): Promise<Outcome> => call(client, 'ListTransactions', args, { ClientCorrelationId: 'reconciler' });
+      // [10:00, 12:00): the 12:00 posting is outside a half-open window.
+      const window = await list({ PostedFrom: '2025-03-01T10:00:00.000Z', PostedTo: '2025-03-01T12:00:00.000Z' });
+      if (!window.ok) throw window.error;
+      const transactions = ([] as Json[]).concat(window.result.Transaction);
+      expect(transactions.map((t: Json) => [t.TransactionRef, t.IdempotencyKey, Number(t.MinorUnits), t.CurrencyCode, new Date(t.PostedAt).toISOString()])).toEqual([
+        [core.journal()[0]!.transactionRef, keys[0], 100, 'GBP', '2025-03-01T10:00:00.000Z'],
+        [core.journal()[1]!.transactionRef, keys[1], 101, 'GBP', '2025-03-01T11:00:00.000Z'],
+      ]);
+      expect(window.result.Truncated).toBe(false);
+
+      const cut = await list({ PostedFrom: '2025-03-01T00:00:00.000Z', PostedTo: '2025-03-02T00:00:00.000Z', MaxResults: 2 });
+      if (!cut.ok) throw cut.error;
+      expect(([] as Json[]).concat(cut.result.Transaction)).toHaveLength(2);
+      expect(cut.result.Truncated).toBe(true);
+
+      const empty = await list({ PostedFrom: '2025-03-02T00:00:00.000Z', PostedTo: '2025-03-03T00:00:00.000Z' });
+      expect(empty.ok && empty.result.Transaction).toBeUndefined();
+      const backwards = faultOf(await list({ PostedFrom: '2025-03-02T00:00:00.000Z', PostedTo: '2025-03-01T00:00:00.000Z' }));
+      expect(backwards).toMatchObject({ code: 'CB-1001', message: expect.stringContaining('PostedTo') });
+      expect(core.journal()).toHaveLength(3);
+      expect(core.stats().callsByOutcome.list_answered).toBe(3);
+    });
+
     it.each([
       ['vendor_invalid', 'CB-1001', 'invalid_request'],
       ['vendor_transient', 'CB-5003', 'host_unavailable'],

@@ -26,7 +26,9 @@ import {
   SOAP12_PORT,
   validateWrite,
   VENDOR_CODES,
+  REPORT_OPERATIONS,
   WRITE_OPERATIONS,
+  type ReportOperation,
   type VendorCode,
   type WriteOperation,
 } from './wire-schemas';
@@ -76,6 +78,9 @@ export interface SoapCore {
 
 export const SOAP11_PATH = '/CoreBankingService';
 export const SOAP12_PATH = '/CoreBankingService12';
+/** ListTransactions' MaxResults when absent, and its ceiling. */
+export const LIST_DEFAULT_MAX_RESULTS = 1_000;
+export const LIST_MAX_RESULTS = 10_000;
 export const DEFAULT_CLOSED_ACCOUNTS: readonly string[] = ['4000999999'];
 
 const WSDL_TEMPLATE = readFileSync(join(__dirname, 'core-banking.wsdl'), 'utf8');
@@ -133,6 +138,14 @@ function field(value: unknown, name: string): unknown {
 function textField(value: unknown, name: string): string | null {
   const v = field(value, name);
   return typeof v === 'string' && v.trim() !== '' ? v : null;
+}
+
+/** The posted amount, where the write carries one (PostPayment's `Amount`), for the posting report. */
+function amountOf(body: unknown): { MinorUnits?: number; CurrencyCode?: string } {
+  const amount = field(body, 'Amount');
+  const minor = Number(field(amount, 'MinorUnits'));
+  const currency = field(amount, 'CurrencyCode');
+  return Number.isSafeInteger(minor) && typeof currency === 'string' ? { MinorUnits: minor, CurrencyCode: currency } : {};
 }
 
 function responseContextXml(clientCorrelationId: string | null): string {
@@ -238,7 +251,7 @@ export async function startSoapCore(options: SoapCoreOptions = {}): Promise<Soap
 
   interface Call {
     version: SoapVersion;
-    operation: WriteOperation | 'QueryTransaction';
+    operation: WriteOperation | ReportOperation;
     body: unknown;
     clientCorrelationId: string | null;
     idempotencyKey: string | null;
@@ -317,6 +330,48 @@ export async function startSoapCore(options: SoapCoreOptions = {}): Promise<Soap
       TransactionRef: entry.transactionRef,
       Operation: entry.operation,
       Status: 'POSTED',
+    });
+  }
+
+  /**
+   * The core's posting report: every posting committed within [PostedFrom, PostedTo), oldest first, at most
+   * MaxResults of them (`Truncated` says more were left out). What a reconciler extracts to match against.
+   */
+  function handleList(call: Call, args: unknown): void {
+    const instant = (name: string): number | string => {
+      const v = field(args, name);
+      const ms = v instanceof Date ? v.getTime() : typeof v === 'string' ? Date.parse(v) : NaN;
+      return Number.isNaN(ms) ? `${name}: must be an xsd:dateTime` : ms;
+    };
+    const from = instant('PostedFrom');
+    const to = instant('PostedTo');
+    const rawMax = field(args, 'MaxResults');
+    const max = rawMax === undefined || rawMax === null || rawMax === '' ? LIST_DEFAULT_MAX_RESULTS : Number(rawMax);
+    const problems = [
+      ...(typeof from === 'string' ? [from] : []),
+      ...(typeof to === 'string' ? [to] : []),
+      ...(Number.isSafeInteger(max) && max >= 1 && max <= LIST_MAX_RESULTS
+        ? []
+        : [`MaxResults: must be an integer from 1 to ${LIST_MAX_RESULTS}`]),
+    ];
+    if (typeof from === 'number' && typeof to === 'number' && from > to)
+      problems.push('PostedTo: must not be before PostedFrom');
+    if (problems.length > 0 || typeof from !== 'number' || typeof to !== 'number') {
+      return fail(call, 'invalid_request', { code: VENDOR_CODES.invalidRequest, message: problems.join('; ') });
+    }
+    const inWindow = journal.all().filter((e) => {
+      const at = Date.parse(e.committedAt);
+      return at >= from && at < to;
+    });
+    return finish(call, 'list_answered', {
+      Transaction: inWindow.slice(0, max).map((e) => ({
+        TransactionRef: e.transactionRef,
+        ...(e.idempotencyKey === null ? {} : { IdempotencyKey: e.idempotencyKey }),
+        Operation: e.operation,
+        ...amountOf(e.body),
+        PostedAt: e.committedAt,
+      })),
+      Truncated: inWindow.length > max,
     });
   }
 
@@ -452,14 +507,24 @@ export async function startSoapCore(options: SoapCoreOptions = {}): Promise<Soap
           message: 'RequestContext.ClientCorrelationId: required in the SOAP header',
         });
       }
-      if (operation === 'QueryTransaction') return handleQuery(call);
-      return handleWrite(call, operation);
+      switch (operation) {
+        case 'QueryTransaction':
+          return handleQuery(call);
+        case 'ListTransactions':
+          // The raw arguments: `plain` would cut the xsd:dateTime window bounds down to dates.
+          return handleList(call, args);
+        case 'PostPayment':
+        case 'CreateArrangement':
+        case 'UpdateAddress':
+        case 'ClearFlag':
+          return handleWrite(call, operation);
+      }
     };
   }
 
   function services(version: SoapVersion): IServices {
     const port = Object.fromEntries(
-      [...WRITE_OPERATIONS, 'QueryTransaction' as const].map((op) => [op, operationMethod(version, op)]),
+      [...WRITE_OPERATIONS, ...REPORT_OPERATIONS].map((op) => [op, operationMethod(version, op)]),
     );
     // Both ports carry the same operations; the listener's SOAP version decides the envelope.
     return { [CORE_BANKING_SERVICE]: { [SOAP11_PORT]: port, [SOAP12_PORT]: port } };

@@ -22,6 +22,8 @@ export const CALL_OUTCOMES = [
   'host_unavailable',
   'query_found',
   'query_not_found',
+  /** A ListTransactions report was answered (a read: nothing posted). */
+  'list_answered',
 ] as const;
 
 export type CallOutcome = (typeof CALL_OUTCOMES)[number];

@@ -43,6 +43,10 @@ const money = z.object(
 export const WRITE_OPERATIONS = ['PostPayment', 'CreateArrangement', 'UpdateAddress', 'ClearFlag'] as const;
 export type WriteOperation = (typeof WRITE_OPERATIONS)[number];
 
+/** Reads: nothing posted, no IdempotencyKey needed. */
+export const REPORT_OPERATIONS = ['QueryTransaction', 'ListTransactions'] as const;
+export type ReportOperation = (typeof REPORT_OPERATIONS)[number];
+
 const writeSchemas: Record<WriteOperation, z.ZodType> = {
   PostPayment: z.object({
     AccountNumber: text(),

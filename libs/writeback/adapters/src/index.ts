@@ -13,6 +13,7 @@ export * from './lib/worker/writeback-messages';
 export * from './lib/worker/writeback-metrics';
 export * from './lib/worker/writeback-worker';
 export * from './lib/worker/writeback-intake';
+export * from './lib/worker/writeback-commands';
 export * from './lib/breaker/destination-breaker';
 export * from './lib/rest/classify-http-failure';
 export * from './lib/rest/rest-destination.config';

@@ -7,6 +7,8 @@ import { writebackTables, type WritebackTables } from '../persistence/schema-nam
 import { LedgerError, LedgerRowNotFoundError, LostLeaseError } from './ledger.errors';
 import { toAttemptRow, toConflictRow, toLedgerRow } from './ledger-row.mapper';
 import {
+  type CommandOutcomeKind,
+  type RecordedCommand,
   type AdmitOptions,
   type AdmitOutcome,
   type ClaimedRow,
@@ -602,6 +604,72 @@ export class LedgerRepository {
       [id, owner, leaseMs],
     );
     return extended.length === 1;
+  }
+
+  /**
+   * Records a `writeback.command.v1` once per command id (`INSERT … ON CONFLICT DO NOTHING`): false when the id was
+   * recorded before, and then the caller must do nothing — a redelivered command is acted on once.
+   */
+  async recordCommand(command: RecordedCommand): Promise<boolean> {
+    const inserted = await this.rows(
+      `INSERT INTO ${this.tables.command} (command_id, command, destination, idempotency_key, case_id, break_id,
+         ledger_id, outcome, detail, issued_by)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+       ON CONFLICT (command_id) DO NOTHING
+       RETURNING command_id`,
+      [
+        command.commandId,
+        command.command,
+        command.destination,
+        command.idempotencyKey,
+        command.caseId,
+        command.breakId,
+        command.ledgerId,
+        command.outcome,
+        command.detail,
+        command.issuedBy,
+      ],
+    );
+    return inserted.length === 1;
+  }
+
+  async findCommand(commandId: string): Promise<RecordedCommand | null> {
+    const [raw] = await this.rows(`SELECT * FROM ${this.tables.command} WHERE command_id = $1`, [commandId]);
+    if (!raw) return null;
+    return {
+      commandId: String(raw['command_id']),
+      command: raw['command'] as RecordedCommand['command'],
+      destination: String(raw['destination']),
+      idempotencyKey: String(raw['idempotency_key']),
+      caseId: String(raw['case_id']),
+      breakId: (raw['break_id'] as string | null) ?? null,
+      ledgerId: raw['ledger_id'] === null ? null : String(raw['ledger_id']),
+      outcome: raw['outcome'] as CommandOutcomeKind,
+      detail: String(raw['detail']),
+      issuedBy: String(raw['issued_by']),
+    };
+  }
+
+  /**
+   * Makes a row nobody holds due now for resolution by lookup: FAILED_RETRYABLE and UNKNOWN rows become UNKNOWN
+   * (the worker claims them as RESOLVE and asks the destination before anything is sent again); a PENDING row was
+   * never sent, so it only becomes due now. A row waiting out a destination's Retry-After stays due when the
+   * destination said (the lookup is a call too, and the wait was the destination's word, not our backoff).
+   * Returns the new status, or null when the row is leased or settled.
+   */
+  async markDueForResolution(id: string): Promise<WritebackStatus | null> {
+    const [raw] = await this.rows(
+      `UPDATE ${this.tables.ledger}
+       SET status          = CASE WHEN status = 'PENDING' THEN 'PENDING' ELSE 'UNKNOWN' END,
+           unknown_since   = CASE WHEN status = 'PENDING' THEN unknown_since ELSE coalesce(unknown_since, now()) END,
+           next_attempt_at = CASE WHEN status = 'FAILED_RETRYABLE' AND last_error_class = 'RATE_LIMITED'
+                                  THEN greatest(next_attempt_at, now()) ELSE now() END,
+           updated_at      = now()
+       WHERE id = $1 AND lease_owner IS NULL AND status IN ('PENDING', 'FAILED_RETRYABLE', 'UNKNOWN')
+       RETURNING status`,
+      [id],
+    );
+    return raw ? (raw['status'] as WritebackStatus) : null;
   }
 
   /** Appends messages to the outbox; inside `transaction()` they commit or vanish with the rest of the work. */

@@ -146,3 +146,29 @@ export interface TransitionResult {
   /** Outbox ids written, in order. */
   outboxIds: string[];
 }
+
+/** What a writeback service did with one `writeback.command.v1`. */
+export type CommandOutcomeKind =
+  /** The row became due for resolution by lookup (RESOLVE, REPLAY). */
+  | 'marked_for_resolution'
+  /** The row is leased or already due: the worker resolves it anyway; nothing to change. */
+  | 'already_due'
+  /** The row is settled: its stored result was published again so the result stream shows where it stands. */
+  | 'result_republished'
+  /** FLAG: recorded and audited for a human; the row is not touched. */
+  | 'flagged'
+  /** No ledger row for (destination, idempotency key) in this service. */
+  | 'not_found';
+
+export interface RecordedCommand {
+  commandId: string;
+  command: 'RESOLVE' | 'REPLAY' | 'FLAG';
+  destination: string;
+  idempotencyKey: string;
+  caseId: string;
+  breakId: string | null;
+  ledgerId: string | null;
+  outcome: CommandOutcomeKind;
+  detail: string;
+  issuedBy: string;
+}

@@ -25,6 +25,7 @@ describe('schema names', () => {
       attempt: '"writeback_soap".ledger_attempt',
       conflict: '"writeback_soap".ledger_conflict',
       outbox: '"writeback_soap".outbox',
+      command: '"writeback_soap".command',
       outboxChannel: 'writeback_soap.outbox',
     });
   });

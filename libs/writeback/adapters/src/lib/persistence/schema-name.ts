@@ -24,6 +24,8 @@ export interface WritebackTables {
   attempt: string;
   conflict: string;
   outbox: string;
+  /** writeback.command.v1 as received, one row per command id. */
+  command: string;
   /** The LISTEN/NOTIFY channel the outbox trigger signals on commit. */
   outboxChannel: string;
 }
@@ -36,6 +38,7 @@ export function writebackTables(schema: string): WritebackTables {
     attempt: `${s}.ledger_attempt`,
     conflict: `${s}.ledger_conflict`,
     outbox: `${s}.outbox`,
+    command: `${s}.command`,
     outboxChannel: `${schema}.outbox`,
   };
 }

@@ -1,5 +1,6 @@
 import { freshWritebackSchema, type FreshWritebackSchema } from '../../test-support/fresh-writeback-schema';
 import { runWritebackMigrations } from './writeback-data-source';
+import { writebackMigrations } from './migrations';
 
 describe('writeback migrations (real PostgreSQL)', () => {
   let db: FreshWritebackSchema;
@@ -17,6 +18,7 @@ describe('writeback migrations (real PostgreSQL)', () => {
       [db.schema],
     );
     expect(tables.map((t) => t.table_name)).toEqual([
+      'command',
       'ledger',
       'ledger_attempt',
       'ledger_conflict',
@@ -27,7 +29,10 @@ describe('writeback migrations (real PostgreSQL)', () => {
     const applied: { name: string }[] = await db.dataSource.query(
       `SELECT name FROM "${db.schema}".migrations`,
     );
-    expect(applied.map((m) => m.name)).toEqual(['CreateWritebackLedger1795317000000']);
+    expect(applied.map((m) => m.name)).toEqual([
+      'CreateWritebackLedger1795317000000',
+      'CreateWritebackCommand1795317100000',
+    ]);
   });
 
   it('are idempotent: a second run applies nothing', async () => {
@@ -57,14 +62,16 @@ describe('writeback migrations (real PostgreSQL)', () => {
         runWritebackMigrations(empty.dataSource),
         runWritebackMigrations(otherPod),
       ]);
-      expect(runs.map((ran) => ran.length).sort()).toEqual([0, 1]);
+      expect(runs.map((ran) => ran.length).sort()).toEqual([0, writebackMigrations.length]);
     } finally {
       await empty.drop();
     }
   });
 
   it('revert cleanly, leaving only the migrations table', async () => {
-    await db.dataSource.undoLastMigration({ transaction: 'each' });
+    for (let i = 0; i < writebackMigrations.length; i += 1) {
+      await db.dataSource.undoLastMigration({ transaction: 'each' });
+    }
     const tables: { table_name: string }[] = await db.dataSource.query(
       `SELECT table_name FROM information_schema.tables WHERE table_schema = $1`,
       [db.schema],

@@ -22,6 +22,7 @@ import { DestinationBreaker, type DestinationBreakerOptions } from '../breaker/d
 import type { WritebackDestination } from '../destination/writeback-destination';
 import { LedgerRepository } from '../ledger/ledger.repository';
 import { OutboxRelay } from '../outbox/outbox-relay';
+import { WritebackCommandHandler } from '../worker/writeback-commands';
 import { WritebackIntake } from '../worker/writeback-intake';
 import { registerLedgerGauges, WritebackMetrics } from '../worker/writeback-metrics';
 import { WritebackWorker, type WorkerDestination } from '../worker/writeback-worker';
@@ -72,7 +73,9 @@ export class WritebackService implements OnApplicationBootstrap, BeforeApplicati
   readonly worker: WritebackWorker;
   readonly intake: WritebackIntake;
   readonly relay: OutboxRelay;
+  readonly commands: WritebackCommandHandler;
   private subscription: Subscription | undefined;
+  private commandSubscription: Subscription | undefined;
 
   constructor(
     @Inject(OPTIONS) private readonly options: WritebackServiceOptions,
@@ -134,6 +137,14 @@ export class WritebackService implements OnApplicationBootstrap, BeforeApplicati
       mappingsOf,
       onAdmitted: () => this.worker.wake(),
     });
+    this.commands = new WritebackCommandHandler({
+      service: options.service,
+      protocol: options.protocol,
+      destinations: new Set(workerDestinations.keys()),
+      ledger: this.ledger,
+      metrics: this.metrics,
+      onMarked: () => this.worker.wake(),
+    });
     this.relay = new OutboxRelay({
       dataSource,
       publish: (messages) => publisher.publishMany(messages),
@@ -151,6 +162,8 @@ export class WritebackService implements OnApplicationBootstrap, BeforeApplicati
         const s = this.subscription;
         if (!s) return Promise.resolve({ ok: false, detail: 'writeback.requested consumer not started' });
         if (s.failure !== undefined) return Promise.resolve({ ok: false, detail: s.failure });
+        if (this.commandSubscription?.failure !== undefined)
+          return Promise.resolve({ ok: false, detail: this.commandSubscription.failure });
         return Promise.resolve(
           positioned ? { ok: true } : { ok: false, detail: 'writeback.requested consumer joining its group' },
         );
@@ -180,6 +193,22 @@ export class WritebackService implements OnApplicationBootstrap, BeforeApplicati
       },
     });
     void this.subscription.whenPositioned().then(() => (positioned = true));
+    // The reconciler's commands: one at a time, each acted on once per command id (see WritebackCommandHandler).
+    this.commandSubscription = await this.subscriber.subscribe({
+      groupId: `${this.options.service}.writeback-command`,
+      topic: Topics.writebackCommand,
+      fromBeginning: true,
+      ...(this.options.intakeConsumer ? { consumer: this.options.intakeConsumer } : {}),
+      handler: async ({ value }) => {
+        const handling = await this.commands.handle(value);
+        if (handling.kind === 'handled') {
+          this.log.info(
+            { commandId: value.commandId, command: value.command, outcome: handling.outcome, breakId: value.breakId },
+            'reconciler command handled',
+          );
+        }
+      },
+    });
     this.log.info(
       { workerId: this.workerId, destinations: [...this.breakers.keys()], protocol: this.options.protocol },
       'writeback service running',

@@ -3,6 +3,7 @@ import { hostname } from 'node:os';
 import {
   Topics,
   type AuditOutcome,
+  type WritebackCommand,
   type WritebackErrorClass,
   type WritebackRequested,
   type WritebackStatus,
@@ -106,6 +107,55 @@ export function auditMessage(service: string, request: WritebackRequested, facts
       reason: facts.reason,
       caseId: request.caseId,
       versions: { contract: request.contractVersion, mapping: request.mappingVersion },
+      references,
+    },
+  };
+}
+
+/**
+ * The audit event of a `writeback.command.v1` this service acted on (or refused). Built from the command, not a
+ * request: a command may name a key this service never admitted.
+ */
+export function commandAuditMessage(
+  service: string,
+  command: WritebackCommand,
+  facts: AuditFacts & { request?: WritebackRequested | null },
+): OutboxMessage {
+  const references: Record<string, string> = {
+    idempotencyKey: command.idempotencyKey,
+    destination: command.destination,
+    commandId: command.commandId,
+    command: command.command,
+    issuedBy: command.issuedBy,
+  };
+  if (command.breakId) references['breakId'] = command.breakId;
+  for (const [name, value] of Object.entries(facts.references ?? {})) {
+    if (value !== null && value !== undefined && value !== '') references[name] = value;
+  }
+  const versions: Record<string, string> = facts.request
+    ? { contract: facts.request.contractVersion, mapping: facts.request.mappingVersion }
+    : {};
+  return {
+    topic: Topics.auditEvent,
+    key: { correlationId: command.correlationId },
+    headers: {
+      correlationId: command.correlationId,
+      causationId: command.eventId,
+      idempotencyKey: command.idempotencyKey,
+    },
+    value: {
+      eventId: randomUUID(),
+      occurredAt: facts.now,
+      correlationId: command.correlationId,
+      causationId: command.eventId,
+      actor: { type: 'SERVICE', id: service },
+      action: facts.action,
+      outcome: facts.outcome,
+      service,
+      host: HOST,
+      reason: facts.reason,
+      caseId: command.caseId,
+      versions,
       references,
     },
   };

@@ -31,6 +31,8 @@ export class WritebackMetrics {
   readonly settleDuration: Histogram<'destination' | 'status'>;
   /** Transitions lost to another worker (a lease that expired under a slow call). */
   readonly lostLeases: Counter<'destination'>;
+  /** writeback.command.v1 by command and what was done (skipped_not_owned, duplicate, marked_for_resolution…). */
+  readonly commands: Counter<'command' | 'outcome'>;
 
   constructor(registry: Registry = globalRegistry) {
     const counter = <L extends string>(name: string, help: string, labelNames: L[]): Counter<L> =>
@@ -104,6 +106,11 @@ export class WritebackMetrics {
       'closeout_writeback_lost_leases_total',
       'Results a worker could not record because another worker had taken the row',
       ['destination'],
+    );
+    this.commands = counter(
+      'closeout_writeback_commands_total',
+      'Reconciler commands (writeback.command.v1) by command and outcome; skipped_not_owned = another service\'s row',
+      ['command', 'outcome'],
     );
   }
 

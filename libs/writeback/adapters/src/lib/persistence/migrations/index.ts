@@ -1,4 +1,5 @@
 import { CreateWritebackLedger1795317000000 } from './1795317000000-create-writeback-ledger';
+import { CreateWritebackCommand1795317100000 } from './1795317100000-create-writeback-command';
 
 /** Every migration of the writeback schema, oldest first. A new migration is a new file added at the end. */
-export const writebackMigrations = [CreateWritebackLedger1795317000000];
+export const writebackMigrations = [CreateWritebackLedger1795317000000, CreateWritebackCommand1795317100000];

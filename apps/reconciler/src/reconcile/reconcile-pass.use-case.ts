@@ -1,0 +1,243 @@
+import { randomUUID } from 'node:crypto';
+import type { DataSource } from 'typeorm';
+import { Topics, type Protocol, type WritebackCommand } from '@closeout/contracts';
+import type { AuditEmitter } from '@closeout/audit';
+import type { EventPublisher } from '@closeout/kafka';
+import {
+  commandFor,
+  detectBreaks,
+  planAlerts,
+  planBreaks,
+  shouldReplay,
+  UNKNOWN_DESTINATION,
+  type Extract,
+} from '@closeout/reconciler-domain';
+import { ReconcilerError } from '../reconciler.errors';
+import { createLogger } from '@closeout/telemetry';
+import type { Config } from '../config';
+import type { CoreExtractAdapter } from '../extracts/core-extract.port';
+import { ReconcilerRepository, type BreakRow } from '../persistence/reconciler.repository';
+import type { SloService } from '../slo/slo.service';
+
+export interface PassSummary {
+  ran: boolean;
+  /** Set when another replica holds the lock. */
+  skippedReason?: string;
+  opened: number;
+  resolved: number;
+  commandsSent: number;
+  alertsRaised: number;
+  alertsCleared: number;
+  extractFailures: Array<{ destination: string; code: string; message: string }>;
+}
+
+const SERVICE = 'reconciler';
+
+/**
+ * One reconciliation pass under a PostgreSQL advisory lock (two replicas never both run it): build the view, read
+ * the cores' extracts (each with its timeout; a failed one only means that core is not judged this time), open
+ * and resolve breaks, send their commands, compute the SLO figures and move the alerts.
+ */
+export class ReconcilePassUseCase {
+  private readonly log = createLogger('reconciler.pass');
+  private readonly repository: ReconcilerRepository;
+
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly config: Config,
+    private readonly extracts: readonly CoreExtractAdapter[],
+    private readonly publisher: EventPublisher,
+    private readonly audit: AuditEmitter,
+    private readonly slo: SloService,
+  ) {
+    this.repository = new ReconcilerRepository(dataSource);
+  }
+
+  async run(now: number = Date.now()): Promise<PassSummary> {
+    const lockRunner = this.dataSource.createQueryRunner();
+    const lockKey = `closeout-reconciler-pass:${this.config.RECONCILER_DB_SCHEMA}`;
+    await lockRunner.connect();
+    try {
+      const [{ locked }] = (await lockRunner.query('SELECT pg_try_advisory_lock(hashtext($1)) AS locked', [lockKey])) as [
+        { locked: boolean },
+      ];
+      if (!locked) return { ...empty(), ran: false, skippedReason: 'another replica is running the pass' };
+      try {
+        return await this.pass(now);
+      } finally {
+        await lockRunner.query('SELECT pg_advisory_unlock(hashtext($1))', [lockKey]);
+      }
+    } finally {
+      await lockRunner.release();
+    }
+  }
+
+  private async pass(now: number): Promise<PassSummary> {
+    const c = this.config;
+    const summary = empty();
+    const lookback = Math.max(c.RECONCILER_EXTRACT_LOOKBACK, c.RECONCILER_RESULT_WINDOW * 2);
+    const [expectations, completions] = await Promise.all([
+      this.repository.expectations(now - lookback),
+      this.repository.completions(now - c.RECONCILER_EXTRACT_LOOKBACK),
+    ]);
+    const window = { from: now - c.RECONCILER_EXTRACT_LOOKBACK, to: now };
+    const extracts = new Map<string, Extract>();
+    await Promise.all(
+      this.extracts.map(async (adapter) => {
+        try {
+          const postings = await adapter.extract(window, c.RECONCILER_EXTRACT_TIMEOUT);
+          extracts.set(adapter.destination, { destination: adapter.destination, protocol: adapter.protocol, ...window, postings });
+        } catch (error) {
+          const e = error as { code?: string; message?: string };
+          summary.extractFailures.push({ destination: adapter.destination, code: e.code ?? 'EXTRACT_UNAVAILABLE', message: e.message ?? String(error) });
+          this.log.warn({ destination: adapter.destination, err: error }, 'extract failed: this core is not judged this pass');
+        }
+      }),
+    );
+    const detection = detectBreaks({
+      now,
+      expectations,
+      completions,
+      extracts,
+      rules: { resultWindowMs: c.RECONCILER_RESULT_WINDOW, unknownTtlMs: c.RECONCILER_UNKNOWN_TTL, graceMs: c.RECONCILER_GRACE },
+    });
+    // A scoped reconciler judges only its destinations (a case tied to none of them is not its to judge).
+    const scope = c.RECONCILER_DESTINATIONS;
+    if (scope) detection.breaks = detection.breaks.filter((b) => scope.has(b.destination));
+    const open = await this.repository.openBreaks();
+    const plan = planBreaks(open, detection);
+    const protocolOf = new Map<string, Protocol>(this.extracts.map((a) => [a.destination, a.protocol]));
+
+    for (const detected of plan.toOpen) {
+      const command = commandFor(detected.kind);
+      const row = await this.repository.openBreak(
+        detected,
+        command,
+        `cmd-${randomUUID()}`,
+        detected.protocol ?? protocolOf.get(detected.destination) ?? null,
+      );
+      if (!row) continue;
+      summary.opened += 1;
+      await this.auditBreak(row, 'reconciler.break_detected', 'FAILURE', String(detected.context['reason'] ?? detected.kind));
+    }
+    for (const b of plan.toResolve) {
+      const row = await this.repository.resolveBreak(b.id);
+      if (!row) continue;
+      summary.resolved += 1;
+      await this.auditBreak(row, 'reconciler.break_resolved', 'SUCCESS', `${row.kind} no longer holds: the views agree again`);
+    }
+
+    // Commands for open breaks not yet sent (a failed publish is retried next pass: nothing is lost), and one
+    // REPLAY for RESOLVE breaks that stayed open.
+    for (const b of await this.repository.openBreaks()) {
+      try {
+        if (b.commandSentAt === null) {
+          await this.publish(b, b.command, b.commandId);
+          await this.repository.markCommandSent(b.id, 'command');
+          summary.commandsSent += 1;
+        } else if (shouldReplay(b.kind, b.detectedAt.getTime(), now, c.RECONCILER_REPLAY_AFTER, b.replaySentAt !== null)) {
+          const replayId = `cmd-${randomUUID()}`;
+          await this.publish(b, 'REPLAY', replayId);
+          await this.repository.markCommandSent(b.id, 'replay', replayId);
+          summary.commandsSent += 1;
+        }
+      } catch (error) {
+        // One break that cannot be addressed must not hold back every other break's command.
+        if (!(error instanceof ReconcilerError)) throw error;
+        this.log.error({ breakId: b.id, code: error.code, err: error }, 'break command not sent');
+      }
+    }
+
+    const report = await this.slo.report(now);
+    this.slo.publish(report);
+    const openAlerts = await this.repository.alerts({ status: 'OPEN' });
+    const alertPlan = planAlerts(new Set(openAlerts.map((a) => a.key)), await this.slo.alertConditions(now));
+    for (const condition of alertPlan.raise) {
+      const alert = await this.repository.raiseAlert(condition);
+      if (!alert) continue;
+      summary.alertsRaised += 1;
+      this.log.warn({ key: alert.key, context: alert.context }, 'alert raised');
+      await this.audit.emit({
+        actor: { type: 'SERVICE', id: SERVICE },
+        action: 'reconciler.alert_raised',
+        outcome: 'FAILURE',
+        reason: String(condition.context['reason'] ?? condition.key),
+        correlationId: `alert:${alert.key}`,
+        references: { alertId: alert.id, alertKey: alert.key, kind: alert.kind },
+      });
+    }
+    for (const key of alertPlan.clear) {
+      const alert = await this.repository.clearAlert(key);
+      if (!alert) continue;
+      summary.alertsCleared += 1;
+      await this.audit.emit({
+        actor: { type: 'SERVICE', id: SERVICE },
+        action: 'reconciler.alert_cleared',
+        outcome: 'SUCCESS',
+        reason: `${key}: the condition no longer holds`,
+        correlationId: `alert:${alert.key}`,
+        references: { alertId: alert.id, alertKey: alert.key, kind: alert.kind },
+      });
+    }
+    this.log.info({ ...summary, extractFailures: summary.extractFailures.length }, 'reconciliation pass done');
+    return summary;
+  }
+
+  private async publish(b: BreakRow, command: WritebackCommand['command'], commandId: string): Promise<void> {
+    const correlationId = b.correlationId ?? `break:${b.id}`;
+    // Topics are keyed by case; a posting no one requested has none, so its break stands in for one.
+    const caseId = b.caseId ?? `break:${b.id}`;
+    const reason = `${b.kind} (break ${b.id}): ${String(b.context['reason'] ?? '')}`;
+    const value: WritebackCommand = {
+      eventId: randomUUID(),
+      occurredAt: Date.now(),
+      correlationId,
+      causationId: null,
+      commandId,
+      command,
+      idempotencyKey: b.idempotencyKey ?? `unknown:${b.key}`,
+      destination: b.destination,
+      protocol: commandProtocol(b),
+      caseId,
+      breakId: b.id,
+      reason,
+      issuedBy: SERVICE,
+    };
+    await this.publisher.publish(Topics.writebackCommand, { caseId }, value, {
+      correlationId,
+      idempotencyKey: value.idempotencyKey,
+    });
+  }
+
+  private async auditBreak(row: BreakRow, action: string, outcome: 'SUCCESS' | 'FAILURE', reason: string): Promise<void> {
+    const references: Record<string, string> = { breakId: row.id, breakKey: row.key, kind: row.kind, destination: row.destination };
+    if (row.idempotencyKey) references['idempotencyKey'] = row.idempotencyKey;
+    await this.audit.emit({
+      actor: { type: 'SERVICE', id: SERVICE },
+      action,
+      outcome,
+      reason,
+      correlationId: row.correlationId ?? `break:${row.id}`,
+      caseId: row.caseId,
+      references,
+    });
+  }
+}
+
+/**
+ * The protocol a command is addressed with. Every break names its owner's protocol (from the request or result, or
+ * from the extract that found the posting) except one: a COMPLETED case none of whose writebacks the reconciler ever
+ * saw, opened on destination `unknown`. No writeback service serves `unknown`, so every one skips that FLAG and only
+ * the orchestrator acts on it; the schema requires a protocol, and REST is sent there as a placeholder that routes
+ * nothing (the break row keeps protocol NULL, which is the truth).
+ */
+function commandProtocol(b: BreakRow): Protocol {
+  if (b.protocol !== null) return b.protocol;
+  if (b.destination !== UNKNOWN_DESTINATION)
+    throw new ReconcilerError('BREAK_WITHOUT_OWNER', `break ${b.id} on ${b.destination} names no protocol: a detection rule lost it`);
+  return 'REST';
+}
+
+function empty(): PassSummary {
+  return { ran: true, opened: 0, resolved: 0, commandsSent: 0, alertsRaised: 0, alertsCleared: 0, extractFailures: [] };
+}

@@ -1,0 +1,454 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { renameSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { Module, type INestApplication } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { createClientAsync } from 'soap';
+import { DataSource } from 'typeorm';
+import { baseEnvSchema, loadConfig } from '@closeout/config';
+import {
+  Topics,
+  type CaseState,
+  type Protocol,
+  type WritebackCommand,
+  type WritebackRequested,
+  type WritebackResult,
+} from '@closeout/contracts';
+import { EventPublisher, EventSubscriber } from '@closeout/kafka';
+import { ServiceCoreModule } from '@closeout/platform';
+import { startRestCore, type RestCore } from '@closeout/simulators/rest-core';
+import { buildPaymentsBatch, startSftpCore, type SftpCore } from '@closeout/simulators/sftp-core';
+import { CORE_BANKING_NAMESPACE, startSoapCore, type SoapCore } from '@closeout/simulators/soap-core';
+import { parseRestDestinations, RestDestination, writebackEntities, writebackMigrations } from '@closeout/writeback-adapters';
+import { WritebackService, WritebackServiceModule } from '@closeout/writeback-adapters/nest';
+import { samplePaymentRequest } from '@closeout/writeback-adapters/testing';
+import { retryPolicyFor } from '@closeout/writeback-domain';
+import { AppModule } from './app.module';
+import { configSchema } from './config';
+
+/**
+ * The reconciler against the real devstack (Kafka, registry, PostgreSQL, sshd), the three simulated cores (REST
+ * list endpoint, SOAP ListTransactions, SFTP daily report read over sshd) and the real writeback core
+ * (WritebackServiceModule, REST) answering its commands. Fresh schemas, destinations and keys per run, and the
+ * reconciler scoped to this run's destinations, so reruns and other engineers' traffic on the shared topics never
+ * meet.
+ */
+const run = randomBytes(4).toString('hex');
+const seq = Number.parseInt(run, 16);
+const rest = `rest-${run}`;
+const soap = `soap-${run}`;
+const sftp = `sftp-${run}`;
+const unserved = `unserved-${run}`;
+const sloDestination = `slo-${run}`;
+const unknownDestination = `unk-${run}`;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(200);
+  }
+}
+
+/** A port nobody listens on right now: the config wants a real one (1–65535), and the OS hands one out. */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+const env = (name: string): string => {
+  const value = process.env[name];
+  if (!value) throw new Error(`${name} is not set: run through the integration Jest project (its global setup sets it)`);
+  return value;
+};
+
+type Break = {
+  id: string;
+  kind: string;
+  destination: string;
+  protocol: Protocol | null;
+  idempotencyKey: string | null;
+  status: string;
+  caseId: string | null;
+  context: Record<string, unknown>;
+};
+
+describe('reconciler (real Kafka, registry, PostgreSQL, sshd; simulated REST, SOAP and SFTP cores)', () => {
+  let restCore: RestCore;
+  let soapCore: SoapCore;
+  let sftpCore: SftpCore;
+  let reconciler: INestApplication;
+  let writeback: INestApplication | undefined;
+  let url: string;
+  const commands: WritebackCommand[] = [];
+  let publisher: EventPublisher;
+
+  const post = async (path: string) => (await fetch(`${url}${path}`, { method: 'POST' })).json() as Promise<Record<string, unknown>>;
+  const get = async <T>(path: string) => (await (await fetch(`${url}${path}`)).json()) as T;
+  const breaksFor = async (key: string) =>
+    (await get<{ data: Break[] }>('/v1/breaks?status=all')).data.filter((b) => b.idempotencyKey === key || b.caseId === key);
+  const openBreak = (key: string, kind: string) =>
+    until(`${kind} for ${key}`, async () => {
+      await post('/v1/reconcile');
+      return (await breaksFor(key)).find((b) => b.kind === kind && b.status === 'OPEN');
+    });
+  const resolvedBreak = (key: string, id: string) =>
+    until(`break ${id} resolved`, async () => {
+      await post('/v1/reconcile');
+      const b = (await breaksFor(key)).find((x) => x.id === id);
+      return b?.status === 'RESOLVED' ? b : undefined;
+    });
+  const commandFor = (breakId: string, command: string) =>
+    until(`${command} for break ${breakId}`, () => Promise.resolve(commands.find((c) => c.breakId === breakId && c.command === command)));
+
+  const result = (over: Partial<WritebackResult>): WritebackResult => ({
+    eventId: randomUUID(),
+    occurredAt: Date.now(),
+    correlationId: `corr-${run}`,
+    causationId: null,
+    idempotencyKey: `k-${randomUUID()}`,
+    destination: rest,
+    protocol: 'REST',
+    operation: 'payment.post',
+    caseId: `case-${randomUUID()}`,
+    workflowId: `wf-${run}`,
+    status: 'APPLIED',
+    providerRef: null,
+    errorClass: null,
+    errorMessage: null,
+    attempts: 1,
+    latencyMs: 10,
+    contractVersion: '1',
+    mappingVersion: '1',
+    duplicate: false,
+    destinationDegraded: false,
+    ...over,
+  });
+  const publishResult = (r: WritebackResult) =>
+    publisher.publish(Topics.writebackResult, { caseId: r.caseId }, r, { correlationId: r.correlationId, idempotencyKey: r.idempotencyKey });
+  const publishRequest = (r: WritebackRequested) =>
+    publisher.publish(Topics.writebackRequested, { caseId: r.caseId }, r, { correlationId: r.correlationId, idempotencyKey: r.idempotencyKey });
+  const request = (n: number, over: Partial<WritebackRequested> = {}) =>
+    samplePaymentRequest(seq + n, { destination: rest, customerId: `cust-${run}`, caseId: `case-${run}-${n}`, ...over });
+  const writebackService = () => writeback!.get(WritebackService);
+
+  async function startWriteback(): Promise<void> {
+    const [settings] = parseRestDestinations([
+      {
+        name: rest,
+        mappingsOf: 'core-banking-rest',
+        baseUrl: restCore.url,
+        auth: { type: 'bearer', token: 'test-token-0123456789' },
+        apiVersions: ['2024-06-01', '2025-01-15'],
+        timeouts: { connectMs: 500, requestMs: 400 },
+      },
+    ]);
+    const base = loadConfig(baseEnvSchema, { ...process.env, SERVICE_NAME: `wb-${run}`, HTTP_PORT: String(await freePort()) });
+    @Module({
+      imports: [
+        ServiceCoreModule.forService({
+          config: base,
+          topics: [Topics.writebackRequested, Topics.writebackResult, Topics.writebackCommand, Topics.auditEvent],
+          database: { schema: `wb_${run}`, entities: writebackEntities, migrations: writebackMigrations },
+        }),
+        WritebackServiceModule.register({
+          service: `wb-${run}`,
+          protocol: 'REST',
+          // The service's own resolver waits 10 minutes: in this test only the reconciler's RESOLVE can settle it.
+          destinations: [
+            {
+              destination: new RestDestination(settings!),
+              mappingsOf: 'core-banking-rest',
+              policy: retryPolicyFor(rest, { [rest]: { unknownResolveDelayMs: 600_000, baseDelayMs: 20, maxDelayMs: 40 } }),
+            },
+          ],
+          worker: { idlePollMs: 50 },
+          intakeConsumer: { sessionTimeoutMs: 10_000, heartbeatIntervalMs: 1_000, rebalanceTimeoutMs: 10_000, maxWaitTimeMs: 100 },
+        }),
+      ],
+    })
+    class WritebackTestModule {}
+    const app = await NestFactory.create(WritebackTestModule, { logger: false });
+    await app.init();
+    writeback = app;
+  }
+
+  beforeAll(async () => {
+    restCore = await startRestCore();
+    soapCore = await startSoapCore();
+    sftpCore = await startSftpCore({ root: env('SFTP_ROOT'), destinations: [sftp], pollIntervalMs: 50 });
+    const port = await freePort();
+    const config = loadConfig(configSchema, {
+      ...process.env,
+      SERVICE_NAME: `reconciler-${run}`,
+      HTTP_PORT: String(port),
+      RECONCILER_DB_SCHEMA: `reconciler_${run}`,
+      RECONCILER_DESTINATIONS: [rest, soap, sftp, unserved, sloDestination, unknownDestination].join(','),
+      RECONCILER_INTERVAL: '0',
+      RECONCILER_RESULT_WINDOW: '2s',
+      RECONCILER_UNKNOWN_TTL: '2s',
+      RECONCILER_GRACE: '1s',
+      RECONCILER_UNKNOWN_ALERT_AGE: '2s',
+      RECONCILER_SLO_MIN_SAMPLE: '3',
+      RECONCILER_SLO_TARGETS: JSON.stringify({ [`wf-slo-${run}`]: 0.5 }),
+      RECONCILER_EXTRACTS: JSON.stringify([
+        { protocol: 'REST', destination: rest, baseUrl: restCore.url, token: 'test-token-0123456789' },
+        { protocol: 'SOAP', destination: soap, wsdlUrl: soapCore.wsdlUrl, healthUrl: `${soapCore.baseUrl}/health` },
+        {
+          protocol: 'SFTP',
+          destination: sftp,
+          host: env('SFTP_HOST'),
+          port: Number(env('SFTP_PORT')),
+          username: env('SFTP_USERNAME'),
+          privateKeyPath: env('SFTP_PRIVATE_KEY_PATH'),
+          hostPublicKeyPath: env('SFTP_HOST_PUBLIC_KEY_PATH'),
+          remoteDir: `${process.env['SFTP_REMOTE_ROOT'] ?? env('SFTP_ROOT')}/${sftp}`,
+        },
+      ]),
+    });
+    reconciler = await NestFactory.create(AppModule.register(config), { logger: false });
+    await reconciler.listen(port, '127.0.0.1');
+    url = `http://127.0.0.1:${port}`;
+    publisher = reconciler.get(EventPublisher);
+    const sub = await reconciler.get(EventSubscriber).subscribe({
+      groupId: `reader-${run}`,
+      topic: Topics.writebackCommand,
+      fromBeginning: false,
+      consumer: { sessionTimeoutMs: 10_000, heartbeatIntervalMs: 1_000, rebalanceTimeoutMs: 10_000, maxWaitTimeMs: 100 },
+      handler: ({ value }) => {
+        commands.push(value);
+        return Promise.resolve();
+      },
+    });
+    await sub.whenPositioned();
+    await startWriteback();
+  });
+
+  afterAll(async () => {
+    await writeback?.close();
+    const db = reconciler?.get(DataSource);
+    await db?.query(`DROP SCHEMA IF EXISTS "reconciler_${run}" CASCADE`);
+    await db?.query(`DROP SCHEMA IF EXISTS "wb_${run}" CASCADE`);
+    await reconciler?.close();
+    await Promise.all([restCore?.close(), soapCore?.close(), sftpCore?.close()]);
+    rmSync(join(env('SFTP_ROOT'), sftp), { recursive: true, force: true });
+  });
+
+  it('UNKNOWN_PAST_TTL: found, RESOLVE sent, the writeback core looks up, publishes APPLIED and the break clears', async () => {
+    const r = request(1);
+    restCore.addFaults({ mode: 'commit_then_timeout', count: 1, match: { idempotencyKey: r.idempotencyKey } });
+    await publishRequest(r);
+    const found = await openBreak(r.idempotencyKey, 'UNKNOWN_PAST_TTL');
+    expect(found).toMatchObject({ destination: rest, protocol: 'REST', caseId: r.caseId, context: { ttlMs: 2000 } });
+    const resolve = await commandFor(found.id, 'RESOLVE');
+    expect(resolve).toMatchObject({ idempotencyKey: r.idempotencyKey, destination: rest, caseId: r.caseId });
+    await resolvedBreak(r.idempotencyKey, found.id);
+
+    const row = await writebackService().ledger.findByKey(rest, r.idempotencyKey);
+    expect(row).toMatchObject({ status: 'APPLIED' });
+    const attempts = await writebackService().ledger.listAttempts(row!.id);
+    expect(attempts.map((a) => [a.kind, a.outcome])).toEqual([
+      ['send', 'UNKNOWN'],
+      ['resolve', 'APPLIED'],
+    ]);
+    expect(attempts[1]!.providerCode).toBe('found');
+    // Posted once, and the REST extract found it: no APPLIED_MISSING_IN_CORE after it settled.
+    expect(restCore.journal().filter((e) => e.idempotencyKey === r.idempotencyKey)).toHaveLength(1);
+    await post('/v1/reconcile');
+    expect((await breaksFor(r.idempotencyKey)).map((b) => [b.kind, b.status])).toEqual([['UNKNOWN_PAST_TTL', 'RESOLVED']]);
+  });
+
+  it('REQUESTED_NO_RESULT: a throttled request is found, RESOLVE makes the writeback core look up first, and it clears', async () => {
+    const r = request(2);
+    // 429 with a long Retry-After: the row waits FAILED_RETRYABLE, and retries publish no writeback.result.
+    restCore.addFaults({ mode: 'rate_limited', retryAfterSeconds: 6, count: 1, match: { idempotencyKey: r.idempotencyKey } });
+    await publishRequest(r);
+    const found = await openBreak(r.idempotencyKey, 'REQUESTED_NO_RESULT');
+    expect(found).toMatchObject({ destination: rest, protocol: 'REST', caseId: r.caseId, context: { windowMs: 2000 } });
+    await commandFor(found.id, 'RESOLVE');
+    await resolvedBreak(r.idempotencyKey, found.id);
+
+    const row = await writebackService().ledger.findByKey(rest, r.idempotencyKey);
+    const attempts = await writebackService().ledger.listAttempts(row!.id);
+    expect(row).toMatchObject({ status: 'APPLIED' });
+    // The lookup came before the re-send, and neither came before the destination's Retry-After.
+    expect(attempts.map((a) => [a.kind, a.outcome])).toEqual([
+      ['send', 'FAILED_RETRYABLE'],
+      ['resolve', 'FAILED_RETRYABLE'],
+      ['send', 'APPLIED'],
+    ]);
+    expect(attempts[0]!.errorClass).toBe('RATE_LIMITED');
+    expect(attempts[1]!.providerCode).toBe('not_found');
+    expect(attempts[1]!.startedAt.getTime() - attempts[0]!.finishedAt.getTime()).toBeGreaterThanOrEqual(5_900);
+    expect(restCore.stats().retryAfterViolations.events.filter((v) => v.idempotencyKey === r.idempotencyKey)).toEqual([]);
+    expect(restCore.journal().filter((e) => e.idempotencyKey === r.idempotencyKey)).toHaveLength(1);
+  });
+
+  it('REQUESTED_NO_RESULT: a request for a destination nobody serves gets a RESOLVE addressed to its owner', async () => {
+    const r = request(3, { destination: unserved });
+    await publishRequest(r);
+    const found = await openBreak(r.idempotencyKey, 'REQUESTED_NO_RESULT');
+    const command = await commandFor(found.id, 'RESOLVE');
+    expect(command).toMatchObject({ destination: unserved, protocol: 'REST', caseId: r.caseId, issuedBy: 'reconciler' });
+  });
+
+  it('APPLIED_MISSING_IN_CORE: APPLIED per the results but absent from the core is flagged with the case', async () => {
+    const r = result({ providerRef: 'pay_missing', caseId: `case-am-${run}` });
+    await publishResult(r);
+    const found = await openBreak(r.idempotencyKey, 'APPLIED_MISSING_IN_CORE');
+    expect(found).toMatchObject({ destination: rest, protocol: 'REST', caseId: r.caseId, context: { providerRef: 'pay_missing' } });
+    const flag = await commandFor(found.id, 'FLAG');
+    expect(flag).toMatchObject({ caseId: r.caseId, breakId: found.id, idempotencyKey: r.idempotencyKey, protocol: 'REST' });
+    expect(flag.reason).toMatch(/^APPLIED_MISSING_IN_CORE \(break \d+\): writeback\.result says APPLIED .* no posting for the key/);
+  });
+
+  it('IN_CORE_NOT_REQUESTED over the REST list endpoint: a posting made straight into the core is flagged', async () => {
+    const key = `stranger-${randomUUID()}`;
+    const res = await fetch(`${restCore.url}/api/payments`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', 'Api-Version': '2024-06-01', 'Idempotency-Key': key },
+      body: JSON.stringify({ account_number: '4000123456', amount: { value_minor: 777, currency: 'GBP' }, payment_token: 'pm_tok_x', external_reference: 'manual' }),
+    });
+    expect(res.status).toBe(201);
+    const found = await openBreak(key, 'IN_CORE_NOT_REQUESTED');
+    expect(found).toMatchObject({ destination: rest, protocol: 'REST', context: { amountMinor: 777, currency: 'GBP' } });
+    const flag = await commandFor(found.id, 'FLAG');
+    // Nobody requested it, so no case: the break stands in for one (case-scoped topics are never keyed null).
+    expect(flag).toMatchObject({ caseId: `break:${found.id}`, breakId: found.id, protocol: 'REST', destination: rest });
+  });
+
+  /** Waits until the reconciler counts `n` APPLIED writebacks for the workflow: proof their results were read. */
+  const appliedSeen = (workflowId: string, destination: string, n: number) =>
+    until(`${n} applied on ${destination}`, async () => {
+      const slo = await get<{ windows: Array<{ writebacks: Array<{ workflowId: string; destination: string; applied: number }> }> }>('/v1/slo');
+      const f = slo.windows[0]!.writebacks.find((w) => w.workflowId === workflowId && w.destination === destination);
+      return f?.applied === n ? true : undefined;
+    });
+
+  it('IN_CORE_NOT_REQUESTED over SOAP ListTransactions: the stranger is flagged as SOAP, the requested posting matches', async () => {
+    const client = await createClientAsync(soapCore.wsdlUrl, { disableCache: true });
+    const postPayment = async (key: string, minor: number): Promise<string> => {
+      client.clearSoapHeaders();
+      client.addSoapHeader(
+        `<cb:RequestContext xmlns:cb="${CORE_BANKING_NAMESPACE}"><cb:ClientCorrelationId>${key}</cb:ClientCorrelationId><cb:IdempotencyKey>${key}</cb:IdempotencyKey></cb:RequestContext>`,
+      );
+      const [answer] = (await client['PostPaymentAsync']({
+        AccountNumber: '4000123456',
+        Amount: { MinorUnits: minor, CurrencyCode: 'EUR' },
+        PaymentToken: 'pm_tok_soap',
+        ExternalReference: key,
+      })) as [{ TransactionRef: string }];
+      return answer.TransactionRef;
+    };
+    const [matched, stranger] = [`soap-ok-${run}`, `soap-stranger-${run}`];
+    const matchedRef = await postPayment(matched, 1200);
+    const strangerRef = await postPayment(stranger, 3400);
+    const workflowId = `wf-soap-${run}`;
+    await publishResult(result({ destination: soap, protocol: 'SOAP', idempotencyKey: matched, providerRef: matchedRef, workflowId }));
+
+    const found = await openBreak(stranger, 'IN_CORE_NOT_REQUESTED');
+    expect(found).toMatchObject({ destination: soap, protocol: 'SOAP', context: { providerRef: strangerRef, amountMinor: 3400, currency: 'EUR' } });
+    expect(await commandFor(found.id, 'FLAG')).toMatchObject({ protocol: 'SOAP', destination: soap, idempotencyKey: stranger });
+    await appliedSeen(workflowId, soap, 1);
+    await sleep(1_100); // past the grace, so the matched APPLIED is judged against the extract
+    await post('/v1/reconcile');
+    expect(await breaksFor(matched)).toEqual([]);
+  });
+
+  it('IN_CORE_NOT_REQUESTED over the SFTP daily report (via sshd): the stranger is flagged as SFTP, the requested one matches', async () => {
+    const [matched, stranger] = [`sftp-ok-${run}`, `sftp-stranger-${run}`];
+    const batchId = `B-${run}`;
+    const { csv, manifest } = buildPaymentsBatch(batchId, [
+      { idempotencyKey: matched, accountNumber: '4000123456', amountMinor: '500', currency: 'GBP', reference: 'ok' },
+      { idempotencyKey: stranger, accountNumber: '4000123456', amountMinor: '900', currency: 'GBP', reference: 'manual' },
+    ]);
+    const inbound = join(env('SFTP_ROOT'), sftp, 'inbound');
+    writeFileSync(join(inbound, `${batchId}.csv.part`), csv);
+    renameSync(join(inbound, `${batchId}.csv.part`), join(inbound, `${batchId}.csv`));
+    writeFileSync(join(inbound, `${batchId}.manifest.json`), JSON.stringify(manifest));
+    await sftpCore.scanNow();
+    const posted = sftpCore.journal().filter((e) => e.destination === sftp);
+    expect(posted.map((e) => e.idempotencyKey)).toEqual([matched, stranger]);
+    const workflowId = `wf-sftp-${run}`;
+    await publishResult(result({ destination: sftp, protocol: 'SFTP', idempotencyKey: matched, providerRef: posted[0]!.providerRef, workflowId }));
+
+    const found = await openBreak(stranger, 'IN_CORE_NOT_REQUESTED');
+    expect(found).toMatchObject({ destination: sftp, protocol: 'SFTP', context: { providerRef: posted[1]!.providerRef, amountMinor: 900 } });
+    expect(await commandFor(found.id, 'FLAG')).toMatchObject({ protocol: 'SFTP', destination: sftp, idempotencyKey: stranger });
+    await appliedSeen(workflowId, sftp, 1);
+    await sleep(1_100);
+    await post('/v1/reconcile');
+    expect(await breaksFor(matched)).toEqual([]);
+  });
+
+  it('COMPLETED_WITHOUT_WRITEBACKS: a case completed with a required writeback not applied is flagged to its case', async () => {
+    const caseId = `case-cw-${run}`;
+    const missing = `cw-${run}`;
+    await publishResult(result({ caseId, idempotencyKey: missing, status: 'FAILED_PERMANENT', errorClass: 'VALIDATION' }));
+    const state: CaseState = {
+      eventId: randomUUID(),
+      occurredAt: Date.now(),
+      correlationId: `corr-${caseId}`,
+      causationId: null,
+      caseId,
+      workflowId: `wf-${run}`,
+      definitionVersion: '1',
+      state: 'COMPLETED',
+      previousState: 'AWAITING_WRITEBACK',
+      reason: 'all writebacks applied',
+      requiredWritebacks: [missing],
+      appliedWritebacks: [missing],
+    };
+    await publisher.publish(Topics.caseState, { caseId }, state, { correlationId: state.correlationId });
+    const found = await openBreak(caseId, 'COMPLETED_WITHOUT_WRITEBACKS');
+    expect(found).toMatchObject({ destination: rest, protocol: 'REST', idempotencyKey: missing, context: { missing: [missing] } });
+    const flag = await commandFor(found.id, 'FLAG');
+    expect(flag).toMatchObject({ caseId, breakId: found.id, correlationId: `corr-${caseId}` });
+    expect(flag.reason).toContain(`case ${caseId} completed but 1 of 1 required writeback(s) are not applied`);
+  });
+
+  it('an SLO breach and an aging unknown each raise exactly one alert over several passes, and clear when resolved', async () => {
+    const workflowId = `wf-slo-${run}`;
+    for (let i = 0; i < 3; i += 1)
+      await publishResult(result({ workflowId, destination: sloDestination, status: 'FAILED_PERMANENT', errorClass: 'VALIDATION' }));
+    const unknown = result({ destination: unknownDestination, status: 'UNKNOWN', errorClass: 'AMBIGUOUS' });
+    await publishResult(unknown);
+    const sloKey = `slo:${workflowId}:${sloDestination}:writeback-success`;
+    const unknownKey = `unknown-age:${unknownDestination}`;
+    type Alert = { key: string; status: string; context: Record<string, unknown> };
+    const alertsFor = async (key: string) => (await get<{ data: Alert[] }>('/v1/alerts?status=all')).data.filter((a) => a.key === key);
+    await until('both alerts', async () => {
+      await post('/v1/reconcile');
+      return (await alertsFor(sloKey)).length === 1 && (await alertsFor(unknownKey)).length === 1 ? true : undefined;
+    });
+    for (let i = 0; i < 3; i += 1) await post('/v1/reconcile');
+    expect(await alertsFor(sloKey)).toEqual([expect.objectContaining({ status: 'OPEN', context: expect.objectContaining({ successRate: 0, target: 0.5 }) })]);
+    expect(await alertsFor(unknownKey)).toEqual([expect.objectContaining({ status: 'OPEN' })]);
+
+    for (let i = 0; i < 7; i += 1) await publishResult(result({ workflowId, destination: sloDestination }));
+    await publishResult({ ...unknown, eventId: randomUUID(), occurredAt: Date.now(), status: 'APPLIED', errorClass: null });
+    await until('both cleared', async () => {
+      await post('/v1/reconcile');
+      const [s, u] = [await alertsFor(sloKey), await alertsFor(unknownKey)];
+      return s.length === 1 && s[0]!.status === 'RESOLVED' && u.length === 1 && u[0]!.status === 'RESOLVED' ? true : undefined;
+    });
+    await post('/v1/reconcile');
+    expect(await alertsFor(sloKey)).toHaveLength(1);
+    expect(await alertsFor(unknownKey)).toHaveLength(1);
+    const slo = await get<{ windows: Array<{ window: string; writebacks: Array<{ workflowId: string; successRate: number }> }> }>('/v1/slo');
+    expect(slo.windows[0]!.writebacks.find((f) => f.workflowId === workflowId)!.successRate).toBeCloseTo(0.7);
+    const metrics = await (await fetch(`${url}/metrics`)).text();
+    expect(metrics).toMatch(new RegExp(`closeout_reconciler_writeback_success_rate\\{workflow="${workflowId}",destination="${sloDestination}",window="1h"\\} 0\\.7`));
+  });
+});

@@ -1,0 +1,1 @@
+export const RECONCILER_CONFIG = Symbol('RECONCILER_CONFIG');

@@ -1,0 +1,114 @@
+import { Gauge, register } from 'prom-client';
+import {
+  agingUnknowns,
+  sloBreaches,
+  workflowFigures,
+  writebackFigures,
+  type AlertCondition,
+  type WorkflowFigures,
+  type WritebackFigures,
+} from '@closeout/reconciler-domain';
+import { durationMs, type Config } from '../config';
+import type { ReconcilerRepository } from '../persistence/reconciler.repository';
+
+export interface SloReport {
+  computedAt: string;
+  windows: Array<{ window: string; writebacks: WritebackFigures[]; workflows: WorkflowFigures[] }>;
+  backlog: Array<{ destination: string; openBreaks: number; oldestAgeMs: number }>;
+}
+
+const gauge = (name: string, help: string, labelNames: string[]): Gauge =>
+  (register.getSingleMetric(name) as Gauge | undefined) ?? new Gauge({ name, help, labelNames });
+
+/** SLO figures from the reconciler's own tables, the alert conditions they imply, and their Prometheus gauges. */
+export class SloService {
+  private readonly gauges = {
+    success: gauge('closeout_reconciler_writeback_success_rate', 'Applied / settled writebacks', ['workflow', 'destination', 'window']),
+    applied: gauge('closeout_reconciler_requested_to_applied_seconds', 'Requested → applied', ['workflow', 'destination', 'window', 'quantile']),
+    duplicates: gauge('closeout_reconciler_duplicates_prevented', 'writeback.result with duplicate=true', ['workflow', 'destination', 'window']),
+    exceptions: gauge('closeout_reconciler_exception_rate', 'Share of results per error class', ['workflow', 'destination', 'window', 'error_class']),
+    completion: gauge('closeout_reconciler_trigger_to_completed_seconds', 'Trigger → COMPLETED per workflow', ['workflow', 'window', 'quantile']),
+    straightThrough: gauge('closeout_reconciler_straight_through_rate', 'Completed without EXCEPTION', ['workflow', 'window']),
+    backlog: gauge('closeout_reconciler_backlog_breaks', 'Open breaks per destination', ['destination']),
+    backlogAge: gauge('closeout_reconciler_backlog_oldest_age_seconds', 'Age of the oldest open break', ['destination']),
+  };
+
+  constructor(
+    private readonly repository: ReconcilerRepository,
+    private readonly config: Config,
+  ) {}
+
+  async report(now: number): Promise<SloReport> {
+    const windows = this.config.RECONCILER_SLO_WINDOWS;
+    const longest = Math.max(...windows.map(durationMs), this.config.RECONCILER_SLO_ALERT_WINDOW);
+    const since = now - longest;
+    const [writebacks, results, cases, open] = await Promise.all([
+      this.repository.writebackSamples(since),
+      this.repository.resultSamples(since),
+      this.repository.caseSamples(since),
+      this.repository.openBreaks(),
+    ]);
+    const backlog = new Map<string, { openBreaks: number; oldestAgeMs: number }>();
+    for (const b of open) {
+      const entry = backlog.get(b.destination) ?? { openBreaks: 0, oldestAgeMs: 0 };
+      entry.openBreaks += 1;
+      entry.oldestAgeMs = Math.max(entry.oldestAgeMs, now - b.detectedAt.getTime());
+      backlog.set(b.destination, entry);
+    }
+    return {
+      computedAt: new Date(now).toISOString(),
+      windows: windows.map((window) => ({
+        window,
+        writebacks: writebackFigures(now, durationMs(window), writebacks, results),
+        workflows: workflowFigures(now, durationMs(window), cases),
+      })),
+      backlog: [...backlog.entries()].map(([destination, b]) => ({ destination, ...b })),
+    };
+  }
+
+  /** The alert conditions holding at `now`: SLO breaches on the alert window, and aging unknowns. */
+  async alertConditions(now: number): Promise<AlertCondition[]> {
+    const windowMs = this.config.RECONCILER_SLO_ALERT_WINDOW;
+    const since = now - windowMs;
+    const figures = writebackFigures(
+      now,
+      windowMs,
+      await this.repository.writebackSamples(since),
+      await this.repository.resultSamples(since),
+    );
+    return [
+      ...sloBreaches(figures, {
+        defaultSuccessTarget: this.config.RECONCILER_SLO_SUCCESS_TARGET,
+        perWorkflow: this.config.RECONCILER_SLO_TARGETS,
+        minSample: this.config.RECONCILER_SLO_MIN_SAMPLE,
+      }),
+      ...agingUnknowns(await this.repository.oldestUnknownAges(now), this.config.RECONCILER_UNKNOWN_ALERT_AGE),
+    ];
+  }
+
+  /** Replaces the gauges' values with the report's (stale label sets are dropped). */
+  publish(report: SloReport): void {
+    for (const g of Object.values(this.gauges)) g.reset();
+    for (const { window, writebacks, workflows } of report.windows) {
+      for (const f of writebacks) {
+        const labels = { workflow: f.workflowId, destination: f.destination, window };
+        if (f.successRate !== null) this.gauges.success.set(labels, f.successRate);
+        if (f.p50RequestedToAppliedMs !== null) this.gauges.applied.set({ ...labels, quantile: '0.5' }, f.p50RequestedToAppliedMs / 1000);
+        if (f.p95RequestedToAppliedMs !== null) this.gauges.applied.set({ ...labels, quantile: '0.95' }, f.p95RequestedToAppliedMs / 1000);
+        this.gauges.duplicates.set(labels, f.duplicatesPrevented);
+        for (const [errorClass, rate] of Object.entries(f.exceptionRateByErrorClass))
+          this.gauges.exceptions.set({ ...labels, error_class: errorClass }, rate);
+      }
+      for (const w of workflows) {
+        const labels = { workflow: w.workflowId, window };
+        if (w.p50TriggerToCompletedMs !== null) this.gauges.completion.set({ ...labels, quantile: '0.5' }, w.p50TriggerToCompletedMs / 1000);
+        if (w.p95TriggerToCompletedMs !== null) this.gauges.completion.set({ ...labels, quantile: '0.95' }, w.p95TriggerToCompletedMs / 1000);
+        if (w.straightThroughRate !== null) this.gauges.straightThrough.set(labels, w.straightThroughRate);
+      }
+    }
+    for (const b of report.backlog) {
+      this.gauges.backlog.set({ destination: b.destination }, b.openBreaks);
+      this.gauges.backlogAge.set({ destination: b.destination }, b.oldestAgeMs / 1000);
+    }
+  }
+}

@@ -1,0 +1,277 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { createServer } from 'node:net';
+import { Module, type INestApplication } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { DataSource } from 'typeorm';
+import { baseEnvSchema, loadConfig } from '@closeout/config';
+import {
+  Topics,
+  type AuditEvent,
+  type WritebackCommand,
+  type WritebackRequested,
+  type WritebackResult,
+} from '@closeout/contracts';
+import { EventPublisher, EventSubscriber } from '@closeout/kafka';
+import { ServiceCoreModule } from '@closeout/platform';
+import { startRestCore, type RestCore } from '@closeout/simulators/rest-core';
+import { retryPolicyFor } from '@closeout/writeback-domain';
+import { writebackEntities } from '../persistence/entities';
+import { writebackMigrations } from '../persistence/migrations';
+import { parseRestDestinations } from '../rest/rest-destination.config';
+import { RestDestination } from '../rest/rest-destination';
+import { WritebackService, WritebackServiceModule } from '../service/writeback-service.module';
+import { samplePaymentRequest } from '../../test-support/sample-writeback-requests';
+
+/**
+ * `writeback.command.v1` handling end to end: commands published on the real Kafka topic, the real writeback service
+ * (intake, ledger on the real PostgreSQL, worker, outbox relay) against the simulated REST core, and what it publishes
+ * read back from `writeback.result.v1` and `audit.event.v1`. Fresh schema, destination, consumer groups and keys per
+ * run.
+ */
+const run = randomBytes(4).toString('hex');
+const seq = Number.parseInt(run, 16);
+const destination = `cmd-rest-${run}`;
+const service = `wb-cmd-${run}`;
+const schema = `wb_cmd_${run}`;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function until<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, timeoutMs = 20_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(50);
+  }
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+describe('writeback command handler (real Kafka, registry, PostgreSQL; simulated REST core)', () => {
+  let core: RestCore;
+  let app: INestApplication;
+  let wb: WritebackService;
+  let publisher: EventPublisher;
+  const results: WritebackResult[] = [];
+  const audits: AuditEvent[] = [];
+
+  const resultsFor = (key: string) => results.filter((r) => r.idempotencyKey === key);
+  const request = (n: number): WritebackRequested =>
+    samplePaymentRequest(seq + n, { destination, customerId: `cust-${run}`, caseId: `case-${run}-${n}` });
+  const command = (r: WritebackRequested, over: Partial<WritebackCommand>): WritebackCommand => ({
+    eventId: randomUUID(),
+    occurredAt: Date.now(),
+    correlationId: r.correlationId,
+    causationId: null,
+    commandId: `cmd-${randomUUID()}`,
+    command: 'RESOLVE',
+    idempotencyKey: r.idempotencyKey,
+    destination,
+    protocol: 'REST',
+    caseId: r.caseId,
+    breakId: `brk-${randomUUID()}`,
+    reason: 'UNKNOWN_PAST_TTL (break 1): outcome UNKNOWN for 900 s',
+    issuedBy: 'reconciler',
+    ...over,
+  });
+  const send = (c: WritebackCommand) =>
+    publisher.publish(Topics.writebackCommand, { caseId: c.caseId }, c, { correlationId: c.correlationId, idempotencyKey: c.idempotencyKey });
+  const admit = async (r: WritebackRequested, status: WritebackResult['status']) => {
+    await publisher.publish(Topics.writebackRequested, { caseId: r.caseId }, r, { correlationId: r.correlationId, idempotencyKey: r.idempotencyKey });
+    return until(`${r.idempotencyKey} ${status} on writeback.result`, () => resultsFor(r.idempotencyKey).find((x) => x.status === status));
+  };
+  /** How often the handler ended a command this way (the service's own counter). */
+  const handled = async (cmd: WritebackCommand['command'], outcome: string) =>
+    ((await wb.metrics.commands.get()).values.find((v) => v.labels['command'] === cmd && v.labels['outcome'] === outcome)?.value ?? 0);
+  const commandRows = (key: string) =>
+    app.get(DataSource).query(`SELECT command_id, command, outcome FROM "${schema}".command WHERE idempotency_key = $1 ORDER BY received_at`, [key]) as Promise<
+      Array<{ command_id: string; command: string; outcome: string }>
+    >;
+
+  beforeAll(async () => {
+    core = await startRestCore();
+    const [settings] = parseRestDestinations([
+      {
+        name: destination,
+        mappingsOf: 'core-banking-rest',
+        baseUrl: core.url,
+        auth: { type: 'bearer', token: 'test-token-0123456789' },
+        apiVersions: ['2024-06-01', '2025-01-15'],
+        timeouts: { connectMs: 500, requestMs: 400 },
+      },
+    ]);
+    const config = loadConfig(baseEnvSchema, { ...process.env, SERVICE_NAME: service, HTTP_PORT: String(await freePort()) });
+    @Module({
+      imports: [
+        ServiceCoreModule.forService({
+          config,
+          topics: [Topics.writebackRequested, Topics.writebackResult, Topics.writebackCommand, Topics.auditEvent],
+          database: { schema, entities: writebackEntities, migrations: writebackMigrations },
+        }),
+        WritebackServiceModule.register({
+          service,
+          protocol: 'REST',
+          // The service never resolves an UNKNOWN row by itself within the test: only a command can make it look.
+          destinations: [
+            {
+              destination: new RestDestination(settings!),
+              mappingsOf: 'core-banking-rest',
+              policy: retryPolicyFor(destination, { [destination]: { unknownResolveDelayMs: 600_000, baseDelayMs: 20, maxDelayMs: 40 } }),
+            },
+          ],
+          worker: { idlePollMs: 50 },
+          intakeConsumer: { sessionTimeoutMs: 10_000, heartbeatIntervalMs: 1_000, rebalanceTimeoutMs: 10_000, maxWaitTimeMs: 100 },
+        }),
+      ],
+    })
+    class CommandTestModule {}
+    app = await NestFactory.create(CommandTestModule, { logger: false });
+    await app.init();
+    wb = app.get(WritebackService);
+    publisher = app.get(EventPublisher);
+    const subscriber = app.get(EventSubscriber);
+    const consumer = { sessionTimeoutMs: 10_000, heartbeatIntervalMs: 1_000, rebalanceTimeoutMs: 10_000, maxWaitTimeMs: 100 };
+    const subscriptions = await Promise.all([
+      subscriber.subscribe({
+        groupId: `${service}.test-results`,
+        topic: Topics.writebackResult,
+        fromBeginning: false,
+        consumer,
+        handler: ({ value }) => {
+          if (value.destination === destination) results.push(value);
+          return Promise.resolve();
+        },
+      }),
+      subscriber.subscribe({
+        groupId: `${service}.test-audit`,
+        topic: Topics.auditEvent,
+        fromBeginning: false,
+        consumer,
+        handler: ({ value }) => {
+          if (value.service === service) audits.push(value);
+          return Promise.resolve();
+        },
+      }),
+    ]);
+    await Promise.all(subscriptions.map((s) => s.whenPositioned()));
+  });
+
+  afterAll(async () => {
+    const db = app?.get(DataSource);
+    await app?.close();
+    // The data source is closed with the app; a fresh connection drops the schema.
+    if (db) {
+      await db.initialize();
+      await db.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+      await db.destroy();
+    }
+    await core?.close();
+  });
+
+  it('RESOLVE on an UNKNOWN row: the worker looks the key up and publishes APPLIED; the same command id twice acts once', async () => {
+    const r = request(1);
+    core.addFaults({ mode: 'commit_then_timeout', count: 1, match: { idempotencyKey: r.idempotencyKey } });
+    await admit(r, 'UNKNOWN');
+    const resolve = command(r, { command: 'RESOLVE' });
+    const duplicatesBefore = await handled('RESOLVE', 'duplicate');
+    await send(resolve);
+    await send({ ...resolve, eventId: randomUUID() }); // redelivered / re-issued: same command id
+    const applied = await until('APPLIED on writeback.result', () => resultsFor(r.idempotencyKey).find((x) => x.status === 'APPLIED'));
+    expect(applied).toMatchObject({ providerRef: core.journal().find((e) => e.idempotencyKey === r.idempotencyKey)!.transactionId, caseId: r.caseId });
+    await until('the second delivery handled as a duplicate', async () => ((await handled('RESOLVE', 'duplicate')) > duplicatesBefore ? true : undefined));
+
+    expect(await commandRows(r.idempotencyKey)).toEqual([{ command_id: resolve.commandId, command: 'RESOLVE', outcome: 'marked_for_resolution' }]);
+    const row = await wb.ledger.findByKey(destination, r.idempotencyKey);
+    const attempts = await wb.ledger.listAttempts(row!.id);
+    expect(attempts.map((a) => [a.kind, a.outcome])).toEqual([
+      ['send', 'UNKNOWN'],
+      ['resolve', 'APPLIED'],
+    ]);
+    expect(attempts[1]!.providerCode).toBe('found');
+    // Acted on once: one lookup, one APPLIED result (a second RESOLVE would have republished it), one posting.
+    await sleep(500);
+    expect(resultsFor(r.idempotencyKey).map((x) => x.status)).toEqual(['UNKNOWN', 'APPLIED']);
+    expect(core.journal().filter((e) => e.idempotencyKey === r.idempotencyKey)).toHaveLength(1);
+    const audit = await until('the command audit event', () =>
+      audits.find((a) => a.action === 'writeback.command_handled' && a.references['commandId'] === resolve.commandId),
+    );
+    expect(audit).toMatchObject({ caseId: r.caseId, references: expect.objectContaining({ breakId: resolve.breakId, outcome: 'marked_for_resolution' }) });
+  });
+
+  it('skips, and counts, commands for another destination or another protocol', async () => {
+    const r = request(2);
+    await admit(r, 'APPLIED');
+    const skippedBefore = await handled('RESOLVE', 'skipped_not_owned');
+    const otherDestination = command(r, { destination: `elsewhere-${run}` });
+    const otherProtocol = command(r, { protocol: 'SOAP' });
+    await send(otherDestination);
+    await send(otherProtocol);
+    await until('both skipped', async () => ((await handled('RESOLVE', 'skipped_not_owned')) >= skippedBefore + 2 ? true : undefined));
+    expect(await commandRows(r.idempotencyKey)).toEqual([]);
+    await sleep(300);
+    // Nothing republished, nothing looked up.
+    expect(resultsFor(r.idempotencyKey).map((x) => x.status)).toEqual(['APPLIED']);
+    const row = await wb.ledger.findByKey(destination, r.idempotencyKey);
+    expect((await wb.ledger.listAttempts(row!.id)).map((a) => a.kind)).toEqual(['send']);
+  });
+
+  it('REPLAY on a row the core never got: looked up, not found, re-sent once under the same key, APPLIED', async () => {
+    const r = request(3);
+    // The connection breaks after the request may have been written: UNKNOWN, though the core posted nothing.
+    core.addFaults({ mode: 'connection_reset', count: 1, match: { idempotencyKey: r.idempotencyKey } });
+    await admit(r, 'UNKNOWN');
+    expect(core.journal().filter((e) => e.idempotencyKey === r.idempotencyKey)).toEqual([]);
+    const replay = command(r, { command: 'REPLAY', reason: 'REQUESTED_NO_RESULT (break 2): still open after 1 h' });
+    await send(replay);
+    await send({ ...replay, eventId: randomUUID() });
+    const applied = await until('APPLIED on writeback.result', () => resultsFor(r.idempotencyKey).find((x) => x.status === 'APPLIED'));
+    await until('the second delivery handled as a duplicate', async () => ((await handled('REPLAY', 'duplicate')) >= 1 ? true : undefined));
+    await sleep(500);
+
+    const posted = core.journal().filter((e) => e.idempotencyKey === r.idempotencyKey);
+    expect(posted).toHaveLength(1);
+    expect(applied.providerRef).toBe(posted[0]!.transactionId);
+    expect(resultsFor(r.idempotencyKey).map((x) => x.status)).toEqual(['UNKNOWN', 'APPLIED']);
+    const row = await wb.ledger.findByKey(destination, r.idempotencyKey);
+    const attempts = await wb.ledger.listAttempts(row!.id);
+    expect(attempts.map((a) => [a.kind, a.outcome])).toEqual([
+      ['send', 'UNKNOWN'],
+      ['resolve', 'FAILED_RETRYABLE'],
+      ['send', 'APPLIED'],
+    ]);
+    expect(attempts[1]!.providerCode).toBe('not_found');
+    expect(await commandRows(r.idempotencyKey)).toEqual([{ command_id: replay.commandId, command: 'REPLAY', outcome: 'marked_for_resolution' }]);
+  });
+
+  it('FLAG publishes no writeback.result, leaves the row alone, and is audited with the break', async () => {
+    const r = request(4);
+    await admit(r, 'APPLIED');
+    const before = await wb.ledger.findByKey(destination, r.idempotencyKey);
+    const flag = command(r, { command: 'FLAG', reason: 'APPLIED_MISSING_IN_CORE (break 7): the extract has no posting for the key' });
+    await send(flag);
+    const audit = await until('writeback.flagged on audit.event', () =>
+      audits.find((a) => a.action === 'writeback.flagged' && a.references['commandId'] === flag.commandId),
+    );
+    expect(audit).toMatchObject({
+      caseId: r.caseId,
+      correlationId: r.correlationId,
+      reason: expect.stringContaining('APPLIED_MISSING_IN_CORE (break 7)'),
+      references: expect.objectContaining({ breakId: flag.breakId, idempotencyKey: r.idempotencyKey, outcome: 'flagged' }),
+    });
+    expect(await commandRows(r.idempotencyKey)).toEqual([{ command_id: flag.commandId, command: 'FLAG', outcome: 'flagged' }]);
+    await sleep(500);
+    expect(resultsFor(r.idempotencyKey).map((x) => x.status)).toEqual(['APPLIED']);
+    const after = await wb.ledger.findByKey(destination, r.idempotencyKey);
+    expect(after).toMatchObject({ status: 'APPLIED', attempts: before!.attempts, providerRef: before!.providerRef });
+  });
+});
