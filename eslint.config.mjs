@@ -14,14 +14,17 @@ const depConstraints = [
   { sourceTag: 'scope:shared', onlyDependOnLibsWithTags: ['scope:shared'] },
   { sourceTag: 'scope:writeback', onlyDependOnLibsWithTags: ['scope:writeback', 'scope:shared'] },
   { sourceTag: 'scope:trigger-ingest', onlyDependOnLibsWithTags: ['scope:trigger-ingest', 'scope:shared'] },
-  // The orchestrator produces writeback.requested: it builds requests with the writeback domain's contract and keys.
-  { sourceTag: 'scope:orchestrator', onlyDependOnLibsWithTags: ['scope:orchestrator', 'scope:writeback', 'scope:shared'] },
+  // Workflow definitions build writeback requests with the writeback domain's contract and keys.
+  { sourceTag: 'scope:workflow', onlyDependOnLibsWithTags: ['scope:workflow', 'scope:writeback', 'scope:shared'] },
+  // The orchestrator runs the workflows and produces writeback.requested.
+  { sourceTag: 'scope:orchestrator', onlyDependOnLibsWithTags: ['scope:orchestrator', 'scope:workflow', 'scope:writeback', 'scope:shared'] },
   { sourceTag: 'scope:messaging', onlyDependOnLibsWithTags: ['scope:messaging', 'scope:shared'] },
   { sourceTag: 'scope:mini-app-backend', onlyDependOnLibsWithTags: ['scope:mini-app-backend', 'scope:shared'] },
   { sourceTag: 'scope:writeback-rest', onlyDependOnLibsWithTags: ['scope:writeback-rest', 'scope:writeback', 'scope:shared'] },
   { sourceTag: 'scope:writeback-soap', onlyDependOnLibsWithTags: ['scope:writeback-soap', 'scope:writeback', 'scope:shared'] },
   { sourceTag: 'scope:writeback-sftp', onlyDependOnLibsWithTags: ['scope:writeback-sftp', 'scope:writeback', 'scope:shared'] },
-  { sourceTag: 'scope:reconciler', onlyDependOnLibsWithTags: ['scope:reconciler', 'scope:writeback', 'scope:shared'] },
+  // The reconciler judges SLOs against the workflows' own targets.
+  { sourceTag: 'scope:reconciler', onlyDependOnLibsWithTags: ['scope:reconciler', 'scope:workflow', 'scope:writeback', 'scope:shared'] },
   { sourceTag: 'scope:audit-exporter', onlyDependOnLibsWithTags: ['scope:audit-exporter', 'scope:shared'] },
   { sourceTag: 'scope:tools', onlyDependOnLibsWithTags: ['*'] },
 ];

@@ -1,6 +1,7 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { Topics } from '@closeout/contracts';
 import { ServiceCoreModule } from '@closeout/platform';
+import { loadWorkflowDirectory } from '@closeout/workflow-domain';
 import type { Config } from './config';
 import { CORE_EXTRACTS } from './extracts/core-extract.port';
 import { parseExtractConfigs } from './extracts/extract-config';
@@ -20,6 +21,7 @@ export class AppModule {
   static register(config: Config): DynamicModule {
     // Validated at boot: a bad extract stops the service with the field and rule named.
     const extracts = buildExtractAdapters(parseExtractConfigs(config.RECONCILER_EXTRACTS));
+    const effective: Config = { ...config, RECONCILER_SLO_TARGETS: { ...definitionTargets(config.WORKFLOW_DEFINITIONS_DIR), ...config.RECONCILER_SLO_TARGETS } };
     return {
       module: AppModule,
       imports: [
@@ -31,11 +33,18 @@ export class AppModule {
       ],
       controllers: [ReconcilerController],
       providers: [
-        { provide: RECONCILER_CONFIG, useValue: config },
+        { provide: RECONCILER_CONFIG, useValue: effective },
         { provide: CORE_EXTRACTS, useValue: extracts },
         ReconcilerIntakeConsumer,
         ReconcileScheduler,
       ],
     };
   }
+}
+
+/** Each workflow's writeback success target as its latest definition states it. */
+function definitionTargets(dir: string | undefined): Record<string, number> {
+  if (!dir) return {};
+  const registry = loadWorkflowDirectory(dir);
+  return Object.fromEntries(registry.ids().map((id) => [id, registry.latest(id).slo.writebackSuccessRate]));
 }

@@ -65,7 +65,9 @@ export const configSchema = baseEnvSchema.extend({
   /** The window SLO alerts are judged on (one of RECONCILER_SLO_WINDOWS or any duration). */
   RECONCILER_SLO_ALERT_WINDOW: duration.default(3_600_000),
   RECONCILER_SLO_SUCCESS_TARGET: rate.default(0.995),
-  /** Per-workflow success targets: {"kyc-refresh": 0.99}. */
+  /** Workflow definitions whose `slo.writebackSuccessRate` sets each workflow's success target (the orchestrator's own). */
+  WORKFLOW_DEFINITIONS_DIR: z.string().min(1).optional(),
+  /** Per-workflow success targets, over the definitions': {"kyc-refresh": 0.99}. */
   RECONCILER_SLO_TARGETS: json('success targets keyed by workflow id')
     .pipe(z.record(z.string(), z.number().gt(0, 'must be > 0').max(1, 'must be ≤ 1')))
     .default({}),

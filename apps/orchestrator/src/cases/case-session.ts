@@ -261,38 +261,16 @@ export class CaseSession {
       ],
     );
     if (inserted.length > 0) {
-      // Appended after save() built the timeline, so it goes straight to the tables.
-      const event = buildAuditEvent(SERVICE, {
-        actor: this.cause.actor,
-        action: 'exception.opened',
-        outcome: 'PENDING',
-        reason: e.summary,
-        correlationId: this.record.correlationId,
-        causationId: this.cause.id,
-        caseId: this.caseId,
-        versions: {
-          definition: `${this.record.workflowId}@v${this.record.definitionVersion}`,
-          definitionVersion: this.record.definitionVersion,
+      // save() writes the timeline and the outbox after the exceptions, so the audit of this one goes with them.
+      this.note(
+        'exception.opened',
+        { exceptionId, kind: e.kind, summary: e.summary },
+        {
+          outcome: 'PENDING',
+          reason: e.summary,
+          references: { exceptionId, queue: e.queue ?? path.queue, kind: e.kind },
         },
-        references: {
-          exceptionId,
-          sourceEventId: this.record.sourceEventId,
-          queue: e.queue ?? path.queue,
-          kind: e.kind,
-        },
-      });
-      this.messages.push({
-        topic: Topics.auditEvent,
-        key: { correlationId: event.correlationId },
-        value: event,
-        headers: { correlationId: event.correlationId, causationId: this.cause.id },
-      });
-      this.timeline.push({
-        kind: 'exception.opened',
-        detail: { exceptionId, kind: e.kind, summary: e.summary },
-        ruleId: null,
-        auditEventId: event.eventId,
-      });
+      );
     }
   }
 }
