@@ -37,7 +37,7 @@ export interface Cadence {
 export const FAST_CADENCE: Cadence = {
   reminders: ['PT3S', 'PT6S'],
   expiry: 'PT10S',
-  writebackLatencyCeiling: 'PT60S',
+  writebackLatencyCeiling: 'PT20S',
 };
 export const PATIENT_CADENCE: Cadence = {
   reminders: ['PT600S'],
