@@ -26,7 +26,7 @@ const PARTITIONS = 6;
 const brokers = (process.env['KAFKA_BROKERS'] ?? '127.0.0.1:9092').split(',');
 const registryUrl = process.env['SCHEMA_REGISTRY_URL'] ?? 'http://127.0.0.1:8081/apis/ccompat/v7';
 
-interface Result {
+export interface Result {
   produceMs: number;
   consumeMs: number;
 }
@@ -111,7 +111,8 @@ async function benchLib(runId: string): Promise<Result> {
   }
 }
 
-async function benchRaw(runId: string): Promise<Result> {
+/** Raw kafkajs with JSON: `count` messages produced, then consumed by a fresh group. Exported for end-to-end.bench.ts. */
+export async function benchRaw(runId: string, count = N): Promise<Result> {
   const topic = `bench.raw-${runId}.v1`;
   const kafka = new Kafka({ clientId: `bench-raw-${runId}`, brokers, logLevel: logLevel.NOTHING });
   const admin = kafka.admin();
@@ -129,9 +130,9 @@ async function benchRaw(runId: string): Promise<Result> {
   });
   await producer.connect();
   const producedAt = Date.now();
-  for (let from = 0; from < N; from += BATCH) {
+  for (let from = 0; from < count; from += BATCH) {
     const messages = [];
-    for (let n = from; n < Math.min(N, from + BATCH); n++) {
+    for (let n = from; n < Math.min(count, from + BATCH); n++) {
       const value = request(n, runId);
       messages.push({
         key: JSON.stringify({ caseId: value.caseId }),
@@ -157,7 +158,7 @@ async function benchRaw(runId: string): Promise<Result> {
       consumed++;
     },
   });
-  await waitFor(() => consumed >= N, `${N} messages through raw kafkajs`);
+  await waitFor(() => consumed >= count, `${count} messages through raw kafkajs`);
   const consumeMs = Date.now() - consumeStarted;
   await consumer.disconnect();
   return { produceMs, consumeMs };
@@ -214,10 +215,13 @@ async function main(): Promise<void> {
   );
 }
 
-main().then(
-  () => process.exit(0),
-  (error: unknown) => {
-    console.error(error);
-    process.exit(1);
-  },
-);
+// Run as a script; imported (by end-to-end.bench.ts) it only lends benchRaw.
+if (require.main === module) {
+  main().then(
+    () => process.exit(0),
+    (error: unknown) => {
+      console.error(error);
+      process.exit(1);
+    },
+  );
+}

@@ -6,7 +6,6 @@ import { awaitsCustomer } from '../domain/case-status';
 import type { ChosenAction } from '../cases/case-record';
 import { CaseNotFoundError } from '../cases/case-errors';
 import { CaseSession } from '../cases/case-session';
-import { firstDelivery } from '../cases/inbox';
 import { WorkflowCatalog } from '../workflows/workflow-catalog';
 import { actionFactsOf, buildWritebacksOf, requestWritebacks } from '../writebacks/request-writebacks';
 
@@ -27,9 +26,15 @@ export class TakeActionUseCase {
 
   async execute(action: MiniappAction, now = Date.now()): Promise<ActionOutcome> {
     return this.db.transaction(async (tx) => {
-      if (!(await firstDelivery(tx, 'miniapp-action', action.eventId))) return 'duplicate';
-      const record = await CaseSession.lock(tx, action.caseId);
-      if (!record) throw new CaseNotFoundError(action.caseId);
+      const locked = await CaseSession.lockOnFirstDelivery(
+        tx,
+        'miniapp-action',
+        action.eventId,
+        action.caseId,
+      );
+      if (!locked) throw new CaseNotFoundError(action.caseId);
+      if (!locked.first) return 'duplicate';
+      const { record } = locked;
       const definition = this.catalog.get(record.workflowId, record.definitionVersion);
       const session = new CaseSession(tx, record, definition, {
         id: action.eventId,

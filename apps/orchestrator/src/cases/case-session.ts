@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { EntityManager } from 'typeorm';
 import { buildAuditEvent, type AuditInput } from '@closeout/audit';
 import { Topics, type CaseStatus } from '@closeout/contracts';
-import { insertOutboxMessages, type OutboxMessage } from '@closeout/writeback-adapters';
+import type { OutboxMessage } from '@closeout/writeback-adapters';
 import type { ExceptionKind, WorkflowDefinition } from '@closeout/workflow-domain';
 import { assertTransition } from '../domain/case-status';
 import { toCaseRecord, type CaseRecord, type CaseRow, type CaseWritebackRow } from './case-record';
@@ -66,6 +66,25 @@ export class CaseSession {
   static async lock(tx: EntityManager, caseId: string): Promise<CaseRecord | undefined> {
     const rows: CaseRow[] = await tx.query(`SELECT * FROM cases WHERE case_id = $1 FOR UPDATE`, [caseId]);
     return rows[0] ? toCaseRecord(rows[0]) : undefined;
+  }
+
+  /**
+   * The inbox and the row lock in one round trip: records that `consumer` handled `eventId` and locks the case.
+   * `first` is false for a redelivery. No row means no such case; the caller throws, which also rolls the inbox back.
+   */
+  static async lockOnFirstDelivery(
+    tx: EntityManager,
+    consumer: string,
+    eventId: string,
+    caseId: string,
+  ): Promise<{ first: boolean; record: CaseRecord } | undefined> {
+    const rows: (CaseRow & { first: number })[] = await tx.query(
+      `WITH inbox AS (INSERT INTO processed_event (consumer, event_id) VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING 1)
+       SELECT c.*, (SELECT count(*) FROM inbox)::int AS first FROM cases c WHERE c.case_id = $3 FOR UPDATE`,
+      [consumer, eventId, caseId],
+    );
+    const row = rows[0];
+    return row ? { first: row.first > 0, record: toCaseRecord(row) } : undefined;
   }
 
   get state(): CaseStatus {
@@ -191,49 +210,52 @@ export class CaseSession {
   }
 
   /** Writes everything the use case decided, in the caller's transaction. */
+  /**
+   * Writes everything the use case decided, in the caller's transaction, as one statement: the case row, cancelled
+   * and new timers, the timeline and the outbox are CTEs of it (one round trip, not five). Exceptions go first,
+   * since opening one adds its own audit to the timeline and the outbox.
+   */
   async save(): Promise<void> {
     const r = this.record;
-    if (this.dirty) {
-      await this.tx.query(
-        `UPDATE cases SET state = $2, offered_actions = $3, chosen_action = $4, retry_round = $5, outreach_attempts = $6,
-           completed_at = CASE WHEN $2 = 'COMPLETED' THEN now() ELSE completed_at END, updated_at = now()
-         WHERE case_id = $1`,
-        [
-          r.caseId,
-          r.state,
-          JSON.stringify(r.offeredActions),
-          r.chosenAction ? JSON.stringify(r.chosenAction) : null,
-          r.retryRound,
-          r.outreachAttempts,
-        ],
-      );
-    }
-    if (this.cancelled.size > 0) {
-      await this.tx.query(
-        `UPDATE case_timer SET cancelled_at = now()
-         WHERE case_id = $1 AND kind = ANY ($2::text[]) AND fired_at IS NULL AND cancelled_at IS NULL`,
-        [r.caseId, [...this.cancelled]],
-      );
-    }
-    if (this.timers.length > 0) {
-      await this.tx.query(
-        `INSERT INTO case_timer (timer_id, case_id, kind, due_at, payload)
-         SELECT t->>'timerId', $1, t->>'kind', to_timestamp((t->>'dueAt')::double precision / 1000), t->'payload'
-         FROM jsonb_array_elements($2::jsonb) AS t
-         ON CONFLICT (timer_id) DO NOTHING`,
-        [r.caseId, JSON.stringify(this.timers.map((t) => ({ ...t, payload: t.payload ?? {} })))],
-      );
-    }
     for (const e of this.exceptions) await this.insertException(e);
-    if (this.timeline.length > 0) {
-      await this.tx.query(
-        `INSERT INTO case_event (case_id, kind, detail, rule_id, definition_version, causation_id, audit_event_id)
-         SELECT $1, e->>'kind', e->'detail', e->>'ruleId', $2, $3, e->>'auditEventId'
-         FROM jsonb_array_elements($4::jsonb) WITH ORDINALITY AS x(e, n) ORDER BY n`,
-        [r.caseId, r.definitionVersion, this.cause.id, JSON.stringify(this.timeline)],
-      );
-    }
-    await insertOutboxMessages(this.tx, OUTBOX, this.messages);
+    await this.tx.query(
+      `WITH upd AS (
+         UPDATE cases SET state = $3, offered_actions = $4, chosen_action = $5, retry_round = $6, outreach_attempts = $7,
+           completed_at = CASE WHEN $3 = 'COMPLETED' THEN now() ELSE completed_at END, updated_at = now()
+         WHERE case_id = $1 AND $2::boolean RETURNING 1),
+       cancel AS (
+         UPDATE case_timer SET cancelled_at = now()
+         WHERE case_id = $1 AND kind = ANY ($8::text[]) AND fired_at IS NULL AND cancelled_at IS NULL RETURNING 1),
+       tmr AS (
+         INSERT INTO case_timer (timer_id, case_id, kind, due_at, payload)
+         SELECT t->>'timerId', $1, t->>'kind', to_timestamp((t->>'dueAt')::double precision / 1000), t->'payload'
+         FROM jsonb_array_elements($9::jsonb) AS t
+         ON CONFLICT (timer_id) DO NOTHING RETURNING 1),
+       tl AS (
+         INSERT INTO case_event (case_id, kind, detail, rule_id, definition_version, causation_id, audit_event_id)
+         SELECT $1, e->>'kind', e->'detail', e->>'ruleId', $10, $11, e->>'auditEventId'
+         FROM jsonb_array_elements($12::jsonb) WITH ORDINALITY AS x(e, n) ORDER BY n RETURNING 1),
+       ob AS (
+         INSERT INTO ${OUTBOX} (topic, key, value, headers)
+         SELECT m.value ->> 'topic', m.value -> 'key', m.value -> 'value', m.value -> 'headers'
+         FROM jsonb_array_elements($13::jsonb) WITH ORDINALITY AS m(value, n) ORDER BY m.n RETURNING 1)
+       SELECT (SELECT count(*) FROM upd) AS updated, (SELECT count(*) FROM ob) AS published`,
+      [
+        r.caseId,
+        this.dirty,
+        r.state,
+        JSON.stringify(r.offeredActions),
+        r.chosenAction ? JSON.stringify(r.chosenAction) : null,
+        r.retryRound,
+        r.outreachAttempts,
+        [...this.cancelled],
+        JSON.stringify(this.timers.map((t) => ({ ...t, payload: t.payload ?? {} }))),
+        r.definitionVersion,
+        this.cause.id,
+        JSON.stringify(this.timeline),
+        JSON.stringify(this.messages),
+      ],
+    );
   }
 
   private async insertException(e: ExceptionSpec): Promise<void> {

@@ -5,7 +5,6 @@ import type { OutreachEvent } from '@closeout/contracts';
 import { assertUnreachable } from '@closeout/writeback-domain';
 import { CaseNotFoundError } from '../cases/case-errors';
 import { CaseSession } from '../cases/case-session';
-import { firstDelivery } from '../cases/inbox';
 import { awaitsCustomer } from '../domain/case-status';
 import { WorkflowCatalog } from '../workflows/workflow-catalog';
 
@@ -22,9 +21,10 @@ export class RecordOutreachEventUseCase {
 
   async execute(event: OutreachEvent): Promise<void> {
     await this.db.transaction(async (tx) => {
-      if (!(await firstDelivery(tx, 'outreach-event', event.eventId))) return;
-      const record = await CaseSession.lock(tx, event.caseId);
-      if (!record) throw new CaseNotFoundError(event.caseId);
+      const locked = await CaseSession.lockOnFirstDelivery(tx, 'outreach-event', event.eventId, event.caseId);
+      if (!locked) throw new CaseNotFoundError(event.caseId);
+      if (!locked.first) return;
+      const { record } = locked;
       const definition = this.catalog.get(record.workflowId, record.definitionVersion);
       const session = new CaseSession(tx, record, definition, {
         id: event.eventId,

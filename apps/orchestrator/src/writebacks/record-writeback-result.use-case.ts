@@ -3,9 +3,8 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
 import type { WritebackErrorClass, WritebackResult } from '@closeout/contracts';
 import { assertUnreachable } from '@closeout/writeback-domain';
-import type { CaseWritebackRow } from '../cases/case-record';
+import { toCaseRecord, type CaseRow, type CaseWritebackRow } from '../cases/case-record';
 import { CaseSession, SERVICE } from '../cases/case-session';
-import { firstDelivery } from '../cases/inbox';
 import { WorkflowCatalog } from '../workflows/workflow-catalog';
 import { completeIfAllApplied } from './completion';
 
@@ -25,22 +24,26 @@ export class RecordWritebackResultUseCase {
 
   async execute(result: WritebackResult, now = Date.now()): Promise<ResultOutcome> {
     return this.db.transaction(async (tx) => {
-      if (!(await firstDelivery(tx, 'writeback-result', result.eventId))) return 'duplicate';
-      const owners: { case_id: string }[] = await tx.query(
-        `SELECT case_id FROM case_writeback WHERE destination = $1 AND idempotency_key = $2`,
-        [result.destination, result.idempotencyKey],
+      // The inbox, the case that asked for this writeback and its row lock, in one round trip. Every writer of a
+      // case's writebacks holds the case's lock first, so the writeback row needs no lock of its own.
+      const found: (CaseRow & { first: number })[] = await tx.query(
+        `WITH inbox AS (INSERT INTO processed_event (consumer, event_id) VALUES ('writeback-result', $1) ON CONFLICT DO NOTHING RETURNING 1)
+         SELECT c.*, (SELECT count(*) FROM inbox)::int AS first
+         FROM cases c WHERE c.case_id = (SELECT case_id FROM case_writeback WHERE destination = $2 AND idempotency_key = $3)
+         FOR UPDATE`,
+        [result.eventId, result.destination, result.idempotencyKey],
       );
       // Writebacks another service requested (a tool, an operator) are not ours to track.
-      if (owners.length === 0) return 'ignored';
-      const record = await CaseSession.lock(tx, owners[0]!.case_id);
-      if (!record) return 'ignored';
+      if (found.length === 0) return 'ignored';
+      if (found[0]!.first === 0) return 'duplicate';
+      const record = toCaseRecord(found[0]!);
       const definition = this.catalog.get(record.workflowId, record.definitionVersion);
       const session = new CaseSession(tx, record, definition, {
         id: result.eventId,
         actor: { type: 'SERVICE', id: SERVICE },
       });
       const rows: CaseWritebackRow[] = await tx.query(
-        `SELECT * FROM case_writeback WHERE destination = $1 AND idempotency_key = $2 FOR UPDATE`,
+        `SELECT * FROM case_writeback WHERE destination = $1 AND idempotency_key = $2`,
         [result.destination, result.idempotencyKey],
       );
       const row = rows[0]!;

@@ -236,6 +236,7 @@ export const workflowDefinitionSchema = z.strictObject({
     reminders: z.array(isoDuration).default([]),
     /** How long the customer has to act before the case expires. */
     expiry: isoDuration,
+    /** No messages from `start` to `end` in the recipient's time zone (wrapping past midnight); messaging enforces it. */
     quietHours: z.strictObject({ start: clock, end: clock }).optional(),
   }),
   actions: z.array(actionSpecSchema).min(1, rule('must offer at least one action')),
