@@ -6,6 +6,7 @@ import { Cases1732240000001 } from './persistence/1732240000001-cases.migration'
 import { CaseEngine1732240000002 } from './persistence/1732240000002-case-engine.migration';
 import { OpenCaseUseCase } from './cases/open-case.use-case';
 import { CaseEventsConsumer } from './cases/case-events.consumer';
+import { CaseBatchRunner } from './cases/case-batch';
 import { CaseQueries } from './cases/case-queries';
 import { OrchestratorOutbox } from './cases/orchestrator-outbox';
 import { ORCHESTRATOR_INSTANCE } from './cases/orchestrator-instance';
@@ -73,6 +74,7 @@ export class AppModule {
         ResolveExceptionUseCase,
         FlagBreakUseCase,
         CaseQueries,
+        CaseBatchRunner,
         CaseEventsConsumer,
         OrchestratorOutbox,
         TimerScheduler,

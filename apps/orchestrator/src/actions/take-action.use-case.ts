@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import type { DataSource } from 'typeorm';
+import type { DataSource, EntityManager } from 'typeorm';
 import type { MiniappAction } from '@closeout/contracts';
 import { awaitsCustomer } from '../domain/case-status';
 import type { ChosenAction } from '../cases/case-record';
@@ -25,29 +25,27 @@ export class TakeActionUseCase {
   ) {}
 
   async execute(action: MiniappAction, now = Date.now()): Promise<ActionOutcome> {
-    return this.db.transaction(async (tx) => {
-      const locked = await CaseSession.lockOnFirstDelivery(
-        tx,
-        'miniapp-action',
-        action.eventId,
-        action.caseId,
-      );
-      if (!locked) throw new CaseNotFoundError(action.caseId);
-      if (!locked.first) return 'duplicate';
-      const { record } = locked;
-      const definition = this.catalog.get(record.workflowId, record.definitionVersion);
-      const session = new CaseSession(tx, record, definition, {
-        id: action.eventId,
-        actor: { type: 'CUSTOMER', id: record.customerId },
-      });
-      const outcome = await this.decide(session, action, now);
-      await tx.query(
-        `INSERT INTO case_action (case_id, idempotency_key, event_id, action, outcome) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING`,
-        [record.caseId, action.idempotencyKey, action.eventId, action.action, outcome],
-      );
-      await session.save();
-      return outcome;
+    return this.db.transaction((tx) => this.executeIn(tx, action, now));
+  }
+
+  /** The same in the caller's transaction: a partition batch shares one (see case-batch.ts). */
+  async executeIn(tx: EntityManager, action: MiniappAction, now = Date.now()): Promise<ActionOutcome> {
+    const locked = await CaseSession.lockOnFirstDelivery(tx, 'miniapp-action', action.eventId, action.caseId);
+    if (!locked) throw new CaseNotFoundError(action.caseId);
+    if (!locked.first) return 'duplicate';
+    const { record } = locked;
+    const definition = this.catalog.get(record.workflowId, record.definitionVersion);
+    const session = new CaseSession(tx, record, definition, {
+      id: action.eventId,
+      actor: { type: 'CUSTOMER', id: record.customerId },
     });
+    const outcome = await this.decide(session, action, now);
+    await tx.query(
+      `INSERT INTO case_action (case_id, idempotency_key, event_id, action, outcome) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING`,
+      [record.caseId, action.idempotencyKey, action.eventId, action.action, outcome],
+    );
+    await session.save();
+    return outcome;
   }
 
   private async decide(session: CaseSession, action: MiniappAction, now: number): Promise<ActionOutcome> {

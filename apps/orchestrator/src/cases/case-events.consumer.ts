@@ -1,18 +1,13 @@
 import { Inject, Injectable, type OnApplicationBootstrap } from '@nestjs/common';
-import { Counter } from 'prom-client';
 import { Topics } from '@closeout/contracts';
 import { EventSubscriber, PoisonMessageError, type ConsumedMessage } from '@closeout/kafka';
 import { TakeActionUseCase } from '../actions/take-action.use-case';
 import { FlagBreakUseCase } from '../exceptions/flag-break.use-case';
 import { RecordOutreachEventUseCase } from '../outreach/record-outreach-event.use-case';
-import { UnknownWorkflowError } from '../workflows/workflow-catalog';
 import { RecordWritebackResultUseCase } from '../writebacks/record-writeback-result.use-case';
-import { CaseNotFoundError } from './case-errors';
+import { CaseBatchRunner, handledEvents, poisonReason } from './case-batch';
 import { OpenCaseUseCase } from './open-case.use-case';
 import { ORCHESTRATOR_INSTANCE, type OrchestratorInstance } from './orchestrator-instance';
-
-/** An event for a case not opened yet is retried in place a few times (the trigger may be a moment behind), then dead-lettered. */
-const CASE_NOT_FOUND_ATTEMPTS = 8;
 
 /**
  * Partitions are worked at once: events of one case share a partition (keyed by case id) and stay in order, and
@@ -20,15 +15,13 @@ const CASE_NOT_FOUND_ATTEMPTS = 8;
  */
 const PARALLEL = { partitionsConcurrently: 6 };
 
-const handled = new Counter({
-  name: 'closeout_orchestrator_events_total',
-  help: 'Events the orchestrator handled, by topic and outcome',
-  labelNames: ['topic', 'outcome'],
-});
+/** Events per partition batch, applied in one transaction (case-batch.ts). */
+const BATCH = 50;
 
 /**
- * The orchestrator's inputs, each a thin consumer: decode (the Kafka lib), call one use case, map a domain
- * error to retry or dead letter. Every use case is idempotent, so a redelivery changes nothing.
+ * The orchestrator's inputs, each a thin consumer: decode (the Kafka lib), call one use case, map a domain error to
+ * retry or dead letter. The busy topics are applied a partition batch per transaction. Every use case is idempotent,
+ * so a redelivery changes nothing.
  */
 @Injectable()
 export class CaseEventsConsumer implements OnApplicationBootstrap {
@@ -40,6 +33,7 @@ export class CaseEventsConsumer implements OnApplicationBootstrap {
     private readonly takeAction: TakeActionUseCase,
     private readonly results: RecordWritebackResultUseCase,
     private readonly flags: FlagBreakUseCase,
+    private readonly batches: CaseBatchRunner,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -47,8 +41,14 @@ export class CaseEventsConsumer implements OnApplicationBootstrap {
       groupId: `${this.instance.serviceName}.case-triggered`,
       topic: Topics.caseTriggered,
       consumer: PARALLEL,
-      handler: (m) =>
-        this.guard(m, async () => ((await this.openCase.execute(m.value)).opened ? 'opened' : 'duplicate')),
+      maxBatchSize: BATCH,
+      batchHandler: (messages) =>
+        this.batches.run(messages, {
+          caseIdOf: (v) => v.caseId,
+          prepare: (v) => this.openCase.prepare(v),
+          apply: async (tx, v, prepared) =>
+            (await this.openCase.executeIn(tx, v, prepared)).opened ? 'opened' : 'duplicate',
+        }),
     });
     await this.subscriber.subscribe({
       groupId: `${this.instance.serviceName}.outreach-event`,
@@ -60,13 +60,23 @@ export class CaseEventsConsumer implements OnApplicationBootstrap {
       groupId: `${this.instance.serviceName}.miniapp-action`,
       topic: Topics.miniappAction,
       consumer: PARALLEL,
-      handler: (m) => this.guard(m, () => this.takeAction.execute(m.value)),
+      maxBatchSize: BATCH,
+      batchHandler: (messages) =>
+        this.batches.run(messages, {
+          caseIdOf: (v) => v.caseId,
+          apply: (tx, v) => this.takeAction.executeIn(tx, v),
+        }),
     });
     await this.subscriber.subscribe({
       groupId: `${this.instance.serviceName}.writeback-result`,
       topic: Topics.writebackResult,
       consumer: PARALLEL,
-      handler: (m) => this.guard(m, () => this.results.execute(m.value)),
+      maxBatchSize: BATCH,
+      batchHandler: (messages) =>
+        this.batches.run(messages, {
+          caseIdOf: (v) => v.caseId,
+          apply: (tx, v) => this.results.executeIn(tx, v),
+        }),
     });
     await this.subscriber.subscribe({
       groupId: `${this.instance.serviceName}.writeback-command`,
@@ -78,14 +88,10 @@ export class CaseEventsConsumer implements OnApplicationBootstrap {
 
   private async guard<K, V>(message: ConsumedMessage<K, V>, work: () => Promise<string>): Promise<void> {
     try {
-      handled.inc({ topic: message.topic, outcome: await work() });
+      handledEvents.inc({ topic: message.topic, outcome: await work() });
     } catch (err) {
-      if (err instanceof UnknownWorkflowError) throw new PoisonMessageError(err.message, { cause: err });
-      if (err instanceof CaseNotFoundError && message.attempt >= CASE_NOT_FOUND_ATTEMPTS) {
-        throw new PoisonMessageError(`${err.message}; gave up after ${message.attempt} attempts`, {
-          cause: err,
-        });
-      }
+      const reason = poisonReason(err, message.attempt);
+      if (reason !== undefined) throw new PoisonMessageError(reason, { cause: err });
       throw err;
     }
   }

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import type { DataSource } from 'typeorm';
+import type { DataSource, EntityManager } from 'typeorm';
 import type { WritebackErrorClass, WritebackResult } from '@closeout/contracts';
 import { assertUnreachable } from '@closeout/writeback-domain';
 import { toCaseRecord, type CaseRow, type CaseWritebackRow } from '../cases/case-record';
@@ -23,49 +23,52 @@ export class RecordWritebackResultUseCase {
   ) {}
 
   async execute(result: WritebackResult, now = Date.now()): Promise<ResultOutcome> {
-    return this.db.transaction(async (tx) => {
-      // The inbox, the case that asked for this writeback and its row lock, in one round trip. Every writer of a
-      // case's writebacks holds the case's lock first, so the writeback row needs no lock of its own.
-      const found: (CaseRow & { first: number })[] = await tx.query(
-        `WITH inbox AS (INSERT INTO processed_event (consumer, event_id) VALUES ('writeback-result', $1) ON CONFLICT DO NOTHING RETURNING 1)
-         SELECT c.*, (SELECT count(*) FROM inbox)::int AS first
-         FROM cases c WHERE c.case_id = (SELECT case_id FROM case_writeback WHERE destination = $2 AND idempotency_key = $3)
-         FOR UPDATE`,
-        [result.eventId, result.destination, result.idempotencyKey],
-      );
-      // Writebacks another service requested (a tool, an operator) are not ours to track.
-      if (found.length === 0) return 'ignored';
-      if (found[0]!.first === 0) return 'duplicate';
-      const record = toCaseRecord(found[0]!);
-      const definition = this.catalog.get(record.workflowId, record.definitionVersion);
-      const session = new CaseSession(tx, record, definition, {
-        id: result.eventId,
-        actor: { type: 'SERVICE', id: SERVICE },
-      });
-      const rows: CaseWritebackRow[] = await tx.query(
-        `SELECT * FROM case_writeback WHERE destination = $1 AND idempotency_key = $2`,
-        [result.destination, result.idempotencyKey],
-      );
-      const row = rows[0]!;
-      if (row.status === 'APPLIED' || row.superseded) return 'ignored';
-      await tx.query(
-        `UPDATE case_writeback SET status = $3, error_class = $4, error_message = $5, provider_ref = coalesce($6, provider_ref),
-           attempts = greatest(attempts, $7), updated_at = now(), applied_at = CASE WHEN $3 = 'APPLIED' THEN now() ELSE applied_at END
-         WHERE destination = $1 AND idempotency_key = $2`,
-        [
-          result.destination,
-          result.idempotencyKey,
-          result.status,
-          result.errorClass,
-          result.errorMessage,
-          result.providerRef,
-          result.attempts,
-        ],
-      );
-      const outcome = await this.apply(session, row, result, now);
-      await session.save();
-      return outcome;
+    return this.db.transaction((tx) => this.executeIn(tx, result, now));
+  }
+
+  /** The same in the caller's transaction: a partition batch shares one (see case-batch.ts). */
+  async executeIn(tx: EntityManager, result: WritebackResult, now = Date.now()): Promise<ResultOutcome> {
+    // The inbox, the case that asked for this writeback and its row lock, in one round trip. Every writer of a
+    // case's writebacks holds the case's lock first, so the writeback row needs no lock of its own.
+    const found: (CaseRow & { first: number })[] = await tx.query(
+      `WITH inbox AS (INSERT INTO processed_event (consumer, event_id) VALUES ('writeback-result', $1) ON CONFLICT DO NOTHING RETURNING 1)
+       SELECT c.*, (SELECT count(*) FROM inbox)::int AS first
+       FROM cases c WHERE c.case_id = (SELECT case_id FROM case_writeback WHERE destination = $2 AND idempotency_key = $3)
+       FOR UPDATE`,
+      [result.eventId, result.destination, result.idempotencyKey],
+    );
+    // Writebacks another service requested (a tool, an operator) are not ours to track.
+    if (found.length === 0) return 'ignored';
+    if (found[0]!.first === 0) return 'duplicate';
+    const record = toCaseRecord(found[0]!);
+    const definition = this.catalog.get(record.workflowId, record.definitionVersion);
+    const session = new CaseSession(tx, record, definition, {
+      id: result.eventId,
+      actor: { type: 'SERVICE', id: SERVICE },
     });
+    const rows: CaseWritebackRow[] = await tx.query(
+      `SELECT * FROM case_writeback WHERE destination = $1 AND idempotency_key = $2`,
+      [result.destination, result.idempotencyKey],
+    );
+    const row = rows[0]!;
+    if (row.status === 'APPLIED' || row.superseded) return 'ignored';
+    await tx.query(
+      `UPDATE case_writeback SET status = $3, error_class = $4, error_message = $5, provider_ref = coalesce($6, provider_ref),
+         attempts = greatest(attempts, $7), updated_at = now(), applied_at = CASE WHEN $3 = 'APPLIED' THEN now() ELSE applied_at END
+       WHERE destination = $1 AND idempotency_key = $2`,
+      [
+        result.destination,
+        result.idempotencyKey,
+        result.status,
+        result.errorClass,
+        result.errorMessage,
+        result.providerRef,
+        result.attempts,
+      ],
+    );
+    const outcome = await this.apply(session, row, result, now);
+    await session.save();
+    return outcome;
   }
 
   private async apply(
