@@ -20,6 +20,7 @@ export interface RunFigures {
   unknownsOpen: number;
   exceptions: Record<string, number>;
   breaks: Record<string, number>;
+  otherBreaks: number;
   alerts: string[];
   slo: unknown;
   elapsedS: number;
@@ -80,6 +81,8 @@ export function printReport(f: RunFigures, p: typeof percentile): void {
   line('open exceptions by class', list(f.exceptions));
   const breaks = Object.values(f.breaks).reduce((a, b) => a + b, 0);
   line('reconciliation breaks', breaks === 0 ? '0 unexplained' : `${breaks} unexplained: ${list(f.breaks)}`);
+  if (f.otherBreaks > 0)
+    line('', `(${f.otherBreaks} more open on earlier runs' or tests' writebacks on this devstack)`);
   line('SLO alerts open', f.alerts.length === 0 ? 'none' : f.alerts.join(', '));
   line('run time', `${f.elapsedS.toFixed(1)} s`);
 }

@@ -7,6 +7,7 @@ export interface ExceptionFilter {
   queue?: string | undefined;
   kind?: string | undefined;
   workflowId?: string | undefined;
+  openedAfter?: string | undefined;
   limit: number;
 }
 
@@ -54,7 +55,7 @@ export class CaseQueries {
     return this.db.query(
       `${EXCEPTION_SELECT}
        WHERE ($1::text IS NULL OR e.status = $1) AND ($2::text IS NULL OR e.queue = $2) AND ($3::text IS NULL OR e.kind = $3)
-         AND ($4::text IS NULL OR c.workflow_id = $4)
+         AND ($4::text IS NULL OR c.workflow_id = $4) AND ($6::timestamptz IS NULL OR e.opened_at > $6)
        ORDER BY CASE e.priority WHEN 'urgent' THEN 0 WHEN 'high' THEN 1 WHEN 'normal' THEN 2 ELSE 3 END, e.opened_at
        LIMIT $5`,
       [
@@ -63,6 +64,7 @@ export class CaseQueries {
         filter.kind ?? null,
         filter.workflowId ?? null,
         filter.limit,
+        filter.openedAfter ?? null,
       ],
     );
   }

@@ -23,6 +23,7 @@ const listQuery = z.object({
   queue: z.string().min(1).optional(),
   kind: z.string().min(1).optional(),
   workflowId: z.string().min(1).optional(),
+  openedAfter: z.iso.datetime({ message: 'must be an ISO 8601 timestamp with offset' }).optional(),
   limit: z.coerce.number().int().min(1).max(500, 'must be at most 500').default(100),
 });
 

@@ -49,6 +49,15 @@ describe('eligibility: the eligible set for a sample customer matches the rules'
     }
   });
 
+  it('gives every concurrent evaluation of one policy its own verdict (a batch evaluates many cases at once)', async () => {
+    const all = [...fixturesIn('ok'), ...fixturesIn('not-ok')].map(([, f]) => f);
+    const runs = Array.from({ length: 20 }, () => all).flat();
+    const verdicts = await Promise.all(runs.map((f) => policyOf(f.facts.workflowId).offeredActions(f.facts)));
+    verdicts.forEach((offered, i) => {
+      expect(offered.filter((o) => o.eligible).map((o) => o.actionId)).toEqual(runs[i]!.offered);
+    });
+  });
+
   it('names the rule and says every condition held for an offered action', async () => {
     const [, fixture] = fixturesIn('ok').find(([n]) => n.includes('gbp-card-customer'))!;
     const [payNow] = await policyOf('failed-payment-recovery').offeredActions(fixture.facts);

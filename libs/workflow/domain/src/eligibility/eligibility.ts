@@ -29,6 +29,11 @@ export interface ActionCheck {
 interface CompiledRule {
   ruleId: string;
   engine: Engine;
+  /**
+   * The run in progress: a json-rules-engine Engine is not safe for concurrent runs (a run that finishes marks the
+   * engine finished, and a run still evaluating skips its rules), so runs of one engine are chained.
+   */
+  running: Promise<unknown>;
 }
 
 interface CompiledAction {
@@ -162,15 +167,18 @@ export class EligibilityPolicy {
     const engine = new Engine([], { allowUndefinedFacts: false });
     for (const operator of CLOSEOUT_OPERATORS) engine.addOperator(operator);
     engine.addRule({ name: ruleId, conditions: conditions as TopLevelCondition, event: { type: 'pass' } });
-    return { ruleId, engine };
+    return { ruleId, engine, running: Promise.resolve() };
   }
 
   /** Runs one rule; returns the failed conditions in words (empty when it passes). */
   private async evaluate(rule: CompiledRule, facts: Record<string, unknown>): Promise<string[]> {
-    const { results, failureResults } = await rule.engine.run(facts);
+    const run = rule.running.then(() => rule.engine.run(facts));
+    rule.running = run.catch(() => undefined);
+    const { results, failureResults } = await run;
     if (results.length > 0) return [];
     const [failed] = failureResults;
-    if (failed === undefined) return ['the rule did not run'];
+    // Never read as "not eligible": a rule that did not run decided nothing.
+    if (failed === undefined) throw new Error(`${rule.ruleId}: the rules engine returned no verdict`);
     // The engine records results on nested conditions only; the root's result is the rule's own.
     const reasons = failedConditions({ ...(failed.conditions as EvaluatedCondition), result: false });
     return reasons.length > 0 ? reasons : ['the rule does not hold'];
