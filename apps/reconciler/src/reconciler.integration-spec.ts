@@ -20,10 +20,16 @@ import { ServiceCoreModule } from '@closeout/platform';
 import { startRestCore, type RestCore } from '@closeout/simulators/rest-core';
 import { buildPaymentsBatch, startSftpCore, type SftpCore } from '@closeout/simulators/sftp-core';
 import { CORE_BANKING_NAMESPACE, startSoapCore, type SoapCore } from '@closeout/simulators/soap-core';
-import { parseRestDestinations, RestDestination, writebackEntities, writebackMigrations } from '@closeout/writeback-adapters';
+import {
+  parseRestDestinations,
+  RestDestination,
+  writebackEntities,
+  writebackMigrations,
+} from '@closeout/writeback-adapters';
 import { WritebackService, WritebackServiceModule } from '@closeout/writeback-adapters/nest';
 import { samplePaymentRequest } from '@closeout/writeback-adapters/testing';
 import { retryPolicyFor } from '@closeout/writeback-domain';
+import { Kafka, logLevel } from 'kafkajs';
 import { AppModule } from './app.module';
 import { configSchema } from './config';
 
@@ -69,7 +75,10 @@ function freePort(): Promise<number> {
 
 const env = (name: string): string => {
   const value = process.env[name];
-  if (!value) throw new Error(`${name} is not set: run through the integration Jest project (its global setup sets it)`);
+  if (!value)
+    throw new Error(
+      `${name} is not set: run through the integration Jest project (its global setup sets it)`,
+    );
   return value;
 };
 
@@ -94,10 +103,13 @@ describe('reconciler (real Kafka, registry, PostgreSQL, sshd; simulated REST, SO
   const commands: WritebackCommand[] = [];
   let publisher: EventPublisher;
 
-  const post = async (path: string) => (await fetch(`${url}${path}`, { method: 'POST' })).json() as Promise<Record<string, unknown>>;
+  const post = async (path: string) =>
+    (await fetch(`${url}${path}`, { method: 'POST' })).json() as Promise<Record<string, unknown>>;
   const get = async <T>(path: string) => (await (await fetch(`${url}${path}`)).json()) as T;
   const breaksFor = async (key: string) =>
-    (await get<{ data: Break[] }>('/v1/breaks?status=all')).data.filter((b) => b.idempotencyKey === key || b.caseId === key);
+    (await get<{ data: Break[] }>('/v1/breaks?status=all')).data.filter(
+      (b) => b.idempotencyKey === key || b.caseId === key,
+    );
   const openBreak = (key: string, kind: string) =>
     until(`${kind} for ${key}`, async () => {
       await post('/v1/reconcile');
@@ -110,7 +122,9 @@ describe('reconciler (real Kafka, registry, PostgreSQL, sshd; simulated REST, SO
       return b?.status === 'RESOLVED' ? b : undefined;
     });
   const commandFor = (breakId: string, command: string) =>
-    until(`${command} for break ${breakId}`, () => Promise.resolve(commands.find((c) => c.breakId === breakId && c.command === command)));
+    until(`${command} for break ${breakId}`, () =>
+      Promise.resolve(commands.find((c) => c.breakId === breakId && c.command === command)),
+    );
 
   const result = (over: Partial<WritebackResult>): WritebackResult => ({
     eventId: randomUUID(),
@@ -136,11 +150,22 @@ describe('reconciler (real Kafka, registry, PostgreSQL, sshd; simulated REST, SO
     ...over,
   });
   const publishResult = (r: WritebackResult) =>
-    publisher.publish(Topics.writebackResult, { caseId: r.caseId }, r, { correlationId: r.correlationId, idempotencyKey: r.idempotencyKey });
+    publisher.publish(Topics.writebackResult, { caseId: r.caseId }, r, {
+      correlationId: r.correlationId,
+      idempotencyKey: r.idempotencyKey,
+    });
   const publishRequest = (r: WritebackRequested) =>
-    publisher.publish(Topics.writebackRequested, { caseId: r.caseId }, r, { correlationId: r.correlationId, idempotencyKey: r.idempotencyKey });
+    publisher.publish(Topics.writebackRequested, { caseId: r.caseId }, r, {
+      correlationId: r.correlationId,
+      idempotencyKey: r.idempotencyKey,
+    });
   const request = (n: number, over: Partial<WritebackRequested> = {}) =>
-    samplePaymentRequest(seq + n, { destination: rest, customerId: `cust-${run}`, caseId: `case-${run}-${n}`, ...over });
+    samplePaymentRequest(seq + n, {
+      destination: rest,
+      customerId: `cust-${run}`,
+      caseId: `case-${run}-${n}`,
+      ...over,
+    });
   const writebackService = () => writeback!.get(WritebackService);
 
   async function startWriteback(): Promise<void> {
@@ -154,12 +179,21 @@ describe('reconciler (real Kafka, registry, PostgreSQL, sshd; simulated REST, SO
         timeouts: { connectMs: 500, requestMs: 400 },
       },
     ]);
-    const base = loadConfig(baseEnvSchema, { ...process.env, SERVICE_NAME: `wb-${run}`, HTTP_PORT: String(await freePort()) });
+    const base = loadConfig(baseEnvSchema, {
+      ...process.env,
+      SERVICE_NAME: `wb-${run}`,
+      HTTP_PORT: String(await freePort()),
+    });
     @Module({
       imports: [
         ServiceCoreModule.forService({
           config: base,
-          topics: [Topics.writebackRequested, Topics.writebackResult, Topics.writebackCommand, Topics.auditEvent],
+          topics: [
+            Topics.writebackRequested,
+            Topics.writebackResult,
+            Topics.writebackCommand,
+            Topics.auditEvent,
+          ],
           database: { schema: `wb_${run}`, entities: writebackEntities, migrations: writebackMigrations },
         }),
         WritebackServiceModule.register({
@@ -170,11 +204,18 @@ describe('reconciler (real Kafka, registry, PostgreSQL, sshd; simulated REST, SO
             {
               destination: new RestDestination(settings!),
               mappingsOf: 'core-banking-rest',
-              policy: retryPolicyFor(rest, { [rest]: { unknownResolveDelayMs: 600_000, baseDelayMs: 20, maxDelayMs: 40 } }),
+              policy: retryPolicyFor(rest, {
+                [rest]: { unknownResolveDelayMs: 600_000, baseDelayMs: 20, maxDelayMs: 40 },
+              }),
             },
           ],
           worker: { idlePollMs: 50 },
-          intakeConsumer: { sessionTimeoutMs: 10_000, heartbeatIntervalMs: 1_000, rebalanceTimeoutMs: 10_000, maxWaitTimeMs: 100 },
+          intakeConsumer: {
+            sessionTimeoutMs: 10_000,
+            heartbeatIntervalMs: 1_000,
+            rebalanceTimeoutMs: 10_000,
+            maxWaitTimeMs: 100,
+          },
         }),
       ],
     })
@@ -204,7 +245,12 @@ describe('reconciler (real Kafka, registry, PostgreSQL, sshd; simulated REST, SO
       RECONCILER_SLO_TARGETS: JSON.stringify({ [`wf-slo-${run}`]: 0.5 }),
       RECONCILER_EXTRACTS: JSON.stringify([
         { protocol: 'REST', destination: rest, baseUrl: restCore.url, token: 'test-token-0123456789' },
-        { protocol: 'SOAP', destination: soap, wsdlUrl: soapCore.wsdlUrl, healthUrl: `${soapCore.baseUrl}/health` },
+        {
+          protocol: 'SOAP',
+          destination: soap,
+          wsdlUrl: soapCore.wsdlUrl,
+          healthUrl: `${soapCore.baseUrl}/health`,
+        },
         {
           protocol: 'SFTP',
           destination: sftp,
@@ -217,6 +263,13 @@ describe('reconciler (real Kafka, registry, PostgreSQL, sshd; simulated REST, SO
         },
       ]),
     });
+    // A production reconciler reads the topics from the beginning on its first start; this one starts at their
+    // current end, so a devstack with a long history does not keep it busy with traffic that is not this test's.
+    await positionAtEnd(`reconciler-${run}`, [
+      Topics.writebackRequested,
+      Topics.writebackResult,
+      Topics.caseState,
+    ]);
     reconciler = await NestFactory.create(AppModule.register(config), { logger: false });
     await reconciler.listen(port, '127.0.0.1');
     url = `http://127.0.0.1:${port}`;
@@ -225,7 +278,12 @@ describe('reconciler (real Kafka, registry, PostgreSQL, sshd; simulated REST, SO
       groupId: `reader-${run}`,
       topic: Topics.writebackCommand,
       fromBeginning: false,
-      consumer: { sessionTimeoutMs: 10_000, heartbeatIntervalMs: 1_000, rebalanceTimeoutMs: 10_000, maxWaitTimeMs: 100 },
+      consumer: {
+        sessionTimeoutMs: 10_000,
+        heartbeatIntervalMs: 1_000,
+        rebalanceTimeoutMs: 10_000,
+        maxWaitTimeMs: 100,
+      },
       handler: ({ value }) => {
         commands.push(value);
         return Promise.resolve();
@@ -247,10 +305,19 @@ describe('reconciler (real Kafka, registry, PostgreSQL, sshd; simulated REST, SO
 
   it('UNKNOWN_PAST_TTL: found, RESOLVE sent, the writeback core looks up, publishes APPLIED and the break clears', async () => {
     const r = request(1);
-    restCore.addFaults({ mode: 'commit_then_timeout', count: 1, match: { idempotencyKey: r.idempotencyKey } });
+    restCore.addFaults({
+      mode: 'commit_then_timeout',
+      count: 1,
+      match: { idempotencyKey: r.idempotencyKey },
+    });
     await publishRequest(r);
     const found = await openBreak(r.idempotencyKey, 'UNKNOWN_PAST_TTL');
-    expect(found).toMatchObject({ destination: rest, protocol: 'REST', caseId: r.caseId, context: { ttlMs: 2000 } });
+    expect(found).toMatchObject({
+      destination: rest,
+      protocol: 'REST',
+      caseId: r.caseId,
+      context: { ttlMs: 2000 },
+    });
     const resolve = await commandFor(found.id, 'RESOLVE');
     expect(resolve).toMatchObject({ idempotencyKey: r.idempotencyKey, destination: rest, caseId: r.caseId });
     await resolvedBreak(r.idempotencyKey, found.id);
@@ -266,16 +333,28 @@ describe('reconciler (real Kafka, registry, PostgreSQL, sshd; simulated REST, SO
     // Posted once, and the REST extract found it: no APPLIED_MISSING_IN_CORE after it settled.
     expect(restCore.journal().filter((e) => e.idempotencyKey === r.idempotencyKey)).toHaveLength(1);
     await post('/v1/reconcile');
-    expect((await breaksFor(r.idempotencyKey)).map((b) => [b.kind, b.status])).toEqual([['UNKNOWN_PAST_TTL', 'RESOLVED']]);
+    expect((await breaksFor(r.idempotencyKey)).map((b) => [b.kind, b.status])).toEqual([
+      ['UNKNOWN_PAST_TTL', 'RESOLVED'],
+    ]);
   });
 
   it('REQUESTED_NO_RESULT: a throttled request is found, RESOLVE makes the writeback core look up first, and it clears', async () => {
     const r = request(2);
     // 429 with a long Retry-After: the row waits FAILED_RETRYABLE, and retries publish no writeback.result.
-    restCore.addFaults({ mode: 'rate_limited', retryAfterSeconds: 6, count: 1, match: { idempotencyKey: r.idempotencyKey } });
+    restCore.addFaults({
+      mode: 'rate_limited',
+      retryAfterSeconds: 6,
+      count: 1,
+      match: { idempotencyKey: r.idempotencyKey },
+    });
     await publishRequest(r);
     const found = await openBreak(r.idempotencyKey, 'REQUESTED_NO_RESULT');
-    expect(found).toMatchObject({ destination: rest, protocol: 'REST', caseId: r.caseId, context: { windowMs: 2000 } });
+    expect(found).toMatchObject({
+      destination: rest,
+      protocol: 'REST',
+      caseId: r.caseId,
+      context: { windowMs: 2000 },
+    });
     await commandFor(found.id, 'RESOLVE');
     await resolvedBreak(r.idempotencyKey, found.id);
 
@@ -290,8 +369,12 @@ describe('reconciler (real Kafka, registry, PostgreSQL, sshd; simulated REST, SO
     ]);
     expect(attempts[0]!.errorClass).toBe('RATE_LIMITED');
     expect(attempts[1]!.providerCode).toBe('not_found');
-    expect(attempts[1]!.startedAt.getTime() - attempts[0]!.finishedAt.getTime()).toBeGreaterThanOrEqual(5_900);
-    expect(restCore.stats().retryAfterViolations.events.filter((v) => v.idempotencyKey === r.idempotencyKey)).toEqual([]);
+    expect(attempts[1]!.startedAt.getTime() - attempts[0]!.finishedAt.getTime()).toBeGreaterThanOrEqual(
+      5_900,
+    );
+    expect(
+      restCore.stats().retryAfterViolations.events.filter((v) => v.idempotencyKey === r.idempotencyKey),
+    ).toEqual([]);
     expect(restCore.journal().filter((e) => e.idempotencyKey === r.idempotencyKey)).toHaveLength(1);
   });
 
@@ -300,17 +383,34 @@ describe('reconciler (real Kafka, registry, PostgreSQL, sshd; simulated REST, SO
     await publishRequest(r);
     const found = await openBreak(r.idempotencyKey, 'REQUESTED_NO_RESULT');
     const command = await commandFor(found.id, 'RESOLVE');
-    expect(command).toMatchObject({ destination: unserved, protocol: 'REST', caseId: r.caseId, issuedBy: 'reconciler' });
+    expect(command).toMatchObject({
+      destination: unserved,
+      protocol: 'REST',
+      caseId: r.caseId,
+      issuedBy: 'reconciler',
+    });
   });
 
   it('APPLIED_MISSING_IN_CORE: APPLIED per the results but absent from the core is flagged with the case', async () => {
     const r = result({ providerRef: 'pay_missing', caseId: `case-am-${run}` });
     await publishResult(r);
     const found = await openBreak(r.idempotencyKey, 'APPLIED_MISSING_IN_CORE');
-    expect(found).toMatchObject({ destination: rest, protocol: 'REST', caseId: r.caseId, context: { providerRef: 'pay_missing' } });
+    expect(found).toMatchObject({
+      destination: rest,
+      protocol: 'REST',
+      caseId: r.caseId,
+      context: { providerRef: 'pay_missing' },
+    });
     const flag = await commandFor(found.id, 'FLAG');
-    expect(flag).toMatchObject({ caseId: r.caseId, breakId: found.id, idempotencyKey: r.idempotencyKey, protocol: 'REST' });
-    expect(flag.reason).toMatch(/^APPLIED_MISSING_IN_CORE \(break \d+\): writeback\.result says APPLIED .* no posting for the key/);
+    expect(flag).toMatchObject({
+      caseId: r.caseId,
+      breakId: found.id,
+      idempotencyKey: r.idempotencyKey,
+      protocol: 'REST',
+    });
+    expect(flag.reason).toMatch(
+      /^APPLIED_MISSING_IN_CORE \(break \d+\): writeback\.result says APPLIED .* no posting for the key/,
+    );
   });
 
   it('IN_CORE_NOT_REQUESTED over the REST list endpoint: a posting made straight into the core is flagged', async () => {
@@ -318,21 +418,39 @@ describe('reconciler (real Kafka, registry, PostgreSQL, sshd; simulated REST, SO
     const res = await fetch(`${restCore.url}/api/payments`, {
       method: 'POST',
       headers: { 'Content-Type': 'application/json', 'Api-Version': '2024-06-01', 'Idempotency-Key': key },
-      body: JSON.stringify({ account_number: '4000123456', amount: { value_minor: 777, currency: 'GBP' }, payment_token: 'pm_tok_x', external_reference: 'manual' }),
+      body: JSON.stringify({
+        account_number: '4000123456',
+        amount: { value_minor: 777, currency: 'GBP' },
+        payment_token: 'pm_tok_x',
+        external_reference: 'manual',
+      }),
     });
     expect(res.status).toBe(201);
     const found = await openBreak(key, 'IN_CORE_NOT_REQUESTED');
-    expect(found).toMatchObject({ destination: rest, protocol: 'REST', context: { amountMinor: 777, currency: 'GBP' } });
+    expect(found).toMatchObject({
+      destination: rest,
+      protocol: 'REST',
+      context: { amountMinor: 777, currency: 'GBP' },
+    });
     const flag = await commandFor(found.id, 'FLAG');
     // Nobody requested it, so no case: the break stands in for one (case-scoped topics are never keyed null).
-    expect(flag).toMatchObject({ caseId: `break:${found.id}`, breakId: found.id, protocol: 'REST', destination: rest });
+    expect(flag).toMatchObject({
+      caseId: `break:${found.id}`,
+      breakId: found.id,
+      protocol: 'REST',
+      destination: rest,
+    });
   });
 
   /** Waits until the reconciler counts `n` APPLIED writebacks for the workflow: proof their results were read. */
   const appliedSeen = (workflowId: string, destination: string, n: number) =>
     until(`${n} applied on ${destination}`, async () => {
-      const slo = await get<{ windows: Array<{ writebacks: Array<{ workflowId: string; destination: string; applied: number }> }> }>('/v1/slo');
-      const f = slo.windows[0]!.writebacks.find((w) => w.workflowId === workflowId && w.destination === destination);
+      const slo = await get<{
+        windows: Array<{ writebacks: Array<{ workflowId: string; destination: string; applied: number }> }>;
+      }>('/v1/slo');
+      const f = slo.windows[0]!.writebacks.find(
+        (w) => w.workflowId === workflowId && w.destination === destination,
+      );
       return f?.applied === n ? true : undefined;
     });
 
@@ -355,11 +473,27 @@ describe('reconciler (real Kafka, registry, PostgreSQL, sshd; simulated REST, SO
     const matchedRef = await postPayment(matched, 1200);
     const strangerRef = await postPayment(stranger, 3400);
     const workflowId = `wf-soap-${run}`;
-    await publishResult(result({ destination: soap, protocol: 'SOAP', idempotencyKey: matched, providerRef: matchedRef, workflowId }));
+    await publishResult(
+      result({
+        destination: soap,
+        protocol: 'SOAP',
+        idempotencyKey: matched,
+        providerRef: matchedRef,
+        workflowId,
+      }),
+    );
 
     const found = await openBreak(stranger, 'IN_CORE_NOT_REQUESTED');
-    expect(found).toMatchObject({ destination: soap, protocol: 'SOAP', context: { providerRef: strangerRef, amountMinor: 3400, currency: 'EUR' } });
-    expect(await commandFor(found.id, 'FLAG')).toMatchObject({ protocol: 'SOAP', destination: soap, idempotencyKey: stranger });
+    expect(found).toMatchObject({
+      destination: soap,
+      protocol: 'SOAP',
+      context: { providerRef: strangerRef, amountMinor: 3400, currency: 'EUR' },
+    });
+    expect(await commandFor(found.id, 'FLAG')).toMatchObject({
+      protocol: 'SOAP',
+      destination: soap,
+      idempotencyKey: stranger,
+    });
     await appliedSeen(workflowId, soap, 1);
     await sleep(1_100); // past the grace, so the matched APPLIED is judged against the extract
     await post('/v1/reconcile');
@@ -370,8 +504,20 @@ describe('reconciler (real Kafka, registry, PostgreSQL, sshd; simulated REST, SO
     const [matched, stranger] = [`sftp-ok-${run}`, `sftp-stranger-${run}`];
     const batchId = `B-${run}`;
     const { csv, manifest } = buildPaymentsBatch(batchId, [
-      { idempotencyKey: matched, accountNumber: '4000123456', amountMinor: '500', currency: 'GBP', reference: 'ok' },
-      { idempotencyKey: stranger, accountNumber: '4000123456', amountMinor: '900', currency: 'GBP', reference: 'manual' },
+      {
+        idempotencyKey: matched,
+        accountNumber: '4000123456',
+        amountMinor: '500',
+        currency: 'GBP',
+        reference: 'ok',
+      },
+      {
+        idempotencyKey: stranger,
+        accountNumber: '4000123456',
+        amountMinor: '900',
+        currency: 'GBP',
+        reference: 'manual',
+      },
     ]);
     const inbound = join(env('SFTP_ROOT'), sftp, 'inbound');
     writeFileSync(join(inbound, `${batchId}.csv.part`), csv);
@@ -381,11 +527,27 @@ describe('reconciler (real Kafka, registry, PostgreSQL, sshd; simulated REST, SO
     const posted = sftpCore.journal().filter((e) => e.destination === sftp);
     expect(posted.map((e) => e.idempotencyKey)).toEqual([matched, stranger]);
     const workflowId = `wf-sftp-${run}`;
-    await publishResult(result({ destination: sftp, protocol: 'SFTP', idempotencyKey: matched, providerRef: posted[0]!.providerRef, workflowId }));
+    await publishResult(
+      result({
+        destination: sftp,
+        protocol: 'SFTP',
+        idempotencyKey: matched,
+        providerRef: posted[0]!.providerRef,
+        workflowId,
+      }),
+    );
 
     const found = await openBreak(stranger, 'IN_CORE_NOT_REQUESTED');
-    expect(found).toMatchObject({ destination: sftp, protocol: 'SFTP', context: { providerRef: posted[1]!.providerRef, amountMinor: 900 } });
-    expect(await commandFor(found.id, 'FLAG')).toMatchObject({ protocol: 'SFTP', destination: sftp, idempotencyKey: stranger });
+    expect(found).toMatchObject({
+      destination: sftp,
+      protocol: 'SFTP',
+      context: { providerRef: posted[1]!.providerRef, amountMinor: 900 },
+    });
+    expect(await commandFor(found.id, 'FLAG')).toMatchObject({
+      protocol: 'SFTP',
+      destination: sftp,
+      idempotencyKey: stranger,
+    });
     await appliedSeen(workflowId, sftp, 1);
     await sleep(1_100);
     await post('/v1/reconcile');
@@ -395,7 +557,9 @@ describe('reconciler (real Kafka, registry, PostgreSQL, sshd; simulated REST, SO
   it('COMPLETED_WITHOUT_WRITEBACKS: a case completed with a required writeback not applied is flagged to its case', async () => {
     const caseId = `case-cw-${run}`;
     const missing = `cw-${run}`;
-    await publishResult(result({ caseId, idempotencyKey: missing, status: 'FAILED_PERMANENT', errorClass: 'VALIDATION' }));
+    await publishResult(
+      result({ caseId, idempotencyKey: missing, status: 'FAILED_PERMANENT', errorClass: 'VALIDATION' }),
+    );
     const state: CaseState = {
       eventId: randomUUID(),
       occurredAt: Date.now(),
@@ -412,43 +576,106 @@ describe('reconciler (real Kafka, registry, PostgreSQL, sshd; simulated REST, SO
     };
     await publisher.publish(Topics.caseState, { caseId }, state, { correlationId: state.correlationId });
     const found = await openBreak(caseId, 'COMPLETED_WITHOUT_WRITEBACKS');
-    expect(found).toMatchObject({ destination: rest, protocol: 'REST', idempotencyKey: missing, context: { missing: [missing] } });
+    expect(found).toMatchObject({
+      destination: rest,
+      protocol: 'REST',
+      idempotencyKey: missing,
+      context: { missing: [missing] },
+    });
     const flag = await commandFor(found.id, 'FLAG');
     expect(flag).toMatchObject({ caseId, breakId: found.id, correlationId: `corr-${caseId}` });
-    expect(flag.reason).toContain(`case ${caseId} completed but 1 of 1 required writeback(s) are not applied`);
+    expect(flag.reason).toContain(
+      `case ${caseId} completed but 1 of 1 required writeback(s) are not applied`,
+    );
   });
 
   it('an SLO breach and an aging unknown each raise exactly one alert over several passes, and clear when resolved', async () => {
     const workflowId = `wf-slo-${run}`;
     for (let i = 0; i < 3; i += 1)
-      await publishResult(result({ workflowId, destination: sloDestination, status: 'FAILED_PERMANENT', errorClass: 'VALIDATION' }));
+      await publishResult(
+        result({
+          workflowId,
+          destination: sloDestination,
+          status: 'FAILED_PERMANENT',
+          errorClass: 'VALIDATION',
+        }),
+      );
     const unknown = result({ destination: unknownDestination, status: 'UNKNOWN', errorClass: 'AMBIGUOUS' });
     await publishResult(unknown);
     const sloKey = `slo:${workflowId}:${sloDestination}:writeback-success`;
     const unknownKey = `unknown-age:${unknownDestination}`;
     type Alert = { key: string; status: string; context: Record<string, unknown> };
-    const alertsFor = async (key: string) => (await get<{ data: Alert[] }>('/v1/alerts?status=all')).data.filter((a) => a.key === key);
+    const alertsFor = async (key: string) =>
+      (await get<{ data: Alert[] }>('/v1/alerts?status=all')).data.filter((a) => a.key === key);
     await until('both alerts', async () => {
       await post('/v1/reconcile');
-      return (await alertsFor(sloKey)).length === 1 && (await alertsFor(unknownKey)).length === 1 ? true : undefined;
+      return (await alertsFor(sloKey)).length === 1 && (await alertsFor(unknownKey)).length === 1
+        ? true
+        : undefined;
     });
     for (let i = 0; i < 3; i += 1) await post('/v1/reconcile');
-    expect(await alertsFor(sloKey)).toEqual([expect.objectContaining({ status: 'OPEN', context: expect.objectContaining({ successRate: 0, target: 0.5 }) })]);
+    expect(await alertsFor(sloKey)).toEqual([
+      expect.objectContaining({
+        status: 'OPEN',
+        context: expect.objectContaining({ successRate: 0, target: 0.5 }),
+      }),
+    ]);
     expect(await alertsFor(unknownKey)).toEqual([expect.objectContaining({ status: 'OPEN' })]);
 
     for (let i = 0; i < 7; i += 1) await publishResult(result({ workflowId, destination: sloDestination }));
-    await publishResult({ ...unknown, eventId: randomUUID(), occurredAt: Date.now(), status: 'APPLIED', errorClass: null });
+    await publishResult({
+      ...unknown,
+      eventId: randomUUID(),
+      occurredAt: Date.now(),
+      status: 'APPLIED',
+      errorClass: null,
+    });
     await until('both cleared', async () => {
       await post('/v1/reconcile');
       const [s, u] = [await alertsFor(sloKey), await alertsFor(unknownKey)];
-      return s.length === 1 && s[0]!.status === 'RESOLVED' && u.length === 1 && u[0]!.status === 'RESOLVED' ? true : undefined;
+      return s.length === 1 && s[0]!.status === 'RESOLVED' && u.length === 1 && u[0]!.status === 'RESOLVED'
+        ? true
+        : undefined;
     });
     await post('/v1/reconcile');
     expect(await alertsFor(sloKey)).toHaveLength(1);
     expect(await alertsFor(unknownKey)).toHaveLength(1);
-    const slo = await get<{ windows: Array<{ window: string; writebacks: Array<{ workflowId: string; successRate: number }> }> }>('/v1/slo');
+    const slo = await get<{
+      windows: Array<{ window: string; writebacks: Array<{ workflowId: string; successRate: number }> }>;
+    }>('/v1/slo');
     expect(slo.windows[0]!.writebacks.find((f) => f.workflowId === workflowId)!.successRate).toBeCloseTo(0.7);
     const metrics = await (await fetch(`${url}/metrics`)).text();
-    expect(metrics).toMatch(new RegExp(`closeout_reconciler_writeback_success_rate\\{workflow="${workflowId}",destination="${sloDestination}",window="1h"\\} 0\\.7`));
+    expect(metrics).toMatch(
+      new RegExp(
+        `closeout_reconciler_writeback_success_rate\\{workflow="${workflowId}",destination="${sloDestination}",window="1h"\\} 0\\.7`,
+      ),
+    );
   });
 });
+
+/** Commits each topic's current end as the reconciler's group offsets (`<group>.<topic short name>`). */
+async function positionAtEnd(group: string, topics: string[]): Promise<void> {
+  const admin = new Kafka({
+    clientId: `${group}-admin`,
+    brokers: env('KAFKA_BROKERS').split(','),
+    logLevel: logLevel.NOTHING,
+  }).admin();
+  await admin.connect();
+  try {
+    const suffix: Record<string, string> = {
+      [Topics.writebackRequested]: 'writeback-requested',
+      [Topics.writebackResult]: 'writeback-result',
+      [Topics.caseState]: 'case-state',
+    };
+    for (const topic of topics) {
+      const ends = await admin.fetchTopicOffsets(topic);
+      await admin.setOffsets({
+        groupId: `${group}.${suffix[topic]}`,
+        topic,
+        partitions: ends.map((p) => ({ partition: p.partition, offset: p.high })),
+      });
+    }
+  } finally {
+    await admin.disconnect();
+  }
+}
