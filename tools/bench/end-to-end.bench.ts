@@ -40,6 +40,15 @@ import { writebackTables } from '@closeout/writeback-adapters';
 import { devstackEnv } from '../devstack/devstack-env';
 import { runningPid, stopService } from '../demo/services';
 import { CaseStack, PATIENT_CADENCE, type StackApp, type WritebackApp } from '../e2e/case-stack';
+import {
+  ADDRESS_UPDATE,
+  customerAction,
+  DOCUMENT_COLLECTION,
+  FAILED_PAYMENT,
+  KYC_REFRESH,
+  PAYMENT_PLAN,
+  type Sample,
+} from '../e2e/samples';
 import { benchRaw, type Result as RawResult } from './kafka-throughput';
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -56,7 +65,13 @@ interface Args {
   allServices: boolean;
 }
 
-const APPS: StackApp[] = ['trigger-ingest', 'orchestrator', 'writeback-rest', 'writeback-soap', 'writeback-sftp'];
+const APPS: StackApp[] = [
+  'trigger-ingest',
+  'orchestrator',
+  'writeback-rest',
+  'writeback-soap',
+  'writeback-sftp',
+];
 
 function parseArgs(argv: string[]): Args {
   const positional: string[] = [];
@@ -110,52 +125,7 @@ function parseArgs(argv: string[]): Args {
 }
 
 // ---------------------------------------------------------------------------------------------------------------
-// Workloads: the seed workflows' triggers and the action each case takes (as in tools/e2e/case-flow.integration-spec.ts)
-
-const SHA = 'a'.repeat(64);
-
-interface Sample {
-  workflowId: string;
-  eventType: string;
-  amount?: { amountMinor: number; currency: string };
-  attributes?: Record<string, string>;
-  action: string;
-  parameters: Record<string, string>;
-}
-
-const DOCUMENT_COLLECTION: Sample = {
-  workflowId: 'document-collection',
-  eventType: 'onboarding.documents_missing',
-  action: 'document.upload',
-  parameters: { documentType: 'proof_of_address', documentRef: 'docs/onboarding/poa-1.pdf', sha256: SHA },
-};
-const KYC_REFRESH: Sample = {
-  workflowId: 'kyc-refresh',
-  eventType: 'compliance.kyc_refresh_due',
-  action: 'document.upload',
-  parameters: { documentType: 'passport', documentRef: 'docs/kyc/passport-1.pdf', sha256: SHA },
-};
-const FAILED_PAYMENT: Sample = {
-  workflowId: 'failed-payment-recovery',
-  eventType: 'billing.payment_failed',
-  amount: { amountMinor: 4599, currency: 'GBP' },
-  action: 'payment.bank_transfer',
-  parameters: { paymentMethodToken: 'pm_tok_bank_1' },
-};
-const PAYMENT_PLAN: Sample = {
-  workflowId: 'payment-plan-setup',
-  eventType: 'collections.arrears_detected',
-  amount: { amountMinor: 100001, currency: 'GBP' },
-  attributes: { arrearsDays: '45' },
-  action: 'plan.choose',
-  parameters: { installments: '3', firstDueDate: '2027-01-15' },
-};
-const ADDRESS_UPDATE: Sample = {
-  workflowId: 'address-update',
-  eventType: 'crm.mail_returned',
-  action: 'address.confirm',
-  parameters: { line1: '1 High Street', city: 'Leeds', postalCode: 'LS1 1AA', country: 'GB' },
-};
+// Workloads: the seed workflows' triggers and the action each case takes (tools/e2e/samples.ts)
 
 const WORKLOADS: Record<Args['workflows'], Sample[]> = {
   rest: [DOCUMENT_COLLECTION, KYC_REFRESH],
@@ -224,23 +194,7 @@ function upstream(run: string, n: number, sample: Sample) {
   };
 }
 
-function actionOf(caseId: string, sample: Sample): MiniappAction {
-  return {
-    eventId: randomUUID(),
-    occurredAt: Date.now(),
-    correlationId: caseId,
-    causationId: null,
-    idempotencyKey: `act-${caseId}-${sample.action}`,
-    caseId,
-    workflowId: sample.workflowId,
-    actionId: randomUUID(),
-    action: sample.action,
-    identityMethod: 'OTP_AND_KNOWN_FACT',
-    consentRef: `consent-${caseId}`,
-    sessionRef: `sess-${caseId}`,
-    parameters: sample.parameters,
-  };
-}
+const actionOf = (caseId: string, sample: Sample): MiniappAction => customerAction(caseId, sample);
 
 // ---------------------------------------------------------------------------------------------------------------
 // Statistics and formatting
@@ -399,7 +353,12 @@ class DbActivity {
         refreshedAt = now();
       }
       const rows = (
-        await this.db.query<{ port: number; state: string | null; wtype: string | null; wevent: string | null }>(
+        await this.db.query<{
+          port: number;
+          state: string | null;
+          wtype: string | null;
+          wevent: string | null;
+        }>(
           `SELECT client_port AS port, state, wait_event_type AS wtype, wait_event AS wevent
            FROM pg_stat_activity WHERE client_port IS NOT NULL AND backend_type = 'client backend'`,
         )
@@ -436,7 +395,9 @@ class DbActivity {
     for (const [app, m] of this.counts) {
       out.set(
         app,
-        [...m].map(([state, n]) => [state, n / Math.max(1, this.samples)] as [string, number]).sort((a, b) => b[1] - a[1]),
+        [...m]
+          .map(([state, n]) => [state, n / Math.max(1, this.samples)] as [string, number])
+          .sort((a, b) => b[1] - a[1]),
       );
     }
     return out;
@@ -565,7 +526,10 @@ class Bench {
   }
 
   onRequested(
-    ms: ConsumedMessage<unknown, { caseId: string; occurredAt: number; idempotencyKey: string; destination: string }>[],
+    ms: ConsumedMessage<
+      unknown,
+      { caseId: string; occurredAt: number; idempotencyKey: string; destination: string }
+    >[],
   ): void {
     const t = now();
     for (const m of ms) {
@@ -845,7 +809,7 @@ function figuresOf(
       watch1: c.outreach.seenAt - c.outreach.ts,
       standIn: r.actionSentAt - c.outreach.seenAt,
       orchAction: (req?.occurredAt ?? NaN) - r.actionSentAt,
-      orchRelay2: (req ? req.ts - req.occurredAt : NaN),
+      orchRelay2: req ? req.ts - req.occurredAt : NaN,
       wbIntake: l && req ? l.createdAt - req.ts : NaN,
       wbClaim: l ? l.startedAt - l.createdAt : NaN,
       wbCall: l ? l.finishedAt - l.startedAt : NaN,
@@ -893,7 +857,9 @@ async function main(): Promise<void> {
       args.workflows
     ]
       .map((s) => s.workflowId)
-      .join(', ')}; ${cpus().length} CPUs; services: trigger-ingest, orchestrator, ${writebackServices.join(', ')}`,
+      .join(
+        ', ',
+      )}; ${cpus().length} CPUs; services: trigger-ingest, orchestrator, ${writebackServices.join(', ')}`,
   );
 
   // 1. The machine's raw Kafka rate, for scale (before the stack exists, so it competes only with the rest of the machine).
@@ -1013,7 +979,8 @@ async function main(): Promise<void> {
       console.log(`warm-up: ${args.warmup} cases`);
       const warm = await b.drive('warmup', args.warmup, 0, overallDeadline);
       const failed = warm.runs.filter((r) => r.failed);
-      if (failed.length > 0) throw new Error(`warm-up: ${failed.length} cases failed, e.g. ${failed[0]!.failed}`);
+      if (failed.length > 0)
+        throw new Error(`warm-up: ${failed.length} cases failed, e.g. ${failed[0]!.failed}`);
     }
 
     // 4. The measured run, with metrics and CPU snapshots around it.
@@ -1044,10 +1011,12 @@ async function main(): Promise<void> {
     // 5. Figures.
     const cores = new Map<string, [number, number]>();
     for (const e of stack.rest.journal()) {
-      if (e.idempotencyKey) cores.set(e.idempotencyKey, [Date.parse(e.receivedAt), Date.parse(e.committedAt)]);
+      if (e.idempotencyKey)
+        cores.set(e.idempotencyKey, [Date.parse(e.receivedAt), Date.parse(e.committedAt)]);
     }
     for (const e of stack.soap.journal()) {
-      if (e.idempotencyKey) cores.set(e.idempotencyKey, [Date.parse(e.receivedAt), Date.parse(e.committedAt)]);
+      if (e.idempotencyKey)
+        cores.set(e.idempotencyKey, [Date.parse(e.receivedAt), Date.parse(e.committedAt)]);
     }
     const ledger = await ledgerTimes(env['DATABASE_URL']!, writebackSchemas()).catch((e: unknown) => {
       console.log(`  (ledger times unavailable, the writeback hop is not split: ${(e as Error).message})`);
@@ -1064,7 +1033,9 @@ async function main(): Promise<void> {
     const lo = Math.floor(doneTimes.length * 0.1);
     const hi = Math.ceil(doneTimes.length * 0.9) - 1;
     const steady = (hi - lo) / ((doneTimes[hi]! - doneTimes[lo]!) / 1000);
-    const steadyFigures = figures.filter((f) => f.run.doneAt! >= doneTimes[lo]! && f.run.doneAt! <= doneTimes[hi]!);
+    const steadyFigures = figures.filter(
+      (f) => f.run.doneAt! >= doneTimes[lo]! && f.run.doneAt! <= doneTimes[hi]!,
+    );
 
     console.log(`\n=== throughput (${args.n} cases, ${args.inFlight} in flight, ${wall.toFixed(1)} s)`);
     console.log(`  cases/s, steady middle (completions 10%–90%): ${steady.toFixed(1)}`);
@@ -1088,11 +1059,13 @@ async function main(): Promise<void> {
       console.log(`\n=== latency, ${title} (${fs.length} cases)`);
       console.log(pctHeader(''));
       console.log(pctRow('trigger POST sent → last writeback APPLIED seen', pcts(fs.map((f) => f.latency))));
-      console.log(pctRow('simulated cores\' own time on the case', pcts(fs.map((f) => f.coreMs))));
-      console.log(pctRow('added latency (the above minus core time)', pcts(fs.map((f) => f.latency - f.coreMs))));
+      console.log(pctRow("simulated cores' own time on the case", pcts(fs.map((f) => f.coreMs))));
+      console.log(
+        pctRow('added latency (the above minus core time)', pcts(fs.map((f) => f.latency - f.coreMs))),
+      );
       console.log(
         pctRow(
-          'added, without the bench\'s mini-app stand-in',
+          "added, without the bench's mini-app stand-in",
           pcts(fs.map((f) => f.latency - f.coreMs - f.standIn)),
         ),
       );
@@ -1101,19 +1074,21 @@ async function main(): Promise<void> {
     latencyTable('whole run', figures);
     latencyTable('steady middle', steadyFigures);
     console.log(
-      '  core time = union of [receivedAt, committedAt] of the case\'s postings in the REST/SOAP cores\' journals (ms' +
+      "  core time = union of [receivedAt, committedAt] of the case's postings in the REST/SOAP cores' journals (ms" +
         ' resolution; the SFTP batch core has no per-record receive time, so 0 there); "stand-in" = outreach.requested' +
-        ' sent → miniapp.action published by this script, i.e. the customer\'s reaction time, which a real case does not' +
+        " sent → miniapp.action published by this script, i.e. the customer's reaction time, which a real case does not" +
         ' count as platform time',
     );
 
-    console.log(`\n=== split per hop, critical path of each case (steady middle, ${steadyFigures.length} cases)`);
+    console.log(
+      `\n=== split per hop, critical path of each case (steady middle, ${steadyFigures.length} cases)`,
+    );
     console.log(pctHeader('hop'));
     for (const [key, label] of HOPS) console.log(pctRow(label, pcts(steadyFigures.map((f) => f.hops[key]!))));
     const means = HOPS.slice(1).map(([k]) => pcts(steadyFigures.map((f) => f.hops[k]!)).mean);
     console.log(
       `  sum of the hop means (POST sent → COMPLETED seen): ${ms(means.reduce((a, v) => a + (Number.isFinite(v) ? v : 0), 0))}; clocks: occurredAt and` +
-        ' ledger times are set inside each transaction, Kafka timestamps when the producer sent; all on this machine\'s clock',
+        " ledger times are set inside each transaction, Kafka timestamps when the producer sent; all on this machine's clock",
     );
 
     if (args.workflows === 'all') {
@@ -1195,9 +1170,16 @@ async function main(): Promise<void> {
     let published = 0;
     instances.forEach((inst, idx) => {
       const [a0, a1] = [before[idx]!, after[idx]!];
-      const topics = new Set(seriesLabels(a1, 'closeout_kafka_handler_duration_seconds_count').map((l) => l['topic']!));
+      const topics = new Set(
+        seriesLabels(a1, 'closeout_kafka_handler_duration_seconds_count').map((l) => l['topic']!),
+      );
       for (const topic of [...topics].sort()) {
-        const count = delta(a0, a1, 'closeout_kafka_handler_duration_seconds_count', (l) => l['topic'] === topic);
+        const count = delta(
+          a0,
+          a1,
+          'closeout_kafka_handler_duration_seconds_count',
+          (l) => l['topic'] === topic,
+        );
         const sum = delta(a0, a1, 'closeout_kafka_handler_duration_seconds_sum', (l) => l['topic'] === topic);
         if (count === 0) continue;
         console.log(
@@ -1207,7 +1189,7 @@ async function main(): Promise<void> {
       published += delta(a0, a1, 'closeout_kafka_messages_published_total');
     });
     console.log(
-      '  (busy = handler-seconds per second: >100% means handlers overlap; a handler\'s time includes its database waits)',
+      "  (busy = handler-seconds per second: >100% means handlers overlap; a handler's time includes its database waits)",
     );
 
     console.log('\n  per service:');
@@ -1218,7 +1200,12 @@ async function main(): Promise<void> {
       if (lag !== undefined) parts.push(`event-loop lag p99 ${ms(lag * 1000, 0)}`);
       const pub = delta(a0, a1, 'closeout_kafka_messages_published_total');
       parts.push(`${(pub / args.n).toFixed(1)} Kafka messages published per case`);
-      const retried = delta(a0, a1, 'closeout_kafka_handler_failures_total', (l) => l['kind'] === 'transient');
+      const retried = delta(
+        a0,
+        a1,
+        'closeout_kafka_handler_failures_total',
+        (l) => l['kind'] === 'transient',
+      );
       if (retried > 0) parts.push(`${retried} handler failures retried in place (the partition waits)`);
       const dlq = delta(a0, a1, 'closeout_kafka_dlq_messages_total');
       if (dlq > 0) parts.push(`${dlq} dead-lettered`);

@@ -5,60 +5,14 @@
  * the test, standing in for the mini-app; delivery receipts likewise stand in for messaging.
  */
 import { randomUUID } from 'node:crypto';
-import type { MiniappAction, OutreachEvent } from '@closeout/contracts';
+import type { OutreachEvent } from '@closeout/contracts';
 import { Topics } from '@closeout/contracts';
 import { idempotencyKey } from '@closeout/writeback-domain';
 import { devstackEnv } from '../devstack/devstack-env';
 import { CaseStack, type CaseView } from './case-stack';
+import { customerAction, SAMPLES, type Sample } from './samples';
 
 jest.setTimeout(300_000);
-
-const SHA = 'a'.repeat(64);
-
-interface Sample {
-  workflowId: string;
-  eventType: string;
-  amount?: { amountMinor: number; currency: string };
-  attributes?: Record<string, string>;
-  action: string;
-  parameters: Record<string, string>;
-}
-
-const SAMPLES: Sample[] = [
-  {
-    workflowId: 'failed-payment-recovery',
-    eventType: 'billing.payment_failed',
-    amount: { amountMinor: 4599, currency: 'GBP' },
-    action: 'payment.bank_transfer',
-    parameters: { paymentMethodToken: 'pm_tok_bank_1' },
-  },
-  {
-    workflowId: 'payment-plan-setup',
-    eventType: 'collections.arrears_detected',
-    amount: { amountMinor: 100001, currency: 'GBP' },
-    attributes: { arrearsDays: '45' },
-    action: 'plan.choose',
-    parameters: { installments: '3', firstDueDate: '2027-01-15' },
-  },
-  {
-    workflowId: 'kyc-refresh',
-    eventType: 'compliance.kyc_refresh_due',
-    action: 'document.upload',
-    parameters: { documentType: 'passport', documentRef: 'docs/kyc/passport-1.pdf', sha256: SHA },
-  },
-  {
-    workflowId: 'address-update',
-    eventType: 'crm.mail_returned',
-    action: 'address.confirm',
-    parameters: { line1: '1 High Street', city: 'Leeds', postalCode: 'LS1 1AA', country: 'GB' },
-  },
-  {
-    workflowId: 'document-collection',
-    eventType: 'onboarding.documents_missing',
-    action: 'document.upload',
-    parameters: { documentType: 'proof_of_address', documentRef: 'docs/onboarding/poa-1.pdf', sha256: SHA },
-  },
-];
 
 let stack: CaseStack;
 const run = randomUUID().slice(0, 8);
@@ -115,28 +69,7 @@ async function openCase(
   return { caseId: res.body.caseId!, event };
 }
 
-function action(
-  caseId: string,
-  sample: Pick<Sample, 'workflowId' | 'action' | 'parameters'>,
-  overrides: Partial<MiniappAction> = {},
-): MiniappAction {
-  return {
-    eventId: randomUUID(),
-    occurredAt: Date.now(),
-    correlationId: caseId,
-    causationId: null,
-    idempotencyKey: `act-${caseId}-${sample.action}`,
-    caseId,
-    workflowId: sample.workflowId,
-    actionId: randomUUID(),
-    action: sample.action,
-    identityMethod: 'OTP_AND_KNOWN_FACT',
-    consentRef: `consent-${caseId}`,
-    sessionRef: `sess-${caseId}`,
-    parameters: sample.parameters,
-    ...overrides,
-  };
-}
+const action = customerAction;
 
 function delivered(caseId: string, outreachId: string): OutreachEvent {
   return {
@@ -271,7 +204,9 @@ describe('duplicates change nothing', () => {
     expect(view.timeline.filter((e) => e.kind === 'action.accepted')).toHaveLength(1);
     expect(view.timeline.filter((e) => e.kind === 'case.opened')).toHaveLength(1);
     // Delivery is at least once (a relay may resend after a crash): what counts is that no new request was made.
-    expect(new Set(stack.observed.requestsOf(caseId).map((r) => r.eventId)).size).toBe(view.writebacks.length);
+    expect(new Set(stack.observed.requestsOf(caseId).map((r) => r.eventId)).size).toBe(
+      view.writebacks.length,
+    );
     expect(new Set(stack.observed.requestsOf(caseId).map((r) => r.idempotencyKey))).toEqual(
       new Set(view.writebacks.map((w) => w.idempotencyKey)),
     );
@@ -291,6 +226,11 @@ describe('durable timers', () => {
     await stack.restart('orchestrator');
 
     const view = await stack.waitForState(caseId, ['EXPIRED'], 60_000);
+    // The messages follow the commit through the outbox: give the last reminder a moment to arrive.
+    await stack.until(
+      () => new Set(stack.observed.outreachOf(caseId).map((o) => o.attempt)).size >= 3,
+      15_000,
+    );
     const outreach = stack.observed.outreachOf(caseId);
     expect([...new Set(outreach.map((o) => o.attempt))].sort()).toEqual([1, 2, 3]);
     // A relay resending after the kill may repeat a message, never with a new identity: one event id per outreach.
@@ -492,13 +432,14 @@ describe('the exception queue', () => {
       body: { resolution: 'close', agentId: 'agent-7', note: 'again' },
     });
     expect(twice.status).toBe(409);
-    expect(
+    // The audit event travels through the outbox and Kafka: it arrives a moment after the API answered.
+    const resolvedByAgent = () =>
       stack.observed
         .auditOf(caseId)
         .some(
           (a) => a.action === 'exception.resolved' && a.actor.type === 'AGENT' && a.actor.id === 'agent-7',
-        ),
-    ).toBe(true);
+        );
+    expect(await stack.until(resolvedByAgent, 20_000)).toBe(true);
   });
 
   test('a permanent writeback failure is queued with what was tried; an agent retry posts once under a new key and completes the case', async () => {
