@@ -1,6 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { renameSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { Module, type INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
@@ -27,7 +26,7 @@ import {
   writebackMigrations,
 } from '@closeout/writeback-adapters';
 import { WritebackService, WritebackServiceModule } from '@closeout/writeback-adapters/nest';
-import { samplePaymentRequest } from '@closeout/writeback-adapters/testing';
+import { freePort, samplePaymentRequest, sleep, until } from '@closeout/writeback-adapters/testing';
 import { retryPolicyFor } from '@closeout/writeback-domain';
 import { Kafka, logLevel } from 'kafkajs';
 import { AppModule } from './app.module';
@@ -48,30 +47,6 @@ const sftp = `sftp-${run}`;
 const unserved = `unserved-${run}`;
 const sloDestination = `slo-${run}`;
 const unknownDestination = `unk-${run}`;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(200);
-  }
-}
-
-/** A port nobody listens on right now: the config wants a real one (1–65535), and the OS hands one out. */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 const env = (name: string): string => {
   const value = process.env[name];

@@ -2,3 +2,4 @@
 // Not exported from the library's index: production code never imports it.
 export * from './test-support/fresh-writeback-schema';
 export * from './test-support/sample-writeback-requests';
+export * from './test-support/polling';

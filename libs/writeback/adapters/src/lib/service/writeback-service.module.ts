@@ -203,7 +203,12 @@ export class WritebackService implements OnApplicationBootstrap, BeforeApplicati
         const handling = await this.commands.handle(value);
         if (handling.kind === 'handled') {
           this.log.info(
-            { commandId: value.commandId, command: value.command, outcome: handling.outcome, breakId: value.breakId },
+            {
+              commandId: value.commandId,
+              command: value.command,
+              outcome: handling.outcome,
+              breakId: value.breakId,
+            },
             'reconciler command handled',
           );
         }

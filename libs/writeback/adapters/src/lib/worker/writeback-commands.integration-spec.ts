@@ -1,5 +1,4 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { createServer } from 'node:net';
 import { Module, type INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { DataSource } from 'typeorm';
@@ -21,6 +20,7 @@ import { parseRestDestinations } from '../rest/rest-destination.config';
 import { RestDestination } from '../rest/rest-destination';
 import { WritebackService, WritebackServiceModule } from '../service/writeback-service.module';
 import { samplePaymentRequest } from '../../test-support/sample-writeback-requests';
+import { freePort, sleep, until } from '../../test-support/polling';
 
 /**
  * `writeback.command.v1` handling end to end: commands published on the real Kafka topic, the real writeback service
@@ -33,29 +33,6 @@ const seq = Number.parseInt(run, 16);
 const destination = `cmd-rest-${run}`;
 const service = `wb-cmd-${run}`;
 const schema = `wb_cmd_${run}`;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function until<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(50);
-  }
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 describe('writeback command handler (real Kafka, registry, PostgreSQL; simulated REST core)', () => {
   let core: RestCore;
@@ -85,18 +62,31 @@ describe('writeback command handler (real Kafka, registry, PostgreSQL; simulated
     ...over,
   });
   const send = (c: WritebackCommand) =>
-    publisher.publish(Topics.writebackCommand, { caseId: c.caseId }, c, { correlationId: c.correlationId, idempotencyKey: c.idempotencyKey });
+    publisher.publish(Topics.writebackCommand, { caseId: c.caseId }, c, {
+      correlationId: c.correlationId,
+      idempotencyKey: c.idempotencyKey,
+    });
   const admit = async (r: WritebackRequested, status: WritebackResult['status']) => {
-    await publisher.publish(Topics.writebackRequested, { caseId: r.caseId }, r, { correlationId: r.correlationId, idempotencyKey: r.idempotencyKey });
-    return until(`${r.idempotencyKey} ${status} on writeback.result`, () => resultsFor(r.idempotencyKey).find((x) => x.status === status));
+    await publisher.publish(Topics.writebackRequested, { caseId: r.caseId }, r, {
+      correlationId: r.correlationId,
+      idempotencyKey: r.idempotencyKey,
+    });
+    return until(`${r.idempotencyKey} ${status} on writeback.result`, () =>
+      resultsFor(r.idempotencyKey).find((x) => x.status === status),
+    );
   };
   /** How often the handler ended a command this way (the service's own counter). */
   const handled = async (cmd: WritebackCommand['command'], outcome: string) =>
-    ((await wb.metrics.commands.get()).values.find((v) => v.labels['command'] === cmd && v.labels['outcome'] === outcome)?.value ?? 0);
+    (await wb.metrics.commands.get()).values.find(
+      (v) => v.labels['command'] === cmd && v.labels['outcome'] === outcome,
+    )?.value ?? 0;
   const commandRows = (key: string) =>
-    app.get(DataSource).query(`SELECT command_id, command, outcome FROM "${schema}".command WHERE idempotency_key = $1 ORDER BY received_at`, [key]) as Promise<
-      Array<{ command_id: string; command: string; outcome: string }>
-    >;
+    app
+      .get(DataSource)
+      .query(
+        `SELECT command_id, command, outcome FROM "${schema}".command WHERE idempotency_key = $1 ORDER BY received_at`,
+        [key],
+      ) as Promise<Array<{ command_id: string; command: string; outcome: string }>>;
 
   beforeAll(async () => {
     core = await startRestCore();
@@ -110,12 +100,21 @@ describe('writeback command handler (real Kafka, registry, PostgreSQL; simulated
         timeouts: { connectMs: 500, requestMs: 400 },
       },
     ]);
-    const config = loadConfig(baseEnvSchema, { ...process.env, SERVICE_NAME: service, HTTP_PORT: String(await freePort()) });
+    const config = loadConfig(baseEnvSchema, {
+      ...process.env,
+      SERVICE_NAME: service,
+      HTTP_PORT: String(await freePort()),
+    });
     @Module({
       imports: [
         ServiceCoreModule.forService({
           config,
-          topics: [Topics.writebackRequested, Topics.writebackResult, Topics.writebackCommand, Topics.auditEvent],
+          topics: [
+            Topics.writebackRequested,
+            Topics.writebackResult,
+            Topics.writebackCommand,
+            Topics.auditEvent,
+          ],
           database: { schema, entities: writebackEntities, migrations: writebackMigrations },
         }),
         WritebackServiceModule.register({
@@ -126,11 +125,18 @@ describe('writeback command handler (real Kafka, registry, PostgreSQL; simulated
             {
               destination: new RestDestination(settings!),
               mappingsOf: 'core-banking-rest',
-              policy: retryPolicyFor(destination, { [destination]: { unknownResolveDelayMs: 600_000, baseDelayMs: 20, maxDelayMs: 40 } }),
+              policy: retryPolicyFor(destination, {
+                [destination]: { unknownResolveDelayMs: 600_000, baseDelayMs: 20, maxDelayMs: 40 },
+              }),
             },
           ],
           worker: { idlePollMs: 50 },
-          intakeConsumer: { sessionTimeoutMs: 10_000, heartbeatIntervalMs: 1_000, rebalanceTimeoutMs: 10_000, maxWaitTimeMs: 100 },
+          intakeConsumer: {
+            sessionTimeoutMs: 10_000,
+            heartbeatIntervalMs: 1_000,
+            rebalanceTimeoutMs: 10_000,
+            maxWaitTimeMs: 100,
+          },
         }),
       ],
     })
@@ -140,7 +146,12 @@ describe('writeback command handler (real Kafka, registry, PostgreSQL; simulated
     wb = app.get(WritebackService);
     publisher = app.get(EventPublisher);
     const subscriber = app.get(EventSubscriber);
-    const consumer = { sessionTimeoutMs: 10_000, heartbeatIntervalMs: 1_000, rebalanceTimeoutMs: 10_000, maxWaitTimeMs: 100 };
+    const consumer = {
+      sessionTimeoutMs: 10_000,
+      heartbeatIntervalMs: 1_000,
+      rebalanceTimeoutMs: 10_000,
+      maxWaitTimeMs: 100,
+    };
     const subscriptions = await Promise.all([
       subscriber.subscribe({
         groupId: `${service}.test-results`,
@@ -186,11 +197,20 @@ describe('writeback command handler (real Kafka, registry, PostgreSQL; simulated
     const duplicatesBefore = await handled('RESOLVE', 'duplicate');
     await send(resolve);
     await send({ ...resolve, eventId: randomUUID() }); // redelivered / re-issued: same command id
-    const applied = await until('APPLIED on writeback.result', () => resultsFor(r.idempotencyKey).find((x) => x.status === 'APPLIED'));
-    expect(applied).toMatchObject({ providerRef: core.journal().find((e) => e.idempotencyKey === r.idempotencyKey)!.transactionId, caseId: r.caseId });
-    await until('the second delivery handled as a duplicate', async () => ((await handled('RESOLVE', 'duplicate')) > duplicatesBefore ? true : undefined));
+    const applied = await until('APPLIED on writeback.result', () =>
+      resultsFor(r.idempotencyKey).find((x) => x.status === 'APPLIED'),
+    );
+    expect(applied).toMatchObject({
+      providerRef: core.journal().find((e) => e.idempotencyKey === r.idempotencyKey)!.transactionId,
+      caseId: r.caseId,
+    });
+    await until('the second delivery handled as a duplicate', async () =>
+      (await handled('RESOLVE', 'duplicate')) > duplicatesBefore ? true : undefined,
+    );
 
-    expect(await commandRows(r.idempotencyKey)).toEqual([{ command_id: resolve.commandId, command: 'RESOLVE', outcome: 'marked_for_resolution' }]);
+    expect(await commandRows(r.idempotencyKey)).toEqual([
+      { command_id: resolve.commandId, command: 'RESOLVE', outcome: 'marked_for_resolution' },
+    ]);
     const row = await wb.ledger.findByKey(destination, r.idempotencyKey);
     const attempts = await wb.ledger.listAttempts(row!.id);
     expect(attempts.map((a) => [a.kind, a.outcome])).toEqual([
@@ -203,9 +223,14 @@ describe('writeback command handler (real Kafka, registry, PostgreSQL; simulated
     expect(resultsFor(r.idempotencyKey).map((x) => x.status)).toEqual(['UNKNOWN', 'APPLIED']);
     expect(core.journal().filter((e) => e.idempotencyKey === r.idempotencyKey)).toHaveLength(1);
     const audit = await until('the command audit event', () =>
-      audits.find((a) => a.action === 'writeback.command_handled' && a.references['commandId'] === resolve.commandId),
+      audits.find(
+        (a) => a.action === 'writeback.command_handled' && a.references['commandId'] === resolve.commandId,
+      ),
     );
-    expect(audit).toMatchObject({ caseId: r.caseId, references: expect.objectContaining({ breakId: resolve.breakId, outcome: 'marked_for_resolution' }) });
+    expect(audit).toMatchObject({
+      caseId: r.caseId,
+      references: expect.objectContaining({ breakId: resolve.breakId, outcome: 'marked_for_resolution' }),
+    });
   });
 
   it('skips, and counts, commands for another destination or another protocol', async () => {
@@ -216,7 +241,9 @@ describe('writeback command handler (real Kafka, registry, PostgreSQL; simulated
     const otherProtocol = command(r, { protocol: 'SOAP' });
     await send(otherDestination);
     await send(otherProtocol);
-    await until('both skipped', async () => ((await handled('RESOLVE', 'skipped_not_owned')) >= skippedBefore + 2 ? true : undefined));
+    await until('both skipped', async () =>
+      (await handled('RESOLVE', 'skipped_not_owned')) >= skippedBefore + 2 ? true : undefined,
+    );
     expect(await commandRows(r.idempotencyKey)).toEqual([]);
     await sleep(300);
     // Nothing republished, nothing looked up.
@@ -231,11 +258,18 @@ describe('writeback command handler (real Kafka, registry, PostgreSQL; simulated
     core.addFaults({ mode: 'connection_reset', count: 1, match: { idempotencyKey: r.idempotencyKey } });
     await admit(r, 'UNKNOWN');
     expect(core.journal().filter((e) => e.idempotencyKey === r.idempotencyKey)).toEqual([]);
-    const replay = command(r, { command: 'REPLAY', reason: 'REQUESTED_NO_RESULT (break 2): still open after 1 h' });
+    const replay = command(r, {
+      command: 'REPLAY',
+      reason: 'REQUESTED_NO_RESULT (break 2): still open after 1 h',
+    });
     await send(replay);
     await send({ ...replay, eventId: randomUUID() });
-    const applied = await until('APPLIED on writeback.result', () => resultsFor(r.idempotencyKey).find((x) => x.status === 'APPLIED'));
-    await until('the second delivery handled as a duplicate', async () => ((await handled('REPLAY', 'duplicate')) >= 1 ? true : undefined));
+    const applied = await until('APPLIED on writeback.result', () =>
+      resultsFor(r.idempotencyKey).find((x) => x.status === 'APPLIED'),
+    );
+    await until('the second delivery handled as a duplicate', async () =>
+      (await handled('REPLAY', 'duplicate')) >= 1 ? true : undefined,
+    );
     await sleep(500);
 
     const posted = core.journal().filter((e) => e.idempotencyKey === r.idempotencyKey);
@@ -250,14 +284,19 @@ describe('writeback command handler (real Kafka, registry, PostgreSQL; simulated
       ['send', 'APPLIED'],
     ]);
     expect(attempts[1]!.providerCode).toBe('not_found');
-    expect(await commandRows(r.idempotencyKey)).toEqual([{ command_id: replay.commandId, command: 'REPLAY', outcome: 'marked_for_resolution' }]);
+    expect(await commandRows(r.idempotencyKey)).toEqual([
+      { command_id: replay.commandId, command: 'REPLAY', outcome: 'marked_for_resolution' },
+    ]);
   });
 
   it('FLAG publishes no writeback.result, leaves the row alone, and is audited with the break', async () => {
     const r = request(4);
     await admit(r, 'APPLIED');
     const before = await wb.ledger.findByKey(destination, r.idempotencyKey);
-    const flag = command(r, { command: 'FLAG', reason: 'APPLIED_MISSING_IN_CORE (break 7): the extract has no posting for the key' });
+    const flag = command(r, {
+      command: 'FLAG',
+      reason: 'APPLIED_MISSING_IN_CORE (break 7): the extract has no posting for the key',
+    });
     await send(flag);
     const audit = await until('writeback.flagged on audit.event', () =>
       audits.find((a) => a.action === 'writeback.flagged' && a.references['commandId'] === flag.commandId),
@@ -266,12 +305,22 @@ describe('writeback command handler (real Kafka, registry, PostgreSQL; simulated
       caseId: r.caseId,
       correlationId: r.correlationId,
       reason: expect.stringContaining('APPLIED_MISSING_IN_CORE (break 7)'),
-      references: expect.objectContaining({ breakId: flag.breakId, idempotencyKey: r.idempotencyKey, outcome: 'flagged' }),
+      references: expect.objectContaining({
+        breakId: flag.breakId,
+        idempotencyKey: r.idempotencyKey,
+        outcome: 'flagged',
+      }),
     });
-    expect(await commandRows(r.idempotencyKey)).toEqual([{ command_id: flag.commandId, command: 'FLAG', outcome: 'flagged' }]);
+    expect(await commandRows(r.idempotencyKey)).toEqual([
+      { command_id: flag.commandId, command: 'FLAG', outcome: 'flagged' },
+    ]);
     await sleep(500);
     expect(resultsFor(r.idempotencyKey).map((x) => x.status)).toEqual(['APPLIED']);
     const after = await wb.ledger.findByKey(destination, r.idempotencyKey);
-    expect(after).toMatchObject({ status: 'APPLIED', attempts: before!.attempts, providerRef: before!.providerRef });
+    expect(after).toMatchObject({
+      status: 'APPLIED',
+      attempts: before!.attempts,
+      providerRef: before!.providerRef,
+    });
   });
 });

@@ -87,7 +87,10 @@ export class WritebackCommandHandler {
     return handling;
   }
 
-  private plan(command: WritebackCommand, row: LedgerRow | null): { outcome: CommandOutcomeKind; detail: string } {
+  private plan(
+    command: WritebackCommand,
+    row: LedgerRow | null,
+  ): { outcome: CommandOutcomeKind; detail: string } {
     if (!row) {
       return {
         outcome: 'not_found',

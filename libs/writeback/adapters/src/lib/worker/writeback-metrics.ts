@@ -109,7 +109,7 @@ export class WritebackMetrics {
     );
     this.commands = counter(
       'closeout_writeback_commands_total',
-      'Reconciler commands (writeback.command.v1) by command and outcome; skipped_not_owned = another service\'s row',
+      "Reconciler commands (writeback.command.v1) by command and outcome; skipped_not_owned = another service's row",
       ['command', 'outcome'],
     );
   }
