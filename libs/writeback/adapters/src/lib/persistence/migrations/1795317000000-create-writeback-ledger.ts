@@ -1,6 +1,5 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
-import { LedgerError } from '../../ledger/ledger.errors';
-import { writebackTables } from '../schema-name';
+import { tablesOf } from './migration-tables';
 
 /**
  * The writeback ledger, its append-only attempt and conflict logs, and the transactional outbox.
@@ -187,13 +186,3 @@ export class CreateWritebackLedger1795317000000 implements MigrationInterface {
 }
 
 /** The schema the data source was configured with (or the connection's current schema when none was). */
-function tablesOf(queryRunner: QueryRunner) {
-  const schema = queryRunner.dataSource.driver.schema;
-  if (!schema) {
-    throw new LedgerError(
-      'LEDGER_INVALID_ARGUMENT',
-      'writeback migrations need a schema: configure the data source with `schema`',
-    );
-  }
-  return writebackTables(schema);
-}

@@ -1,6 +1,5 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
-import { LedgerError } from '../../ledger/ledger.errors';
-import { writebackTables } from '../schema-name';
+import { tablesOf } from './migration-tables';
 
 /**
  * `writeback.command.v1` as received: one row per command id, so a redelivered (or re-issued) command is acted on
@@ -34,15 +33,4 @@ export class CreateWritebackCommand1795317100000 implements MigrationInterface {
   async down(queryRunner: QueryRunner): Promise<void> {
     await queryRunner.query(`DROP TABLE ${tablesOf(queryRunner).command}`);
   }
-}
-
-function tablesOf(queryRunner: QueryRunner) {
-  const schema = queryRunner.dataSource.driver.schema;
-  if (!schema) {
-    throw new LedgerError(
-      'LEDGER_INVALID_ARGUMENT',
-      'writeback migrations need a schema: configure the data source with `schema`',
-    );
-  }
-  return writebackTables(schema);
 }
