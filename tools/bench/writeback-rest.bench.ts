@@ -19,7 +19,7 @@ import { cpus } from 'node:os';
 import { join } from 'node:path';
 import axios from 'axios';
 import { Topics, type WritebackRequested } from '@closeout/contracts';
-import { KafkaClient, type OutgoingEvent } from '@closeout/kafka';
+import { KafkaClient, positionGroupAtEnd, type OutgoingEvent } from '@closeout/kafka';
 import { configureLogging } from '@closeout/telemetry';
 import { createWritebackDataSource } from '@closeout/writeback-adapters';
 import { samplePaymentRequest } from '@closeout/writeback-adapters/testing';
@@ -32,7 +32,6 @@ import {
   waitForExit,
   waitUntilReady,
 } from '../demo/services';
-import { positionGroupAtEnd } from '../harness/writeback/consumer-group';
 
 const N = Number(process.argv[2] ?? 5_000);
 const CONCURRENCY = Number(process.argv[3] ?? 64);
@@ -144,7 +143,11 @@ async function main(): Promise<void> {
       },
     });
     await results.whenPositioned();
-    await positionGroupAtEnd(env['KAFKA_BROKERS']!.split(','), `${serviceName}.writeback-requested`);
+    await positionGroupAtEnd({
+      brokers: env['KAFKA_BROKERS']!.split(','),
+      groupId: `${serviceName}.writeback-requested`,
+      topics: [Topics.writebackRequested],
+    });
     startService(
       INSTANCE,
       SERVICE_PORT,

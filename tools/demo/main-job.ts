@@ -22,11 +22,10 @@ import {
   type OutreachRequested,
   type WritebackResult,
 } from '@closeout/contracts';
-import { KafkaClient } from '@closeout/kafka';
+import { KafkaClient, positionGroupAtEnd } from '@closeout/kafka';
 import { configureLogging } from '@closeout/telemetry';
 import { seededRandom } from '@closeout/simulators/sftp-core';
 import { writeDefinitions } from '../e2e/case-stack';
-import { positionGroupAtEnd } from '../harness/writeback/consumer-group';
 import {
   devstackCommand,
   devstackEnv,
@@ -267,7 +266,7 @@ async function main(): Promise<void> {
       // A stopped service's consumer groups start at the topics' current end: traffic that tests and benchmarks
       // left on this devstack since the last run is not this run's to work.
       for (const [group, topic] of consumerGroupsOf(s.name))
-        await positionGroupAtEnd(env['KAFKA_BROKERS']!.split(','), group, topic);
+        await positionGroupAtEnd({ brokers: env['KAFKA_BROKERS']!.split(','), groupId: group, topics: [topic] });
       startService(s.name, s.port, envFor(s.name, svcEnv));
       say(`${s.name} starting on :${s.port} (log ${logFile(s.name)})`);
     }

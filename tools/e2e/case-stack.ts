@@ -18,11 +18,10 @@ import {
   type WritebackRequested,
   type WritebackResult,
 } from '@closeout/contracts';
-import { KafkaClient } from '@closeout/kafka';
+import { KafkaClient, positionGroupAtEnd } from '@closeout/kafka';
 import { startRestCore, type FaultRule as RestFault, type RestCore } from '@closeout/simulators/rest-core';
 import { startSoapCore, type FaultRule as SoapFault, type SoapCore } from '@closeout/simulators/soap-core';
 import { startSftpCore, type FaultRule as SftpFault, type SftpCore } from '@closeout/simulators/sftp-core';
-import { positionGroupAtEnd } from '../harness/writeback/consumer-group';
 import { logFile, repoRoot, startService, stopService, waitForExit, waitUntilReady } from '../demo/services';
 
 export const SEED_WORKFLOWS_DIR = join(repoRoot, 'apps', 'orchestrator', 'workflows');
@@ -302,7 +301,7 @@ export class CaseStack {
     );
     for (const i of this.instances.values()) {
       for (const [group, topic] of i.groups)
-        await positionGroupAtEnd(env['KAFKA_BROKERS']!.split(','), group, topic);
+        await positionGroupAtEnd({ brokers: env['KAFKA_BROKERS']!.split(','), groupId: group, topics: [topic] });
     }
     // One after another: nine TypeScript processes compiling at once on two cores only slows each down.
     for (const i of this.instances.values()) await this.boot(i);

@@ -14,7 +14,7 @@ import {
   type WritebackRequested,
   type WritebackResult,
 } from '@closeout/contracts';
-import { EventPublisher, EventSubscriber } from '@closeout/kafka';
+import { EventPublisher, EventSubscriber, positionGroupAtEnd } from '@closeout/kafka';
 import { ServiceCoreModule } from '@closeout/platform';
 import { startRestCore, type RestCore } from '@closeout/simulators/rest-core';
 import { buildPaymentsBatch, startSftpCore, type SftpCore } from '@closeout/simulators/sftp-core';
@@ -28,7 +28,6 @@ import {
 import { WritebackService, WritebackServiceModule } from '@closeout/writeback-adapters/nest';
 import { freePort, samplePaymentRequest, sleep, until } from '@closeout/writeback-adapters/testing';
 import { retryPolicyFor } from '@closeout/writeback-domain';
-import { Kafka, logLevel } from 'kafkajs';
 import { AppModule } from './app.module';
 import { configSchema } from './config';
 
@@ -240,11 +239,16 @@ describe('reconciler (real Kafka, registry, PostgreSQL, sshd; simulated REST, SO
     });
     // A production reconciler reads the topics from the beginning on its first start; this one starts at their
     // current end, so a devstack with a long history does not keep it busy with traffic that is not this test's.
-    await positionAtEnd(`reconciler-${run}`, [
-      Topics.writebackRequested,
-      Topics.writebackResult,
-      Topics.caseState,
-    ]);
+    const groupSuffix: Record<string, string> = {
+      [Topics.writebackRequested]: 'writeback-requested',
+      [Topics.writebackResult]: 'writeback-result',
+      [Topics.caseState]: 'case-state',
+    };
+    await positionGroupAtEnd({
+      brokers: env('KAFKA_BROKERS').split(','),
+      groupId: (topic) => `reconciler-${run}.${groupSuffix[topic]}`,
+      topics: Object.keys(groupSuffix),
+    });
     reconciler = await NestFactory.create(AppModule.register(config), { logger: false });
     await reconciler.listen(port, '127.0.0.1');
     url = `http://127.0.0.1:${port}`;
@@ -627,30 +631,3 @@ describe('reconciler (real Kafka, registry, PostgreSQL, sshd; simulated REST, SO
     );
   });
 });
-
-/** Commits each topic's current end as the reconciler's group offsets (`<group>.<topic short name>`). */
-async function positionAtEnd(group: string, topics: string[]): Promise<void> {
-  const admin = new Kafka({
-    clientId: `${group}-admin`,
-    brokers: env('KAFKA_BROKERS').split(','),
-    logLevel: logLevel.NOTHING,
-  }).admin();
-  await admin.connect();
-  try {
-    const suffix: Record<string, string> = {
-      [Topics.writebackRequested]: 'writeback-requested',
-      [Topics.writebackResult]: 'writeback-result',
-      [Topics.caseState]: 'case-state',
-    };
-    for (const topic of topics) {
-      const ends = await admin.fetchTopicOffsets(topic);
-      await admin.setOffsets({
-        groupId: `${group}.${suffix[topic]}`,
-        topic,
-        partitions: ends.map((p) => ({ partition: p.partition, offset: p.high })),
-      });
-    }
-  } finally {
-    await admin.disconnect();
-  }
-}

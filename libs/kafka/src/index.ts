@@ -13,6 +13,7 @@ export * from './producer/event-publisher';
 export * from './consumer/event-subscriber';
 export * from './consumer/retry-backoff';
 export * from './topics/topic-provisioner';
+export * from './topics/group-position';
 export * from './health/kafka-health';
 export * from './kafka-client';
 export * from './kafka.module';
