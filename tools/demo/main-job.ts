@@ -300,9 +300,16 @@ async function main(): Promise<void> {
   const ourKeys = new Map<string, { caseId: string; destination: string }>();
   let actionDuplicates = 0;
 
+  // An outreach can be read before the trigger POST that opened its case has returned here (a loaded machine answers
+  // the HTTP call after the orchestrator already acted on the event): it waits for the case's plan.
+  const beforePlan = new Map<string, OutreachRequested[]>();
   const act = async (o: OutreachRequested): Promise<void> => {
     const plan = plans.get(o.caseId);
-    if (!plan || o.attempt !== plan.actOnAttempt) return;
+    if (!plan) {
+      beforePlan.set(o.caseId, [...(beforePlan.get(o.caseId) ?? []), o]);
+      return;
+    }
+    if (o.attempt !== plan.actOnAttempt) return;
     const base = (overrides: Partial<MiniappAction>): MiniappAction => ({
       eventId: randomUUID(),
       occurredAt: Date.now(),
@@ -455,6 +462,8 @@ async function main(): Promise<void> {
       }
       plans.set(res.caseId, plan);
       triggeredAt.set(res.caseId, Date.now());
+      for (const o of beforePlan.get(res.caseId) ?? []) await act(o);
+      beforePlan.delete(res.caseId);
       sent.push({ body, caseId: res.caseId });
       if (random() < 0.03) {
         redelivered += 1;
