@@ -11,6 +11,7 @@ import {
   type Producer,
 } from 'kafkajs';
 import { createLogger } from '@closeout/telemetry';
+import { CoalescingSender } from '../../producer/coalescing-sender';
 import type {
   AdminPort,
   ConsumerOptions,
@@ -76,14 +77,19 @@ function toIncoming(topic: string, partition: number, message: KafkaMessage): In
 }
 
 class KafkajsProducer implements ProducerPort {
+  private readonly sender = new CoalescingSender((records) => this.sendBatch(records));
+
   constructor(private readonly producer: Producer) {}
 
   connect(): Promise<void> {
     return this.producer.connect();
   }
 
-  async send(records: OutgoingRecord[]): Promise<void> {
-    if (records.length === 0) return;
+  send(records: OutgoingRecord[]): Promise<void> {
+    return this.sender.send(records);
+  }
+
+  private async sendBatch(records: OutgoingRecord[]): Promise<void> {
     // Group by topic but keep each topic's order: one sendBatch is one Produce request per leader.
     const byTopic = new Map<string, OutgoingRecord[]>();
     for (const r of records) {
