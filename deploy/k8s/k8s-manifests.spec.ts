@@ -360,6 +360,7 @@ describe('deploy/k8s manifests', () => {
           'KAFKA_DEFAULT_PARTITIONS',
           'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT',
           'SHUTDOWN_TIMEOUT_MS',
+          'OUTBOX_RETENTION_MS',
           ...(extra.plain ?? []),
           ...(extra.secret ?? []),
         ]),

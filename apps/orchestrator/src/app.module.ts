@@ -8,7 +8,7 @@ import { OpenCaseUseCase } from './cases/open-case.use-case';
 import { CaseEventsConsumer } from './cases/case-events.consumer';
 import { CaseBatchRunner } from './cases/case-batch';
 import { CaseQueries } from './cases/case-queries';
-import { OrchestratorOutbox } from './cases/orchestrator-outbox';
+import { OrchestratorOutbox, OUTBOX_RETENTION_MS } from './cases/orchestrator-outbox';
 import { ORCHESTRATOR_INSTANCE } from './cases/orchestrator-instance';
 import { TakeActionUseCase } from './actions/take-action.use-case';
 import { RecordOutreachEventUseCase } from './outreach/record-outreach-event.use-case';
@@ -59,6 +59,7 @@ export class AppModule {
           useValue: { serviceName: config.SERVICE_NAME, schema: config.ORCHESTRATOR_DB_SCHEMA },
         },
         { provide: WORKFLOW_DEFINITIONS_DIR, useValue: config.WORKFLOW_DEFINITIONS_DIR },
+        { provide: OUTBOX_RETENTION_MS, useValue: config.OUTBOX_RETENTION_MS },
         { provide: WORKFLOW_GOLDEN_PAYLOADS_DIR, useValue: config.WORKFLOW_GOLDEN_PAYLOADS_DIR },
         { provide: ORCHESTRATOR_API_TOKENS, useValue: config.ORCHESTRATOR_API_TOKENS },
         {

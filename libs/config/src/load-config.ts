@@ -2,9 +2,7 @@ import { z } from 'zod';
 
 export class ConfigError extends Error {
   constructor(readonly issues: { variable: string; rule: string }[]) {
-    super(
-      `Invalid configuration:\n${issues.map((i) => `  - ${i.variable}: ${i.rule}`).join('\n')}`,
-    );
+    super(`Invalid configuration:\n${issues.map((i) => `  - ${i.variable}: ${i.rule}`).join('\n')}`);
     this.name = 'ConfigError';
   }
 }
@@ -43,6 +41,8 @@ export const baseEnvSchema = z.object({
   KAFKA_DEFAULT_PARTITIONS: z.coerce.number().int().min(1).default(6),
   OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: z.url().optional(),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).default(10_000),
+  /** How long a service keeps an outbox message after publishing it (services with an outbox); at least a minute. */
+  OUTBOX_RETENTION_MS: z.coerce.number().int().min(60_000).default(86_400_000),
 });
 
 export type BaseConfig = z.infer<typeof baseEnvSchema>;

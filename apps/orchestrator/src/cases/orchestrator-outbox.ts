@@ -6,6 +6,9 @@ import { ReadinessRegistry } from '@closeout/platform';
 import { OutboxRelay } from '@closeout/writeback-adapters';
 import { ORCHESTRATOR_INSTANCE, type OrchestratorInstance } from './orchestrator-instance';
 
+/** How long a published outbox message is kept (OUTBOX_RETENTION_MS). */
+export const OUTBOX_RETENTION_MS = Symbol('orchestrator.outbox-retention-ms');
+
 /** Publishes the orchestrator's outbox (case.state, outreach.requested, writeback.requested, audit) to Kafka. */
 @Injectable()
 export class OrchestratorOutbox implements OnApplicationBootstrap, OnModuleDestroy {
@@ -14,6 +17,7 @@ export class OrchestratorOutbox implements OnApplicationBootstrap, OnModuleDestr
   constructor(
     @InjectDataSource() db: DataSource,
     @Inject(ORCHESTRATOR_INSTANCE) instance: OrchestratorInstance,
+    @Inject(OUTBOX_RETENTION_MS) retentionMs: number,
     publisher: EventPublisher,
     private readonly readiness: ReadinessRegistry,
   ) {
@@ -22,6 +26,7 @@ export class OrchestratorOutbox implements OnApplicationBootstrap, OnModuleDestr
       schema: instance.schema,
       publish: (messages) => publisher.publishMany(messages),
       pollIntervalMs: 200,
+      retentionMs,
     });
   }
 

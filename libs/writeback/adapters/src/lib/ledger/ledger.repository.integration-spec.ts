@@ -266,6 +266,15 @@ describe('LedgerRepository (real PostgreSQL)', () => {
       expect(resolved.row.appliedAt).not.toBeNull();
       expect((await ledger.listAttempts(row.id)).map((a) => a.kind)).toEqual(['resolve']);
       expect(await ledger.oldestUnknownAgeSeconds()).toBe(0);
+      // The backlog gauge reads open rows only: the settled row is in the totals, not in the backlog.
+      await ledger.admit(aRequest(), 'fp-2');
+      expect(await ledger.countOpenByStatus()).toEqual({
+        PENDING: 1,
+        IN_FLIGHT: 0,
+        FAILED_RETRYABLE: 0,
+        UNKNOWN: 0,
+      });
+      expect(await ledger.countByStatus()).toMatchObject({ PENDING: 1, APPLIED: 1 });
     });
 
     it('hands UNKNOWN rows out as RESOLVE when due, and releaseLease gives rows back to their waiting status', async () => {

@@ -720,6 +720,25 @@ export class LedgerRepository {
   }
 
   /**
+   * Rows per open status (PENDING, IN_FLIGHT, FAILED_RETRYABLE, UNKNOWN), zeros included: the backlog. Reads only
+   * the open rows, so a scrape costs the same after a year of settled writebacks as on the first day.
+   */
+  async countOpenByStatus(): Promise<Partial<Record<WritebackStatus, number>>> {
+    const counts: Partial<Record<WritebackStatus, number>> = {
+      PENDING: 0,
+      IN_FLIGHT: 0,
+      FAILED_RETRYABLE: 0,
+      UNKNOWN: 0,
+    };
+    const raws = await this.rows(
+      `SELECT status, count(*)::int AS n FROM ${this.tables.ledger} WHERE ${WORKABLE} GROUP BY status`,
+      [],
+    );
+    for (const r of raws) counts[r['status'] as WritebackStatus] = Number(r['n']);
+    return counts;
+  }
+
+  /**
    * Age in seconds of the oldest outcome nobody knows yet — an UNKNOWN row, or a send whose lease ran out and was
    * not reclaimed yet; 0 when there is none. Alerts fire on this aging, not on error counts.
    */

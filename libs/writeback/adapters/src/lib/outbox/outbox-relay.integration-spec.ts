@@ -210,4 +210,58 @@ describe('OutboxRelay (real PostgreSQL)', () => {
     expect(delivered).toHaveLength(30);
     expect(await r.lag()).toEqual({ unpublished: 0, oldestAgeSeconds: 0 });
   });
+
+  it('deletes published messages past their retention, oldest first and a batch at a time, never an unpublished one', async () => {
+    await ledger.enqueue(Array.from({ length: 12 }, (_, i) => audit(i)));
+    const r = relay({ publish: async () => undefined, listen: false, batchSize: 8 });
+    expect(await r.publishBatch()).toBe(8);
+    const outbox = `"${db.schema}".outbox`;
+    // Six of the published eight were published two hours ago, two just now; four were never published (one of
+    // them created two days ago: age alone never deletes a message the relay still owes Kafka).
+    await db.dataSource.query(
+      `UPDATE ${outbox} SET published_at = now() - interval '2 hours'
+       WHERE id IN (SELECT id FROM ${outbox} WHERE published_at IS NOT NULL ORDER BY id LIMIT 6)`,
+    );
+    await db.dataSource.query(
+      `UPDATE ${outbox} SET created_at = now() - interval '2 days'
+       WHERE id = (SELECT min(id) FROM ${outbox} WHERE published_at IS NULL)`,
+    );
+    const ids = async (): Promise<string[]> =>
+      (
+        (await db.dataSource.query(`SELECT value->>'eventId' AS e FROM ${outbox} ORDER BY id`)) as {
+          e: string;
+        }[]
+      ).map((row) => row.e);
+
+    expect(await r.purgePublished(3_600_000, 4)).toBe(4);
+    expect(await ids()).toEqual(['evt-4', 'evt-5', 'evt-6', 'evt-7', 'evt-8', 'evt-9', 'evt-10', 'evt-11']);
+    expect(await r.purgePublished(3_600_000, 4)).toBe(2);
+    expect(await r.purgePublished(3_600_000, 4)).toBe(0);
+    expect(await ids()).toEqual(['evt-6', 'evt-7', 'evt-8', 'evt-9', 'evt-10', 'evt-11']);
+    expect(await unpublished()).toBe(4);
+  });
+
+  it('purges on its own while running, with its retention, and counts what it deleted', async () => {
+    await ledger.enqueue(Array.from({ length: 5 }, (_, i) => audit(i)));
+    const registry = new Registry();
+    const published: OutboxMessage[] = [];
+    const r = relay({
+      publish: async (m) => void published.push(...m),
+      pollIntervalMs: 20,
+      retentionMs: 200,
+      purgeIntervalMs: 50,
+      purgeBatchSize: 2,
+      registry,
+    });
+    await r.start();
+    await until(async () => {
+      const [row] = await db.dataSource.query(`SELECT count(*)::int AS n FROM "${db.schema}".outbox`);
+      return row.n === 0;
+    });
+    await r.stop();
+    expect(eventIds(published)).toEqual(['evt-0', 'evt-1', 'evt-2', 'evt-3', 'evt-4']);
+    expect(await registry.getSingleMetricAsString('closeout_outbox_purged_total')).toContain(
+      `schema="${db.schema}"} 5`,
+    );
+  });
 });

@@ -33,6 +33,15 @@ export interface OutboxRelayOptions {
   drainTimeoutMs?: number;
   /** How often the lag gauges are refreshed while running (default 5 000 ms). */
   lagRefreshMs?: number;
+  /**
+   * How long a published message is kept before the relay deletes it (default 24 h). The outbox is a hand-off,
+   * not the record: the audit trail and the ledger are. Kept a while for tracing a message back to its transaction.
+   */
+  retentionMs?: number;
+  /** How often the relay deletes published messages past retention while running (default 60 000 ms). */
+  purgeIntervalMs?: number;
+  /** Messages deleted per statement, so a purge never holds many row locks at once (default 5 000). */
+  purgeBatchSize?: number;
   /** Where the gauges and counters are registered (default: prom-client's global registry). */
   registry?: Registry;
   logger?: RelayLogger;
@@ -59,6 +68,10 @@ export class OutboxRelay {
   private readonly maxBackoffMs: number;
   private readonly drainTimeoutMs: number;
   private readonly lagRefreshMs: number;
+  private readonly retentionMs: number;
+  private readonly purgeIntervalMs: number;
+  private readonly purgeBatchSize: number;
+  private purgeDueAt = 0;
   private readonly metrics: RelayMetrics;
   private readonly logger: RelayLogger;
 
@@ -88,6 +101,9 @@ export class OutboxRelay {
     this.maxBackoffMs = positive(options.maxBackoffMs ?? 30_000, 'maxBackoffMs');
     this.drainTimeoutMs = options.drainTimeoutMs ?? 10_000;
     this.lagRefreshMs = options.lagRefreshMs ?? 5_000;
+    this.retentionMs = positive(options.retentionMs ?? 86_400_000, 'retentionMs');
+    this.purgeIntervalMs = positive(options.purgeIntervalMs ?? 60_000, 'purgeIntervalMs');
+    this.purgeBatchSize = positive(options.purgeBatchSize ?? 5_000, 'purgeBatchSize');
     this.metrics = relayMetrics(options.registry ?? defaultRegistry);
     this.logger = options.logger ?? createLogger('outbox-relay');
   }
@@ -175,14 +191,23 @@ export class OutboxRelay {
     return lag;
   }
 
-  /** Deletes messages published more than `olderThanMs` ago; returns how many. Run it from a housekeeping timer. */
-  async purgePublished(olderThanMs: number): Promise<number> {
+  /**
+   * Deletes up to `limit` messages published more than `olderThanMs` ago, oldest first; returns how many. Unpublished
+   * messages are never deleted, however old. The relay runs it every purgeIntervalMs with its retention.
+   */
+  async purgePublished(olderThanMs: number, limit = this.purgeBatchSize): Promise<number> {
+    const t = this.tables;
     const result: unknown = await this.options.dataSource.query(
-      `DELETE FROM ${this.tables.outbox}
-       WHERE published_at IS NOT NULL AND published_at < now() - $1::double precision * interval '1 millisecond'`,
-      [olderThanMs],
+      `DELETE FROM ${t.outbox} WHERE id IN (
+         SELECT id FROM ${t.outbox}
+         WHERE published_at IS NOT NULL AND published_at < now() - $1::double precision * interval '1 millisecond'
+         ORDER BY id
+         LIMIT $2)`,
+      [olderThanMs, limit],
     );
-    return Array.isArray(result) && typeof result[1] === 'number' ? result[1] : 0;
+    const deleted = Array.isArray(result) && typeof result[1] === 'number' ? result[1] : 0;
+    if (deleted > 0) this.metrics.purged.inc({ schema: t.schema }, deleted);
+    return deleted;
   }
 
   private async run(): Promise<void> {
@@ -211,9 +236,25 @@ export class OutboxRelay {
         continue;
       }
       await this.refreshLagIfDue();
+      await this.purgeIfDue();
       if (published === this.batchSize) continue; // more is waiting: no pause
       if (this.stopping) return; // drained
       await this.sleep(this.pollIntervalMs, true);
+    }
+  }
+
+  /** One purge statement when due; a full batch deleted means more is waiting, so the next turn purges again. */
+  private async purgeIfDue(): Promise<void> {
+    if (this.stopping || Date.now() < this.purgeDueAt) return;
+    try {
+      const deleted = await this.purgePublished(this.retentionMs);
+      this.purgeDueAt = deleted === this.purgeBatchSize ? 0 : Date.now() + this.purgeIntervalMs;
+    } catch (error) {
+      this.purgeDueAt = Date.now() + this.purgeIntervalMs;
+      this.logger.warn(
+        { err: error, schema: this.tables.schema },
+        'outbox purge failed; retried next interval',
+      );
     }
   }
 
@@ -291,6 +332,7 @@ interface RelayMetrics {
   oldestAge: Gauge<'schema'>;
   published: Counter<'schema'>;
   failures: Counter<'schema'>;
+  purged: Counter<'schema'>;
 }
 
 /** Get-or-create, so several relays (one per schema, or a restarted one) share the metric families. */
@@ -311,6 +353,10 @@ function relayMetrics(registry: Registry): RelayMetrics {
     failures: counter(
       'closeout_outbox_publish_failures_total',
       'Outbox batches whose publish or marking failed',
+    ),
+    purged: counter(
+      'closeout_outbox_purged_total',
+      'Published outbox messages deleted after their retention',
     ),
   };
 }

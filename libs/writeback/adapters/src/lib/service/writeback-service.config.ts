@@ -62,7 +62,11 @@ export const writebackServiceEnv = {
 };
 
 type Shape = typeof writebackServiceEnv;
-export type WritebackServiceEnv = { [K in keyof Shape]: z.infer<Shape[K]> } & { SERVICE_NAME: string };
+export type WritebackServiceEnv = { [K in keyof Shape]: z.infer<Shape[K]> } & {
+  SERVICE_NAME: string;
+  /** From the base config: how long a published outbox message is kept. */
+  OUTBOX_RETENTION_MS?: number;
+};
 
 /**
  * Turns validated settings and built destinations into the writeback service's options: one retry policy per
@@ -112,5 +116,6 @@ export function writebackServiceOptions(
       sessionTimeoutMs: config.WRITEBACK_INTAKE_SESSION_TIMEOUT_MS,
       heartbeatIntervalMs: Math.floor(config.WRITEBACK_INTAKE_SESSION_TIMEOUT_MS / 6),
     },
+    ...(config.OUTBOX_RETENTION_MS === undefined ? {} : { outboxRetentionMs: config.OUTBOX_RETENTION_MS }),
   };
 }

@@ -50,6 +50,8 @@ export interface WritebackServiceOptions {
   intakePartitionsConcurrently?: number;
   /** Group membership tuning of the writeback.requested consumer. */
   intakeConsumer?: Omit<ConsumerTuning, 'partitionsConcurrently'>;
+  /** How long a published outbox message is kept (the relay's default, 24 h, when absent). */
+  outboxRetentionMs?: number;
 }
 
 const OPTIONS = Symbol('WRITEBACK_SERVICE_OPTIONS');
@@ -149,6 +151,7 @@ export class WritebackService implements OnApplicationBootstrap, BeforeApplicati
       dataSource,
       publish: (messages) => publisher.publishMany(messages),
       logger: createLogger('writeback.outbox'),
+      ...(options.outboxRetentionMs !== undefined ? { retentionMs: options.outboxRetentionMs } : {}),
     });
   }
 

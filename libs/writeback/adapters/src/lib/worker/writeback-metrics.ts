@@ -132,11 +132,11 @@ export function registerLedgerGauges(ledger: LedgerRepository, registry: Registr
   if (registry.getSingleMetric(ageName)) registry.removeSingleMetric(ageName);
   new Gauge({
     name: rowsName,
-    help: 'Ledger rows per status',
+    help: 'Open ledger rows per status (the backlog; settled outcomes are counted by closeout_writeback_settle_duration_seconds)',
     labelNames: ['schema', 'status'],
     registers: [registry],
     async collect() {
-      const counts: Record<WritebackStatus, number> = await ledger.countByStatus();
+      const counts: Partial<Record<WritebackStatus, number>> = await ledger.countOpenByStatus();
       for (const [status, n] of Object.entries(counts)) this.labels({ schema, status }).set(n);
     },
   });
