@@ -19,7 +19,7 @@ import { cpus } from 'node:os';
 import { join } from 'node:path';
 import axios from 'axios';
 import { Topics, type WritebackRequested } from '@closeout/contracts';
-import { KafkaClient, positionGroupAtEnd, type OutgoingEvent } from '@closeout/kafka';
+import { KafkaClient, positionGroupsAtEnd, type OutgoingEvent } from '@closeout/kafka';
 import { configureLogging } from '@closeout/telemetry';
 import { createWritebackDataSource } from '@closeout/writeback-adapters';
 import { samplePaymentRequest } from '@closeout/writeback-adapters/testing';
@@ -143,11 +143,9 @@ async function main(): Promise<void> {
       },
     });
     await results.whenPositioned();
-    await positionGroupAtEnd({
-      brokers: env['KAFKA_BROKERS']!.split(','),
-      groupId: `${serviceName}.writeback-requested`,
-      topics: [Topics.writebackRequested],
-    });
+    await positionGroupsAtEnd(env['KAFKA_BROKERS']!.split(','), [
+      { groupId: `${serviceName}.writeback-requested`, topic: Topics.writebackRequested },
+    ]);
     startService(
       INSTANCE,
       SERVICE_PORT,

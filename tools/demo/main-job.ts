@@ -22,7 +22,7 @@ import {
   type OutreachRequested,
   type WritebackResult,
 } from '@closeout/contracts';
-import { KafkaClient, positionGroupAtEnd } from '@closeout/kafka';
+import { KafkaClient, positionGroupsAtEnd } from '@closeout/kafka';
 import { configureLogging } from '@closeout/telemetry';
 import { seededRandom } from '@closeout/simulators/sftp-core';
 import { writeDefinitions } from '../e2e/case-stack';
@@ -265,8 +265,10 @@ async function main(): Promise<void> {
     else {
       // A stopped service's consumer groups start at the topics' current end: traffic that tests and benchmarks
       // left on this devstack since the last run is not this run's to work.
-      for (const [group, topic] of consumerGroupsOf(s.name))
-        await positionGroupAtEnd({ brokers: env['KAFKA_BROKERS']!.split(','), groupId: group, topics: [topic] });
+      await positionGroupsAtEnd(
+        env['KAFKA_BROKERS']!.split(','),
+        consumerGroupsOf(s.name).map(([groupId, topic]) => ({ groupId, topic })),
+      );
       startService(s.name, s.port, envFor(s.name, svcEnv));
       say(`${s.name} starting on :${s.port} (log ${logFile(s.name)})`);
     }

@@ -14,7 +14,7 @@ import {
   type WritebackRequested,
   type WritebackResult,
 } from '@closeout/contracts';
-import { EventPublisher, EventSubscriber, positionGroupAtEnd } from '@closeout/kafka';
+import { EventPublisher, EventSubscriber, positionGroupsAtEnd } from '@closeout/kafka';
 import { ServiceCoreModule } from '@closeout/platform';
 import { startRestCore, type RestCore } from '@closeout/simulators/rest-core';
 import { buildPaymentsBatch, startSftpCore, type SftpCore } from '@closeout/simulators/sftp-core';
@@ -239,16 +239,11 @@ describe('reconciler (real Kafka, registry, PostgreSQL, sshd; simulated REST, SO
     });
     // A production reconciler reads the topics from the beginning on its first start; this one starts at their
     // current end, so a devstack with a long history does not keep it busy with traffic that is not this test's.
-    const groupSuffix: Record<string, string> = {
-      [Topics.writebackRequested]: 'writeback-requested',
-      [Topics.writebackResult]: 'writeback-result',
-      [Topics.caseState]: 'case-state',
-    };
-    await positionGroupAtEnd({
-      brokers: env('KAFKA_BROKERS').split(','),
-      groupId: (topic) => `reconciler-${run}.${groupSuffix[topic]}`,
-      topics: Object.keys(groupSuffix),
-    });
+    await positionGroupsAtEnd(env('KAFKA_BROKERS').split(','), [
+      { groupId: `reconciler-${run}.writeback-requested`, topic: Topics.writebackRequested },
+      { groupId: `reconciler-${run}.writeback-result`, topic: Topics.writebackResult },
+      { groupId: `reconciler-${run}.case-state`, topic: Topics.caseState },
+    ]);
     reconciler = await NestFactory.create(AppModule.register(config), { logger: false });
     await reconciler.listen(port, '127.0.0.1');
     url = `http://127.0.0.1:${port}`;

@@ -11,7 +11,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { xoroshiro128plus, unsafeUniformIntDistribution, type RandomGenerator } from 'pure-rand';
 import type { DataSource } from 'typeorm';
 import { Topics, type WritebackRequested, type WritebackResult } from '@closeout/contracts';
-import { KafkaClient, positionGroupAtEnd, type OutgoingEvent } from '@closeout/kafka';
+import { KafkaClient, positionGroupsAtEnd, type OutgoingEvent } from '@closeout/kafka';
 import { createWritebackDataSource } from '@closeout/writeback-adapters';
 import { samplePaymentRequest } from '@closeout/writeback-adapters/testing';
 import {
@@ -162,11 +162,9 @@ export async function runWritebackHarness(options: HarnessOptions): Promise<Harn
 
     // The new instance's consumer group starts at the topic's current end, committed as concrete offsets: a kill
     // before its first commit must not make it skip requests published meanwhile.
-    await positionGroupAtEnd({
-      brokers: env['KAFKA_BROKERS']!.split(','),
-      groupId: `${serviceName}.writeback-requested`,
-      topics: [Topics.writebackRequested],
-    });
+    await positionGroupsAtEnd(env['KAFKA_BROKERS']!.split(','), [
+      { groupId: `${serviceName}.writeback-requested`, topic: Topics.writebackRequested },
+    ]);
 
     const serviceEnv: Record<string, string> = {
       ...env,

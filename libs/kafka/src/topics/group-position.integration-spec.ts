@@ -1,4 +1,4 @@
-import { positionGroupAtEnd } from './group-position';
+import { positionGroupsAtEnd } from './group-position';
 import { integrationEnv, rawKafka, testTopic, unique } from '../testing/integration';
 
 async function committedOffsets(groupId: string, topic: string): Promise<Map<number, string>> {
@@ -12,17 +12,12 @@ async function committedOffsets(groupId: string, topic: string): Promise<Map<num
   }
 }
 
-describe('positionGroupAtEnd on a real broker', () => {
+describe('positionGroupsAtEnd on a real broker', () => {
   it('creates a topic that does not exist yet (with its DLQ) and commits offset 0 on each of its partitions', async () => {
     const topic = testTopic();
     const groupId = unique('position');
 
-    await positionGroupAtEnd({
-      brokers: integrationEnv().brokers,
-      groupId,
-      topics: [topic],
-      defaultPartitions: 3,
-    });
+    await positionGroupsAtEnd(integrationEnv().brokers, [{ groupId, topic }], 3);
 
     const admin = rawKafka().admin();
     await admin.connect();
@@ -45,7 +40,7 @@ describe('positionGroupAtEnd on a real broker', () => {
     await producer.send({ topic, messages: [{ value: 'old-1' }, { value: 'old-2' }] });
 
     const groupId = unique('position');
-    await positionGroupAtEnd({ brokers: integrationEnv().brokers, groupId: () => groupId, topics: [topic] });
+    await positionGroupsAtEnd(integrationEnv().brokers, [{ groupId, topic }]);
     expect(Object.fromEntries(await committedOffsets(groupId, topic))).toEqual({ 0: '2' });
 
     await producer.send({ topic, messages: [{ value: 'new-1' }] });

@@ -2,42 +2,41 @@ import { Kafka, KafkaJSError, logLevel, type Admin } from 'kafkajs';
 import { KafkajsMessageBus } from '../adapters/kafkajs/kafkajs.adapter';
 import { TopicProvisioner } from './topic-provisioner';
 
-export interface GroupPositionOptions {
-  brokers: string[];
-  /** The group that will read each topic: one name for all, or one per topic (services name a group per subscription). */
-  groupId: string | ((topic: string) => string);
-  topics: string[];
-  /** Partitions for a topic that does not exist yet, as the services' KAFKA_DEFAULT_PARTITIONS. */
-  defaultPartitions?: number;
+/** A consumer group and the topic it is about to read. */
+export interface GroupTopic {
+  groupId: string;
+  topic: string;
 }
 
 /**
- * Commits the current end of each topic as a new consumer group's offsets, as concrete numbers. A fresh service
+ * Commits the current end of each topic as its new consumer group's offsets, as concrete numbers. A fresh service
  * instance then reads only what is published from now on, and a kill before its own first commit does not make it
  * skip anything (a group without offsets would start again at the then-latest offset). A topic that does not exist
- * yet (a new cluster: the brokers do not auto-create) is created with its DLQ as a service would on start, so its end
- * is offset 0.
+ * yet (a new cluster: the brokers do not auto-create) is created with its DLQ as a service would on start, with
+ * `defaultPartitions` as the services' KAFKA_DEFAULT_PARTITIONS, so its end is offset 0. One pair of admin connections
+ * for all the groups.
  */
-export async function positionGroupAtEnd(options: GroupPositionOptions): Promise<void> {
-  const bus = new KafkajsMessageBus({ clientId: 'group-position', brokers: options.brokers });
-  const provisioner = bus.admin();
-  const admin = new Kafka({
-    clientId: 'group-position',
-    brokers: options.brokers,
-    logLevel: logLevel.NOTHING,
-  }).admin();
+export async function positionGroupsAtEnd(
+  brokers: string[],
+  groups: readonly GroupTopic[],
+  defaultPartitions = 6,
+): Promise<void> {
+  if (groups.length === 0) return;
+  const provisioner = new KafkajsMessageBus({ clientId: 'group-position', brokers }).admin();
+  const admin = new Kafka({ clientId: 'group-position', brokers, logLevel: logLevel.NOTHING }).admin();
   await Promise.all([provisioner.connect(), admin.connect()]);
   try {
-    await new TopicProvisioner(provisioner, {
-      defaultPartitions: options.defaultPartitions ?? 6,
-      replicationFactor: 1,
-    }).ensureTopics(options.topics.map((topic) => ({ topic })));
-    for (const topic of options.topics) {
-      const ends = await endOffsets(admin, topic);
+    const topics = [...new Set(groups.map((g) => g.topic))];
+    await new TopicProvisioner(provisioner, { defaultPartitions, replicationFactor: 1 }).ensureTopics(
+      topics.map((topic) => ({ topic })),
+    );
+    const ends = new Map<string, Array<{ partition: number; high: string }>>();
+    for (const topic of topics) ends.set(topic, await endOffsets(admin, topic));
+    for (const { groupId, topic } of groups) {
       await admin.setOffsets({
-        groupId: typeof options.groupId === 'string' ? options.groupId : options.groupId(topic),
+        groupId,
         topic,
-        partitions: ends.map((p) => ({ partition: p.partition, offset: p.high })),
+        partitions: ends.get(topic)!.map((p) => ({ partition: p.partition, offset: p.high })),
       });
     }
   } finally {

@@ -25,7 +25,14 @@ type Raw = Record<string, unknown>;
  * Statuses a worker may pick up, and the predicate of the partial index `ledger_due_idx`. Spelled identically in
  * every query so the planner can use that index.
  */
-const WORKABLE = `status IN ('PENDING', 'FAILED_RETRYABLE', 'UNKNOWN', 'IN_FLIGHT')`;
+/** Statuses whose rows still have work: the claimable ones, and IN_FLIGHT (a lease that may run out). */
+const OPEN_STATUSES = [
+  'PENDING',
+  'FAILED_RETRYABLE',
+  'UNKNOWN',
+  'IN_FLIGHT',
+] as const satisfies readonly WritebackStatus[];
+const WORKABLE = `status IN (${OPEN_STATUSES.map((st) => `'${st}'`).join(', ')})`;
 
 /**
  * The guarded transition. Parameters: $1 id, $2 expected-from statuses, $3 owner, $4 new status, $5 sends to add,
@@ -705,18 +712,9 @@ export class LedgerRepository {
     return raws.map(toConflictRow);
   }
 
-  /** Rows per status, zeros included, for the backlog gauges. */
+  /** Rows per status, zeros included (reads the whole ledger: for tests and benchmarks, not for scrapes). */
   async countByStatus(): Promise<Record<WritebackStatus, number>> {
-    const counts = Object.fromEntries(WRITEBACK_STATUSES.map((s) => [s, 0])) as Record<
-      WritebackStatus,
-      number
-    >;
-    const raws = await this.rows(
-      `SELECT status, count(*)::int AS n FROM ${this.tables.ledger} GROUP BY status`,
-      [],
-    );
-    for (const r of raws) counts[r['status'] as WritebackStatus] = Number(r['n']);
-    return counts;
+    return this.countStatuses(WRITEBACK_STATUSES, 'TRUE');
   }
 
   /**
@@ -724,17 +722,19 @@ export class LedgerRepository {
    * the open rows, so a scrape costs the same after a year of settled writebacks as on the first day.
    */
   async countOpenByStatus(): Promise<Partial<Record<WritebackStatus, number>>> {
-    const counts: Partial<Record<WritebackStatus, number>> = {
-      PENDING: 0,
-      IN_FLIGHT: 0,
-      FAILED_RETRYABLE: 0,
-      UNKNOWN: 0,
-    };
+    return this.countStatuses(OPEN_STATUSES, WORKABLE);
+  }
+
+  private async countStatuses<S extends WritebackStatus>(
+    statuses: readonly S[],
+    where: string,
+  ): Promise<Record<S, number>> {
+    const counts = Object.fromEntries(statuses.map((st) => [st, 0])) as Record<S, number>;
     const raws = await this.rows(
-      `SELECT status, count(*)::int AS n FROM ${this.tables.ledger} WHERE ${WORKABLE} GROUP BY status`,
+      `SELECT status, count(*)::int AS n FROM ${this.tables.ledger} WHERE ${where} GROUP BY status`,
       [],
     );
-    for (const r of raws) counts[r['status'] as WritebackStatus] = Number(r['n']);
+    for (const r of raws) counts[r['status'] as S] = Number(r['n']);
     return counts;
   }
 
