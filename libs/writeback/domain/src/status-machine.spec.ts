@@ -23,6 +23,7 @@ const ALLOWED: [WritebackStatus, WritebackStatus][] = [
   ['UNKNOWN', 'FAILED_PERMANENT'],
   ['UNKNOWN', 'UNKNOWN'],
   ['APPLIED', 'COMPENSATED'],
+  ['FAILED_PERMANENT', 'APPLIED'],
 ];
 
 const allPairs = WRITEBACK_STATUSES.flatMap((from) =>
@@ -33,7 +34,9 @@ const isAllowed = (from: WritebackStatus, to: WritebackStatus): boolean =>
 
 describe('writeback status machine', () => {
   it.each(allPairs)('%s → %s is legal exactly when the table says so', (from, to) => {
-    expect(canTransition(from, to, { destinationConfirmedNoRecord: true })).toBe(isAllowed(from, to));
+    expect(
+      canTransition(from, to, { destinationConfirmedNoRecord: true, destinationConfirmedPosting: true }),
+    ).toBe(isAllowed(from, to));
   });
 
   it('never lets an unknown outcome be sent again directly', () => {
@@ -52,11 +55,34 @@ describe('writeback status machine', () => {
     expect(canTransition('IN_FLIGHT', 'FAILED_RETRYABLE')).toBe(true);
   });
 
+  it('lets a permanent failure become applied only once the destination confirmed a posting under the key', () => {
+    expect(canTransition('FAILED_PERMANENT', 'APPLIED')).toBe(false);
+    expect(canTransition('FAILED_PERMANENT', 'APPLIED', { destinationConfirmedPosting: false })).toBe(false);
+    // Evidence of the other kind is no evidence here.
+    expect(canTransition('FAILED_PERMANENT', 'APPLIED', { destinationConfirmedNoRecord: true })).toBe(false);
+    expect(canTransition('FAILED_PERMANENT', 'APPLIED', { destinationConfirmedPosting: true })).toBe(true);
+    expect(() => assertTransition('FAILED_PERMANENT', 'APPLIED')).toThrow(
+      'illegal writeback transition FAILED_PERMANENT → APPLIED: a permanent failure may become applied only after the destination confirmed it holds a posting under the key',
+    );
+    // Nothing else leaves FAILED_PERMANENT, whatever the evidence: it is never sent again.
+    expect(
+      WRITEBACK_STATUSES.filter((to) =>
+        canTransition('FAILED_PERMANENT', to, {
+          destinationConfirmedNoRecord: true,
+          destinationConfirmedPosting: true,
+        }),
+      ),
+    ).toEqual(['APPLIED']);
+  });
+
   it('explains an illegal transition with what is allowed', () => {
     expect(() => assertTransition('PENDING', 'APPLIED')).toThrow(
       'illegal writeback transition PENDING → APPLIED: from PENDING only IN_FLIGHT are allowed',
     );
-    expect(() => assertTransition('FAILED_PERMANENT', 'IN_FLIGHT')).toThrow('FAILED_PERMANENT is final');
+    expect(() => assertTransition('FAILED_PERMANENT', 'IN_FLIGHT')).toThrow(
+      'from FAILED_PERMANENT only APPLIED are allowed',
+    );
+    expect(() => assertTransition('REJECTED_CONFLICT', 'APPLIED')).toThrow('REJECTED_CONFLICT is final');
   });
 
   it('treats settled outcomes as terminal and work in progress as not', () => {
@@ -78,7 +104,7 @@ describe('writeback status machine', () => {
 
   it.each([
     ['IN_FLIGHT', ['PENDING', 'FAILED_RETRYABLE']],
-    ['APPLIED', ['IN_FLIGHT', 'UNKNOWN']],
+    ['APPLIED', ['IN_FLIGHT', 'FAILED_PERMANENT', 'UNKNOWN']],
     ['FAILED_RETRYABLE', ['IN_FLIGHT', 'UNKNOWN']],
     ['FAILED_PERMANENT', ['IN_FLIGHT', 'UNKNOWN']],
     ['UNKNOWN', ['IN_FLIGHT', 'UNKNOWN']],

@@ -42,7 +42,8 @@ const TRANSITIONS: Readonly<Record<WritebackStatus, readonly WritebackStatus[]>>
   UNKNOWN: ['APPLIED', 'FAILED_RETRYABLE', 'FAILED_PERMANENT', 'UNKNOWN'],
   // Compensation (a reversal posted by an explicit command) is the only way out of APPLIED.
   APPLIED: ['COMPENSATED'],
-  FAILED_PERMANENT: [],
+  // A permanent failure the destination later shows it posted (a false failure) is settled from that evidence only.
+  FAILED_PERMANENT: ['APPLIED'],
   REJECTED_CONFLICT: [],
   COMPENSATED: [],
 };
@@ -51,6 +52,8 @@ const TRANSITIONS: Readonly<Record<WritebackStatus, readonly WritebackStatus[]>>
 export interface TransitionEvidence {
   /** The destination was asked (lookup by idempotency key / provider ref) and answered that it has no record. */
   destinationConfirmedNoRecord?: boolean;
+  /** The destination was asked (lookup by idempotency key) and answered that it holds a posting under the key. */
+  destinationConfirmedPosting?: boolean;
 }
 
 /** Transitions that are legal only with evidence; the reason is the rule a caller without it broke. */
@@ -61,6 +64,9 @@ function missingEvidence(
 ): string | null {
   if (from === 'UNKNOWN' && to === 'FAILED_RETRYABLE' && evidence.destinationConfirmedNoRecord !== true) {
     return 'an unknown outcome may become retryable only after the destination confirmed it has no record';
+  }
+  if (from === 'FAILED_PERMANENT' && to === 'APPLIED' && evidence.destinationConfirmedPosting !== true) {
+    return 'a permanent failure may become applied only after the destination confirmed it holds a posting under the key';
   }
   return null;
 }
