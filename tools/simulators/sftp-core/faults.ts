@@ -21,12 +21,38 @@ export const FAULT_MODES = [
   'no_receipt',
   /** Pretend the file's SHA-256 differs from the manifest: the batch is REJECTED, nothing posted. */
   'checksum_mismatch',
+  /**
+   * The receipt also lists `foreignRecords` records for keys that are not in the batch — keys waiting in other
+   * batches, keys the core failed or never reached, keys it posted elsewhere, keys nobody sent — claimed POSTED under
+   * made-up references (some HARD_FAIL). Nothing extra is posted: the journal shows the truth.
+   */
+  'foreign_receipt_records',
+  /**
+   * Per record: the receipt lists this record twice with contradicting answers, in random order — a posting also as
+   * HARD_FAIL, as POSTED under a made-up reference or as POSTED without one; a failure also as POSTED under a made-up
+   * reference. The journal shows what really happened.
+   */
+  'contradicting_receipt',
+  /**
+   * The core posts the batch and writes its receipt, then "crashes" before moving the files, losing its de-duplication
+   * memory of the batch's keys; on the next scan it ingests the batch again, posts those records a second time and
+   * rewrites the receipt. Both postings are in the journal (the second marked `repostOf`) and the posting report.
+   */
+  'reingest_after_crash',
+  /** The receipt file is cut off halfway (not JSON), as a writer that died mid-write would leave it. Posted as usual. */
+  'garbled_receipt',
+  /** Each receipt record's message is padded so the receipt grows past `padBytes` bytes. Posted as usual. */
+  'oversized_receipt',
 ] as const;
 
 export type FaultMode = (typeof FAULT_MODES)[number];
 
 /** Modes decided per record; the rest are decided per batch. */
-export const RECORD_FAULT_MODES = ['soft_fail', 'hard_fail'] as const satisfies readonly FaultMode[];
+export const RECORD_FAULT_MODES = [
+  'soft_fail',
+  'hard_fail',
+  'contradicting_receipt',
+] as const satisfies readonly FaultMode[];
 export type RecordFaultMode = (typeof RECORD_FAULT_MODES)[number];
 
 function isRecordFaultMode(mode: FaultMode): mode is RecordFaultMode {
@@ -51,6 +77,14 @@ export const faultRuleSchema = z
     afterRecords: z.int().min(0).optional(),
     /** `delay_receipt`: how long the receipt is held back. */
     delayMs: z.int().min(0).optional(),
+    /** `foreign_receipt_records`: how many records for keys not in the batch the receipt lists (default 3). */
+    foreignRecords: z.int().min(1).max(1_000).optional(),
+    /** `oversized_receipt`: the size the receipt is padded past, in bytes (default 17 MiB, over a 16 MiB cap). */
+    padBytes: z
+      .int()
+      .min(1)
+      .max(256 * 1024 * 1024)
+      .optional(),
     /** `soft_fail` / `hard_fail`: the failure code and message the receipt carries. */
     code: z
       .string()
@@ -69,7 +103,7 @@ export const faultRuleSchema = z
   // A batch-level fault is decided before any record is looked at, so a key could never match it.
   .refine((r) => isRecordFaultMode(r.mode) || r.match?.idempotencyKey === undefined, {
     path: ['match', 'idempotencyKey'],
-    message: 'only soft_fail and hard_fail are decided per record; batch faults match destination or batchId',
+    message: `only ${RECORD_FAULT_MODES.join(', ')} are decided per record; batch faults match destination or batchId`,
   });
 
 export type FaultRule = z.infer<typeof faultRuleSchema>;
@@ -156,9 +190,20 @@ export function seededRandom(seed: number): () => number {
   };
 }
 
+/** The shorthand's `:N` parameter, per mode that takes one. */
+const SHORTHAND_PARAMS: Partial<
+  Record<FaultMode, 'afterRecords' | 'delayMs' | 'foreignRecords' | 'padBytes'>
+> = {
+  partial_ingest: 'afterRecords',
+  delay_receipt: 'delayMs',
+  foreign_receipt_records: 'foreignRecords',
+  oversized_receipt: 'padBytes',
+};
+
 /**
  * Parses the CLI/env shorthand: `mode` (standing), `mode@0.1` (rate), `mode*3` (count), each optionally with a
- * parameter `mode:N` (`afterRecords` of partial_ingest, `delayMs` of delay_receipt), comma-separated, e.g.
+ * parameter `mode:N` (`afterRecords` of partial_ingest, `delayMs` of delay_receipt, `foreignRecords` of
+ * foreign_receipt_records, `padBytes` of oversized_receipt), comma-separated, e.g.
  * `soft_fail@0.05,partial_ingest:2*1,delay_receipt:5000@0.1`.
  */
 export function parseFaultShorthand(text: string): FaultRule[] {
@@ -170,14 +215,9 @@ export function parseFaultShorthand(text: string): FaultRule[] {
       const m = /^([a-z_0-9]+)(?::(\d+))?(?:@([0-9.]+)|\*(\d+))?$/.exec(item);
       if (!m) throw new Error(`fault "${item}": expected mode[:param][@rate|*count]`);
       const [, mode, param, rate, count] = m;
+      const paramName = SHORTHAND_PARAMS[mode as FaultMode];
       const paramField =
-        param === undefined
-          ? {}
-          : mode === 'partial_ingest'
-            ? { afterRecords: Number(param) }
-            : mode === 'delay_receipt'
-              ? { delayMs: Number(param) }
-              : { unexpectedParam: param };
+        param === undefined ? {} : paramName ? { [paramName]: Number(param) } : { unexpectedParam: param };
       const candidate = {
         mode,
         ...paramField,
@@ -190,7 +230,9 @@ export function parseFaultShorthand(text: string): FaultRule[] {
           `fault "${item}": ${parsed.error.issues
             .map((i) =>
               i.code === 'unrecognized_keys'
-                ? 'param: only partial_ingest (:afterRecords) and delay_receipt (:delayMs) take one'
+                ? `param: only ${Object.entries(SHORTHAND_PARAMS)
+                    .map(([m, p]) => `${m} (:${p})`)
+                    .join(', ')} take one`
                 : `${i.path.join('.') || 'mode'}: ${i.message}`,
             )
             .join('; ')}`,

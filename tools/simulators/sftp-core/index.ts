@@ -32,4 +32,4 @@ export {
   type SftpCore,
   type SftpCoreOptions,
 } from './sftp-core.processor';
-export type { SftpCoreStats } from './stats';
+export type { InboundFigures, SftpCoreStats } from './stats';

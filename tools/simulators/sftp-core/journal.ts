@@ -19,6 +19,11 @@ export interface JournalEntry {
   line: number;
   record: PaymentRecord;
   postedAt: string;
+  /**
+   * Set when the core posted this key a second time by its own fault (`reingest_after_crash`): the sequence of the
+   * first posting. Ground truth for a checker; the posting report lists both postings without saying so.
+   */
+  repostOf?: number;
 }
 
 export class PostingJournal extends AppendOnlyJournal<JournalEntry> {

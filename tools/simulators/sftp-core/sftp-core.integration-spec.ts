@@ -98,7 +98,8 @@ describe('simulated SFTP batch core (test double)', () => {
     let clock = Date.parse('2025-03-01T23:59:00.000Z');
     const journalFile = join(root, 'journal.jsonl');
     const core = await start({ now: () => clock, journalFile });
-    const report = (day: string): string => readFileSync(join(root, DEST, 'outbound', `postings-${day}.csv`), 'utf8');
+    const report = (day: string): string =>
+      readFileSync(join(root, DEST, 'outbound', `postings-${day}.csv`), 'utf8');
     const header = 'idempotency_key,provider_ref,amount_minor,currency,posted_at,batch_id,line';
 
     drop('B-d1', [payment('day-1'), payment('day-2', '700')]);
@@ -112,8 +113,13 @@ describe('simulated SFTP batch core (test double)', () => {
     drop('B-d2', [payment('day-1'), payment('a,key')]);
     await core.scanNow();
     expect(report('2025-03-01').split('\n').filter(Boolean)).toHaveLength(3);
-    expect(report('2025-03-02')).toBe(`${header}\n"a,key",pay_00000003,12550,GBP,2025-03-02T00:01:00.000Z,B-d2,3\n`);
-    expect(readdirSync(join(root, DEST, 'outbound')).sort()).toEqual(['postings-2025-03-01.csv', 'postings-2025-03-02.csv']);
+    expect(report('2025-03-02')).toBe(
+      `${header}\n"a,key",pay_00000003,12550,GBP,2025-03-02T00:01:00.000Z,B-d2,3\n`,
+    );
+    expect(readdirSync(join(root, DEST, 'outbound')).sort()).toEqual([
+      'postings-2025-03-01.csv',
+      'postings-2025-03-02.csv',
+    ]);
     await core.close();
 
     // A restarted core presents the reports of what it posted before, from its journal.
@@ -451,7 +457,7 @@ describe('simulated SFTP batch core (test double)', () => {
     expect(readFileSync(journalFile, 'utf8').trim().split('\n')).toHaveLength(3);
   });
 
-  it('names the field and rule of a bad fault rule or fault shorthand', () => {
+  it('names the field and rule of a bad fault rule or fault shorthand', async () => {
     expect(() => parseFaultShorthand('partial_ingest*1')).toThrow(
       'fault "partial_ingest*1": afterRecords: is required for partial_ingest',
     );
@@ -460,6 +466,159 @@ describe('simulated SFTP batch core (test double)', () => {
       { mode: 'partial_ingest', afterRecords: 2, count: 1 },
       { mode: 'delay_receipt', delayMs: 500, rate: 0.5 },
     ]);
+    expect(parseFaultShorthand('foreign_receipt_records:4@0.1,oversized_receipt:9000*1')).toEqual([
+      { mode: 'foreign_receipt_records', foreignRecords: 4, rate: 0.1 },
+      { mode: 'oversized_receipt', padBytes: 9000, count: 1 },
+    ]);
+    await expect(
+      startSftpCore({
+        root,
+        faults: [{ mode: 'reingest_after_crash', match: { idempotencyKey: 'k' } }],
+      }),
+    ).rejects.toThrow(/only soft_fail, hard_fail, contradicting_receipt are decided per record/);
+  });
+
+  describe('hostile receipts (the journal stays the proof)', () => {
+    it('foreign_receipt_records: lists keys waiting in other batches, failed or never sent, under made-up references; posts nothing more', async () => {
+      const core = await start({
+        faults: [{ mode: 'soft_fail', count: 1, match: { idempotencyKey: 'f-soft' } }],
+      });
+      drop('B-f-0', [payment('f-soft'), payment('f-posted')]);
+      await core.scanNow();
+      // Another batch waits in inbound without its manifest yet: the client has these keys in flight.
+      const waiting = buildPaymentsBatch('B-f-wait', [payment('f-wait-1'), payment('f-wait-2')]);
+      writeFileSync(inbound('B-f-wait.csv'), waiting.csv);
+      core.setFaults({ mode: 'foreign_receipt_records', foreignRecords: 5, count: 1 });
+      drop('B-f-1', [payment('f-1'), payment('f-2')]);
+      await core.scanNow();
+
+      const records = receiptOnDisk('B-f-1')!.records;
+      const own = records.filter((r) => r.idempotencyKey === 'f-1' || r.idempotencyKey === 'f-2');
+      const foreign = records.filter((r) => r.idempotencyKey !== 'f-1' && r.idempotencyKey !== 'f-2');
+      expect(own.map((r) => [r.idempotencyKey, r.outcome])).toEqual([
+        ['f-1', 'POSTED'],
+        ['f-2', 'POSTED'],
+      ]);
+      expect(foreign).toHaveLength(5);
+      // Every pool a hostile core draws on: the in-flight keys, the one it failed, the one it posted, then made up.
+      expect(foreign.map((r) => r.idempotencyKey).sort()).toEqual([
+        'f-posted',
+        'f-soft',
+        'f-wait-1',
+        'f-wait-2',
+        expect.stringMatching(/^foreign-/),
+      ]);
+      const journalRefs = new Set(core.journal().map((e) => e.providerRef));
+      for (const r of foreign.filter((f) => f.outcome === 'POSTED'))
+        expect(journalRefs.has(r.providerRef!)).toBe(false);
+      expect(core.journal().map((e) => e.idempotencyKey)).toEqual(['f-posted', 'f-1', 'f-2']);
+      expect(core.stats().hostileReceipts.foreignRecords).toBe(5);
+    });
+
+    it('contradicting_receipt: lists the record twice with different answers, one of them the truth the journal holds', async () => {
+      const core = await start({
+        faults: [{ mode: 'contradicting_receipt', match: { idempotencyKey: 'c-2' } }],
+        random: seededRandom(7),
+      });
+      drop('B-c-1', payments('c', 3));
+      await core.scanNow();
+
+      const copies = receiptOnDisk('B-c-1')!.records.filter((r) => r.idempotencyKey === 'c-2');
+      const [posting] = core.journal().filter((e) => e.idempotencyKey === 'c-2');
+      expect(copies).toHaveLength(2);
+      expect(copies).toContainEqual({
+        idempotencyKey: 'c-2',
+        line: 3,
+        outcome: 'POSTED',
+        providerRef: posting!.providerRef,
+      });
+      const other = copies.find((c) => c.outcome !== 'POSTED' || c.providerRef !== posting!.providerRef);
+      expect(other).toBeDefined();
+      expect(core.journal()).toHaveLength(3);
+      expect(core.stats().hostileReceipts.contradictingRecords).toBe(1);
+    });
+
+    it('reingest_after_crash: posts the batch again after its own crash, rewrites the receipt, reports both postings', async () => {
+      const core = await start({ faults: [{ mode: 'reingest_after_crash', count: 1 }] });
+      drop('B-r-1', payments('r', 2));
+      await core.scanNow();
+      expect(receiptOnDisk('B-r-1')!.records.map((r) => r.providerRef)).toEqual([
+        'pay_00000001',
+        'pay_00000002',
+      ]);
+      expect(readdirSync(inbound()).sort()).toEqual(['B-r-1.csv', 'B-r-1.manifest.json']);
+
+      await core.scanNow();
+      expect(receiptOnDisk('B-r-1')!.records.map((r) => [r.outcome, r.providerRef])).toEqual([
+        ['POSTED', 'pay_00000003'],
+        ['POSTED', 'pay_00000004'],
+      ]);
+      expect(core.journal().map((e) => [e.idempotencyKey, e.providerRef, e.repostOf])).toEqual([
+        ['r-1', 'pay_00000001', undefined],
+        ['r-2', 'pay_00000002', undefined],
+        ['r-1', 'pay_00000003', 1],
+        ['r-2', 'pay_00000004', 2],
+      ]);
+      const day = readdirSync(join(root, DEST, 'outbound')).find((n) => n.startsWith('postings-'))!;
+      const report = readFileSync(join(root, DEST, 'outbound', day), 'utf8')
+        .trim()
+        .split('\n');
+      expect(report.slice(1).map((l) => l.split(',').slice(0, 2).join(','))).toEqual([
+        'r-1,pay_00000001',
+        'r-2,pay_00000002',
+        'r-1,pay_00000003',
+        'r-2,pay_00000004',
+      ]);
+      expect(folder('processed')).toEqual(['B-r-1.csv', 'B-r-1.manifest.json']);
+      expect(core.stats()).toMatchObject({
+        batchesReingested: 1,
+        batchesResubmitted: { total: 0 },
+        repostedByCore: { total: 2 },
+        duplicatePostings: { total: 0 },
+        postings: 4,
+      });
+    });
+
+    it('garbled_receipt and oversized_receipt: the receipt file is cut off or padded past padBytes; the records post', async () => {
+      const core = await start({ faults: [{ mode: 'garbled_receipt', count: 1 }] });
+      drop('B-g-1', payments('g', 2));
+      await core.scanNow();
+      const garbled = readFileSync(join(root, DEST, 'receipts', 'B-g-1.receipt.json'), 'utf8');
+      expect(() => JSON.parse(garbled) as unknown).toThrow(SyntaxError);
+
+      core.setFaults({ mode: 'oversized_receipt', padBytes: 20_000, count: 1 });
+      drop('B-o-1', payments('o', 2));
+      await core.scanNow();
+      const oversized = readFileSync(join(root, DEST, 'receipts', 'B-o-1.receipt.json'));
+      expect(oversized.length).toBeGreaterThan(20_000);
+      expect((JSON.parse(oversized.toString('utf8')) as Receipt).records.map((r) => r.outcome)).toEqual([
+        'POSTED',
+        'POSTED',
+      ]);
+      expect(core.journal()).toHaveLength(4);
+      expect(core.stats().hostileReceipts).toMatchObject({ garbled: 1, oversized: 1 });
+    });
+  });
+
+  it('counts unfinished uploads a client removes, apart from uploads that were finished', async () => {
+    const core = await start();
+    writeFileSync(inbound('B-u-1.csv.part'), 'cut');
+    writeFileSync(inbound('B-u-2.csv'), 'no manifest');
+    writeFileSync(inbound('B-u-3.csv.part'), 'going on');
+    await core.scanNow();
+    expect(core.stats().inbound).toMatchObject({ unfinishedRemoved: 0, unfinishedNow: 3 });
+
+    rmSync(inbound('B-u-1.csv.part'));
+    rmSync(inbound('B-u-2.csv'));
+    rmSync(inbound('B-u-3.csv.part'));
+    drop('B-u-3', payments('u', 1));
+    await core.scanNow();
+    await core.scanNow();
+    expect(core.stats().inbound).toEqual({
+      unfinishedRemoved: 2,
+      unfinishedNow: 0,
+      oldestUnfinishedAgeMs: 0,
+    });
   });
 
   describe('over the devstack sshd', () => {

@@ -17,6 +17,7 @@ import {
   buildPostingReport,
   checkBatch,
   CSV_SUFFIX,
+  csvLines,
   DESTINATION_PATTERN,
   FOLDERS,
   MANIFEST_SUFFIX,
@@ -24,6 +25,7 @@ import {
   postingReportName,
   RECEIPT_SUFFIX,
   sha256Hex,
+  splitCsvLine,
   type BatchCheck,
   type Folder,
   type ParsedLine,
@@ -31,6 +33,15 @@ import {
   type Receipt,
   type ReceiptRecord,
 } from './file-protocol';
+import {
+  contradictingCopy,
+  foreignRecords,
+  garbledText,
+  MadeUpRefs,
+  paddedReceiptText,
+  scatter,
+} from './hostile-receipts';
+import { InboundObserver } from './inbound-observer';
 import { PostingJournal, type JournalEntry } from './journal';
 import { StatsRecorder, type SftpCoreStats } from './stats';
 
@@ -79,6 +90,16 @@ export interface SftpCore {
 
 type ReceiptPlan = { kind: 'now' } | { kind: 'delay'; ms: number } | { kind: 'withhold' };
 
+/** How the receipt file is spoiled on its way to disk (`garbled_receipt`, `oversized_receipt`). */
+interface ReceiptDressing {
+  garble: boolean;
+  padBytes: number | undefined;
+}
+
+/** Default `padBytes` of `oversized_receipt`: past a client's default 16 MiB cap. */
+const DEFAULT_PAD_BYTES = 17 * 1024 * 1024;
+const DEFAULT_FOREIGN_RECORDS = 3;
+
 const isNotFound = (error: unknown): boolean =>
   error instanceof Error && (error as NodeJS.ErrnoException).code === 'ENOENT';
 
@@ -116,17 +137,28 @@ export async function startSftpCore(options: SftpCoreOptions): Promise<SftpCore>
 
   const journal = new PostingJournal(options.journalFile);
   const stats = new StatsRecorder();
-  const faults = new FaultBook(options.random ?? Math.random);
+  const random = options.random ?? Math.random;
+  const faults = new FaultBook(random);
   faults.add(...(options.faults ?? []));
+  const madeUp = new MadeUpRefs();
+  const observer = new InboundObserver(now);
 
   const slot = (destination: string, key: string): string => `${destination}/${key}`;
   /** The posting of each (destination, key): what a duplicate is answered with. */
   const originals = new Map<string, JournalEntry>();
   /** Keys the core failed hard, with the answer it keeps giving (in memory: a restart forgets them). */
   const hardFailures = new Map<string, { code: string; message: string }>();
+  /** Keys the core saw and did not post (yet): what a hostile receipt misreports first. */
+  const unposted = new Set<string>();
+  /**
+   * Batches whose ingest "crashed" after posting (`reingest_after_crash`): the keys whose de-duplication the crash
+   * lost, and the receipt plan, for the re-ingest on the next scan.
+   */
+  const crashed = new Map<string, { forgotten: ReadonlySet<string>; plan: ReceiptPlan }>();
   for (const entry of journal.all()) {
     const s = slot(entry.destination, entry.idempotencyKey);
-    stats.posted(s);
+    if (entry.repostOf === undefined) stats.posted(s);
+    else stats.reposted(s);
     if (!originals.has(s)) originals.set(s, entry);
   }
   const delivered: DeliveredReceipt[] = [];
@@ -175,13 +207,29 @@ export async function startSftpCore(options: SftpCoreOptions): Promise<SftpCore>
     }
   }
 
-  /** Temp file + rename, so a reader polling the receipts folder never sees half a receipt. */
-  async function writeReceipt(destination: string, receipt: Receipt): Promise<void> {
+  /**
+   * Temp file + rename, so a reader polling the receipts folder never sees half a receipt — unless a fault garbles
+   * or pads what is written. `delivered` keeps the receipt as the core meant it.
+   */
+  async function writeReceipt(
+    destination: string,
+    receipt: Receipt,
+    dressing: ReceiptDressing,
+  ): Promise<void> {
     const dir = join(root, destination, 'receipts');
     await ensureFolder(dir);
     const final = join(dir, `${receipt.batchId}${RECEIPT_SUFFIX}`);
     const temp = `${final}${PART_SUFFIX}`;
-    await writeFile(temp, `${JSON.stringify(receipt, null, 2)}\n`, { mode: 0o644 });
+    let text = `${JSON.stringify(receipt, null, 2)}\n`;
+    if (dressing.padBytes !== undefined) {
+      text = paddedReceiptText(receipt, dressing.padBytes);
+      stats.hostileReceipt('oversized');
+    }
+    if (dressing.garble) {
+      text = garbledText(text);
+      stats.hostileReceipt('garbled');
+    }
+    await writeFile(temp, text, { mode: 0o644 });
     await rename(temp, final);
     delivered.push({ destination, receipt: structuredClone(receipt) });
     stats.receipt('written');
@@ -212,12 +260,16 @@ export async function startSftpCore(options: SftpCoreOptions): Promise<SftpCore>
   }
 
   async function writePostingReports(destination: string, entries: readonly JournalEntry[]): Promise<void> {
-    for (const day of new Set(entries.map((e) => postingReportName(e.postedAt)))) await writePostingReport(destination, day);
+    for (const day of new Set(entries.map((e) => postingReportName(e.postedAt))))
+      await writePostingReport(destination, day);
   }
 
   // A restarted core (journal loaded from its file) presents the reports of what it posted before.
   for (const destination of new Set(journal.all().map((e) => e.destination)))
-    await writePostingReports(destination, journal.all().filter((e) => e.destination === destination));
+    await writePostingReports(
+      destination,
+      journal.all().filter((e) => e.destination === destination),
+    );
 
   const timers = new Set<NodeJS.Timeout>();
   function later(ms: number, fn: () => Promise<void>): void {
@@ -241,12 +293,24 @@ export async function startSftpCore(options: SftpCoreOptions): Promise<SftpCore>
     return { kind: 'now' };
   }
 
+  function receiptDressing(ctx: FaultContext): ReceiptDressing {
+    const garble = faults.take('garbled_receipt', ctx);
+    if (garble) stats.fault('garbled_receipt');
+    const oversized = faults.take('oversized_receipt', ctx);
+    if (oversized) stats.fault('oversized_receipt');
+    return {
+      garble: garble !== undefined,
+      padBytes: oversized ? (oversized.padBytes ?? DEFAULT_PAD_BYTES) : undefined,
+    };
+  }
+
   /** Receipt first, then the move: a batch leaves inbound only once its answer is out (or deliberately not). */
   async function finish(
     destination: string,
     receipt: Receipt,
     folder: Folder,
     plan: ReceiptPlan,
+    dressing: ReceiptDressing,
   ): Promise<void> {
     stats.batchEnded(receipt.status);
     log(
@@ -255,14 +319,14 @@ export async function startSftpCore(options: SftpCoreOptions): Promise<SftpCore>
     );
     switch (plan.kind) {
       case 'now':
-        await writeReceipt(destination, receipt);
+        await writeReceipt(destination, receipt, dressing);
         await moveBatch(destination, receipt.batchId, folder);
         return;
       case 'delay':
         // The core has consumed the file; only the answer is late, so the batch must leave inbound now.
         stats.receipt('delayed');
         await moveBatch(destination, receipt.batchId, folder);
-        later(plan.ms, () => writeReceipt(destination, receipt));
+        later(plan.ms, () => writeReceipt(destination, receipt, dressing));
         return;
       case 'withhold':
         stats.receipt('withheld');
@@ -271,10 +335,28 @@ export async function startSftpCore(options: SftpCoreOptions): Promise<SftpCore>
     }
   }
 
-  function ingest(ctx: FaultContext, parsed: ParsedLine): ReceiptRecord {
-    const { destination, batchId } = ctx;
+  function post(ctx: FaultContext, record: PaymentRecord, line: number, repostOf?: number): JournalEntry {
+    const sequence = journal.nextSequence;
+    return journal.append({
+      sequence,
+      providerRef: `pay_${String(sequence).padStart(8, '0')}`,
+      destination: ctx.destination,
+      idempotencyKey: record.idempotencyKey,
+      batchId: ctx.batchId,
+      line,
+      record,
+      postedAt: new Date(now()).toISOString(),
+      ...(repostOf === undefined ? {} : { repostOf }),
+    });
+  }
+
+  /** One record's answer; `forgotten` are keys whose de-duplication a simulated crash lost (they post again). */
+  function ingest(ctx: FaultContext, parsed: ParsedLine, forgotten?: ReadonlySet<string>): ReceiptRecord {
+    const { destination } = ctx;
     const done = (r: ReceiptRecord): ReceiptRecord => {
       stats.record(r.outcome);
+      if (r.outcome === 'SOFT_FAIL' || r.outcome === 'HARD_FAIL')
+        unposted.add(slot(destination, r.idempotencyKey));
       return r;
     };
     if ('error' in parsed) {
@@ -291,6 +373,11 @@ export async function startSftpCore(options: SftpCoreOptions): Promise<SftpCore>
     const key = record.idempotencyKey;
     const s = slot(destination, key);
     const original = originals.get(s);
+    if (original && forgotten?.has(key)) {
+      const again = post(ctx, record, line, original.sequence);
+      stats.reposted(s);
+      return done({ idempotencyKey: key, line, outcome: 'POSTED', providerRef: again.providerRef });
+    }
     if (original) {
       if (!sameRecord(original.record, record)) {
         return done({
@@ -337,27 +424,64 @@ export async function startSftpCore(options: SftpCoreOptions): Promise<SftpCore>
         message: softFault.message ?? 'account temporarily locked: replay later under the same key',
       });
     }
-    const sequence = journal.nextSequence;
-    const entry = journal.append({
-      sequence,
-      providerRef: `pay_${String(sequence).padStart(8, '0')}`,
-      destination,
-      idempotencyKey: key,
-      batchId,
-      line,
-      record,
-      postedAt: new Date(now()).toISOString(),
-    });
+    const entry = post(ctx, record, line);
     originals.set(s, entry);
+    unposted.delete(s);
     stats.posted(s);
     return done({ idempotencyKey: key, line, outcome: 'POSTED', providerRef: entry.providerRef });
+  }
+
+  /** Keys of the other complete batches waiting in inbound (at most a few files read): what the client has in flight. */
+  async function waitingKeys(destination: string, batchId: string): Promise<string[]> {
+    const inbound = join(root, destination, 'inbound');
+    const others = (await readdir(inbound))
+      .filter((n) => n.endsWith(CSV_SUFFIX) && n !== `${batchId}${CSV_SUFFIX}`)
+      .slice(0, 5);
+    const keys: string[] = [];
+    for (const name of others) {
+      const csv = await readIfExists(join(inbound, name));
+      if (csv === null) continue;
+      for (const line of csvLines(csv.toString('utf8')).slice(1)) {
+        const key = splitCsvLine(line)?.[0];
+        if (key) keys.push(key);
+      }
+    }
+    return keys;
+  }
+
+  /** `foreign_receipt_records`: records for keys not in this batch, from the pools a hostile core would misreport. */
+  async function foreignFor(
+    ctx: FaultContext,
+    members: ReadonlySet<string>,
+    firstLine: number,
+    n: number,
+  ): Promise<ReceiptRecord[]> {
+    const prefix = `${ctx.destination}/`;
+    const mine = (slots: Iterable<string>): string[] =>
+      [...slots]
+        .filter((s) => s.startsWith(prefix))
+        .map((s) => s.slice(prefix.length))
+        .filter((k) => !members.has(k));
+    const pools = {
+      waiting: (await waitingKeys(ctx.destination, ctx.batchId)).filter((k) => !members.has(k)),
+      unposted: mine(unposted),
+      posted: mine(originals.keys()),
+    };
+    const records = foreignRecords(n, pools, random, madeUp, firstLine);
+    stats.hostileReceipt('foreignRecords', records.length);
+    return records;
   }
 
   async function processBatch(destination: string, batchId: string): Promise<void> {
     const inbound = join(root, destination, 'inbound');
     const ctx: FaultContext = { destination, batchId };
-    stats.batchArrived(destination, batchId);
-    const plan = receiptPlan(ctx);
+    const crash = crashed.get(slot(destination, batchId));
+    crashed.delete(slot(destination, batchId));
+    // A re-ingest after the core's own crash is not the client resubmitting.
+    if (!crash) stats.batchArrived(destination, batchId);
+    observer.batchHandled(destination, batchId);
+    const plan = crash?.plan ?? receiptPlan(ctx);
+    const dressing = receiptDressing(ctx);
 
     let check: BatchCheck;
     const csv = await readIfExists(join(inbound, `${batchId}${CSV_SUFFIX}`));
@@ -390,6 +514,7 @@ export async function startSftpCore(options: SftpCoreOptions): Promise<SftpCore>
         { batchId, status: 'REJECTED', reason: check.reason, records: [] },
         'rejected',
         plan,
+        dressing,
       );
       return;
     }
@@ -397,18 +522,52 @@ export async function startSftpCore(options: SftpCoreOptions): Promise<SftpCore>
     const partial = faults.take('partial_ingest', ctx, (rule) => (rule.afterRecords ?? 0) < lines.length);
     if (partial) stats.fault('partial_ingest');
     const ingested = partial ? lines.slice(0, partial.afterRecords ?? 0) : lines;
+    for (const cut of lines.slice(ingested.length)) {
+      const key = 'record' in cut ? cut.record.idempotencyKey : cut.idempotencyKey;
+      if (!originals.has(slot(destination, key))) unposted.add(slot(destination, key));
+    }
     const postedFrom = journal.nextSequence;
-    const records = ingested.map((parsed) => ingest(ctx, parsed));
-    await writePostingReports(
-      destination,
-      journal.all().filter((e) => e.sequence >= postedFrom),
-    );
-    await finish(
-      destination,
-      { batchId, status: partial ? 'PARTIAL' : 'PROCESSED', records },
-      'processed',
-      plan,
-    );
+    let records: ReceiptRecord[] = [];
+    for (const parsed of ingested) {
+      const record = ingest(ctx, parsed, crash?.forgotten);
+      if (faults.take('contradicting_receipt', { ...ctx, idempotencyKey: record.idempotencyKey })) {
+        stats.fault('contradicting_receipt');
+        stats.hostileReceipt('contradictingRecords');
+        const copy = contradictingCopy(record, random, madeUp);
+        records.push(...(random() < 0.5 ? [record, copy] : [copy, record]));
+      } else records.push(record);
+    }
+    const foreign = faults.take('foreign_receipt_records', ctx);
+    if (foreign) {
+      stats.fault('foreign_receipt_records');
+      const members = new Set(lines.map((l) => ('record' in l ? l.record.idempotencyKey : l.idempotencyKey)));
+      const extra = await foreignFor(
+        ctx,
+        members,
+        lines.length + 2,
+        foreign.foreignRecords ?? DEFAULT_FOREIGN_RECORDS,
+      );
+      records = scatter(records, extra, random);
+    }
+    const posted = journal.all().filter((e) => e.sequence >= postedFrom);
+    await writePostingReports(destination, posted);
+    const receipt: Receipt = { batchId, status: partial ? 'PARTIAL' : 'PROCESSED', records };
+
+    if (!crash && faults.take('reingest_after_crash', ctx)) {
+      stats.fault('reingest_after_crash');
+      // Posted and answered, then down before the files moved: the next scan finds the manifest still there.
+      if (plan.kind === 'now') await writeReceipt(destination, receipt, dressing);
+      crashed.set(slot(destination, batchId), {
+        forgotten: new Set(posted.map((e) => e.idempotencyKey)),
+        plan,
+      });
+      log(
+        `${destination}/${batchId}: simulated crash after posting ${posted.length} record(s); ingesting it again`,
+      );
+      return;
+    }
+    if (crash) stats.batchReingested();
+    await finish(destination, receipt, 'processed', plan, dressing);
   }
 
   let closed = false;
@@ -422,6 +581,7 @@ export async function startSftpCore(options: SftpCoreOptions): Promise<SftpCore>
         if (isNotFound(error)) continue;
         throw error;
       }
+      observer.observe(destination, names);
       // Only a complete manifest (renamed from `.part`) marks a batch ready; sorted so runs are reproducible.
       const ready = names
         .filter((n) => n.endsWith(MANIFEST_SUFFIX))
@@ -470,7 +630,7 @@ export async function startSftpCore(options: SftpCoreOptions): Promise<SftpCore>
   return {
     root,
     journal: () => journal.all(),
-    stats: () => stats.snapshot(),
+    stats: () => stats.snapshot(observer.figures()),
     receiptsFor: (batchId, destination) =>
       delivered
         .filter(

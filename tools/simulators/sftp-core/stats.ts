@@ -23,6 +23,24 @@ export interface SftpCoreStats {
    * keyed `destination/idempotencyKey`, since each destination is its own system of record.
    */
   duplicatePostings: { total: number; byIdempotencyKey: Record<string, number> };
+  /**
+   * Postings the core made a second time by its own fault (`reingest_after_crash`), apart from `duplicatePostings`:
+   * the client sent these once. They are in the journal and the posting report, for the reconciler to find.
+   */
+  repostedByCore: { total: number; byIdempotencyKey: Record<string, number> };
+  /** Batches the core ingested again after its own simulated crash. */
+  batchesReingested: number;
+  /** What hostile receipts claimed beyond the truth (see the receipt fault modes). */
+  hostileReceipts: {
+    /** Records for keys that were not in the batch. */
+    foreignRecords: number;
+    /** Extra, contradicting copies of a record. */
+    contradictingRecords: number;
+    garbled: number;
+    oversized: number;
+  };
+  /** Unfinished uploads the core saw in inbound (`.part` files, a CSV whose manifest never came): the client's leftovers. */
+  inbound: InboundFigures;
   /** Records the core answered DUPLICATE instead of posting again. */
   duplicatesPrevented: { total: number; byIdempotencyKey: Record<string, number> };
   /** Records carrying a key the core had already failed hard: a client that replays hard failures. */
@@ -30,6 +48,14 @@ export interface SftpCoreStats {
   /** Batches the core could not handle (I/O error); retried on the next poll. */
   processingErrors: number;
   faultsInjected: Record<FaultMode, number>;
+}
+
+export interface InboundFigures {
+  /** Unfinished uploads that vanished without becoming a batch: removed by the client (a sweep or its own abandon). */
+  unfinishedRemoved: number;
+  /** Unfinished uploads in inbound now, and how long the oldest has been seen there. */
+  unfinishedNow: number;
+  oldestUnfinishedAgeMs: number;
 }
 
 const bump = (map: Map<string, number>, key: string): void => void map.set(key, (map.get(key) ?? 0) + 1);
@@ -50,6 +76,9 @@ export class StatsRecorder {
   private readonly postingsByKey = new Map<string, number>();
   private readonly duplicates = new Map<string, number>();
   private readonly hardResubmits = new Map<string, number>();
+  private readonly repostings = new Map<string, number>();
+  private reingested = 0;
+  private readonly hostile = { foreignRecords: 0, contradictingRecords: 0, garbled: 0, oversized: 0 };
   private readonly faults: Partial<Record<FaultMode, number>> = {};
   private errors = 0;
 
@@ -68,6 +97,19 @@ export class StatsRecorder {
 
   posted(idempotencyKey: string): void {
     bump(this.postingsByKey, idempotencyKey);
+  }
+
+  /** A posting the core made again by its own fault; kept apart from `posted` so duplicatePostings stays the client's. */
+  reposted(idempotencyKey: string): void {
+    bump(this.repostings, idempotencyKey);
+  }
+
+  batchReingested(): void {
+    this.reingested += 1;
+  }
+
+  hostileReceipt(kind: keyof SftpCoreStats['hostileReceipts'], n = 1): void {
+    this.hostile[kind] += n;
   }
 
   duplicatePrevented(idempotencyKey: string): void {
@@ -90,7 +132,7 @@ export class StatsRecorder {
     this.errors += 1;
   }
 
-  snapshot(): SftpCoreStats {
+  snapshot(inbound: InboundFigures): SftpCoreStats {
     const dupPostings = Object.fromEntries(
       [...this.postingsByKey].filter(([, n]) => n > 1).map(([key, n]) => [key, n - 1]),
     );
@@ -107,11 +149,18 @@ export class StatsRecorder {
       receipts: { ...this.receipts },
       records: Object.values(this.outcomes).reduce((a, b) => a + b, 0),
       recordsByOutcome: { ...this.outcomes },
-      postings: total(this.postingsByKey),
+      postings: total(this.postingsByKey) + total(this.repostings),
       duplicatePostings: {
         total: Object.values(dupPostings).reduce((a, b) => a + b, 0),
         byIdempotencyKey: dupPostings,
       },
+      repostedByCore: {
+        total: total(this.repostings),
+        byIdempotencyKey: Object.fromEntries(this.repostings),
+      },
+      batchesReingested: this.reingested,
+      hostileReceipts: { ...this.hostile },
+      inbound: { ...inbound },
       duplicatesPrevented: {
         total: total(this.duplicates),
         byIdempotencyKey: Object.fromEntries(this.duplicates),
