@@ -10,6 +10,7 @@ export * from './headers/message-headers';
 export * from './dead-letter/dead-letter';
 export * from './metrics/kafka.metrics';
 export * from './producer/event-publisher';
+export * from './producer/publish-failure';
 export * from './consumer/event-subscriber';
 export * from './consumer/retry-backoff';
 export * from './topics/topic-provisioner';

@@ -7,7 +7,7 @@ import { KafkaHealth } from './health/kafka-health';
 import { kafkaMetrics } from './metrics/kafka.metrics';
 import type { MessageBus } from './ports/message-bus.port';
 import type { MessageSerde } from './ports/message-serde.port';
-import { EventPublisher } from './producer/event-publisher';
+import { DEFAULT_MAX_MESSAGE_BYTES, EventPublisher } from './producer/event-publisher';
 import { SharedProducer } from './producer/shared-producer';
 import { AvroSerde } from './serde/avro-serde';
 import { SchemaCatalog } from './serde/schema-catalog';
@@ -27,6 +27,12 @@ export interface KafkaClientOptions {
   replicationFactor?: number;
   /** Schemas per topic; defaults to every contract topic. Define extra topics on it before start. */
   catalog?: SchemaCatalog;
+  /**
+   * The largest encoded message (key, value, headers) the publisher sends; a larger one is refused with
+   * MessageTooLargeError before any request. Default 1 000 000 bytes, below the brokers' default message.max.bytes
+   * (1 048 588); keep it below every topic's max.message.bytes.
+   */
+  maxMessageBytes?: number;
   /** Defaults for every subscription's group membership (session timeout, heartbeat, fetch wait). */
   consumerDefaults?: ConsumerTuning;
   /** Defaults for in-place retry backoff of failed handlers. */
@@ -69,7 +75,9 @@ export class KafkaClient {
       defaultPartitions: options.defaultPartitions ?? 6,
       replicationFactor: options.replicationFactor ?? 1,
     });
-    this.publisher = new EventPublisher(this.producer, this.serde, metrics);
+    this.publisher = new EventPublisher(this.producer, this.serde, metrics, {
+      maxMessageBytes: options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES,
+    });
     this.subscriber = new EventSubscriber(
       {
         bus: this.bus,

@@ -9,7 +9,9 @@ export type KafkaErrorCode =
   | 'KAFKA_POISON_MESSAGE'
   | 'KAFKA_CLOSED'
   | 'KAFKA_TOPIC_PROVISIONING'
-  | 'KAFKA_NOT_AVRO';
+  | 'KAFKA_NOT_AVRO'
+  | 'KAFKA_MESSAGE_TOO_LARGE'
+  | 'KAFKA_BROKER_REJECTED';
 
 export abstract class KafkaError extends Error {
   abstract readonly code: KafkaErrorCode;
@@ -84,6 +86,40 @@ export class NotAvroError extends KafkaError {
     readonly part: 'key' | 'value',
   ) {
     super(`the ${part} of topic ${topic} is declared plain on the SchemaCatalog, not Avro: it has no schema`);
+  }
+}
+
+/**
+ * The encoded message is larger than the producer's limit (maxMessageBytes, set below the brokers' message.max.bytes),
+ * so no broker would accept it; nothing was sent. Decided here, before the produce request, so the same message is
+ * refused the same way every time.
+ */
+export class MessageTooLargeError extends KafkaError {
+  readonly code = 'KAFKA_MESSAGE_TOO_LARGE';
+
+  constructor(
+    readonly topic: string,
+    readonly bytes: number,
+    readonly limit: number,
+  ) {
+    super(`a message for ${topic} is ${bytes} bytes encoded, over the ${limit}-byte limit`);
+  }
+}
+
+/**
+ * The broker refused the records of a produce request for good (kafkajs marks the error non-retriable): too large for
+ * the topic's max.message.bytes, or failing the broker's record validation. Sending them again fails the same way.
+ */
+export class BrokerRejectedError extends KafkaError {
+  readonly code = 'KAFKA_BROKER_REJECTED';
+
+  constructor(
+    /** The broker's error name, e.g. MESSAGE_TOO_LARGE, RECORD_LIST_TOO_LARGE, INVALID_RECORD. */
+    readonly brokerError: string,
+    readonly topics: string[],
+    options?: { cause?: unknown },
+  ) {
+    super(`the broker refused records for ${topics.join(', ')}: ${brokerError}`, options);
   }
 }
 

@@ -30,6 +30,8 @@ export interface KafkaModuleOptions {
   catalog?: SchemaCatalog;
   /** Topics outside the contracts, defined on `catalog`: created with their DLQs and their Avro parts registered at init. */
   extraTopics?: Array<string | TopicRequest>;
+  /** See KafkaClientOptions.maxMessageBytes. */
+  maxMessageBytes?: number;
   consumerDefaults?: ConsumerTuning;
   retry?: Partial<RetryBackoffOptions>;
 }
@@ -80,6 +82,7 @@ export class KafkaModule {
               ...(o.catalog ? { catalog: o.catalog } : {}),
               ...(o.defaultPartitions !== undefined ? { defaultPartitions: o.defaultPartitions } : {}),
               ...(o.replicationFactor !== undefined ? { replicationFactor: o.replicationFactor } : {}),
+              ...(o.maxMessageBytes !== undefined ? { maxMessageBytes: o.maxMessageBytes } : {}),
               ...(o.consumerDefaults ? { consumerDefaults: o.consumerDefaults } : {}),
               ...(o.retry ? { retry: o.retry } : {}),
             }),

@@ -1,3 +1,4 @@
+import { BrokerRejectedError } from '../kafka.errors';
 import type { OutgoingRecord } from '../ports/message-bus.port';
 import { CoalescingSender } from './coalescing-sender';
 
@@ -43,7 +44,7 @@ describe('CoalescingSender', () => {
     await expect(Promise.all([second, third])).resolves.toEqual([undefined, undefined]);
   });
 
-  it('keeps a request within the record and byte limits and never splits one call', async () => {
+  it('keeps a request within the record and byte limits and never splits a call by its record count', async () => {
     const broker = gatedBroker();
     const sender = new CoalescingSender(broker.sendBatch, { maxRecords: 3, maxBytes: 1000 });
     const calls = [
@@ -94,5 +95,68 @@ describe('CoalescingSender', () => {
     const broker = gatedBroker();
     await new CoalescingSender(broker.sendBatch).send([]);
     expect(broker.requests).toHaveLength(0);
+  });
+
+  it('sends a call over the byte limit as several requests, in order, and settles it once all went', async () => {
+    const broker = gatedBroker();
+    const sender = new CoalescingSender(broker.sendBatch, { maxRecords: 500, maxBytes: 100 });
+    let settled = false;
+    const call = sender
+      .send([record('a', 1, 40), record('a', 2, 40), record('a', 3, 40), record('a', 4, 200)])
+      .then(() => (settled = true));
+    for (let i = 0; i < 3; i++) {
+      await broker.next();
+      expect(settled).toBe(false);
+      broker.gates[i]!.release();
+    }
+    await call;
+    expect(broker.requests.map(labels)).toEqual([['a:k1', 'a:k2'], ['a:k3'], ['a:k4']]);
+  });
+
+  it('does not send the rest of a split call once a part of it failed', async () => {
+    const broker = gatedBroker();
+    const sender = new CoalescingSender(broker.sendBatch, { maxRecords: 500, maxBytes: 100 });
+    const call = sender.send([record('a', 1, 90), record('a', 2, 90), record('a', 3, 90)]);
+    const other = sender.send([record('b', 9)]);
+    await broker.next();
+    broker.gates[0]!.fail(new Error('NOT_ENOUGH_REPLICAS'));
+    await expect(call).rejects.toThrow('NOT_ENOUGH_REPLICAS');
+    await broker.next();
+    broker.gates[1]!.release();
+    await other;
+    expect(broker.requests.map(labels)).toEqual([['a:k1'], ['b:k9']]);
+  });
+
+  it('sends each caller of a merged request the broker refused on its own, so only the refused one fails', async () => {
+    const broker = gatedBroker();
+    const sender = new CoalescingSender(broker.sendBatch);
+    const first = sender.send([record('a', 1)]);
+    const good = sender.send([record('a', 2)]);
+    const refused = sender.send([record('a', 3)]);
+    const alsoGood = sender.send([record('a', 4)]);
+    const outcomes = Promise.allSettled([good, refused, alsoGood]);
+    await broker.next();
+    broker.gates[0]!.release();
+    await first;
+    await broker.next();
+    broker.gates[1]!.fail(new BrokerRejectedError('MESSAGE_TOO_LARGE', ['a']));
+    await broker.next();
+    broker.gates[2]!.release();
+    await broker.next();
+    broker.gates[3]!.fail(new BrokerRejectedError('MESSAGE_TOO_LARGE', ['a']));
+    await broker.next();
+    broker.gates[4]!.release();
+    await expect(outcomes).resolves.toEqual([
+      { status: 'fulfilled', value: undefined },
+      { status: 'rejected', reason: expect.any(BrokerRejectedError) },
+      { status: 'fulfilled', value: undefined },
+    ]);
+    expect(broker.requests.map(labels)).toEqual([
+      ['a:k1'],
+      ['a:k2', 'a:k3', 'a:k4'],
+      ['a:k2'],
+      ['a:k3'],
+      ['a:k4'],
+    ]);
   });
 });

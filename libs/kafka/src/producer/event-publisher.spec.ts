@@ -1,5 +1,10 @@
 import { Topics, type WritebackRequested } from '@closeout/contracts';
-import { InvalidMessageError, MissingHeaderError, MissingKeyError } from '../kafka.errors';
+import {
+  InvalidMessageError,
+  MessageTooLargeError,
+  MissingHeaderError,
+  MissingKeyError,
+} from '../kafka.errors';
 import { kafkaMetrics } from '../metrics/kafka.metrics';
 import { JsonBodySerde, RecordingProducer } from '../testing/in-memory-ports';
 import { EventPublisher } from './event-publisher';
@@ -126,5 +131,36 @@ describe('EventPublisher', () => {
     ]);
     expect(producer.sends).toHaveLength(1);
     expect(producer.records.map((r) => r.topic)).toEqual(['writeback.requested.v1', 'audit.event.v1']);
+  });
+
+  it('refuses a message whose encoded key, value and headers exceed the limit, before any request', async () => {
+    const limited = new EventPublisher(producer, new JsonBodySerde(), kafkaMetrics(), {
+      maxMessageBytes: 2_000,
+    });
+    const small = { ...request, payloadJson: 'x'.repeat(1_000) };
+    await limited.publish(Topics.writebackRequested, { caseId: 'case-1' }, small, {
+      correlationId: 'corr-1',
+    });
+
+    const big = { ...request, payloadJson: 'x'.repeat(2_000) };
+    const attempt = limited.publishMany([
+      {
+        topic: Topics.writebackRequested,
+        key: { caseId: 'case-1' },
+        value: small,
+        headers: { correlationId: 'c' },
+      },
+      {
+        topic: Topics.writebackRequested,
+        key: { caseId: 'case-2' },
+        value: big,
+        headers: { correlationId: 'c' },
+      },
+    ]);
+    await expect(attempt).rejects.toBeInstanceOf(MessageTooLargeError);
+    await expect(attempt).rejects.toMatchObject({ topic: 'writeback.requested.v1', limit: 2_000 });
+    await expect(attempt).rejects.toHaveProperty('bytes', expect.any(Number));
+    // Only the first, lone publish reached the producer: one bad message keeps the whole call from being sent.
+    expect(producer.sends).toHaveLength(1);
   });
 });

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { KeyOf, TopicName, ValueOf } from '@closeout/contracts';
 import { injectTraceHeaders, withSpan } from '@closeout/telemetry';
-import { MissingHeaderError, MissingKeyError } from '../kafka.errors';
+import { MessageTooLargeError, MissingHeaderError, MissingKeyError } from '../kafka.errors';
 import { toWireHeaders, type PublishHeaders } from '../headers/message-headers';
 import type { KafkaMetrics } from '../metrics/kafka.metrics';
 import type { OutgoingRecord, ProducerPort } from '../ports/message-bus.port';
@@ -24,6 +24,18 @@ export interface UntypedOutgoingEvent {
 }
 
 /**
+ * The largest encoded message (key, value and headers) the publisher sends. Brokers refuse a record batch over
+ * message.max.bytes (1 048 588 by default, per topic max.message.bytes) with MESSAGE_TOO_LARGE; staying ~48 KB below
+ * it leaves room for the batch and record framing, so a message the publisher accepts alone is accepted by the
+ * broker, and one it refuses is refused before anything is sent. Lower it if a topic's max.message.bytes is lower.
+ */
+export const DEFAULT_MAX_MESSAGE_BYTES = 1_000_000;
+
+export interface PublisherLimits {
+  maxMessageBytes: number;
+}
+
+/**
  * Publishes typed events: validates key and value against the topic's Avro schemas, encodes them in
  * Confluent wire format and sends them through the idempotent, acks=all producer with the
  * correlation, causation, idempotency and trace headers. Nothing is sent unless every message of the
@@ -35,6 +47,7 @@ export class EventPublisher {
     private readonly producer: ProducerPort,
     private readonly serde: MessageSerde,
     private readonly metrics: KafkaMetrics,
+    private readonly limits: PublisherLimits = { maxMessageBytes: DEFAULT_MAX_MESSAGE_BYTES },
   ) {}
 
   publish<T extends TopicName>(
@@ -89,6 +102,16 @@ export class EventPublisher {
       this.serde.encode(event.topic, 'key', event.key),
       this.serde.encode(event.topic, 'value', event.value),
     ]);
-    return { record: { topic: event.topic, key, value }, wireHeaders: toWireHeaders(event.headers) };
+    const wireHeaders = toWireHeaders(event.headers);
+    const bytes =
+      key.length +
+      value.length +
+      Object.entries(wireHeaders).reduce(
+        (sum, [k, v]) => sum + Buffer.byteLength(k) + Buffer.byteLength(v),
+        0,
+      );
+    if (bytes > this.limits.maxMessageBytes)
+      throw new MessageTooLargeError(event.topic, bytes, this.limits.maxMessageBytes);
+    return { record: { topic: event.topic, key, value }, wireHeaders };
   }
 }

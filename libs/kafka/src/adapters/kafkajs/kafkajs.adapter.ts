@@ -11,6 +11,7 @@ import {
   type Producer,
 } from 'kafkajs';
 import { createLogger } from '@closeout/telemetry';
+import { BrokerRejectedError } from '../../kafka.errors';
 import { CoalescingSender } from '../../producer/coalescing-sender';
 import type {
   AdminPort,
@@ -76,6 +77,22 @@ function toIncoming(topic: string, partition: number, message: KafkaMessage): In
   };
 }
 
+/**
+ * Broker answers that refuse the records themselves, for good: the same bytes fail the same way however often they
+ * are sent (kafkajs marks them non-retriable and gives up at once). Other non-retriable answers (authorization, a
+ * missing topic) are about the cluster, not the records, and stay as they are.
+ */
+const RECORD_REFUSALS = new Set(['MESSAGE_TOO_LARGE', 'RECORD_LIST_TOO_LARGE', 'INVALID_RECORD']);
+
+/** The broker's refusal in a kafkajs error or the errors it wraps (kafkajs wraps what it gives up on). */
+function brokerRefusal(error: unknown): string | undefined {
+  for (let e = error, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth += 1) {
+    const type = (e as { type?: unknown }).type;
+    if (typeof type === 'string' && RECORD_REFUSALS.has(type)) return type;
+  }
+  return undefined;
+}
+
 class KafkajsProducer implements ProducerPort {
   private readonly sender = new CoalescingSender((records) => this.sendBatch(records));
 
@@ -97,13 +114,19 @@ class KafkajsProducer implements ProducerPort {
       list.push(r);
       byTopic.set(r.topic, list);
     }
-    await this.producer.sendBatch({
-      acks: -1,
-      topicMessages: [...byTopic].map(([topic, rs]) => ({
-        topic,
-        messages: rs.map((r) => ({ key: r.key, value: r.value, headers: r.headers as IHeaders })),
-      })),
-    });
+    try {
+      await this.producer.sendBatch({
+        acks: -1,
+        topicMessages: [...byTopic].map(([topic, rs]) => ({
+          topic,
+          messages: rs.map((r) => ({ key: r.key, value: r.value, headers: r.headers as IHeaders })),
+        })),
+      });
+    } catch (error) {
+      const refusal = brokerRefusal(error);
+      if (refusal) throw new BrokerRejectedError(refusal, [...byTopic.keys()], { cause: error });
+      throw error;
+    }
   }
 
   disconnect(): Promise<void> {
