@@ -19,6 +19,7 @@ import { writebackMigrations } from '../persistence/migrations';
 import { parseRestDestinations } from '../rest/rest-destination.config';
 import { RestDestination } from '../rest/rest-destination';
 import { WritebackService, WritebackServiceModule } from '../service/writeback-service.module';
+import { WritebackCommandHandler, type WritebackCommandHandlerOptions } from './writeback-commands';
 import { samplePaymentRequest } from '../../test-support/sample-writeback-requests';
 import { freePort, sleep, until } from '../../test-support/polling';
 
@@ -36,6 +37,7 @@ const schema = `wb_cmd_${run}`;
 
 describe('writeback command handler (real Kafka, registry, PostgreSQL; simulated REST core)', () => {
   let core: RestCore;
+  let restDestination: RestDestination;
   let app: INestApplication;
   let wb: WritebackService;
   let publisher: EventPublisher;
@@ -100,6 +102,7 @@ describe('writeback command handler (real Kafka, registry, PostgreSQL; simulated
         timeouts: { connectMs: 500, requestMs: 400 },
       },
     ]);
+    restDestination = new RestDestination(settings!);
     const config = loadConfig(baseEnvSchema, {
       ...process.env,
       SERVICE_NAME: service,
@@ -123,7 +126,7 @@ describe('writeback command handler (real Kafka, registry, PostgreSQL; simulated
           // The service never resolves an UNKNOWN row by itself within the test: only a command can make it look.
           destinations: [
             {
-              destination: new RestDestination(settings!),
+              destination: restDestination,
               mappingsOf: 'core-banking-rest',
               policy: retryPolicyFor(destination, {
                 [destination]: { unknownResolveDelayMs: 600_000, baseDelayMs: 20, maxDelayMs: 40 },
@@ -233,6 +236,173 @@ describe('writeback command handler (real Kafka, registry, PostgreSQL; simulated
     });
   });
 
+  /**
+   * The handler as a service wires it once it passes `lookup`: the destination's own lookup through its circuit
+   * breaker, exactly as the worker resolves an unknown outcome.
+   */
+  const handlerWithLookup = (lookup?: WritebackCommandHandlerOptions['lookup']) =>
+    new WritebackCommandHandler({
+      service,
+      protocol: 'REST',
+      destinations: new Set([destination]),
+      ledger: wb.ledger,
+      metrics: wb.metrics,
+      lookup:
+        lookup ?? ((name, query) => wb.breakers.get(name)!.execute(() => restDestination.lookup(query))),
+    });
+  /** A posting made straight into the core under the request's key, as the service would have sent it. */
+  const postStraightIntoCore = async (r: WritebackRequested): Promise<string> => {
+    const payload = JSON.parse(r.payloadJson) as {
+      accountId: string;
+      amount: { amountMinor: number; currency: string };
+      paymentMethodToken: string;
+      reference: string;
+    };
+    const res = await fetch(`${core.url}/api/payments`, {
+      method: 'POST',
+      headers: {
+        'Content-Type': 'application/json',
+        'Api-Version': '2024-06-01',
+        'Idempotency-Key': r.idempotencyKey,
+      },
+      body: JSON.stringify({
+        account_number: payload.accountId,
+        amount: { value_minor: payload.amount.amountMinor, currency: payload.amount.currency },
+        payment_token: payload.paymentMethodToken,
+        external_reference: payload.reference,
+      }),
+    });
+    expect(res.status).toBe(201);
+    return core.journal().find((e) => e.idempotencyKey === r.idempotencyKey)!.transactionId;
+  };
+  /** A writeback recorded FAILED_PERMANENT (the core answered 422); with `posted`, the core holds it all the same. */
+  const failedPermanently = async (r: WritebackRequested, posted: boolean): Promise<string | null> => {
+    const providerRef = posted ? await postStraightIntoCore(r) : null;
+    core.addFaults({ mode: 'invalid_4xx', count: 1, match: { idempotencyKey: r.idempotencyKey } });
+    await admit(r, 'FAILED_PERMANENT');
+    return providerRef;
+  };
+
+  it('RESOLVE on a false failure: the destination confirms a posting under the key, FAILED_PERMANENT → APPLIED with its ref, once', async () => {
+    const r = request(5);
+    const providerRef = await failedPermanently(r, true);
+    const resolve = command(r, {
+      command: 'RESOLVE',
+      reason: 'FAILED_BUT_POSTED (break 9): the extract lists a posting under the key',
+    });
+    const handler = handlerWithLookup();
+    const before = await handled('RESOLVE', 'applied_on_evidence');
+    expect(await handler.handle(resolve)).toEqual({
+      kind: 'handled',
+      outcome: 'result_republished',
+      ledgerId: expect.any(String),
+      appliedOnEvidence: { providerRef },
+    });
+    expect(await handled('RESOLVE', 'applied_on_evidence')).toBe(before + 1);
+    const applied = await until('APPLIED on writeback.result', () =>
+      resultsFor(r.idempotencyKey).find((x) => x.status === 'APPLIED'),
+    );
+    expect(applied).toMatchObject({ providerRef, caseId: r.caseId, errorClass: null, attempts: 1 });
+
+    const row = await wb.ledger.findByKey(destination, r.idempotencyKey);
+    expect(row).toMatchObject({ status: 'APPLIED', providerRef, lastErrorClass: null, attempts: 1 });
+    const attempts = await wb.ledger.listAttempts(row!.id);
+    expect(attempts.map((a) => [a.kind, a.outcome, a.providerCode])).toEqual([
+      ['send', 'FAILED_PERMANENT', expect.stringMatching(/^422/)],
+      ['resolve', 'APPLIED', 'found'],
+    ]);
+    const audit = await until('the evidence audit event', () =>
+      audits.find(
+        (a) =>
+          a.action === 'writeback.applied_on_evidence' && a.references['commandId'] === resolve.commandId,
+      ),
+    );
+    expect(audit).toMatchObject({
+      outcome: 'SUCCESS',
+      caseId: r.caseId,
+      references: expect.objectContaining({
+        breakId: resolve.breakId,
+        providerRef,
+        previousStatus: 'FAILED_PERMANENT',
+        previousErrorClass: 'VALIDATION',
+      }),
+    });
+    expect(audit.reason).toContain(`confirmed posting ${providerRef} under the key`);
+
+    // The same command again acts once; nothing was ever sent again: the core holds the one posting it had.
+    expect(await handler.handle({ ...resolve, eventId: randomUUID() })).toEqual({ kind: 'duplicate' });
+    expect(await commandRows(r.idempotencyKey)).toEqual([
+      { command_id: resolve.commandId, command: 'RESOLVE', outcome: 'result_republished' },
+    ]);
+    await sleep(500);
+    expect(resultsFor(r.idempotencyKey).map((x) => x.status)).toEqual(['FAILED_PERMANENT', 'APPLIED']);
+    expect(core.journal().filter((e) => e.idempotencyKey === r.idempotencyKey)).toHaveLength(1);
+  });
+
+  it('RESOLVE and REPLAY on a genuine failure: the destination holds nothing or cannot be asked, the failure stands', async () => {
+    const r = request(6);
+    await failedPermanently(r, false);
+    const unreachable = handlerWithLookup(() => Promise.reject(new Error('connect ECONNREFUSED')));
+    const resolve = command(r, { command: 'RESOLVE' });
+    expect(await unreachable.handle(resolve)).toMatchObject({
+      kind: 'handled',
+      outcome: 'result_republished',
+    });
+    const replay = command(r, { command: 'REPLAY' });
+    expect(await handlerWithLookup().handle(replay)).toMatchObject({
+      kind: 'handled',
+      outcome: 'result_republished',
+    });
+    await until('the failure published twice more', () =>
+      resultsFor(r.idempotencyKey).length === 3 ? true : undefined,
+    );
+    await sleep(300);
+    expect(resultsFor(r.idempotencyKey).map((x) => x.status)).toEqual([
+      'FAILED_PERMANENT',
+      'FAILED_PERMANENT',
+      'FAILED_PERMANENT',
+    ]);
+    const row = await wb.ledger.findByKey(destination, r.idempotencyKey);
+    expect(row).toMatchObject({ status: 'FAILED_PERMANENT', lastErrorClass: 'VALIDATION', attempts: 1 });
+    expect((await wb.ledger.listAttempts(row!.id)).map((a) => a.kind)).toEqual(['send']);
+    expect(core.journal().filter((e) => e.idempotencyKey === r.idempotencyKey)).toEqual([]);
+    const details = await until('both command audit events', () => {
+      const found = audits.filter(
+        (a) =>
+          a.action === 'writeback.command_handled' && a.references['idempotencyKey'] === r.idempotencyKey,
+      );
+      return found.length === 2 ? found.map((a) => a.reason) : undefined;
+    });
+    expect(details).toEqual([
+      expect.stringContaining('could not be asked (connect ECONNREFUSED)'),
+      expect.stringContaining('holds no posting under the key'),
+    ]);
+  });
+
+  it('a service that cannot ask the destination from a command never turns a failure into APPLIED, even one the core holds', async () => {
+    const r = request(7);
+    await failedPermanently(r, true);
+    const resolve = command(r, {
+      command: 'RESOLVE',
+      reason: 'FAILED_BUT_POSTED (break 10): posted per the extract',
+    });
+    await send(resolve);
+    await until('the failure published again', () =>
+      resultsFor(r.idempotencyKey).length === 2 ? true : undefined,
+    );
+    await sleep(300);
+    expect(resultsFor(r.idempotencyKey).map((x) => x.status)).toEqual([
+      'FAILED_PERMANENT',
+      'FAILED_PERMANENT',
+    ]);
+    expect(await wb.ledger.findByKey(destination, r.idempotencyKey)).toMatchObject({
+      status: 'FAILED_PERMANENT',
+    });
+    expect(await commandRows(r.idempotencyKey)).toEqual([
+      { command_id: resolve.commandId, command: 'RESOLVE', outcome: 'result_republished' },
+    ]);
+  });
+
   it('skips, and counts, commands for another destination or another protocol', async () => {
     const r = request(2);
     await admit(r, 'APPLIED');
@@ -278,12 +448,17 @@ describe('writeback command handler (real Kafka, registry, PostgreSQL; simulated
     expect(resultsFor(r.idempotencyKey).map((x) => x.status)).toEqual(['UNKNOWN', 'APPLIED']);
     const row = await wb.ledger.findByKey(destination, r.idempotencyKey);
     const attempts = await wb.ledger.listAttempts(row!.id);
-    expect(attempts.map((a) => [a.kind, a.outcome])).toEqual([
-      ['send', 'UNKNOWN'],
+    const steps = attempts.map((a) => [a.kind, a.outcome]);
+    expect(steps[0]).toEqual(['send', 'UNKNOWN']);
+    expect(steps.slice(-2)).toEqual([
       ['resolve', 'FAILED_RETRYABLE'],
       ['send', 'APPLIED'],
     ]);
-    expect(attempts[1]!.providerCode).toBe('not_found');
+    // A "not found" before the destination's visibility bound is not final: such lookups keep the row UNKNOWN.
+    expect(
+      steps.slice(1, -2).filter(([kind, outcome]) => kind !== 'resolve' || outcome !== 'UNKNOWN'),
+    ).toEqual([]);
+    expect(attempts.at(-2)!.providerCode).toBe('not_found');
     expect(await commandRows(r.idempotencyKey)).toEqual([
       { command_id: replay.commandId, command: 'REPLAY', outcome: 'marked_for_resolution' },
     ]);
