@@ -2,8 +2,7 @@ import { Module, type DynamicModule } from '@nestjs/common';
 import { Topics } from '@closeout/contracts';
 import { ServiceCoreModule } from '@closeout/platform';
 import type { Config } from './config';
-import { Cases1732240000001 } from './persistence/1732240000001-cases.migration';
-import { CaseEngine1732240000002 } from './persistence/1732240000002-case-engine.migration';
+import { orchestratorMigrations } from './persistence/orchestrator.migrations';
 import { OpenCaseUseCase } from './cases/open-case.use-case';
 import { CaseEventsConsumer } from './cases/case-events.consumer';
 import { CaseBatchRunner } from './cases/case-batch';
@@ -47,7 +46,7 @@ export class AppModule {
           database: {
             schema: config.ORCHESTRATOR_DB_SCHEMA,
             entities: [],
-            migrations: [Cases1732240000001, CaseEngine1732240000002],
+            migrations: orchestratorMigrations,
             poolSize: config.ORCHESTRATOR_DB_POOL,
           },
         }),

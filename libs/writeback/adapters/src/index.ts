@@ -4,6 +4,8 @@ export * from './lib/ledger/ledger.types';
 export * from './lib/ledger/transition-batcher';
 export * from './lib/outbox/outbox-message';
 export * from './lib/outbox/outbox-relay';
+export * from './lib/outbox/outbox-schema';
+export * from './lib/outbox/outbox-set-aside';
 export * from './lib/persistence/entities';
 export * from './lib/persistence/migrations';
 export * from './lib/persistence/schema-name';

@@ -5,7 +5,7 @@ import { LedgerRepository } from '../ledger/ledger.repository';
 import type { OutboxMessage } from './outbox-message';
 import { OutboxRelay, type RelayLogger } from './outbox-relay';
 
-const quiet: RelayLogger = { info: () => undefined, warn: () => undefined };
+const quiet: RelayLogger = { info: () => undefined, warn: () => undefined, error: () => undefined };
 
 function audit(n: number): OutboxMessage {
   return {
@@ -102,7 +102,7 @@ describe('OutboxRelay (real PostgreSQL)', () => {
       value: { ...audit(0).value, occurredAt: expect.any(Number) },
     });
     expect(await unpublished()).toBe(0);
-    expect(await r.lag()).toEqual({ unpublished: 0, oldestAgeSeconds: 0 });
+    expect(await r.lag()).toEqual({ unpublished: 0, oldestAgeSeconds: 0, setAside: 0 });
   });
 
   it('publishes again after dying between the publish and the mark: at least once, never lost', async () => {
@@ -208,7 +208,7 @@ describe('OutboxRelay (real PostgreSQL)', () => {
     await r.stop();
 
     expect(delivered).toHaveLength(30);
-    expect(await r.lag()).toEqual({ unpublished: 0, oldestAgeSeconds: 0 });
+    expect(await r.lag()).toEqual({ unpublished: 0, oldestAgeSeconds: 0, setAside: 0 });
   });
 
   it('deletes published messages past their retention, oldest first and a batch at a time, never an unpublished one', async () => {

@@ -2,6 +2,7 @@ import type { PoolClient, Notification } from 'pg';
 import { Counter, Gauge, register as defaultRegistry, type Registry } from 'prom-client';
 import type { DataSource, EntityManager, QueryRunner } from 'typeorm';
 import type { PostgresDataSourceOptions } from 'typeorm/driver/postgres/PostgresDataSourceOptions';
+import { publishFailureOf, type PublishFailure } from '@closeout/kafka';
 import { createLogger } from '@closeout/telemetry';
 import { LedgerError } from '../ledger/ledger.errors';
 import { writebackTables, type WritebackTables } from '../persistence/schema-name';
@@ -14,6 +15,7 @@ export type OutboxPublisher = (messages: OutboxMessage[]) => Promise<void>;
 export interface RelayLogger {
   info(obj: object, msg: string): void;
   warn(obj: object, msg: string): void;
+  error(obj: object, msg: string): void;
 }
 
 export interface OutboxRelayOptions {
@@ -23,6 +25,21 @@ export interface OutboxRelayOptions {
   schema?: string;
   /** Messages per publish (default 100). */
   batchSize?: number;
+  /**
+   * Bytes of stored JSON (key, value, headers) loaded per batch (default 4 MiB): the relay's memory stays bounded
+   * however large messages are. A batch always takes at least its first message.
+   */
+  maxBatchBytes?: number;
+  /**
+   * A message whose stored JSON is larger than this (default 16 MiB) is set aside as too large without ever being
+   * loaded: far above what Kafka takes (the publisher refuses ~1 MB encoded), and loading it could exhaust memory.
+   */
+  maxMessageBytes?: number;
+  /**
+   * Says whether a publish failure is the messages' own, for good (they are set aside), or transient (the batch
+   * stays and is retried after a backoff). Default: the Kafka lib's publishFailureOf.
+   */
+  classifyFailure?: (error: unknown) => PublishFailure;
   /** Poll interval when idle (default 1000 ms); LISTEN/NOTIFY wakes the relay sooner. */
   pollIntervalMs?: number;
   /** LISTEN for the outbox trigger's notifications (default true). Polling alone still delivers everything. */
@@ -48,8 +65,40 @@ export interface OutboxRelayOptions {
 }
 
 export interface OutboxLag {
+  /** Messages waiting to be published (set-aside messages are not waiting). */
   unpublished: number;
   oldestAgeSeconds: number;
+  /** Messages set aside, waiting for an operator. */
+  setAside: number;
+}
+
+/** A message the relay gave up on, and why. */
+export interface SetAsideMessage {
+  id: string;
+  topic: string;
+  failure: PublishFailure;
+}
+
+/** What one turn of the relay did. */
+export interface RelayBatchResult {
+  published: number;
+  setAside: SetAsideMessage[];
+  /** More messages may be waiting right now (the batch was full or cut by its byte bound): no pause before the next. */
+  moreWaiting: boolean;
+}
+
+interface Candidate {
+  id: string;
+  topic: string;
+  bytes: number;
+}
+
+interface LoadedRow {
+  id: string;
+  topic: string;
+  key: unknown;
+  value: unknown;
+  headers: OutboxHeaders;
 }
 
 /**
@@ -60,10 +109,21 @@ export interface OutboxLag {
  * Only one relay publishes a schema's outbox at a time (a transaction-scoped advisory lock): Kafka keeps per-key
  * order only if batches leave in order, and two relays taking disjoint batches with SKIP LOCKED would interleave
  * them. Standby relays find the lock taken and wait for the next poll.
+ *
+ * A message that can never be published (too large for the broker, not encodable against its topic's schema: any
+ * failure the Kafka lib calls permanent for its messages) must not hold back the ones behind it. When a batch fails
+ * that way the relay halves it until it finds the culprits, publishes the rest in id order, and sets the culprits
+ * aside (`set_aside_at`, `set_aside_reason`), counted, logged without payload, alerted on. The price: a set-aside
+ * message is skipped, so a later message with the same key reaches Kafka before it (if ever): an operator re-drives
+ * it once the cause is fixed, or discards it (OutboxSetAside, outbox-set-aside.cli.ts). Transient failures (broker
+ * unreachable, no leader) leave the batch where it is and the relay backs off, as before.
  */
 export class OutboxRelay {
   private readonly tables: WritebackTables;
   private readonly batchSize: number;
+  private readonly maxBatchBytes: number;
+  private readonly maxMessageBytes: number;
+  private readonly classifyFailure: (error: unknown) => PublishFailure;
   private readonly pollIntervalMs: number;
   private readonly maxBackoffMs: number;
   private readonly drainTimeoutMs: number;
@@ -97,6 +157,9 @@ export class OutboxRelay {
       );
     this.tables = writebackTables(schema);
     this.batchSize = positive(options.batchSize ?? 100, 'batchSize');
+    this.maxBatchBytes = positive(options.maxBatchBytes ?? 4 * 1024 * 1024, 'maxBatchBytes');
+    this.maxMessageBytes = positive(options.maxMessageBytes ?? 16 * 1024 * 1024, 'maxMessageBytes');
+    this.classifyFailure = options.classifyFailure ?? publishFailureOf;
     this.pollIntervalMs = positive(options.pollIntervalMs ?? 1000, 'pollIntervalMs');
     this.maxBackoffMs = positive(options.maxBackoffMs ?? 30_000, 'maxBackoffMs');
     this.drainTimeoutMs = options.drainTimeoutMs ?? 10_000;
@@ -140,53 +203,141 @@ export class OutboxRelay {
 
   /**
    * Publishes one batch if this relay can take the outbox: returns how many messages went out (0 when the outbox is
-   * empty or another relay holds it). Throws when the publisher or the database fails; the batch stays unpublished.
+   * empty or another relay holds it). Messages that can never be published are set aside on the way (see the class).
+   * Throws when the publisher fails transiently or the database fails; what was not published stays unpublished.
    */
   async publishBatch(): Promise<number> {
+    return (await this.relayBatch()).published;
+  }
+
+  /** One turn of the relay: publish what it can of the next batch, set aside what it never can. */
+  async relayBatch(): Promise<RelayBatchResult> {
     const t = this.tables;
-    return this.options.dataSource.transaction(async (manager: EntityManager) => {
+    let transientFailure: { error: unknown } | undefined;
+    const result = await this.options.dataSource.transaction(async (manager: EntityManager) => {
       const [lock] = (await manager.query(`SELECT pg_try_advisory_xact_lock(hashtext($1)) AS held`, [
         t.outboxChannel,
       ])) as {
         held: boolean;
       }[];
-      if (!lock?.held) return 0;
-      const rows = (await manager.query(
-        `SELECT id, topic, key, value, headers FROM ${t.outbox}
-         WHERE published_at IS NULL
-         ORDER BY id
-         LIMIT $1
-         FOR UPDATE SKIP LOCKED`,
-        [this.batchSize],
-      )) as { id: string; topic: string; key: unknown; value: unknown; headers: OutboxHeaders }[];
-      if (rows.length === 0) return 0;
-      // The jsonb columns hold what insertOutboxMessages wrote from a typed OutboxMessage.
-      const messages = rows.map(
-        (r) => ({ topic: r.topic, key: r.key, value: r.value, headers: r.headers }) as OutboxMessage,
-      );
-      await this.options.publish(messages);
-      // Marked only after the publisher's acknowledgement; if this UPDATE or the COMMIT fails, the batch is sent again.
-      await manager.query(`UPDATE ${t.outbox} SET published_at = now() WHERE id = ANY ($1::bigint[])`, [
-        rows.map((r) => r.id),
-      ]);
-      this.metrics.published.inc({ schema: t.schema }, rows.length);
-      return rows.length;
+      if (!lock?.held) return { published: 0, setAside: [], moreWaiting: false };
+      // Sizes first, contents after: the relay never holds more than maxBatchBytes of messages, nor one too big.
+      const candidates = (
+        (await manager.query(
+          `SELECT id, topic, octet_length(key::text) + octet_length(value::text) + octet_length(headers::text) AS bytes
+           FROM ${t.outbox}
+           WHERE published_at IS NULL AND set_aside_at IS NULL
+           ORDER BY id
+           LIMIT $1
+           FOR UPDATE SKIP LOCKED`,
+          [this.batchSize],
+        )) as { id: string; topic: string; bytes: number | string }[]
+      ).map((c): Candidate => ({ id: String(c.id), topic: c.topic, bytes: Number(c.bytes) }));
+      if (candidates.length === 0) return { published: 0, setAside: [], moreWaiting: false };
+
+      const { load, setAside, cut } = planBatch(candidates, this.maxBatchBytes, this.maxMessageBytes);
+      const published: string[] = [];
+      if (load.length > 0) {
+        const rows = (await manager.query(
+          `SELECT id, topic, key, value, headers FROM ${t.outbox} WHERE id = ANY ($1::bigint[]) ORDER BY id`,
+          [load],
+        )) as LoadedRow[];
+        try {
+          await this.publishOrSetAside(rows, published, setAside);
+        } catch (error) {
+          // Transient: what went out so far is marked below and committed; the rest waits for the next turn.
+          transientFailure = { error };
+        }
+      }
+      // Marked only after the publisher's acknowledgement; if this UPDATE or the COMMIT fails, they are sent again.
+      if (published.length > 0)
+        await manager.query(`UPDATE ${t.outbox} SET published_at = now() WHERE id = ANY ($1::bigint[])`, [
+          published,
+        ]);
+      if (setAside.length > 0)
+        await manager.query(
+          `UPDATE ${t.outbox} AS o SET set_aside_at = now(), set_aside_reason = s.reason
+           FROM unnest($1::bigint[], $2::text[]) AS s(id, reason)
+           WHERE o.id = s.id`,
+          [setAside.map((m) => m.id), setAside.map((m) => `${m.failure.class}: ${m.failure.reason}`)],
+        );
+      return {
+        published: published.length,
+        setAside,
+        moreWaiting: candidates.length === this.batchSize || cut,
+      };
     });
+    if (result.published > 0) this.metrics.published.inc({ schema: t.schema }, result.published);
+    if (result.setAside.length > 0) this.reportSetAside(result.setAside);
+    if (transientFailure) throw transientFailure.error;
+    return result;
   }
 
-  /** Unpublished messages and the age of the oldest; also sets the gauges. */
+  /**
+   * Publishes `rows` in id order. A permanent failure of a batch says only that some message in it is bad: the
+   * halves are tried in turn until each bad message is alone, and set aside. A transient failure is thrown.
+   */
+  private async publishOrSetAside(
+    rows: LoadedRow[],
+    published: string[],
+    setAside: SetAsideMessage[],
+  ): Promise<void> {
+    try {
+      // The jsonb columns hold what insertOutboxMessages wrote from a typed OutboxMessage.
+      await this.options.publish(
+        rows.map(
+          (r) => ({ topic: r.topic, key: r.key, value: r.value, headers: r.headers }) as OutboxMessage,
+        ),
+      );
+      published.push(...rows.map((r) => String(r.id)));
+    } catch (error) {
+      const failure = this.classifyFailure(error);
+      if (!failure.permanent) throw error;
+      const [only] = rows;
+      if (rows.length === 1 && only) {
+        setAside.push({ id: String(only.id), topic: only.topic, failure });
+        return;
+      }
+      const half = Math.ceil(rows.length / 2);
+      await this.publishOrSetAside(rows.slice(0, half), published, setAside);
+      await this.publishOrSetAside(rows.slice(half), published, setAside);
+    }
+  }
+
+  /** Counted by class and logged with the id, topic and reason only: a message's content never leaves the outbox. */
+  private reportSetAside(messages: SetAsideMessage[]): void {
+    for (const m of messages) {
+      this.metrics.setAsideTotal.inc({ schema: this.tables.schema, reason: m.failure.class });
+      this.logger.error(
+        {
+          schema: this.tables.schema,
+          outboxId: m.id,
+          topic: m.topic,
+          failure: m.failure.class,
+          reason: m.failure.reason,
+        },
+        'outbox message set aside: it can never be published as it is; the messages behind it go on',
+      );
+    }
+    this.lagRefreshedAt = 0; // the set-aside gauge moves now, not at the next refresh
+  }
+
+  /** Unpublished messages, the age of the oldest, and the set-aside ones; also sets the gauges. */
   async lag(): Promise<OutboxLag> {
     const [r] = (await this.options.dataSource.query(
-      `SELECT count(*)::int AS unpublished,
-              coalesce(extract(epoch FROM now() - min(created_at)), 0)::float8 AS oldest
+      `SELECT count(*) FILTER (WHERE set_aside_at IS NULL)::int AS unpublished,
+              coalesce(extract(epoch FROM now() - min(created_at) FILTER (WHERE set_aside_at IS NULL)), 0)::float8 AS oldest,
+              count(*) FILTER (WHERE set_aside_at IS NOT NULL)::int AS set_aside
        FROM ${this.tables.outbox} WHERE published_at IS NULL`,
-    )) as { unpublished: number; oldest: number }[];
+    )) as { unpublished: number; oldest: number; set_aside: number }[];
     const lag = {
       unpublished: Number(r?.unpublished ?? 0),
       oldestAgeSeconds: Math.max(0, Number(r?.oldest ?? 0)),
+      setAside: Number(r?.set_aside ?? 0),
     };
     this.metrics.unpublished.set({ schema: this.tables.schema }, lag.unpublished);
     this.metrics.oldestAge.set({ schema: this.tables.schema }, lag.oldestAgeSeconds);
+    this.metrics.setAside.set({ schema: this.tables.schema }, lag.setAside);
     this.lagRefreshedAt = Date.now();
     return lag;
   }
@@ -217,9 +368,9 @@ export class OutboxRelay {
       if (this.stopping && drainDeadline === Number.POSITIVE_INFINITY)
         drainDeadline = Date.now() + this.drainTimeoutMs;
       if (Date.now() >= drainDeadline) return;
-      let published = 0;
+      let moreWaiting = false;
       try {
-        published = await this.publishBatch();
+        moreWaiting = (await this.relayBatch()).moreWaiting;
         failures = 0;
       } catch (error) {
         failures += 1;
@@ -237,7 +388,7 @@ export class OutboxRelay {
       }
       await this.refreshLagIfDue();
       await this.purgeIfDue();
-      if (published === this.batchSize) continue; // more is waiting: no pause
+      if (moreWaiting) continue; // no pause
       if (this.stopping) return; // drained
       await this.sleep(this.pollIntervalMs, true);
     }
@@ -327,9 +478,43 @@ export class OutboxRelay {
   }
 }
 
+/**
+ * Which candidates (in id order) a batch loads: as many as fit in `maxBatchBytes`, at least one; a candidate over
+ * `maxMessageBytes` is set aside unread. `cut` says the byte bound left loadable candidates for the next batch.
+ */
+function planBatch(
+  candidates: readonly Candidate[],
+  maxBatchBytes: number,
+  maxMessageBytes: number,
+): { load: string[]; setAside: SetAsideMessage[]; cut: boolean } {
+  const load: string[] = [];
+  const setAside: SetAsideMessage[] = [];
+  let bytes = 0;
+  for (const c of candidates) {
+    if (c.bytes > maxMessageBytes) {
+      setAside.push({
+        id: c.id,
+        topic: c.topic,
+        failure: {
+          class: 'too-large',
+          permanent: true,
+          reason: `the stored message is ${c.bytes} bytes of JSON, over the relay's ${maxMessageBytes}-byte limit`,
+        },
+      });
+      continue;
+    }
+    if (load.length > 0 && bytes + c.bytes > maxBatchBytes) return { load, setAside, cut: true };
+    load.push(c.id);
+    bytes += c.bytes;
+  }
+  return { load, setAside, cut: false };
+}
+
 interface RelayMetrics {
   unpublished: Gauge<'schema'>;
   oldestAge: Gauge<'schema'>;
+  setAside: Gauge<'schema'>;
+  setAsideTotal: Counter<'schema' | 'reason'>;
   published: Counter<'schema'>;
   failures: Counter<'schema'>;
   purged: Counter<'schema'>;
@@ -344,7 +529,23 @@ function relayMetrics(registry: Registry): RelayMetrics {
     (registry.getSingleMetric(name) as Counter<'schema'> | undefined) ??
     new Counter({ name, help, labelNames: ['schema'], registers: [registry] });
   return {
-    unpublished: gauge('closeout_outbox_unpublished_messages', 'Outbox messages not yet published to Kafka'),
+    unpublished: gauge(
+      'closeout_outbox_unpublished_messages',
+      'Outbox messages waiting to be published to Kafka (set-aside ones excluded)',
+    ),
+    setAside: gauge(
+      'closeout_outbox_set_aside_messages',
+      'Outbox messages set aside because they can never be published as they are; an operator re-drives or discards them',
+    ),
+    setAsideTotal:
+      (registry.getSingleMetric('closeout_outbox_set_aside_total') as
+        Counter<'schema' | 'reason'> | undefined) ??
+      new Counter({
+        name: 'closeout_outbox_set_aside_total',
+        help: 'Outbox messages set aside, by failure class (too-large, invalid-message, broker-rejected, ...)',
+        labelNames: ['schema', 'reason'],
+        registers: [registry],
+      }),
     oldestAge: gauge(
       'closeout_outbox_oldest_unpublished_age_seconds',
       'Age of the oldest unpublished outbox message',

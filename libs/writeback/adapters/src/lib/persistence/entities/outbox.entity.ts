@@ -10,7 +10,12 @@ import type { OutboxHeaders } from '../../outbox/outbox-message';
   'outbox_headers_ck',
   `jsonb_typeof(headers) = 'object' AND coalesce(headers ->> 'correlationId', '') <> ''`,
 )
+@Check(
+  'outbox_set_aside_ck',
+  `(set_aside_at IS NULL) = (set_aside_reason IS NULL) AND (set_aside_at IS NULL OR published_at IS NULL)`,
+)
 @Index('outbox_unpublished_idx', ['id'], { where: 'published_at IS NULL' })
+@Index('outbox_set_aside_idx', ['id'], { where: 'set_aside_at IS NOT NULL' })
 export class OutboxEntity {
   @PrimaryGeneratedColumn('increment', { type: 'bigint', primaryKeyConstraintName: 'outbox_pkey' })
   id!: string;
@@ -32,4 +37,11 @@ export class OutboxEntity {
 
   @Column('timestamptz', { name: 'published_at', nullable: true })
   publishedAt!: Date | null;
+
+  /** When the relay gave up on the message for good (see OutboxRelay); it waits for an operator to re-drive or discard. */
+  @Column('timestamptz', { name: 'set_aside_at', nullable: true })
+  setAsideAt!: Date | null;
+
+  @Column('text', { name: 'set_aside_reason', nullable: true })
+  setAsideReason!: string | null;
 }

@@ -1,0 +1,10 @@
+import { Cases1732240000001 } from './1732240000001-cases.migration';
+import { CaseEngine1732240000002 } from './1732240000002-case-engine.migration';
+import { OutboxSetAside1732240000003 } from './1732240000003-outbox-set-aside.migration';
+
+/** Every migration of the orchestrator's schema, oldest first. A new migration is a new file added at the end. */
+export const orchestratorMigrations = [
+  Cases1732240000001,
+  CaseEngine1732240000002,
+  OutboxSetAside1732240000003,
+];
