@@ -1,0 +1,63 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse } from 'yaml';
+
+// The alert rules name metrics by string; a metric renamed in the code would leave an alert that never fires.
+// Checked on the files, so neither Prometheus nor a cluster is needed.
+
+interface Rule {
+  alert: string;
+  expr: string;
+  for?: string;
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+}
+
+const repoRoot = join(__dirname, '..', '..', '..');
+const rules: Rule[] = (
+  parse(readFileSync(join(__dirname, 'closeout-alerts.yaml'), 'utf8')) as {
+    spec: { groups: { rules: Rule[] }[] };
+  }
+).spec.groups.flatMap((g) => g.rules);
+
+/** The source of every service and lib, where metrics are registered. */
+function sources(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
+    if (e.name === 'node_modules' || e.name.startsWith('.')) return [];
+    if (e.isDirectory()) return sources(join(dir, e.name));
+    return /\.ts$/.test(e.name) && !/spec\.ts$/.test(e.name) ? [readFileSync(join(dir, e.name), 'utf8')] : [];
+  });
+}
+const code = [...sources(join(repoRoot, 'apps')), ...sources(join(repoRoot, 'libs'))].join('\n');
+
+describe('deploy/k8s/monitoring alert rules', () => {
+  it('include the outbox alerts an operator relies on', () => {
+    expect(rules.map((r) => r.alert)).toEqual(
+      expect.arrayContaining(['CloseoutOutboxMessagesSetAside', 'CloseoutOutboxNotDraining']),
+    );
+  });
+
+  it.each(rules.map((r) => [r.alert, r] as const))('%s names only metrics the code registers', (_, rule) => {
+    const metrics = rule.expr.match(/closeout_[a-z_]+/g) ?? [];
+    expect(metrics.length).toBeGreaterThan(0);
+    for (const metric of metrics)
+      expect({ metric, registered: code.includes(`'${metric}'`) }).toEqual({ metric, registered: true });
+  });
+
+  it.each(rules.map((r) => [r.alert, r] as const))(
+    '%s has a severity, a summary and a runbook in the repo',
+    (_, rule) => {
+      expect(['page', 'ticket']).toContain(rule.labels?.['severity']);
+      expect(rule.annotations?.['summary']).toEqual(expect.any(String));
+      const [file, anchor] = (rule.annotations?.['runbook'] ?? '').split('#');
+      const doc = readFileSync(join(repoRoot, file!), 'utf8');
+      const headings = [...doc.matchAll(/^#+ (.+)$/gm)].map((m) =>
+        m[1]!
+          .toLowerCase()
+          .replace(/[^a-z0-9 -]/g, '')
+          .replace(/ /g, '-'),
+      );
+      expect(headings).toContain(anchor);
+    },
+  );
+});
