@@ -8,7 +8,7 @@ import { parseExtractConfigs } from './extracts/extract-config';
 import { buildExtractAdapters } from './extracts/extract-registry';
 import { ReconcilerController } from './http/reconciler.controller';
 import { ReconcilerIntakeConsumer } from './intake/reconciler-intake.consumer';
-import { reconcilerMigrations } from './persistence/1796000000000-create-reconciler.migration';
+import { reconcilerMigrations } from './persistence/reconciler.migrations';
 import { ReconcileScheduler } from './reconcile/reconcile-scheduler';
 import { RECONCILER_CONFIG } from './reconciler.tokens';
 

@@ -65,6 +65,7 @@ type Break = {
   status: string;
   caseId: string | null;
   context: Record<string, unknown>;
+  followUpCommand: string | null;
 };
 
 describe('reconciler (real Kafka, registry, PostgreSQL, sshd; simulated REST, SOAP and SFTP cores)', () => {
@@ -99,6 +100,27 @@ describe('reconciler (real Kafka, registry, PostgreSQL, sshd; simulated REST, SO
     until(`${command} for break ${breakId}`, () =>
       Promise.resolve(commands.find((c) => c.breakId === breakId && c.command === command)),
     );
+  /** A command the reconciler sends on a later pass (a follow-up), running passes until it is seen. */
+  const followUpFor = (breakId: string, command: string) =>
+    until(`follow-up ${command} for break ${breakId}`, async () => {
+      await post('/v1/reconcile');
+      return commands.find((c) => c.breakId === breakId && c.command === command);
+    });
+  /** A posting made straight into the REST core under `key`: what the core holds whatever we were told. */
+  const postIntoRestCore = async (key: string, valueMinor: number): Promise<string> => {
+    const res = await fetch(`${restCore.url}/api/payments`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', 'Api-Version': '2024-06-01', 'Idempotency-Key': key },
+      body: JSON.stringify({
+        account_number: '4000123456',
+        amount: { value_minor: valueMinor, currency: 'GBP' },
+        payment_token: 'pm_tok_x',
+        external_reference: key,
+      }),
+    });
+    expect(res.status).toBe(201);
+    return restCore.journal().find((e) => e.idempotencyKey === key)!.transactionId;
+  };
 
   const result = (over: Partial<WritebackResult>): WritebackResult => ({
     eventId: randomUUID(),
@@ -336,13 +358,18 @@ describe('reconciler (real Kafka, registry, PostgreSQL, sshd; simulated REST, SO
     const attempts = await writebackService().ledger.listAttempts(row!.id);
     expect(row).toMatchObject({ status: 'APPLIED' });
     // The lookup came before the re-send, and neither came before the destination's Retry-After.
-    expect(attempts.map((a) => [a.kind, a.outcome])).toEqual([
-      ['send', 'FAILED_RETRYABLE'],
+    const steps = attempts.map((a) => [a.kind, a.outcome]);
+    expect(steps[0]).toEqual(['send', 'FAILED_RETRYABLE']);
+    expect(steps.slice(-2)).toEqual([
       ['resolve', 'FAILED_RETRYABLE'],
       ['send', 'APPLIED'],
     ]);
+    // A "not found" before the destination's visibility bound is not final: such lookups keep the row UNKNOWN.
+    expect(
+      steps.slice(1, -2).filter(([kind, outcome]) => kind !== 'resolve' || outcome !== 'UNKNOWN'),
+    ).toEqual([]);
     expect(attempts[0]!.errorClass).toBe('RATE_LIMITED');
-    expect(attempts[1]!.providerCode).toBe('not_found');
+    expect(attempts.at(-2)!.providerCode).toBe('not_found');
     expect(attempts[1]!.startedAt.getTime() - attempts[0]!.finishedAt.getTime()).toBeGreaterThanOrEqual(
       5_900,
     );
@@ -560,6 +587,163 @@ describe('reconciler (real Kafka, registry, PostgreSQL, sshd; simulated REST, SO
     expect(flag).toMatchObject({ caseId, breakId: found.id, correlationId: `corr-${caseId}` });
     expect(flag.reason).toContain(
       `case ${caseId} completed but 1 of 1 required writeback(s) are not applied`,
+    );
+  });
+
+  it('FAILED_BUT_POSTED: a failure the REST core shows posted gets RESOLVE to its owner, a FLAG when the owner cannot settle it, and clears once settled', async () => {
+    const key = `ff-${run}`;
+    const caseId = `case-ff-${run}`;
+    const providerRef = await postIntoRestCore(key, 4200);
+    await publishResult(
+      result({
+        idempotencyKey: key,
+        caseId,
+        status: 'FAILED_PERMANENT',
+        errorClass: 'VALIDATION',
+        errorMessage: '422 validation_failed',
+      }),
+    );
+    const found = await openBreak(key, 'FAILED_BUT_POSTED');
+    expect(found).toMatchObject({
+      destination: rest,
+      protocol: 'REST',
+      caseId,
+      context: {
+        ours: { status: 'FAILED_PERMANENT', errorClass: 'VALIDATION' },
+        core: { providerRef, amountMinor: 4200, currency: 'GBP' },
+      },
+    });
+    // First the owner is asked to settle it from the destination's own answer.
+    expect(await commandFor(found.id, 'RESOLVE')).toMatchObject({
+      idempotencyKey: key,
+      destination: rest,
+      protocol: 'REST',
+      caseId,
+    });
+    // The owner here never admitted the key, so nothing settles it: past the grace a human gets it, with the warning.
+    const flag = await followUpFor(found.id, 'FLAG');
+    expect(flag).toMatchObject({ caseId, idempotencyKey: key, breakId: found.id });
+    expect(flag.reason).toMatch(
+      new RegExp(`^FAILED_BUT_POSTED \\(break \\d+\\): .*lists posting ${providerRef} .*do not retry it`),
+    );
+    expect((await breaksFor(key)).find((b) => b.id === found.id)).toMatchObject({ followUpCommand: 'FLAG' });
+    for (let i = 0; i < 2; i += 1) await post('/v1/reconcile');
+    expect(commands.filter((c) => c.breakId === found.id).map((c) => c.command)).toEqual(['RESOLVE', 'FLAG']);
+
+    // What the owner publishes once the destination confirms the posting: the break no longer holds.
+    await publishResult(result({ idempotencyKey: key, caseId, status: 'APPLIED', providerRef }));
+    await resolvedBreak(key, found.id);
+  });
+
+  it('SHARED_PROVIDER_REF: two writebacks answered with one reference are both flagged, each naming the other', async () => {
+    const [mine, other] = [`shared-a-${run}`, `shared-b-${run}`];
+    const providerRef = await postIntoRestCore(mine, 1500);
+    // A proxy mixed up answers: the second writeback was told the first one's reference and never reached the core.
+    await publishResult(result({ idempotencyKey: mine, caseId: `case-sa-${run}`, providerRef }));
+    await publishResult(result({ idempotencyKey: other, caseId: `case-sb-${run}`, providerRef }));
+    const first = await openBreak(mine, 'SHARED_PROVIDER_REF');
+    const second = await openBreak(other, 'SHARED_PROVIDER_REF');
+    expect(first).toMatchObject({
+      caseId: `case-sa-${run}`,
+      context: { providerRef, sharedWith: [other] },
+    });
+    expect(second).toMatchObject({
+      caseId: `case-sb-${run}`,
+      protocol: 'REST',
+      context: { providerRef, sharedWith: [mine] },
+    });
+    expect(
+      (second.context['keys'] as Array<{ idempotencyKey: string; seenIn: string[] }>).map((k) => [
+        k.idempotencyKey,
+        k.seenIn,
+      ]),
+    ).toEqual(
+      [mine, other]
+        .sort()
+        .map((k) => [k, k === mine ? ['extract', 'writeback.result'] : ['writeback.result']]),
+    );
+    // Each case gets its FLAG, so each lands in its own exception queue entry.
+    expect(await commandFor(first.id, 'FLAG')).toMatchObject({
+      caseId: `case-sa-${run}`,
+      idempotencyKey: mine,
+    });
+    expect(await commandFor(second.id, 'FLAG')).toMatchObject({
+      caseId: `case-sb-${run}`,
+      idempotencyKey: other,
+    });
+    // The reference the second writeback holds is in the core, so only this break shows it was never posted.
+    expect((await breaksFor(other)).map((b) => b.kind)).toEqual(['SHARED_PROVIDER_REF']);
+  });
+
+  it('POSTED_TWICE over the SFTP daily report: a batch re-ingested after the core crashed is flagged for reversal, one alert, a gauge', async () => {
+    const key = `twice-${run}`;
+    const batchId = `B2-${run}`;
+    sftpCore.addFaults({ mode: 'reingest_after_crash', count: 1, match: { batchId } });
+    const { csv, manifest } = buildPaymentsBatch(batchId, [
+      {
+        idempotencyKey: key,
+        accountNumber: '4000123456',
+        amountMinor: '650',
+        currency: 'GBP',
+        reference: 'twice',
+      },
+    ]);
+    const inbound = join(env('SFTP_ROOT'), sftp, 'inbound');
+    writeFileSync(join(inbound, `${batchId}.csv.part`), csv);
+    renameSync(join(inbound, `${batchId}.csv.part`), join(inbound, `${batchId}.csv`));
+    writeFileSync(join(inbound, `${batchId}.manifest.json`), JSON.stringify(manifest));
+    const posted = await until('the batch posted twice', async () => {
+      await sftpCore.scanNow();
+      const entries = sftpCore.journal().filter((e) => e.idempotencyKey === key);
+      return entries.length === 2 ? entries : undefined;
+    });
+    const [kept, duplicate] = posted.map((e) => e.providerRef);
+    await publishResult(
+      result({
+        destination: sftp,
+        protocol: 'SFTP',
+        idempotencyKey: key,
+        caseId: `case-tw-${run}`,
+        providerRef: kept,
+      }),
+    );
+
+    const found = await openBreak(key, 'POSTED_TWICE');
+    expect(found).toMatchObject({
+      destination: sftp,
+      protocol: 'SFTP',
+      caseId: `case-tw-${run}`,
+      context: {
+        postings: [{ providerRef: kept }, { providerRef: duplicate }],
+        keep: { providerRef: kept, why: 'the posting writeback.result reported' },
+        reverse: [{ providerRef: duplicate, amountMinor: 650, currency: 'GBP' }],
+        reversal: `reverse ${duplicate} (650 minor units GBP) at ${sftp}; keep ${kept}`,
+      },
+    });
+    const flag = await commandFor(found.id, 'FLAG');
+    expect(flag).toMatchObject({ caseId: `case-tw-${run}`, protocol: 'SFTP', destination: sftp });
+    expect(flag.reason).toContain(`reverse ${duplicate} (650 minor units GBP) at ${sftp}; keep ${kept}`);
+
+    type Alert = { key: string; status: string; kind: string; context: Record<string, unknown> };
+    const alerts = async () =>
+      (await get<{ data: Alert[] }>('/v1/alerts?status=all')).data.filter(
+        (a) => a.key === `posted-twice:${sftp}`,
+      );
+    for (let i = 0; i < 3; i += 1) await post('/v1/reconcile');
+    expect(await alerts()).toEqual([
+      expect.objectContaining({
+        status: 'OPEN',
+        kind: 'POSTED_TWICE',
+        context: expect.objectContaining({
+          idempotencyKeys: [key],
+          toReverse: [{ currency: 'GBP', amountMinor: 650, postings: 1 }],
+        }),
+      }),
+    ]);
+    const metrics = await (await fetch(`${url}/metrics`)).text();
+    expect(metrics).toContain(`closeout_reconciler_open_breaks{destination="${sftp}",kind="POSTED_TWICE"} 1`);
+    expect(metrics).toContain(
+      `closeout_reconciler_posted_twice_to_reverse_minor{destination="${sftp}",currency="GBP"} 650`,
     );
   });
 

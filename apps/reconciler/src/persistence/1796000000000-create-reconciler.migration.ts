@@ -111,5 +111,3 @@ export class CreateReconciler1796000000000 implements MigrationInterface {
     }
   }
 }
-
-export const reconcilerMigrations = [CreateReconciler1796000000000];

@@ -5,6 +5,7 @@ import type {
   CaseSample,
   DetectedBreak,
   Expectation,
+  FollowUpCommand,
   OpenBreak,
   ResultSample,
   WritebackSample,
@@ -26,8 +27,10 @@ export interface BreakRow extends OpenBreak {
   command: 'RESOLVE' | 'REPLAY' | 'FLAG';
   commandId: string;
   commandSentAt: Date | null;
-  replayCommandId: string | null;
-  replaySentAt: Date | null;
+  /** The one command sent when the break stayed open (see `followUpFor`): REPLAY, or FLAG for a false failure. */
+  followUpCommand: FollowUpCommand | null;
+  followUpCommandId: string | null;
+  followUpSentAt: Date | null;
 }
 
 export interface AlertRow {
@@ -61,8 +64,9 @@ function toBreak(r: Raw): BreakRow {
     command: r['command'] as BreakRow['command'],
     commandId: String(r['command_id']),
     commandSentAt: date(r['command_sent_at']),
-    replayCommandId: (r['replay_command_id'] as string | null) ?? null,
-    replaySentAt: date(r['replay_sent_at']),
+    followUpCommand: (r['follow_up_command'] as BreakRow['followUpCommand']) ?? null,
+    followUpCommandId: (r['follow_up_command_id'] as string | null) ?? null,
+    followUpSentAt: date(r['follow_up_sent_at']),
   };
 }
 
@@ -285,13 +289,15 @@ export class ReconcilerRepository {
     return rows[0] ? toBreak(rows[0]) : null;
   }
 
-  async markCommandSent(id: string, which: 'command' | 'replay', replayCommandId?: string): Promise<void> {
-    if (which === 'command') await this.db.query(`UPDATE break SET command_sent_at = now() WHERE id = $1`, [id]);
-    else
-      await this.db.query(`UPDATE break SET replay_command_id = $2, replay_sent_at = now() WHERE id = $1`, [
-        id,
-        replayCommandId,
-      ]);
+  async markCommandSent(id: string): Promise<void> {
+    await this.db.query(`UPDATE break SET command_sent_at = now() WHERE id = $1`, [id]);
+  }
+
+  async markFollowUpSent(id: string, command: FollowUpCommand, commandId: string): Promise<void> {
+    await this.db.query(
+      `UPDATE break SET follow_up_command = $2, follow_up_command_id = $3, follow_up_sent_at = now() WHERE id = $1`,
+      [id, command, commandId],
+    );
   }
 
   async breaks(filter: { status?: 'OPEN' | 'RESOLVED'; kind?: string; destination?: string; limit?: number }): Promise<BreakRow[]> {

@@ -6,9 +6,9 @@ import type { EventPublisher } from '@closeout/kafka';
 import {
   commandFor,
   detectBreaks,
+  followUpFor,
   planAlerts,
   planBreaks,
-  shouldReplay,
   UNKNOWN_DESTINATION,
   type Extract,
 } from '@closeout/reconciler-domain';
@@ -128,17 +128,21 @@ export class ReconcilePassUseCase {
     }
 
     // Commands for open breaks not yet sent (a failed publish is retried next pass: nothing is lost), and one
-    // REPLAY for RESOLVE breaks that stayed open.
+    // follow-up for breaks that stayed open: a REPLAY of a lookup, or a FLAG of a false failure nobody settled.
+    const followUpRules = { replayAfterMs: c.RECONCILER_REPLAY_AFTER, escalateAfterMs: c.RECONCILER_GRACE };
     for (const b of await this.repository.openBreaks()) {
       try {
         if (b.commandSentAt === null) {
           await this.publish(b, b.command, b.commandId);
-          await this.repository.markCommandSent(b.id, 'command');
+          await this.repository.markCommandSent(b.id);
           summary.commandsSent += 1;
-        } else if (shouldReplay(b.kind, b.detectedAt.getTime(), now, c.RECONCILER_REPLAY_AFTER, b.replaySentAt !== null)) {
-          const replayId = `cmd-${randomUUID()}`;
-          await this.publish(b, 'REPLAY', replayId);
-          await this.repository.markCommandSent(b.id, 'replay', replayId);
+          continue;
+        }
+        const followUp = followUpFor(b.kind, b.detectedAt.getTime(), now, followUpRules, b.followUpSentAt !== null);
+        if (followUp !== null) {
+          const followUpId = `cmd-${randomUUID()}`;
+          await this.publish(b, followUp, followUpId);
+          await this.repository.markFollowUpSent(b.id, followUp, followUpId);
           summary.commandsSent += 1;
         }
       } catch (error) {

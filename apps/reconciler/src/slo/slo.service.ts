@@ -1,10 +1,13 @@
 import { Gauge, register } from 'prom-client';
 import {
   agingUnknowns,
+  postedTwiceAlerts,
+  reversalTotals,
   sloBreaches,
   workflowFigures,
   writebackFigures,
   type AlertCondition,
+  type BreakKind,
   type WorkflowFigures,
   type WritebackFigures,
 } from '@closeout/reconciler-domain';
@@ -15,6 +18,10 @@ export interface SloReport {
   computedAt: string;
   windows: Array<{ window: string; writebacks: WritebackFigures[]; workflows: WorkflowFigures[] }>;
   backlog: Array<{ destination: string; openBreaks: number; oldestAgeMs: number }>;
+  /** Open breaks per destination and kind: what an operator alerts on (POSTED_TWICE > 0 is money to return). */
+  openBreaks: Array<{ destination: string; kind: BreakKind; count: number }>;
+  /** What the open POSTED_TWICE breaks ask to reverse, per destination and currency. */
+  toReverse: Array<{ destination: string; currency: string | null; amountMinor: number; postings: number }>;
 }
 
 const gauge = (name: string, help: string, labelNames: string[]): Gauge =>
@@ -31,6 +38,12 @@ export class SloService {
     straightThrough: gauge('closeout_reconciler_straight_through_rate', 'Completed without EXCEPTION', ['workflow', 'window']),
     backlog: gauge('closeout_reconciler_backlog_breaks', 'Open breaks per destination', ['destination']),
     backlogAge: gauge('closeout_reconciler_backlog_oldest_age_seconds', 'Age of the oldest open break', ['destination']),
+    openBreaks: gauge('closeout_reconciler_open_breaks', 'Open breaks per destination and kind', ['destination', 'kind']),
+    toReverse: gauge(
+      'closeout_reconciler_posted_twice_to_reverse_minor',
+      'Sum of the postings POSTED_TWICE breaks ask to reverse, in minor units (currency "unknown": amount not listed)',
+      ['destination', 'currency'],
+    ),
   };
 
   constructor(
@@ -49,12 +62,18 @@ export class SloService {
       this.repository.openBreaks(),
     ]);
     const backlog = new Map<string, { openBreaks: number; oldestAgeMs: number }>();
+    const byKind = new Map<string, { destination: string; kind: BreakKind; count: number }>();
     for (const b of open) {
       const entry = backlog.get(b.destination) ?? { openBreaks: 0, oldestAgeMs: 0 };
       entry.openBreaks += 1;
       entry.oldestAgeMs = Math.max(entry.oldestAgeMs, now - b.detectedAt.getTime());
       backlog.set(b.destination, entry);
+      const kindKey = JSON.stringify([b.destination, b.kind]);
+      const ofKind = byKind.get(kindKey) ?? { destination: b.destination, kind: b.kind, count: 0 };
+      ofKind.count += 1;
+      byKind.set(kindKey, ofKind);
     }
+    const destinations = [...new Set(open.filter((b) => b.kind === 'POSTED_TWICE').map((b) => b.destination))];
     return {
       computedAt: new Date(now).toISOString(),
       windows: windows.map((window) => ({
@@ -63,10 +82,14 @@ export class SloService {
         workflows: workflowFigures(now, durationMs(window), cases),
       })),
       backlog: [...backlog.entries()].map(([destination, b]) => ({ destination, ...b })),
+      openBreaks: [...byKind.values()],
+      toReverse: destinations.flatMap((destination) =>
+        reversalTotals(open.filter((b) => b.destination === destination)).map((t) => ({ destination, ...t })),
+      ),
     };
   }
 
-  /** The alert conditions holding at `now`: SLO breaches on the alert window, and aging unknowns. */
+  /** The alert conditions holding at `now`: SLO breaches on the alert window, aging unknowns, postings to reverse. */
   async alertConditions(now: number): Promise<AlertCondition[]> {
     const windowMs = this.config.RECONCILER_SLO_ALERT_WINDOW;
     const since = now - windowMs;
@@ -83,6 +106,8 @@ export class SloService {
         minSample: this.config.RECONCILER_SLO_MIN_SAMPLE,
       }),
       ...agingUnknowns(await this.repository.oldestUnknownAges(now), this.config.RECONCILER_UNKNOWN_ALERT_AGE),
+      // From the open breaks, not this pass's findings: a core whose extract failed still owes its reversals.
+      ...postedTwiceAlerts(await this.repository.openBreaks()),
     ];
   }
 
@@ -110,5 +135,8 @@ export class SloService {
       this.gauges.backlog.set({ destination: b.destination }, b.openBreaks);
       this.gauges.backlogAge.set({ destination: b.destination }, b.oldestAgeMs / 1000);
     }
+    for (const b of report.openBreaks) this.gauges.openBreaks.set({ destination: b.destination, kind: b.kind }, b.count);
+    for (const t of report.toReverse)
+      this.gauges.toReverse.set({ destination: t.destination, currency: t.currency ?? 'unknown' }, t.amountMinor);
   }
 }

@@ -9,6 +9,9 @@ export const BREAK_KINDS = [
   'APPLIED_MISSING_IN_CORE',
   'IN_CORE_NOT_REQUESTED',
   'COMPLETED_WITHOUT_WRITEBACKS',
+  'FAILED_BUT_POSTED',
+  'SHARED_PROVIDER_REF',
+  'POSTED_TWICE',
 ] as const;
 export type BreakKind = (typeof BREAK_KINDS)[number];
 
@@ -93,16 +96,60 @@ export interface DetectedBreak {
   context: Record<string, unknown>;
 }
 
+/** A posting as a break's context names it: enough for an agent to find it in the core. */
+export interface PostingInContext {
+  providerRef: string;
+  amountMinor: number | null;
+  currency: string | null;
+  postedAt: string;
+}
+
+/** The context of a POSTED_TWICE break: every posting under the key, the one to keep and the ones to reverse. */
+export interface PostedTwiceContext {
+  reason: string;
+  postings: PostingInContext[];
+  keep: { providerRef: string; why: string };
+  reverse: PostingInContext[];
+  /** The reversal to make, in words, for the exception queue. */
+  reversal: string;
+}
+
+/**
+ * The postings a POSTED_TWICE break's context asks to reverse. The context comes back from storage as JSON, so
+ * anything that is not a posting with a reference is left out rather than trusted.
+ */
+export function postingsToReverse(context: Record<string, unknown>): PostingInContext[] {
+  const reverse = context['reverse'];
+  if (!Array.isArray(reverse)) return [];
+  return reverse.flatMap((p: unknown) => {
+    if (typeof p !== 'object' || p === null) return [];
+    const { providerRef, amountMinor, currency, postedAt } = p as Record<string, unknown>;
+    if (typeof providerRef !== 'string') return [];
+    return [
+      {
+        providerRef,
+        amountMinor: typeof amountMinor === 'number' && Number.isInteger(amountMinor) ? amountMinor : null,
+        currency: typeof currency === 'string' ? currency : null,
+        postedAt: typeof postedAt === 'string' ? postedAt : '',
+      },
+    ];
+  });
+}
+
 /** What the reconciler asks the owning writeback service to do about a break when it opens. */
 export function commandFor(kind: BreakKind): WritebackCommandType {
   switch (kind) {
     case 'REQUESTED_NO_RESULT':
     case 'UNKNOWN_PAST_TTL':
-      // The destination knows the truth: ask it (the ledger protocol's lookup), never guess.
+    case 'FAILED_BUT_POSTED':
+      // The destination knows the truth: ask it (the ledger protocol's lookup), never guess. A failure the core's
+      // extract contradicts is settled only if the destination, asked by its owner, confirms the posting too.
       return 'RESOLVE';
     case 'APPLIED_MISSING_IN_CORE':
     case 'IN_CORE_NOT_REQUESTED':
     case 'COMPLETED_WITHOUT_WRITEBACKS':
+    case 'SHARED_PROVIDER_REF':
+    case 'POSTED_TWICE':
       // A machine must not fix these: money may have moved, or not, against what the case says.
       return 'FLAG';
     default:
@@ -110,18 +157,49 @@ export function commandFor(kind: BreakKind): WritebackCommandType {
   }
 }
 
+/** The second command a break that stays open may get. */
+export type FollowUpCommand = Exclude<WritebackCommandType, 'RESOLVE'>;
+
+/** How long a break stays open after its command before its follow-up is sent. */
+export interface FollowUpRules {
+  /** A RESOLVE break still open this long gets one REPLAY. */
+  replayAfterMs: number;
+  /**
+   * A false failure still open this long was not settled by its owner (the destination did not confirm, or nobody
+   * serves it): it goes to a human. The time results take to travel the topics (the grace) is enough to tell.
+   */
+  escalateAfterMs: number;
+}
+
 /**
- * Whether a break still open after its RESOLVE deserves one REPLAY: only the kinds whose truth a lookup settles,
- * and only once. REPLAY is safe because the writeback service looks up first and re-sends under the same key.
+ * The one follow-up command a break still open gets, or null. REPLAY is safe because the writeback service looks up
+ * first and re-sends under the same key; a false failure is never re-sent, so it is FLAGged instead — the case's
+ * exception must say the core shows it posted before anyone retries it into a second posting.
  */
-export function shouldReplay(
+export function followUpFor(
   kind: BreakKind,
   openedAt: number,
   now: number,
-  replayAfterMs: number,
-  replayed: boolean,
-): boolean {
-  return commandFor(kind) === 'RESOLVE' && !replayed && now - openedAt >= replayAfterMs;
+  rules: FollowUpRules,
+  followedUp: boolean,
+): FollowUpCommand | null {
+  if (followedUp) return null;
+  const age = now - openedAt;
+  switch (kind) {
+    case 'REQUESTED_NO_RESULT':
+    case 'UNKNOWN_PAST_TTL':
+      return age >= rules.replayAfterMs ? 'REPLAY' : null;
+    case 'FAILED_BUT_POSTED':
+      return age >= rules.escalateAfterMs ? 'FLAG' : null;
+    case 'APPLIED_MISSING_IN_CORE':
+    case 'IN_CORE_NOT_REQUESTED':
+    case 'COMPLETED_WITHOUT_WRITEBACKS':
+    case 'SHARED_PROVIDER_REF':
+    case 'POSTED_TWICE':
+      return null;
+    default:
+      return assertUnreachable(kind, 'break kind');
+  }
 }
 
 /** The scope a kind is judged in: topic-only kinds everywhere at once, extract kinds per destination. */
@@ -133,6 +211,9 @@ export function breakScope(kind: BreakKind, destination: string): string {
       return kind;
     case 'APPLIED_MISSING_IN_CORE':
     case 'IN_CORE_NOT_REQUESTED':
+    case 'FAILED_BUT_POSTED':
+    case 'SHARED_PROVIDER_REF':
+    case 'POSTED_TWICE':
       return `${kind}:${destination}`;
     default:
       return assertUnreachable(kind, 'break kind');

@@ -1,0 +1,5 @@
+import { CreateReconciler1796000000000 } from './1796000000000-create-reconciler.migration';
+import { SecondLineBreaks1796100000000 } from './1796100000000-second-line-breaks.migration';
+
+/** Every migration of the reconciler's schema, oldest first. A new migration is a new file added at the end. */
+export const reconcilerMigrations = [CreateReconciler1796000000000, SecondLineBreaks1796100000000];
