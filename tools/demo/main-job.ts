@@ -110,6 +110,9 @@ function serviceEnv(env: Record<string, string>, workflowsDir: string): Record<s
         auth: { type: 'bearer', token: CORE_TOKEN },
         apiVersions: ['2024-06-01', '2025-01-15'],
         timeouts: { connectMs: 500, requestMs: 2_000 },
+        // The simulated core de-duplicates by key and its lookups read its own journal: no lag.
+        honoursIdempotencyKey: true,
+        lookupVisibilityMs: 3_000,
       },
     ]),
     WRITEBACK_SOAP_DESTINATIONS: JSON.stringify([
@@ -121,6 +124,8 @@ function serviceEnv(env: Record<string, string>, workflowsDir: string): Record<s
         soapVersion: '1.1',
         wsdlVersion: 'CoreBankingService-2019.2',
         timeouts: { connectMs: 500, requestMs: 2_500 },
+        honoursIdempotencyKey: true,
+        lookupVisibilityMs: 3_000,
       },
     ]),
     WRITEBACK_SFTP_DESTINATIONS: JSON.stringify([

@@ -248,6 +248,9 @@ export class CaseStack {
             auth: { type: 'bearer', token: `it-core-${run}-0123456789` },
             apiVersions: ['2024-06-01', '2025-01-15'],
             timeouts: { connectMs: 500, requestMs: 1_500 },
+            // The simulated core de-duplicates by key and its lookups read its own journal: no lag.
+            honoursIdempotencyKey: true,
+            lookupVisibilityMs: 2_000,
           },
         ]),
         WRITEBACK_RETRY_POLICY: wbRetry('core-banking-rest'),
@@ -268,6 +271,8 @@ export class CaseStack {
             soapVersion: '1.1',
             wsdlVersion: 'CoreBankingService-2019.2',
             timeouts: { connectMs: 500, requestMs: 1_500 },
+            honoursIdempotencyKey: true,
+            lookupVisibilityMs: 2_000,
           },
         ]),
         WRITEBACK_RETRY_POLICY: wbRetry('core-banking-soap'),

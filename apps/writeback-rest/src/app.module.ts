@@ -23,6 +23,8 @@ export class AppModule {
     const destinations = parseRestDestinations(config.WRITEBACK_REST_DESTINATIONS).map((settings) => ({
       destination: new RestDestination(settings, createLogger(`writeback.rest.${settings.name}`)),
       honoursIdempotencyKey: settings.honoursIdempotencyKey,
+      lookupVisibilityMs: settings.lookupVisibilityMs,
+      confirmAnswersByLookup: settings.confirmAnswersByLookup,
       mappingsOf: settings.mappingsOf,
     }));
     return {

@@ -37,12 +37,16 @@ describe('writeback-rest configuration', () => {
       WRITEBACK_LEASE_MS: 30_000,
       WRITEBACK_DB_SCHEMA: 'writeback_rest',
       WRITEBACK_RETRY_POLICY: {},
+      // A restarted writeback-rest consumes again once its dead predecessor's session is over: the shortest there is.
+      WRITEBACK_INTAKE_SESSION_TIMEOUT_MS: 6_000,
     });
     const [parsed] = parseRestDestinations(config.WRITEBACK_REST_DESTINATIONS);
     expect(parsed).toMatchObject({
       name: 'core-banking-rest',
       apiVersions: ['2024-06-01'],
-      honoursIdempotencyKey: true,
+      // A destination that does not declare de-duplication is not trusted with it.
+      honoursIdempotencyKey: false,
+      lookupVisibilityMs: 10_000,
     });
   });
 

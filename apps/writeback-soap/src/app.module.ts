@@ -22,6 +22,8 @@ export class AppModule {
     const destinations = parseSoapDestinations(config.WRITEBACK_SOAP_DESTINATIONS).map((settings) => ({
       destination: new SoapDestination(settings),
       honoursIdempotencyKey: settings.honoursIdempotencyKey,
+      lookupVisibilityMs: settings.lookupVisibilityMs,
+      confirmAnswersByLookup: settings.confirmAnswersByLookup,
       mappingsOf: settings.mappingsOf,
     }));
     return {

@@ -28,6 +28,21 @@ export const FAULT_MODES = [
   'ignore_idempotency_key',
   /** Every write answers 503 and /health reports unavailable: for circuit-breaker tests. */
   'fail_all',
+  /**
+   * Take `delayMs` to commit (default: the slow-commit delay); meanwhile every other write under the same key is
+   * answered 409 `idempotency_key_in_use` with Retry-After, as the IETF Idempotency-Key draft and Stripe do.
+   */
+  'in_progress',
+  /** Commit, then answer with another posting's transaction id and idempotency key (a proxy mixing up answers). */
+  'foreign_answer',
+  /** Commit nothing, answer 200 `{"status":"REJECTED","error":"insufficient_funds"}`: a refusal inside a 2xx. */
+  'reject_2xx',
+  /** Commit nothing, answer 500 with an `error` field of `sizeBytes` characters (default 5 MB). */
+  'huge_error',
+  /** Commit, then answer 502 with a gateway's HTML page: the answer was lost on the way back. */
+  'gateway_page',
+  /** Standing: lookups by key or reference do not see postings younger than `delayMs` (a lagging read replica). */
+  'lagging_lookup',
 ] as const;
 
 export type FaultMode = (typeof FAULT_MODES)[number];
@@ -48,6 +63,11 @@ export const faultRuleSchema = z
     delayMs: z.int().min(0).optional(),
     retryAfterSeconds: z.int().min(0).optional(),
     status: z.int().min(400).max(599).optional(),
+    sizeBytes: z
+      .int()
+      .min(1)
+      .max(64 * 1024 * 1024)
+      .optional(),
   })
   .refine((r) => r.count === undefined || r.rate === undefined, {
     path: ['rate'],
@@ -56,12 +76,15 @@ export const faultRuleSchema = z
 
 export type FaultRule = z.infer<typeof faultRuleSchema>;
 
-/** Modes that shape one request's answer; `fail_all` and `ignore_idempotency_key` are standing modes instead. */
-export type RequestFaultMode = Exclude<FaultMode, 'fail_all' | 'ignore_idempotency_key'>;
+/** Modes that are not about one request's answer: the core's standing behaviour. */
+const STANDING_MODES = ['fail_all', 'ignore_idempotency_key', 'lagging_lookup'] as const;
+
+/** Modes that shape one request's answer. */
+export type RequestFaultMode = Exclude<FaultMode, (typeof STANDING_MODES)[number]>;
 export type RequestFault = FaultRule & { mode: RequestFaultMode };
 
 function isRequestFaultMode(mode: FaultMode): mode is RequestFaultMode {
-  return mode !== 'fail_all' && mode !== 'ignore_idempotency_key';
+  return !(STANDING_MODES as readonly FaultMode[]).includes(mode);
 }
 
 export interface WriteContext {
@@ -92,6 +115,11 @@ export class FaultBook {
   /** Whether a standing or matching `fail_all` is on (consumes a counted one only when `consume` is true). */
   failAll(ctx: WriteContext | null, consume = true): boolean {
     return this.book.take((m) => m === 'fail_all', ctx, consume) !== undefined;
+  }
+
+  /** How far lookups trail commits (a standing `lagging_lookup`), in ms; 0 when they do not. */
+  lookupLagMs(): number {
+    return this.book.take((m) => m === 'lagging_lookup', null, false)?.delayMs ?? 0;
   }
 
   ignoresIdempotencyKey(ctx: WriteContext): boolean {

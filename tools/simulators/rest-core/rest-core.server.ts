@@ -150,6 +150,9 @@ export async function startRestCore(options: RestCoreOptions = {}): Promise<Rest
   const faults = new FaultBook(options.random ?? Math.random);
   faults.add(...(options.faults ?? []));
 
+  /** Keys whose first write is still being committed (`in_progress`): later writes under them get a 409. */
+  const inProgress = new Set<string>();
+
   /** The original posting of each honoured idempotency key: what a replay answers with. */
   const originals = new Map<string, JournalEntry>();
   for (const entry of journal.all()) {
@@ -226,6 +229,17 @@ export async function startRestCore(options: RestCoreOptions = {}): Promise<Rest
     }
 
     const ctx = { path, idempotencyKey: key };
+    if (key !== null && inProgress.has(key)) {
+      return finish(
+        'in_progress',
+        409,
+        {
+          error: 'idempotency_key_in_use',
+          message: `a request with Idempotency-Key "${key}" is still being processed`,
+        },
+        { 'Retry-After': '1' },
+      );
+    }
     if (faults.failAll(ctx)) {
       stats.fault('fail_all');
       return finish('fail_all', 503, { error: 'service_unavailable', message: 'the core is unavailable' });
@@ -263,8 +277,32 @@ export async function startRestCore(options: RestCoreOptions = {}): Promise<Rest
           message: 'the request is invalid',
           errors: [{ field: '(body)', rule: 'rejected by simulated fault invalid_4xx' }],
         });
+      case 'reject_2xx':
+        stats.fault('reject_2xx');
+        return finish('rejected_in_2xx', 200, {
+          status: 'REJECTED',
+          error: 'insufficient_funds',
+          message: 'the account cannot cover this payment',
+        });
+      case 'huge_error':
+        stats.fault('huge_error');
+        return finish('huge_error', 500, {
+          error: 'x'.repeat(fault.sizeBytes ?? 5 * 1024 * 1024),
+          message: 'simulated failure before commit with an enormous body: nothing was posted',
+        });
+      case 'in_progress':
+        if (key !== null) {
+          // The first write holds its key while it commits; the commit below happens after the wait.
+          stats.fault('in_progress');
+          inProgress.add(key);
+          await new Promise<void>((resolve) => later(fault.delayMs ?? slowCommitMs, resolve));
+          inProgress.delete(key);
+        }
+        break;
       case 'slow_commit':
       case 'commit_then_timeout':
+      case 'foreign_answer':
+      case 'gateway_page':
       case undefined:
         // Post-commit faults shape the answer below; no fault: carry on.
         break;
@@ -350,6 +388,31 @@ export async function startRestCore(options: RestCoreOptions = {}): Promise<Rest
         stats.fault('slow_commit');
         later(fault.delayMs ?? slowCommitMs, answer);
         return;
+      case 'foreign_answer': {
+        // Another posting's answer, as a proxy that mixed up two exchanges would deliver it.
+        const other = journal.all().findLast((e) => e.sequence !== entry.sequence);
+        stats.fault('foreign_answer');
+        if (other === undefined) return answer();
+        return finish(replayed ? 'replayed' : 'created', other.response.status, other.response.body, {
+          Location: `/api/postings/${other.transactionId}`,
+        });
+      }
+      case 'gateway_page': {
+        stats.fault('gateway_page');
+        outcome = 'gateway_page';
+        stats.outcome('gateway_page');
+        const page =
+          '<html><head><title>502 Bad Gateway</title></head><body><h1>502 Bad Gateway</h1></body></html>';
+        res.writeHead(502, {
+          'Content-Type': 'text/html',
+          'Content-Length': String(Buffer.byteLength(page)),
+        });
+        res.end(page);
+        return;
+      }
+      case 'in_progress':
+        answer();
+        return;
       case 'commit_then_timeout': {
         stats.fault('commit_then_timeout');
         outcome = replayed ? 'replayed' : 'created';
@@ -365,16 +428,21 @@ export async function startRestCore(options: RestCoreOptions = {}): Promise<Rest
   }
 
   function handleReports(res: ServerResponse, url: URL): void {
+    // A lagging replica answers lookups: postings younger than the lag are not there yet.
+    const lagMs = faults.lookupLagMs();
+    const visible = (e: JournalEntry | undefined): e is JournalEntry =>
+      e !== undefined && (lagMs === 0 || Date.parse(e.committedAt) <= now() - lagMs);
     const byId = /^\/api\/postings\/([^/]+)$/.exec(url.pathname);
     if (byId) {
-      const entry = journal.byTransactionId(decodeURIComponent(byId[1]!));
+      const found = journal.byTransactionId(decodeURIComponent(byId[1]!));
+      const entry = visible(found) ? found : undefined;
       return entry
         ? send(res, 200, toPosting(entry))
         : send(res, 404, { error: 'not_found', message: `no posting with transaction id ${byId[1]}` });
     }
     const key = url.searchParams.get('idempotency_key');
     if (key !== null) {
-      const entries = journal.byIdempotencyKey(key);
+      const entries = journal.byIdempotencyKey(key).filter(visible);
       return entries.length > 0
         ? send(res, 200, { data: entries.map(toPosting) })
         : send(res, 404, { error: 'not_found', message: `no posting with idempotency key ${key}` });
@@ -404,7 +472,8 @@ export async function startRestCore(options: RestCoreOptions = {}): Promise<Rest
     const page = journal.since(since, limit, (e) => {
       const at = Date.parse(e.committedAt);
       return (
-        (typeof postedFrom !== 'number' || at >= postedFrom) && (typeof postedTo !== 'number' || at < postedTo)
+        (typeof postedFrom !== 'number' || at >= postedFrom) &&
+        (typeof postedTo !== 'number' || at < postedTo)
       );
     });
     send(res, 200, {

@@ -20,6 +20,10 @@ export const WRITE_OUTCOMES = [
   'error_5xx',
   'connection_reset',
   'fail_all',
+  'in_progress',
+  'rejected_in_2xx',
+  'huge_error',
+  'gateway_page',
 ] as const;
 
 export type WriteOutcome = (typeof WRITE_OUTCOMES)[number];

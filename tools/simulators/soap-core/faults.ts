@@ -31,6 +31,16 @@ export const FAULT_MODES = [
   'server_retry',
   /** Every call faults `CB-5003` and GET /health answers 503: for circuit-breaker tests. */
   'fail_all',
+  /** Post as if no IdempotencyKey had come: every write posts anew (a core that ignores keys). */
+  'ignore_idempotency_key',
+  /** Post, then answer with this call's ClientCorrelationId but another posting's TransactionRef (a lying core). */
+  'foreign_ref',
+  /** Post, then answer HTTP 502 with a gateway's HTML page and no SOAP fault: the answer was lost on the way back. */
+  'gateway_page',
+  /** Post nothing, answer a WriteResult with Status REJECTED: a refusal inside a normal answer. */
+  'reject_status',
+  /** Standing: QueryTransaction does not see postings younger than `delayMs` (a lagging read replica). */
+  'lagging_query',
 ] as const;
 
 export type FaultMode = (typeof FAULT_MODES)[number];
@@ -59,12 +69,15 @@ export const faultRuleSchema = z
 
 export type FaultRule = z.infer<typeof faultRuleSchema>;
 
-/** Modes that shape one write's answer; `fail_all` is a standing mode instead. */
-export type RequestFaultMode = Exclude<FaultMode, 'fail_all'>;
+/** Modes that are the core's standing behaviour rather than one write's answer. */
+const STANDING_MODES = ['fail_all', 'ignore_idempotency_key', 'lagging_query'] as const;
+
+/** Modes that shape one write's answer. */
+export type RequestFaultMode = Exclude<FaultMode, (typeof STANDING_MODES)[number]>;
 export type RequestFault = FaultRule & { mode: RequestFaultMode };
 
 function isRequestFaultMode(mode: FaultMode): mode is RequestFaultMode {
-  return mode !== 'fail_all';
+  return !(STANDING_MODES as readonly FaultMode[]).includes(mode);
 }
 
 export interface CallContext {
@@ -95,6 +108,16 @@ export class FaultBook {
   /** Whether a standing or matching `fail_all` is on (consumes a counted one only when `consume` is true). */
   failAll(ctx: CallContext | null, consume = true): boolean {
     return this.book.take((m) => m === 'fail_all', ctx, consume) !== undefined;
+  }
+
+  /** Whether this write is posted as if it carried no key (`ignore_idempotency_key`, standing or at a rate). */
+  ignoresIdempotencyKey(ctx: CallContext): boolean {
+    return this.book.take((m) => m === 'ignore_idempotency_key', ctx, true) !== undefined;
+  }
+
+  /** How far QueryTransaction trails commits (a standing `lagging_query`), in ms; 0 when it does not. */
+  queryLagMs(): number {
+    return this.book.take((m) => m === 'lagging_query', null, false)?.delayMs ?? 0;
   }
 
   /** The per-request fault for this call, if any fires; counted rules are consumed. */

@@ -145,7 +145,9 @@ function amountOf(body: unknown): { MinorUnits?: number; CurrencyCode?: string }
   const amount = field(body, 'Amount');
   const minor = Number(field(amount, 'MinorUnits'));
   const currency = field(amount, 'CurrencyCode');
-  return Number.isSafeInteger(minor) && typeof currency === 'string' ? { MinorUnits: minor, CurrencyCode: currency } : {};
+  return Number.isSafeInteger(minor) && typeof currency === 'string'
+    ? { MinorUnits: minor, CurrencyCode: currency }
+    : {};
 }
 
 function responseContextXml(clientCorrelationId: string | null): string {
@@ -215,7 +217,7 @@ function readBody(req: IncomingMessage): Promise<string> {
   });
 }
 
-type WriteAnswer = { TransactionRef: string; Status: 'POSTED' };
+type WriteAnswer = { TransactionRef: string; Status: 'POSTED' | 'REJECTED' };
 type Commit =
   { kind: 'posted' | 'replayed'; entry: JournalEntry } | { kind: 'conflict'; original: JournalEntry };
 
@@ -281,11 +283,12 @@ export async function startSoapCore(options: SoapCoreOptions = {}): Promise<Soap
   }
 
   /** Posts once, or answers from the key's original posting; never posts a different body under a used key. */
-  function commit(call: Call, operation: WriteOperation, internalRetry: boolean): Commit {
+  function commit(call: Call, operation: WriteOperation, internalRetry: boolean, ignoreKey = false): Commit {
     const requestHash = createHash('sha256')
       .update(`${operation}\n${canonical(call.body)}`)
       .digest('hex');
-    const original = call.idempotencyKey === null ? undefined : originals.get(call.idempotencyKey);
+    const original =
+      call.idempotencyKey === null || ignoreKey ? undefined : originals.get(call.idempotencyKey);
     if (original) {
       return original.requestHash === requestHash && original.operation === operation
         ? { kind: 'replayed', entry: original }
@@ -319,8 +322,13 @@ export async function startSoapCore(options: SoapCoreOptions = {}): Promise<Soap
         message: 'ClientCorrelationId or TransactionRef: give at least one',
       });
     }
-    const entry =
-      ref !== null ? journal.byTransactionRef(ref) : journal.byClientCorrelationId(correlationId ?? '')[0];
+    // A lagging replica answers queries: postings younger than the lag are not there yet.
+    const lagMs = faults.queryLagMs();
+    const visible = (e: JournalEntry | undefined): JournalEntry | undefined =>
+      e !== undefined && (lagMs === 0 || Date.parse(e.committedAt) <= now() - lagMs) ? e : undefined;
+    const entry = visible(
+      ref !== null ? journal.byTransactionRef(ref) : journal.byClientCorrelationId(correlationId ?? '')[0],
+    );
     // Both given must describe the same posting: a ref of another client's posting is not this client's answer.
     const found =
       entry !== undefined && (correlationId === null || entry.clientCorrelationId === correlationId);
@@ -346,7 +354,8 @@ export async function startSoapCore(options: SoapCoreOptions = {}): Promise<Soap
     const from = instant('PostedFrom');
     const to = instant('PostedTo');
     const rawMax = field(args, 'MaxResults');
-    const max = rawMax === undefined || rawMax === null || rawMax === '' ? LIST_DEFAULT_MAX_RESULTS : Number(rawMax);
+    const max =
+      rawMax === undefined || rawMax === null || rawMax === '' ? LIST_DEFAULT_MAX_RESULTS : Number(rawMax);
     const problems = [
       ...(typeof from === 'string' ? [from] : []),
       ...(typeof to === 'string' ? [to] : []),
@@ -357,7 +366,10 @@ export async function startSoapCore(options: SoapCoreOptions = {}): Promise<Soap
     if (typeof from === 'number' && typeof to === 'number' && from > to)
       problems.push('PostedTo: must not be before PostedFrom');
     if (problems.length > 0 || typeof from !== 'number' || typeof to !== 'number') {
-      return fail(call, 'invalid_request', { code: VENDOR_CODES.invalidRequest, message: problems.join('; ') });
+      return fail(call, 'invalid_request', {
+        code: VENDOR_CODES.invalidRequest,
+        message: problems.join('; '),
+      });
     }
     const inWindow = journal.all().filter((e) => {
       const at = Date.parse(e.committedAt);
@@ -405,10 +417,15 @@ export async function startSoapCore(options: SoapCoreOptions = {}): Promise<Soap
           retryAfterSeconds: seconds,
         });
       }
+      case 'reject_status':
+        stats.fault('reject_status');
+        return finish(call, 'rejected_in_result', { TransactionRef: '', Status: 'REJECTED' });
       case 'vendor_ambiguous':
       case 'slow_commit':
       case 'commit_then_timeout':
       case 'server_retry':
+      case 'foreign_ref':
+      case 'gateway_page':
       case undefined:
         // These shape what happens at and after the commit, below.
         break;
@@ -431,7 +448,11 @@ export async function startSoapCore(options: SoapCoreOptions = {}): Promise<Soap
       });
     }
 
-    let result = commit(call, operation, false);
+    const ignoreKey =
+      call.idempotencyKey !== null &&
+      faults.ignoresIdempotencyKey({ operation, idempotencyKey: call.idempotencyKey });
+    if (ignoreKey) stats.fault('ignore_idempotency_key');
+    let result = commit(call, operation, false, ignoreKey);
     if (fault?.mode === 'server_retry') {
       // The middleware's second run: a fresh execution, deduplicated only by the IdempotencyKey header.
       stats.fault('server_retry');
@@ -465,6 +486,26 @@ export async function startSoapCore(options: SoapCoreOptions = {}): Promise<Soap
         const drop = (): void => void call.req.socket.destroy();
         if ((fault.delayMs ?? 0) === 0) drop();
         else later(fault.delayMs ?? 0, drop);
+        return;
+      }
+      case 'foreign_ref': {
+        // This call's correlation id in the header, another posting's reference in the body.
+        const other = journal.all().findLast((e) => e.sequence !== result.entry.sequence);
+        stats.fault('foreign_ref');
+        return finish(call, outcome, other ? { ...answer, TransactionRef: other.transactionRef } : answer);
+      }
+      case 'gateway_page': {
+        stats.fault('gateway_page');
+        stats.outcome('posted_unanswered');
+        const { res } = call;
+        if (res.destroyed || res.headersSent) return;
+        const page =
+          '<html><head><title>502 Bad Gateway</title></head><body><h1>502 Bad Gateway</h1></body></html>';
+        res.writeHead(502, {
+          'Content-Type': 'text/html',
+          'Content-Length': String(Buffer.byteLength(page)),
+        });
+        res.end(page);
         return;
       }
       case 'server_retry':

@@ -24,6 +24,8 @@ export const CALL_OUTCOMES = [
   'query_not_found',
   /** A ListTransactions report was answered (a read: nothing posted). */
   'list_answered',
+  /** A write refused with Status REJECTED inside a WriteResult: nothing posted. */
+  'rejected_in_result',
 ] as const;
 
 export type CallOutcome = (typeof CALL_OUTCOMES)[number];

@@ -23,6 +23,7 @@ const policy: RetryPolicyConfig = {
   baseDelayMs: 100,
   maxDelayMs: 10_000,
   maxAttempts: 5,
+  destinationHonoursIdempotencyKey: true,
 };
 const NOW = 1_718_000_000_000;
 const lowest = () => 0;
@@ -181,6 +182,14 @@ describe('decideAfterFailure', () => {
     ).toMatchObject({ nextAttemptAt: NOW + 12_000 });
   });
 
+  it('trusts no destination to de-duplicate unless it says so', () => {
+    expect(DEFAULT_RETRY_POLICY.destinationHonoursIdempotencyKey).toBe(false);
+    expect(
+      decideAfterFailure({ errorClass: 'TRANSIENT', attempt: 1, sent: true, now: NOW }, DEFAULT_RETRY_POLICY)
+        .kind,
+    ).toBe('resolve_unknown');
+  });
+
   it('resolves a sent transient failure by lookup when the destination ignores idempotency keys', () => {
     const noKeys = { ...policy, destinationHonoursIdempotencyKey: false };
     expect(
@@ -238,7 +247,13 @@ describe('decideAfterLookup', () => {
   it('marks the row applied with the provider reference when the destination has the posting', () => {
     expect(
       decideAfterLookup(
-        { lookup: { kind: 'found', providerRef: 'pay_00000042' }, attempts: 1, lookupNumber: 1, now: NOW },
+        {
+          lookup: { kind: 'found', providerRef: 'pay_00000042' },
+          attempts: 1,
+          lookupNumber: 1,
+          lastSendStartedAt: null,
+          now: NOW,
+        },
         policy,
       ),
     ).toMatchObject({ kind: 'applied', status: 'APPLIED', providerRef: 'pay_00000042' });
@@ -246,7 +261,7 @@ describe('decideAfterLookup', () => {
 
   it('allows a re-send only with the destination’s word that it has no record, carrying that evidence', () => {
     const decision = decideAfterLookup(
-      { lookup: { kind: 'not_found' }, attempts: 2, lookupNumber: 1, now: NOW },
+      { lookup: { kind: 'not_found' }, attempts: 2, lookupNumber: 1, lastSendStartedAt: null, now: NOW },
       policy,
       highest,
     );
@@ -255,9 +270,52 @@ describe('decideAfterLookup', () => {
     expect(canTransition('UNKNOWN', decision.status, decision.evidence)).toBe(true);
   });
 
+  it('does not take "not found" as final before the last send could have become visible', () => {
+    const bounded = { ...policy, lookupVisibilityMs: 4_000 };
+    const early = decideAfterLookup(
+      {
+        lookup: { kind: 'not_found' },
+        attempts: 1,
+        lookupNumber: 1,
+        lastSendStartedAt: NOW - 1_000,
+        now: NOW,
+      },
+      bounded,
+      highest,
+    );
+    // Asked again exactly when the bound has passed, still UNKNOWN: no re-send, no failure.
+    expect(early).toMatchObject({ kind: 'resolve_unknown', status: 'UNKNOWN', resolveAt: NOW + 3_000 });
+    const exhausted = decideAfterLookup(
+      {
+        lookup: { kind: 'not_found' },
+        attempts: 5,
+        lookupNumber: 1,
+        lastSendStartedAt: NOW - 1_000,
+        now: NOW,
+      },
+      bounded,
+    );
+    expect(exhausted.kind).toBe('resolve_unknown');
+    const late = decideAfterLookup(
+      {
+        lookup: { kind: 'not_found' },
+        attempts: 1,
+        lookupNumber: 2,
+        lastSendStartedAt: NOW - 4_000,
+        now: NOW,
+      },
+      bounded,
+      highest,
+    );
+    expect(late).toMatchObject({ kind: 'retry', status: 'FAILED_RETRYABLE' });
+  });
+
   it('gives up when no record exists and the attempts are used up', () => {
     expect(
-      decideAfterLookup({ lookup: { kind: 'not_found' }, attempts: 5, lookupNumber: 1, now: NOW }, policy),
+      decideAfterLookup(
+        { lookup: { kind: 'not_found' }, attempts: 5, lookupNumber: 1, lastSendStartedAt: null, now: NOW },
+        policy,
+      ),
     ).toMatchObject({ kind: 'fail_permanently', cause: 'attempts_exhausted' });
   });
 
@@ -267,6 +325,7 @@ describe('decideAfterLookup', () => {
         lookup: { kind: 'inconclusive', reason: 'connection refused' },
         attempts: 1,
         lookupNumber: 1,
+        lastSendStartedAt: null,
         now: NOW,
       },
       policy,
@@ -278,7 +337,13 @@ describe('decideAfterLookup', () => {
       resolveAt: NOW + policy.unknownResolveDelayMs,
     });
     const tenth = decideAfterLookup(
-      { lookup: { kind: 'inconclusive', reason: 'timeout' }, attempts: 9, lookupNumber: 10, now: NOW },
+      {
+        lookup: { kind: 'inconclusive', reason: 'timeout' },
+        attempts: 9,
+        lookupNumber: 10,
+        lastSendStartedAt: null,
+        now: NOW,
+      },
       policy,
       highest,
     );

@@ -23,8 +23,21 @@ export interface RetryPolicyConfig {
   /**
    * Whether the destination de-duplicates on our idempotency key. When it does not, a transient failure after the
    * request was sent (e.g. a 502 from a gateway) could have been applied, so it is resolved like an ambiguous one.
+   * False unless a destination declares otherwise: trusting a core nobody described to de-duplicate risks a double post.
    */
   destinationHonoursIdempotencyKey: boolean;
+  /**
+   * The destination's read-visibility bound: how long after a send started its posting, if any, may still be missing
+   * from the destination's lookup (its own processing time plus the lag of the replica or index the lookup reads).
+   * A "not found" earlier than that is not final: the last send may yet appear.
+   */
+  lookupVisibilityMs: number;
+  /**
+   * Whether a success answer is believed only once the destination's own lookup names the same posting for our key.
+   * For a core (or a proxy in front of it) whose answers have been seen to carry another request's reference: one
+   * more call per write, and an answer that cannot be confirmed yet is an unknown outcome resolved by lookup.
+   */
+  confirmAnswersByLookup: boolean;
 }
 
 export const DEFAULT_RETRY_POLICY: Readonly<RetryPolicyConfig> = Object.freeze({
@@ -33,7 +46,9 @@ export const DEFAULT_RETRY_POLICY: Readonly<RetryPolicyConfig> = Object.freeze({
   maxAttempts: 8,
   circuitOpenWaitMs: 30_000,
   unknownResolveDelayMs: 5_000,
-  destinationHonoursIdempotencyKey: true,
+  destinationHonoursIdempotencyKey: false,
+  lookupVisibilityMs: 10_000,
+  confirmAnswersByLookup: false,
 });
 
 const retryPolicyConfigSchema = z
@@ -44,6 +59,8 @@ const retryPolicyConfigSchema = z
     circuitOpenWaitMs: z.int().min(0),
     unknownResolveDelayMs: z.int().min(0),
     destinationHonoursIdempotencyKey: z.boolean(),
+    lookupVisibilityMs: z.int().min(0),
+    confirmAnswersByLookup: z.boolean(),
   })
   .refine((c) => c.maxDelayMs >= c.baseDelayMs, { path: ['maxDelayMs'], message: 'must be ≥ baseDelayMs' });
 
@@ -193,11 +210,12 @@ export function decideAfterFailure(
         reason: 'destination holds a different request under this idempotency key: routed to correction',
       };
     case 'AMBIGUOUS':
-      // Regardless of attempts: an unknown outcome is resolved by asking, never guessed away.
+      // Regardless of attempts: an unknown outcome is resolved by asking, never guessed away; not sooner than the
+      // destination asked (a 409 "still in progress" may say when to come back).
       return {
         kind: 'resolve_unknown',
         status: 'UNKNOWN',
-        resolveAt: failure.now + policy.unknownResolveDelayMs,
+        resolveAt: failure.now + Math.max(policy.unknownResolveDelayMs, Math.ceil(failure.retryAfterMs ?? 0)),
         reason: 'outcome unknown after sending: ask the destination before any re-send',
       };
     case 'CIRCUIT_OPEN': {
@@ -258,6 +276,8 @@ export interface UnknownResolutionInput {
   attempts: number;
   /** 1-based number of this lookup, for backing off inconclusive ones. */
   lookupNumber: number;
+  /** When the row's last send started (epoch ms); null when nothing was ever sent. */
+  lastSendStartedAt: number | null;
   now: number;
 }
 
@@ -277,6 +297,17 @@ export function decideAfterLookup(
         reason: 'destination has the posting',
       };
     case 'not_found': {
+      // A lookup reads what the destination has made visible so far; before the bound, the last send may yet appear.
+      const finalAt =
+        input.lastSendStartedAt === null ? input.now : input.lastSendStartedAt + policy.lookupVisibilityMs;
+      if (input.now < finalAt) {
+        return {
+          kind: 'resolve_unknown',
+          status: 'UNKNOWN',
+          resolveAt: finalAt,
+          reason: `destination has no record yet, but the last send may become visible until ${new Date(finalAt).toISOString()} (read-visibility bound ${policy.lookupVisibilityMs} ms): ask again then`,
+        };
+      }
       if (input.attempts >= policy.maxAttempts) {
         return {
           kind: 'fail_permanently',

@@ -692,6 +692,24 @@ export class LedgerRepository {
     return raw ? toLedgerRow(raw) : null;
   }
 
+  /**
+   * Another row of `destination` already holding `providerRef`, if any: its idempotency key. A reference names one
+   * posting, so a second row claiming it means one of the two answers was not that row's own.
+   */
+  async holderOfProviderRef(
+    destination: string,
+    providerRef: string,
+    exceptId: string,
+  ): Promise<{ id: string; idempotencyKey: string } | null> {
+    const [raw] = await this.rows(
+      `SELECT id, idempotency_key FROM ${this.tables.ledger}
+       WHERE destination = $1 AND provider_ref = $2 AND provider_ref IS NOT NULL AND id <> $3
+       LIMIT 1`,
+      [destination, providerRef, exceptId],
+    );
+    return raw ? { id: String(raw['id']), idempotencyKey: String(raw['idempotency_key']) } : null;
+  }
+
   async findById(id: string): Promise<LedgerRow | null> {
     const [raw] = await this.rows(`SELECT * FROM ${this.tables.ledger} WHERE id = $1`, [id]);
     return raw ? toLedgerRow(raw) : null;

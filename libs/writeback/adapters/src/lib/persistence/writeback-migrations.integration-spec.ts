@@ -32,6 +32,7 @@ describe('writeback migrations (real PostgreSQL)', () => {
     expect(applied.map((m) => m.name)).toEqual([
       'CreateWritebackLedger1795317000000',
       'CreateWritebackCommand1795317100000',
+      'IndexLedgerProviderRef1795317400000',
       'OutboxSetAside1795317500000',
     ]);
   });

@@ -4,6 +4,7 @@ import { decideAfterError, ValidationError, type WritebackError } from '@closeou
 import {
   classifyHttpAnswer,
   classifyNetworkFailure,
+  DEFAULT_ERROR_ANSWERS,
   networkFailureOf,
   parseRetryAfterMs,
   providerCodeOf,
@@ -19,14 +20,16 @@ function answer(status: number, body?: unknown, headers: Record<string, string> 
 }
 
 function classify(a: HttpAnswer): WritebackError {
-  const error = classifyHttpAnswer(a, DEST, NOW);
+  const error = classifyHttpAnswer(a, DEST, DEFAULT_ERROR_ANSWERS, NOW);
   if (error === null) throw new Error(`expected ${a.status} to be an error`);
   return error;
 }
 
 describe('classifyHttpAnswer', () => {
   it.each([200, 201, 202, 204])('%i is a success, not an error', (status) => {
-    expect(classifyHttpAnswer(answer(status, { transaction_id: 'pay_1' }), DEST, NOW)).toBeNull();
+    expect(
+      classifyHttpAnswer(answer(status, { transaction_id: 'pay_1' }), DEST, DEFAULT_ERROR_ANSWERS, NOW),
+    ).toBeNull();
   });
 
   it.each<[string, WritebackErrorClass, boolean, HttpAnswer]>([
@@ -37,7 +40,8 @@ describe('classifyHttpAnswer', () => {
       true,
       answer(503, undefined, { 'retry-after': '1' }),
     ],
-    ['409', 'CONFLICT', true, answer(409, { error: 'conflict' })],
+    ['409 (first request still in progress)', 'AMBIGUOUS', true, answer(409, { error: 'conflict' })],
+    ['409 idempotency_key_reused', 'CONFLICT', true, answer(409, { error: 'idempotency_key_reused' })],
     ['422 idempotency_key_reused', 'CONFLICT', true, answer(422, { error: 'idempotency_key_reused' })],
     ['422 validation_failed', 'VALIDATION', true, answer(422, { error: 'validation_failed' })],
     ['400', 'VALIDATION', true, answer(400, { error: 'unsupported_api_version' })],
@@ -51,14 +55,45 @@ describe('classifyHttpAnswer', () => {
     ['504', 'AMBIGUOUS', true, answer(504)],
     ['524 (upstream timeout)', 'AMBIGUOUS', true, answer(524)],
     ['500', 'TRANSIENT', true, answer(500, { error: 'internal_error' })],
-    ['502', 'TRANSIENT', true, answer(502, '<html>bad gateway</html>')],
-    ['503 without Retry-After', 'TRANSIENT', true, answer(503)],
+    ['502 JSON from the core', 'TRANSIENT', true, answer(502, { error: 'upstream' })],
+    ['502 page from a gateway', 'AMBIGUOUS', true, answer(502, undefined)],
+    ['503 without Retry-After or body', 'AMBIGUOUS', true, answer(503)],
+    ['503 JSON from the core without Retry-After', 'TRANSIENT', true, answer(503, { error: 'unavailable' })],
     ['302 (redirects are not followed)', 'AMBIGUOUS', true, answer(302)],
   ])('%s → %s (sent: %s)', (_, errorClass, sent, a) => {
     const error = classify(a);
     expect(error.errorClass).toBe(errorClass);
     expect(error.sent).toBe(sent);
     expect(error.providerCode).toBe(providerCodeOf(a));
+  });
+
+  it('reads 409 and 422 by the destination’s documented semantics', () => {
+    const stripeLike = { inProgress: [{ status: 409 }], keyReused: [{ status: 400, error: 'key_reused' }] };
+    expect(classifyHttpAnswer(answer(409, {}), DEST, stripeLike, NOW)?.errorClass).toBe('AMBIGUOUS');
+    expect(classifyHttpAnswer(answer(400, { error: 'key_reused' }), DEST, stripeLike, NOW)?.errorClass).toBe(
+      'CONFLICT',
+    );
+    // A core documenting 409 as "reused" is read that way, and 422 is then an ordinary validation failure.
+    const conflicting = { inProgress: [], keyReused: [{ status: 409 }] };
+    expect(classifyHttpAnswer(answer(409, {}), DEST, conflicting, NOW)?.errorClass).toBe('CONFLICT');
+    expect(
+      classifyHttpAnswer(answer(422, { error: 'idempotency_key_reused' }), DEST, conflicting, NOW)
+        ?.errorClass,
+    ).toBe('VALIDATION');
+  });
+
+  it('keeps whatever a destination says short', () => {
+    const huge = 'x'.repeat(5 * 1024 * 1024);
+    const error = classify(
+      answer(422, {
+        error: huge,
+        message: huge,
+        errors: Array.from({ length: 5000 }, () => ({ field: huge, rule: huge })),
+      }),
+    );
+    expect(error.providerCode!.length).toBeLessThan(200);
+    expect(error.message.length).toBeLessThan(20 * 1_000);
+    expect(classify(answer(500, { error: huge })).message.length).toBeLessThan(1_000);
   });
 
   it('names the status and the body error as the provider code', () => {
@@ -93,7 +128,9 @@ describe('classifyHttpAnswer', () => {
     });
 
     it('turns an unreadable Retry-After on a 503 into an outage, not throttling', () => {
-      expect(classify(answer(503, undefined, { 'retry-after': 'later' })).errorClass).toBe('TRANSIENT');
+      expect(classify(answer(503, { error: 'unavailable' }, { 'retry-after': 'later' })).errorClass).toBe(
+        'TRANSIENT',
+      );
     });
   });
 

@@ -9,6 +9,7 @@ import {
   type ValidationIssue,
   type WritebackError,
 } from '@closeout/writeback-domain';
+import { boundedText } from '../destination/destination-semantics';
 
 /**
  * Turns what a REST destination answered — or how the exchange failed — into the typed writeback errors. Pure:
@@ -53,8 +54,35 @@ const UNREACHABLE_CODES: ReadonlySet<string> = new Set([
  */
 const UPSTREAM_TIMEOUT_STATUSES: ReadonlySet<number> = new Set([504, 524, 598]);
 
-/** Body texts from a destination are kept for operators, but short: they land in ledger rows and logs. */
+/** Body texts from a destination are kept for operators, but short: they land in ledger rows, logs and Kafka. */
 const MAX_DETAIL_CHARS = 300;
+/** A provider code is a status and a short error code; anything longer is cut. */
+const MAX_CODE_CHARS = 120;
+/** Field-level issues kept from one answer; a core listing thousands says no more than the first few. */
+const MAX_ISSUES = 20;
+
+/** An answer status, optionally narrowed by the body's `error` code (see the destination's `answers`). */
+export interface AnswerMatch {
+  status: number;
+  error?: string | undefined;
+}
+
+/** Which error answers mean what, as the destination documents them. */
+export interface ErrorAnswerSemantics {
+  /** "The first request under this key is still being processed": ambiguous, resolved by lookup. */
+  inProgress: readonly AnswerMatch[];
+  /** "This key was used with another payload": a conflict. Matched before `inProgress`. */
+  keyReused: readonly AnswerMatch[];
+}
+
+/** The IETF Idempotency-Key draft's reading (and Stripe's): 409 in progress, 422 `idempotency_key_reused` reused. */
+export const DEFAULT_ERROR_ANSWERS: ErrorAnswerSemantics = {
+  inProgress: [{ status: 409 }],
+  keyReused: [
+    { status: 422, error: 'idempotency_key_reused' },
+    { status: 409, error: 'idempotency_key_reused' },
+  ],
+};
 
 function field(body: unknown, name: string): unknown {
   return body !== null && typeof body === 'object' ? (body as Record<string, unknown>)[name] : undefined;
@@ -68,7 +96,17 @@ function stringField(body: unknown, name: string): string | undefined {
 /** `422 validation_failed`, or just `502` when the body named no error: the destination's words, for the audit trail. */
 export function providerCodeOf(answer: Pick<HttpAnswer, 'status' | 'body'>): string {
   const error = stringField(answer.body, 'error');
-  return error === undefined ? String(answer.status) : `${answer.status} ${error}`;
+  return boundedText(
+    error === undefined ? String(answer.status) : `${answer.status} ${error}`,
+    MAX_CODE_CHARS,
+  );
+}
+
+function matchesAnswer(match: AnswerMatch, answer: HttpAnswer): boolean {
+  return (
+    match.status === answer.status &&
+    (match.error === undefined || stringField(answer.body, 'error') === match.error)
+  );
 }
 
 function detailOf(answer: HttpAnswer): string {
@@ -92,15 +130,17 @@ export function parseRetryAfterMs(value: string | undefined, now: number): numbe
 
 function validationIssues(answer: HttpAnswer): ValidationIssue[] {
   const errors = field(answer.body, 'errors');
-  const issues = (Array.isArray(errors) ? errors : []).flatMap((e: unknown) => {
+  const issues = (Array.isArray(errors) ? errors : []).slice(0, MAX_ISSUES).flatMap((e: unknown) => {
     const name = stringField(e, 'field');
     const rule = stringField(e, 'rule');
-    return name !== undefined && rule !== undefined ? [{ path: `wire.${name}`, rule }] : [];
+    return name !== undefined && rule !== undefined
+      ? [{ path: `wire.${boundedText(name, MAX_CODE_CHARS)}`, rule: boundedText(rule, MAX_DETAIL_CHARS) }]
+      : [];
   });
   if (issues.length > 0) return issues;
   const reason =
     stringField(answer.body, 'error') ?? (answer.statusText || STATUS_CODES[answer.status] || 'rejected');
-  return [{ path: 'response', rule: `${answer.status} ${reason}` }];
+  return [{ path: 'response', rule: boundedText(`${answer.status} ${reason}`, MAX_DETAIL_CHARS) }];
 }
 
 /**
@@ -110,6 +150,7 @@ function validationIssues(answer: HttpAnswer): ValidationIssue[] {
 export function classifyHttpAnswer(
   answer: HttpAnswer,
   destination: string,
+  semantics: ErrorAnswerSemantics = DEFAULT_ERROR_ANSWERS,
   now: number = Date.now(),
 ): WritebackError | null {
   const { status } = answer;
@@ -123,10 +164,17 @@ export function classifyHttpAnswer(
   if (status === 429 || (status === 503 && retryAfterMs !== undefined)) {
     return new RateLimitedError(`${said}: throttled, nothing was applied`, { providerCode, retryAfterMs });
   }
-  if (status === 409 || (status === 422 && stringField(answer.body, 'error') === 'idempotency_key_reused')) {
+  if (semantics.keyReused.some((m) => matchesAnswer(m, answer))) {
     return new ConflictError(`${said}: it holds a different request under this idempotency key`, {
       providerCode,
     });
+  }
+  if (semantics.inProgress.some((m) => matchesAnswer(m, answer))) {
+    // Not a conflict: the first request under our key is still being worked on and may yet be applied. Ask, later.
+    return new AmbiguousOutcomeError(
+      `${said}: a request under this idempotency key is still in progress; its outcome is resolved by lookup`,
+      { providerCode, ...(retryAfterMs === undefined ? {} : { retryAfterMs }) },
+    );
   }
   if (status === 401 || status === 403) {
     // Not the payload's fault, so not a validation failure: operations fix the credentials and the row goes on.
@@ -144,6 +192,14 @@ export function classifyHttpAnswer(
     return new ValidationError(validationIssues(answer), { sent: true, providerCode });
   }
   if (status >= 500 && status < 600) {
+    // The core's own error answer (JSON) says nothing was applied; a page from a gateway or proxy in front of it says
+    // nothing about the core at all, and the request may have reached it.
+    if (answer.body === undefined) {
+      return new AmbiguousOutcomeError(
+        `${said}: an error page, not the core's own answer; the request may have reached the core`,
+        { providerCode },
+      );
+    }
     return new TransientError(`${said}: server error, nothing was applied`, { sent: true, providerCode });
   }
   // 1xx/3xx to a write (redirects are not followed): nothing says whether it was applied, so ask before re-sending.

@@ -30,11 +30,38 @@ describe('REST destination config', () => {
         ...minimal,
         timeouts: { connectMs: 2_000, requestMs: 5_000 },
         maxConnections: 32,
-        honoursIdempotencyKey: true,
+        // Nothing assumed in the destination's favour: no de-duplication, lookups that may trail writes.
+        honoursIdempotencyKey: false,
+        lookupVisibilityMs: 10_000,
+        confirmAnswersByLookup: false,
+        maxAnswerBytes: 1024 * 1024,
+        answers: {
+          inProgress: [{ status: 409 }],
+          keyReused: [
+            { status: 422, error: 'idempotency_key_reused' },
+            { status: 409, error: 'idempotency_key_reused' },
+          ],
+          outcomeField: 'status',
+          rejectedOutcomes: ['rejected', 'declined', 'failed', 'refused'],
+          rejectionCodeField: 'error',
+          rejectionReasonField: 'message',
+          referenceField: 'transaction_id',
+          keyField: 'idempotency_key',
+          echoedFields: ['amount.value_minor', 'amount.currency'],
+        },
         lookup: { path: '/api/postings' },
         healthPath: '/health',
       },
     ]);
+  });
+
+  it('names the field and rule of a bad answer semantics entry', () => {
+    expect(problemsOf({ answers: { inProgress: [{ status: 200 }] } })).toContain(
+      'destinations[0].answers.inProgress[0].status: must be an HTTP status from 400 to 599',
+    );
+    expect(problemsOf({ lookupVisibilityMs: -1 })).toContain(
+      'destinations[0].lookupVisibilityMs: must be an integer from 0 to 3600000',
+    );
   });
 
   it('keeps what is given, and defaults the rest of a partial object', () => {

@@ -1,5 +1,6 @@
 import { ConfigError } from '@closeout/config';
 import { z } from 'zod';
+import { destinationSemanticsShape } from '../destination/destination-semantics';
 
 /**
  * One REST system of record, as the writeback-rest service is configured with it. Validated once at boot; every
@@ -58,6 +59,50 @@ const authSchema = z.discriminatedUnion(
   { error: 'must be one of none, bearer, basic, header' },
 );
 
+/** An answer status, optionally narrowed by the body's `error` code. */
+const answerMatch = strict({
+  status: z
+    .int({ error: 'must be an HTTP status from 400 to 599' })
+    .min(400, 'must be an HTTP status from 400 to 599')
+    .max(599, 'must be an HTTP status from 400 to 599'),
+  error: nonEmpty().optional(),
+});
+
+/**
+ * How this destination's answers read, from its API documentation. The defaults follow the IETF Idempotency-Key
+ * draft and Stripe: 409 means the first request under the key is still being processed (ask again later), 422 with
+ * `idempotency_key_reused` that the key was used with another payload; a 2xx whose `status` says rejected is a refusal.
+ */
+const answersSchema = strict({
+  /** Answers meaning "a request under this key is still being processed": its outcome is unknown, resolved by lookup. */
+  inProgress: z
+    .array(answerMatch, { error: 'must be an array of {status, error?}' })
+    .default([{ status: 409 }]),
+  /** Answers meaning "this key was used with another payload": a conflict, routed to correction. Tried first. */
+  keyReused: z.array(answerMatch, { error: 'must be an array of {status, error?}' }).default([
+    { status: 422, error: 'idempotency_key_reused' },
+    { status: 409, error: 'idempotency_key_reused' },
+  ]),
+  /** The success body's field naming the posting's own outcome, and the values that mean it was refused. */
+  outcomeField: nonEmpty().default('status'),
+  rejectedOutcomes: z
+    .array(nonEmpty(), { error: 'must be an array of outcome values' })
+    .default(['rejected', 'declined', 'failed', 'refused']),
+  /** Where a refusal states its code and reason. */
+  rejectionCodeField: nonEmpty().default('error'),
+  rejectionReasonField: nonEmpty().default('message'),
+  /** The body's transaction id, and the idempotency key it echoes (when it echoes one, it must be ours). */
+  referenceField: nonEmpty().default('transaction_id'),
+  keyField: nonEmpty().default('idempotency_key'),
+  /**
+   * Dotted paths of request fields an answer may echo (e.g. `amount.value_minor`): when the answer carries one, it must
+   * equal what was sent, or the answer is taken to be someone else's.
+   */
+  echoedFields: z
+    .array(nonEmpty(), { error: 'must be an array of dotted field paths' })
+    .default(['amount.value_minor', 'amount.currency']),
+}).prefault({});
+
 export const restDestinationConfigSchema = strict({
   /** The destination's name in `WritebackRequested.destination`, the ledger and the metrics. */
   name: nonEmpty(),
@@ -93,7 +138,6 @@ export const restDestinationConfigSchema = strict({
   }).optional(),
   /** Sockets kept open to the destination (keep-alive); requests beyond it queue for a free one. */
   maxConnections: positiveInt(32),
-  /** Whether the destination de-duplicates on `Idempotency-Key`; feeds the retry policy. */
   /**
    * Use another destination's mappings (same system, another environment or endpoint: UAT next to production,
    * a harness instance next to the main one). Defaults to this destination's own name.
@@ -102,7 +146,8 @@ export const restDestinationConfigSchema = strict({
     .string({ error: 'must be a destination name' })
     .min(1, 'must be a destination name')
     .optional(),
-  honoursIdempotencyKey: z.boolean({ error: 'must be a boolean' }).default(true),
+  ...destinationSemanticsShape,
+  answers: answersSchema,
   lookup: strict({
     /** Postings by key at `${path}?idempotency_key=K`, one posting at `${path}/{providerRef}`. */
     path: absolutePath('/api/postings'),

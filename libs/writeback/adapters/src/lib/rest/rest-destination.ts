@@ -25,6 +25,7 @@ import {
 } from './classify-http-failure';
 import type { RestDestinationAuth, RestDestinationConfig } from './rest-destination.config';
 import { WatchedCall } from '../destination/watched-call';
+import { boundedText, plausibleProviderRef } from '../destination/destination-semantics';
 
 /** The logger calls the destination makes; a pino logger fits. */
 export interface RestDestinationLogger {
@@ -90,6 +91,22 @@ function stringField(value: unknown, name: string): string | undefined {
   return typeof field === 'string' && field.length > 0 ? field : undefined;
 }
 
+/** A dotted path into a JSON value (`amount.value_minor`). */
+function pathOf(value: unknown, path: string): unknown {
+  return path.split('.').reduce<unknown>((v, name) => fieldOf(v, name), value);
+}
+
+/** Echoed scalars compare as text: a core may echo 1250 as "1250". */
+function sameValue(a: unknown, b: unknown): boolean {
+  const scalar = (v: unknown) => typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean';
+  return scalar(a) && scalar(b) ? String(a) === String(b) : JSON.stringify(a) === JSON.stringify(b);
+}
+
+/** A short, type-only or truncated rendering of an echoed value for a message: no payload copied into the ledger. */
+function describeEcho(value: unknown): string {
+  return typeof value === 'string' ? `"${boundedText(value, 64)}"` : typeof value;
+}
+
 const describeFailure = (failure: NetworkFailure): string =>
   `${failure.code ?? 'network error'}: ${failure.message}`;
 
@@ -134,6 +151,9 @@ export class RestDestination implements WritebackDestination {
       // Bodies travel as we wrote them and come back as text we parse ourselves: an unparsable answer is a fact to
       // classify, not an exception thrown from inside axios.
       responseType: 'text',
+      // Whatever a destination says is bounded before it is parsed: a longer answer is cut off (ERR_BAD_RESPONSE),
+      // which after the request left is an unknown outcome, resolved by lookup.
+      maxContentLength: config.maxAnswerBytes,
       transformRequest: [(data: unknown) => data],
       transformResponse: [(data: unknown) => data],
     });
@@ -157,13 +177,66 @@ export class RestDestination implements WritebackDestination {
     if (outcome.kind === 'failure') throw classifyNetworkFailure(outcome.failure, this.name);
 
     const { answer } = outcome;
-    const error = classifyHttpAnswer(answer, this.name);
+    const error = classifyHttpAnswer(answer, this.name, this.config.answers);
     if (error) throw error;
+    return this.receiptOf(answer, request);
+  }
+
+  /**
+   * Reads a 2xx by the destination's documented success and refusal shapes. A 2xx is evidence, not truth: a refusal
+   * in the body is a refusal, and an answer that echoes another key or other values than we sent, or names no
+   * believable reference, is someone else's answer or no answer — the outcome is unknown and resolved by lookup.
+   */
+  private receiptOf(answer: HttpAnswer, request: SendRequest): SendReceipt {
+    const { answers } = this.config;
     const providerCode = String(answer.status);
-    const providerRef = stringField(answer.body, 'transaction_id');
+    if (answer.body === null || typeof answer.body !== 'object' || Array.isArray(answer.body)) {
+      throw new AmbiguousOutcomeError(
+        `${this.name} answered ${answer.status} without a JSON object: applied, perhaps, but nothing says so`,
+        { providerCode },
+      );
+    }
+    const outcome = stringField(answer.body, answers.outcomeField);
+    if (
+      outcome !== undefined &&
+      answers.rejectedOutcomes.some((v) => v.toLowerCase() === outcome.toLowerCase())
+    ) {
+      const code = boundedText(stringField(answer.body, answers.rejectionCodeField) ?? outcome, 120);
+      const reason = stringField(answer.body, answers.rejectionReasonField);
+      throw new ValidationError(
+        [
+          {
+            path: 'response',
+            rule: `${this.name} refused it (${answers.outcomeField} ${boundedText(outcome, 40)}): ${code}${reason === undefined ? '' : ` — ${boundedText(reason, 300)}`}`,
+          },
+        ],
+        { sent: true, providerCode: `${answer.status} ${code}` },
+      );
+    }
+    const echoedKey = fieldOf(answer.body, answers.keyField);
+    if (echoedKey !== undefined && echoedKey !== request.idempotencyKey) {
+      throw new AmbiguousOutcomeError(
+        `${this.name} answered ${answer.status} for another idempotency key (${describeEcho(echoedKey)}): the answer is not ours`,
+        { providerCode },
+      );
+    }
+    for (const path of answers.echoedFields) {
+      const echoed = pathOf(answer.body, path);
+      const sent = pathOf(request.wire.body, path);
+      if (echoed !== undefined && sent !== undefined && !sameValue(echoed, sent)) {
+        throw new AmbiguousOutcomeError(
+          `${this.name} answered ${answer.status} echoing ${path} ${describeEcho(echoed)}, not what was sent: the answer is not ours`,
+          { providerCode },
+        );
+      }
+    }
+    const rawRef = fieldOf(answer.body, answers.referenceField);
+    const providerRef = plausibleProviderRef(rawRef);
     if (providerRef === undefined) {
       throw new AmbiguousOutcomeError(
-        `${this.name} answered ${answer.status} without a transaction_id: applied, most likely, but with no reference to record`,
+        rawRef === undefined
+          ? `${this.name} answered ${answer.status} without a ${answers.referenceField}: applied, most likely, but with no reference to record`
+          : `${this.name} answered ${answer.status} with a ${answers.referenceField} that is no reference (${describeEcho(rawRef)})`,
         { providerCode },
       );
     }
@@ -192,25 +265,20 @@ export class RestDestination implements WritebackDestination {
         };
       }
       const { status, body } = byRef.answer;
+      const { referenceField, keyField } = this.config.answers;
       if (status === 200) {
-        const ref = stringField(body, 'transaction_id');
-        const key = stringField(body, 'idempotency_key');
+        const ref = plausibleProviderRef(fieldOf(body, referenceField));
+        const key = stringField(body, keyField);
         if (ref === undefined) {
           return {
             kind: 'inconclusive',
-            reason: `lookup of ${query.providerRef} answered 200 without a transaction_id`,
+            reason: `lookup of ${query.providerRef} answered 200 without a usable ${referenceField}`,
           };
         }
-        // A posting of another business action under our reference would be marked applied in our name.
-        if (key !== undefined && key !== query.idempotencyKey) {
-          return {
-            kind: 'inconclusive',
-            reason: `posting ${ref} belongs to idempotency key ${key}, not ${query.idempotencyKey}`,
-          };
-        }
-        return { kind: 'found', providerRef: ref };
-      }
-      if (status !== 404) {
+        // A posting of another business action under the reference we hold: that reference is not ours to keep, so
+        // the key alone decides (below).
+        if (key === undefined || key === query.idempotencyKey) return { kind: 'found', providerRef: ref };
+      } else if (status !== 404) {
         return {
           kind: 'inconclusive',
           reason: `lookup of ${query.providerRef} answered ${providerCodeOf(byRef.answer)}`,
@@ -233,7 +301,9 @@ export class RestDestination implements WritebackDestination {
     }
     const { status, body } = byKey.answer;
     const postings = status === 200 ? fieldOf(body, 'data') : undefined;
-    if (status === 404 || (Array.isArray(postings) && postings.length === 0)) return { kind: 'not_found' };
+    // Only the core's own JSON 404 says "no such posting": a gateway's 404 page says nothing about the core.
+    if ((status === 404 && body !== undefined) || (Array.isArray(postings) && postings.length === 0))
+      return { kind: 'not_found' };
     if (!Array.isArray(postings)) {
       return {
         kind: 'inconclusive',
@@ -242,7 +312,7 @@ export class RestDestination implements WritebackDestination {
     }
     // A core that ignored the filter would list everyone's postings, and the first would be taken for ours.
     const foreign = postings.find((p) => {
-      const key = stringField(p, 'idempotency_key');
+      const key = stringField(p, this.config.answers.keyField);
       return key !== undefined && key !== query.idempotencyKey;
     });
     if (foreign !== undefined) {
@@ -251,12 +321,12 @@ export class RestDestination implements WritebackDestination {
         reason: `lookup by idempotency key listed postings of other keys (is lookup.path ${path} right?)`,
       };
     }
-    const refs = postings.map((p) => stringField(p, 'transaction_id'));
+    const refs = postings.map((p) => plausibleProviderRef(fieldOf(p, this.config.answers.referenceField)));
     const first = refs[0];
     if (first === undefined) {
       return {
         kind: 'inconclusive',
-        reason: 'lookup by idempotency key listed a posting without a transaction_id',
+        reason: `lookup by idempotency key listed a posting without a usable ${this.config.answers.referenceField}`,
       };
     }
     if (postings.length > 1) {

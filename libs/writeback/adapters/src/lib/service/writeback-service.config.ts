@@ -79,6 +79,10 @@ export function writebackServiceOptions(
   destinations: ReadonlyArray<{
     destination: WritebackDestination;
     honoursIdempotencyKey: boolean;
+    /** The destination's read-visibility bound (see `destinationSemanticsShape`); the policy's default when absent. */
+    lookupVisibilityMs?: number | undefined;
+    /** Confirm success answers by lookup before believing them (see `destinationSemanticsShape`). */
+    confirmAnswersByLookup?: boolean | undefined;
     mappingsOf?: string | undefined;
   }>,
 ): WritebackServiceOptions {
@@ -95,17 +99,21 @@ export function writebackServiceOptions(
   return {
     service: config.SERVICE_NAME,
     protocol,
-    destinations: destinations.map(({ destination, honoursIdempotencyKey, mappingsOf }) => ({
-      destination,
-      ...(mappingsOf === undefined ? {} : { mappingsOf }),
-      policy: retryPolicyFor(destination.name, {
-        [destination.name]: {
-          destinationHonoursIdempotencyKey: honoursIdempotencyKey,
-          ...config.WRITEBACK_RETRY_POLICY[destination.name],
-        },
+    destinations: destinations.map(
+      ({ destination, honoursIdempotencyKey, lookupVisibilityMs, confirmAnswersByLookup, mappingsOf }) => ({
+        destination,
+        ...(mappingsOf === undefined ? {} : { mappingsOf }),
+        policy: retryPolicyFor(destination.name, {
+          [destination.name]: {
+            destinationHonoursIdempotencyKey: honoursIdempotencyKey,
+            ...(lookupVisibilityMs === undefined ? {} : { lookupVisibilityMs }),
+            ...(confirmAnswersByLookup === undefined ? {} : { confirmAnswersByLookup }),
+            ...config.WRITEBACK_RETRY_POLICY[destination.name],
+          },
+        }),
+        breaker: config.WRITEBACK_BREAKER[destination.name] ?? {},
       }),
-      breaker: config.WRITEBACK_BREAKER[destination.name] ?? {},
-    })),
+    ),
     worker: {
       concurrency: config.WRITEBACK_WORKER_CONCURRENCY,
       batchSize: config.WRITEBACK_WORKER_BATCH_SIZE,

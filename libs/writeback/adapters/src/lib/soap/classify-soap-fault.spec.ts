@@ -60,10 +60,13 @@ describe('classifySoapFault (default CB-* table)', () => {
 
 describe('classifySoapHttpStatus (no SOAP fault in the answer)', () => {
   it.each<[number, WritebackErrorClass]>([
-    [500, 'TRANSIENT'],
-    [502, 'TRANSIENT'],
-    [503, 'TRANSIENT'],
+    // A page from a gateway after the request may have been passed on: never "nothing applied".
+    [500, 'AMBIGUOUS'],
+    [502, 'AMBIGUOUS'],
+    [503, 'AMBIGUOUS'],
+    // Refused at the door.
     [401, 'TRANSIENT'],
+    [404, 'TRANSIENT'],
     [429, 'RATE_LIMITED'],
     [504, 'AMBIGUOUS'],
     [408, 'AMBIGUOUS'],

@@ -7,6 +7,7 @@ import {
   ValidationError,
   type WritebackError,
 } from '@closeout/writeback-domain';
+import { boundedText } from '../destination/destination-semantics';
 
 /**
  * Turns a SOAP fault, or an HTTP answer that carried none, into the typed writeback errors. Pure: the vendor's codes
@@ -96,8 +97,11 @@ export function classifySoapFault(
   faultMap: readonly SoapFaultMapEntry[],
   destination: string,
 ): WritebackError {
-  const providerCode = fault.code ?? fault.faultString.slice(0, 100);
-  const said = `${destination} faulted ${fault.code ?? '(no vendor code)'}: ${(fault.message ?? fault.faultString).slice(0, 300)}`;
+  // A fault's words are the core's to choose: bounded before they reach the ledger, logs or Kafka.
+  const code = fault.code === undefined ? undefined : boundedText(fault.code, 100);
+  const providerCode = code ?? boundedText(fault.faultString, 100);
+  const words = boundedText(fault.message ?? fault.faultString, 300);
+  const said = `${destination} faulted ${code ?? '(no vendor code)'}: ${words}`;
   const entry = faultMap.find((e) => matches(e, fault));
   if (entry === undefined) {
     return new AmbiguousOutcomeError(`${said}: unmapped fault, it may have been applied`, { providerCode });
@@ -111,10 +115,10 @@ export function classifySoapFault(
         ...(fault.retryAfterSeconds === undefined ? {} : { retryAfterMs: fault.retryAfterSeconds * 1_000 }),
       });
     case 'VALIDATION':
-      return new ValidationError(
-        [{ path: 'wire', rule: `${fault.code ?? 'fault'}: ${fault.message ?? fault.faultString}` }],
-        { sent: entry.sent ?? true, providerCode },
-      );
+      return new ValidationError([{ path: 'wire', rule: `${code ?? 'fault'}: ${words}` }], {
+        sent: entry.sent ?? true,
+        providerCode,
+      });
     case 'AMBIGUOUS':
       return new AmbiguousOutcomeError(`${said}: it may have been applied`, { providerCode });
     case 'CONFLICT':
@@ -126,40 +130,25 @@ export function classifySoapFault(
   }
 }
 
-/** Statuses that mean a gateway stopped waiting for the core, which may still have committed. */
-const UPSTREAM_TIMEOUT_STATUSES: ReadonlySet<number> = new Set([408, 504, 524, 598]);
-
 /**
- * Classifies an HTTP answer that carried no SOAP fault and no SOAP response. A SOAP service that applied a request
- * answers 200 with a body, so an error status without a fault is the HTTP stack refusing it — except a gateway
- * timeout, which may hide a commit behind it.
+ * Classifies an HTTP answer that carried no SOAP fault and no SOAP response: a page from the HTTP stack or a gateway in
+ * front of the service. Such a page says nothing about the core behind it, so once the request may have been passed on
+ * (any 5xx, a gateway timeout) the outcome is unknown, resolved by QueryTransaction. Only answers that refuse the
+ * request at the door (throttling, credentials, a wrong path or method) mean nothing was posted.
  */
 export function classifySoapHttpStatus(status: number, destination: string): WritebackError {
   const providerCode = String(status);
   if (status === 429) {
     return new RateLimitedError(`${destination} answered 429 without a SOAP fault`, { providerCode });
   }
-  if (UPSTREAM_TIMEOUT_STATUSES.has(status)) {
-    return new AmbiguousOutcomeError(
-      `${destination} answered ${status}: timed out on the way, it may have been applied`,
-      {
-        providerCode,
-      },
-    );
-  }
-  if (status >= 400) {
+  if (status >= 400 && status < 500 && status !== 408) {
     return new TransientError(
-      `${destination} answered HTTP ${status} without a SOAP fault: nothing was applied`,
-      {
-        sent: true,
-        providerCode,
-      },
+      `${destination} answered HTTP ${status} without a SOAP fault: refused before the service, nothing was applied`,
+      { sent: true, providerCode },
     );
   }
   return new AmbiguousOutcomeError(
-    `${destination} answered HTTP ${status} without a readable SOAP response`,
-    {
-      providerCode,
-    },
+    `${destination} answered HTTP ${status} without a SOAP fault or response (a gateway's page?): it may have been applied`,
+    { providerCode },
   );
 }

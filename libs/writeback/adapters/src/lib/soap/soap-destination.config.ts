@@ -1,5 +1,6 @@
 import { ConfigError } from '@closeout/config';
 import { z } from 'zod';
+import { destinationSemanticsShape } from '../destination/destination-semantics';
 import { DEFAULT_SOAP_FAULT_MAP, SOAP_FAULT_ERROR_CLASSES } from './classify-soap-fault';
 
 /**
@@ -91,7 +92,6 @@ export const soapDestinationConfigSchema = strict({
   auth: authSchema.default({ type: 'none' }),
   /** Rows tried before the default CB-* table; a fault matching no row is AMBIGUOUS. */
   faultMap: z.array(faultMapEntrySchema, { error: 'must be an array of fault map rows' }).default([]),
-  /** Whether the destination de-duplicates on the IdempotencyKey header; feeds the retry policy. */
   /**
    * Use another destination's mappings (same system, another environment or endpoint: UAT next to production,
    * a harness instance next to the main one). Defaults to this destination's own name.
@@ -100,7 +100,16 @@ export const soapDestinationConfigSchema = strict({
     .string({ error: 'must be a destination name' })
     .min(1, 'must be a destination name')
     .optional(),
-  honoursIdempotencyKey: z.boolean({ error: 'must be a boolean' }).default(true),
+  ...destinationSemanticsShape,
+  /** WriteResult.Status values that mean the core refused the request (a VALIDATION failure with the core's words). */
+  rejectedStatuses: z
+    .array(nonEmpty(), { error: 'must be an array of status values' })
+    .default(['REJECTED', 'DECLINED', 'FAILED']),
+  /** WriteResult.Status values that mean posted; any other status is an answer nobody documented: unknown. */
+  appliedStatuses: z
+    .array(nonEmpty(), { error: 'must be an array of status values' })
+    .min(1, 'must list at least one status')
+    .default(['POSTED', 'ACCEPTED', 'COMPLETED']),
 })
   .refine((c) => (c.wsdlUrl === undefined) !== (c.wsdlPath === undefined), {
     path: ['wsdlUrl'],

@@ -18,6 +18,7 @@ import type {
 import { classifyNetworkFailure, type NetworkFailure } from '../rest/classify-http-failure';
 import { classifySoapFault, classifySoapHttpStatus, soapFaultOf } from './classify-soap-fault';
 import { WatchedCall } from '../destination/watched-call';
+import { boundedText, plausibleProviderRef } from '../destination/destination-semantics';
 import {
   effectiveFaultMap,
   type SoapDestinationAuth,
@@ -103,14 +104,32 @@ export class SoapDestination implements WritebackDestination {
         `${this.name} answered with ResponseContext.ClientCorrelationId ${echoed ?? '(none)'}, expected ${correlationId}`,
       );
     }
-    const providerRef = text(field(exchange.result, 'TransactionRef'));
-    const status = text(field(exchange.result, 'Status'));
-    if (providerRef === undefined) {
-      throw new AmbiguousOutcomeError(`${this.name} answered ${operation} without a TransactionRef`, {
-        ...(status === undefined ? {} : { providerCode: status }),
+    const rawStatus = text(field(exchange.result, 'Status'));
+    const status = rawStatus === undefined ? undefined : boundedText(rawStatus, 40);
+    const providerCode = status === undefined ? {} : { providerCode: status };
+    // A WriteResult is evidence, read by the destination's documented statuses: a refusal is a refusal, and a status
+    // nobody documented is no proof of a posting.
+    if (status !== undefined && this.config.rejectedStatuses.includes(status)) {
+      throw new ValidationError([{ path: 'response', rule: `${this.name} refused it: Status ${status}` }], {
+        sent: true,
+        providerCode: status,
       });
     }
-    return { providerRef, ...(status === undefined ? {} : { providerCode: status }) };
+    if (status === undefined || !this.config.appliedStatuses.includes(status)) {
+      throw new AmbiguousOutcomeError(
+        `${this.name} answered ${operation} with Status ${status ?? '(none)'}, which is not one it documents as posted`,
+        providerCode,
+      );
+    }
+    const rawRef = text(field(exchange.result, 'TransactionRef'));
+    const providerRef = plausibleProviderRef(rawRef);
+    if (providerRef === undefined) {
+      throw new AmbiguousOutcomeError(
+        `${this.name} answered ${operation} ${rawRef === undefined ? 'without a TransactionRef' : 'with a TransactionRef that is no reference'}`,
+        providerCode,
+      );
+    }
+    return { providerRef, ...providerCode };
   }
 
   /** QueryTransaction by ClientCorrelationId, then by TransactionRef when one is known. Never throws. */
@@ -142,11 +161,11 @@ export class SoapDestination implements WritebackDestination {
       }
       const found = text(field(exchange.result, 'Found')) ?? field(exchange.result, 'Found');
       if (found === true || found === 'true') {
-        const ref = text(field(exchange.result, 'TransactionRef'));
+        const ref = plausibleProviderRef(text(field(exchange.result, 'TransactionRef')));
         if (ref === undefined) {
           return {
             kind: 'inconclusive',
-            reason: `QueryTransaction by ${by} said Found without a TransactionRef`,
+            reason: `QueryTransaction by ${by} said Found without a usable TransactionRef`,
           };
         }
         return { kind: 'found', providerRef: ref };
@@ -328,6 +347,8 @@ export class SoapDestination implements WritebackDestination {
             transport: call.transport,
             proxy: false,
             maxRedirects: 0,
+            // Bounded before it is parsed: a longer answer is cut off, an unknown outcome resolved by query.
+            maxContentLength: this.config.maxAnswerBytes,
             ...(this.secure ? { httpsAgent: this.agent } : { httpAgent: this.agent }),
           },
         );

@@ -21,6 +21,8 @@ const FAST_POLICY: Partial<RetryPolicyConfig> = {
   maxDelayMs: 200,
   unknownResolveDelayMs: 150,
   circuitOpenWaitMs: 300,
+  // The simulated core's lookups read its own journal: a posting is visible the moment it is committed.
+  lookupVisibilityMs: 0,
 };
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

@@ -20,6 +20,7 @@ import type { LedgerRepository } from '../ledger/ledger.repository';
 import { TransitionBatcher } from '../ledger/transition-batcher';
 import type { AttemptRecord, ClaimedRow, TransitionCommand } from '../ledger/ledger.types';
 import type { OutboxMessage } from '../outbox/outbox-message';
+import { boundedText } from '../destination/destination-semantics';
 import { auditMessage, resultMessage } from './writeback-messages';
 import type { WritebackMetrics } from './writeback-metrics';
 
@@ -241,6 +242,29 @@ export class WritebackWorker {
       return;
     }
     const finishedAt = new Date(this.now());
+    const holder = await this.options.ledger.holderOfProviderRef(
+      row.destination,
+      receipt.providerRef,
+      row.id,
+    );
+    if (holder !== null) {
+      // A reference names one posting: this answer names one another writeback holds, so it is not (only) ours.
+      const contradicted = new AmbiguousOutcomeError(
+        `${row.destination} answered with reference ${receipt.providerRef}, which writeback ${holder.idempotencyKey} already holds: the answer is not ours`,
+        { ...(receipt.providerCode === undefined ? {} : { providerCode: receipt.providerCode }) },
+      );
+      this.observeCall(row, 'send', contradicted.errorClass, startedAt, finishedAt);
+      await this.afterSendFailure(row, target, contradicted, startedAt, finishedAt);
+      return;
+    }
+    if (target.policy.confirmAnswersByLookup) {
+      const unconfirmed = await this.confirmByLookup(row, target, receipt.providerRef);
+      if (unconfirmed !== null) {
+        this.observeCall(row, 'send', unconfirmed.errorClass, startedAt, finishedAt);
+        await this.afterSendFailure(row, target, unconfirmed, startedAt, finishedAt);
+        return;
+      }
+    }
     this.observeCall(row, 'send', 'ok', startedAt, finishedAt);
     await this.record(row, {
       from: ['IN_FLIGHT'],
@@ -263,6 +287,37 @@ export class WritebackWorker {
         references: { providerRef: receipt.providerRef },
       },
     });
+  }
+
+  /**
+   * Asks the destination, by our key alone, which posting it holds; null when it names the answer's own reference.
+   * Otherwise the answer is not believed: an ambiguous outcome, which the lookup later settles with the core's word.
+   */
+  private async confirmByLookup(
+    row: ClaimedRow,
+    target: WorkerDestination,
+    answered: string,
+  ): Promise<AmbiguousOutcomeError | null> {
+    let check: UnknownLookupResult;
+    try {
+      check = await target.breaker.execute(() =>
+        target.destination.lookup({
+          idempotencyKey: row.idempotencyKey,
+          providerRef: null,
+          correlationId: row.correlationId,
+          operation: row.operation,
+          signal: this.shutdown.signal,
+        }),
+      );
+    } catch (error) {
+      check = { kind: 'inconclusive', reason: error instanceof Error ? error.message : String(error) };
+    }
+    if (check.kind === 'found' && check.providerRef === answered) return null;
+    return new AmbiguousOutcomeError(
+      check.kind === 'found'
+        ? `${row.destination} answered with reference ${answered}, but its record for this key is ${check.providerRef}: the answer is not ours`
+        : `${row.destination} answered with reference ${answered}, not yet confirmed by its lookup (${check.kind === 'inconclusive' ? check.reason : 'no record yet'})`,
+    );
   }
 
   private async afterSendFailure(
@@ -361,13 +416,31 @@ export class WritebackWorker {
       lookup = { kind: 'inconclusive', reason: error instanceof Error ? error.message : String(error) };
     }
     const finishedAt = new Date(this.now());
+    if (lookup.kind === 'found') {
+      const holder = await this.options.ledger.holderOfProviderRef(
+        row.destination,
+        lookup.providerRef,
+        row.id,
+      );
+      if (holder !== null) {
+        lookup = {
+          kind: 'inconclusive',
+          reason: `the destination names posting ${lookup.providerRef} for this key, but writeback ${holder.idempotencyKey} already holds that reference: one of the two answers was not its own`,
+        };
+      }
+    }
     this.observeCall(row, 'resolve', lookup.kind, startedAt, finishedAt);
 
-    const lookups = (await this.options.ledger.listAttempts(row.id)).filter(
-      (a) => a.kind === 'resolve',
-    ).length;
+    const attempts = await this.options.ledger.listAttempts(row.id);
+    const lastSend = attempts.filter((a) => a.kind === 'send').at(-1);
     const decision = decideAfterLookup(
-      { lookup, attempts: row.attempts, lookupNumber: lookups + 1, now: this.now() },
+      {
+        lookup,
+        attempts: row.attempts,
+        lookupNumber: attempts.filter((a) => a.kind === 'resolve').length + 1,
+        lastSendStartedAt: lastSend === undefined ? null : lastSend.startedAt.getTime(),
+        now: this.now(),
+      },
       target.policy,
       this.options.random,
     );
@@ -443,27 +516,9 @@ export class WritebackWorker {
    * the audit event — all in one statement, shared with other workers' transitions when they coincide (see
    * `TransitionBatcher`).
    */
-  private async record(
-    row: ClaimedRow,
-    change: {
-      from: readonly WritebackStatus[];
-      to: WritebackStatus;
-      providerRef?: string | null;
-      errorClass?: WritebackErrorClass | null;
-      errorMessage?: string | null;
-      attempt?: AttemptRecord;
-      nextAttemptAt?: Date;
-      /** Publish a writeback.result for this change. */
-      announce?: { attempts: number; destinationDegraded?: boolean };
-      audit?: {
-        action: string;
-        outcome: 'SUCCESS' | 'FAILURE' | 'PENDING';
-        reason: string;
-        references?: Record<string, string>;
-      };
-    },
-  ): Promise<void> {
+  private async record(row: ClaimedRow, change: Change): Promise<void> {
     const now = this.now();
+    change = boundTexts(change);
     const providerRef = change.providerRef ?? row.providerRef;
     const outbox: OutboxMessage[] = [];
     if (change.announce) {
@@ -540,6 +595,60 @@ export class WritebackWorker {
       .labels({ destination: row.destination, kind, outcome })
       .observe((finishedAt.getTime() - startedAt.getTime()) / 1000);
   }
+}
+
+/** One recorded change of a row: the transition, its attempt, and what is announced about it. */
+interface Change {
+  from: readonly WritebackStatus[];
+  to: WritebackStatus;
+  providerRef?: string | null;
+  errorClass?: WritebackErrorClass | null;
+  errorMessage?: string | null;
+  attempt?: AttemptRecord;
+  nextAttemptAt?: Date;
+  /** Publish a writeback.result for this change. */
+  announce?: { attempts: number; destinationDegraded?: boolean };
+  audit?: {
+    action: string;
+    outcome: 'SUCCESS' | 'FAILURE' | 'PENDING';
+    reason: string;
+    references?: Record<string, string>;
+  };
+}
+
+/** Bounds on what a destination's words may occupy in the ledger, the attempt rows, the outbox and Kafka. */
+const MAX_ERROR_MESSAGE_CHARS = 1_000;
+const MAX_PROVIDER_CODE_CHARS = 120;
+
+/**
+ * Whatever a destination said is cut to size here, the one place every transition passes, whichever adapter or
+ * lookup it came from: a hostile answer must never make a row, an outbox message or a Kafka record too big to move.
+ */
+function boundTexts(change: Change): Change {
+  const cut = (text: string | null | undefined, max: number) =>
+    text === null || text === undefined ? text : boundedText(text, max);
+  return {
+    ...change,
+    ...(change.errorMessage === undefined
+      ? {}
+      : { errorMessage: cut(change.errorMessage, MAX_ERROR_MESSAGE_CHARS) }),
+    ...(change.attempt === undefined
+      ? {}
+      : {
+          attempt: {
+            ...change.attempt,
+            ...(change.attempt.errorMessage === undefined
+              ? {}
+              : { errorMessage: cut(change.attempt.errorMessage, MAX_ERROR_MESSAGE_CHARS) }),
+            ...(change.attempt.providerCode === undefined
+              ? {}
+              : { providerCode: cut(change.attempt.providerCode, MAX_PROVIDER_CODE_CHARS) }),
+          },
+        }),
+    ...(change.audit === undefined
+      ? {}
+      : { audit: { ...change.audit, reason: boundedText(change.audit.reason, MAX_ERROR_MESSAGE_CHARS) } }),
+  };
 }
 
 /**
