@@ -41,6 +41,23 @@ export const baseEnvSchema = z.object({
   KAFKA_DEFAULT_PARTITIONS: z.coerce.number().int().min(1).default(6),
   OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: z.url().optional(),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).default(10_000),
+  /**
+   * Consumer group membership (every subscription of the service; unset means the Kafka lib's default, in
+   * parentheses). After a crash a member's partitions wait for its session to time out before anyone, its own
+   * replacement included, consumes them: short sessions bring a restarted service back in seconds. The broker refuses
+   * sessions under its group.min.session.timeout.ms (6 s by default). Session (10 s), heartbeat (1 s, at most a third
+   * of the session), rebalance timeout (30 s: how long a rebalance waits for live members, and how long a running
+   * handler is kept alive), fetch wait (1 s, at most half the session: kafkajs heartbeats between fetches).
+   */
+  KAFKA_CONSUMER_SESSION_TIMEOUT_MS: z.coerce.number().int().min(6_000).optional(),
+  KAFKA_CONSUMER_HEARTBEAT_INTERVAL_MS: z.coerce.number().int().min(100).optional(),
+  KAFKA_CONSUMER_REBALANCE_TIMEOUT_MS: z.coerce.number().int().min(6_000).optional(),
+  KAFKA_CONSUMER_MAX_WAIT_MS: z.coerce.number().int().min(10).optional(),
+  /**
+   * The largest encoded message the service publishes (the Kafka lib's default: 1 000 000 bytes, under the brokers'
+   * message.max.bytes); larger ones are refused before sending. Keep it under every topic's max.message.bytes.
+   */
+  KAFKA_MAX_MESSAGE_BYTES: z.coerce.number().int().min(1_024).optional(),
   /** How long a service keeps an outbox message after publishing it (services with an outbox); at least a minute. */
   OUTBOX_RETENTION_MS: z.coerce.number().int().min(60_000).default(86_400_000),
 });

@@ -10,7 +10,7 @@ import {
   ScriptedBus,
   type ScriptedConsumer,
 } from '../testing/in-memory-ports';
-import { EventSubscriber, type ConsumedMessage } from './event-subscriber';
+import { EventSubscriber, membershipTuning, type ConsumedMessage } from './event-subscriber';
 
 const wire = (value: unknown) =>
   Buffer.concat([Buffer.from([0, 0, 0, 0, 1]), Buffer.from(JSON.stringify(value))]);
@@ -199,5 +199,76 @@ describe('EventSubscriber', () => {
     await consumer.deliver([record(50), record(51)]);
     expect(consumer.marked).toEqual(['50']);
     expect(consumer.stopped).toBe(true);
+  });
+
+  it("asks the client for short-session defaults, a subscription's own timings winning", () => {
+    expect(consumer.options).toEqual({
+      groupId: 'g-1',
+      sessionTimeoutMs: 10_000,
+      heartbeatIntervalMs: 1_000,
+      rebalanceTimeoutMs: 30_000,
+      maxWaitTimeMs: 1_000,
+    });
+    expect(
+      membershipTuning({ sessionTimeoutMs: 30_000 }, { sessionTimeoutMs: 6_000, maxWaitTimeMs: undefined }),
+    ).toEqual({
+      sessionTimeoutMs: 6_000,
+      heartbeatIntervalMs: 1_000,
+      rebalanceTimeoutMs: 30_000,
+      maxWaitTimeMs: 1_000,
+    });
+  });
+
+  it('refuses timings that would get a healthy member evicted, naming them', () => {
+    expect(() => membershipTuning({ sessionTimeoutMs: 6_000, heartbeatIntervalMs: 3_000 })).toThrow(
+      'heartbeatIntervalMs (3000) must be at most a third of sessionTimeoutMs (6000)',
+    );
+    expect(() => membershipTuning({ sessionTimeoutMs: 6_000, maxWaitTimeMs: 5_000 })).toThrow(
+      'maxWaitTimeMs (5000) must be at most half of sessionTimeoutMs (6000)',
+    );
+  });
+
+  describe('while a handler runs', () => {
+    const slowSubscription = async (consumerTuning: {
+      heartbeatIntervalMs: number;
+      rebalanceTimeoutMs: number;
+    }) => {
+      const slowBus = new ScriptedBus(producer);
+      const metrics = kafkaMetrics();
+      const slow = new EventSubscriber({
+        bus: slowBus,
+        serde: new JsonBodySerde(),
+        deadLetters: new DeadLetterPublisher(producer, metrics),
+        metrics,
+      });
+      await slow.subscribe({
+        groupId: 'g-slow',
+        topic: Topics.writebackRequested,
+        consumer: { sessionTimeoutMs: 6_000, ...consumerTuning },
+        handler: () => new Promise((resolve) => setTimeout(resolve, 300)),
+      });
+      return { slow, slowConsumer: slowBus.consumers[0]! };
+    };
+
+    it('heartbeats on its behalf, so a handler slower than the session does not get its member evicted', async () => {
+      const { slow, slowConsumer } = await slowSubscription({
+        heartbeatIntervalMs: 40,
+        rebalanceTimeoutMs: 30_000,
+      });
+      await slowConsumer.deliver([record(1)]);
+      await slow.stopAll();
+      // ~7 keep-alive beats in 300 ms, then the one after the record.
+      expect(slowConsumer.heartbeats).toBeGreaterThanOrEqual(5);
+    });
+
+    it('stops heartbeating for a handler that runs past the rebalance timeout, so its partitions can move', async () => {
+      const { slow, slowConsumer } = await slowSubscription({
+        heartbeatIntervalMs: 40,
+        rebalanceTimeoutMs: 100,
+      });
+      await slowConsumer.deliver([record(1)]);
+      await slow.stopAll();
+      expect(slowConsumer.heartbeats).toBeLessThanOrEqual(4);
+    });
   });
 });

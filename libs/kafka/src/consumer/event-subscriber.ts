@@ -40,6 +40,44 @@ export type MessageValidator<K, V> = (message: ConsumedMessage<K, V>) => string 
 /** Group membership tuning; defaults suit production, tests shorten them. */
 export type ConsumerTuning = Omit<ConsumerOptions, 'groupId'>;
 
+/**
+ * Group membership defaults. The broker hands a member's partitions to others (or to its replacement) only once
+ * it leaves the group or its session times out, so after a crash (SIGKILL, OOM, node loss: no LeaveGroup) its
+ * partitions wait up to `sessionTimeoutMs`; kafkajs has no static membership to skip that wait. 10 s keeps that
+ * short while absorbing a network blip; the broker refuses anything under its group.min.session.timeout.ms (6 s by
+ * default). A member heartbeats every `heartbeatIntervalMs` between fetches and, through the subscriber's
+ * keep-alive, while a handler runs, so the session bounds a dead process, not a slow handler. An idle fetch returns
+ * after `maxWaitTimeMs`, which must stay well under the session since kafkajs heartbeats between fetches. A
+ * rebalance waits up to `rebalanceTimeoutMs` for the live members to rejoin; a handler running longer than that
+ * stops being kept alive, so a hung handler gives its partitions up instead of holding them.
+ */
+export const DEFAULT_CONSUMER_TUNING = {
+  sessionTimeoutMs: 10_000,
+  heartbeatIntervalMs: 1_000,
+  rebalanceTimeoutMs: 30_000,
+  maxWaitTimeMs: 1_000,
+} as const satisfies ConsumerTuning;
+
+type MembershipTuning = Required<Pick<ConsumerTuning, keyof typeof DEFAULT_CONSUMER_TUNING>> & ConsumerTuning;
+
+/** The settings kafkajs needs consistent, checked when a subscription is made rather than at its first rebalance. */
+export function membershipTuning(...layers: Array<ConsumerTuning | undefined>): MembershipTuning {
+  // A later layer wins where it says something; an undefined setting leaves the one below.
+  const tuning = Object.fromEntries(
+    [DEFAULT_CONSUMER_TUNING, ...layers].flatMap((layer) =>
+      Object.entries(layer ?? {}).filter(([, v]) => v !== undefined),
+    ),
+  ) as MembershipTuning;
+  const { sessionTimeoutMs: session, heartbeatIntervalMs: heartbeat, maxWaitTimeMs: wait } = tuning;
+  const problems = [
+    heartbeat * 3 > session &&
+      `heartbeatIntervalMs (${heartbeat}) must be at most a third of sessionTimeoutMs (${session})`,
+    wait * 2 > session && `maxWaitTimeMs (${wait}) must be at most half of sessionTimeoutMs (${session})`,
+  ].filter((p): p is string => typeof p === 'string');
+  if (problems.length > 0) throw new Error(`consumer tuning: ${problems.join('; ')}`);
+  return tuning;
+}
+
 /** A message a batch handler refuses for good: it goes to the DLQ with the reason, the rest of the batch is done. */
 export interface BatchRejection<K, V> {
   message: ConsumedMessage<K, V>;
@@ -116,6 +154,7 @@ const DONE: Outcome = { kind: 'done' };
 class TopicSubscription<K, V> implements Subscription {
   private readonly log = createLogger('kafka.subscriber');
   private readonly consumer: ConsumerPort;
+  private readonly tuning: MembershipTuning;
   private readonly backoff: RetryBackoffOptions;
   /** Failed attempts of the message at the head of each partition, so backoff grows across redeliveries. */
   private readonly failures = new Map<number, { offset: string; attempts: number }>();
@@ -157,11 +196,8 @@ class TopicSubscription<K, V> implements Subscription {
         poison: m.handlerDuration.labels({ ...labels, outcome: 'poison' }),
       },
     };
-    this.consumer = deps.bus.consumer({
-      ...defaults.consumer,
-      ...options.consumer,
-      groupId: options.groupId,
-    });
+    this.tuning = membershipTuning(defaults.consumer, options.consumer);
+    this.consumer = deps.bus.consumer({ ...this.tuning, groupId: options.groupId });
     this.positioned = new Promise((resolve) => this.consumer.onPositioned(resolve));
     this.consumer.onCrash((error, willRestart) => {
       if (!willRestart) this.crashedFor = error.message;
@@ -215,7 +251,7 @@ class TopicSubscription<K, V> implements Subscription {
     if (this.options.batchHandler) return this.onBatchAtOnce(batch, this.options.batchHandler);
     for (const record of batch.records) {
       if (this.stopping || !batch.isActive()) return;
-      const outcome = await this.deliver(record);
+      const outcome = await this.keepingAlive(batch, () => this.deliver(record));
       if (outcome.kind === 'retry') {
         this.scheduleRetry(batch, record, outcome.failedAttempts);
         return;
@@ -236,13 +272,15 @@ class TopicSubscription<K, V> implements Subscription {
       const head = chunk[0]!;
       const previous = this.failures.get(head.partition);
       const attempt = (previous?.offset === head.offset ? previous.attempts : 0) + 1;
-      const outcome = await this.deliverAtOnce(chunk, attempt, handler).catch((error: unknown) => {
-        this.log.error(
-          { err: error, topic: head.topic, partition: head.partition, offset: head.offset },
-          'could not process batch, will retry',
-        );
-        return { kind: 'retry', failedAttempts: attempt } satisfies Outcome;
-      });
+      const outcome = await this.keepingAlive(batch, () => this.deliverAtOnce(chunk, attempt, handler)).catch(
+        (error: unknown) => {
+          this.log.error(
+            { err: error, topic: head.topic, partition: head.partition, offset: head.offset },
+            'could not process batch, will retry',
+          );
+          return { kind: 'retry', failedAttempts: attempt } satisfies Outcome;
+        },
+      );
       if (outcome.kind === 'retry') {
         this.failures.set(head.partition, { offset: head.offset, attempts: outcome.failedAttempts });
         this.scheduleRetry(batch, head, outcome.failedAttempts);
@@ -303,6 +341,25 @@ class TopicSubscription<K, V> implements Subscription {
       await this.deadLetter(record, 'poison', `handler rejected the message: ${reason}`);
     }
     return DONE;
+  }
+
+  /**
+   * Runs `work` while heartbeating on its behalf: kafkajs heartbeats only between fetches and when asked, so without
+   * this a handler slower than the session timeout would get its member evicted. A heartbeat that reports a
+   * rebalance is ignored here; the next heartbeat after the work reports it again, where the client rejoins. Stops
+   * after rebalanceTimeoutMs, so a handler that hangs lets its partitions go to another member.
+   */
+  private async keepingAlive<T>(batch: PartitionBatch, work: () => Promise<T>): Promise<T> {
+    const until = Date.now() + this.tuning.rebalanceTimeoutMs;
+    const timer = setInterval(() => {
+      if (Date.now() > until || !batch.isActive()) clearInterval(timer);
+      else batch.heartbeat().catch(() => undefined);
+    }, this.tuning.heartbeatIntervalMs);
+    try {
+      return await work();
+    } finally {
+      clearInterval(timer);
+    }
   }
 
   /**

@@ -92,6 +92,7 @@ export class ScriptedConsumer implements ConsumerPort {
   stopped = false;
   connected = false;
   topics: string[] = [];
+  heartbeats = 0;
   private onBatch: ((batch: PartitionBatch) => Promise<void>) | undefined;
   private readonly crashListeners: Array<(error: Error, willRestart: boolean) => void> = [];
 
@@ -144,7 +145,7 @@ export class ScriptedConsumer implements ConsumerPort {
         this.paused.push(first.partition);
         return () => this.resumed.push(first.partition);
       },
-      heartbeat: async () => undefined,
+      heartbeat: async () => void (this.heartbeats += 1),
       isActive: () => !this.stopped,
     });
   }

@@ -36,6 +36,14 @@ export class ServiceCoreModule {
           schemaRegistryUrl: config.SCHEMA_REGISTRY_URL,
           defaultPartitions: config.KAFKA_DEFAULT_PARTITIONS,
           topics: options.topics,
+          // Unset variables leave the Kafka lib's defaults.
+          consumerDefaults: {
+            sessionTimeoutMs: config.KAFKA_CONSUMER_SESSION_TIMEOUT_MS,
+            heartbeatIntervalMs: config.KAFKA_CONSUMER_HEARTBEAT_INTERVAL_MS,
+            rebalanceTimeoutMs: config.KAFKA_CONSUMER_REBALANCE_TIMEOUT_MS,
+            maxWaitTimeMs: config.KAFKA_CONSUMER_MAX_WAIT_MS,
+          },
+          maxMessageBytes: config.KAFKA_MAX_MESSAGE_BYTES,
           ...(options.catalog ? { catalog: options.catalog } : {}),
           ...(options.extraTopics ? { extraTopics: options.extraTopics } : {}),
         }),
