@@ -201,7 +201,13 @@ describe('reconciler (real Kafka, registry, PostgreSQL, sshd; simulated REST, SO
               destination: new RestDestination(settings!),
               mappingsOf: 'core-banking-rest',
               policy: retryPolicyFor(rest, {
-                [rest]: { unknownResolveDelayMs: 600_000, baseDelayMs: 20, maxDelayMs: 40 },
+                [rest]: {
+                  unknownResolveDelayMs: 600_000,
+                  baseDelayMs: 20,
+                  maxDelayMs: 40,
+                  // The simulated core's lookups read its own journal: no lag to wait out.
+                  lookupVisibilityMs: 0,
+                },
               }),
             },
           ],

@@ -146,6 +146,13 @@ export class WritebackService implements OnApplicationBootstrap, BeforeApplicati
       ledger: this.ledger,
       metrics: this.metrics,
       onMarked: () => this.worker.wake(),
+      // A false failure the reconciler found is settled only on the destination's own word, asked as the worker asks.
+      lookup: (name, query) => {
+        const target = workerDestinations.get(name);
+        return target
+          ? target.breaker.execute(() => target.destination.lookup(query))
+          : Promise.resolve({ kind: 'inconclusive', reason: `${name} is not served here` });
+      },
     });
     this.relay = new OutboxRelay({
       dataSource,
