@@ -79,6 +79,12 @@ export const faultRuleSchema = z
     delayMs: z.int().min(0).optional(),
     /** `foreign_receipt_records`: how many records for keys not in the batch the receipt lists (default 3). */
     foreignRecords: z.int().min(1).max(1_000).optional(),
+    /**
+     * `contradicting_receipt`: what the extra copy of a posted record says — also HARD_FAIL, also POSTED under a
+     * made-up reference, or POSTED without one (default: one of them at random). A failed record's copy is always a
+     * made-up POSTED.
+     */
+    contradiction: z.enum(['hard_fail', 'other_ref', 'no_ref']).optional(),
     /** `oversized_receipt`: the size the receipt is padded past, in bytes (default 17 MiB, over a 16 MiB cap). */
     padBytes: z
       .int()

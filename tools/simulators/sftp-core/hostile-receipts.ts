@@ -21,27 +21,36 @@ export class MadeUpRefs {
 
 const pick = <T>(items: readonly T[], random: () => number): T => items[Math.floor(random() * items.length)]!;
 
-/** A second answer for `record` that contradicts it: a posting that also failed or got another reference, or a failure that also posted. */
+export type Contradiction = 'hard_fail' | 'other_ref' | 'no_ref';
+const CONTRADICTIONS: readonly Contradiction[] = ['hard_fail', 'other_ref', 'no_ref'];
+
+/**
+ * A second answer for `record` that contradicts it: a posting that also failed (`hard_fail`), also got a made-up
+ * reference (`other_ref`) or none (`no_ref`) — `kind`, or one at random; a failure that also posted.
+ */
 export function contradictingCopy(
   record: ReceiptRecord,
   random: () => number,
   madeUp: MadeUpRefs,
+  kind: Contradiction = pick(CONTRADICTIONS, random),
 ): ReceiptRecord {
   const { idempotencyKey, line } = record;
   if (record.outcome === 'SOFT_FAIL' || record.outcome === 'HARD_FAIL')
     return { idempotencyKey, line, outcome: 'POSTED', providerRef: madeUp.take() };
-  const variants: Array<() => ReceiptRecord> = [
-    () => ({
-      idempotencyKey,
-      line,
-      outcome: 'HARD_FAIL',
-      code: 'ACCOUNT_CLOSED',
-      message: 'account closed: this record will never be posted',
-    }),
-    () => ({ idempotencyKey, line, outcome: 'POSTED', providerRef: madeUp.take() }),
-    () => ({ idempotencyKey, line, outcome: 'POSTED' }),
-  ];
-  return pick(variants, random)();
+  switch (kind) {
+    case 'hard_fail':
+      return {
+        idempotencyKey,
+        line,
+        outcome: 'HARD_FAIL',
+        code: 'ACCOUNT_CLOSED',
+        message: 'account closed: this record will never be posted',
+      };
+    case 'other_ref':
+      return { idempotencyKey, line, outcome: 'POSTED', providerRef: madeUp.take() };
+    case 'no_ref':
+      return { idempotencyKey, line, outcome: 'POSTED' };
+  }
 }
 
 /** Keys a hostile core can misreport, most harmful first. */

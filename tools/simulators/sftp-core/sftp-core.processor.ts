@@ -530,10 +530,14 @@ export async function startSftpCore(options: SftpCoreOptions): Promise<SftpCore>
     let records: ReceiptRecord[] = [];
     for (const parsed of ingested) {
       const record = ingest(ctx, parsed, crash?.forgotten);
-      if (faults.take('contradicting_receipt', { ...ctx, idempotencyKey: record.idempotencyKey })) {
+      const contradict = faults.take('contradicting_receipt', {
+        ...ctx,
+        idempotencyKey: record.idempotencyKey,
+      });
+      if (contradict) {
         stats.fault('contradicting_receipt');
         stats.hostileReceipt('contradictingRecords');
-        const copy = contradictingCopy(record, random, madeUp);
+        const copy = contradictingCopy(record, random, madeUp, contradict.contradiction);
         records.push(...(random() < 0.5 ? [record, copy] : [copy, record]));
       } else records.push(record);
     }
