@@ -14,6 +14,11 @@ export interface Posting {
   idempotencyKey: string | null;
   providerRef: string;
   amountMinor: number | undefined;
+  /**
+   * The core posted this key again by its own fault (a re-ingest after its crash): in its posting report for the
+   * reconciler to find, not a duplicate Closeout sent.
+   */
+  repostedByCore?: boolean;
 }
 
 export interface CoreStats {
@@ -22,6 +27,10 @@ export interface CoreStats {
   faultsInjected: Record<string, number>;
   invalidThenRetried: { total: number; byIdempotencyKey: Record<string, number> };
   retryAfterViolations: { total: number };
+  /** Figures only this kind of core has, printed as they are (e.g. the batch core's hostile receipts). */
+  figures?: Record<string, number>;
+  /** What the core saw the client leave wrong beyond the journal's proof (e.g. unfinished uploads never removed). */
+  clientViolations?: string[];
 }
 
 export interface CoreUnderTest {
@@ -41,9 +50,14 @@ export interface CoreUnderTest {
 
 export const SLOW_COMMIT_MS = 1_500;
 
+/** How far the hostile cores' lookups trail their commits: the destinations declare a bound above it. */
+export const LOOKUP_LAG_MS = 1_000;
+
 /**
  * The REST core with every fault mode at a rate and Idempotency-Key ignored throughout: only Closeout's ledger stands
- * between a retry and a second posting.
+ * between a retry and a second posting. Hostile too: 409 while a slow first request commits, answers carrying another
+ * posting's reference and key, refusals inside a 2xx, 5 MB error bodies, gateway pages after a commit, and lookups
+ * served by a replica that trails the writes.
  */
 export async function restCore(random: () => number): Promise<CoreUnderTest> {
   const rates: Record<string, number> = {
@@ -53,11 +67,19 @@ export async function restCore(random: () => number): Promise<CoreUnderTest> {
     commit_then_timeout: 0.03,
     rate_limited: 0.03,
     invalid_4xx: 0.01,
+    in_progress: 0.02,
+    foreign_answer: 0.02,
+    reject_2xx: 0.005,
+    huge_error: 0.002,
+    gateway_page: 0.02,
   };
-  const faults: RestFaultRule[] = [{ mode: 'ignore_idempotency_key' }];
+  const faults: RestFaultRule[] = [
+    { mode: 'ignore_idempotency_key' },
+    { mode: 'lagging_lookup', delayMs: LOOKUP_LAG_MS },
+  ];
   for (const [mode, rate] of Object.entries(rates)) {
     const rule: RestFaultRule = { mode: mode as RestFaultRule['mode'], rate };
-    if (mode === 'slow_commit') rule.delayMs = SLOW_COMMIT_MS;
+    if (mode === 'slow_commit' || mode === 'in_progress') rule.delayMs = SLOW_COMMIT_MS;
     if (mode === 'rate_limited') rule.retryAfterSeconds = 1;
     faults.push(rule);
   }
@@ -79,6 +101,8 @@ export async function restCore(random: () => number): Promise<CoreUnderTest> {
           apiVersions: ['2024-06-01', '2025-01-15'],
           timeouts: { connectMs: 500, requestMs },
           honoursIdempotencyKey: false,
+          // A commit can take SLOW_COMMIT_MS and its lookup trails it by LOOKUP_LAG_MS.
+          lookupVisibilityMs: SLOW_COMMIT_MS + LOOKUP_LAG_MS + 1_000,
         },
       ]),
     }),
@@ -95,7 +119,9 @@ export async function restCore(random: () => number): Promise<CoreUnderTest> {
 
 /**
  * The SOAP core with vendor faults (invalid, host unavailable, status unknown after posting), slow and dropped
- * commits, throttling, and server-side retries that would double-post without our IdempotencyKey header.
+ * commits, throttling, and server-side retries that would double-post without our IdempotencyKey header. Hostile too:
+ * answers with this call's correlation id but another posting's TransactionRef, gateway pages after a commit, refusals
+ * inside a WriteResult, and a QueryTransaction served by a replica that trails the writes.
  */
 export async function soapCore(random: () => number): Promise<CoreUnderTest> {
   const rates: Record<string, number> = {
@@ -106,8 +132,11 @@ export async function soapCore(random: () => number): Promise<CoreUnderTest> {
     throttled: 0.03,
     vendor_invalid: 0.01,
     server_retry: 0.05,
+    foreign_ref: 0.02,
+    gateway_page: 0.02,
+    reject_status: 0.005,
   };
-  const faults: SoapFaultRule[] = [];
+  const faults: SoapFaultRule[] = [{ mode: 'lagging_query', delayMs: LOOKUP_LAG_MS }];
   for (const [mode, rate] of Object.entries(rates)) {
     const rule: SoapFaultRule = { mode: mode as SoapFaultRule['mode'], rate };
     if (mode === 'slow_commit') rule.delayMs = SLOW_COMMIT_MS;
@@ -131,6 +160,9 @@ export async function soapCore(random: () => number): Promise<CoreUnderTest> {
           soapVersion: '1.1',
           wsdlVersion: 'CoreBankingService-2019.2',
           timeouts: { connectMs: 500, requestMs },
+          lookupVisibilityMs: SLOW_COMMIT_MS + LOOKUP_LAG_MS + 1_000,
+          // Its answers have been seen to carry other postings' references: believed once QueryTransaction agrees.
+          confirmAnswersByLookup: true,
         },
       ]),
     }),
@@ -159,7 +191,9 @@ export async function soapCore(random: () => number): Promise<CoreUnderTest> {
 /**
  * The SFTP batch core, processing what the writeback service uploads through the devstack's real sshd: batches
  * rejected for a wrong checksum, cut short by a partial ingest, receipts late or never written, soft and hard
- * record failures.
+ * record failures. Hostile too: receipts listing keys the batch never had under made-up references, records listed
+ * twice with contradicting answers, receipts garbled or past the read cap, and batches the core posts twice after
+ * its own crash (both postings in its journal and posting report).
  */
 export async function sftpCore(
   random: () => number,
@@ -167,6 +201,11 @@ export async function sftpCore(
   runId: string,
 ): Promise<CoreUnderTest> {
   const folder = `core-banking-sftp-harness-${runId}`;
+  // Unfinished uploads are removed once unchanged this long; an upload not done within half of it is abandoned.
+  const staleUploadMs = 8_000;
+  const sweepIntervalMs = 1_000;
+  // What writeback-sftp reads of one receipt; the core pads some receipts past it.
+  const maxReadBytes = 256 * 1024;
   const faults: SftpFaultRule[] = [
     { mode: 'checksum_mismatch', rate: 0.05 },
     { mode: 'partial_ingest', rate: 0.05, afterRecords: 5 },
@@ -174,6 +213,11 @@ export async function sftpCore(
     { mode: 'delay_receipt', rate: 0.05, delayMs: 500 },
     { mode: 'soft_fail', rate: 0.03 },
     { mode: 'hard_fail', rate: 0.01 },
+    { mode: 'foreign_receipt_records', rate: 0.1, foreignRecords: 5 },
+    { mode: 'contradicting_receipt', rate: 0.02 },
+    { mode: 'reingest_after_crash', rate: 0.05 },
+    { mode: 'garbled_receipt', rate: 0.02 },
+    { mode: 'oversized_receipt', rate: 0.02, padBytes: maxReadBytes + 1_024 },
   ];
   const core = await startSftpCore({
     root: env['SFTP_ROOT']!,
@@ -188,6 +232,8 @@ export async function sftpCore(
         .filter(([k]) => k.startsWith(`${folder}/`))
         .map(([k, v]) => [k.slice(folder.length + 1), v]),
     );
+  // A killed service's cut uploads are removed by its successor once stale: allow a restart on top of the bound.
+  const leftBehindMs = staleUploadMs + sweepIntervalMs + 30_000;
   return {
     protocol: 'SFTP',
     app: 'writeback-sftp',
@@ -213,6 +259,10 @@ export async function sftpCore(
           batch: { maxRecords: 200, windowMs: 300 },
           receiptWindowMs: 4_000,
           receiptPollMs: 100,
+          connectTimeoutMs: 2_000,
+          maxReadBytes,
+          staleUploadMs,
+          sweepIntervalMs,
         },
       ]),
     }),
@@ -224,9 +274,11 @@ export async function sftpCore(
           idempotencyKey: e.idempotencyKey,
           providerRef: e.providerRef,
           amountMinor: Number(e.record.amountMinor),
+          repostedByCore: e.repostOf !== undefined,
         })),
     stats: () => {
       const s = core.stats();
+      const { inbound } = s;
       return {
         writes: s.records,
         faultsInjected: s.faultsInjected,
@@ -235,6 +287,21 @@ export async function sftpCore(
           byIdempotencyKey: mine(s.hardFailedThenResubmitted.byIdempotencyKey),
         },
         retryAfterViolations: { total: 0 },
+        figures: {
+          'foreign receipt records': s.hostileReceipts.foreignRecords,
+          'contradicting receipt records': s.hostileReceipts.contradictingRecords,
+          'garbled receipts': s.hostileReceipts.garbled,
+          'oversized receipts': s.hostileReceipts.oversized,
+          'batches re-ingested by the core': s.batchesReingested,
+          'unfinished uploads removed': inbound.unfinishedRemoved,
+          'unfinished uploads left': inbound.unfinishedNow,
+        },
+        clientViolations:
+          inbound.oldestUnfinishedAgeMs > leftBehindMs
+            ? [
+                `${inbound.unfinishedNow} unfinished upload(s) in inbound, the oldest there for ${inbound.oldestUnfinishedAgeMs} ms (past ${leftBehindMs} ms: never removed)`,
+              ]
+            : [],
       };
     },
     close: () => core.close(),

@@ -279,6 +279,8 @@ export async function startRestCore(options: RestCoreOptions = {}): Promise<Rest
         });
       case 'reject_2xx':
         stats.fault('reject_2xx');
+        // A refusal like any 4xx: a client that sends it again has retried a validation failure.
+        stats.rejectedAsInvalid(key);
         return finish('rejected_in_2xx', 200, {
           status: 'REJECTED',
           error: 'insufficient_funds',

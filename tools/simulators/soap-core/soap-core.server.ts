@@ -419,6 +419,8 @@ export async function startSoapCore(options: SoapCoreOptions = {}): Promise<Soap
       }
       case 'reject_status':
         stats.fault('reject_status');
+        // A refusal like a CB-1001: a client that sends it again has retried a validation failure.
+        stats.rejectedAsInvalid(call.idempotencyKey);
         return finish(call, 'rejected_in_result', { TransactionRef: '', Status: 'REJECTED' });
       case 'vendor_ambiguous':
       case 'slow_commit':
