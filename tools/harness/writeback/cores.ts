@@ -134,7 +134,7 @@ export async function soapCore(random: () => number): Promise<CoreUnderTest> {
     server_retry: 0.05,
     foreign_ref: 0.02,
     gateway_page: 0.02,
-    reject_status: 0.005,
+    reject_status: 0.01,
   };
   const faults: SoapFaultRule[] = [{ mode: 'lagging_query', delayMs: LOOKUP_LAG_MS }];
   for (const [mode, rate] of Object.entries(rates)) {

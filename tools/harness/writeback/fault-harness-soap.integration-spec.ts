@@ -32,6 +32,10 @@ describe('writeback-soap fault-and-crash harness (real Kafka, PostgreSQL, writeb
     expect(report.core.faultsInjected['vendor_ambiguous']).toBeGreaterThan(0);
     expect(report.core.faultsInjected['server_retry']).toBeGreaterThan(0);
     expect(report.core.faultsInjected['commit_then_timeout']).toBeGreaterThan(0);
+    // The hostile ones fired too: foreign TransactionRefs, gateway pages, refusals in a WriteResult.
+    expect(report.core.faultsInjected['foreign_ref']).toBeGreaterThan(0);
+    expect(report.core.faultsInjected['gateway_page']).toBeGreaterThan(0);
+    expect(report.core.faultsInjected['reject_status']).toBeGreaterThan(0);
     expect(report.unknowns.foundApplied).toBeGreaterThan(0);
   }, 600_000);
 });

@@ -26,6 +26,11 @@ describe('writeback-rest fault-and-crash harness (real Kafka, PostgreSQL, writeb
     expect(report.core.faultsInjected['slow_commit']).toBeGreaterThan(0);
     expect(report.core.faultsInjected['invalid_4xx']).toBeGreaterThan(0);
     expect(report.core.faultsInjected['rate_limited']).toBeGreaterThan(0);
+    // …and so did the hostile ones: 409 in progress, other postings' answers, refusals in a 2xx, gateway pages.
+    const silent = ['in_progress', 'foreign_answer', 'reject_2xx', 'gateway_page'].filter(
+      (mode) => (report.core.faultsInjected[mode] ?? 0) === 0,
+    );
+    expect(silent).toEqual([]);
     expect(report.unknowns.foundApplied).toBeGreaterThan(0);
     expect(report.unknowns.confirmedAbsent).toBeGreaterThan(0);
   }, 600_000);
