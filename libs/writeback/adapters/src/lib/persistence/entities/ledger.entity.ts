@@ -35,6 +35,7 @@ import type { LedgerRow } from '../../ledger/ledger.types';
 @Index('ledger_unknown_since_idx', ['unknownSince'], { where: 'unknown_since IS NOT NULL' })
 @Index('ledger_status_idx', ['status'])
 @Index('ledger_case_id_idx', ['caseId'])
+@Index('ledger_provider_ref_idx', ['destination', 'providerRef'], { where: 'provider_ref IS NOT NULL' })
 export class LedgerEntity implements LedgerRow {
   @PrimaryGeneratedColumn('increment', { type: 'bigint', primaryKeyConstraintName: 'ledger_pkey' })
   id!: string;
