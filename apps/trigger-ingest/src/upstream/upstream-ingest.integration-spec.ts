@@ -7,7 +7,7 @@ import { Kafka, logLevel, type KafkaMessage } from 'kafkajs';
 import { Client } from 'pg';
 import request from 'supertest';
 import { Topics, type AuditEvent, type CaseTriggered } from '@closeout/contracts';
-import { KafkaClient, type Subscription } from '@closeout/kafka';
+import { KafkaClient, positionGroupsAtEnd, type Subscription } from '@closeout/kafka';
 import { caseIdOf } from '../ingest/case-id';
 import { upstreamCatalog, type UpstreamTopic } from './upstream-topics';
 
@@ -186,6 +186,12 @@ describe('trigger-ingest consuming upstream topics (real Kafka, registry and Pos
       schemaRegistryUrl: registryUrl,
       consumerDefaults: fastConsumer,
     });
+    // On a new cluster nothing has created these topics yet: create them (as a service does on start) and start the
+    // observer's groups at their end, so the test neither fails to subscribe nor reads an earlier run's traffic.
+    await positionGroupsAtEnd(brokers, [
+      { groupId: `trigger-ingest-it-triggers-${run}`, topic: Topics.caseTriggered },
+      { groupId: `trigger-ingest-it-audit-${run}`, topic: Topics.auditEvent },
+    ]);
     subscriptions.push(
       await observer.subscriber.subscribe({
         groupId: `trigger-ingest-it-triggers-${run}`,
