@@ -10,6 +10,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { ZodError } from 'zod';
+import { sendGatewayPage } from '@closeout/simulators/shared';
 import { FaultBook, faultRuleSchema, type FaultRule } from './faults';
 import { PostingJournal, type JournalEntry } from './journal';
 import { StatsRecorder, type RestCoreStats, type WriteOutcome } from './stats';
@@ -403,13 +404,7 @@ export async function startRestCore(options: RestCoreOptions = {}): Promise<Rest
         stats.fault('gateway_page');
         outcome = 'gateway_page';
         stats.outcome('gateway_page');
-        const page =
-          '<html><head><title>502 Bad Gateway</title></head><body><h1>502 Bad Gateway</h1></body></html>';
-        res.writeHead(502, {
-          'Content-Type': 'text/html',
-          'Content-Length': String(Buffer.byteLength(page)),
-        });
-        res.end(page);
+        sendGatewayPage(res);
         return;
       }
       case 'in_progress':

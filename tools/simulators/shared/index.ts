@@ -1,2 +1,3 @@
 export * from './append-only-journal';
 export * from './fault-book';
+export * from './gateway-page';

@@ -15,6 +15,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import { join } from 'node:path';
 import { listen, type IServices, type ISoapServiceMethod } from 'soap';
 import { ZodError } from 'zod';
+import { sendGatewayPage } from '@closeout/simulators/shared';
 import { FaultBook, faultRuleSchema, type FaultRule, type RequestFault } from './faults';
 import { PostingJournal, type JournalEntry, type SoapVersion } from './journal';
 import { StatsRecorder, type CallOutcome, type SoapCoreStats } from './stats';
@@ -499,15 +500,7 @@ export async function startSoapCore(options: SoapCoreOptions = {}): Promise<Soap
       case 'gateway_page': {
         stats.fault('gateway_page');
         stats.outcome('posted_unanswered');
-        const { res } = call;
-        if (res.destroyed || res.headersSent) return;
-        const page =
-          '<html><head><title>502 Bad Gateway</title></head><body><h1>502 Bad Gateway</h1></body></html>';
-        res.writeHead(502, {
-          'Content-Type': 'text/html',
-          'Content-Length': String(Buffer.byteLength(page)),
-        });
-        res.end(page);
+        sendGatewayPage(call.res);
         return;
       }
       case 'server_retry':
