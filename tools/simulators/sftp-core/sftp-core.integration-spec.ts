@@ -572,6 +572,8 @@ describe('simulated SFTP batch core (test double)', () => {
       expect(folder('processed')).toEqual(['B-r-1.csv', 'B-r-1.manifest.json']);
       expect(core.stats()).toMatchObject({
         batchesReingested: 1,
+        recordsReingested: 2,
+        records: 4,
         batchesResubmitted: { total: 0 },
         repostedByCore: { total: 2 },
         duplicatePostings: { total: 0 },

@@ -350,7 +350,10 @@ export async function startSftpCore(options: SftpCoreOptions): Promise<SftpCore>
     });
   }
 
-  /** One record's answer; `forgotten` are keys whose de-duplication a simulated crash lost (they post again). */
+  /**
+   * One record's answer. `forgotten` is set on a re-ingest after a simulated crash: the keys whose de-duplication
+   * the crash lost (they post again).
+   */
   function ingest(ctx: FaultContext, parsed: ParsedLine, forgotten?: ReadonlySet<string>): ReceiptRecord {
     const { destination } = ctx;
     const done = (r: ReceiptRecord): ReceiptRecord => {
@@ -399,7 +402,8 @@ export async function startSftpCore(options: SftpCoreOptions): Promise<SftpCore>
     }
     const hard = hardFailures.get(s);
     if (hard) {
-      stats.hardFailedResubmitted(s);
+      // A re-ingest after the core's own crash is not the client sending a hard-failed key again.
+      if (forgotten === undefined) stats.hardFailedResubmitted(s);
       return done({ idempotencyKey: key, line, outcome: 'HARD_FAIL', ...hard });
     }
     const recordCtx = { ...ctx, idempotencyKey: key };
@@ -570,7 +574,7 @@ export async function startSftpCore(options: SftpCoreOptions): Promise<SftpCore>
       );
       return;
     }
-    if (crash) stats.batchReingested();
+    if (crash) stats.batchReingested(ingested.length);
     await finish(destination, receipt, 'processed', plan, dressing);
   }
 

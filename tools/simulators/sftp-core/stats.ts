@@ -30,6 +30,8 @@ export interface SftpCoreStats {
   repostedByCore: { total: number; byIdempotencyKey: Record<string, number> };
   /** Batches the core ingested again after its own simulated crash. */
   batchesReingested: number;
+  /** Records those re-ingests went through again (counted in `records` too: the client sent them once). */
+  recordsReingested: number;
   /** What hostile receipts claimed beyond the truth (see the receipt fault modes). */
   hostileReceipts: {
     /** Records for keys that were not in the batch. */
@@ -78,6 +80,7 @@ export class StatsRecorder {
   private readonly hardResubmits = new Map<string, number>();
   private readonly repostings = new Map<string, number>();
   private reingested = 0;
+  private reingestedRecords = 0;
   private readonly hostile = { foreignRecords: 0, contradictingRecords: 0, garbled: 0, oversized: 0 };
   private readonly faults: Partial<Record<FaultMode, number>> = {};
   private errors = 0;
@@ -104,8 +107,9 @@ export class StatsRecorder {
     bump(this.repostings, idempotencyKey);
   }
 
-  batchReingested(): void {
+  batchReingested(records: number): void {
     this.reingested += 1;
+    this.reingestedRecords += records;
   }
 
   hostileReceipt(kind: keyof SftpCoreStats['hostileReceipts'], n = 1): void {
@@ -159,6 +163,7 @@ export class StatsRecorder {
         byIdempotencyKey: Object.fromEntries(this.repostings),
       },
       batchesReingested: this.reingested,
+      recordsReingested: this.reingestedRecords,
       hostileReceipts: { ...this.hostile },
       inbound: { ...inbound },
       duplicatesPrevented: {
