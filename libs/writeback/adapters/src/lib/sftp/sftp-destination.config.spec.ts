@@ -25,7 +25,8 @@ describe('SFTP destination config', () => {
   it('bounds reads and sweeps unfinished uploads by default', () => {
     expect(parseSftpDestinations([minimal])[0]).toMatchObject({
       outboundDir: 'outbound',
-      maxReadBytes: 16 * 1024 * 1024,
+      maxReceiptBytes: 16 * 1024 * 1024,
+      maxReportBytes: 64 * 1024 * 1024,
       lookupReportDays: 7,
       staleUploadMs: 15 * 60_000,
       sweepIntervalMs: 60_000,
@@ -33,7 +34,11 @@ describe('SFTP destination config', () => {
   });
 
   it.each([
-    [{ maxReadBytes: 100 }, 'destinations[0].maxReadBytes: must be an integer from 1024 to 268435456'],
+    [{ maxReceiptBytes: 100 }, 'destinations[0].maxReceiptBytes: must be an integer from 1024 to 268435456'],
+    [
+      { maxReportBytes: 2 ** 30 },
+      'destinations[0].maxReportBytes: must be an integer from 1024 to 268435456',
+    ],
     [{ lookupReportDays: -1 }, 'destinations[0].lookupReportDays: must be an integer from 0 to 366'],
     [{ sweepIntervalMs: 0 }, 'destinations[0].sweepIntervalMs: must be an integer > 0'],
     [

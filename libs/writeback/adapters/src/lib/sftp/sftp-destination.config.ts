@@ -2,6 +2,12 @@ import { z } from 'zod';
 import { ConfigError } from '@closeout/config';
 
 const nonEmpty = (rule = 'must be a non-empty string') => z.string({ error: rule }).min(1, rule);
+const bytesUpTo256MiB = (fallback: number) =>
+  z
+    .int({ error: 'must be an integer from 1024 to 268435456' })
+    .min(1_024, 'must be an integer from 1024 to 268435456')
+    .max(256 * 1024 * 1024, 'must be an integer from 1024 to 268435456')
+    .default(fallback);
 const positiveInt = (fallback: number) =>
   z.int({ error: 'must be an integer > 0' }).min(1, 'must be an integer > 0').default(fallback);
 
@@ -47,15 +53,15 @@ export const sftpDestinationConfigSchema = z
       receiptPollMs: positiveInt(250),
       connectTimeoutMs: positiveInt(10_000),
       /**
-       * The most bytes of one receipt or posting report read into memory. A bigger file is not read: what it would have
-       * said stays unknown (resolved by lookup, or inconclusive), so a hostile core cannot make the service run out of
-       * memory.
+       * The most bytes of one receipt read into memory. A bigger receipt is not read: its batch's outcome is unknown,
+       * resolved by lookup, so a hostile core cannot make the service run out of memory.
        */
-      maxReadBytes: z
-        .int({ error: 'must be an integer from 1024 to 268435456' })
-        .min(1_024, 'must be an integer from 1024 to 268435456')
-        .max(256 * 1024 * 1024, 'must be an integer from 1024 to 268435456')
-        .default(16 * 1024 * 1024),
+      maxReceiptBytes: bytesUpTo256MiB(16 * 1024 * 1024),
+      /**
+       * The most bytes of one daily posting report read into memory (it grows with the day's postings, ~140 bytes
+       * each). A lookup that would need a bigger report is inconclusive: the row stays unknown and alerts.
+       */
+      maxReportBytes: bytesUpTo256MiB(64 * 1024 * 1024),
       /** The posting reports a lookup reads: today's (UTC) and this many days before. */
       lookupReportDays: z
         .int({ error: 'must be an integer from 0 to 366' })

@@ -379,7 +379,7 @@ describe('SftpDestination (real sshd, simulated batch core, real PostgreSQL)', (
     });
 
     it('takes a garbled or oversized receipt as an unknown outcome found by lookup; a posting report over the cap leaves the lookup inconclusive', async () => {
-      openDestination({ maxReadBytes: 2_048 });
+      openDestination({ maxReceiptBytes: 2_048, maxReportBytes: 2_048 });
       const [garbled, oversized, ...more] = requests(18, 700);
       core.setFaults({ mode: 'garbled_receipt', count: 1 });
       await expect(destination!.send(sftpSendRequest(garbled!))).rejects.toMatchObject({
@@ -390,7 +390,7 @@ describe('SftpDestination (real sshd, simulated batch core, real PostgreSQL)', (
       await expect(destination!.send(sftpSendRequest(oversized!))).rejects.toMatchObject({
         errorClass: 'AMBIGUOUS',
         providerCode: 'RECEIPT_UNREADABLE',
-        message: expect.stringContaining('over maxReadBytes'),
+        message: expect.stringContaining('over maxReceiptBytes'),
       });
       for (const request of [garbled!, oversized!])
         expect(await lookupOf(request.idempotencyKey)).toEqual({
@@ -403,7 +403,7 @@ describe('SftpDestination (real sshd, simulated batch core, real PostgreSQL)', (
       expect(journal()).toHaveLength(18);
       expect(await lookupOf(garbled!.idempotencyKey)).toMatchObject({
         kind: 'inconclusive',
-        reason: expect.stringContaining('over maxReadBytes (2048): not read'),
+        reason: expect.stringContaining('over maxReportBytes (2048): not read'),
       });
     });
   });

@@ -65,7 +65,7 @@ const escapeRegExp = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/
  * applied with the provider reference; SOFT_FAIL → transient, replayed in a later batch under the same key;
  * HARD_FAIL → validation, routed with the core's code and message; a record a PARTIAL receipt does not mention →
  * transient (the core never got to it); a REJECTED batch → transient, nothing posted; a receipt that contradicts
- * itself, names another batch, cannot be read or is over `maxReadBytes`, or none within the window → ambiguous,
+ * itself, names another batch, cannot be read or is over `maxReceiptBytes`, or none within the window → ambiguous,
  * resolved by `lookup` over the core's posting reports.
  *
  * Uploads a crash cut off are removed by a sweep once stale (see `StaleUploads`), never a batch whose manifest is in
@@ -364,12 +364,12 @@ export class SftpDestination implements WritebackDestination {
               { providerCode: 'NO_RECEIPT' },
             )
           : new AmbiguousOutcomeError(
-              `${this.config.name}: receipt for batch ${batchId} is over maxReadBytes (${this.config.maxReadBytes}): not read, outcome unknown`,
+              `${this.config.name}: receipt for batch ${batchId} is over maxReceiptBytes (${this.config.maxReceiptBytes}): not read, outcome unknown`,
               { providerCode: 'RECEIPT_UNREADABLE' },
             );
       if (read.kind === 'oversized')
         this.logger.warn(
-          { destination: this.name, batchId, maxReadBytes: this.config.maxReadBytes },
+          { destination: this.name, batchId, maxReceiptBytes: this.config.maxReceiptBytes },
           unknown.message,
         );
       for (const p of batch) p.reject(unknown);
@@ -527,7 +527,7 @@ export class SftpDestination implements WritebackDestination {
       try {
         const sftp = await this.session();
         if (await sftp.exists(path)) {
-          const data = await this.readBounded(sftp, path);
+          const data = await this.readBounded(sftp, path, this.config.maxReceiptBytes);
           return data === null ? { kind: 'oversized' } : { kind: 'read', data };
         }
       } catch {
@@ -538,16 +538,16 @@ export class SftpDestination implements WritebackDestination {
     return { kind: 'none' };
   }
 
-  /** The file's bytes, reading at most one past `maxReadBytes`; null when it is bigger than that. */
-  private async readBounded(sftp: SftpClient, path: string): Promise<Buffer | null> {
-    const stream = sftp.createReadStream(path, { start: 0, end: this.config.maxReadBytes });
+  /** The file's bytes, reading at most one past `maxBytes`; null when it is bigger than that. */
+  private async readBounded(sftp: SftpClient, path: string, maxBytes: number): Promise<Buffer | null> {
+    const stream = sftp.createReadStream(path, { start: 0, end: maxBytes });
     const chunks: Buffer[] = [];
     let size = 0;
     try {
       for await (const chunk of stream as AsyncIterable<Buffer>) {
         chunks.push(chunk);
         size += chunk.length;
-        if (size > this.config.maxReadBytes) return null;
+        if (size > maxBytes) return null;
       }
     } finally {
       // Closing the handle is still in flight: a session dropped meanwhile fails it, which is no one's concern now.
@@ -579,15 +579,15 @@ export class SftpDestination implements WritebackDestination {
         const cached = this.reports.get(entry.name);
         if (cached && cached.size === entry.size && cached.modifyTime === entry.modifyTime) continue;
         const data =
-          entry.size > this.config.maxReadBytes
+          entry.size > this.config.maxReportBytes
             ? null
-            : await this.readBounded(sftp, posix.join(dir, entry.name));
+            : await this.readBounded(sftp, posix.join(dir, entry.name), this.config.maxReportBytes);
         this.reports.set(entry.name, {
           size: entry.size,
           modifyTime: entry.modifyTime,
           report:
             data === null
-              ? { ok: false, reason: `over maxReadBytes (${this.config.maxReadBytes}): not read` }
+              ? { ok: false, reason: `over maxReportBytes (${this.config.maxReportBytes}): not read` }
               : parsePostingReport(data.toString('utf8')),
         });
       }
