@@ -205,7 +205,7 @@ export async function sftpCore(
   const staleUploadMs = 8_000;
   const sweepIntervalMs = 1_000;
   // What writeback-sftp reads of one receipt; the core pads some receipts past it.
-  const maxReadBytes = 256 * 1024;
+  const maxReceiptBytes = 256 * 1024;
   const faults: SftpFaultRule[] = [
     { mode: 'checksum_mismatch', rate: 0.05 },
     { mode: 'partial_ingest', rate: 0.05, afterRecords: 5 },
@@ -215,9 +215,9 @@ export async function sftpCore(
     { mode: 'hard_fail', rate: 0.01 },
     { mode: 'foreign_receipt_records', rate: 0.1, foreignRecords: 5 },
     { mode: 'contradicting_receipt', rate: 0.02 },
-    { mode: 'reingest_after_crash', rate: 0.05 },
-    { mode: 'garbled_receipt', rate: 0.02 },
-    { mode: 'oversized_receipt', rate: 0.02, padBytes: maxReadBytes + 1_024 },
+    { mode: 'reingest_after_crash', rate: 0.08 },
+    { mode: 'garbled_receipt', rate: 0.05 },
+    { mode: 'oversized_receipt', rate: 0.05, padBytes: maxReceiptBytes + 1_024 },
   ];
   const core = await startSftpCore({
     root: env['SFTP_ROOT']!,
@@ -260,7 +260,7 @@ export async function sftpCore(
           receiptWindowMs: 4_000,
           receiptPollMs: 100,
           connectTimeoutMs: 2_000,
-          maxReadBytes,
+          maxReceiptBytes,
           staleUploadMs,
           sweepIntervalMs,
         },
@@ -280,7 +280,8 @@ export async function sftpCore(
       const s = core.stats();
       const { inbound } = s;
       return {
-        writes: s.records,
+        // A batch the core ingests again after its own crash was sent once.
+        writes: s.records - s.recordsReingested,
         faultsInjected: s.faultsInjected,
         invalidThenRetried: {
           total: s.hardFailedThenResubmitted.total,

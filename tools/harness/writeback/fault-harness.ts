@@ -87,7 +87,6 @@ export interface HarnessReport {
 }
 
 const REQUEST_TIMEOUT_MS = 1_000;
-const INSTANCE = 'writeback-harness';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -130,6 +129,8 @@ export async function runWritebackHarness(options: HarnessOptions): Promise<Harn
   const schema = `wb_harness_${runId}`;
   const serviceName = `writeback-${(options.protocol ?? 'REST').toLowerCase()}-h${runId}`;
   const port = options.servicePort ?? 3105;
+  // One service instance per protocol and port: harnesses run side by side on other ports never kill each other's.
+  const INSTANCE = `writeback-harness-${(options.protocol ?? 'REST').toLowerCase()}-${port}`;
   const env = devstackEnv();
   const violations: string[] = [];
   log(`harness ${runId}: N=${options.n}, kills=${options.kills}, seed=${seed}, schema ${schema}`);
