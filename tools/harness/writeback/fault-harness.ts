@@ -278,7 +278,7 @@ export async function runWritebackHarness(options: HarnessOptions): Promise<Harn
     })();
 
     const keys = new Set(requests.map((r) => r.idempotencyKey));
-    const settleDeadline = Date.now() + (options.settleTimeoutMs ?? Math.max(180_000, options.n * 20));
+    const settleDeadline = Date.now() + (options.settleTimeoutMs ?? Math.max(180_000, options.n * 40));
     let settled = false;
     let lastLog = 0;
     while (Date.now() < settleDeadline) {
