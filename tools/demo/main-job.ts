@@ -138,6 +138,8 @@ function serviceEnv(env: Record<string, string>, workflowsDir: string): Record<s
         hostPublicKeyPath: env['SFTP_HOST_PUBLIC_KEY_PATH'],
         remoteDir: `${env['SFTP_REMOTE_ROOT']}/core-banking-sftp`,
         layoutVersion: 'payments-v1',
+        // The simulated batch core answers a resubmitted key DUPLICATE with its original reference.
+        honoursIdempotencyKey: true,
         batch: { maxRecords: 200, windowMs: 500 },
         receiptWindowMs: 8_000,
         receiptPollMs: 200,

@@ -294,6 +294,7 @@ export class CaseStack {
             hostPublicKeyPath: env['SFTP_HOST_PUBLIC_KEY_PATH'],
             remoteDir: `${env['SFTP_REMOTE_ROOT'] ?? env['SFTP_ROOT']}/${this.sftpFolder}`,
             layoutVersion: 'payments-v1',
+            honoursIdempotencyKey: true,
             batch: { maxRecords: 200, windowMs: 300 },
             receiptWindowMs: 5_000,
             receiptPollMs: 100,

@@ -22,6 +22,8 @@ export class AppModule {
     const destinations = parseSftpDestinations(config.WRITEBACK_SFTP_DESTINATIONS).map((settings) => ({
       destination: new SftpDestination(settings),
       honoursIdempotencyKey: settings.honoursIdempotencyKey,
+      lookupVisibilityMs: settings.lookupVisibilityMs,
+      confirmAnswersByLookup: settings.confirmAnswersByLookup,
       mappingsOf: settings.mappingsOf,
     }));
     return {

@@ -256,6 +256,7 @@ export async function sftpCore(
           hostPublicKeyPath: env['SFTP_HOST_PUBLIC_KEY_PATH'],
           remoteDir: `${env['SFTP_REMOTE_ROOT'] ?? env['SFTP_ROOT']}/${folder}`,
           layoutVersion: 'payments-v1',
+          honoursIdempotencyKey: true,
           batch: { maxRecords: 200, windowMs: 300 },
           receiptWindowMs: 4_000,
           receiptPollMs: 100,

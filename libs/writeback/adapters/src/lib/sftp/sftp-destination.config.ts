@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { destinationSemanticsShape } from '../destination/destination-semantics';
 import { ConfigError } from '@closeout/config';
 
 const nonEmpty = (rule = 'must be a non-empty string') => z.string({ error: rule }).min(1, rule);
@@ -78,9 +79,11 @@ export const sftpDestinationConfigSchema = z
       sweepIntervalMs: positiveInt(60_000),
       /**
        * Whether the core de-duplicates records by idempotency key (a resubmitted key is answered DUPLICATE with the
-       * original reference). Only then may a record no receipt mentions be sent again after its window.
+       * original reference), how far its posting reports trail its receipts, and the rest of what every destination
+       * declares (destination-semantics.ts). Only a core that de-duplicates may be sent a record again that no report
+       * lists: false unless declared.
        */
-      honoursIdempotencyKey: z.boolean({ error: 'must be a boolean' }).default(true),
+      ...destinationSemanticsShape,
     },
     {
       error: (issue) =>

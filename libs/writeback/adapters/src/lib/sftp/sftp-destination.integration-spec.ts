@@ -48,6 +48,7 @@ function settingsFor(folder: string, overrides: Record<string, unknown> = {}) {
       hostPublicKeyPath: env('SFTP_HOST_PUBLIC_KEY_PATH'),
       remoteDir: `${remoteRoot()}/${folder}`,
       layoutVersion: 'payments-v1',
+      honoursIdempotencyKey: true,
       batch: { maxRecords: 50, windowMs: 200, chunkBytes: 256 },
       receiptWindowMs: 5_000,
       receiptPollMs: 50,
