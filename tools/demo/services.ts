@@ -3,7 +3,16 @@
  * pid files under .devstack/. Used by the main job, the fault harnesses and end-to-end tests.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, openSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  writeFileSync,
+  rmSync,
+} from 'node:fs';
 import { join } from 'node:path';
 
 export const repoRoot = join(__dirname, '..', '..');
@@ -107,13 +116,54 @@ export async function readiness(port: number): Promise<Readiness> {
   }
 }
 
+/**
+ * Whether process `pid` holds the listening TCP socket on `port` (Linux /proc); undefined where that cannot be told.
+ * Several suites pick free ports at once, and the kernel hands the same free port out again: a readiness answer on
+ * our port may come from another suite's process while ours fails with EADDRINUSE.
+ */
+export function listensOn(pid: number, port: number): boolean | undefined {
+  const hexPort = port.toString(16).toUpperCase().padStart(4, '0');
+  let inodes: Set<string>;
+  try {
+    inodes = new Set(
+      ['/proc/net/tcp', '/proc/net/tcp6'].flatMap((table) =>
+        existsSync(table)
+          ? readFileSync(table, 'utf8')
+              .split('\n')
+              .slice(1)
+              .map((line) => line.trim().split(/\s+/))
+              // local_address is ADDR:PORT in hex, st 0A is LISTEN, the inode is the tenth column.
+              .filter((f) => f.length > 9 && f[1]!.endsWith(`:${hexPort}`) && f[3] === '0A')
+              .map((f) => f[9]!)
+          : [],
+      ),
+    );
+  } catch {
+    return undefined;
+  }
+  try {
+    return readdirSync(`/proc/${pid}/fd`).some((fd) => {
+      try {
+        const target = readlinkSync(`/proc/${pid}/fd/${fd}`);
+        return target.startsWith('socket:[') && inodes.has(target.slice(8, -1));
+      } catch {
+        return false;
+      }
+    });
+  } catch {
+    return undefined;
+  }
+}
+
 export async function waitUntilReady(name: string, port: number, timeoutMs: number): Promise<Readiness> {
   const deadline = Date.now() + timeoutMs;
   let last: Readiness = { ready: false, status: 'not started' };
   while (Date.now() < deadline) {
     last = await readiness(port);
-    if (last.ready) return last;
-    if (runningPid(name) === undefined) {
+    const pid = runningPid(name);
+    // Ready only when the answer is our process's: another process on the port is not this service.
+    if (last.ready && pid !== undefined && listensOn(pid, port) !== false) return last;
+    if (pid === undefined) {
       throw new Error(`${name} exited during startup; see ${logFile(name)}`);
     }
     await new Promise((r) => setTimeout(r, 500));

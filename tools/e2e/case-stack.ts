@@ -315,8 +315,22 @@ export class CaseStack {
   }
 
   async boot(i: Instance): Promise<void> {
-    startService(i.name, i.port, i.env, { app: i.app });
-    await waitUntilReady(i.name, i.port, 120_000);
+    for (let attempt = 1; ; attempt += 1) {
+      startService(i.name, i.port, i.env, { app: i.app });
+      try {
+        await waitUntilReady(i.name, i.port, 120_000);
+        break;
+      } catch (error) {
+        // Suites running beside this one pick free ports too, and the kernel hands the same one out again: a port
+        // taken meanwhile is a reason to take another, not to fail the test.
+        const taken = readFileSync(logFile(i.name), 'utf8').includes(
+          `EADDRINUSE: address already in use 0.0.0.0:${i.port}`,
+        );
+        if (!taken || attempt === 3) throw error;
+        this.log(`${i.app}: port ${i.port} was taken meanwhile; booting on another`);
+        i.port = await freePort();
+      }
+    }
     this.log(`${i.app} up on :${i.port} (${logFile(i.name)})`);
   }
 

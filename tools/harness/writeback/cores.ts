@@ -207,6 +207,11 @@ export async function sftpCore(
   // What writeback-sftp reads of one receipt; the core pads some receipts past it.
   const maxReceiptBytes = 256 * 1024;
   const faults: SftpFaultRule[] = [
+    // Each hostile receipt once for certain, whatever the draw (a short run has only a few batches), then at a rate.
+    { mode: 'reingest_after_crash', count: 1 },
+    { mode: 'contradicting_receipt', count: 1 },
+    { mode: 'garbled_receipt', count: 1 },
+    { mode: 'foreign_receipt_records', count: 1, foreignRecords: 5 },
     { mode: 'checksum_mismatch', rate: 0.05 },
     { mode: 'partial_ingest', rate: 0.05, afterRecords: 5 },
     { mode: 'no_receipt', rate: 0.03 },
