@@ -50,7 +50,7 @@ export const DOCUMENT_COLLECTION: Sample = {
   parameters: { documentType: 'proof_of_address', documentRef: 'docs/onboarding/poa-1.pdf', sha256: SHA },
 };
 
-/** The five, in the order the seed workflows are listed in DESIGN.md. */
+/** The five, in the order the seed workflows are listed in apps/orchestrator/workflows. */
 export const SAMPLES: Sample[] = [
   FAILED_PAYMENT,
   PAYMENT_PLAN,

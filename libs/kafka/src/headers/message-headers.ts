@@ -1,6 +1,6 @@
 import type { HeaderValue, RawHeaders } from '../ports/message-bus.port';
 
-/** Header names on the wire. The correlation id is one per case, end to end (see DESIGN.md). */
+/** Header names on the wire. The correlation id is one per case, end to end (see docs/architecture.md). */
 export const HeaderNames = {
   correlationId: 'correlation-id',
   causationId: 'causation-id',

@@ -154,7 +154,7 @@ export class CreateWritebackLedger1795317000000 implements MigrationInterface {
         -- Keys are never null: a case's events must land on one partition, in order.
         CONSTRAINT outbox_key_ck CHECK (jsonb_typeof(key) = 'object'),
         CONSTRAINT outbox_value_ck CHECK (jsonb_typeof(value) = 'object'),
-        -- Every message carries its case's correlation id (DESIGN.md: headers).
+        -- Every message carries its case's correlation id (docs/architecture.md: headers).
         CONSTRAINT outbox_headers_ck CHECK (jsonb_typeof(headers) = 'object' AND coalesce(headers ->> 'correlationId', '') <> '')
       )`);
     await queryRunner.query(
