@@ -7,7 +7,7 @@ import { KafkaHealth } from './health/kafka-health';
 import { kafkaMetrics } from './metrics/kafka.metrics';
 import type { MessageBus } from './ports/message-bus.port';
 import type { MessageSerde } from './ports/message-serde.port';
-import { DEFAULT_MAX_MESSAGE_BYTES, EventPublisher } from './producer/event-publisher';
+import { DEFAULT_MAX_MESSAGE_BYTES, EventPublisher, type RecordSigner } from './producer/event-publisher';
 import { SharedProducer } from './producer/shared-producer';
 import { AvroSerde } from './serde/avro-serde';
 import { SchemaCatalog } from './serde/schema-catalog';
@@ -37,6 +37,8 @@ export interface KafkaClientOptions {
   consumerDefaults?: ConsumerTuning;
   /** Defaults for in-place retry backoff of failed handlers. */
   retry?: Partial<RetryBackoffOptions>;
+  /** Adds headers (a signature) to the records of the topics it signs, from their encoded bytes. */
+  signer?: RecordSigner;
   /** Replace the Kafka client or the serde (another client library, a different registry). */
   bus?: MessageBus;
   serde?: MessageSerde;
@@ -75,9 +77,15 @@ export class KafkaClient {
       defaultPartitions: options.defaultPartitions ?? 6,
       replicationFactor: options.replicationFactor ?? 1,
     });
-    this.publisher = new EventPublisher(this.producer, this.serde, metrics, {
-      maxMessageBytes: options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES,
-    });
+    this.publisher = new EventPublisher(
+      this.producer,
+      this.serde,
+      metrics,
+      {
+        maxMessageBytes: options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES,
+      },
+      options.signer,
+    );
     this.subscriber = new EventSubscriber(
       {
         bus: this.bus,

@@ -37,6 +37,13 @@ export type MessageHandler<K, V> = (message: ConsumedMessage<K, V>) => Promise<v
 /** Returns why the message is unacceptable (it goes to the DLQ), or nothing when it may be handled. */
 export type MessageValidator<K, V> = (message: ConsumedMessage<K, V>) => string | null | undefined;
 
+/**
+ * Decides from the record as received (key and value bytes, raw headers) whether it comes from a producer allowed
+ * to send it, e.g. by checking a signature over those bytes. Returns why not (the record goes to the DLQ with class
+ * `unauthenticated` and is never decoded or handled), or nothing when it may be handled.
+ */
+export type RecordAuthenticator = (record: IncomingRecord) => string | null | undefined;
+
 /** Group membership tuning; defaults suit production, tests shorten them. */
 export type ConsumerTuning = Omit<ConsumerOptions, 'groupId'>;
 
@@ -103,6 +110,8 @@ export interface SubscriptionOptions<K, V> {
   /** Most messages per `batchHandler` call (default 500). */
   maxBatchSize?: number;
   validate?: MessageValidator<K, V>;
+  /** Checked before decoding: a record it refuses is dead-lettered (`unauthenticated`), never handled. */
+  authenticate?: RecordAuthenticator;
   /**
    * Names the correlation id of a message that carries no `correlation-id` header, as messages from systems
    * outside Closeout do (e.g. from the upstream event id). Without it such a message is dead-lettered.
@@ -419,6 +428,8 @@ class TopicSubscription<K, V> implements Subscription {
     record: IncomingRecord,
     attempt: number,
   ): Promise<{ message: ConsumedMessage<K, V> } | { outcome: Outcome }> {
+    const refused = this.options.authenticate?.(record);
+    if (refused) return { outcome: await this.deadLetter(record, 'unauthenticated', refused) };
     let key: K;
     let value: V;
     try {

@@ -8,7 +8,8 @@ import type { KafkaMetrics } from '../metrics/kafka.metrics';
  * Why a message went to the DLQ, as a small closed set (a metric label and an ops filter); the
  * `dlq-reason` header carries the full sentence.
  */
-export type DlqReasonClass = DecodeFailure | 'missing-correlation-id' | 'validation' | 'poison';
+export type DlqReasonClass =
+  DecodeFailure | 'missing-correlation-id' | 'unauthenticated' | 'validation' | 'poison';
 
 export const DlqHeaderNames = {
   reason: 'dlq-reason',

@@ -36,6 +36,17 @@ export interface PublisherLimits {
 }
 
 /**
+ * Adds headers computed from a record's encoded bytes just before it is sent (e.g. a signature over topic, key and
+ * value), for the topics it covers; returns nothing for a topic it does not sign. The headers count towards the
+ * message size limit.
+ */
+export type RecordSigner = (record: {
+  topic: string;
+  key: Buffer;
+  value: Buffer;
+}) => Record<string, string> | undefined;
+
+/**
  * Publishes typed events: validates key and value against the topic's Avro schemas, encodes them in
  * Confluent wire format and sends them through the idempotent, acks=all producer with the
  * correlation, causation, idempotency and trace headers. Nothing is sent unless every message of the
@@ -48,6 +59,7 @@ export class EventPublisher {
     private readonly serde: MessageSerde,
     private readonly metrics: KafkaMetrics,
     private readonly limits: PublisherLimits = { maxMessageBytes: DEFAULT_MAX_MESSAGE_BYTES },
+    private readonly signer?: RecordSigner,
   ) {}
 
   publish<T extends TopicName>(
@@ -102,7 +114,10 @@ export class EventPublisher {
       this.serde.encode(event.topic, 'key', event.key),
       this.serde.encode(event.topic, 'value', event.value),
     ]);
-    const wireHeaders = toWireHeaders(event.headers);
+    const wireHeaders = {
+      ...toWireHeaders(event.headers),
+      ...this.signer?.({ topic: event.topic, key, value }),
+    };
     const bytes =
       key.length +
       value.length +
