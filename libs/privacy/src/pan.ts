@@ -1,0 +1,91 @@
+/**
+ * Card numbers (PANs) in free text. A PAN is 13 to 19 digits passing the Luhn check; issuers print them in groups
+ * separated by single spaces or hyphens, so digit groups joined by such separators are read together.
+ */
+
+const MIN_PAN_DIGITS = 13;
+const MAX_PAN_DIGITS = 19;
+
+/** Digits, optionally separated by one space or hyphen between groups. */
+const DIGIT_RUN = /\d(?:[ -]?\d)*/g;
+
+/** True when the digits (no separators) pass the Luhn (mod 10) check. */
+export function luhnValid(digits: string): boolean {
+  let sum = 0;
+  let double = false;
+  for (let i = digits.length - 1; i >= 0; i--) {
+    let d = digits.charCodeAt(i) - 48;
+    if (d < 0 || d > 9) return false;
+    if (double) {
+      d *= 2;
+      if (d > 9) d -= 9;
+    }
+    sum += d;
+    double = !double;
+  }
+  return digits.length > 0 && sum % 10 === 0;
+}
+
+/** Where a card number sits in a text: [start, end) over the text's UTF-16 indexes, separators included. */
+export interface PanMatch {
+  start: number;
+  end: number;
+}
+
+/**
+ * Every Luhn-valid 13–19 digit sequence in `text`, left to right. A candidate is a sequence of whole digit groups
+ * (groups joined by single spaces or hyphens, as card numbers are printed): `4111 1111 1111 1111 2027` holds the card
+ * `4111 1111 1111 1111`. A window cut out of a longer group is not a candidate: one in ten of them passes Luhn by
+ * chance, and a 20-digit id is not a card number.
+ */
+export function findPans(text: string): PanMatch[] {
+  const found: PanMatch[] = [];
+  for (const run of text.matchAll(DIGIT_RUN)) {
+    const groups = [...run[0].matchAll(/\d+/g)].map((g) => ({
+      start: run.index + g.index,
+      end: run.index + g.index + g[0].length,
+      digits: g[0],
+    }));
+    let i = 0;
+    while (i < groups.length) {
+      let matchedTo = -1;
+      let digits = '';
+      for (let j = i; j < groups.length; j++) {
+        digits += groups[j]!.digits;
+        if (digits.length > MAX_PAN_DIGITS) break;
+        if (digits.length >= MIN_PAN_DIGITS && luhnValid(digits)) matchedTo = j;
+      }
+      if (matchedTo >= 0) {
+        found.push({ start: groups[i]!.start, end: groups[matchedTo]!.end });
+        i = matchedTo + 1;
+      } else i++;
+    }
+  }
+  return found;
+}
+
+/** True when `text` holds a card number. */
+export function containsPan(text: string): boolean {
+  return findPans(text).length > 0;
+}
+
+/**
+ * `text` with every card number's digits replaced by `*` except the last four (PCI DSS allows at most the first six
+ * and last four to be shown; keeping fewer is safer). Separators are kept, so the length and shape stay the same.
+ */
+export function maskPans(text: string): string {
+  const matches = findPans(text);
+  if (matches.length === 0) return text;
+  // Indexes from findPans are UTF-16 code units; digits and separators are single code units, so work on units.
+  const units = text.split('');
+  for (const { start, end } of matches) {
+    let keep = 4;
+    for (let i = end - 1; i >= start; i--) {
+      const c = units[i]!;
+      if (c < '0' || c > '9') continue;
+      if (keep > 0) keep--;
+      else units[i] = '*';
+    }
+  }
+  return units.join('');
+}

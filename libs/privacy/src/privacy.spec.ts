@@ -1,0 +1,73 @@
+import {
+  containsPan,
+  findContactPoints,
+  findPans,
+  luhnValid,
+  maskContactPoints,
+  maskPans,
+  redactDeep,
+} from './index';
+
+describe('card numbers', () => {
+  it('checks Luhn', () => {
+    expect(luhnValid('4111111111111111')).toBe(true);
+    expect(luhnValid('4111111111111112')).toBe(false);
+  });
+
+  it.each([
+    ['4111111111111111', true],
+    ['card 4111 1111 1111 1111 on file', true],
+    ['5500-0000-0000-0004', true],
+    ['378282246310005', true], // 15-digit Amex
+    ['6011000990139424', true],
+    ['4111111111111112', false], // fails Luhn
+    ['411111111111', false], // 12 digits
+    ['INV-2026-000123', false],
+    ['order 12345678 amount 100.00', false],
+  ])('finds a PAN in %p: %p', (text, expected) => {
+    expect(containsPan(text)).toBe(expected);
+  });
+
+  it('reads whole digit groups: a card followed by an expiry group is found, a window of a long id is not', () => {
+    expect(maskPans('4111 1111 1111 1111 2027')).toBe('**** **** **** 1111 2027');
+    expect(containsPan('99994111111111111111')).toBe(false);
+  });
+
+  it('masks all but the last four digits, keeping the shape', () => {
+    expect(maskPans('pay 4111 1111 1111 1111 now')).toBe('pay **** **** **** 1111 now');
+    expect(maskPans('no card here 12345')).toBe('no card here 12345');
+    expect(findPans(maskPans('4111111111111111 and 5500000000000004'))).toEqual([]);
+  });
+});
+
+describe('contact points', () => {
+  it('finds e-mail addresses and phone numbers, not ids or amounts', () => {
+    const kinds = (t: string) => findContactPoints(t).map((m) => m.kind);
+    expect(kinds('write to jane.doe@example.com')).toEqual(['email']);
+    expect(kinds('call +44 7700 900123')).toEqual(['phone']);
+    expect(kinds('call (415) 555-2671')).toEqual(['phone']);
+    expect(kinds('invoice 12345678, amount 1200.50, on 2026-12-06')).toEqual([]);
+  });
+
+  it('masks them', () => {
+    expect(maskContactPoints('jane.doe@example.com or +44 7700 900123')).toBe(
+      'j***@e***.com or +** **** ****23',
+    );
+  });
+});
+
+describe('redactDeep', () => {
+  it('masks every string at any depth and bounds the structure', () => {
+    const out = redactDeep({ a: ['card 4111111111111111'], b: { c: 'mail x@y.io' }, n: 3 }) as Record<
+      string,
+      unknown
+    >;
+    expect(JSON.stringify(out)).not.toContain('4111111111111111');
+    expect(JSON.stringify(out)).not.toContain('x@y.io');
+    expect(out['n']).toBe(3);
+    const deep: Record<string, unknown> = {};
+    let at = deep;
+    for (let i = 0; i < 20; i++) at = (at['x'] = {}) as Record<string, unknown>;
+    expect(JSON.stringify(redactDeep(deep))).toContain('[too deep]');
+  });
+});
