@@ -4,3 +4,4 @@ export * from './health/health.controller';
 export * from './database/database.module';
 export * from './bootstrap/bootstrap';
 export * from './core/core.module';
+export * from './http/bearer-auth';
