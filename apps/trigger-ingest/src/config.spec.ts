@@ -7,7 +7,7 @@ const base = {
   KAFKA_BROKERS: '127.0.0.1:9092',
   SCHEMA_REGISTRY_URL: 'http://127.0.0.1:8081/apis/ccompat/v7',
   DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/closeout',
-  INGEST_API_TOKENS: 'a-token-of-sixteen-chars',
+  INGEST_API_TOKENS: 'billing[billing-core|collections-core]=a-token-of-sixteen-chars',
 };
 
 function problems(env: Record<string, string>): string[] {

@@ -1,4 +1,4 @@
-import { baseEnvSchema, z } from '@closeout/config';
+import { apiTokensSchema, baseEnvSchema, z } from '@closeout/config';
 import { upstreamTopicSchema } from './upstream/upstream-topics';
 
 /** A JSON-valued variable: parse errors are reported against the variable like any other rule. */
@@ -12,11 +12,8 @@ const jsonText = z.string().transform((text, ctx): unknown => {
 });
 
 export const configSchema = baseEnvSchema.extend({
-  INGEST_API_TOKENS: z
-    .string()
-    .min(1, 'must list at least one bearer token for upstream systems')
-    .transform((s) => s.split(',').map((t) => t.trim()))
-    .pipe(z.array(z.string().min(16, 'each token must be at least 16 characters'))),
+  /** `principal=token` or `principal[source-a|source-b]=token`, comma-separated: whom each token names and which sources it may publish for. */
+  INGEST_API_TOKENS: apiTokensSchema,
   /** Upstream topics to consume, e.g. `[{"topic":"billing.events.v1","format":"avro","sourceSystem":"billing-core"}]`. */
   INGEST_UPSTREAM_TOPICS: jsonText
     .default([])

@@ -1,3 +1,5 @@
+import { MAX_AMOUNT_MINOR } from './field-rules';
+
 /**
  * Decimal amounts to integer minor units, exactly. No decimal library (decimal.js, big.js, bignumber.js) is
  * installed in this workspace, and the conversion needs only a scale by a power of ten, so it is done on the
@@ -55,12 +57,13 @@ export function currencyExponent(currency: string): number | undefined {
 export type MinorUnitsResult =
   { ok: true; amountMinor: number } | { ok: false; field: 'value' | 'currency'; rule: string };
 
+const MAX_DECIMAL_LENGTH = 32;
 const DECIMAL = /^(0|[1-9]\d*)(?:\.(\d+))?$/;
 
 /**
  * "45.99" GBP → 4599, "1000" JPY → 1000, "1.234" BHD → 1234. Refuses more decimal places than the currency
  * has (unless the extra digits are zeros, which lose nothing), signs, exponents and amounts too large to be
- * carried exactly as an Avro long read into a JavaScript number.
+ * carried exactly (MAX_AMOUNT_MINOR). Rules name the currency, never the value.
  */
 export function decimalToMinorUnits(value: string, currency: string): MinorUnitsResult {
   const exponent = currencyExponent(currency);
@@ -68,15 +71,15 @@ export function decimalToMinorUnits(value: string, currency: string): MinorUnits
     return {
       ok: false,
       field: 'currency',
-      rule: `'${currency}' is not an ISO 4217 currency this service knows`,
+      rule: 'must be an ISO 4217 currency this service knows',
     };
   }
-  const match = DECIMAL.exec(value);
+  const match = value.length <= MAX_DECIMAL_LENGTH ? DECIMAL.exec(value) : null;
   if (!match) {
     return {
       ok: false,
       field: 'value',
-      rule: `must be a non-negative decimal string such as "45.99" (digits, at most one '.'), got "${value}"`,
+      rule: `must be a non-negative decimal string such as "45.99" (at most ${MAX_DECIMAL_LENGTH} characters: digits, at most one '.')`,
     };
   }
   const [, whole = '0', fraction = ''] = match;
@@ -85,15 +88,15 @@ export function decimalToMinorUnits(value: string, currency: string): MinorUnits
     return {
       ok: false,
       field: 'value',
-      rule: `${currency} has ${exponent} decimal place${exponent === 1 ? '' : 's'}: "${value}" cannot be expressed in minor units without rounding`,
+      rule: `${currency} has ${exponent} decimal place${exponent === 1 ? '' : 's'}: the amount cannot be expressed in minor units without rounding`,
     };
   }
   const minor = BigInt(whole) * 10n ** BigInt(exponent) + BigInt(significant.padEnd(exponent, '0') || '0');
-  if (minor > BigInt(Number.MAX_SAFE_INTEGER)) {
+  if (minor > BigInt(MAX_AMOUNT_MINOR)) {
     return {
       ok: false,
       field: 'value',
-      rule: `"${value}" ${currency} is larger than this service carries exactly`,
+      rule: `must be at most ${MAX_AMOUNT_MINOR} minor units`,
     };
   }
   return { ok: true, amountMinor: Number(minor) };

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { Money } from '@closeout/contracts';
-import { decimalToMinorUnits } from './money';
+import { currencySchema, MAX_AMOUNT_MINOR } from './field-rules';
+import { currencyExponent, decimalToMinorUnits } from './money';
 import { TriggerRefusedError, type FieldProblem } from './trigger-refused.error';
 import { problemsOf, type UpstreamEnvelope } from './upstream-envelope';
 
@@ -8,12 +9,15 @@ import { problemsOf, type UpstreamEnvelope } from './upstream-envelope';
  * Where one event version carries its amount, and in which shape. Declarative, so a mapping stays data that
  * can be reviewed (and golden-tested) like a workflow definition.
  */
+/** The envelope fields an amount may be read from (the envelope refuses any other). */
+export type AmountField = 'amount' | 'amountDue';
+
 export type AmountSource =
   | { format: 'none' }
   /** `{ amountMinor: 4599, currency: "GBP" }`: already integer minor units. */
-  | { format: 'minor-units'; from: string; required: boolean }
+  | { format: 'minor-units'; from: AmountField; required: boolean }
   /** `{ value: "45.99", currency: "GBP" }`: a decimal string, scaled by the currency's exponent. */
-  | { format: 'decimal-string'; from: string; required: boolean };
+  | { format: 'decimal-string'; from: AmountField; required: boolean };
 
 /** (eventType, eventVersion) → canonical trigger: which workflow it opens and how its fields are read. */
 export interface TriggerMapping {
@@ -39,17 +43,31 @@ export interface CanonicalTrigger {
   attributes: Record<string, string>;
 }
 
-const currency = z.string().regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code');
+const currency = currencySchema.refine(
+  (c) => currencyExponent(c) !== undefined,
+  'must be an ISO 4217 currency this service knows',
+);
 
-const minorUnitsSchema = z.object({
-  amountMinor: z.number().int('must be an integer number of minor units').nonnegative('must not be negative'),
-  currency,
-});
+const minorUnitsSchema = z.strictObject(
+  {
+    // Number.isSafeInteger alone is not enough: between 2^52 and 2^53 JSON parsing rounds "x.5" to an integer.
+    amountMinor: z
+      .number('must be an integer number of minor units')
+      .int('must be an integer number of minor units')
+      .nonnegative('must not be negative')
+      .max(MAX_AMOUNT_MINOR, `must be at most ${MAX_AMOUNT_MINOR} minor units`),
+    currency,
+  },
+  'must be an object with amountMinor and currency',
+);
 
-const decimalStringSchema = z.object({
-  value: z.string('must be a decimal string such as "45.99"'),
-  currency,
-});
+const decimalStringSchema = z.strictObject(
+  {
+    value: z.string('must be a decimal string such as "45.99"'),
+    currency,
+  },
+  'must be an object with value and currency',
+);
 
 /** Looks up mappings by (eventType, eventVersion); refuses a table with two mappings for one key. */
 export class TriggerMappingTable {
@@ -76,7 +94,7 @@ export class TriggerMappingTable {
   /** The canonical trigger for a validated envelope, or TriggerRefusedError naming the field and the rule. */
   map(event: UpstreamEnvelope): CanonicalTrigger {
     const mapping = this.find(event.eventType, event.eventVersion);
-    if (!mapping) throw this.unmapped(event.eventType, event.eventVersion);
+    if (!mapping) throw this.unmapped(event.eventType);
     return {
       workflowId: mapping.workflowId,
       mappingVersion: mapping.mappingVersion,
@@ -96,19 +114,19 @@ export class TriggerMappingTable {
     };
   }
 
-  private unmapped(eventType: string, eventVersion: number): TriggerRefusedError {
+  private unmapped(eventType: string): TriggerRefusedError {
     const versions = this.mappings.filter((m) => m.eventType === eventType).map((m) => m.eventVersion);
     const problem: FieldProblem =
       versions.length === 0
         ? {
             field: 'eventType',
-            rule: `no trigger mapping for eventType '${eventType}' (eventVersion ${eventVersion}); mapped types: ${[
+            rule: `no trigger mapping for this eventType; mapped types: ${[
               ...new Set(this.mappings.map((m) => m.eventType)),
             ].join(', ')}`,
           }
         : {
             field: 'eventVersion',
-            rule: `no trigger mapping for eventType '${eventType}' eventVersion ${eventVersion}; mapped versions: ${versions.join(', ')}`,
+            rule: `no trigger mapping for eventType '${eventType}' at this eventVersion; mapped versions: ${versions.join(', ')}`,
           };
     return new TriggerRefusedError('TRIGGER_UNMAPPED', [problem]);
   }
@@ -145,7 +163,7 @@ function readAmount(source: AmountSource, event: UpstreamEnvelope): Money | null
   }
 }
 
-function absent(source: { from: string; required: boolean }): null {
+function absent(source: { from: AmountField; required: boolean }): null {
   if (source.required) {
     throw new TriggerRefusedError('TRIGGER_INVALID', [
       { field: source.from, rule: 'is required by this event version' },

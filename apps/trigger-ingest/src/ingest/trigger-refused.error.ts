@@ -1,7 +1,11 @@
-/** Why an upstream event was refused: it does not have the shape its version promises, or no mapping takes it. */
-export type TriggerRefusalCode = 'TRIGGER_INVALID' | 'TRIGGER_UNMAPPED';
+/**
+ * Why an upstream event was refused: it breaks a field rule, the caller may not publish for its source system, no
+ * mapping takes it, or its event id was already used for a different event.
+ */
+export type TriggerRefusalCode =
+  'TRIGGER_INVALID' | 'TRIGGER_FORBIDDEN' | 'TRIGGER_UNMAPPED' | 'TRIGGER_CONFLICT';
 
-/** One thing wrong with an event: the dotted field path and the rule it broke. */
+/** One thing wrong with an event: the dotted field path and the rule it broke (never the value). */
 export interface FieldProblem {
   field: string;
   rule: string;

@@ -7,27 +7,61 @@ import { AuditEmitter } from '@closeout/audit';
 import { caseIdOf, sha256 } from '../ingest/case-id';
 import type { CanonicalTrigger, TriggerMappingTable } from '../ingest/trigger-mapping';
 import { TRIGGER_MAPPINGS } from '../ingest/trigger-mappings';
+import { containsPan } from '@closeout/privacy';
+import { screenEvent } from '../ingest/event-screening';
 import { TriggerRefusedError } from '../ingest/trigger-refused.error';
 import {
+  knownSourceSystemOf,
   parseUpstreamEnvelope,
   sourceIdentityOf,
-  sourceSystemOf,
   type EnvelopeOrigin,
 } from '../ingest/upstream-envelope';
 import { ingestTriggersCounter, type IngestOutcomeLabel } from './ingest.metrics';
+import { KNOWN_SOURCES } from './tokens';
 
-/** How an event reached the service: the HTTP endpoint, or a configured upstream topic. */
-export type IngestChannel = { kind: 'http' } | { kind: 'kafka'; topic: string; sourceSystem?: string };
+/** How an event reached the service: the HTTP endpoint (with the sources the caller's token may publish for), or a configured upstream topic. */
+export type IngestChannel =
+  { kind: 'http'; sources: readonly string[] } | { kind: 'kafka'; topic: string; sourceSystem?: string };
 
 export interface IngestOutcome {
   caseId: string;
   duplicate: boolean;
+  /** Free-text fields whose card numbers or contact points were masked before anything stored them. */
+  masked?: string[];
 }
 
 const channelName = (channel: IngestChannel): string => (channel.kind === 'http' ? 'http' : channel.topic);
 
 const originOf = (channel: IngestChannel): EnvelopeOrigin =>
-  channel.kind === 'http' ? {} : { topic: channel.topic, sourceSystem: channel.sourceSystem };
+  channel.kind === 'http'
+    ? { allowedSources: channel.sources }
+    : { topic: channel.topic, sourceSystem: channel.sourceSystem };
+
+const safeId = (id: string): boolean => !containsPan(id);
+
+/**
+ * The fingerprint of a normalised event: what a repeat under the same event id must match to be a duplicate.
+ * Taken over the canonical trigger (after masking), so the same event over Avro, JSON or HTTP fingerprints alike.
+ */
+export function fingerprintOf(trigger: CanonicalTrigger): string {
+  const attributes = Object.fromEntries(
+    Object.entries(trigger.attributes).sort(([a], [b]) => (a < b ? -1 : 1)),
+  );
+  return `sha256:${sha256(
+    JSON.stringify([
+      trigger.sourceSystem,
+      trigger.eventId,
+      trigger.eventType,
+      trigger.occurredAt,
+      trigger.customer.customerId,
+      trigger.customer.accountId,
+      trigger.customer.locale,
+      trigger.customer.timeZone,
+      trigger.amount ? [trigger.amount.amountMinor, trigger.amount.currency] : null,
+      attributes,
+    ]),
+  )}`;
+}
 
 /**
  * Turns an upstream event (decoded JSON or Avro, from any channel) into case.triggered.v1: validates the
@@ -44,22 +78,27 @@ export class IngestTriggerUseCase {
     private readonly publisher: EventPublisher,
     private readonly audit: AuditEmitter,
     @Inject(TRIGGER_MAPPINGS) private readonly mappings: TriggerMappingTable,
+    @Inject(KNOWN_SOURCES) private readonly knownSources: ReadonlySet<string>,
   ) {}
 
   async execute(input: unknown, channel: IngestChannel): Promise<IngestOutcome> {
     const payloadRef = `sha256:${sha256(JSON.stringify(input) ?? '')}`;
     let trigger: CanonicalTrigger;
+    let masked: string[];
     try {
-      trigger = this.mappings.map(parseUpstreamEnvelope(input, originOf(channel)));
+      const screened = screenEvent(parseUpstreamEnvelope(input, originOf(channel)));
+      masked = screened.masked;
+      trigger = this.mappings.map(screened.event);
     } catch (error) {
       if (error instanceof TriggerRefusedError) await this.refused(input, channel, payloadRef, error);
       throw error;
     }
     const caseId = caseIdOf(trigger.sourceSystem, trigger.eventId);
+    const fingerprint = fingerprintOf(trigger);
     const inserted = await this.db.transaction(async (tx) => {
       const rows: unknown[] = await tx.query(
-        `INSERT INTO source_event (source_system, event_id, event_type, case_id, payload_ref, event_version, mapping_version, channel)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (source_system, event_id) DO NOTHING RETURNING case_id`,
+        `INSERT INTO source_event (source_system, event_id, event_type, case_id, payload_ref, event_version, mapping_version, channel, fingerprint)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (source_system, event_id) DO NOTHING RETURNING case_id`,
         [
           trigger.sourceSystem,
           trigger.eventId,
@@ -69,9 +108,18 @@ export class IngestTriggerUseCase {
           trigger.eventVersion,
           trigger.mappingVersion,
           channelName(channel),
+          fingerprint,
         ],
       );
-      if (rows.length === 0) return false;
+      if (rows.length === 0) {
+        const stored: Array<{ fingerprint: string | null }> = await tx.query(
+          'SELECT fingerprint FROM source_event WHERE source_system = $1 AND event_id = $2',
+          [trigger.sourceSystem, trigger.eventId],
+        );
+        // Rows from before fingerprints cannot tell a conflict from a duplicate: they stay duplicates.
+        const previous = stored[0]?.fingerprint ?? null;
+        return previous === null || previous === fingerprint ? 'duplicate' : 'conflict';
+      }
       // Published inside the transaction: if Kafka refuses, the dedupe row rolls back and the sender may retry.
       await this.publisher.publish(
         Topics.caseTriggered,
@@ -81,12 +129,29 @@ export class IngestTriggerUseCase {
           correlationId: caseId,
         },
       );
-      return true;
+      return 'inserted';
     });
 
     const references = { sourceEventId: trigger.eventId, payloadRef, channel: channelName(channel) };
     const versions = { triggerMapping: trigger.mappingVersion, eventVersion: String(trigger.eventVersion) };
-    if (!inserted) {
+    if (inserted === 'conflict') {
+      // No payload value in the audit: the event id and the fingerprints say which events differ.
+      await this.audit.emit({
+        actor: { type: 'SYSTEM', id: trigger.sourceSystem },
+        action: 'trigger.conflict',
+        outcome: 'DENIED',
+        reason: `source event id already used for a different event (fingerprint ${fingerprint} differs from the stored one); refused`,
+        correlationId: caseId,
+        caseId,
+        versions,
+        references,
+      });
+      this.count('conflict', channel, trigger.sourceSystem);
+      throw new TriggerRefusedError('TRIGGER_CONFLICT', [
+        { field: 'eventId', rule: 'already used for a different event from this source system' },
+      ]);
+    }
+    if (inserted === 'duplicate') {
       await this.audit.emit({
         actor: { type: 'SYSTEM', id: trigger.sourceSystem },
         action: 'trigger.duplicate',
@@ -98,7 +163,7 @@ export class IngestTriggerUseCase {
         references,
       });
       this.count('duplicate', channel, trigger.sourceSystem);
-      return { caseId, duplicate: true };
+      return { caseId, duplicate: true, ...(masked.length > 0 ? { masked } : {}) };
     }
     await this.audit.emit({
       actor: { type: 'SYSTEM', id: trigger.sourceSystem },
@@ -111,7 +176,7 @@ export class IngestTriggerUseCase {
       references,
     });
     this.count('accepted', channel, trigger.sourceSystem);
-    return { caseId, duplicate: false };
+    return { caseId, duplicate: false, ...(masked.length > 0 ? { masked } : {}) };
   }
 
   /** Audited when the event names its source and id (the would-be case is the correlation); always counted. */
@@ -121,7 +186,9 @@ export class IngestTriggerUseCase {
     payloadRef: string,
     error: TriggerRefusedError,
   ): Promise<void> {
-    const identity = sourceIdentityOf(input, originOf(channel));
+    const origin = originOf(channel);
+    // Only a known source and an id that keeps to the id rule are named: nothing unchecked reaches the audit trail.
+    const identity = sourceIdentityOf(input, origin, this.allowedFor(channel), safeId);
     if (identity) {
       const caseId = caseIdOf(identity.sourceSystem, identity.eventId);
       await this.audit.emit({
@@ -134,11 +201,19 @@ export class IngestTriggerUseCase {
         references: { sourceEventId: identity.eventId, payloadRef, channel: channelName(channel) },
       });
     }
-    this.count('refused', channel, sourceSystemOf(input, originOf(channel)) ?? 'unknown');
+    this.count('refused', channel, knownSourceSystemOf(input, origin, this.knownSources));
   }
 
-  private count(outcome: IngestOutcomeLabel, channel: IngestChannel, sourceSystem: string): void {
-    this.counter.inc({ outcome, channel: channelName(channel), source_system: sourceSystem });
+  /** The sources an event on this channel may name: the caller's (HTTP), else every known one. */
+  private allowedFor(channel: IngestChannel): ReadonlySet<string> {
+    return channel.kind === 'http' ? new Set(channel.sources) : this.knownSources;
+  }
+
+  /** `source_system` is a configured source or `unknown`: a label never takes a value the sender chose freely. */
+  private count(outcome: IngestOutcomeLabel, channel: IngestChannel, sourceSystem: string | undefined): void {
+    const label =
+      sourceSystem !== undefined && this.knownSources.has(sourceSystem) ? sourceSystem : 'unknown';
+    this.counter.inc({ outcome, channel: channelName(channel), source_system: label });
   }
 }
 

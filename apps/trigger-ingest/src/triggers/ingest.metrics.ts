@@ -1,6 +1,6 @@
 import { Counter, register } from 'prom-client';
 
-export type IngestOutcomeLabel = 'accepted' | 'duplicate' | 'refused';
+export type IngestOutcomeLabel = 'accepted' | 'duplicate' | 'conflict' | 'refused';
 
 /**
  * `closeout_ingest_triggers_total{outcome, channel, source_system}` in prom-client's default registry (what
@@ -12,7 +12,7 @@ export function ingestTriggersCounter(): Counter<'outcome' | 'channel' | 'source
     (register.getSingleMetric(name) as Counter<'outcome' | 'channel' | 'source_system'> | undefined) ??
     new Counter({
       name,
-      help: 'Upstream events by outcome (accepted, duplicate, refused), channel (http or the topic) and source system',
+      help: 'Upstream events by outcome (accepted, duplicate, conflict, refused), channel (http or the topic) and configured source system (else unknown)',
       labelNames: ['outcome', 'channel', 'source_system'],
     })
   );

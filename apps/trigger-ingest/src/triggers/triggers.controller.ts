@@ -1,15 +1,7 @@
-import {
-  Body,
-  Controller,
-  Headers,
-  HttpCode,
-  Inject,
-  Post,
-  Res,
-  UnauthorizedException,
-} from '@nestjs/common';
-import type { Response } from 'express';
-import { timingSafeEqual } from 'node:crypto';
+import { Body, Controller, HttpCode, Inject, Post, Req, Res } from '@nestjs/common';
+import type { Request, Response } from 'express';
+import type { ApiTokenEntry } from '@closeout/config';
+import { BearerAuth } from '@closeout/platform';
 import type { FieldProblem, TriggerRefusalCode } from '../ingest/trigger-refused.error';
 import { TriggerRefusedError } from '../ingest/trigger-refused.error';
 import { IngestTriggerUseCase } from './ingest-trigger.use-case';
@@ -23,8 +15,12 @@ function refusalStatus(code: TriggerRefusalCode): { status: number; title: strin
   switch (code) {
     case 'TRIGGER_INVALID':
       return { status: 400, title: 'The event is not a valid upstream trigger' };
+    case 'TRIGGER_FORBIDDEN':
+      return { status: 403, title: 'This token may not publish events for this source system' };
     case 'TRIGGER_UNMAPPED':
       return { status: 422, title: 'No workflow handles this event type and version' };
+    case 'TRIGGER_CONFLICT':
+      return { status: 409, title: 'The event id was already used for a different event' };
     default: {
       const unreachable: never = code;
       throw new Error(`unhandled refusal ${String(unreachable)}`);
@@ -32,39 +28,46 @@ function refusalStatus(code: TriggerRefusalCode): { status: number; title: strin
   }
 }
 
-/** POST /v1/triggers: an upstream event as JSON, authenticated by a bearer token. 202 new, 200 duplicate. */
+/**
+ * POST /v1/triggers: an upstream event as JSON, authenticated by a bearer token naming the sources its caller may
+ * publish for. 202 new, 200 duplicate, 4xx problem+json naming the field and rule (never the value).
+ */
 @Controller('v1/triggers')
 export class TriggersController {
+  private readonly auth: BearerAuth;
+
   constructor(
     private readonly ingest: IngestTriggerUseCase,
-    @Inject(INGEST_API_TOKENS) private readonly tokens: string[],
-  ) {}
+    @Inject(INGEST_API_TOKENS) tokens: readonly ApiTokenEntry[],
+  ) {
+    this.auth = new BearerAuth(tokens);
+  }
 
   @Post()
   @HttpCode(202)
-  async post(
-    @Headers('authorization') authorization: string | undefined,
-    @Body() body: unknown,
-    @Res() res: Response,
-  ): Promise<void> {
-    if (!this.authorized(authorization)) throw new UnauthorizedException('a valid bearer token is required');
+  async post(@Req() req: Request, @Body() body: unknown, @Res() res: Response): Promise<void> {
+    // TODO(platform): once launchService registers BearerAuth before the JSON parser, take principalOf(req).
+    const principal = this.auth.authenticate(req.headers.authorization);
+    if (!principal) {
+      res
+        .status(401)
+        .set('WWW-Authenticate', 'Bearer')
+        .type('application/problem+json')
+        .json({
+          type: 'about:blank',
+          title: 'Unauthorized',
+          status: 401,
+          detail: 'a valid bearer token is required',
+        });
+      return;
+    }
     try {
-      const outcome = await this.ingest.execute(body, { kind: 'http' });
+      const outcome = await this.ingest.execute(body, { kind: 'http', sources: principal.sources });
       res.status(outcome.duplicate ? 200 : 202).json(outcome);
     } catch (err) {
       if (!(err instanceof TriggerRefusedError)) throw err;
       const { status, title } = refusalStatus(err.code);
       problem(res, status, title, err.problems);
     }
-  }
-
-  private authorized(header: string | undefined): boolean {
-    const token = /^Bearer (.+)$/.exec(header ?? '')?.[1];
-    if (!token) return false;
-    const given = Buffer.from(token);
-    return this.tokens.some((t) => {
-      const known = Buffer.from(t);
-      return known.length === given.length && timingSafeEqual(known, given);
-    });
   }
 }

@@ -24,7 +24,10 @@ export const upstreamTopicSchema = z
   .object({
     topic: z.string().regex(/^[A-Za-z0-9._-]{1,200}$/, 'must be a Kafka topic name (letters, digits, . _ -)'),
     format: z.enum(['avro', 'json'], 'must be "avro" (Confluent wire format through the registry) or "json"'),
-    sourceSystem: z.string().min(1).optional(),
+    sourceSystem: z
+      .string()
+      .regex(/^[A-Za-z0-9._:-]{1,128}$/, 'must be 1–128 characters of letters, digits and . _ : -')
+      .optional(),
     schema: z.enum(schemaNames, `must be one of ${schemaNames.join(', ')}`).optional(),
   })
   .strict()
