@@ -100,7 +100,7 @@ function serviceEnv(env: Record<string, string>, workflowsDir: string): Record<s
   return {
     ...env,
     LOG_LEVEL: 'info',
-    INGEST_API_TOKENS: INGEST_TOKEN,
+    INGEST_API_TOKENS: `core-billing=${INGEST_TOKEN}`,
     ORCHESTRATOR_API_TOKENS: AGENT_TOKEN,
     WORKFLOW_DEFINITIONS_DIR: workflowsDir,
     WRITEBACK_REST_DESTINATIONS: JSON.stringify([

@@ -205,7 +205,7 @@ export class CaseStack {
           unknownResolveDelayMs: 1_000,
         },
       });
-    const common = { ...env, LOG_LEVEL: 'warn', INGEST_API_TOKENS: this.ingestToken };
+    const common = { ...env, LOG_LEVEL: 'warn', INGEST_API_TOKENS: `core-billing=${this.ingestToken}` };
     const writebackApps = new Set<string>(
       this.options.writebackServices ?? ['writeback-rest', 'writeback-soap', 'writeback-sftp'],
     );
