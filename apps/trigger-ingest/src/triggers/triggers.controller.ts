@@ -46,7 +46,7 @@ export class TriggersController {
   @Post()
   @HttpCode(202)
   async post(@Req() req: Request, @Body() body: unknown, @Res() res: Response): Promise<void> {
-    // TODO(platform): once launchService registers BearerAuth before the JSON parser, take principalOf(req).
+    // Authenticated here until launchService can register BearerAuth before the JSON parser (then principalOf(req)).
     const principal = this.auth.authenticate(req.headers.authorization);
     if (!principal) {
       res
