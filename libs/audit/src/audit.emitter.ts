@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { Topics } from '@closeout/contracts';
 import { EventPublisher } from '@closeout/kafka';
-import { buildAuditEvent, type AuditInput } from './audit-event';
+import { buildAuditEvent, maskAuditEvent, type AuditInput } from './audit-event';
 
 export const AUDIT_SERVICE_NAME = Symbol('closeout.audit.service-name');
 
@@ -17,7 +17,8 @@ export class AuditEmitter {
   ) {}
 
   async emit(input: AuditInput): Promise<void> {
-    const event = buildAuditEvent(this.service, input);
+    // Masked again at the edge: whatever built the event, no card number or contact point is published.
+    const event = maskAuditEvent(buildAuditEvent(this.service, input));
     await this.publisher.publish(Topics.auditEvent, { correlationId: event.correlationId }, event, {
       correlationId: event.correlationId,
       ...(event.causationId ? { causationId: event.causationId } : {}),
