@@ -2,6 +2,9 @@ import { Inject, Injectable, Module, type DynamicModule, type OnModuleInit } fro
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { DataSource, type DataSourceOptions, type MixedList, type EntitySchema } from 'typeorm';
 import { ReadinessRegistry } from '../health/readiness.registry';
+import { parameterFreeLogging } from './query-logger';
+
+export { ParameterFreeQueryLogger, parameterFreeLogging } from './query-logger';
 
 export interface DatabaseOptions {
   url: string;
@@ -26,6 +29,8 @@ export function dataSourceOptions(options: DatabaseOptions): DataSourceOptions {
     migrationsTableName: 'migrations',
     synchronize: false,
     migrationsRun: false,
+    // Failed queries are logged with their SQL text, never their parameters.
+    ...parameterFreeLogging(),
     extra: { max: options.poolSize ?? 10, options: `-c search_path=${options.schema}` },
   };
 }

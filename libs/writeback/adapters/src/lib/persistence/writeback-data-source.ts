@@ -3,6 +3,7 @@ import type { PostgresDataSourceOptions } from 'typeorm/driver/postgres/Postgres
 import { writebackEntities } from './entities';
 import { writebackMigrations } from './migrations';
 import { assertSchemaName } from './schema-name';
+import { parameterFreeLogging } from '@closeout/platform';
 
 export interface WritebackDataSourceConfig {
   /** postgres://user@host:port/database */
@@ -34,6 +35,8 @@ export function writebackDataSourceOptions(config: WritebackDataSourceConfig): P
     migrationsTransactionMode: 'each',
     synchronize: false,
     migrationsRun: false,
+    // Failed queries are logged with their SQL text, never their parameters.
+    ...parameterFreeLogging(),
     poolSize: config.poolSize ?? 10,
     ...(config.applicationName ? { applicationName: config.applicationName } : {}),
     extra: { options: `-c search_path=${schema}` },
