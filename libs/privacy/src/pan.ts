@@ -9,6 +9,9 @@ const MAX_PAN_DIGITS = 19;
 /** Digits, optionally separated by one space or hyphen between groups. */
 const DIGIT_RUN = /\d(?:[ -]?\d)*/g;
 
+/** A letter or underscore: digits touching one belong to an identifier token. */
+const WORD_CHAR = /[A-Za-z_]/;
+
 /** True when the digits (no separators) pass the Luhn (mod 10) check. */
 export function luhnValid(digits: string): boolean {
   let sum = 0;
@@ -41,16 +44,19 @@ export interface PanMatch {
 export function findPans(text: string): PanMatch[] {
   const found: PanMatch[] = [];
   for (const run of text.matchAll(DIGIT_RUN)) {
-    const groups = [...run[0].matchAll(/\d+/g)].map((g) => ({
-      start: run.index + g.index,
-      end: run.index + g.index + g[0].length,
-      digits: g[0],
-    }));
+    const groups = [...run[0].matchAll(/\d+/g)].map((g) => {
+      const start = run.index + g.index;
+      const end = start + g[0].length;
+      // Digits glued to letters are part of a token (hex ids, UUIDs, trace ids), never a printed card group.
+      const glued = WORD_CHAR.test(text[start - 1] ?? '') || WORD_CHAR.test(text[end] ?? '');
+      return { start, end, digits: g[0], glued };
+    });
     let i = 0;
     while (i < groups.length) {
       let matchedTo = -1;
       let digits = '';
       for (let j = i; j < groups.length; j++) {
+        if (groups[j]!.glued) break;
         digits += groups[j]!.digits;
         if (digits.length > MAX_PAN_DIGITS) break;
         if (digits.length >= MIN_PAN_DIGITS && luhnValid(digits)) matchedTo = j;

@@ -71,3 +71,22 @@ describe('redactDeep', () => {
     expect(JSON.stringify(redactDeep(deep))).toContain('[too deep]');
   });
 });
+
+describe('our own ids are not personal data', () => {
+  it('digits inside hex, UUID and trace-id tokens are not card numbers', () => {
+    const traceparent = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
+    const hexRuns = '00-4111111111111111ab-01 key_4111111111111111';
+    expect(findPans(traceparent)).toEqual([]);
+    expect(findPans(hexRuns)).toEqual([]);
+    expect(findPans('1f0e2d3c-4b5a-6978-8a9b-0c1d2e3f4a5b')).toEqual([]);
+    expect(findPans('card 4111 1111 1111 1111.')).toHaveLength(1);
+    expect(findPans('pan=4111111111111111;')).toHaveLength(1);
+  });
+
+  it('a mapping version is not an e-mail address', () => {
+    expect(findContactPoints('billing.payment_failed@v2.1')).toEqual([]);
+    expect(findContactPoints('mail jane.doe@example.co.uk now')).toEqual([
+      { kind: 'email', start: 5, end: 27 },
+    ]);
+  });
+});
