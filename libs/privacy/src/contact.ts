@@ -5,6 +5,8 @@
  */
 
 /** An e-mail address: local part, @, a dotted domain ending in an alphabetic TLD (`mapping@v2.1` is a version). Bounded quantifiers keep matching linear on hostile input. */
+import { findPans } from './pan';
+
 const EMAIL =
   /[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9-]{1,63}(?:\.[A-Za-z0-9-]{1,63}){0,7}\.[A-Za-z]{2,63}(?![A-Za-z0-9-])/g;
 
@@ -21,6 +23,18 @@ export interface ContactMatch {
   end: number;
 }
 
+/**
+ * Without a +, a digit run is a phone number only when written like one: in groups (`020 7946 0958`, `(555) 010-4477`) of at most 6 digits each
+ * or as a national number with its trunk 0 (`07700900123`). A bare run of 10+ digits is an id, an amount or a
+ * timestamp in ms (`1765000000123`), and a date-time (`2026-12-06 10:01`) is not a phone number.
+ */
+function isPhoneShaped(candidate: string, digits: number): boolean {
+  if (/^\d{4}-\d{2}-\d{2}/.test(candidate)) return false;
+  // Written in groups of at most 6 digits: `01 1765000000000` is a field and a timestamp side by side.
+  if (/[ .\-()]/.test(candidate)) return candidate.split(/\D+/).every((g) => g.length <= 6);
+  return candidate.startsWith('0') && digits >= 10 && digits <= 11;
+}
+
 function digitCount(s: string): number {
   let n = 0;
   for (let i = 0; i < s.length; i++) {
@@ -33,14 +47,18 @@ function digitCount(s: string): number {
 /** Every e-mail address and phone number in `text`, left to right, without overlaps. */
 export function findContactPoints(text: string): ContactMatch[] {
   const found: ContactMatch[] = [];
+  // A card number is a card number, not also a phone number.
+  const pans = findPans(text);
   for (const m of text.matchAll(EMAIL))
     found.push({ kind: 'email', start: m.index, end: m.index + m[0].length });
   for (const m of text.matchAll(PHONE)) {
     const start = m.index;
     const end = start + m[0].length;
     if (found.some((f) => f.kind === 'email' && start < f.end && end > f.start)) continue;
+    if (pans.some((p) => start < p.end && end > p.start)) continue;
     const plus = m[0].startsWith('+');
     const digits = digitCount(m[0]);
+    if (!plus && !isPhoneShaped(m[0], digits)) continue;
     if (plus ? digits >= 7 : digits >= 10) found.push({ kind: 'phone', start, end });
   }
   return found.sort((a, b) => a.start - b.start);

@@ -90,3 +90,16 @@ describe('our own ids are not personal data', () => {
     ]);
   });
 });
+
+describe('numbers that are not phone numbers', () => {
+  it('ms timestamps, bare ids, dates and card numbers are not phones; written phones still are', () => {
+    expect(
+      findContactPoints('at 1765000000123 offset 12345678901 amount 123456789012 x 01 1765000000123'),
+    ).toEqual([]);
+    expect(findContactPoints('2026-12-06 10:01:24')).toEqual([]);
+    expect(findContactPoints('card 4111 1111 1111 1111')).toEqual([]);
+    expect(findContactPoints('call 020 7946 0958').map((c) => c.kind)).toEqual(['phone']);
+    expect(findContactPoints('call 07700900123').map((c) => c.kind)).toEqual(['phone']);
+    expect(findContactPoints('call +447700900123').map((c) => c.kind)).toEqual(['phone']);
+  });
+});

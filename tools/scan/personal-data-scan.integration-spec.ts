@@ -1,0 +1,108 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { Client } from 'pg';
+import { Kafka, logLevel } from 'kafkajs';
+import { formatReport, runScan } from './personal-data-scan';
+
+const databaseUrl = process.env['DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/closeout';
+const brokers = (process.env['KAFKA_BROKERS'] ?? '127.0.0.1:9092').split(',');
+
+const PAN = '4111 1111 1111 1111';
+const EMAIL = 'planted.person@example.com';
+
+describe('personal-data scan finds what was planted, names where, quotes nothing', () => {
+  const suffix = randomUUID().slice(0, 8);
+  const schema = `scan_it_${suffix}`;
+  const topic = `scan.it.${suffix}`;
+  const dir = mkdtempSync(join(tmpdir(), 'scan-it-'));
+  const db = new Client({ connectionString: databaseUrl });
+  const kafka = new Kafka({ clientId: 'scan-it', brokers, logLevel: logLevel.NOTHING });
+
+  beforeAll(async () => {
+    await db.connect();
+    await db.query(`CREATE SCHEMA "${schema}"`);
+    await db.query(`CREATE TABLE "${schema}".notes (id uuid, note text, doc jsonb, raw bytea)`);
+    await db.query(`INSERT INTO "${schema}".notes VALUES ($1, $2, $3, $4)`, [
+      randomUUID(),
+      `customer said ${PAN}`,
+      JSON.stringify({ contact: EMAIL }),
+      Buffer.from('clean bytes 1765000000123'),
+    ]);
+    for (let i = 0; i < 3; i++) {
+      await db.query(`INSERT INTO "${schema}".notes VALUES ($1, $2, $3, NULL)`, [
+        randomUUID(),
+        `ours: wb_9f86d081884c7d659a2feaa0c55ad015 00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01 ${1_765_000_000_000 + i}`,
+        JSON.stringify({ mapping: 'billing.payment_failed@v2.1', amount: 123456789012 }),
+      ]);
+    }
+    const admin = kafka.admin();
+    await admin.connect();
+    await admin.createTopics({ topics: [{ topic, numPartitions: 2 }], waitForLeaders: true });
+    await admin.disconnect();
+    const producer = kafka.producer();
+    await producer.connect();
+    await producer.send({
+      topic,
+      messages: [
+        { key: 'k1', value: Buffer.concat([Buffer.from([0, 0, 0, 0, 7, 38]), Buffer.from(`note: ${PAN}`)]) },
+        { key: 'k2', value: `mail ${EMAIL}`, headers: { 'correlation-id': randomUUID() } },
+        { key: 'k3', value: 'nothing personal' },
+      ],
+    });
+    await producer.disconnect();
+    writeFileSync(
+      join(dir, 'service.log'),
+      `{"msg":"ok"}\n{"msg":"card ${PAN} from ${EMAIL}"}\n{"msg":"ok"}\n`,
+    );
+  }, 60_000);
+
+  afterAll(async () => {
+    await db.query(`DROP SCHEMA "${schema}" CASCADE`).catch(() => undefined);
+    await db.end();
+    const admin = kafka.admin();
+    await admin.connect();
+    await admin.deleteTopics({ topics: [topic] }).catch(() => undefined);
+    await admin.disconnect();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('counts per table.column, topic and file, and fails the run', async () => {
+    const report = await runScan({
+      databaseUrl,
+      schemas: [schema],
+      brokers,
+      topics: [topic],
+      kafkaTimeoutMs: 60_000,
+      paths: [dir],
+      allowList: { contactPoints: [], pans: [] },
+    });
+    const by = Object.fromEntries(report.findings.map((f) => [f.location, f]));
+    expect(by[`db:${schema}.notes.note`]).toMatchObject({ pans: 1, emails: 0, phones: 0, allowed: false });
+    expect(by[`db:${schema}.notes.doc`]).toMatchObject({ pans: 0, emails: 1, phones: 0, allowed: false });
+    expect(by[`db:${schema}.notes.raw`]).toBeUndefined();
+    expect(by[`kafka:${topic}`]).toMatchObject({ pans: 1, emails: 1, phones: 0 });
+    expect(by[`file:${join(dir, 'service.log')}`]).toMatchObject({ pans: 1, emails: 1, phones: 0 });
+    expect(report.findings).toHaveLength(4);
+    expect(report.scanned.messages).toBe(3);
+    expect(report.violations).toBe(4);
+    const text = formatReport(report) + JSON.stringify(report);
+    expect(text).not.toContain('4111');
+    expect(text).not.toContain(EMAIL);
+    expect(text).toContain(`db:${schema}.notes.note`);
+    expect(text).toContain('RESULT: 4 location(s)');
+  }, 120_000);
+
+  it('an allow-listed location holds contact points without failing the run, never card numbers', async () => {
+    const report = await runScan({
+      databaseUrl,
+      schemas: [schema],
+      allowList: { contactPoints: [`db:${schema}.`], pans: [] },
+    });
+    const by = Object.fromEntries(report.findings.map((f) => [f.location, f]));
+    expect(by[`db:${schema}.notes.doc`]?.allowed).toBe(true);
+    expect(by[`db:${schema}.notes.note`]?.allowed).toBe(false);
+    expect(report.violations).toBe(1);
+  }, 60_000);
+});
