@@ -1,4 +1,4 @@
-import type { Logger as TypeOrmLogger, QueryRunner } from 'typeorm';
+import type { Logger as TypeOrmLogger } from 'typeorm';
 import { createLogger } from '@closeout/telemetry';
 
 const MAX_SQL = 2000;
@@ -15,15 +15,17 @@ export class ParameterFreeQueryLogger implements TypeOrmLogger {
     // Successful queries are not logged: the volume is high and parameters must never reach a log line.
   }
 
-  logQueryError(error: string | Error, query: string, _parameters?: unknown[], _runner?: QueryRunner): void {
+  logQueryError(error: string | Error, query: string): void {
     this.out.warn({ err: error, sql: query.slice(0, MAX_SQL) }, 'query failed');
   }
 
-  logQuerySlow(time: number, query: string, _parameters?: unknown[], _runner?: QueryRunner): void {
+  logQuerySlow(time: number, query: string): void {
     this.out.warn({ ms: time, sql: query.slice(0, MAX_SQL) }, 'slow query');
   }
 
-  logSchemaBuild(): void {}
+  logSchemaBuild(): void {
+    // Schema builds are off (synchronize: false).
+  }
 
   logMigration(message: string): void {
     this.out.info(message);
