@@ -48,6 +48,21 @@ function event(
   };
 }
 
+/**
+ * Hostile free text, as an attacker-style review planted it: test card numbers (Luhn-valid) and contact points in a
+ * free-text attribute of one trigger in five of the failed-payment and arrears scenarios. trigger-ingest masks them; the personal-data scan after the run proves
+ * none reached a table, topic, log, journal or metric label.
+ */
+const HOSTILE_NOTES = [
+  'customer paid with 4111 1111 1111 1111, write to jane.doe@example.com',
+  'card 5500-0000-0000-0004 declined; call +44 7700 900123',
+  'amex 378282246310005 on file, alt contact j.smith@example.org / 020 7946 0958',
+];
+
+export function hostileAttributes(i: number): Record<string, string> {
+  return i % 10 < 2 ? { customerNote: HOSTILE_NOTES[Math.floor(i / 10) % HOSTILE_NOTES.length]! } : {};
+}
+
 export const SCENARIOS: Scenario[] = [
   {
     workflowId: 'failed-payment-recovery',
@@ -55,8 +70,12 @@ export const SCENARIOS: Scenario[] = [
       event(run, i, 'billing.payment_failed', {
         amount: { amountMinor: between(random, 1_000, 60_000), currency: 'GBP' },
         // A few bounced for fraud: no self-service action is eligible, the case goes to an agent.
-        attributes:
-          random() < 0.03 ? { declineReason: 'fraud_suspected' } : { declineReason: 'insufficient_funds' },
+        attributes: {
+          ...(random() < 0.03
+            ? { declineReason: 'fraud_suspected' }
+            : { declineReason: 'insufficient_funds' }),
+          ...hostileAttributes(i),
+        },
       }),
     choices: [
       { action: 'payment.authorize', parameters: (i) => ({ paymentMethodToken: `pm_tok_${i}` }), wrong: {} },
@@ -73,7 +92,7 @@ export const SCENARIOS: Scenario[] = [
     upstream: (run, i, random) =>
       event(run, i, 'collections.arrears_detected', {
         amount: { amountMinor: between(random, 5_000, 300_000), currency: 'GBP' },
-        attributes: { arrearsDays: String(between(random, 10, 170)) },
+        attributes: { arrearsDays: String(between(random, 10, 170)), ...hostileAttributes(i) },
       }),
     choices: [
       {
