@@ -56,6 +56,8 @@ export function findContactPoints(text: string): ContactMatch[] {
     const end = start + m[0].length;
     if (found.some((f) => f.kind === 'email' && start < f.end && end > f.start)) continue;
     if (pans.some((p) => start < p.end && end > p.start)) continue;
+    // Digit groups inside a hyphenated token (a UUID's `5417-4791-9085`) are part of an id.
+    if (/[-_A-Za-z]/.test(text[start - 1] ?? '') || /[-_A-Za-z]/.test(text[end] ?? '')) continue;
     const plus = m[0].startsWith('+');
     const digits = digitCount(m[0]);
     if (!plus && !isPhoneShaped(m[0], digits)) continue;

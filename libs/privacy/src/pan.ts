@@ -12,6 +12,20 @@ const DIGIT_RUN = /\d(?:[ -]?\d)*/g;
 /** A letter or underscore: digits touching one belong to an identifier token. */
 const WORD_CHAR = /[A-Za-z_]/;
 
+/**
+ * A bare 13-digit run from 2001 to 2100 in ms since the epoch is a timestamp (one in ten passes Luhn by chance). No
+ * card scheme issues 13-digit numbers starting with 1 or 2 (Visa's old 13-digit numbers start with 4).
+ */
+function isEpochMs(digits: string): boolean {
+  return (
+    digits.length === 13 &&
+    (digits[0] === '1' || digits[0] === '2' || digits[0] === '3' || digits[0] === '4') &&
+    Number(digits) >= 1e12 &&
+    Number(digits) < 4.2e12 &&
+    !digits.startsWith('4')
+  );
+}
+
 /** True when the digits (no separators) pass the Luhn (mod 10) check. */
 export function luhnValid(digits: string): boolean {
   let sum = 0;
@@ -59,7 +73,8 @@ export function findPans(text: string): PanMatch[] {
         if (groups[j]!.glued) break;
         digits += groups[j]!.digits;
         if (digits.length > MAX_PAN_DIGITS) break;
-        if (digits.length >= MIN_PAN_DIGITS && luhnValid(digits)) matchedTo = j;
+        if (digits.length >= MIN_PAN_DIGITS && luhnValid(digits) && !(j === i && isEpochMs(digits)))
+          matchedTo = j;
       }
       if (matchedTo >= 0) {
         found.push({ start: groups[i]!.start, end: groups[matchedTo]!.end });

@@ -103,3 +103,11 @@ describe('numbers that are not phone numbers', () => {
     expect(findContactPoints('call +447700900123').map((c) => c.kind)).toEqual(['phone']);
   });
 });
+
+describe('ids from a real run are not personal data', () => {
+  it('ms timestamps are not card numbers, UUID groups are not phone numbers', () => {
+    expect(findPans('{"level":30,"time":1796551527205,"service":"reconciler"}')).toEqual([]);
+    expect(findContactPoints('"eventId": "7d67d66c-5417-4791-9085-f5d11cf25a0b"')).toEqual([]);
+    expect(findPans('old visa 4222222222222')).toHaveLength(1);
+  });
+});
