@@ -18,3 +18,5 @@ export * from './topics/group-position';
 export * from './health/kafka-health';
 export * from './kafka-client';
 export * from './kafka.module';
+export * from './security/record-signing';
+export * from './security/local-request-signing';

@@ -13,7 +13,7 @@ import { EventSubscriber, type ConsumerTuning } from './consumer/event-subscribe
 import type { RetryBackoffOptions } from './consumer/retry-backoff';
 import { KafkaHealth } from './health/kafka-health';
 import { KafkaClient } from './kafka-client';
-import { EventPublisher } from './producer/event-publisher';
+import { EventPublisher, type RecordSigner } from './producer/event-publisher';
 import type { SchemaCatalog } from './serde/schema-catalog';
 import type { TopicRequest } from './topics/topic-provisioner';
 
@@ -34,6 +34,8 @@ export interface KafkaModuleOptions {
   maxMessageBytes?: number;
   consumerDefaults?: ConsumerTuning;
   retry?: Partial<RetryBackoffOptions>;
+  /** See KafkaClientOptions.signer: signs the records of the topics it covers (e.g. `createRecordSigner`). */
+  signer?: RecordSigner;
 }
 
 export const KAFKA_MODULE_OPTIONS = Symbol('closeout.kafka.module-options');
@@ -85,6 +87,7 @@ export class KafkaModule {
               ...(o.maxMessageBytes !== undefined ? { maxMessageBytes: o.maxMessageBytes } : {}),
               ...(o.consumerDefaults ? { consumerDefaults: o.consumerDefaults } : {}),
               ...(o.retry ? { retry: o.retry } : {}),
+              ...(o.signer ? { signer: o.signer } : {}),
             }),
         },
         { provide: EventPublisher, inject: [KafkaClient], useFactory: (c: KafkaClient) => c.publisher },

@@ -89,6 +89,8 @@ export function membershipTuning(...layers: Array<ConsumerTuning | undefined>): 
 export interface BatchRejection<K, V> {
   message: ConsumedMessage<K, V>;
   reason: string;
+  /** The DLQ reason class (default `poison`), e.g. `unserved` for a request no deployment serves. */
+  reasonClass?: DlqReasonClass;
 }
 
 /**
@@ -339,15 +341,19 @@ class TopicSubscription<K, V> implements Subscription {
       return { kind: 'retry', failedAttempts: attempt };
     }
     observe('success');
-    const rejected = new Map(rejections.map((r) => [r.message.offset, r.reason]));
+    const rejected = new Map(rejections.map((r) => [r.message.offset, r]));
     for (const { record, message } of decoded) {
-      const reason = rejected.get(message.offset);
-      if (reason === undefined) {
+      const rejection = rejected.get(message.offset);
+      if (rejection === undefined) {
         this.counters.handled.inc();
         continue;
       }
       this.counters.poison.inc();
-      await this.deadLetter(record, 'poison', `handler rejected the message: ${reason}`);
+      await this.deadLetter(
+        record,
+        rejection.reasonClass ?? 'poison',
+        `handler rejected the message: ${rejection.reason}`,
+      );
     }
     return DONE;
   }

@@ -9,7 +9,7 @@ import type { KafkaMetrics } from '../metrics/kafka.metrics';
  * `dlq-reason` header carries the full sentence.
  */
 export type DlqReasonClass =
-  DecodeFailure | 'missing-correlation-id' | 'unauthenticated' | 'validation' | 'poison';
+  DecodeFailure | 'missing-correlation-id' | 'unauthenticated' | 'unserved' | 'validation' | 'poison';
 
 export const DlqHeaderNames = {
   reason: 'dlq-reason',

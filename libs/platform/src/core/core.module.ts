@@ -1,7 +1,7 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import type { BaseConfig } from '@closeout/config';
 import type { TopicName } from '@closeout/contracts';
-import { KafkaModule, type SchemaCatalog, type TopicRequest } from '@closeout/kafka';
+import { KafkaModule, type RecordSigner, type SchemaCatalog, type TopicRequest } from '@closeout/kafka';
 import { AuditModule } from '@closeout/audit';
 import { HealthModule } from '../health/health.module';
 import { DatabaseModule, type DatabaseOptions } from '../database/database.module';
@@ -16,6 +16,8 @@ export interface ServiceCoreOptions {
   /** Topics outside the contracts, defined on `catalog`, created with their DLQs at startup. */
   extraTopics?: Array<string | TopicRequest>;
   database: Omit<DatabaseOptions, 'url'>;
+  /** Signs the records of the topics only this service may produce (see docs/security/signed-messages.md). */
+  signer?: RecordSigner;
 }
 
 /**
@@ -46,6 +48,7 @@ export class ServiceCoreModule {
           maxMessageBytes: config.KAFKA_MAX_MESSAGE_BYTES,
           ...(options.catalog ? { catalog: options.catalog } : {}),
           ...(options.extraTopics ? { extraTopics: options.extraTopics } : {}),
+          ...(options.signer ? { signer: options.signer } : {}),
         }),
         DatabaseModule.forRoot({ url: config.DATABASE_URL, ...options.database }),
         AuditModule.forService(config.SERVICE_NAME),
