@@ -105,6 +105,7 @@ export class KafkaClient {
       this.serde,
       () => this.producer.isConnected,
       () => this.subscriber.failedSubscriptions(),
+      () => this.subscriber.stuckPartitions(),
     );
   }
 

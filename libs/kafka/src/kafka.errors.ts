@@ -166,8 +166,8 @@ export class DecodeError extends KafkaError {
 
 /**
  * Thrown by a handler for a message that will never succeed however often it is retried (it contradicts
- * the business rules, refers to something that cannot exist). The message goes to the DLQ and the
- * consumer moves on; any other error is treated as transient and retried in place.
+ * the business rules, refers to something that cannot exist). The message goes to the DLQ at once and the
+ * consumer moves on; other errors are retried in place (see TransientError for which ones without limit).
  */
 export class PoisonMessageError extends KafkaError {
   readonly code = 'KAFKA_POISON_MESSAGE';
@@ -194,5 +194,19 @@ export class TopicProvisioningError extends KafkaError {
       `could not create topics ${topics.join(', ')}: ${(options?.cause as Error | undefined)?.message ?? 'unknown error'}`,
       options,
     );
+  }
+}
+
+/**
+ * Thrown by a handler when a dependency it needs is unavailable for now (a core's 503, a rate limit, an upstream
+ * not answering): the message is retried in place without limit and never dead-lettered, however long it takes.
+ * Errors the subscriber recognises as transient by themselves (network codes, PostgreSQL connection, resource,
+ * lock and serialization states, retriable Kafka errors) need no wrapping; any other error is retried up to the
+ * subscription's `maxAttempts` and then dead-lettered as `exhausted`. Not a KafkaError: the lib never throws it.
+ */
+export class TransientError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
   }
 }

@@ -1,10 +1,11 @@
 import { Injectable, type BeforeApplicationShutdown, type OnModuleDestroy } from '@nestjs/common';
 import type { KeyOf, TopicName, ValueOf } from '@closeout/contracts';
+import { redactText } from '@closeout/privacy';
 import { createLogger, runWithContext, withSpan } from '@closeout/telemetry';
-import { DecodeError, PoisonMessageError } from '../kafka.errors';
+import { DecodeError } from '../kafka.errors';
 import { fromWireHeaders, headersAsText, type MessageHeaders } from '../headers/message-headers';
 import type { DeadLetterPublisher, DlqReasonClass } from '../dead-letter/dead-letter';
-import type { HandlerOutcome, KafkaMetrics } from '../metrics/kafka.metrics';
+import { trackPartitionHeads, type HandlerOutcome, type KafkaMetrics } from '../metrics/kafka.metrics';
 import type {
   ConsumerOptions,
   ConsumerPort,
@@ -13,6 +14,7 @@ import type {
   PartitionBatch,
 } from '../ports/message-bus.port';
 import type { MessageSerde } from '../ports/message-serde.port';
+import { classifyHandlerError, describeHandlerError } from './handler-failure';
 import { DEFAULT_RETRY_BACKOFF, retryDelayMs, type RetryBackoffOptions } from './retry-backoff';
 
 /** What a handler receives: the decoded key and value, and where the message came from. */
@@ -25,7 +27,7 @@ export interface ConsumedMessage<K, V> {
   headers: MessageHeaders;
   /** Broker or producer timestamp, epoch millis. */
   timestamp: number;
-  /** 1 on the first delivery to this process, +1 for each in-place retry after a transient failure. */
+  /** 1 on the first delivery to this process, +1 for each in-place retry after a failure. */
   attempt: number;
 }
 
@@ -95,8 +97,10 @@ export interface BatchRejection<K, V> {
 
 /**
  * Handles every decoded message of one partition batch at once (in offset order), e.g. with one multi-row INSERT.
- * Resolving marks them all processed except the rejections, which are dead-lettered; throwing retries the whole
- * batch in place, so the handler must be idempotent per message (as every handler must be anyway).
+ * Resolving marks them all processed except the rejections, which are dead-lettered. Throwing a transient error
+ * retries the whole batch in place; throwing anything else hands the batch's messages over again one at a time
+ * (each under the bounded retries of a single message), so the handler must be idempotent per message (as every
+ * handler must be anyway).
  */
 export type BatchHandler<K, V> = (
   messages: ConsumedMessage<K, V>[],
@@ -121,6 +125,7 @@ export interface SubscriptionOptions<K, V> {
   deriveCorrelationId?: (message: UncorrelatedMessage<K, V>) => string;
   /** Where a group without committed offsets starts: the earliest message (true) or new ones only. */
   fromBeginning?: boolean;
+  /** Backoff, `maxAttempts` and `stuckAfterMs` (DEFAULT_RETRY_BACKOFF, then the subscriber's defaults, then these). */
   retry?: Partial<RetryBackoffOptions>;
   consumer?: ConsumerTuning;
 }
@@ -140,6 +145,11 @@ export interface Subscription {
   whenPositioned(): Promise<void>;
   /** False once the consumer crashed and its client will not restart it; a reason why, for health checks. */
   readonly failure: string | undefined;
+  /**
+   * This member's partitions that do not move: the head message has been failing (any failure, transient ones
+   * included) or in its handler for over `retry.stuckAfterMs`. Empty again once the head is handled or dead-lettered.
+   */
+  stuckPartitions(): StuckPartition[];
   /** Finishes the handler in flight, commits what was handled, leaves the group. Idempotent. */
   stop(): Promise<void>;
 }
@@ -158,18 +168,72 @@ interface Collaborators {
 }
 
 /** The result of one delivery: move past it, or leave it uncommitted and try again after a delay. */
-type Outcome = { kind: 'done' } | { kind: 'retry'; failedAttempts: number };
+type Outcome =
+  | { kind: 'done' }
+  | {
+      kind: 'retry';
+      /** Counts against maxAttempts (a failure that is neither transient nor during a stop). */
+      counted: boolean;
+      /** The error's class and code, for readiness and the stuck report; never its message. */
+      error: string;
+      /** A multi-message batch failed on something other than a dependency: try its messages one at a time. */
+      isolate?: boolean;
+    };
 
 const DONE: Outcome = { kind: 'done' };
+
+/** The message at the head of a partition while it keeps failing. */
+interface HeadFailure {
+  offset: string;
+  /** Failed deliveries of this message, of any kind: the backoff grows with them. */
+  attempts: number;
+  /** Failures counted against maxAttempts. */
+  strikes: number;
+  /** When it first failed, and last. */
+  since: number;
+  lastFailedAt: number;
+  /** Class and code of the last error (never its message). */
+  lastError: string;
+}
+
+/** A partition that does not move: its head message has been failing, or in its handler, for over stuckAfterMs. */
+export interface StuckPartition {
+  topic: string;
+  groupId: string;
+  partition: number;
+  /** The head message's offset. */
+  offset: string;
+  /** How long it has been failing (or in its handler). */
+  forMs: number;
+  /** The last error's class and code, or that the handler is still running; never a message's content. */
+  why: string;
+}
+
+const after = (offset: string, than: bigint): boolean => BigInt(offset) > than;
+
+/** The settings given, without the ones left undefined (which would hide the layer below when spread). */
+function defined<T extends object>(layer: T | undefined): Partial<T> {
+  return Object.fromEntries(Object.entries(layer ?? {}).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
 
 class TopicSubscription<K, V> implements Subscription {
   private readonly log = createLogger('kafka.subscriber');
   private readonly consumer: ConsumerPort;
   private readonly tuning: MembershipTuning;
   private readonly backoff: RetryBackoffOptions;
-  /** Failed attempts of the message at the head of each partition, so backoff grows across redeliveries. */
-  private readonly failures = new Map<number, { offset: string; attempts: number }>();
+  /** The failing message at the head of each partition, so backoff and tries add up across redeliveries. */
+  private readonly failures = new Map<number, HeadFailure>();
+  /** The message of each partition in its handler now, and since when (a hung handler stalls its partition too). */
+  private readonly inHandler = new Map<number, { offset: string; since: number }>();
+  /**
+   * Offsets dead-lettered but not yet committed, per partition: a batch retried, or a message redelivered, after its
+   * dead letter was sent is not dead-lettered again. Cleared as the partition's marked offset passes them.
+   */
+  private readonly deadLettered = new Map<number, Set<string>>();
+  /** Batch subscriptions: after a batch failed on something not transient, its offsets up to here go one at a time. */
+  private readonly isolateThrough = new Map<number, bigint>();
   private readonly resumeTimers = new Set<NodeJS.Timeout>();
+  private readonly untrack: () => void;
   private stopping: Promise<void> | undefined;
   private crashedFor: string | undefined;
   private readonly positioned: Promise<void>;
@@ -177,8 +241,7 @@ class TopicSubscription<K, V> implements Subscription {
   private readonly counters: {
     consumed: { inc(): void };
     handled: { inc(): void };
-    transient: { inc(): void };
-    poison: { inc(): void };
+    failed: Record<Exclude<HandlerOutcome, 'success'>, { inc(): void }>;
     duration: Record<HandlerOutcome, { observe(seconds: number): void }>;
   };
 
@@ -193,18 +256,25 @@ class TopicSubscription<K, V> implements Subscription {
         `subscription ${options.groupId} on ${options.topic}: give exactly one of handler and batchHandler`,
       );
     }
-    this.backoff = { ...DEFAULT_RETRY_BACKOFF, ...defaults.retry, ...options.retry };
+    this.backoff = { ...DEFAULT_RETRY_BACKOFF, ...defined(defaults.retry), ...defined(options.retry) };
+    if (!(this.backoff.maxAttempts >= 1) || !(this.backoff.stuckAfterMs > 0)) {
+      throw new Error(
+        `subscription ${options.groupId} on ${options.topic}: retry.maxAttempts must be at least 1 and retry.stuckAfterMs positive`,
+      );
+    }
     const labels = { topic: options.topic, group: options.groupId };
     const m = deps.metrics;
+    const kind = (k: Exclude<HandlerOutcome, 'success'>) => m.failed.labels({ ...labels, kind: k });
+    const duration = (outcome: HandlerOutcome) => m.handlerDuration.labels({ ...labels, outcome });
     this.counters = {
       consumed: m.consumed.labels(labels),
       handled: m.handled.labels(labels),
-      transient: m.failed.labels({ ...labels, kind: 'transient' }),
-      poison: m.failed.labels({ ...labels, kind: 'poison' }),
+      failed: { transient: kind('transient'), error: kind('error'), poison: kind('poison') },
       duration: {
-        success: m.handlerDuration.labels({ ...labels, outcome: 'success' }),
-        transient: m.handlerDuration.labels({ ...labels, outcome: 'transient' }),
-        poison: m.handlerDuration.labels({ ...labels, outcome: 'poison' }),
+        success: duration('success'),
+        transient: duration('transient'),
+        error: duration('error'),
+        poison: duration('poison'),
       },
     };
     this.tuning = membershipTuning(defaults.consumer, options.consumer);
@@ -218,6 +288,16 @@ class TopicSubscription<K, V> implements Subscription {
           ? 'Kafka consumer crashed and is restarting'
           : 'Kafka consumer crashed and will not restart',
       );
+    });
+    this.untrack = trackPartitionHeads(() => {
+      const now = Date.now();
+      const stuck = this.stuckPartitions(now);
+      const failing = [...this.failures.values()].map((f) => now - f.since);
+      return {
+        ...labels,
+        stuck: stuck.length,
+        longestFailingSeconds: Math.max(0, ...failing, ...stuck.map((s) => s.forMs)) / 1000,
+      };
     });
   }
 
@@ -237,6 +317,39 @@ class TopicSubscription<K, V> implements Subscription {
     return this.crashedFor;
   }
 
+  stuckPartitions(now = Date.now()): StuckPartition[] {
+    const stuck: StuckPartition[] = [];
+    // A failure not retried for this long is from a partition this member no longer has (a rebalance moved it while
+    // it waited): the next delivery would have come within the backoff, a fetch and a rejoin.
+    const staleAfter =
+      this.backoff.maxBackoffMs + this.tuning.sessionTimeoutMs + this.tuning.rebalanceTimeoutMs;
+    for (const [partition, f] of this.failures) {
+      if (!this.inHandler.has(partition) && now - f.lastFailedAt > staleAfter) {
+        this.failures.delete(partition);
+        continue;
+      }
+      if (now - f.since >= this.backoff.stuckAfterMs) {
+        stuck.push({ ...this.where(partition, f.offset), forMs: now - f.since, why: f.lastError });
+      }
+    }
+    for (const [partition, h] of this.inHandler) {
+      if (this.failures.has(partition) || now - h.since < this.backoff.stuckAfterMs) continue;
+      stuck.push({
+        ...this.where(partition, h.offset),
+        forMs: now - h.since,
+        why: 'the handler is still running',
+      });
+    }
+    return stuck;
+  }
+
+  private where(
+    partition: number,
+    offset: string,
+  ): Pick<StuckPartition, 'topic' | 'groupId' | 'partition' | 'offset'> {
+    return { topic: this.topic, groupId: this.groupId, partition, offset };
+  }
+
   async start(): Promise<void> {
     await this.consumer.connect();
     await this.consumer.subscribe([this.options.topic], this.options.fromBeginning ?? false);
@@ -252,6 +365,7 @@ class TopicSubscription<K, V> implements Subscription {
       // onBatch checks `stopping`), commits the offsets it marked, then leaves the group.
       await this.consumer.stop();
       await this.consumer.disconnect();
+      this.untrack();
       this.onStopped(this);
       this.log.info({ topic: this.topic, groupId: this.groupId }, 'unsubscribed');
     })();
@@ -262,45 +376,92 @@ class TopicSubscription<K, V> implements Subscription {
     if (this.options.batchHandler) return this.onBatchAtOnce(batch, this.options.batchHandler);
     for (const record of batch.records) {
       if (this.stopping || !batch.isActive()) return;
-      const outcome = await this.keepingAlive(batch, () => this.deliver(record));
+      const outcome = await this.working(batch, record, () => this.deliver(record));
       if (outcome.kind === 'retry') {
-        this.scheduleRetry(batch, record, outcome.failedAttempts);
+        this.scheduleRetry(batch, record, this.failures.get(record.partition)?.attempts ?? 1);
         return;
       }
-      batch.markProcessed(record.offset);
-      await batch.commitIfDue();
-      // Rate-limited by the client to the heartbeat interval. A rebalance surfaces here as an error that
-      // must reach the client so it rejoins; what was marked so far is committed on the way.
-      await batch.heartbeat();
+      await this.moveOn(batch, record);
     }
+  }
+
+  /** Marks the offset processed (committed when due) and forgets what was remembered of the partition up to it. */
+  private async moveOn(batch: PartitionBatch, last: IncomingRecord): Promise<void> {
+    this.failures.delete(last.partition);
+    batch.markProcessed(last.offset);
+    const sent = this.deadLettered.get(last.partition);
+    if (sent) {
+      const through = BigInt(last.offset);
+      for (const offset of sent) if (!after(offset, through)) sent.delete(offset);
+      if (sent.size === 0) this.deadLettered.delete(last.partition);
+    }
+    await batch.commitIfDue();
+    // Rate-limited by the client to the heartbeat interval. A rebalance surfaces here as an error that
+    // must reach the client so it rejoins; what was marked so far is committed on the way.
+    await batch.heartbeat();
+  }
+
+  /** Remembers how the head of the partition failed, so tries add up and a stuck partition is seen. */
+  private recordFailure(head: IncomingRecord, outcome: Extract<Outcome, { kind: 'retry' }>): HeadFailure {
+    const now = Date.now();
+    const previous = this.headFailure(head);
+    const failure: HeadFailure = {
+      offset: head.offset,
+      attempts: (previous?.attempts ?? 0) + 1,
+      strikes: (previous?.strikes ?? 0) + (outcome.counted ? 1 : 0),
+      since: previous?.since ?? now,
+      lastFailedAt: now,
+      lastError: outcome.error,
+    };
+    this.failures.set(head.partition, failure);
+    return failure;
+  }
+
+  private headFailure(record: IncomingRecord): HeadFailure | undefined {
+    const previous = this.failures.get(record.partition);
+    return previous?.offset === record.offset ? previous : undefined;
   }
 
   private async onBatchAtOnce(batch: PartitionBatch, handler: BatchHandler<K, V>): Promise<void> {
     const max = this.options.maxBatchSize ?? 500;
-    for (let i = 0; i < batch.records.length; i += max) {
+    const { partition } = batch;
+    let i = 0;
+    while (i < batch.records.length) {
       if (this.stopping || !batch.isActive()) return;
-      const chunk = batch.records.slice(i, i + max);
-      const head = chunk[0]!;
-      const previous = this.failures.get(head.partition);
-      const attempt = (previous?.offset === head.offset ? previous.attempts : 0) + 1;
-      const outcome = await this.keepingAlive(batch, () => this.deliverAtOnce(chunk, attempt, handler)).catch(
-        (error: unknown) => {
-          this.log.error(
-            { err: error, topic: head.topic, partition: head.partition, offset: head.offset },
-            'could not process batch, will retry',
-          );
-          return { kind: 'retry', failedAttempts: attempt } satisfies Outcome;
-        },
-      );
+      const head = batch.records[i]!;
+      const isolating = this.isolateThrough.get(partition);
+      if (isolating !== undefined && after(head.offset, isolating)) this.isolateThrough.delete(partition);
+      const one = this.isolateThrough.has(partition);
+      const chunk = batch.records.slice(i, i + (one ? 1 : max));
+      const attempt = (this.headFailure(head)?.attempts ?? 0) + 1;
+      const outcome = await this.working(batch, head, () =>
+        this.deliverAtOnce(chunk, attempt, handler),
+      ).catch((error: unknown) => {
+        // Not the handler (that is caught inside): decoding against an unreachable registry, or a DLQ send
+        // failed. Either is transient; the batch stays where it is.
+        this.log.error(
+          { err: error, topic: head.topic, partition, offset: head.offset },
+          'could not process batch, will retry',
+        );
+        return { kind: 'retry', counted: false, error: describeHandlerError(error, false) } as Outcome;
+      });
       if (outcome.kind === 'retry') {
-        this.failures.set(head.partition, { offset: head.offset, attempts: outcome.failedAttempts });
-        this.scheduleRetry(batch, head, outcome.failedAttempts);
+        const failure = this.recordFailure(head, outcome);
+        if (outcome.isolate && chunk.length > 1) {
+          // Which message is it? Each of this chunk's messages now goes alone, under the same bounded retries, so
+          // the bad one is dead-lettered by itself and the good ones are handled; right away, no backoff.
+          this.isolateThrough.set(partition, BigInt(chunk[chunk.length - 1]!.offset));
+          this.log.warn(
+            { topic: head.topic, partition, offset: head.offset, size: chunk.length, error: outcome.error },
+            'batch handler failed, handing the batch over one message at a time',
+          );
+          continue;
+        }
+        this.scheduleRetry(batch, head, failure.attempts);
         return;
       }
-      this.failures.delete(head.partition);
-      batch.markProcessed(chunk[chunk.length - 1]!.offset);
-      await batch.commitIfDue();
-      await batch.heartbeat();
+      await this.moveOn(batch, chunk[chunk.length - 1]!);
+      i += chunk.length;
     }
   }
 
@@ -332,13 +493,14 @@ class TopicSubscription<K, V> implements Subscription {
           return handler(decoded.map((d) => d.message));
         })) ?? [];
     } catch (error) {
-      observe('transient');
-      this.counters.transient.inc();
-      this.log.warn(
-        { err: error, topic, partition, offset: records[0]!.offset, attempt },
-        'batch handler failed, batch will be retried in place',
-      );
-      return { kind: 'retry', failedAttempts: attempt };
+      const failed = this.failed(error, observe, { topic, partition, offset: records[0]!.offset, attempt });
+      const alone = records.length === 1;
+      // Poison or a plain error from a batch of several: some message of it, not known which. Each goes alone next,
+      // and the failure of the whole batch is no try against its head.
+      if (!alone && (failed.kind === 'done' || failed.counted))
+        return { kind: 'retry', counted: false, error: describeHandlerError(error, false), isolate: true };
+      if (failed.kind === 'done') return this.deadLetter(records[0]!, 'poison', this.rejectedBecause(error));
+      return this.exhaustedOrRetry(records[0]!, failed, error);
     }
     observe('success');
     const rejected = new Map(rejections.map((r) => [r.message.offset, r]));
@@ -348,14 +510,75 @@ class TopicSubscription<K, V> implements Subscription {
         this.counters.handled.inc();
         continue;
       }
-      this.counters.poison.inc();
+      this.counters.failed.poison.inc();
       await this.deadLetter(
         record,
         rejection.reasonClass ?? 'poison',
-        `handler rejected the message: ${rejection.reason}`,
+        `handler rejected the message: ${redactText(rejection.reason)}`,
       );
     }
     return DONE;
+  }
+
+  /**
+   * Classifies a handler's error and counts it: `done` for poison (the caller dead-letters it), a retry that does not
+   * count for a transient failure or one during a stop, a retry that counts against maxAttempts for anything else.
+   */
+  private failed(
+    error: unknown,
+    observe: (outcome: HandlerOutcome) => void,
+    where: { topic: string; partition: number; offset: string; attempt: number },
+  ): Outcome {
+    const kind = classifyHandlerError(error);
+    const described = describeHandlerError(error, false);
+    if (kind === 'poison') {
+      observe('poison');
+      this.counters.failed.poison.inc();
+      return DONE;
+    }
+    // A stop closes what handlers use (pools, clients): what fails then says nothing about the message.
+    if (kind === 'transient' || this.stopping) {
+      observe('transient');
+      this.counters.failed.transient.inc();
+      this.log.warn(
+        { err: error, ...where },
+        'handler failed on a dependency, the message will be retried in place without limit',
+      );
+      return { kind: 'retry', counted: false, error: described };
+    }
+    observe('error');
+    this.counters.failed.error.inc();
+    this.log.warn(
+      { err: error, ...where, maxAttempts: this.backoff.maxAttempts },
+      'handler failed, the message will be retried in place up to maxAttempts',
+    );
+    return { kind: 'retry', counted: true, error: described };
+  }
+
+  /** A counted failure of `record`: dead-lettered as `exhausted` once it reached maxAttempts, else retried. */
+  private async exhaustedOrRetry(record: IncomingRecord, failed: Outcome, error: unknown): Promise<Outcome> {
+    if (failed.kind === 'done') return failed;
+    const strikes = (this.headFailure(record)?.strikes ?? 0) + (failed.counted ? 1 : 0);
+    if (!failed.counted || strikes < this.backoff.maxAttempts) return failed;
+    return this.deadLetter(
+      record,
+      'exhausted',
+      `handler failed ${strikes} times (maxAttempts ${this.backoff.maxAttempts}): ${describeHandlerError(error)}`,
+    );
+  }
+
+  private rejectedBecause(error: unknown): string {
+    return `handler rejected the message: ${redactText(error instanceof Error ? error.message : String(error))}`;
+  }
+
+  /** Runs one delivery of the partition's head, keeping the member alive and remembering the head is in a handler. */
+  private async working<T>(batch: PartitionBatch, head: IncomingRecord, work: () => Promise<T>): Promise<T> {
+    this.inHandler.set(head.partition, { offset: head.offset, since: Date.now() });
+    try {
+      return await this.keepingAlive(batch, work);
+    } finally {
+      this.inHandler.delete(head.partition);
+    }
   }
 
   /**
@@ -405,22 +628,19 @@ class TopicSubscription<K, V> implements Subscription {
   private async deliver(record: IncomingRecord): Promise<Outcome> {
     const { topic } = record;
     this.counters.consumed.inc();
-    const previous = this.failures.get(record.partition);
-    const failedBefore = previous?.offset === record.offset ? previous.attempts : 0;
+    const attempt = (this.headFailure(record)?.attempts ?? 0) + 1;
 
-    const outcome = await this.process(record, failedBefore + 1).catch((error: unknown) => {
+    const outcome = await this.process(record, attempt).catch((error: unknown) => {
       // Not the handler (that is caught below): decoding against an unreachable registry, or the DLQ
       // send itself failed. Either is transient; the message stays where it is.
       this.log.error(
         { err: error, topic, partition: record.partition, offset: record.offset },
         'could not process message, will retry',
       );
-      return { kind: 'retry', failedAttempts: failedBefore + 1 } satisfies Outcome;
+      return { kind: 'retry', counted: false, error: describeHandlerError(error, false) } satisfies Outcome;
     });
 
-    if (outcome.kind === 'retry')
-      this.failures.set(record.partition, { offset: record.offset, attempts: outcome.failedAttempts });
-    else this.failures.delete(record.partition);
+    if (outcome.kind === 'retry') this.recordFailure(record, outcome);
     return outcome;
   }
 
@@ -520,32 +740,27 @@ class TopicSubscription<K, V> implements Subscription {
         }),
       );
     } catch (error) {
-      if (error instanceof PoisonMessageError) {
-        observe('poison');
-        this.counters.poison.inc();
-        return this.deadLetter(record, 'poison', `handler rejected the message: ${error.message}`);
-      }
-      observe('transient');
-      this.counters.transient.inc();
-      runWithContext(context, () =>
-        this.log.warn(
-          { err: error, topic, partition: record.partition, offset: record.offset, attempt: message.attempt },
-          'handler failed, message will be retried in place',
-        ),
-      );
-      return { kind: 'retry', failedAttempts: message.attempt };
+      const where = { topic, partition: record.partition, offset: record.offset, attempt: message.attempt };
+      const failed = runWithContext(context, () => this.failed(error, observe, where));
+      if (failed.kind === 'done') return this.deadLetter(record, 'poison', this.rejectedBecause(error));
+      return this.exhaustedOrRetry(record, failed, error);
     }
     observe('success');
     this.counters.handled.inc();
     return DONE;
   }
 
+  /** Sends the record to the DLQ, once: a record already dead-lettered and not yet committed past is not sent again. */
   private async deadLetter(
     record: IncomingRecord,
     reasonClass: DlqReasonClass,
     reason: string,
   ): Promise<Outcome> {
+    let sent = this.deadLettered.get(record.partition);
+    if (sent?.has(record.offset)) return DONE;
     await this.deps.deadLetters.send(record, reasonClass, reason, this.groupId);
+    if (!sent) this.deadLettered.set(record.partition, (sent = new Set()));
+    sent.add(record.offset);
     return DONE;
   }
 }
@@ -585,6 +800,11 @@ export class EventSubscriber implements OnModuleDestroy, BeforeApplicationShutdo
       throw error;
     }
     return subscription;
+  }
+
+  /** Partitions of any subscription whose head message has been failing for over its `retry.stuckAfterMs`. */
+  stuckPartitions(): StuckPartition[] {
+    return [...this.subscriptions].flatMap((s) => s.stuckPartitions());
   }
 
   /** Subscriptions whose consumer died for good (a crash the client does not restart from). */

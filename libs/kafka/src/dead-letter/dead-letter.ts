@@ -6,10 +6,18 @@ import type { KafkaMetrics } from '../metrics/kafka.metrics';
 
 /**
  * Why a message went to the DLQ, as a small closed set (a metric label and an ops filter); the
- * `dlq-reason` header carries the full sentence.
+ * `dlq-reason` header carries the full sentence. `poison`: the handler refused the message; `exhausted`: the
+ * handler kept failing with an error that is not transient, maxAttempts times. The class travels as a header
+ * string, not in an Avro record, so a new class changes no schema.
  */
 export type DlqReasonClass =
-  DecodeFailure | 'missing-correlation-id' | 'unauthenticated' | 'unserved' | 'validation' | 'poison';
+  | DecodeFailure
+  | 'missing-correlation-id'
+  | 'unauthenticated'
+  | 'unserved'
+  | 'validation'
+  | 'poison'
+  | 'exhausted';
 
 export const DlqHeaderNames = {
   reason: 'dlq-reason',

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { AdminPort } from '../ports/message-bus.port';
 import type { MessageSerde } from '../ports/message-serde.port';
+import type { StuckPartition } from '../consumer/event-subscriber';
 
 export interface HealthPart {
   ok: boolean;
@@ -17,7 +18,10 @@ export interface KafkaHealthReport {
     registry: HealthPart;
     /** The shared producer is connected (publishing will not have to connect first). */
     producer: HealthPart;
-    /** No subscription's consumer has died for good. */
+    /**
+     * No subscription's consumer has died for good, and no partition is stuck (its head message failing for longer
+     * than the subscription's `retry.stuckAfterMs`); green again once the partition moves.
+     */
     consumers: HealthPart;
   };
 }
@@ -49,6 +53,7 @@ export class KafkaHealth {
     private readonly serde: MessageSerde,
     private readonly producerConnected: () => boolean,
     private readonly failedConsumers: () => Array<{ topic: string; groupId: string; reason: string }>,
+    private readonly stuckPartitions: () => StuckPartition[] = () => [],
   ) {}
 
   async check(): Promise<KafkaHealthReport> {
@@ -65,13 +70,18 @@ export class KafkaHealth {
       latencyMs: 0,
       ...(connected ? {} : { detail: 'producer not connected' }),
     };
-    const failed = this.failedConsumers();
+    const problems = [
+      ...this.failedConsumers().map((f) => `${f.topic} (${f.groupId}): ${f.reason}`),
+      // Where and for how long, and the error's class and code: never a message's content.
+      ...this.stuckPartitions().map(
+        (s) =>
+          `${s.topic} (${s.groupId}) partition ${s.partition} stuck at offset ${s.offset} for ${Math.round(s.forMs / 1000)} s: ${s.why}`,
+      ),
+    ];
     const consumers: HealthPart = {
-      ok: failed.length === 0,
+      ok: problems.length === 0,
       latencyMs: 0,
-      ...(failed.length > 0
-        ? { detail: failed.map((f) => `${f.topic} (${f.groupId}): ${f.reason}`).join('; ') }
-        : {}),
+      ...(problems.length > 0 ? { detail: problems.join('; ') } : {}),
     };
     return {
       ready: broker.ok && registry.ok && producer.ok && consumers.ok,

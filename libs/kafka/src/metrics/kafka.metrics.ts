@@ -1,5 +1,6 @@
 import {
   Counter,
+  Gauge,
   Histogram,
   register,
   type CounterConfiguration,
@@ -19,7 +20,54 @@ function histogram<L extends string>(config: HistogramConfiguration<L>): Histogr
   return (register.getSingleMetric(config.name) as Histogram<L> | undefined) ?? new Histogram(config);
 }
 
-export type HandlerOutcome = 'success' | 'transient' | 'poison';
+/**
+ * `transient`: a dependency failed, retried without limit; `error`: any other handler error, retried up to
+ * maxAttempts; `poison`: the handler refused the message for good.
+ */
+export type HandlerOutcome = 'success' | 'transient' | 'error' | 'poison';
+
+/** How the heads of one subscription's partitions stand right now, read when /metrics is scraped. */
+export interface PartitionHeadsReport {
+  topic: string;
+  group: string;
+  /** Partitions whose head message has been failing (or in its handler) for longer than stuckAfterMs. */
+  stuck: number;
+  /** The longest any partition's head message has been failing or in its handler, in seconds (0 when none). */
+  longestFailingSeconds: number;
+}
+
+/** The live subscriptions' reports, one source each; module-wide because the gauges are (one default registry). */
+const partitionHeadSources = new Set<() => PartitionHeadsReport>();
+
+function partitionHeadGauges(): void {
+  if (register.getSingleMetric('closeout_kafka_consumer_stuck_partitions')) return;
+  const reports = () => [...partitionHeadSources].map((source) => source());
+  new Gauge({
+    name: 'closeout_kafka_consumer_stuck_partitions',
+    help: 'Partitions whose head message has been failing for longer than stuckAfterMs (the partition does not move)',
+    labelNames: ['topic', 'group'],
+    collect() {
+      this.reset();
+      for (const r of reports()) this.set({ topic: r.topic, group: r.group }, r.stuck);
+    },
+  });
+  new Gauge({
+    name: 'closeout_kafka_consumer_head_failing_seconds',
+    help: 'How long the longest-failing partition head has been failing or in its handler, in seconds, 0 when none',
+    labelNames: ['topic', 'group'],
+    collect() {
+      this.reset();
+      for (const r of reports()) this.set({ topic: r.topic, group: r.group }, r.longestFailingSeconds);
+    },
+  });
+}
+
+/** Reports a subscription's partition heads in the gauges until the returned function is called (it stopped). */
+export function trackPartitionHeads(source: () => PartitionHeadsReport): () => void {
+  partitionHeadGauges();
+  partitionHeadSources.add(source);
+  return () => partitionHeadSources.delete(source);
+}
 
 export interface KafkaMetrics {
   published: Counter<'topic'>;
@@ -50,7 +98,7 @@ export function kafkaMetrics(): KafkaMetrics {
     }),
     failed: counter({
       name: 'closeout_kafka_handler_failures_total',
-      help: 'Handler failures: transient ones are retried in place, poison ones go to the DLQ',
+      help: 'Handler failures by kind: transient ones are retried without limit, error ones up to maxAttempts, poison ones go to the DLQ',
       labelNames: ['topic', 'group', 'kind'],
     }),
     deadLettered: counter({
