@@ -46,7 +46,8 @@ describe('batch handlers on a real broker', () => {
       batchHandler: async (messages) => {
         if (failOnce && messages.some((m) => m.value.eventId === 'evt-20')) {
           failOnce = false;
-          throw new Error('database unavailable');
+          // A dependency outage (PostgreSQL starting up): the whole batch is retried in place.
+          throw Object.assign(new Error('the database system is starting up'), { code: '57P03' });
         }
         calls.push(messages.map((m) => m.value.eventId));
         return messages
