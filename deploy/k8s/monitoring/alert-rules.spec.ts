@@ -31,9 +31,13 @@ function sources(dir: string): string[] {
 const code = [...sources(join(repoRoot, 'apps')), ...sources(join(repoRoot, 'libs'))].join('\n');
 
 describe('deploy/k8s/monitoring alert rules', () => {
-  it('include the outbox alerts an operator relies on', () => {
+  it('include the outbox and Kafka consumer alerts an operator relies on', () => {
     expect(rules.map((r) => r.alert)).toEqual(
-      expect.arrayContaining(['CloseoutOutboxMessagesSetAside', 'CloseoutOutboxNotDraining']),
+      expect.arrayContaining([
+        'CloseoutOutboxMessagesSetAside',
+        'CloseoutOutboxNotDraining',
+        'CloseoutKafkaPartitionStuck',
+      ]),
     );
   });
 
