@@ -20,6 +20,7 @@ import { join } from 'node:path';
 import axios from 'axios';
 import { Topics, type WritebackRequested } from '@closeout/contracts';
 import { KafkaClient, positionGroupsAtEnd, type OutgoingEvent } from '@closeout/kafka';
+import { localRequestSigning } from '@closeout/kafka';
 import { configureLogging } from '@closeout/telemetry';
 import { createWritebackDataSource } from '@closeout/writeback-adapters';
 import { samplePaymentRequest } from '@closeout/writeback-adapters/testing';
@@ -119,8 +120,11 @@ async function main(): Promise<void> {
   );
 
   const core = await startCore();
+  // Stands in for the orchestrator: its requests are signed with a key pair of this run's own.
+  const signing = localRequestSigning(`bench-${run}`);
   const kafka = new KafkaClient({
     clientId: `bench-${run}`,
+    signer: signing.signer,
     brokers: env['KAFKA_BROKERS']!.split(','),
     schemaRegistryUrl: env['SCHEMA_REGISTRY_URL']!,
     topics: [Topics.writebackRequested, Topics.writebackResult],
@@ -157,6 +161,7 @@ async function main(): Promise<void> {
         ...(process.env['BENCH_PROFILE_DIR']
           ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${process.env['BENCH_PROFILE_DIR']}` }
           : {}),
+        ...signing.writebackEnv,
         WRITEBACK_DB_SCHEMA: schema,
         WRITEBACK_WORKER_CONCURRENCY: String(CONCURRENCY),
         WRITEBACK_WORKER_BATCH_SIZE: String(CONCURRENCY),

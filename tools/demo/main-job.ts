@@ -40,6 +40,7 @@ import {
   waitUntilReady,
 } from './services';
 import { customerPlan, SCENARIOS, type CustomerPlan } from './scenarios';
+import { demoSigningEnv } from './request-signing';
 import { percentile, printReport, type RunFigures } from './report';
 
 const { values: args } = parseArgs({
@@ -81,9 +82,11 @@ function envFor(service: string, shared: Record<string, string>): Record<string,
     'writeback-soap': 'core-banking-soap',
     'writeback-sftp': 'core-banking-sftp',
   }[service];
-  if (!destination) return shared;
+  // The orchestrator's signing key, the writeback services' public key: each its own.
+  if (!destination) return { ...shared, ...demoSigningEnv(service) };
   return {
     ...shared,
+    ...demoSigningEnv(service),
     WRITEBACK_RETRY_POLICY: JSON.stringify({
       [destination]: {
         baseDelayMs: 200,

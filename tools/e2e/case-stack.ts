@@ -19,6 +19,7 @@ import {
   type WritebackResult,
 } from '@closeout/contracts';
 import { KafkaClient, positionGroupsAtEnd } from '@closeout/kafka';
+import { localRequestSigning } from '@closeout/kafka';
 import { startRestCore, type FaultRule as RestFault, type RestCore } from '@closeout/simulators/rest-core';
 import { startSoapCore, type FaultRule as SoapFault, type SoapCore } from '@closeout/simulators/soap-core';
 import { startSftpCore, type FaultRule as SftpFault, type SftpCore } from '@closeout/simulators/sftp-core';
@@ -205,6 +206,11 @@ export class CaseStack {
           unknownResolveDelayMs: 1_000,
         },
       });
+    // A signing key pair of this run's own, outside the repository: its orchestrator signs writeback.requested, its
+    // writeback services trust that key only (and so never act on another run's requests on the shared topic).
+    const signing = localRequestSigning(`it-${run}`);
+    const signingEnv = (app: StackApp): Record<string, string> =>
+      app === 'orchestrator' ? signing.orchestratorEnv : app.startsWith('writeback-') ? signing.writebackEnv : {};
     const common = { ...env, LOG_LEVEL: 'warn', INGEST_API_TOKENS: `core-billing=${this.ingestToken}` };
     const writebackApps = new Set<string>(
       this.options.writebackServices ?? ['writeback-rest', 'writeback-soap', 'writeback-sftp'],
@@ -216,7 +222,7 @@ export class CaseStack {
         name,
         app,
         port: await freePort(),
-        env: { ...common, SERVICE_NAME: name, ...extra, ...this.options.extraEnv?.[app] },
+        env: { ...common, SERVICE_NAME: name, ...signingEnv(app), ...extra, ...this.options.extraEnv?.[app] },
         groups: groups.map(([g, t]) => [`${name}.${g}`, t!]),
       });
     };

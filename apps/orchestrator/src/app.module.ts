@@ -1,5 +1,6 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { Topics } from '@closeout/contracts';
+import { createRecordSigner, readSigningKey } from '@closeout/kafka';
 import { ServiceCoreModule } from '@closeout/platform';
 import type { Config } from './config';
 import { orchestratorMigrations } from './persistence/orchestrator.migrations';
@@ -43,6 +44,12 @@ export class AppModule {
             Topics.caseState,
             Topics.auditEvent,
           ],
+          // Signed as encoded, in the outbox relay's publish: the signature covers the exact bytes on the wire.
+          signer: createRecordSigner({
+            keyId: config.WRITEBACK_REQUEST_SIGNING_KEY_ID,
+            privateKey: readSigningKey(config.WRITEBACK_REQUEST_SIGNING_KEY_FILE),
+            topics: [Topics.writebackRequested],
+          }),
           database: {
             schema: config.ORCHESTRATOR_DB_SCHEMA,
             entities: [],

@@ -22,6 +22,15 @@ export const configSchema = baseEnvSchema.extend({
   ORCHESTRATOR_TIMER_BATCH: z.coerce.number().int().min(1).max(1_000).default(100),
   /** Database connections: consumers, timers, the relay and the API share them. */
   ORCHESTRATOR_DB_POOL: z.coerce.number().int().min(2).max(200).default(20),
+  /**
+   * The Ed25519 private key (PKCS#8 PEM file, from a secret) the orchestrator signs every writeback.requested with:
+   * the writeback services act only on requests signed by a key they trust (docs/security/signed-messages.md).
+   */
+  WRITEBACK_REQUEST_SIGNING_KEY_FILE: z.string().min(1, 'must name the PEM file of the writeback request signing key'),
+  /** The id the writeback services know the signing key's public half by (WRITEBACK_REQUEST_PUBLIC_KEYS). */
+  WRITEBACK_REQUEST_SIGNING_KEY_ID: z
+    .string()
+    .regex(/^[A-Za-z0-9._-]{1,64}$/, 'must be 1–64 characters of A–Z a–z 0–9 . _ -'),
 });
 
 export type Config = z.infer<typeof configSchema>;

@@ -8,6 +8,7 @@ const base = {
   KAFKA_BROKERS: '127.0.0.1:9092',
   SCHEMA_REGISTRY_URL: 'http://127.0.0.1:8081/apis/ccompat/v7',
   DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/closeout',
+  WRITEBACK_REQUEST_PUBLIC_KEYS: 'orchestrator-1=/etc/closeout/request-keys/orchestrator-1.pem',
 };
 const destination = {
   name: 'core-banking-rest',

@@ -12,6 +12,7 @@ import { xoroshiro128plus, unsafeUniformIntDistribution, type RandomGenerator } 
 import type { DataSource } from 'typeorm';
 import { Topics, type WritebackRequested, type WritebackResult } from '@closeout/contracts';
 import { KafkaClient, positionGroupsAtEnd, type OutgoingEvent } from '@closeout/kafka';
+import { localRequestSigning } from '@closeout/kafka';
 import { createWritebackDataSource } from '@closeout/writeback-adapters';
 import { samplePaymentRequest } from '@closeout/writeback-adapters/testing';
 import {
@@ -149,8 +150,11 @@ export async function runWritebackHarness(options: HarnessOptions): Promise<Harn
       ? await sftpCore(coreRandomSource, env, runId)
       : await (protocol === 'SOAP' ? soapCore : restCore)(coreRandomSource);
 
+  // The harness stands in for the orchestrator: it signs its requests with a key pair of this run's own.
+  const signing = localRequestSigning(`harness-${runId}`);
   const kafka = new KafkaClient({
     clientId: `harness-${runId}`,
+    signer: signing.signer,
     brokers: env['KAFKA_BROKERS']!.split(','),
     schemaRegistryUrl: env['SCHEMA_REGISTRY_URL']!,
     topics: [Topics.writebackRequested, Topics.writebackResult, Topics.auditEvent],
@@ -184,6 +188,7 @@ export async function runWritebackHarness(options: HarnessOptions): Promise<Harn
       LOG_LEVEL: 'warn',
       WRITEBACK_DB_SCHEMA: schema,
       WRITEBACK_LEASE_MS: '5000',
+      ...signing.writebackEnv,
       ...core.destinationsEnv(runId, REQUEST_TIMEOUT_MS),
       WRITEBACK_RETRY_POLICY: JSON.stringify({
         [core.destination]: {

@@ -14,6 +14,7 @@ import { parseArgs } from 'node:util';
 import type { DataSource } from 'typeorm';
 import { Topics, type WritebackRequested } from '@closeout/contracts';
 import { KafkaClient, positionGroupsAtEnd } from '@closeout/kafka';
+import { localRequestSigning } from '@closeout/kafka';
 import { startRestCore } from '@closeout/simulators/rest-core';
 import { createWritebackDataSource } from '@closeout/writeback-adapters';
 import { freePort, samplePaymentRequest } from '@closeout/writeback-adapters/testing';
@@ -78,8 +79,11 @@ export async function measureRejoin(options: RejoinOptions = {}): Promise<Rejoin
   const destination = 'core-banking-rest-rejoin';
 
   const core = await startRestCore({ faults: [] });
+  // Stands in for the orchestrator: its requests are signed with a key pair of this run's own.
+  const signing = localRequestSigning(`rejoin-${runId}`);
   const kafka = new KafkaClient({
     clientId: `rejoin-${runId}`,
+    signer: signing.signer,
     brokers,
     schemaRegistryUrl: env['SCHEMA_REGISTRY_URL']!,
     topics: [Topics.writebackRequested],
@@ -95,6 +99,7 @@ export async function measureRejoin(options: RejoinOptions = {}): Promise<Rejoin
     const serviceEnv: Record<string, string> = {
       ...env,
       LOG_LEVEL: 'warn',
+      ...signing.writebackEnv,
       WRITEBACK_DB_SCHEMA: schema,
       WRITEBACK_REST_DESTINATIONS: JSON.stringify([
         {

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { Protocol } from '@closeout/contracts';
+import { loadVerificationKeys, RecordVerifier } from '@closeout/kafka';
 import { retryPolicyFor } from '@closeout/writeback-domain';
 import type { WritebackDestination } from '../destination/writeback-destination';
 import type { WritebackServiceOptions } from './writeback-service.module';
@@ -62,6 +63,20 @@ export const writebackServiceEnv = {
    * ~6 s with 6 s. A slow handler does not evict a live member: the subscriber heartbeats while it runs.
    */
   WRITEBACK_INTAKE_SESSION_TIMEOUT_MS: z.coerce.number().int().min(6_000).default(6_000),
+  /**
+   * The orchestrator's Ed25519 public keys the service trusts writeback.requested from: `keyId=/path/key.pem,…` or a
+   * directory of `<keyId>.pem` files (a mounted config map). Public keys only; several for a rotation. A request not
+   * signed by one of them is dead-lettered (`unauthenticated`), audited and never admitted.
+   */
+  WRITEBACK_REQUEST_PUBLIC_KEYS: z
+    .string()
+    .min(1, 'must name the public keys of the writeback request signers (keyId=path,… or a directory)'),
+  /**
+   * `report` (default): a request of this protocol for a destination this deployment does not serve is answered
+   * FAILED_PERMANENT, audited and dead-lettered (`unserved`). `skip`: for a second deployment of the protocol
+   * trusting the same keys; exactly one deployment per protocol reports.
+   */
+  WRITEBACK_UNSERVED_REQUESTS: z.enum(['report', 'skip']).default('report'),
 };
 
 type Shape = typeof writebackServiceEnv;
@@ -99,9 +114,17 @@ export function writebackServiceOptions(
       `WRITEBACK_RETRY_POLICY / WRITEBACK_BREAKER: no configured destination is named ${unknown.join(', ')} (configured: ${[...names].join(', ')})`,
     );
   }
+  let requestVerifier: RecordVerifier;
+  try {
+    requestVerifier = new RecordVerifier(loadVerificationKeys(config.WRITEBACK_REQUEST_PUBLIC_KEYS));
+  } catch (error) {
+    throw new Error(`WRITEBACK_REQUEST_PUBLIC_KEYS: ${(error as Error).message}`);
+  }
   return {
     service: config.SERVICE_NAME,
     protocol,
+    requestVerifier,
+    unservedRequests: config.WRITEBACK_UNSERVED_REQUESTS,
     destinations: destinations.map(
       ({ destination, honoursIdempotencyKey, lookupVisibilityMs, confirmAnswersByLookup, mappingsOf }) => ({
         destination,

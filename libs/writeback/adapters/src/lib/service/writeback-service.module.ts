@@ -10,7 +10,13 @@ import {
 } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { Topics, type Protocol } from '@closeout/contracts';
-import { EventPublisher, EventSubscriber, type ConsumerTuning, type Subscription } from '@closeout/kafka';
+import {
+  EventPublisher,
+  EventSubscriber,
+  type ConsumerTuning,
+  type RecordVerifier,
+  type Subscription,
+} from '@closeout/kafka';
 import { ReadinessRegistry } from '@closeout/platform';
 import { createLogger } from '@closeout/telemetry';
 import {
@@ -24,6 +30,7 @@ import { LedgerRepository } from '../ledger/ledger.repository';
 import { OutboxRelay } from '../outbox/outbox-relay';
 import { WritebackCommandHandler } from '../worker/writeback-commands';
 import { WritebackIntake } from '../worker/writeback-intake';
+import { unauthenticatedAuditMessage } from '../worker/writeback-messages';
 import { registerLedgerGauges, WritebackMetrics } from '../worker/writeback-metrics';
 import { WritebackWorker, type WorkerDestination } from '../worker/writeback-worker';
 
@@ -52,6 +59,13 @@ export interface WritebackServiceOptions {
   intakeConsumer?: Omit<ConsumerTuning, 'partitionsConcurrently'>;
   /** How long a published outbox message is kept (the relay's default, 24 h, when absent). */
   outboxRetentionMs?: number;
+  /**
+   * The orchestrator's public keys: a writeback.requested not signed by one of them is dead-lettered
+   * (`unauthenticated`), audited and counted before it is even decoded, never admitted (docs/security/signed-messages.md).
+   */
+  requestVerifier: RecordVerifier;
+  /** See `WritebackIntakeOptions.unserved`: `report` (default) or `skip` where another deployment reports. */
+  unservedRequests?: 'report' | 'skip';
 }
 
 const OPTIONS = Symbol('WRITEBACK_SERVICE_OPTIONS');
@@ -137,6 +151,7 @@ export class WritebackService implements OnApplicationBootstrap, BeforeApplicati
       mappings,
       metrics: this.metrics,
       mappingsOf,
+      ...(options.unservedRequests ? { unserved: options.unservedRequests } : {}),
       onAdmitted: () => this.worker.wake(),
     });
     this.commands = new WritebackCommandHandler({
@@ -189,16 +204,32 @@ export class WritebackService implements OnApplicationBootstrap, BeforeApplicati
         ...this.options.intakeConsumer,
         partitionsConcurrently: this.options.intakePartitionsConcurrently ?? 6,
       },
+      // Before decoding: only the orchestrator's signature makes a request something to act on.
+      authenticate: this.options.requestVerifier.authenticator((refusal, record) => {
+        this.metrics.unauthenticated.labels({ refusal: refusal.refusal }).inc();
+        this.log.warn(
+          { topic: record.topic, partition: record.partition, offset: record.offset, refusal: refusal.refusal },
+          'writeback.requested refused: not signed by a trusted key; dead-lettered, nothing admitted',
+        );
+        // The DLQ record is the durable evidence; the audit event goes through the outbox like every other.
+        this.ledger
+          .enqueue([unauthenticatedAuditMessage(this.options.service, record, refusal, Date.now())])
+          .catch((error: unknown) =>
+            this.log.error({ err: error, offset: record.offset }, 'audit of a refused writeback.requested failed'),
+          );
+      }),
       // A partition batch at a time: one multi-row admission per batch instead of one commit per request.
       batchHandler: async (messages) => {
         const outcomes = await this.intake.handleMany(messages.map((m) => m.value));
-        // Refused requests were answered and audited already; the originals go to the DLQ with the reason so
-        // nothing is lost.
+        // Refused and unserved requests were answered and audited already; the originals go to the DLQ with the
+        // reason so nothing is lost.
         return messages.flatMap((message, i) => {
           const outcome = outcomes[i]!;
-          return outcome.kind === 'rejected'
-            ? [{ message, reason: `writeback request refused: ${outcome.error.message}` }]
-            : [];
+          if (outcome.kind === 'rejected')
+            return [{ message, reason: `writeback request refused: ${outcome.error.message}` }];
+          if (outcome.kind === 'unserved')
+            return [{ message, reason: `unserved: ${outcome.reason}`, reasonClass: 'unserved' as const }];
+          return [];
         });
       },
     });

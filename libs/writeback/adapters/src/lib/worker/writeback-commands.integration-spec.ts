@@ -10,7 +10,13 @@ import {
   type WritebackRequested,
   type WritebackResult,
 } from '@closeout/contracts';
-import { EventPublisher, EventSubscriber } from '@closeout/kafka';
+import {
+  EventPublisher,
+  EventSubscriber,
+  loadVerificationKeys,
+  localRequestSigning,
+  RecordVerifier,
+} from '@closeout/kafka';
 import { ServiceCoreModule } from '@closeout/platform';
 import { startRestCore, type RestCore } from '@closeout/simulators/rest-core';
 import { retryPolicyFor } from '@closeout/writeback-domain';
@@ -103,6 +109,7 @@ describe('writeback command handler (real Kafka, registry, PostgreSQL; simulated
       },
     ]);
     restDestination = new RestDestination(settings!);
+    const signing = localRequestSigning(service);
     const config = loadConfig(baseEnvSchema, {
       ...process.env,
       SERVICE_NAME: service,
@@ -119,10 +126,15 @@ describe('writeback command handler (real Kafka, registry, PostgreSQL; simulated
             Topics.auditEvent,
           ],
           database: { schema, entities: writebackEntities, migrations: writebackMigrations },
+          // The test publishes writeback.requested as the orchestrator does: signed.
+          signer: signing.signer,
         }),
         WritebackServiceModule.register({
           service,
           protocol: 'REST',
+          requestVerifier: new RecordVerifier(
+            loadVerificationKeys(signing.writebackEnv['WRITEBACK_REQUEST_PUBLIC_KEYS']!),
+          ),
           // The service never resolves an UNKNOWN row by itself within the test: only a command can make it look.
           destinations: [
             {

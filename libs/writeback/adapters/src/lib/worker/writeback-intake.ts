@@ -18,6 +18,14 @@ export interface WritebackIntakeOptions {
   protocol: Protocol;
   /** The destinations this service is configured for. */
   destinations: ReadonlySet<string>;
+  /**
+   * What to do with a request of this protocol for a destination this deployment does not serve. `report` (the
+   * default): no deployment serves it; it is answered FAILED_PERMANENT, audited (`writeback.unserved`) and
+   * dead-lettered (`unserved`), so a request nobody can serve is never silent. `skip`: another deployment of this
+   * protocol trusting the same signing keys serves other destinations and reports instead; exactly one deployment
+   * per protocol reports.
+   */
+  unserved?: 'report' | 'skip';
   ledger: LedgerRepository;
   mappings: MappingRegistry;
   /** Destinations that use another destination's mappings (see `mappingsOf` in the destination configs). */
@@ -30,7 +38,10 @@ export interface WritebackIntakeOptions {
 }
 
 export type IntakeOutcome =
-  { kind: 'skipped'; reason: string } | { kind: 'rejected'; error: ValidationError } | AdmitOutcome;
+  | { kind: 'skipped'; reason: string }
+  | { kind: 'unserved'; reason: string }
+  | { kind: 'rejected'; error: ValidationError }
+  | AdmitOutcome;
 
 /**
  * Step 1 of the ledger protocol: turn a `writeback.requested` message into a ledger row, exactly once per
@@ -41,8 +52,11 @@ export type IntakeOutcome =
  * - same key, different payload → REJECTED_CONFLICT result and audit event, the existing row untouched;
  * - a request that breaks the contract or has no mapping → FAILED_PERMANENT result naming each field and rule, and
  *   an audit event; it never reaches the ledger's queue;
- * - a request for another protocol or for a destination this deployment does not serve → skipped (counted): it is
- *   another deployment's to answer.
+ * - a request for another protocol → skipped: that protocol's service answers it;
+ * - a request of this protocol for a destination this deployment does not serve → unserved (FAILED_PERMANENT result
+ *   naming the reason, `writeback.unserved` audit event, counted; the caller dead-letters it as `unserved`), or
+ *   skipped (counted) where another deployment of this protocol reports (`unserved: 'skip'`). A request whose
+ *   protocol does not match its destination's is thus reported once, by the service of the protocol it names.
  *
  * Replies go through the outbox like every other message, so a crash between admission and reply loses nothing:
  * the redelivered request finds its row and replies again.
@@ -77,11 +91,18 @@ export class WritebackIntake {
       // Several deployments of one writeback service may share the topic, each serving its own destinations (a
       // bank's UAT next to production, a harness next to the main job): another's request is not ours to refuse.
       if (!this.options.destinations.has(request.destination)) {
-        metrics.skipped.labels({ destination: request.destination }).inc();
-        outcomes[index] = {
-          kind: 'skipped',
-          reason: `destination ${request.destination} is not served here`,
-        };
+        if ((this.options.unserved ?? 'report') === 'skip') {
+          metrics.skipped.labels({ destination: request.destination }).inc();
+          outcomes[index] = {
+            kind: 'skipped',
+            reason: `destination ${request.destination} is not served here`,
+          };
+          return;
+        }
+        const reason = this.unservedReason(request);
+        metrics.unserved.inc();
+        outcomes[index] = { kind: 'unserved', reason };
+        replies.push(...this.unservedReplies(request, reason));
         return;
       }
       try {
@@ -174,6 +195,36 @@ export class WritebackIntake {
           rejectedEventId: request.eventId,
           existingCaseId: outcome.row.caseId,
         },
+        now,
+      }),
+    ];
+  }
+
+  private unservedReason(request: WritebackRequested): string {
+    const served = [...this.options.destinations].sort().join(', ');
+    return (
+      `no ${this.options.protocol} writeback deployment serves destination ${request.destination} ` +
+      `(served: ${served || 'none'}); nothing was sent`
+    );
+  }
+
+  /** The answer to a request nobody serves: a final failure (nothing was sent) and its audit event. */
+  private unservedReplies(request: WritebackRequested, reason: string): OutboxMessage[] {
+    const now = this.now();
+    return [
+      resultMessage(request, {
+        status: 'FAILED_PERMANENT',
+        providerRef: null,
+        errorClass: 'VALIDATION',
+        errorMessage: `unserved: ${reason}`,
+        attempts: 0,
+        now,
+      }),
+      auditMessage(this.options.service, request, {
+        action: 'writeback.unserved',
+        outcome: 'DENIED',
+        reason: `request for a destination no deployment serves, dead-lettered: ${reason}`,
+        references: { eventId: request.eventId, protocol: request.protocol },
         now,
       }),
     ];

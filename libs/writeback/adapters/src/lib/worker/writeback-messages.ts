@@ -8,6 +8,7 @@ import {
   type WritebackRequested,
   type WritebackStatus,
 } from '@closeout/contracts';
+import type { IncomingRecord, SignatureCheck } from '@closeout/kafka';
 import type { OutboxMessage } from '../outbox/outbox-message';
 
 /** What a `writeback.result` says beyond the request it answers. */
@@ -156,6 +157,51 @@ export function commandAuditMessage(
       reason: facts.reason,
       caseId: command.caseId,
       versions,
+      references,
+    },
+  };
+}
+
+const SAFE_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/**
+ * The audit event of a writeback.requested refused before decoding (unsigned, unknown key, bad signature). Nothing
+ * of the record's content is trusted or quoted: where it lies (topic, partition, offset), why it was refused, and the
+ * key id it claimed. Its correlation id header is kept only when it looks like one, to find the case's trail.
+ */
+export function unauthenticatedAuditMessage(
+  service: string,
+  record: Pick<IncomingRecord, 'topic' | 'partition' | 'offset' | 'headers'>,
+  refusal: Extract<SignatureCheck, { ok: false }>,
+  now: number,
+): OutboxMessage {
+  const raw = record.headers['correlation-id'];
+  const claimed = Buffer.isBuffer(raw) ? raw.toString('utf8') : typeof raw === 'string' ? raw : undefined;
+  const correlationId = claimed !== undefined && SAFE_ID.test(claimed) ? claimed : 'unauthenticated-record';
+  const references: Record<string, string> = {
+    topic: record.topic,
+    partition: String(record.partition),
+    offset: record.offset,
+    refusal: refusal.refusal,
+  };
+  if (refusal.keyId) references['claimedKeyId'] = refusal.keyId;
+  return {
+    topic: Topics.auditEvent,
+    key: { correlationId },
+    headers: { correlationId },
+    value: {
+      eventId: randomUUID(),
+      occurredAt: now,
+      correlationId,
+      causationId: null,
+      actor: { type: 'SERVICE', id: service },
+      action: 'writeback.request_unauthenticated',
+      outcome: 'DENIED',
+      service,
+      host: HOST,
+      reason: `writeback.requested refused before decoding and dead-lettered, nothing admitted: ${refusal.reason}`,
+      caseId: null,
+      versions: {},
       references,
     },
   };

@@ -22,6 +22,13 @@ export class WritebackMetrics {
   readonly rejected: Counter<'destination' | 'reason'>;
   /** Requests for destinations this deployment does not serve (another deployment's). */
   readonly skipped: Counter<'destination'>;
+  /**
+   * writeback.requested records refused before decoding: unsigned, signed by an unknown key, or not matching their
+   * signature (dead-lettered as `unauthenticated`). Labelled by refusal class only, never by a value of the record.
+   */
+  readonly unauthenticated: Counter<'refusal'>;
+  /** Requests of this service's protocol for a destination no deployment serves (dead-lettered as `unserved`). */
+  readonly unserved: Counter<string>;
   /** 0 closed, 1 half-open, 2 open. */
   readonly breakerState: Gauge<'destination'>;
   readonly breakerTransitions: Counter<'destination' | 'to'>;
@@ -79,6 +86,16 @@ export class WritebackMetrics {
       'closeout_writeback_skipped_total',
       'Requests for destinations this deployment does not serve',
       ['destination'],
+    );
+    this.unauthenticated = counter(
+      'closeout_writeback_requests_unauthenticated_total',
+      'writeback.requested records refused before decoding: unsigned, unknown key or bad signature; never acted on',
+      ['refusal'],
+    );
+    this.unserved = counter(
+      'closeout_writeback_requests_unserved_total',
+      "Requests of this service's protocol for a destination no writeback deployment serves: dead-lettered and audited",
+      [],
     );
     this.breakerState = gauge(
       'closeout_writeback_breaker_state',
