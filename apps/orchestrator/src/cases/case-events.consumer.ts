@@ -5,7 +5,7 @@ import { TakeActionUseCase } from '../actions/take-action.use-case';
 import { FlagBreakUseCase } from '../exceptions/flag-break.use-case';
 import { RecordOutreachEventUseCase } from '../outreach/record-outreach-event.use-case';
 import { RecordWritebackResultUseCase } from '../writebacks/record-writeback-result.use-case';
-import { CaseBatchRunner, handledEvents, poisonReason } from './case-batch';
+import { CASE_NOT_FOUND_ATTEMPTS, CaseBatchRunner, handledEvents, poisonReason } from './case-batch';
 import { OpenCaseUseCase } from './open-case.use-case';
 import { ORCHESTRATOR_INSTANCE, type OrchestratorInstance } from './orchestrator-instance';
 
@@ -54,12 +54,14 @@ export class CaseEventsConsumer implements OnApplicationBootstrap {
       groupId: `${this.instance.serviceName}.outreach-event`,
       topic: Topics.outreachEvent,
       consumer: PARALLEL,
+      retry: { maxAttempts: CASE_NOT_FOUND_ATTEMPTS },
       handler: (m) => this.guard(m, async () => (await this.outreach.execute(m.value), 'recorded')),
     });
     await this.subscriber.subscribe({
       groupId: `${this.instance.serviceName}.miniapp-action`,
       topic: Topics.miniappAction,
       consumer: PARALLEL,
+      retry: { maxAttempts: CASE_NOT_FOUND_ATTEMPTS },
       maxBatchSize: BATCH,
       batchHandler: (messages) =>
         this.batches.run(messages, {
