@@ -34,7 +34,7 @@ import { cpus } from 'node:os';
 import axios, { type AxiosInstance } from 'axios';
 import { Client } from 'pg';
 import { Topics, type MiniappAction } from '@closeout/contracts';
-import { KafkaClient, type ConsumedMessage } from '@closeout/kafka';
+import { KafkaClient, type ConsumedMessage, kafkaConnectionFromEnv } from '@closeout/kafka';
 import { configureLogging } from '@closeout/telemetry';
 import { writebackTables } from '@closeout/writeback-adapters';
 import { devstackEnv } from '../devstack/devstack-env';
@@ -894,7 +894,7 @@ async function main(): Promise<void> {
   });
   const watcher = new KafkaClient({
     clientId: `e2e-bench-${randomUUID().slice(0, 6)}`,
-    brokers: env['KAFKA_BROKERS']!.split(','),
+    ...kafkaConnectionFromEnv(env),
     schemaRegistryUrl: env['SCHEMA_REGISTRY_URL']!,
     topics: [
       Topics.caseTriggered,

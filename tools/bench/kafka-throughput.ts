@@ -16,14 +16,15 @@ import { randomUUID } from 'node:crypto';
 import { Kafka, logLevel, Partitioners } from 'kafkajs';
 import { avroSchemas, type CaseKey, type WritebackRequested } from '@closeout/contracts';
 import { configureLogging } from '@closeout/telemetry';
-import { KafkaClient, SchemaCatalog } from '@closeout/kafka';
+import { KafkaClient, SchemaCatalog, kafkaConnectionFromEnv, kafkajsConnection } from '@closeout/kafka';
 
 const N = Number(process.argv[2] ?? 20_000);
 const ROUNDS = Number(process.argv[3] ?? 3);
 const BATCH = 500;
 const PARTITIONS = 6;
 // A bench script reads its endpoints straight from the environment; it is not a service with a config module.
-const brokers = (process.env['KAFKA_BROKERS'] ?? '127.0.0.1:9092').split(',');
+const connection = kafkaConnectionFromEnv(process.env, '127.0.0.1:9092');
+const { brokers } = connection;
 const registryUrl = process.env['SCHEMA_REGISTRY_URL'] ?? 'http://127.0.0.1:8081/apis/ccompat/v7';
 
 export interface Result {
@@ -67,7 +68,7 @@ async function benchLib(runId: string): Promise<Result> {
   });
   const kafka = new KafkaClient({
     clientId: `bench-lib-${runId}`,
-    brokers,
+    ...connection,
     schemaRegistryUrl: registryUrl,
     catalog,
     topics: [{ topic, partitions: PARTITIONS }],
@@ -114,7 +115,7 @@ async function benchLib(runId: string): Promise<Result> {
 /** Raw kafkajs with JSON: `count` messages produced, then consumed by a fresh group. Exported for end-to-end.bench.ts. */
 export async function benchRaw(runId: string, count = N): Promise<Result> {
   const topic = `bench.raw-${runId}.v1`;
-  const kafka = new Kafka({ clientId: `bench-raw-${runId}`, brokers, logLevel: logLevel.NOTHING });
+  const kafka = new Kafka({ clientId: `bench-raw-${runId}`, ...kafkajsConnection(connection), logLevel: logLevel.NOTHING });
   const admin = kafka.admin();
   await admin.connect();
   await admin.createTopics({

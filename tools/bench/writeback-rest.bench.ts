@@ -19,7 +19,7 @@ import { cpus } from 'node:os';
 import { join } from 'node:path';
 import axios from 'axios';
 import { Topics, type WritebackRequested } from '@closeout/contracts';
-import { KafkaClient, positionGroupsAtEnd, type OutgoingEvent } from '@closeout/kafka';
+import { KafkaClient, positionGroupsAtEnd, type OutgoingEvent, kafkaConnectionFromEnv } from '@closeout/kafka';
 import { localRequestSigning } from '@closeout/kafka';
 import { configureLogging } from '@closeout/telemetry';
 import { createWritebackDataSource } from '@closeout/writeback-adapters';
@@ -125,7 +125,7 @@ async function main(): Promise<void> {
   const kafka = new KafkaClient({
     clientId: `bench-${run}`,
     signer: signing.signer,
-    brokers: env['KAFKA_BROKERS']!.split(','),
+    ...kafkaConnectionFromEnv(env),
     schemaRegistryUrl: env['SCHEMA_REGISTRY_URL']!,
     topics: [Topics.writebackRequested, Topics.writebackResult],
   });
@@ -147,7 +147,7 @@ async function main(): Promise<void> {
       },
     });
     await results.whenPositioned();
-    await positionGroupsAtEnd(env['KAFKA_BROKERS']!.split(','), [
+    await positionGroupsAtEnd(kafkaConnectionFromEnv(env), [
       { groupId: `${serviceName}.writeback-requested`, topic: Topics.writebackRequested },
     ]);
     startService(

@@ -22,7 +22,7 @@ import {
   type OutreachRequested,
   type WritebackResult,
 } from '@closeout/contracts';
-import { KafkaClient, positionGroupsAtEnd } from '@closeout/kafka';
+import { KafkaClient, positionGroupsAtEnd, kafkaConnectionFromEnv } from '@closeout/kafka';
 import { configureLogging } from '@closeout/telemetry';
 import { seededRandom } from '@closeout/simulators/sftp-core';
 import { writeDefinitions } from '../e2e/case-stack';
@@ -276,7 +276,7 @@ async function main(): Promise<void> {
       // A stopped service's consumer groups start at the topics' current end: traffic that tests and benchmarks
       // left on this devstack since the last run is not this run's to work.
       await positionGroupsAtEnd(
-        env['KAFKA_BROKERS']!.split(','),
+        kafkaConnectionFromEnv(env),
         consumerGroupsOf(s.name).map(([groupId, topic]) => ({ groupId, topic })),
       );
       startService(s.name, s.port, envFor(s.name, svcEnv));
@@ -296,7 +296,7 @@ async function main(): Promise<void> {
 
   const kafka = new KafkaClient({
     clientId: `main-job-${randomUUID().slice(0, 8)}`,
-    brokers: env['KAFKA_BROKERS']!.split(','),
+    ...kafkaConnectionFromEnv(env),
     schemaRegistryUrl: env['SCHEMA_REGISTRY_URL']!,
     topics: [Topics.outreachEvent, Topics.miniappAction],
   });

@@ -18,7 +18,7 @@ import {
   type WritebackRequested,
   type WritebackResult,
 } from '@closeout/contracts';
-import { KafkaClient, positionGroupsAtEnd } from '@closeout/kafka';
+import { KafkaClient, positionGroupsAtEnd, kafkaConnectionFromEnv } from '@closeout/kafka';
 import { localRequestSigning } from '@closeout/kafka';
 import { startRestCore, type FaultRule as RestFault, type RestCore } from '@closeout/simulators/rest-core';
 import { startSoapCore, type FaultRule as SoapFault, type SoapCore } from '@closeout/simulators/soap-core';
@@ -179,7 +179,7 @@ export class CaseStack {
 
     this.kafka = new KafkaClient({
       clientId: `it-${run}`,
-      brokers: env['KAFKA_BROKERS']!.split(','),
+      ...kafkaConnectionFromEnv(env),
       schemaRegistryUrl: env['SCHEMA_REGISTRY_URL']!,
       topics: [
         Topics.caseTriggered,
@@ -312,7 +312,7 @@ export class CaseStack {
       [['writeback-requested', Topics.writebackRequested]],
     );
     await positionGroupsAtEnd(
-      env['KAFKA_BROKERS']!.split(','),
+      kafkaConnectionFromEnv(env),
       [...this.instances.values()].flatMap((i) => i.groups.map(([groupId, topic]) => ({ groupId, topic }))),
     );
     // One after another: nine TypeScript processes compiling at once on two cores only slows each down.

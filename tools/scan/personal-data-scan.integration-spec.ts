@@ -4,10 +4,11 @@ import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { Client } from 'pg';
 import { Kafka, logLevel } from 'kafkajs';
-import { formatReport, runScan } from './personal-data-scan';
+import { kafkaConnectionFromEnv, kafkajsConnection } from '@closeout/kafka';
+import { formatReport, kafkaTarget, runScan } from './personal-data-scan';
 
 const databaseUrl = process.env['DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/closeout';
-const brokers = (process.env['KAFKA_BROKERS'] ?? '127.0.0.1:9092').split(',');
+const connection = kafkaConnectionFromEnv(process.env, '127.0.0.1:9092');
 
 const PAN = '4111 1111 1111 1111';
 const EMAIL = 'planted.person@example.com';
@@ -18,7 +19,7 @@ describe('personal-data scan finds what was planted, names where, quotes nothing
   const topic = `scan.it.${suffix}`;
   const dir = mkdtempSync(join(tmpdir(), 'scan-it-'));
   const db = new Client({ connectionString: databaseUrl });
-  const kafka = new Kafka({ clientId: 'scan-it', brokers, logLevel: logLevel.NOTHING });
+  const kafka = new Kafka({ clientId: 'scan-it', ...kafkajsConnection(connection), logLevel: logLevel.NOTHING });
 
   beforeAll(async () => {
     await db.connect();
@@ -72,7 +73,7 @@ describe('personal-data scan finds what was planted, names where, quotes nothing
     const report = await runScan({
       databaseUrl,
       schemas: [schema],
-      brokers,
+      ...kafkaTarget(connection),
       topics: [topic],
       kafkaTimeoutMs: 60_000,
       paths: [dir],

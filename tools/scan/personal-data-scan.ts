@@ -12,6 +12,8 @@ import { createInterface } from 'node:readline';
 import { randomUUID } from 'node:crypto';
 import { Client } from 'pg';
 import { Kafka, logLevel } from 'kafkajs';
+import type { KafkaSecurity } from '@closeout/config';
+import { kafkaConnectionFromEnv, kafkajsConnection, type KafkaConnection } from '@closeout/kafka';
 import { findContactPoints, findPans } from '@closeout/privacy';
 import { services } from '@closeout/deploy';
 
@@ -34,11 +36,18 @@ export interface AllowList {
   pans: string[];
 }
 
+/** The scan's Kafka options from a connection (KAFKA_BROKERS and the KAFKA_SECURITY_PROTOCOL / SASL / SSL settings). */
+export function kafkaTarget(connection: KafkaConnection): Pick<ScanOptions, 'brokers' | 'kafkaSecurity'> {
+  return { brokers: connection.brokers, ...(connection.security ? { kafkaSecurity: connection.security } : {}) };
+}
+
 export interface ScanOptions {
   databaseUrl?: string;
   /** Only these schemas (default: every schema but the system ones). */
   schemas?: string[];
   brokers?: string[];
+  /** TLS and SASL towards the brokers (`kafkaConnectionFromEnv()`); absent means PLAINTEXT. */
+  kafkaSecurity?: KafkaSecurity;
   /** Only these topics (default: every topic but Kafka's internal ones). */
   topics?: string[];
   kafkaTimeoutMs?: number;
@@ -187,14 +196,14 @@ async function scanDatabase(
 }
 
 async function scanKafka(
-  brokers: string[],
+  connection: KafkaConnection,
   only: string[] | undefined,
   timeoutMs: number,
   tally: Tally,
   report: ScanReport,
   progress: (s: string) => void,
 ): Promise<void> {
-  const kafka = new Kafka({ clientId: 'personal-data-scan', brokers, logLevel: logLevel.NOTHING });
+  const kafka = new Kafka({ clientId: 'personal-data-scan', ...kafkajsConnection(connection), logLevel: logLevel.NOTHING });
   const admin = kafka.admin();
   await admin.connect();
   const groupId = `personal-data-scan-${randomUUID()}`;
@@ -323,7 +332,7 @@ export async function runScan(options: ScanOptions): Promise<ScanReport> {
   if (options.databaseUrl) await scanDatabase(options.databaseUrl, options.schemas, tally, report, progress);
   if (options.brokers?.length)
     await scanKafka(
-      options.brokers,
+      { brokers: options.brokers, ...(options.kafkaSecurity ? { security: options.kafkaSecurity } : {}) },
       options.topics,
       options.kafkaTimeoutMs ?? 120_000,
       tally,
@@ -382,7 +391,7 @@ async function main(): Promise<void> {
     ...(has('--no-db')
       ? {}
       : { databaseUrl: env['DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/closeout' }),
-    ...(has('--no-kafka') ? {} : { brokers: (env['KAFKA_BROKERS'] ?? '127.0.0.1:9092').split(',') }),
+    ...(has('--no-kafka') ? {} : kafkaTarget(kafkaConnectionFromEnv(env, '127.0.0.1:9092'))),
     kafkaTimeoutMs: Number(value('--kafka-timeout-ms') ?? 180_000),
     paths: has('--no-files')
       ? []

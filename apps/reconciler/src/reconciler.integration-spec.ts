@@ -14,7 +14,7 @@ import {
   type WritebackRequested,
   type WritebackResult,
 } from '@closeout/contracts';
-import { EventPublisher, EventSubscriber, positionGroupsAtEnd } from '@closeout/kafka';
+import { EventPublisher, EventSubscriber, positionGroupsAtEnd, kafkaConnectionFromEnv } from '@closeout/kafka';
 import { ServiceCoreModule } from '@closeout/platform';
 import { startRestCore, type RestCore } from '@closeout/simulators/rest-core';
 import { buildPaymentsBatch, startSftpCore, type SftpCore } from '@closeout/simulators/sftp-core';
@@ -267,7 +267,7 @@ describe('reconciler (real Kafka, registry, PostgreSQL, sshd; simulated REST, SO
     });
     // A production reconciler reads the topics from the beginning on its first start; this one starts at their
     // current end, so a devstack with a long history does not keep it busy with traffic that is not this test's.
-    await positionGroupsAtEnd(env('KAFKA_BROKERS').split(','), [
+    await positionGroupsAtEnd(kafkaConnectionFromEnv(process.env), [
       { groupId: `reconciler-${run}.writeback-requested`, topic: Topics.writebackRequested },
       { groupId: `reconciler-${run}.writeback-result`, topic: Topics.writebackResult },
       { groupId: `reconciler-${run}.case-state`, topic: Topics.caseState },

@@ -1,3 +1,4 @@
 export * from './load-config';
+export * from './kafka-security';
 export { z } from 'zod';
 export * from './api-tokens';

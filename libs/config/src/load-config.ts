@@ -1,4 +1,10 @@
 import { z } from 'zod';
+import {
+  hasKafkaSecurityVars,
+  kafkaSecurityEnv,
+  resolveKafkaSecurity,
+  type KafkaSecurity,
+} from './kafka-security';
 
 export class ConfigError extends Error {
   constructor(readonly issues: { variable: string; rule: string }[]) {
@@ -21,7 +27,29 @@ export function loadConfig<S extends z.ZodType>(schema: S, env: NodeJS.ProcessEn
       })),
     );
   }
+  // The rules between the Kafka security variables, and their files, checked at boot like the rest.
+  if (hasKafkaSecurityVars(parsed.data)) {
+    const { issues } = resolveKafkaSecurity(parsed.data);
+    if (issues.length > 0) throw new ConfigError(issues);
+  }
   return parsed.data;
+}
+
+/**
+ * The Kafka connection security of a loaded config or of a raw environment (scripts and tests, which have no config
+ * schema of their own): KAFKA_SECURITY_PROTOCOL and the KAFKA_SASL_* / KAFKA_SSL_* variables, validated with the same
+ * rules, files read. Throws ConfigError naming each variable and rule; a password is never part of a message.
+ */
+export function kafkaSecurityFromEnv(env: Record<string, unknown> = process.env): KafkaSecurity {
+  const parsed = z.object(kafkaSecurityEnv).safeParse(env);
+  if (!parsed.success) {
+    throw new ConfigError(
+      parsed.error.issues.map((issue) => ({ variable: issue.path.join('.') || '(root)', rule: issue.message })),
+    );
+  }
+  const { security, issues } = resolveKafkaSecurity(parsed.data);
+  if (!security) throw new ConfigError(issues);
+  return security;
 }
 
 const port = z.coerce.number().int().min(1).max(65535);
@@ -38,6 +66,8 @@ export const baseEnvSchema = z.object({
     .pipe(z.array(z.string().regex(/^[^:\s]+:\d+$/, 'each broker must be host:port'))),
   SCHEMA_REGISTRY_URL: z.url({ message: 'must be a URL such as http://127.0.0.1:8081/apis/ccompat/v7' }),
   DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL'),
+  /** TLS and SASL towards the brokers (kafka-security.ts; docs/security/kafka.md). PLAINTEXT by default. */
+  ...kafkaSecurityEnv,
   KAFKA_DEFAULT_PARTITIONS: z.coerce.number().int().min(1).default(6),
   OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: z.url().optional(),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).default(10_000),

@@ -16,6 +16,7 @@ export * from './consumer/retry-backoff';
 export * from './topics/topic-provisioner';
 export * from './topics/group-position';
 export * from './health/kafka-health';
+export * from './connection/kafka-connection';
 export * from './kafka-client';
 export * from './kafka.module';
 export * from './security/record-signing';

@@ -1,3 +1,4 @@
+import type { KafkaSecurity } from '@closeout/config';
 import { createLogger } from '@closeout/telemetry';
 import { KafkajsMessageBus } from './adapters/kafkajs/kafkajs.adapter';
 import { EventSubscriber, type ConsumerTuning } from './consumer/event-subscriber';
@@ -17,6 +18,8 @@ import { TopicProvisioner, type TopicRequest } from './topics/topic-provisioner'
 export interface KafkaClientOptions {
   clientId: string;
   brokers: string[];
+  /** TLS and SASL towards the brokers; absent means PLAINTEXT. Scripts: `kafkaConnectionFromEnv()`. */
+  security?: KafkaSecurity;
   /** Confluent-compatible registry base URL (Apicurio: http://host:8081/apis/ccompat/v7). */
   schemaRegistryUrl: string;
   /** Topics this service uses: created (with their DLQs) and their schemas registered at start. */
@@ -66,7 +69,11 @@ export class KafkaClient {
 
   constructor(private readonly options: KafkaClientOptions) {
     this.catalog = options.catalog ?? new SchemaCatalog();
-    this.bus = options.bus ?? new KafkajsMessageBus({ clientId: options.clientId, brokers: options.brokers });
+    this.bus = options.bus ?? new KafkajsMessageBus({
+        clientId: options.clientId,
+        brokers: options.brokers,
+        ...(options.security ? { security: options.security } : {}),
+      });
     this.serde =
       options.serde ??
       new AvroSerde(this.catalog, { registryUrl: options.schemaRegistryUrl, clientId: options.clientId });

@@ -35,13 +35,14 @@ class WritebackResultConsumer implements OnModuleInit {
 
 describe('KafkaModule in a Nest application', () => {
   it('starts the client at init, injects publisher, subscriber and health, and shuts down cleanly', async () => {
-    const { brokers, registryUrl } = integrationEnv();
+    const { brokers, security, registryUrl } = integrationEnv();
 
     @Module({
       imports: [
         KafkaModule.forRoot({
           clientId: unique('module-it'),
           brokers,
+          security,
           schemaRegistryUrl: registryUrl,
           topics: [Topics.writebackResult],
         }),

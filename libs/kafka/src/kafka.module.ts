@@ -8,6 +8,7 @@ import {
   type OnModuleDestroy,
   type OnModuleInit,
 } from '@nestjs/common';
+import type { KafkaSecurity } from '@closeout/config';
 import type { TopicName } from '@closeout/contracts';
 import { EventSubscriber, type ConsumerTuning } from './consumer/event-subscriber';
 import type { RetryBackoffOptions } from './consumer/retry-backoff';
@@ -20,6 +21,8 @@ import type { TopicRequest } from './topics/topic-provisioner';
 export interface KafkaModuleOptions {
   clientId: string;
   brokers: string[];
+  /** TLS and SASL towards the brokers (the service's own credentials); absent means PLAINTEXT. */
+  security?: KafkaSecurity;
   schemaRegistryUrl: string;
   /** Partitions for topics this service creates. Default 6. */
   defaultPartitions?: number;
@@ -79,6 +82,7 @@ export class KafkaModule {
             new KafkaClient({
               clientId: o.clientId,
               brokers: o.brokers,
+              ...(o.security ? { security: o.security } : {}),
               schemaRegistryUrl: o.schemaRegistryUrl,
               topics: [...o.topics, ...(o.extraTopics ?? [])],
               ...(o.catalog ? { catalog: o.catalog } : {}),

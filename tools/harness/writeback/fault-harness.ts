@@ -11,7 +11,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { xoroshiro128plus, unsafeUniformIntDistribution, type RandomGenerator } from 'pure-rand';
 import type { DataSource } from 'typeorm';
 import { Topics, type WritebackRequested, type WritebackResult } from '@closeout/contracts';
-import { KafkaClient, positionGroupsAtEnd, type OutgoingEvent } from '@closeout/kafka';
+import { KafkaClient, positionGroupsAtEnd, type OutgoingEvent, kafkaConnectionFromEnv } from '@closeout/kafka';
 import { localRequestSigning } from '@closeout/kafka';
 import { createWritebackDataSource } from '@closeout/writeback-adapters';
 import { samplePaymentRequest } from '@closeout/writeback-adapters/testing';
@@ -155,7 +155,7 @@ export async function runWritebackHarness(options: HarnessOptions): Promise<Harn
   const kafka = new KafkaClient({
     clientId: `harness-${runId}`,
     signer: signing.signer,
-    brokers: env['KAFKA_BROKERS']!.split(','),
+    ...kafkaConnectionFromEnv(env),
     schemaRegistryUrl: env['SCHEMA_REGISTRY_URL']!,
     topics: [Topics.writebackRequested, Topics.writebackResult, Topics.auditEvent],
   });
@@ -178,7 +178,7 @@ export async function runWritebackHarness(options: HarnessOptions): Promise<Harn
 
     // The new instance's consumer group starts at the topic's current end, committed as concrete offsets: a kill
     // before its first commit must not make it skip requests published meanwhile.
-    await positionGroupsAtEnd(env['KAFKA_BROKERS']!.split(','), [
+    await positionGroupsAtEnd(kafkaConnectionFromEnv(env), [
       { groupId: `${serviceName}.writeback-requested`, topic: Topics.writebackRequested },
     ]);
 

@@ -13,7 +13,7 @@ import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import type { DataSource } from 'typeorm';
 import { Topics, type WritebackRequested } from '@closeout/contracts';
-import { KafkaClient, positionGroupsAtEnd } from '@closeout/kafka';
+import { KafkaClient, positionGroupsAtEnd, kafkaConnectionFromEnv } from '@closeout/kafka';
 import { localRequestSigning } from '@closeout/kafka';
 import { startRestCore } from '@closeout/simulators/rest-core';
 import { createWritebackDataSource } from '@closeout/writeback-adapters';
@@ -71,7 +71,7 @@ export async function measureRejoin(options: RejoinOptions = {}): Promise<Rejoin
   const signal = options.signal ?? 'SIGKILL';
   const timeoutMs = options.timeoutMs ?? 90_000;
   const env = options.env ?? devstackEnv();
-  const brokers = env['KAFKA_BROKERS']!.split(',');
+  const connection = kafkaConnectionFromEnv(env);
   const runId = randomBytes(3).toString('hex');
   const instance = `writeback-rest-rejoin-${runId}`;
   const schema = `wb_rejoin_${runId}`;
@@ -84,7 +84,7 @@ export async function measureRejoin(options: RejoinOptions = {}): Promise<Rejoin
   const kafka = new KafkaClient({
     clientId: `rejoin-${runId}`,
     signer: signing.signer,
-    brokers,
+    ...connection,
     schemaRegistryUrl: env['SCHEMA_REGISTRY_URL']!,
     topics: [Topics.writebackRequested],
   });
@@ -92,7 +92,7 @@ export async function measureRejoin(options: RejoinOptions = {}): Promise<Rejoin
   try {
     await kafka.start();
     // Only what is published from now on: the devstack's topics may hold a long history.
-    await positionGroupsAtEnd(brokers, [
+    await positionGroupsAtEnd(connection, [
       { groupId: `${instance}.writeback-requested`, topic: Topics.writebackRequested },
       { groupId: `${instance}.writeback-command`, topic: Topics.writebackCommand },
     ]);

@@ -2,12 +2,12 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { Kafka, logLevel, type KafkaMessage } from 'kafkajs';
 import { Client } from 'pg';
 import request from 'supertest';
 import { Topics, type AuditEvent, type CaseTriggered } from '@closeout/contracts';
-import { KafkaClient, positionGroupsAtEnd, type Subscription } from '@closeout/kafka';
+import { KafkaClient, positionGroupsAtEnd, type Subscription, kafkaConnectionFromEnv, kafkajsConnection } from '@closeout/kafka';
 import { caseIdOf } from '../ingest/case-id';
 import { upstreamCatalog, type UpstreamTopic } from './upstream-topics';
 
@@ -78,7 +78,7 @@ async function eventually(condition: () => boolean, timeoutMs = 20_000): Promise
 
 const raw = new Kafka({
   clientId: `trigger-ingest-it-${run}`,
-  brokers: env('KAFKA_BROKERS').split(','),
+  ...kafkajsConnection(kafkaConnectionFromEnv(process.env)),
   logLevel: logLevel.NOTHING,
 });
 
@@ -124,12 +124,25 @@ interface RunningService {
  * ES modules, which Jest's CommonJS runtime cannot load (Node itself can), so the app module cannot be imported
  * into a Jest test without a workspace-wide transform for it.
  */
+/**
+ * As deployed, the service connects as its own Kafka user: under the devstack's SASL listener, trigger-ingest's SCRAM
+ * user, whose password file lies next to the tests' own (KAFKA_SASL_PASSWORD_FILE).
+ */
+function ownKafkaCredentials(): Record<string, string> {
+  const testsPasswordFile = process.env['KAFKA_SASL_PASSWORD_FILE'];
+  if (!process.env['KAFKA_SECURITY_PROTOCOL']?.startsWith('SASL_') || !testsPasswordFile) return {};
+  return {
+    KAFKA_SASL_USERNAME: 'trigger-ingest',
+    KAFKA_SASL_PASSWORD_FILE: join(dirname(testsPasswordFile), 'trigger-ingest.password'),
+  };
+}
+
 async function startService(env: Record<string, string>): Promise<RunningService> {
   const root = join(__dirname, '..', '..', '..', '..');
   const output: string[] = [];
   const child = spawn(process.execPath, ['-r', '@swc-node/register', 'apps/trigger-ingest/src/main.ts'], {
     cwd: root,
-    env: { ...process.env, ...env },
+    env: { ...process.env, ...ownKafkaCredentials(), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   child.stdout?.on('data', (chunk: Buffer) => output.push(chunk.toString()));
@@ -178,18 +191,18 @@ describe('trigger-ingest consuming upstream topics (real Kafka, registry and Pos
     audits.filter((a) => a.correlationId === caseId && a.action === action);
 
   beforeAll(async () => {
-    const brokers = env('KAFKA_BROKERS').split(',');
+    const connection = kafkaConnectionFromEnv(process.env);
     const registryUrl = env('SCHEMA_REGISTRY_URL');
     // What the systems downstream of trigger-ingest see: case.triggered.v1 and the audit trail, decoded via the registry.
     observer = new KafkaClient({
       clientId: `trigger-ingest-it-observer-${run}`,
-      brokers,
+      ...connection,
       schemaRegistryUrl: registryUrl,
       consumerDefaults: fastConsumer,
     });
     // On a new cluster nothing has created these topics yet: create them (as a service does on start) and start the
     // observer's groups at their end, so the test neither fails to subscribe nor reads an earlier run's traffic.
-    await positionGroupsAtEnd(brokers, [
+    await positionGroupsAtEnd(connection, [
       { groupId: `trigger-ingest-it-triggers-${run}`, topic: Topics.caseTriggered },
       { groupId: `trigger-ingest-it-audit-${run}`, topic: Topics.auditEvent },
     ]);
@@ -214,7 +227,7 @@ describe('trigger-ingest consuming upstream topics (real Kafka, registry and Pos
     // The sample upstream feed's producer: Avro values in Confluent wire format, registered under <topic>-value.
     upstreamKafka = new KafkaClient({
       clientId: `trigger-ingest-it-upstream-${run}`,
-      brokers,
+      ...connection,
       schemaRegistryUrl: registryUrl,
       catalog: upstreamCatalog(upstream),
     });

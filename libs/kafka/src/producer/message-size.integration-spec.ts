@@ -16,7 +16,7 @@ import { publishFailureOf } from './publish-failure';
  */
 describe('message size (real Kafka)', () => {
   const topic = testTopic();
-  const { brokers, registryUrl } = integrationEnv();
+  const { brokers, security, registryUrl } = integrationEnv();
   let kafka: KafkaClient;
 
   beforeAll(async () => {
@@ -41,6 +41,7 @@ describe('message size (real Kafka)', () => {
     kafka = new KafkaClient({
       clientId: `message-size-${topic}`,
       brokers,
+      security,
       schemaRegistryUrl: registryUrl,
       catalog: catalogWith(topic),
       maxMessageBytes: 50_000,

@@ -5,20 +5,25 @@
  */
 import { randomUUID } from 'node:crypto';
 import { Kafka, logLevel, type KafkaMessage } from 'kafkajs';
+import type { KafkaSecurity } from '@closeout/config';
 import { avroSchemas, type WritebackRequested } from '@closeout/contracts';
+import { kafkaConnectionFromEnv, kafkajsSecurity } from '../connection/kafka-connection';
 import type { ConsumerTuning } from '../consumer/event-subscriber';
 import { KafkaClient } from '../kafka-client';
 import { SchemaCatalog } from '../serde/schema-catalog';
 
-export function integrationEnv(): { brokers: string[]; registryUrl: string } {
+/**
+ * The brokers (with their TLS and SASL settings: the devstack's SASL/SCRAM listener and its tools user) and the
+ * registry the global setup resolved.
+ */
+export function integrationEnv(): { brokers: string[]; security: KafkaSecurity; registryUrl: string } {
   // Tests read the environment directly: they are not services and have no config module of their own.
-  const brokers = process.env['KAFKA_BROKERS'];
   const registryUrl = process.env['SCHEMA_REGISTRY_URL'];
-  if (!brokers || !registryUrl)
+  if (!process.env['KAFKA_BROKERS'] || !registryUrl)
     throw new Error(
       'KAFKA_BROKERS and SCHEMA_REGISTRY_URL must be set (the integration global setup does it)',
     );
-  return { brokers: brokers.split(',').map((b) => b.trim()), registryUrl };
+  return { ...kafkaConnectionFromEnv(process.env), registryUrl };
 }
 
 export const unique = (prefix: string): string => `${prefix}-${randomUUID().slice(0, 8)}`;
@@ -50,10 +55,11 @@ export function testClient(
   catalog: SchemaCatalog,
   topics: Array<string | { topic: string; partitions: number }> = [],
 ): KafkaClient {
-  const { brokers, registryUrl } = integrationEnv();
+  const { brokers, security, registryUrl } = integrationEnv();
   return new KafkaClient({
     clientId: unique('kafka-it'),
     brokers,
+    security,
     schemaRegistryUrl: registryUrl,
     catalog,
     topics,
@@ -88,9 +94,11 @@ export function writebackRequested(
 
 /** A plain kafkajs client: how the tests produce raw bytes and read topics without the lib. */
 export function rawKafka(): Kafka {
+  const { brokers, security } = integrationEnv();
   return new Kafka({
     clientId: unique('kafka-it-raw'),
-    brokers: integrationEnv().brokers,
+    brokers,
+    ...kafkajsSecurity(security),
     logLevel: logLevel.NOTHING,
   });
 }

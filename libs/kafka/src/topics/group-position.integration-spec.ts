@@ -17,7 +17,7 @@ describe('positionGroupsAtEnd on a real broker', () => {
     const topic = testTopic();
     const groupId = unique('position');
 
-    await positionGroupsAtEnd(integrationEnv().brokers, [{ groupId, topic }], 3);
+    await positionGroupsAtEnd(integrationEnv(), [{ groupId, topic }], 3);
 
     const admin = rawKafka().admin();
     await admin.connect();
@@ -40,7 +40,7 @@ describe('positionGroupsAtEnd on a real broker', () => {
     await producer.send({ topic, messages: [{ value: 'old-1' }, { value: 'old-2' }] });
 
     const groupId = unique('position');
-    await positionGroupsAtEnd(integrationEnv().brokers, [{ groupId, topic }]);
+    await positionGroupsAtEnd(integrationEnv(), [{ groupId, topic }]);
     expect(Object.fromEntries(await committedOffsets(groupId, topic))).toEqual({ 0: '2' });
 
     await producer.send({ topic, messages: [{ value: 'new-1' }] });

@@ -1,5 +1,6 @@
 import { Kafka, KafkaJSError, logLevel, type Admin } from 'kafkajs';
 import { KafkajsMessageBus } from '../adapters/kafkajs/kafkajs.adapter';
+import { kafkajsConnection, type KafkaConnection } from '../connection/kafka-connection';
 import { TopicProvisioner } from './topic-provisioner';
 
 /** A consumer group and the topic it is about to read. */
@@ -14,16 +15,25 @@ export interface GroupTopic {
  * skip anything (a group without offsets would start again at the then-latest offset). A topic that does not exist
  * yet (a new cluster: the brokers do not auto-create) is created with its DLQ as a service would on start, with
  * `defaultPartitions` as the services' KAFKA_DEFAULT_PARTITIONS, so its end is offset 0. One pair of admin connections
- * for all the groups.
+ * for all the groups. `connection`: the brokers, or the brokers and their security (`kafkaConnectionFromEnv()`).
  */
 export async function positionGroupsAtEnd(
-  brokers: string[],
+  connection: string[] | KafkaConnection,
   groups: readonly GroupTopic[],
   defaultPartitions = 6,
 ): Promise<void> {
   if (groups.length === 0) return;
-  const provisioner = new KafkajsMessageBus({ clientId: 'group-position', brokers }).admin();
-  const admin = new Kafka({ clientId: 'group-position', brokers, logLevel: logLevel.NOTHING }).admin();
+  const { brokers, security } = Array.isArray(connection) ? { brokers: connection, security: undefined } : connection;
+  const provisioner = new KafkajsMessageBus({
+    clientId: 'group-position',
+    brokers,
+    ...(security ? { security } : {}),
+  }).admin();
+  const admin = new Kafka({
+    clientId: 'group-position',
+    ...kafkajsConnection({ brokers, ...(security ? { security } : {}) }),
+    logLevel: logLevel.NOTHING,
+  }).admin();
   await Promise.all([provisioner.connect(), admin.connect()]);
   try {
     const topics = [...new Set(groups.map((g) => g.topic))];

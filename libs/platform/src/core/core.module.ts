@@ -1,5 +1,5 @@
 import { Module, type DynamicModule } from '@nestjs/common';
-import type { BaseConfig } from '@closeout/config';
+import { kafkaSecurityFromEnv, type BaseConfig } from '@closeout/config';
 import type { TopicName } from '@closeout/contracts';
 import { KafkaModule, type RecordSigner, type SchemaCatalog, type TopicRequest } from '@closeout/kafka';
 import { AuditModule } from '@closeout/audit';
@@ -35,6 +35,8 @@ export class ServiceCoreModule {
         KafkaModule.forRoot({
           clientId: config.SERVICE_NAME,
           brokers: config.KAFKA_BROKERS,
+          // The service's own credentials; validated with the rest of the config at boot.
+          security: kafkaSecurityFromEnv(config),
           schemaRegistryUrl: config.SCHEMA_REGISTRY_URL,
           defaultPartitions: config.KAFKA_DEFAULT_PARTITIONS,
           topics: options.topics,

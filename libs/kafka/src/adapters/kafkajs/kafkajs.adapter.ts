@@ -10,7 +10,9 @@ import {
   type LogEntry,
   type Producer,
 } from 'kafkajs';
+import type { KafkaSecurity } from '@closeout/config';
 import { createLogger } from '@closeout/telemetry';
+import { kafkajsSecurity } from '../../connection/kafka-connection';
 import { BrokerRejectedError } from '../../kafka.errors';
 import { CoalescingSender } from '../../producer/coalescing-sender';
 import type {
@@ -29,6 +31,8 @@ import type {
 export interface KafkajsBusOptions {
   clientId: string;
   brokers: string[];
+  /** TLS and SASL (KAFKA_SECURITY_PROTOCOL and the KAFKA_SASL_* / KAFKA_SSL_* settings); absent means PLAINTEXT. */
+  security?: KafkaSecurity;
   connectionTimeoutMs?: number;
   requestTimeoutMs?: number;
 }
@@ -287,6 +291,7 @@ export class KafkajsMessageBus implements MessageBus {
     this.kafka = new Kafka({
       clientId: options.clientId,
       brokers: options.brokers,
+      ...kafkajsSecurity(options.security),
       connectionTimeout: options.connectionTimeoutMs ?? 3000,
       requestTimeout: options.requestTimeoutMs ?? 30000,
       logLevel: logLevel.WARN,

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Registry, type Counter, type Gauge } from 'prom-client';
 import { avroSchemas, Topics } from '@closeout/contracts';
-import { KafkaClient, SchemaCatalog, type UntypedOutgoingEvent } from '@closeout/kafka';
+import { KafkaClient, SchemaCatalog, type UntypedOutgoingEvent, kafkaConnectionFromEnv } from '@closeout/kafka';
 import { freshWritebackSchema, type FreshWritebackSchema } from '../../test-support/fresh-writeback-schema';
 import { LedgerRepository } from '../ledger/ledger.repository';
 import type { OutboxMessage } from './outbox-message';
@@ -112,7 +112,7 @@ describe('OutboxRelay setting aside what it can never publish (real PostgreSQL)'
       });
       kafka = new KafkaClient({
         clientId: `outbox-it-${topic}`,
-        brokers: process.env['KAFKA_BROKERS']!.split(','),
+        ...kafkaConnectionFromEnv(process.env),
         schemaRegistryUrl: process.env['SCHEMA_REGISTRY_URL']!,
         catalog,
         // One partition: the topic's order is the order the relay published in, across keys.
