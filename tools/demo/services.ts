@@ -18,7 +18,9 @@ import { join } from 'node:path';
 export const repoRoot = join(__dirname, '..', '..');
 const runDir = join(repoRoot, '.devstack', 'services');
 
-export { devstackEnv, devstackCommand } from '../devstack/devstack-env';
+import { serviceKafkaCredentials } from '../devstack/devstack-env';
+
+export { devstackEnv, devstackCommand, serviceKafkaCredentials } from '../devstack/devstack-env';
 
 export { services, type ServiceName } from '@closeout/deploy';
 
@@ -44,7 +46,8 @@ export function runningPid(name: string): number | undefined {
 /**
  * Starts one service in the background on Node 24 (the one in node_modules/.bin), logging to its file. `name` names
  * the instance (pid and log files, default SERVICE_NAME); `options.app` the folder under apps/ when they differ, so
- * a harness can run its own instance of a service next to the main job's.
+ * a harness can run its own instance of a service next to the main job's. Under the devstack's SASL listener the
+ * service connects as its own Kafka user (`serviceKafkaCredentials`), never as the tools user of `env`.
  */
 export function startService(
   name: string,
@@ -52,11 +55,16 @@ export function startService(
   env: Record<string, string>,
   options: { app?: string } = {},
 ): number {
-  return startProcess(name, join('apps', options.app ?? name, 'src', 'main.ts'), [], {
-    SERVICE_NAME: name,
-    ...env,
-    HTTP_PORT: String(port),
-  });
+  const app = options.app ?? name;
+  const own = serviceKafkaCredentials(app, { ...process.env, ...env });
+  return startProcess(
+    name,
+    join('apps', app, 'src', 'main.ts'),
+    [],
+    { SERVICE_NAME: name, ...env, ...own, HTTP_PORT: String(port) },
+    // An inline password would be the tools user's: the service reads its own from its file.
+    own.KAFKA_SASL_USERNAME ? ['KAFKA_SASL_PASSWORD'] : [],
+  );
 }
 
 /** Starts a TypeScript entry point of the workspace as a background process with pid and log files under `name`. */
@@ -65,13 +73,17 @@ export function startProcess(
   script: string,
   args: string[],
   env: Record<string, string>,
+  /** Variables of this process's environment the child must not inherit. */
+  withhold: string[] = [],
 ): number {
   mkdirSync(runDir, { recursive: true });
   const log = openSync(logFile(name), 'a');
   const node = join(repoRoot, 'node_modules', '.bin', 'node');
   const child = spawn(node, ['-r', '@swc-node/register', script, ...args], {
     cwd: repoRoot,
-    env: { ...process.env, ...env },
+    env: Object.fromEntries(
+      Object.entries({ ...process.env, ...env }).filter(([k]) => !withhold.includes(k)),
+    ),
     stdio: ['ignore', log, log],
     detached: true,
   });

@@ -17,6 +17,12 @@ SCALA_VERSION="2.13"
 KAFKA_HOST="127.0.0.1"
 KAFKA_PORT=9092
 KAFKA_CONTROLLER_PORT=9093
+# SASL_PLAINTEXT with SCRAM-SHA-512: what the services, tests and tools use (`env` points them at it).
+KAFKA_SASL_PORT=9094
+KAFKA_SASL_MECHANISM=SCRAM-SHA-512
+# One SCRAM user per service, one for tools and tests; passwords generated once into $STATE_DIR/kafka/users/.
+KAFKA_TOOLS_USER=closeout-tools
+KAFKA_SERVICE_USERS=(trigger-ingest orchestrator writeback-rest writeback-soap writeback-sftp reconciler messaging mini-app-backend audit-exporter)
 
 APICURIO_VERSION="3.0.9"
 APICURIO_HOST="127.0.0.1"

@@ -9,6 +9,12 @@ KAFKA_PROPS="$KAFKA_STATE/server.properties"
 KAFKA_PID="$KAFKA_STATE/kafka.pid"
 KAFKA_LOG="$LOG_DIR/kafka.log"
 KAFKA_PATTERN="kafka.Kafka $KAFKA_PROPS"
+# SCRAM credentials: <user>.password (mode 600) per user; tools.properties = the tools user's client config.
+KAFKA_USERS_DIR="$KAFKA_STATE/users"
+KAFKA_TOOLS_CONFIG="$KAFKA_USERS_DIR/tools.properties"
+# What the broker's metadata holds: "<user> <sha256 of its password file>" per line, kept in the data dir so that
+# a wiped data dir (or a data dir formatted before SCRAM existed here) gets its users again.
+KAFKA_SCRAM_MARKER="$KAFKA_DATA/.closeout-scram-users"
 
 kafka_fetch() {
   [ -f "$KAFKA_LIBS/.complete" ] && return 0
@@ -58,11 +64,16 @@ kafka_write_config() {
 process.roles=broker,controller
 node.id=1
 controller.quorum.voters=1@$KAFKA_HOST:$KAFKA_CONTROLLER_PORT
-listeners=PLAINTEXT://$KAFKA_HOST:$KAFKA_PORT,CONTROLLER://$KAFKA_HOST:$KAFKA_CONTROLLER_PORT
-advertised.listeners=PLAINTEXT://$KAFKA_HOST:$KAFKA_PORT
+listeners=PLAINTEXT://$KAFKA_HOST:$KAFKA_PORT,SASL_PLAINTEXT://$KAFKA_HOST:$KAFKA_SASL_PORT,CONTROLLER://$KAFKA_HOST:$KAFKA_CONTROLLER_PORT
+advertised.listeners=PLAINTEXT://$KAFKA_HOST:$KAFKA_PORT,SASL_PLAINTEXT://$KAFKA_HOST:$KAFKA_SASL_PORT
 controller.listener.names=CONTROLLER
 inter.broker.listener.name=PLAINTEXT
-listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT
+listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT
+# SCRAM-SHA-512 on the SASL listener; credentials live in the cluster metadata (kafka-storage --add-scram,
+# kafka-configs --entity-type users). No secret in this file.
+sasl.enabled.mechanisms=$KAFKA_SASL_MECHANISM
+listener.name.sasl_plaintext.sasl.enabled.mechanisms=$KAFKA_SASL_MECHANISM
+listener.name.sasl_plaintext.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
 log.dirs=$KAFKA_DATA
 num.partitions=6
 default.replication.factor=1
@@ -100,11 +111,84 @@ EOF
 
 kafka_running_pid() { pid_running "$KAFKA_PID" "$KAFKA_PATTERN"; }
 
+kafka_all_users() { printf '%s\n' "$KAFKA_TOOLS_USER" "${KAFKA_SERVICE_USERS[@]}"; }
+kafka_password_file() { printf '%s/%s.password' "$KAFKA_USERS_DIR" "$1"; }
+
+# Generates each missing password once (mode 600, never printed) and the tools user's client config.
+kafka_ensure_passwords() {
+  local user file
+  (umask 077 && mkdir -p "$KAFKA_USERS_DIR")
+  chmod 700 "$KAFKA_USERS_DIR"
+  for user in $(kafka_all_users); do
+    file="$(kafka_password_file "$user")"
+    [ -s "$file" ] && continue
+    (umask 077 && openssl rand -hex 24 >"$file.tmp") && mv "$file.tmp" "$file" || return 1
+  done
+  # A JAAS value is a quoted string: the hex passwords need no escaping.
+  (
+    umask 077
+    {
+      printf 'security.protocol=SASL_PLAINTEXT\nsasl.mechanism=%s\n' "$KAFKA_SASL_MECHANISM"
+      printf 'sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required username="%s" password="%s";\n' \
+        "$KAFKA_TOOLS_USER" "$(cat "$(kafka_password_file "$KAFKA_TOOLS_USER")")"
+    } >"$KAFKA_TOOLS_CONFIG.tmp"
+  ) && mv "$KAFKA_TOOLS_CONFIG.tmp" "$KAFKA_TOOLS_CONFIG"
+}
+
+kafka_user_digest() { printf '%s %s' "$1" "$(sha256sum <"$(kafka_password_file "$1")" | cut -d' ' -f1)"; }
+
+# Users whose current password the broker does not hold yet (per the marker).
+kafka_users_missing() {
+  local user
+  for user in $(kafka_all_users); do
+    grep -qxF "$(kafka_user_digest "$user")" "$KAFKA_SCRAM_MARKER" 2>/dev/null || printf '%s\n' "$user"
+  done
+}
+
+kafka_mark_user() {
+  local user="$1"
+  { grep -v "^$user " "$KAFKA_SCRAM_MARKER" 2>/dev/null || true; kafka_user_digest "$user"; printf '\n'; } >"$KAFKA_SCRAM_MARKER.tmp"
+  mv "$KAFKA_SCRAM_MARKER.tmp" "$KAFKA_SCRAM_MARKER"
+}
+
+# --add-scram arguments for a fresh storage format: every user, created with the cluster's first metadata.
+kafka_format_scram_args() {
+  local user
+  for user in $(kafka_all_users); do
+    printf -- '--add-scram\n%s=[name=%s,password=%s]\n' "$KAFKA_SASL_MECHANISM" "$user" "$(cat "$(kafka_password_file "$user")")"
+  done
+}
+
+# After start: creates (or updates) the SCRAM users the broker does not have yet, through the PLAINTEXT listener,
+# e.g. for a data dir formatted before the SASL listener existed. A no-op once every user is in place.
+kafka_ensure_users() {
+  local user missing
+  missing="$(kafka_users_missing)"
+  [ -z "$missing" ] && return 0
+  for user in $missing; do
+    log "kafka: creating SCRAM user $user"
+    # The password is an argument of a local JVM for a moment (as with any kafka-configs call); it is never logged.
+    KAFKA_CLI_TIMEOUT=60 kafka_cli kafka.admin.ConfigCommand --bootstrap-server "$KAFKA_HOST:$KAFKA_PORT" \
+      --alter --entity-type users --entity-name "$user" \
+      --add-config "$KAFKA_SASL_MECHANISM=[password=$(cat "$(kafka_password_file "$user")")]" \
+      >/dev/null 2>>"$LOG_DIR/kafka-probe.log" || { err "kafka: could not create SCRAM user $user"; return 1; }
+    kafka_mark_user "$user"
+  done
+}
+
 # Real readiness: a metadata request (list topics) through the broker listener.
 kafka_metadata_ok() {
   tcp_open "$KAFKA_HOST" "$KAFKA_PORT" || return 1
   KAFKA_CLI_TIMEOUT=30 kafka_cli org.apache.kafka.tools.TopicCommand \
     --bootstrap-server "$KAFKA_HOST:$KAFKA_PORT" --list >/dev/null 2>>"$LOG_DIR/kafka-probe.log"
+}
+
+# The SASL listener authenticates the tools user (SCRAM-SHA-512) and answers a metadata request.
+kafka_sasl_ok() {
+  tcp_open "$KAFKA_HOST" "$KAFKA_SASL_PORT" || return 1
+  KAFKA_CLI_TIMEOUT=30 kafka_cli org.apache.kafka.tools.TopicCommand \
+    --bootstrap-server "$KAFKA_HOST:$KAFKA_SASL_PORT" --command-config "$KAFKA_TOOLS_CONFIG" --list \
+    >/dev/null 2>>"$LOG_DIR/kafka-probe.log"
 }
 
 # Starts Kafka if needed; sets KAFKA_STARTED_PID (empty if it was already running).
@@ -125,6 +209,7 @@ kafka_start() {
   fi
   mkdir -p "$KAFKA_STATE"
   kafka_write_config
+  kafka_ensure_passwords || { err "kafka: could not write SCRAM passwords"; return 1; }
   if [ ! -f "$KAFKA_DATA/meta.properties" ]; then
     local cid
     if [ -s "$KAFKA_STATE/cluster.id" ]; then
@@ -134,10 +219,14 @@ kafka_start() {
       printf '%s\n' "$cid" >"$KAFKA_STATE/cluster.id"
     fi
     log "kafka: formatting storage $KAFKA_DATA (cluster id $cid)"
-    kafka_cli kafka.tools.StorageTool format -t "$cid" -c "$KAFKA_PROPS" >>"$KAFKA_LOG" 2>&1 || {
-      err "kafka: storage format failed"
+    local scram=() user
+    mapfile -t scram < <(kafka_format_scram_args)
+    # Output not logged: StorageTool may echo its arguments, which hold the passwords.
+    kafka_cli kafka.tools.StorageTool format -t "$cid" -c "$KAFKA_PROPS" "${scram[@]}" >/dev/null 2>&1 || {
+      err "kafka: storage format failed (run kafka.tools.StorageTool format by hand to see why)"
       return 1
     }
+    for user in $(kafka_all_users); do kafka_mark_user "$user"; done
   fi
   log "kafka: starting on $KAFKA_HOST:$KAFKA_PORT"
   spawn "$KAFKA_PID" "$KAFKA_LOG" \
@@ -152,7 +241,13 @@ kafka_wait_ready() {
   # cheap TCP poll first, then real metadata requests until one succeeds
   wait_until 90 "$pid" tcp_open "$KAFKA_HOST" "$KAFKA_PORT" || return 1
   wait_until 60 "$pid" kafka_metadata_ok || return 1
-  log "kafka: ready ($KAFKA_HOST:$KAFKA_PORT answered a metadata request)"
+  kafka_ensure_passwords || return 1
+  kafka_ensure_users || return 1
+  wait_until 60 "$pid" kafka_sasl_ok || {
+    err "kafka: $KAFKA_HOST:$KAFKA_SASL_PORT did not authenticate $KAFKA_TOOLS_USER (see $LOG_DIR/kafka-probe.log; a broker started before the SASL listener existed needs: devstack down, then devstack up)"
+    return 1
+  }
+  log "kafka: ready ($KAFKA_HOST:$KAFKA_PORT answered a metadata request; $KAFKA_HOST:$KAFKA_SASL_PORT authenticated $KAFKA_TOOLS_USER with $KAFKA_SASL_MECHANISM)"
 }
 
 kafka_stop() { stop_pid kafka "$KAFKA_PID" "$KAFKA_PATTERN" 60; }
@@ -160,8 +255,9 @@ kafka_stop() { stop_pid kafka "$KAFKA_PID" "$KAFKA_PATTERN" 60; }
 kafka_status_line() {
   local pid extra=""
   pid="$(kafka_running_pid)" && extra="pid $pid"
-  if tcp_open "$KAFKA_HOST" "$KAFKA_PORT" && tcp_open "$KAFKA_HOST" "$KAFKA_CONTROLLER_PORT"; then
-    printf '%-9s %-5s %-40s %s\n' kafka up "$KAFKA_HOST:$KAFKA_PORT" "${extra:-not started by devstack}"
+  if tcp_open "$KAFKA_HOST" "$KAFKA_PORT" && tcp_open "$KAFKA_HOST" "$KAFKA_SASL_PORT" &&
+    tcp_open "$KAFKA_HOST" "$KAFKA_CONTROLLER_PORT"; then
+    printf '%-9s %-5s %-40s %s\n' kafka up "$KAFKA_HOST:$KAFKA_PORT sasl :$KAFKA_SASL_PORT" "${extra:-not started by devstack}"
     return 0
   fi
   printf '%-9s %-5s %-40s %s\n' kafka down "$KAFKA_HOST:$KAFKA_PORT" "$extra"
