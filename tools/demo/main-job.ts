@@ -55,6 +55,7 @@ const random = seededRandom(Number(args.seed));
 
 const INGEST_TOKEN = 'demo-upstream-token-0123456789';
 const AGENT_TOKEN = 'demo-agent-token-0123456789';
+const RECONCILER_TOKEN = 'demo-operator-token-0123456789';
 const CORE_TOKEN = 'demo-core-token-0123456789';
 const REST_CORE_PORT = 8091;
 const SOAP_CORE_PORT = 8092;
@@ -104,7 +105,8 @@ function serviceEnv(env: Record<string, string>, workflowsDir: string): Record<s
     ...env,
     LOG_LEVEL: 'info',
     INGEST_API_TOKENS: `core-billing=${INGEST_TOKEN}`,
-    ORCHESTRATOR_API_TOKENS: AGENT_TOKEN,
+    ORCHESTRATOR_API_TOKENS: `demo-agent=${AGENT_TOKEN}`,
+    RECONCILER_API_TOKENS: `demo-operator=${RECONCILER_TOKEN}`,
     WORKFLOW_DEFINITIONS_DIR: workflowsDir,
     WRITEBACK_REST_DESTINATIONS: JSON.stringify([
       {
@@ -248,7 +250,7 @@ async function postTrigger(body: unknown): Promise<{ status: number; caseId?: st
 async function api<T>(base: string, path: string, init: { method?: string } = {}): Promise<T> {
   const res = await fetch(`${base}${path}`, {
     method: init.method ?? 'GET',
-    headers: { authorization: `Bearer ${AGENT_TOKEN}` },
+    headers: { authorization: `Bearer ${base === reconcilerUrl ? RECONCILER_TOKEN : AGENT_TOKEN}` },
   });
   if (!res.ok) throw new Error(`${init.method ?? 'GET'} ${base}${path}: HTTP ${res.status}`);
   return (await res.json()) as T;
@@ -592,7 +594,7 @@ async function main(): Promise<void> {
   console.log(
     '\nThe platform is still running for a look around: services on http://127.0.0.1:3001..3009 (/health/ready, /metrics), ' +
       `the case API on ${orchestratorUrl}/v1/cases/<caseId> and ${orchestratorUrl}/v1/exceptions (bearer ${AGENT_TOKEN}), ` +
-      `SLOs on ${reconcilerUrl}/v1/slo. Stop it with \`npm run stop\`.`,
+      `SLOs on ${reconcilerUrl}/v1/slo (bearer ${RECONCILER_TOKEN}). Stop it with \`npm run stop\`.`,
   );
   const settled = [...plans.keys()].every((id) => terminal.has(lastState(id) ?? ''));
   const unexplained = Object.values(figures.breaks).reduce((a, b) => a + b, 0);

@@ -380,11 +380,13 @@ describe('the exception queue', () => {
     });
     const retry = await stack.api(`/v1/exceptions/${flagged!.e.exceptionId}/resolve`, {
       method: 'POST',
+      as: 'agent-3',
       body: { resolution: 'retry', agentId: 'agent-3', note: 'resend' },
     });
     expect(retry.status).toBe(409);
     const ack = await stack.api(`/v1/exceptions/${flagged!.e.exceptionId}/resolve`, {
       method: 'POST',
+      as: 'agent-3',
       body: {
         resolution: 'close',
         agentId: 'agent-3',
@@ -416,19 +418,29 @@ describe('the exception queue', () => {
     expect(item.context).toMatchObject({ customerDid: { action: 'decline', reason: 'moved abroad' } });
     expect(item.context['guidance']).toBeTruthy();
 
-    const bad = await stack.api<{ errors: { field: string }[] }>(
-      `/v1/exceptions/${item.exceptionId}/resolve`,
-      { method: 'POST', body: { resolution: 'retry', agentId: 'agent-7', note: 'try again' } },
-    );
+    const bad = await stack.api<{ errors: { field: string }[] }>(`/v1/exceptions/${item.exceptionId}/resolve`, {
+      method: 'POST',
+      as: 'agent-7',
+      body: { resolution: 'retry', agentId: 'agent-7', note: 'try again' },
+    });
     expect(bad.status).toBe(409);
     expect(bad.body.errors[0]!.field).toBe('resolution');
+    // The agent is the one the token names: agent-7's token cannot resolve in agent-3's name.
+    const impersonation = await stack.api<{ errors: { field: string }[] }>(
+      `/v1/exceptions/${item.exceptionId}/resolve`,
+      { method: 'POST', as: 'agent-7', body: { resolution: 'close', agentId: 'agent-3', note: 'not mine' } },
+    );
+    expect(impersonation.status).toBe(403);
+    expect(impersonation.body.errors[0]!.field).toBe('agentId');
     const ok = await stack.api(`/v1/exceptions/${item.exceptionId}/resolve`, {
       method: 'POST',
-      body: { resolution: 'close', agentId: 'agent-7', note: 'customer moved abroad; letter sent' },
+      as: 'agent-7',
+      body: { resolution: 'close', note: 'customer moved abroad; letter sent' },
     });
     expect(ok).toMatchObject({ status: 200, body: { caseId, state: 'CLOSED' } });
     const twice = await stack.api(`/v1/exceptions/${item.exceptionId}/resolve`, {
       method: 'POST',
+      as: 'agent-7',
       body: { resolution: 'close', agentId: 'agent-7', note: 'again' },
     });
     expect(twice.status).toBe(409);
@@ -472,6 +484,7 @@ describe('the exception queue', () => {
     });
     const res = await stack.api(`/v1/exceptions/${exception.exceptionId}/resolve`, {
       method: 'POST',
+      as: 'agent-9',
       body: { resolution: 'retry', agentId: 'agent-9', note: 'core fixed the document type table' },
     });
     expect(res.status).toBe(200);

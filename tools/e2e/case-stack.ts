@@ -90,6 +90,9 @@ export interface StackOptions {
   watch?: boolean;
 }
 
+/** The agents the stack's orchestrator knows, each with a token of its own. */
+export const AGENTS = ['agent-3', 'agent-7', 'agent-9'] as const;
+
 export type WritebackApp = 'writeback-rest' | 'writeback-soap' | 'writeback-sftp';
 export type StackApp = 'trigger-ingest' | 'orchestrator' | WritebackApp;
 
@@ -232,7 +235,7 @@ export class CaseStack {
       {
         ORCHESTRATOR_DB_SCHEMA: `orch_it_${run}`,
         WORKFLOW_DEFINITIONS_DIR: definitionsDir,
-        ORCHESTRATOR_API_TOKENS: this.apiToken,
+        ORCHESTRATOR_API_TOKENS: [`ops=${this.apiToken}`, ...AGENTS.map((a) => `${a}=${this.agentToken(a)}`)].join(','),
         ORCHESTRATOR_TIMER_POLL_MS: '200',
       },
       [
@@ -382,13 +385,20 @@ export class CaseStack {
     return { status: res.status, body: (await res.json()) as { caseId?: string } };
   }
 
+  /** The bearer token of one of the stack's agents (AGENTS): the orchestrator records that agent as the resolver. */
+  agentToken(agent: (typeof AGENTS)[number]): string {
+    return `it-${agent}-${this.runId}-0123456789`;
+  }
+
+  /** Calls the case API as the operations tool, or `as` one of the agents. */
   async api<T>(
     path: string,
-    init: { method?: string; body?: unknown } = {},
+    init: { method?: string; body?: unknown; as?: (typeof AGENTS)[number] } = {},
   ): Promise<{ status: number; body: T }> {
+    const token = init.as ? this.agentToken(init.as) : this.apiToken;
     const res = await fetch(`${this.orchestratorUrl}${path}`, {
       method: init.method ?? 'GET',
-      headers: { authorization: `Bearer ${this.apiToken}`, 'content-type': 'application/json' },
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
       ...(init.body === undefined ? {} : { body: JSON.stringify(init.body) }),
     });
     return { status: res.status, body: (await res.json()) as T };

@@ -23,7 +23,6 @@ import {
   WorkflowCatalog,
 } from './workflows/workflow-catalog';
 import { CasesController } from './http/cases.controller';
-import { ApiAuthGuard, ORCHESTRATOR_API_TOKENS } from './http/api-auth.guard';
 
 @Module({})
 export class AppModule {
@@ -67,7 +66,6 @@ export class AppModule {
         { provide: WORKFLOW_DEFINITIONS_DIR, useValue: config.WORKFLOW_DEFINITIONS_DIR },
         { provide: OUTBOX_RETENTION_MS, useValue: config.OUTBOX_RETENTION_MS },
         { provide: WORKFLOW_GOLDEN_PAYLOADS_DIR, useValue: config.WORKFLOW_GOLDEN_PAYLOADS_DIR },
-        { provide: ORCHESTRATOR_API_TOKENS, useValue: config.ORCHESTRATOR_API_TOKENS },
         {
           provide: TIMER_SCHEDULER_OPTIONS,
           useValue: { pollMs: config.ORCHESTRATOR_TIMER_POLL_MS, batch: config.ORCHESTRATOR_TIMER_BATCH },
@@ -85,7 +83,6 @@ export class AppModule {
         CaseEventsConsumer,
         OrchestratorOutbox,
         TimerScheduler,
-        ApiAuthGuard,
       ],
     };
   }

@@ -1,4 +1,4 @@
-import { baseEnvSchema, z } from '@closeout/config';
+import { apiTokensSchema, baseEnvSchema, z } from '@closeout/config';
 
 export const configSchema = baseEnvSchema.extend({
   /** The service's PostgreSQL schema; a separate one lets a test or harness instance run beside the main one. */
@@ -10,12 +10,11 @@ export const configSchema = baseEnvSchema.extend({
   WORKFLOW_DEFINITIONS_DIR: z.string().min(1).default('apps/orchestrator/workflows'),
   /** The writeback domain's golden payload pairs the readiness gate checks each mapping against (default: the source tree's). */
   WORKFLOW_GOLDEN_PAYLOADS_DIR: z.string().min(1).optional(),
-  /** Bearer tokens of the agent console and operations tools that call the case and exception API. */
-  ORCHESTRATOR_API_TOKENS: z
-    .string()
-    .min(1, 'must list at least one bearer token for the case and exception API')
-    .transform((s) => s.split(',').map((t) => t.trim()))
-    .pipe(z.array(z.string().min(16, 'each token must be at least 16 characters'))),
+  /**
+   * Bearer tokens of the agents and operations tools that call the case and exception API, as `agent-id=token`
+   * entries: the principal a token names is the agent recorded as resolving an exception.
+   */
+  ORCHESTRATOR_API_TOKENS: apiTokensSchema,
   /** How often the timer scheduler looks for due timers when none woke it earlier. */
   ORCHESTRATOR_TIMER_POLL_MS: z.coerce.number().int().min(10).max(60_000).default(500),
   /** Timers fired per scheduler pass (each in its own transaction). */

@@ -7,4 +7,6 @@ launchService({
   port: 3002,
   configSchema,
   appModule: async (config) => (await import('./app.module')).AppModule.register(config),
+  // The case and exception API: an agent's token names the agent recorded as resolving an exception.
+  http: (config) => ({ tokens: config.ORCHESTRATOR_API_TOKENS, protectedPrefixes: ['/v1'] }),
 });

@@ -1,4 +1,4 @@
-import { baseEnvSchema } from '@closeout/config';
+import { apiTokensSchema, baseEnvSchema } from '@closeout/config';
 import { z } from 'zod';
 
 const UNITS: Record<string, number> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 };
@@ -42,6 +42,8 @@ export const configSchema = baseEnvSchema.extend({
     .default('')
     .transform((text) => text.split(',').map((d) => d.trim()).filter((d) => d !== ''))
     .transform((list) => (list.length === 0 ? null : new Set(list))),
+  /** Bearer tokens of the operators and tools that call /v1 (breaks, alerts, SLOs, a pass on demand): `principal=token`, comma-separated. */
+  RECONCILER_API_TOKENS: apiTokensSchema,
   /** How often the pass runs; 0 = on demand only (POST /v1/reconcile). */
   RECONCILER_INTERVAL: duration.default(60_000),
   /** The reconciliation window: a request with no result after this is REQUESTED_NO_RESULT. */

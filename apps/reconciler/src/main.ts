@@ -7,4 +7,5 @@ launchService<Config>({
   port: 3008,
   configSchema,
   appModule: async (config) => (await import('./app.module')).AppModule.register(config),
+  http: (config) => ({ tokens: config.RECONCILER_API_TOKENS, protectedPrefixes: ['/v1'] }),
 });

@@ -14,8 +14,16 @@ import {
   type WritebackRequested,
   type WritebackResult,
 } from '@closeout/contracts';
-import { EventPublisher, EventSubscriber, positionGroupsAtEnd, kafkaConnectionFromEnv } from '@closeout/kafka';
-import { ServiceCoreModule } from '@closeout/platform';
+import {
+  EventPublisher,
+  EventSubscriber,
+  RecordVerifier,
+  kafkaConnectionFromEnv,
+  loadVerificationKeys,
+  localRequestSigning,
+  positionGroupsAtEnd,
+} from '@closeout/kafka';
+import { ServiceCoreModule, configureHttp } from '@closeout/platform';
 import { startRestCore, type RestCore } from '@closeout/simulators/rest-core';
 import { buildPaymentsBatch, startSftpCore, type SftpCore } from '@closeout/simulators/sftp-core';
 import { CORE_BANKING_NAMESPACE, startSoapCore, type SoapCore } from '@closeout/simulators/soap-core';
@@ -78,9 +86,14 @@ describe('reconciler (real Kafka, registry, PostgreSQL, sshd; simulated REST, SO
   const commands: WritebackCommand[] = [];
   let publisher: EventPublisher;
 
+  const operatorToken = `it-operator-${run}-0123456789`;
+  const auth = { authorization: `Bearer ${operatorToken}` };
   const post = async (path: string) =>
-    (await fetch(`${url}${path}`, { method: 'POST' })).json() as Promise<Record<string, unknown>>;
-  const get = async <T>(path: string) => (await (await fetch(`${url}${path}`)).json()) as T;
+    (await fetch(`${url}${path}`, { method: 'POST', headers: auth })).json() as Promise<
+      Record<string, unknown>
+    >;
+  const get = async <T>(path: string) =>
+    (await (await fetch(`${url}${path}`, { headers: auth })).json()) as T;
   const breaksFor = async (key: string) =>
     (await get<{ data: Break[] }>('/v1/breaks?status=all')).data.filter(
       (b) => b.idempotencyKey === key || b.caseId === key,
@@ -150,8 +163,9 @@ describe('reconciler (real Kafka, registry, PostgreSQL, sshd; simulated REST, SO
       correlationId: r.correlationId,
       idempotencyKey: r.idempotencyKey,
     });
+  // Requests come signed, as the orchestrator's do: the writeback service's module holds the signer.
   const publishRequest = (r: WritebackRequested) =>
-    publisher.publish(Topics.writebackRequested, { caseId: r.caseId }, r, {
+    writeback!.get(EventPublisher).publish(Topics.writebackRequested, { caseId: r.caseId }, r, {
       correlationId: r.correlationId,
       idempotencyKey: r.idempotencyKey,
     });
@@ -163,6 +177,8 @@ describe('reconciler (real Kafka, registry, PostgreSQL, sshd; simulated REST, SO
       ...over,
     });
   const writebackService = () => writeback!.get(WritebackService);
+
+  const signing = localRequestSigning(`reconciler-it-${run}`);
 
   async function startWriteback(): Promise<void> {
     const [settings] = parseRestDestinations([
@@ -191,10 +207,14 @@ describe('reconciler (real Kafka, registry, PostgreSQL, sshd; simulated REST, SO
             Topics.auditEvent,
           ],
           database: { schema: `wb_${run}`, entities: writebackEntities, migrations: writebackMigrations },
+          signer: signing.signer,
         }),
         WritebackServiceModule.register({
           service: `wb-${run}`,
           protocol: 'REST',
+          requestVerifier: new RecordVerifier(
+            loadVerificationKeys(signing.writebackEnv['WRITEBACK_REQUEST_PUBLIC_KEYS']!),
+          ),
           // The service's own resolver waits 10 minutes: in this test only the reconciler's RESOLVE can settle it.
           destinations: [
             {
@@ -239,6 +259,7 @@ describe('reconciler (real Kafka, registry, PostgreSQL, sshd; simulated REST, SO
       RECONCILER_DB_SCHEMA: `reconciler_${run}`,
       RECONCILER_DESTINATIONS: [rest, soap, sftp, unserved, sloDestination, unknownDestination].join(','),
       RECONCILER_INTERVAL: '0',
+      RECONCILER_API_TOKENS: `operator=${operatorToken}`,
       RECONCILER_RESULT_WINDOW: '2s',
       RECONCILER_UNKNOWN_TTL: '2s',
       RECONCILER_GRACE: '1s',
@@ -272,7 +293,9 @@ describe('reconciler (real Kafka, registry, PostgreSQL, sshd; simulated REST, SO
       { groupId: `reconciler-${run}.writeback-result`, topic: Topics.writebackResult },
       { groupId: `reconciler-${run}.case-state`, topic: Topics.caseState },
     ]);
-    reconciler = await NestFactory.create(AppModule.register(config), { logger: false });
+    reconciler = await NestFactory.create(AppModule.register(config), { logger: false, bodyParser: false });
+    // The HTTP layer the service boots with: /v1 behind the operators' bearer tokens.
+    configureHttp(reconciler, { tokens: config.RECONCILER_API_TOKENS, protectedPrefixes: ['/v1'] });
     await reconciler.listen(port, '127.0.0.1');
     url = `http://127.0.0.1:${port}`;
     publisher = reconciler.get(EventPublisher);
@@ -303,6 +326,28 @@ describe('reconciler (real Kafka, registry, PostgreSQL, sshd; simulated REST, SO
     await reconciler?.close();
     await Promise.all([restCore?.close(), soapCore?.close(), sftpCore?.close()]);
     rmSync(join(env('SFTP_ROOT'), sftp), { recursive: true, force: true });
+  });
+
+  it('the API answers operators with a token only: no pass, break or SLO for anyone else', async () => {
+    for (const [method, path] of [
+      ['POST', '/v1/reconcile'],
+      ['GET', '/v1/breaks'],
+      ['GET', '/v1/slo'],
+      ['GET', '/v1/alerts'],
+    ] as const) {
+      const anonymous = await fetch(`${url}${path}`, { method });
+      expect(anonymous.status).toBe(401);
+      expect(anonymous.headers.get('content-type')).toContain('application/problem+json');
+      const forged = await fetch(`${url}${path}`, {
+        method,
+        headers: { authorization: 'Bearer not-a-token-of-ours-0000' },
+      });
+      expect(forged.status).toBe(401);
+    }
+    const bad = await fetch(`${url}/v1/breaks?destination=%00`, { headers: auth });
+    expect(bad.status).toBe(400);
+    expect(((await bad.json()) as { detail: string }).detail).toMatch(/destination/);
+    expect((await fetch(`${url}/health/live`)).status).toBe(200);
   });
 
   it('UNKNOWN_PAST_TTL: found, RESOLVE sent, the writeback core looks up, publishes APPLIED and the break clears', async () => {

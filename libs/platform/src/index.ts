@@ -5,3 +5,4 @@ export * from './database/database.module';
 export * from './bootstrap/bootstrap';
 export * from './core/core.module';
 export * from './http/bearer-auth';
+export * from './http/configure-http';

@@ -6,6 +6,7 @@
 import type { DynamicModule } from '@nestjs/common';
 import { baseEnvSchema, loadConfig, ConfigError, type BaseConfig, type z } from '@closeout/config';
 import { configureLogging, initTelemetry } from '@closeout/telemetry';
+import type { HttpOptions } from './http/configure-http';
 
 export interface LaunchOptions<C extends BaseConfig> {
   /** Default SERVICE_NAME. */
@@ -15,6 +16,8 @@ export interface LaunchOptions<C extends BaseConfig> {
   /** The service's config schema when it reads more than the base variables. */
   configSchema?: z.ZodType<C>;
   appModule: (config: C) => Promise<DynamicModule>;
+  /** The service's HTTP settings, e.g. `(config) => ({ tokens: config.X_API_TOKENS, protectedPrefixes: ['/v1'] })`. */
+  http?: (config: C) => HttpOptions;
 }
 
 export function launchService<C extends BaseConfig = BaseConfig>(options: LaunchOptions<C>): void {
@@ -42,6 +45,7 @@ export function launchService<C extends BaseConfig = BaseConfig>(options: Launch
     await bootstrapService(await options.appModule(config), {
       serviceName: config.SERVICE_NAME,
       port: config.HTTP_PORT,
+      http: options.http?.(config),
     });
   };
   start().catch((err: unknown) => {

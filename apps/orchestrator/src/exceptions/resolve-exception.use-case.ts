@@ -74,7 +74,7 @@ export class ResolveExceptionUseCase {
       if (!hint[0])
         throw new ResolveExceptionError(
           'EXCEPTION_NOT_FOUND',
-          `exceptionId: no exception '${command.exceptionId}'`,
+          'exceptionId: no exception has this id',
         );
       const record = await CaseSession.lock(tx, hint[0].case_id);
       const rows: ExceptionRow[] = await tx.query(
@@ -85,7 +85,7 @@ export class ResolveExceptionUseCase {
       if (exception.status !== 'OPEN' || !record) {
         throw new ResolveExceptionError(
           'EXCEPTION_ALREADY_RESOLVED',
-          `exceptionId: '${command.exceptionId}' is already resolved`,
+          'exceptionId: the exception is already resolved',
         );
       }
       const allowed = ALLOWED[exception.kind] ?? ['close'];

@@ -1,5 +1,6 @@
-import { Body, Controller, Get, HttpCode, Param, Post, Query, Res, UseGuards } from '@nestjs/common';
-import type { Response } from 'express';
+import { Body, Controller, Get, HttpCode, Param, Post, Query, Req, Res, UseGuards } from '@nestjs/common';
+import type { Request, Response } from 'express';
+import { RequirePrincipalGuard, principalOf } from '@closeout/platform';
 import { z } from 'zod';
 import { CaseQueries } from '../cases/case-queries';
 import {
@@ -7,7 +8,6 @@ import {
   ResolveExceptionError,
   ResolveExceptionUseCase,
 } from '../exceptions/resolve-exception.use-case';
-import { ApiAuthGuard } from './api-auth.guard';
 
 function problem(
   res: Response,
@@ -18,27 +18,49 @@ function problem(
   res.status(status).type('application/problem+json').json({ type: 'about:blank', title, status, errors });
 }
 
-const listQuery = z.object({
-  status: z.enum(['OPEN', 'RESOLVED'], { message: 'must be OPEN or RESOLVED' }).optional(),
-  queue: z.string().min(1).optional(),
-  kind: z.string().min(1).optional(),
-  workflowId: z.string().min(1).optional(),
-  openedAfter: z.iso.datetime({ message: 'must be an ISO 8601 timestamp with offset' }).optional(),
-  limit: z.coerce.number().int().min(1).max(500, 'must be at most 500').default(100),
-});
+/** Ids in paths and filters: what case ids, exception ids, queues, kinds and workflow ids are made of. */
+const ID_RULE = 'must be 1–128 characters of letters, digits and . _ : -';
+const id = z.string().regex(/^[A-Za-z0-9._:-]{1,128}$/, ID_RULE);
 
-const resolveBody = z.object({
-  resolution: z.enum(RESOLUTIONS, { message: `must be one of ${RESOLUTIONS.join(', ')}` }),
-  agentId: z.string().min(1, 'must name the agent resolving it'),
-  note: z.string().min(1, 'must say why, for the audit trail').max(2000),
-});
+const listQuery = z
+  .object({
+    status: z.enum(['OPEN', 'RESOLVED'], { message: 'must be OPEN or RESOLVED' }).optional(),
+    queue: id.optional(),
+    kind: id.optional(),
+    workflowId: id.optional(),
+    openedAfter: z.iso.datetime({ message: 'must be an ISO 8601 timestamp with offset' }).optional(),
+    limit: z.coerce
+      .number({ message: 'must be a whole number from 1 to 500' })
+      .int('must be a whole number from 1 to 500')
+      .min(1, 'must be a whole number from 1 to 500')
+      .max(500, 'must be a whole number from 1 to 500')
+      .default(100),
+  })
+  .strict();
+
+const resolveBody = z
+  .object({
+    resolution: z.enum(RESOLUTIONS, { message: `must be one of ${RESOLUTIONS.join(', ')}` }),
+    /** Optional and only ever the caller's own id: the agent is the one the bearer token names. */
+    agentId: z.string().max(128, 'must be at most 128 characters').optional(),
+    note: z
+      .string({ message: 'must say why, for the audit trail' })
+      .min(1, 'must say why, for the audit trail')
+      .max(2000, 'must be at most 2000 characters')
+      // eslint-disable-next-line no-control-regex
+      .regex(/^[^\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]*$/, 'must not contain control characters'),
+  })
+  .strict();
 
 const issues = (e: z.ZodError) =>
-  e.issues.map((i) => ({ field: i.path.join('.') || '(body)', rule: i.message }));
+  e.issues.map((i) => ({
+    field: i.path.join('.') || '(body)',
+    rule: i.code === 'unrecognized_keys' ? 'unknown fields are not accepted' : i.message,
+  }));
 
 /** Cases and their timelines, and the exception queue agents work. */
 @Controller('v1')
-@UseGuards(ApiAuthGuard)
+@UseGuards(RequirePrincipalGuard)
 export class CasesController {
   constructor(
     private readonly queries: CaseQueries,
@@ -47,8 +69,9 @@ export class CasesController {
 
   @Get('cases/:caseId')
   async getCase(@Param('caseId') caseId: string, @Res() res: Response): Promise<void> {
+    if (!id.safeParse(caseId).success) return problem(res, 400, 'Invalid case id', [{ field: 'caseId', rule: ID_RULE }]);
     const found = await this.queries.getCase(caseId);
-    if (!found) return problem(res, 404, 'No such case', [{ field: 'caseId', rule: `no case '${caseId}'` }]);
+    if (!found) return problem(res, 404, 'No such case', [{ field: 'caseId', rule: 'no case has this id' }]);
     res.json(found);
   }
 
@@ -64,12 +87,20 @@ export class CasesController {
   async resolveException(
     @Param('exceptionId') exceptionId: string,
     @Body() body: unknown,
+    @Req() req: Request,
     @Res() res: Response,
   ): Promise<void> {
+    if (!id.safeParse(exceptionId).success)
+      return problem(res, 400, 'Invalid exception id', [{ field: 'exceptionId', rule: ID_RULE }]);
     const parsed = resolveBody.safeParse(body);
     if (!parsed.success) return problem(res, 400, 'Invalid resolution', issues(parsed.error));
+    const agentId = principalOf(req).id;
+    if (parsed.data.agentId !== undefined && parsed.data.agentId !== agentId)
+      return problem(res, 403, 'An agent resolves exceptions in its own name', [
+        { field: 'agentId', rule: 'must be the agent the bearer token names, or left out' },
+      ]);
     try {
-      res.json(await this.resolve.execute({ exceptionId, ...parsed.data }));
+      res.json(await this.resolve.execute({ exceptionId, note: parsed.data.note, resolution: parsed.data.resolution, agentId }));
     } catch (err) {
       if (!(err instanceof ResolveExceptionError)) throw err;
       const field = err.message.split(':')[0]!;

@@ -1,4 +1,5 @@
-import { BadRequestException, Controller, Get, HttpCode, Post, Query } from '@nestjs/common';
+import { BadRequestException, Controller, Get, HttpCode, Post, Query, UseGuards } from '@nestjs/common';
+import { RequirePrincipalGuard } from '@closeout/platform';
 import { BREAK_KINDS } from '@closeout/reconciler-domain';
 import type { PassSummary } from '../reconcile/reconcile-pass.use-case';
 import { ReconcileScheduler } from '../reconcile/reconcile-scheduler';
@@ -14,8 +15,11 @@ function statusFilter(value: string | undefined): StatusFilter {
   throw new BadRequestException({ type: 'about:blank', title: 'invalid query', detail: 'status: must be open, resolved or all' });
 }
 
-/** Operators' and tests' view: SLO figures, breaks, alerts, and the pass on demand. */
+const DESTINATION = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/** Operators' and tests' view: SLO figures, breaks, alerts, and the pass on demand; bearer tokens only. */
 @Controller('v1')
+@UseGuards(RequirePrincipalGuard)
 export class ReconcilerController {
   constructor(private readonly scheduler: ReconcileScheduler) {}
 
@@ -32,6 +36,12 @@ export class ReconcilerController {
   ): Promise<{ data: BreakRow[] }> {
     if (kind !== undefined && !(BREAK_KINDS as readonly string[]).includes(kind))
       throw new BadRequestException({ type: 'about:blank', title: 'invalid query', detail: `kind: must be one of ${BREAK_KINDS.join(', ')}` });
+    if (destination !== undefined && !DESTINATION.test(destination))
+      throw new BadRequestException({
+        type: 'about:blank',
+        title: 'invalid query',
+        detail: 'destination: must be 1–128 characters of letters, digits and . _ : -',
+      });
     const filter = statusFilter(status);
     return {
       data: await this.scheduler.repository.breaks({

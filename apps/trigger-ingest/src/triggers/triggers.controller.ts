@@ -1,11 +1,9 @@
-import { Body, Controller, HttpCode, Inject, Post, Req, Res } from '@nestjs/common';
+import { Body, Controller, HttpCode, Post, Req, Res, UseGuards } from '@nestjs/common';
 import type { Request, Response } from 'express';
-import type { ApiTokenEntry } from '@closeout/config';
-import { BearerAuth } from '@closeout/platform';
+import { RequirePrincipalGuard, principalOf } from '@closeout/platform';
 import type { FieldProblem, TriggerRefusalCode } from '../ingest/trigger-refused.error';
 import { TriggerRefusedError } from '../ingest/trigger-refused.error';
 import { IngestTriggerUseCase } from './ingest-trigger.use-case';
-import { INGEST_API_TOKENS } from './tokens';
 
 function problem(res: Response, status: number, title: string, errors: FieldProblem[]): void {
   res.status(status).type('application/problem+json').json({ type: 'about:blank', title, status, errors });
@@ -33,34 +31,15 @@ function refusalStatus(code: TriggerRefusalCode): { status: number; title: strin
  * publish for. 202 new, 200 duplicate, 4xx problem+json naming the field and rule (never the value).
  */
 @Controller('v1/triggers')
+@UseGuards(RequirePrincipalGuard)
 export class TriggersController {
-  private readonly auth: BearerAuth;
-
-  constructor(
-    private readonly ingest: IngestTriggerUseCase,
-    @Inject(INGEST_API_TOKENS) tokens: readonly ApiTokenEntry[],
-  ) {
-    this.auth = new BearerAuth(tokens);
-  }
+  constructor(private readonly ingest: IngestTriggerUseCase) {}
 
   @Post()
   @HttpCode(202)
   async post(@Req() req: Request, @Body() body: unknown, @Res() res: Response): Promise<void> {
-    // Authenticated here until launchService can register BearerAuth before the JSON parser (then principalOf(req)).
-    const principal = this.auth.authenticate(req.headers.authorization);
-    if (!principal) {
-      res
-        .status(401)
-        .set('WWW-Authenticate', 'Bearer')
-        .type('application/problem+json')
-        .json({
-          type: 'about:blank',
-          title: 'Unauthorized',
-          status: 401,
-          detail: 'a valid bearer token is required',
-        });
-      return;
-    }
+    // Authenticated by configureHttp's BearerAuth before the body was read.
+    const principal = principalOf(req);
     try {
       const outcome = await this.ingest.execute(body, { kind: 'http', sources: principal.sources });
       res.status(outcome.duplicate ? 200 : 202).json(outcome);

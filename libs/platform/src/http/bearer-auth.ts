@@ -60,6 +60,11 @@ export class BearerAuth {
   }
 }
 
+/** Whether the request passed BearerAuth's middleware. */
+export function hasPrincipal(req: Request): boolean {
+  return (req as WithPrincipal)[PRINCIPAL] !== undefined;
+}
+
 /** The authenticated caller of a request that passed BearerAuth's middleware; throws if it did not. */
 export function principalOf(req: Request): ApiPrincipal {
   const principal = (req as WithPrincipal)[PRINCIPAL];
