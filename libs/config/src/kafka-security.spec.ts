@@ -53,6 +53,12 @@ describe('Kafka security settings', () => {
     expect(inspect(security, { depth: 5 })).not.toContain(SECRET);
   });
 
+  it('resolves the same settings again from a loaded config (what ServiceCoreModule passes to the Kafka lib)', () => {
+    const config = loadConfig(baseEnvSchema, { ...base, ...sasl, KAFKA_SSL_REJECT_UNAUTHORIZED: 'false' });
+    expect(kafkaSecurityFromEnv(config)).toMatchObject({ protocol: 'SASL_PLAINTEXT', sasl: { username: 'writeback-rest' } });
+    expect(kafkaSecurityFromEnv(loadConfig(baseEnvSchema, base))).toEqual({ protocol: 'PLAINTEXT' });
+  });
+
   it('reads the password from KAFKA_SASL_PASSWORD_FILE, without its trailing newline', () => {
     const security = kafkaSecurityFromEnv({
       ...sasl,

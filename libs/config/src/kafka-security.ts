@@ -56,10 +56,14 @@ export const kafkaSecurityEnv = {
   KAFKA_SSL_CA_FILE: optionalText,
   KAFKA_SSL_CERT_FILE: optionalText,
   KAFKA_SSL_KEY_FILE: optionalText,
-  KAFKA_SSL_REJECT_UNAUTHORIZED: z
-    .enum(['true', 'false'], { message: 'must be true or false' })
-    .default('true')
-    .transform((v) => v === 'true'),
+  // A boolean passes as is: kafkaSecurityFromEnv also reads a loaded config, where this is already parsed.
+  KAFKA_SSL_REJECT_UNAUTHORIZED: z.preprocess(
+    (v) => (typeof v === 'boolean' ? String(v) : v),
+    z
+      .enum(['true', 'false'], { message: 'must be true or false' })
+      .default('true')
+      .transform((v) => v === 'true'),
+  ),
 };
 
 export type KafkaSecurityEnv = z.output<z.ZodObject<typeof kafkaSecurityEnv>>;
