@@ -430,14 +430,16 @@ describe('reconciler (real Kafka, registry, PostgreSQL, sshd; simulated REST, SO
     expect(restCore.journal().filter((e) => e.idempotencyKey === r.idempotencyKey)).toHaveLength(1);
   });
 
-  it('REQUESTED_NO_RESULT: a request for a destination nobody serves gets a RESOLVE addressed to its owner', async () => {
-    const r = request(3, { destination: unserved });
+  // A protocol whose service is down answers nothing (a REST request for a destination no REST deployment serves is
+  // answered FAILED_PERMANENT by the REST service itself, dead-lettered and audited: see the writeback intake).
+  it('REQUESTED_NO_RESULT: a request nobody answers (its protocol has no running service) gets a RESOLVE addressed to its owner', async () => {
+    const r = request(3, { destination: unserved, protocol: 'SOAP' });
     await publishRequest(r);
     const found = await openBreak(r.idempotencyKey, 'REQUESTED_NO_RESULT');
     const command = await commandFor(found.id, 'RESOLVE');
     expect(command).toMatchObject({
       destination: unserved,
-      protocol: 'REST',
+      protocol: 'SOAP',
       caseId: r.caseId,
       issuedBy: 'reconciler',
     });

@@ -250,6 +250,14 @@ describe('trigger-ingest consuming upstream topics (real Kafka, registry and Pos
     if (service) await stopService(service);
     await Promise.all(subscriptions.map((s) => s.stop()));
     await Promise.allSettled([observer?.close(), upstreamKafka?.close(), producer.disconnect()]);
+    // The test's upstream topics carry card numbers on purpose: they go, so a later personal-data scan of the
+    // devstack finds only what the platform itself keeps.
+    const admin = raw.admin();
+    await admin.connect();
+    const existing = new Set(await admin.listTopics());
+    await admin
+      .deleteTopics({ topics: [avroTopic, jsonTopic, `${avroTopic}.dlq`, `${jsonTopic}.dlq`].filter((t) => existing.has(t)) })
+      .finally(() => admin.disconnect());
   });
 
   it('turns an Avro upstream event into exactly one case.triggered.v1, whether it is re-published or also posted over HTTP', async () => {
