@@ -113,11 +113,21 @@ describe('isTransientSqlState', () => {
 });
 
 describe('describeHandlerError', () => {
-  it('names the class and the SQLSTATE, then the message', () => {
-    expect(describeHandlerError(pgError('22021', 'invalid byte sequence for encoding "UTF8": 0x00'))).toBe(
-      'QueryFailedError (code 22021): invalid byte sequence for encoding "UTF8": 0x00',
+  it('names the class and the code, then the message', () => {
+    expect(describeHandlerError(pgError('42P01', 'relation "case_record" does not exist'))).toBe(
+      'QueryFailedError (code 42P01): relation "case_record" does not exist',
     );
     expect(describeHandlerError(pgError('22021', 'x'), false)).toBe('QueryFailedError (code 22021)');
+  });
+
+  it('never quotes the message of a data or integrity error (it quotes the refused value), only where it happened', () => {
+    expect(describeHandlerError(pgError('22P02', 'invalid input syntax for type uuid: "Jane Doe, 12 High St"'))).toBe(
+      'QueryFailedError (code 22P02)',
+    );
+    const unique = Object.assign(pgError('23505', 'duplicate key value violates unique constraint "case_pk"'), {
+      driverError: { table: 'case_record', constraint: 'case_pk', detail: 'Key (case_id)=(jane) already exists.' },
+    });
+    expect(describeHandlerError(unique)).toBe('QueryFailedError (code 23505) at table case_record, constraint case_pk');
   });
 
   it('names a subclass that keeps the name Error by its constructor, and finds a code in the causes', () => {

@@ -122,6 +122,19 @@ export function classifyHandlerError(error: unknown): HandlerFailureKind {
 
 const MAX_DETAIL_LENGTH = 300;
 
+const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_$.]{0,62}$/;
+
+/** Where a PostgreSQL error happened (table, column, constraint: names from the schema, not values), if it says. */
+function sqlLocationOf(error: unknown): string | undefined {
+  if (typeof error !== 'object' || error === null) return undefined;
+  const fields = error as { table?: unknown; column?: unknown; constraint?: unknown; driverError?: unknown };
+  const parts = (['table', 'column', 'constraint'] as const).flatMap((k) => {
+    const v = fields[k] ?? (fields.driverError as Record<string, unknown> | undefined)?.[k];
+    return typeof v === 'string' && IDENTIFIER.test(v) ? [`${k} ${v}`] : [];
+  });
+  return parts.length > 0 ? parts.join(', ') : undefined;
+}
+
 /**
  * The error named for a DLQ reason or a health report: its class, the first code found in it or its causes
  * (a SQLSTATE, a Node error code), and, unless `withMessage` is false, its message bounded and with card numbers and
@@ -139,6 +152,14 @@ export function describeHandlerError(error: unknown, withMessage = true): string
     .find((c) => c !== undefined);
   const label = code !== undefined ? `${name} (code ${redactText(code.slice(0, 40))})` : name;
   if (!withMessage) return label;
+  // PostgreSQL's messages for data and integrity errors (classes 22, 23) quote the value refused
+  // (`invalid input syntax for type uuid: "…"`), which may be anyone's personal data: name where, never what.
+  if (code !== undefined && /^2[23][0-9A-Z]{3}$/.test(code)) {
+    const where = chain(error)
+      .map(sqlLocationOf)
+      .find((w) => w !== undefined);
+    return where ? `${label} at ${where}` : label;
+  }
   const raw = error instanceof Error ? error.message : String(error);
   // Masked before cutting (masking keeps the length), so a card number at the cut is not left half readable.
   const masked = redactText(raw.slice(0, MAX_DETAIL_LENGTH * 2));
