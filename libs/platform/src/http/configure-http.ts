@@ -40,8 +40,17 @@ export const URL_LIMITS = {
   maxQueryValueLength: 512,
 } as const;
 
-/** Node server timeouts (ms): a slow client is cut within REQUEST_TIMEOUT_MS. */
-export const SERVER_TIMEOUTS = { headersTimeout: 10_000, requestTimeout: 30_000, keepAliveTimeout: 5_000 } as const;
+/**
+ * Node server timeouts (ms): a slow client is cut within REQUEST_TIMEOUT_MS. Node enforces the header and request
+ * timeouts only when it checks its connections, every `connectionsCheckingInterval` (30 s by default, which let a
+ * slowloris client hold a socket 40 s and a stalled body 60 s); checked every second, they hold to the second.
+ */
+export const SERVER_TIMEOUTS = {
+  headersTimeout: 10_000,
+  requestTimeout: 30_000,
+  keepAliveTimeout: 5_000,
+  connectionsCheckingInterval: 1_000,
+} as const;
 
 /** Answers a problem+json body; never quotes a request value. */
 export function sendProblem(res: Response, status: number, title: string, detail?: string): void {
@@ -266,4 +275,7 @@ export function configureHttp(app: INestApplication, options: HttpOptions = {}):
   server.headersTimeout = SERVER_TIMEOUTS.headersTimeout;
   server.requestTimeout = SERVER_TIMEOUTS.requestTimeout;
   server.keepAliveTimeout = SERVER_TIMEOUTS.keepAliveTimeout;
+  // A constructor option in @types/node, yet read from the server when it starts listening: set before listen().
+  (server as Server & { connectionsCheckingInterval: number }).connectionsCheckingInterval =
+    SERVER_TIMEOUTS.connectionsCheckingInterval;
 }
