@@ -78,10 +78,10 @@ export function findJsonViolation(value: unknown, maxDepth: number): { path: str
       if (depth >= maxDepth) return { path, rule: `nesting deeper than ${maxDepth}` };
       if (Array.isArray(v)) v.forEach((item, i) => stack.push({ v: item, path: `${path}[${i}]`, depth: depth + 1 }));
       else
-        for (const [k, item] of Object.entries(v)) {
+        for (const [i, [k, item]] of Object.entries(v).entries()) {
           const keyRule = bad(k);
           if (keyRule) return { path, rule: `keys ${keyRule}` };
-          stack.push({ v: item, path: `${path}.${k}`, depth: depth + 1 });
+          stack.push({ v: item, path: `${path}.${shownName(k, i)}`, depth: depth + 1 });
         }
     }
   }
@@ -110,6 +110,9 @@ class DepthError extends Error {}
 // C0 controls (NUL included) and DEL: never meaningful in an id, a filter or a path.
 // eslint-disable-next-line no-control-regex
 const CONTROL = /[\u0000-\u001f\u007f]/;
+/** A key or parameter name shown as it is in a problem; any other is input, and is shown by position (`#3`). */
+const SHOWN_NAME = /^[A-Za-z_][A-Za-z0-9._-]{0,63}$/;
+const shownName = (name: string, index: number): string => (SHOWN_NAME.test(name) ? name : `#${index + 1}`);
 /** A high surrogate not followed by a low one, or a low one not preceded by a high one. */
 const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 const wellFormed = (s: string): boolean => !LONE_SURROGATE.test(s);
@@ -135,17 +138,19 @@ export function findUrlViolation(req: Pick<Request, 'originalUrl' | 'query'>): s
   const keys = Object.keys(query);
   if (keys.length > URL_LIMITS.maxQueryParameters)
     return `query: at most ${URL_LIMITS.maxQueryParameters} parameters`;
-  for (const key of keys) {
-    const name = CONTROL.test(key) || key.length > 64 || !wellFormed(key) ? '(parameter name)' : key;
-    if (name !== key) return `query ${name}: must be at most 64 printable characters`;
+  for (const [i, key] of keys.entries()) {
+    if (CONTROL.test(key) || key.length > 64 || !wellFormed(key))
+      return 'query (parameter name): must be at most 64 printable characters';
+    // A parameter the route may not even read is named by position: its name is input.
+    const name = shownName(key, i);
     const values = Array.isArray(query[key]) ? (query[key] as unknown[]) : [query[key]];
-    if (values.length > 1) return `query ${key}: must be given once`;
+    if (values.length > 1) return `query ${name}: must be given once`;
     const value = values[0];
-    if (typeof value !== 'string') return `query ${key}: must be a plain value`;
+    if (typeof value !== 'string') return `query ${name}: must be a plain value`;
     if (value.length > URL_LIMITS.maxQueryValueLength)
-      return `query ${key}: must be at most ${URL_LIMITS.maxQueryValueLength} characters`;
-    if (CONTROL.test(value)) return `query ${key}: must not contain control characters (NUL included)`;
-    if (!wellFormed(value)) return `query ${key}: must not contain lone surrogates`;
+      return `query ${name}: must be at most ${URL_LIMITS.maxQueryValueLength} characters`;
+    if (CONTROL.test(value)) return `query ${name}: must not contain control characters (NUL included)`;
+    if (!wellFormed(value)) return `query ${name}: must not contain lone surrogates`;
   }
   return undefined;
 }
