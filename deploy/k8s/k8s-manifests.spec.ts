@@ -1,7 +1,7 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { parseAllDocuments } from 'yaml';
-import { baseEnvSchema } from '@closeout/config';
+import { baseEnvSchema, kafkaSecurityEnv, resolveKafkaSecurity, z } from '@closeout/config';
 import { services as closeoutServices, type ServiceName } from '../service-catalog';
 
 // What an operator relies on in deploy/k8s: every service is deployable on its own, probed on the right
@@ -20,13 +20,36 @@ const sftpVariables = [
   'SFTP_PRIVATE_KEY_PATH',
   'SFTP_HOST_PUBLIC_KEY_PATH',
 ];
+/** What each writeback service reads besides its destinations (libs/writeback/adapters writeback-service.config.ts). */
+const writebackVariables = ['WRITEBACK_REQUEST_PUBLIC_KEYS', 'WRITEBACK_UNSERVED_REQUESTS'];
+const writebackServices: readonly ServiceName[] = ['writeback-rest', 'writeback-soap', 'writeback-sftp'];
+/** The orchestrator's writeback request signing key (apps/orchestrator/src/config.ts): the orchestrator's alone. */
+const signingVariables = ['WRITEBACK_REQUEST_SIGNING_KEY_FILE', 'WRITEBACK_REQUEST_SIGNING_KEY_ID'];
 const extraVariables: Partial<Record<ServiceName, { plain?: string[]; secret?: string[] }>> = {
   'trigger-ingest': { secret: ['INGEST_API_TOKENS'] },
-  orchestrator: { plain: ['WORKFLOW_DEFINITIONS_DIR', 'WORKFLOW_GOLDEN_PAYLOADS_DIR'], secret: ['ORCHESTRATOR_API_TOKENS'] },
-  'writeback-sftp': { plain: sftpVariables },
+  orchestrator: {
+    plain: ['WORKFLOW_DEFINITIONS_DIR', 'WORKFLOW_GOLDEN_PAYLOADS_DIR', ...signingVariables],
+    secret: ['ORCHESTRATOR_API_TOKENS'],
+  },
+  'writeback-rest': { plain: writebackVariables, secret: ['WRITEBACK_REST_DESTINATIONS'] },
+  'writeback-soap': { plain: writebackVariables, secret: ['WRITEBACK_SOAP_DESTINATIONS'] },
+  'writeback-sftp': {
+    plain: [...sftpVariables, ...writebackVariables],
+    secret: ['WRITEBACK_SFTP_DESTINATIONS'],
+  },
+  reconciler: { secret: ['RECONCILER_API_TOKENS'] },
 };
 /** Variables that carry credentials: only ever read from a Secret. */
-const secretVariables = ['DATABASE_URL', 'INGEST_API_TOKENS', 'ORCHESTRATOR_API_TOKENS'];
+const secretVariables = [
+  'DATABASE_URL',
+  'INGEST_API_TOKENS',
+  'ORCHESTRATOR_API_TOKENS',
+  'RECONCILER_API_TOKENS',
+  'KAFKA_SASL_PASSWORD',
+  'WRITEBACK_REST_DESTINATIONS',
+  'WRITEBACK_SOAP_DESTINATIONS',
+  'WRITEBACK_SFTP_DESTINATIONS',
+];
 
 // ---- a minimal model of the manifests -------------------------------------------------------------
 
@@ -74,7 +97,11 @@ interface PodSpec {
   terminationGracePeriodSeconds?: number;
   securityContext?: { runAsNonRoot?: boolean; runAsUser?: number };
   containers: Container[];
-  volumes?: { name: string; secret?: { secretName: string; items?: { key: string; path: string }[] } }[];
+  volumes?: {
+    name: string;
+    secret?: { secretName: string; items?: { key: string; path: string }[] };
+    configMap?: { name: string; items?: { key: string; path: string }[] };
+  }[];
 }
 interface Deployment extends Manifest {
   spec: {
@@ -138,15 +165,23 @@ function deploymentOf(service: ServiceName): Deployment {
 const containerOf = (service: ServiceName): Container =>
   deploymentOf(service).spec.template.spec.containers[0]!;
 
+interface EnvSource {
+  from: 'literal' | 'configmap' | 'secret';
+  value?: string;
+  /** The Secret a secretKeyRef names. */
+  secret?: string;
+}
+
 /** Every variable the container gets and where it comes from: a literal, a ConfigMap or a Secret. */
 function environmentOf(
   service: ServiceName,
-): Map<string, { from: 'literal' | 'configmap' | 'secret'; value?: string }> {
-  const container = containerOf(service);
-  const env = new Map<string, { from: 'literal' | 'configmap' | 'secret'; value?: string }>();
+  manifests: Manifest[] = base,
+  container: Container = containerOf(service),
+): Map<string, EnvSource> {
+  const env = new Map<string, EnvSource>();
   for (const source of container.envFrom ?? []) {
     if (source.configMapRef) {
-      const cm = find(base, 'ConfigMap', source.configMapRef.name);
+      const cm = find(manifests, 'ConfigMap', source.configMapRef.name);
       if (!cm)
         throw new Error(
           `${service}: envFrom names ConfigMap ${source.configMapRef.name}, which base does not define`,
@@ -157,11 +192,115 @@ function environmentOf(
       throw new Error(`${service}: envFrom a whole Secret hides which keys it must hold; use secretKeyRef`);
   }
   for (const v of container.env ?? []) {
-    if (v.valueFrom?.secretKeyRef) env.set(v.name, { from: 'secret' });
+    if (v.valueFrom?.secretKeyRef) env.set(v.name, { from: 'secret', secret: v.valueFrom.secretKeyRef.name });
     else if (v.valueFrom?.configMapKeyRef) env.set(v.name, { from: 'configmap' });
     else env.set(v.name, { from: 'literal', ...(v.value === undefined ? {} : { value: v.value }) });
   }
   return env;
+}
+
+/** The read-only volume a file path lies in: the mount, its volume and the file's path inside it. */
+function mountedFile(
+  pod: PodSpec,
+  container: Container,
+  path: string,
+): { readOnly: boolean; volume?: NonNullable<PodSpec['volumes']>[number]; file: string } | undefined {
+  const mount = container.volumeMounts?.find(
+    (m) => path.startsWith(`${m.mountPath}/`) || path === m.mountPath,
+  );
+  if (!mount) return undefined;
+  return {
+    readOnly: mount.readOnly === true,
+    volume: (pod.volumes ?? []).find((v) => v.name === mount.name),
+    file: path.slice(mount.mountPath.length + 1),
+  };
+}
+
+/**
+ * Where a service's Kafka settings break the code's own rules (libs/config kafka-security.ts: a SASL protocol needs a
+ * mechanism, a user and one password source; a setting that does not apply to the protocol is refused). Files are not
+ * there to read here, so "cannot read file" is not a finding; everything else would stop the service at boot.
+ */
+function kafkaProblems(env: Map<string, EnvSource>): string[] {
+  const raw: Record<string, string> = {};
+  for (const name of Object.keys(kafkaSecurityEnv)) {
+    const v = env.get(name);
+    // a value from a Secret is unknown here; any non-empty text stands in for it
+    if (v) raw[name] = v.value ?? (v.from === 'literal' ? '' : 'from-a-secret');
+  }
+  const parsed = z.object(kafkaSecurityEnv).safeParse(raw);
+  if (!parsed.success) return parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
+  return resolveKafkaSecurity(parsed.data)
+    .issues.filter((i) => !i.rule.startsWith('cannot read file'))
+    .map((i) => `${i.variable}: ${i.rule}`);
+}
+
+/**
+ * The dev overlay's objects: base with the overlay's strategic-merge patch files applied, as far as they go (ConfigMap
+ * data, `null` deleting a key; a Deployment's env, volumeMounts and volumes, `$patch: delete` removing an entry). A
+ * patch using anything else fails here rather than being misread.
+ */
+function devManifests(): Manifest[] {
+  const devDir = join(k8sDir, 'overlays', 'dev');
+  const manifests = structuredClone(base);
+  type Entry = Record<string, unknown> & { $patch?: string };
+  const mergeList = <T extends Entry>(
+    list: T[] | undefined,
+    patch: Entry[] | undefined,
+    key: string,
+  ): T[] => {
+    let out = [...(list ?? [])];
+    for (const p of patch ?? []) {
+      const i = out.findIndex((e) => e[key] === p[key]);
+      if (p.$patch === 'delete') out = out.filter((_, j) => j !== i);
+      else if (i >= 0) out[i] = { ...out[i]!, ...p } as T;
+      else out.push(p as T);
+    }
+    return out;
+  };
+  for (const patch of readKustomization(devDir).patches ?? []) {
+    if (patch.path === undefined) continue; // inline JSON patches: replica counts and requests
+    for (const doc of parseFile(resolve(devDir, patch.path)) as Manifest[]) {
+      const target = find(manifests, doc.kind, doc.metadata.name);
+      if (!target) throw new Error(`${patch.path}: ${doc.kind} ${doc.metadata.name} is not in base`);
+      if (doc.kind === 'ConfigMap') {
+        const data = { ...(target.data ?? {}) };
+        for (const [k, v] of Object.entries(doc.data ?? {})) {
+          if (v === null) delete data[k];
+          else data[k] = v;
+        }
+        target.data = data;
+      } else if (doc.kind === 'Deployment') {
+        const podPatch = (doc as Deployment).spec.template.spec as unknown as {
+          containers?: (Entry & { env?: Entry[]; volumeMounts?: Entry[] })[];
+          volumes?: Entry[];
+          [k: string]: unknown;
+        };
+        const extra = Object.keys(podPatch).filter((k) => k !== 'containers' && k !== 'volumes');
+        if (extra.length > 0)
+          throw new Error(`${patch.path}: this check does not apply pod fields ${extra.join(', ')}`);
+        const pod = (target as Deployment).spec.template.spec;
+        for (const cp of podPatch.containers ?? []) {
+          const c = pod.containers.find((x) => x.name === cp.name);
+          if (!c) throw new Error(`${patch.path}: no container ${String(cp.name)} in ${doc.metadata.name}`);
+          c.env = mergeList(c.env as unknown as Entry[], cp.env, 'name') as unknown as EnvVar[];
+          c.volumeMounts = mergeList(
+            c.volumeMounts as unknown as Entry[],
+            cp.volumeMounts,
+            'mountPath',
+          ) as unknown as Container['volumeMounts'];
+        }
+        pod.volumes = mergeList(
+          pod.volumes as unknown as Entry[],
+          podPatch.volumes,
+          'name',
+        ) as unknown as PodSpec['volumes'];
+      } else {
+        throw new Error(`${patch.path}: this check does not apply ${doc.kind} patches`);
+      }
+    }
+  }
+  return manifests;
 }
 
 /** The variables every service's config requires (no default, not optional), from the config lib itself. */
@@ -387,6 +526,110 @@ describe('deploy/k8s manifests', () => {
       expect(volume!.secret!.items?.map((i) => i.path) ?? [file]).toContain(file);
     }
   });
+
+  it('only the orchestrator holds the writeback request signing key, mounted read-only from a Secret', () => {
+    const pod = deploymentOf('orchestrator').spec.template.spec;
+    const env = environmentOf('orchestrator');
+    const path = env.get('WRITEBACK_REQUEST_SIGNING_KEY_FILE')?.value ?? '';
+    const mounted = mountedFile(pod, containerOf('orchestrator'), path);
+    expect(mounted?.readOnly).toBe(true);
+    const signingSecret = mounted?.volume?.secret?.secretName;
+    expect(signingSecret).toEqual(expect.any(String));
+    expect(mounted!.volume!.secret!.items?.map((i) => i.path) ?? [mounted!.file]).toContain(mounted!.file);
+    expect(env.get('WRITEBACK_REQUEST_SIGNING_KEY_ID')).toBeDefined();
+    // no other service gets the key's variables, its Secret as a volume, or a variable from that Secret
+    for (const service of services.filter((s) => s !== 'orchestrator')) {
+      const others = environmentOf(service);
+      const volumes = deploymentOf(service).spec.template.spec.volumes ?? [];
+      expect({
+        service,
+        variables: signingVariables.filter((name) => others.has(name)),
+        volumes: volumes.filter((v) => v.secret?.secretName === signingSecret).map((v) => v.name),
+        fromSecret: [...others].filter(([, v]) => v.secret === signingSecret).map(([name]) => name),
+      }).toEqual({ service, variables: [], volumes: [], fromSecret: [] });
+    }
+  });
+
+  it.each(writebackServices)(
+    '%s trusts the orchestrator by public keys mounted read-only from a ConfigMap, never a Secret',
+    (service) => {
+      const pod = deploymentOf(service).spec.template.spec;
+      const env = environmentOf(service);
+      const setting = env.get('WRITEBACK_REQUEST_PUBLIC_KEYS')?.value ?? '';
+      // `keyId=/path,…` or one directory of <keyId>.pem files (libs/kafka record-signing.ts loadVerificationKeys)
+      const paths = setting.includes('=')
+        ? setting.split(',').map((e) => e.slice(e.indexOf('=') + 1).trim())
+        : [setting];
+      for (const path of paths) {
+        const mounted = mountedFile(pod, containerOf(service), path);
+        expect({ path, readOnly: mounted?.readOnly, secret: mounted?.volume?.secret }).toEqual({
+          path,
+          readOnly: true,
+          secret: undefined,
+        });
+        expect(mounted?.volume?.configMap?.name).toEqual(expect.any(String));
+      }
+      expect(['report', 'skip']).toContain(env.get('WRITEBACK_UNSERVED_REQUESTS')?.value);
+    },
+  );
+
+  it.each(services)(
+    '%s connects to Kafka as its own principal, with settings the code accepts',
+    (service) => {
+      const env = environmentOf(service);
+      expect({ service, problems: kafkaProblems(env) }).toEqual({ service, problems: [] });
+      const protocol = env.get('KAFKA_SECURITY_PROTOCOL')?.value ?? 'PLAINTEXT';
+      // base is the production layout: authenticated, encrypted (docs/security/kafka.md, "Production: TLS")
+      expect(protocol).toBe('SASL_SSL');
+      expect(env.get('KAFKA_SASL_USERNAME')).toEqual({ from: 'literal', value: service });
+      const ownSecret = `${service}-secrets`;
+      const password = env.get('KAFKA_SASL_PASSWORD');
+      if (password) {
+        expect(password).toEqual({ from: 'secret', secret: ownSecret });
+      } else {
+        const path = env.get('KAFKA_SASL_PASSWORD_FILE')?.value ?? '';
+        const pod = deploymentOf(service).spec.template.spec;
+        const mounted = mountedFile(pod, containerOf(service), path);
+        expect({ service, readOnly: mounted?.readOnly, secret: mounted?.volume?.secret?.secretName }).toEqual(
+          {
+            service,
+            readOnly: true,
+            secret: ownSecret,
+          },
+        );
+        expect(mounted!.volume!.secret!.items?.map((i) => i.path) ?? [mounted!.file]).toContain(
+          mounted!.file,
+        );
+      }
+      // its own credentials only: no other service's Secret anywhere in its pod
+      const pod = deploymentOf(service).spec.template.spec;
+      const foreign = services.filter((s) => s !== service).map((s) => `${s}-secrets`);
+      expect({
+        service,
+        volumes: (pod.volumes ?? [])
+          .filter((v) => foreign.includes(v.secret?.secretName ?? ''))
+          .map((v) => v.name),
+        variables: [...env].filter(([, v]) => foreign.includes(v.secret ?? '')).map(([name]) => name),
+      }).toEqual({ service, volumes: [], variables: [] });
+    },
+  );
+
+  it.each(services)(
+    '%s in the dev overlay talks PLAINTEXT to the dev broker, with no SASL setting left',
+    (service) => {
+      // the dev broker (docker-compose.yml's kafka) has no SASL listener; SASL settings under PLAINTEXT stop a service
+      const dev = devManifests();
+      const deployment = find<Deployment>(dev, 'Deployment', service)!;
+      const container = deployment.spec.template.spec.containers[0]!;
+      const env = environmentOf(service, dev, container);
+      expect({ service, problems: kafkaProblems(env) }).toEqual({ service, problems: [] });
+      expect(env.get('KAFKA_SECURITY_PROTOCOL')?.value).toBe('PLAINTEXT');
+      const items = (deployment.spec.template.spec.volumes ?? []).flatMap((v) => v.secret?.items ?? []);
+      expect(items.map((i) => i.key)).not.toContain('KAFKA_SASL_PASSWORD');
+      for (const m of container.volumeMounts ?? [])
+        expect((deployment.spec.template.spec.volumes ?? []).map((v) => v.name)).toContain(m.name);
+    },
+  );
 
   it('the dev overlay patches objects base defines and retags every service image', () => {
     const devDir = join(k8sDir, 'overlays', 'dev');
