@@ -380,9 +380,11 @@ describe('reconciler (real Kafka, registry, PostgreSQL, sshd; simulated REST, SO
     // Posted once, and the REST extract found it: no APPLIED_MISSING_IN_CORE after it settled.
     expect(restCore.journal().filter((e) => e.idempotencyKey === r.idempotencyKey)).toHaveLength(1);
     await post('/v1/reconcile');
-    expect((await breaksFor(r.idempotencyKey)).map((b) => [b.kind, b.status])).toEqual([
-      ['UNKNOWN_PAST_TTL', 'RESOLVED'],
-    ]);
+    // On a loaded machine the first result may take longer than the 2 s result window, which opens (and, once the
+    // result arrives, resolves) a REQUESTED_NO_RESULT too; what matters is that nothing is left open or missing.
+    const breaks = (await breaksFor(r.idempotencyKey)).map((b) => [b.kind, b.status]);
+    expect(breaks).toContainEqual(['UNKNOWN_PAST_TTL', 'RESOLVED']);
+    expect(breaks.filter(([kind, status]) => status === 'OPEN' || kind === 'APPLIED_MISSING_IN_CORE')).toEqual([]);
   });
 
   it('REQUESTED_NO_RESULT: a throttled request is found, RESOLVE makes the writeback core look up first, and it clears', async () => {
