@@ -12,6 +12,9 @@ const DIGIT_RUN = /\d(?:[ -]?\d)*/g;
 /** A letter or underscore: digits touching one belong to an identifier token. */
 const WORD_CHAR = /[A-Za-z_]/;
 
+/** A UUID's canonical form: its groups may all be digits (`…-9219-291841117099`), yet it is an id, not a card. */
+const UUID = /[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}/g;
+
 /**
  * A bare 13-digit run from 2001 to 2100 in ms since the epoch is a timestamp (one in ten passes Luhn by chance). No
  * card scheme issues 13-digit numbers starting with 1 or 2 (Visa's old 13-digit numbers start with 4).
@@ -57,12 +60,14 @@ export interface PanMatch {
  */
 export function findPans(text: string): PanMatch[] {
   const found: PanMatch[] = [];
+  const uuids = [...text.matchAll(UUID)].map((m) => [m.index, m.index + m[0].length] as const);
+  const inUuid = (at: number): boolean => uuids.some(([from, to]) => at >= from && at < to);
   for (const run of text.matchAll(DIGIT_RUN)) {
     const groups = [...run[0].matchAll(/\d+/g)].map((g) => {
       const start = run.index + g.index;
       const end = start + g[0].length;
       // Digits glued to letters are part of a token (hex ids, UUIDs, trace ids), never a printed card group.
-      const glued = WORD_CHAR.test(text[start - 1] ?? '') || WORD_CHAR.test(text[end] ?? '');
+      const glued = WORD_CHAR.test(text[start - 1] ?? '') || WORD_CHAR.test(text[end] ?? '') || inUuid(start);
       return { start, end, digits: g[0], glued };
     });
     let i = 0;

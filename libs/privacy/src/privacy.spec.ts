@@ -79,6 +79,12 @@ describe('our own ids are not personal data', () => {
     expect(findPans(traceparent)).toEqual([]);
     expect(findPans(hexRuns)).toEqual([]);
     expect(findPans('1f0e2d3c-4b5a-6978-8a9b-0c1d2e3f4a5b')).toEqual([]);
+    // UUIDs seen in a run whose last groups are all digits and pass Luhn together (9219 291841117099).
+    expect(luhnValid('9219291841117099')).toBe(true);
+    expect(findPans('case 1325efd4-dd19-4948-9219-291841117099 done')).toEqual([]);
+    expect(findPans('e2342184-79f5-4adb-8957-510526214139')).toEqual([]);
+    // A card number beside a UUID is still found.
+    expect(findPans('1325efd4-dd19-4948-9219-291841117099 4111 1111 1111 1111')).toHaveLength(1);
     expect(findPans('card 4111 1111 1111 1111.')).toHaveLength(1);
     expect(findPans('pan=4111111111111111;')).toHaveLength(1);
   });
