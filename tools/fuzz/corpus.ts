@@ -22,7 +22,8 @@ export interface FuzzCase {
   names?: string;
   /**
    * Refused by Node's HTTP parser before any application code (a malformed request line or header, a header block
-   * over 16 KiB): the answer is Node's bare 4xx, without the application's headers or problem body.
+   * over 16 KiB, an unsupported `Expect`). configureHttp answers parser errors as problem+json with nosniff (checked
+   * like any other answer when it carries that header); Node's own 417 for `Expect` stays bare.
    */
   parserLevel?: boolean;
   /** May end with the connection closed and no answer (a server may stop reading an oversized upload and reset). */

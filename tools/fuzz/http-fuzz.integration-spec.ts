@@ -166,7 +166,8 @@ function judge(
       );
   }
   if (/node_modules|\.ts:\d+|\bat [\w.<>]+ \(/.test(text)) problems.push('the answer carries a stack trace');
-  // Node's own parser answers malformed requests before the application: a bare 4xx, no headers of ours.
+  // Parser-level refusals come from configureHttp's clientError handler (problem+json, nosniff) except Node's own
+  // bare 417 for an unsupported Expect header.
   const fromApp = !c.parserLevel || o.headers['x-content-type-options'] !== undefined;
   if (!fromApp) return { problems, fiveXX, hang: false };
   if (o.headers['x-content-type-options'] !== 'nosniff') problems.push('no x-content-type-options: nosniff');

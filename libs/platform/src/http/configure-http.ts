@@ -16,6 +16,7 @@ import type { NextFunction, Request, Response } from 'express';
 import { json } from 'express';
 import helmet from 'helmet';
 import type { Server } from 'node:http';
+import type { Duplex } from 'node:stream';
 import { BearerAuth, hasPrincipal } from './bearer-auth';
 
 /** A service's HTTP settings: who may call its protected routes and how large a body may be. */
@@ -290,4 +291,35 @@ export function configureHttp(app: INestApplication, options: HttpOptions = {}):
   // A constructor option in @types/node, yet read from the server when it starts listening: set before listen().
   (server as Server & { connectionsCheckingInterval: number }).connectionsCheckingInterval =
     SERVER_TIMEOUTS.connectionsCheckingInterval;
+  server.on('clientError', answerClientError);
+}
+
+/**
+ * What Node's HTTP parser refuses before any route runs (malformed request line or headers, headers over the size
+ * limit, a request cut by the timeouts) is answered as problem+json too, with the security headers, instead of Node's
+ * bare `400 Bad Request`; the connection is closed.
+ */
+function answerClientError(error: Error & { code?: string }, socket: Duplex): void {
+  // As Node's own handler: answer only while no response has started on the socket.
+  const started = (socket as Duplex & { _httpMessage?: { headersSent?: boolean } })._httpMessage?.headersSent;
+  if (!socket.writable || started) {
+    socket.destroy();
+    return;
+  }
+  const [status, title] =
+    error.code === 'HPE_HEADER_OVERFLOW'
+      ? [431, 'Request Header Fields Too Large']
+      : error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? [408, 'Request Timeout']
+        : [400, 'Bad Request'];
+  const body = JSON.stringify({ type: 'about:blank', title, status, detail: 'the request could not be read' });
+  socket.end(
+    `HTTP/1.1 ${status} ${title}\r\n` +
+      'Content-Type: application/problem+json\r\n' +
+      `Content-Length: ${Buffer.byteLength(body)}\r\n` +
+      'X-Content-Type-Options: nosniff\r\n' +
+      'Cache-Control: no-store\r\n' +
+      'Connection: close\r\n\r\n' +
+      body,
+  );
 }
