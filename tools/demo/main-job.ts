@@ -77,7 +77,32 @@ const say = (msg: string) => console.log(`[${elapsed().padStart(7)}] ${msg}`);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Each writeback service's retry policy names only its own destination: an override for another stops it at boot. */
-function envFor(service: string, shared: Record<string, string>): Record<string, string> {
+/**
+ * Which services a variable belongs to: each service is started with its own tokens, destinations and keys only
+ * (an ingest token, a core's credentials or the SFTP key in every process would be one more place to leak them).
+ */
+const OWNERS: Array<[RegExp, readonly string[]]> = [
+  [/^INGEST_/, ['trigger-ingest']],
+  [/^ORCHESTRATOR_/, ['orchestrator']],
+  [/^RECONCILER_/, ['reconciler']],
+  [/^WRITEBACK_REST_/, ['writeback-rest']],
+  [/^WRITEBACK_SOAP_/, ['writeback-soap']],
+  [/^WRITEBACK_SFTP_/, ['writeback-sftp']],
+  [/^SFTP_/, ['writeback-sftp', 'reconciler']],
+  [/^WORKFLOW_/, ['orchestrator', 'reconciler']],
+];
+
+function ownedBy(service: string, env: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(env).filter(([name]) => {
+      const owner = OWNERS.find(([pattern]) => pattern.test(name));
+      return !owner || owner[1].includes(service);
+    }),
+  );
+}
+
+function envFor(service: string, all: Record<string, string>): Record<string, string> {
+  const shared = ownedBy(service, all);
   const destination = {
     'writeback-rest': 'core-banking-rest',
     'writeback-soap': 'core-banking-soap',
