@@ -21,7 +21,8 @@ import { KNOWN_SOURCES } from './tokens';
 
 /** How an event reached the service: the HTTP endpoint (with the sources the caller's token may publish for), or a configured upstream topic. */
 export type IngestChannel =
-  { kind: 'http'; sources: readonly string[] } | { kind: 'kafka'; topic: string; sourceSystem?: string };
+  | { kind: 'http'; principal: string; sources: readonly string[] }
+  | { kind: 'kafka'; topic: string; sourceSystem?: string };
 
 export interface IngestOutcome {
   caseId: string;
@@ -187,6 +188,24 @@ export class IngestTriggerUseCase {
     error: TriggerRefusedError,
   ): Promise<void> {
     const origin = originOf(channel);
+    if (error.code === 'TRIGGER_FORBIDDEN' && channel.kind === 'http') {
+      // A token used for another source's events is a security event: audited under the caller's principal, with the
+      // claimed source named only when it is a configured one (the correlation is the payload's digest otherwise).
+      const claimed = sourceIdentityOf(input, origin, this.knownSources, safeId);
+      await this.audit.emit({
+        actor: { type: 'SYSTEM', id: channel.principal },
+        action: 'trigger.forbidden',
+        outcome: 'DENIED',
+        reason: `${error.code}: ${error.message}`,
+        correlationId: claimed ? caseIdOf(claimed.sourceSystem, claimed.eventId) : payloadRef,
+        caseId: null,
+        references: {
+          ...(claimed ? { sourceEventId: claimed.eventId, claimedSourceSystem: claimed.sourceSystem } : {}),
+          payloadRef,
+          channel: channelName(channel),
+        },
+      });
+    }
     // Only a known source and an id that keeps to the id rule are named: nothing unchecked reaches the audit trail.
     const identity = sourceIdentityOf(input, origin, this.allowedFor(channel), safeId);
     if (identity) {

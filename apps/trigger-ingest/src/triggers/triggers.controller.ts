@@ -41,7 +41,7 @@ export class TriggersController {
     // Authenticated by configureHttp's BearerAuth before the body was read.
     const principal = principalOf(req);
     try {
-      const outcome = await this.ingest.execute(body, { kind: 'http', sources: principal.sources });
+      const outcome = await this.ingest.execute(body, { kind: 'http', principal: principal.id, sources: principal.sources });
       res.status(outcome.duplicate ? 200 : 202).json(outcome);
     } catch (err) {
       if (!(err instanceof TriggerRefusedError)) throw err;

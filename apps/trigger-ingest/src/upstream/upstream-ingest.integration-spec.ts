@@ -219,7 +219,8 @@ describe('trigger-ingest consuming upstream topics (real Kafka, registry and Pos
         groupId: `trigger-ingest-it-audit-${run}`,
         topic: Topics.auditEvent,
         handler: async (m) => {
-          if (m.value.service === 'trigger-ingest' && m.value.actor.id === billing) audits.push(m.value);
+          // This run's sources and principals only: the devstack's audit topic carries every other run's too.
+          if (m.value.service === 'trigger-ingest' && [billing, 'other'].includes(m.value.actor.id)) audits.push(m.value);
         },
       }),
     );
@@ -469,11 +470,19 @@ describe('trigger-ingest consuming upstream topics (real Kafka, registry and Pos
   it('binds sources to tokens, refuses conflicting duplicates (409 + audit), refuses a card number in an id and masks one in free text', async () => {
     const authed = (t = token) => request(baseUrl).post('/v1/triggers').set('authorization', `Bearer ${t}`);
 
-    const foreign = await authed(otherToken)
-      .send(event('ok/billing.payment_failed.v1.json', 'http-foreign'))
-      .expect(403);
+    const foreignEvent = event('ok/billing.payment_failed.v1.json', 'http-foreign');
+    const foreign = await authed(otherToken).send(foreignEvent).expect(403);
     expect(foreign.headers['content-type']).toMatch(/^application\/problem\+json/);
     expect(foreign.body.errors).toEqual([{ field: 'sourceSystem', rule: expect.any(String) }]);
+    // The attempt is a security event: audited under the caller's principal, naming the source it claimed.
+    const foreignCase = caseIdOf(billing, foreignEvent['eventId'] as string);
+    expect(
+      await eventually(() =>
+        auditsFor(foreignCase, 'trigger.forbidden').some(
+          (a) => a.actor.id === 'other' && a.outcome === 'DENIED' && a.references['claimedSourceSystem'] === billing,
+        ),
+      ),
+    ).toBe(true);
 
     const first = event('ok/billing.payment_failed.v1.json', 'http-conflict');
     const caseId = caseIdOf(billing, first['eventId'] as string);

@@ -27,7 +27,7 @@ import { writebackMigrations } from '../persistence/migrations';
 import { parseRestDestinations } from '../rest/rest-destination.config';
 import { RestDestination } from '../rest/rest-destination';
 import { WritebackService, WritebackServiceModule } from '../service/writeback-service.module';
-import { readRaw } from '../../../../../kafka/src/testing/integration';
+import { readRaw } from '@closeout/kafka/testing';
 import { samplePaymentRequest } from '../../test-support/sample-writeback-requests';
 import { freePort, sleep, until } from '../../test-support/polling';
 
