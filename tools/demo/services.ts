@@ -82,7 +82,8 @@ export function startProcess(
   const child = spawn(node, ['-r', '@swc-node/register', script, ...args], {
     cwd: repoRoot,
     env: Object.fromEntries(
-      Object.entries({ ...process.env, ...env }).filter(([k]) => !withhold.includes(k)),
+      // LOG_FILE is a test run's own log: a started process logs to its own file under .devstack/services.
+      Object.entries({ ...process.env, ...env }).filter(([k]) => !withhold.includes(k) && k !== 'LOG_FILE'),
     ),
     stdio: ['ignore', log, log],
     detached: true,

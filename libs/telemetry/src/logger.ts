@@ -61,8 +61,17 @@ export function configureLogging(options: { level: string; service: string }): v
 }
 
 function rootLogger(): Logger {
-  if (!root) root = buildRoot();
+  if (!root) root = buildRoot(fileDestination());
   return root;
+}
+
+/**
+ * `LOG_FILE` sends every line to that file instead of stdout: a test run keeps each suite's logs beside it
+ * (.devstack/test-logs) rather than in the test output. Synchronous, so the lines before a crash are kept.
+ */
+function fileDestination(): pino.DestinationStream | undefined {
+  const file = process.env['LOG_FILE'];
+  return file ? pino.destination({ dest: file, mkdir: true, sync: true }) : undefined;
 }
 
 function buildRoot(destination?: pino.DestinationStream): Logger {
