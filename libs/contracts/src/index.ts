@@ -1,2 +1,3 @@
 export * from './generated';
 export * from './topics';
+export * from './currencies';

@@ -46,4 +46,11 @@ describe('decimal amounts to minor units', () => {
       rule: /larger than/,
     });
   });
+
+  it('knows the currencies the writeback contract accepts, from the same table: VED and XCG yes, funds codes no', () => {
+    expect(decimalToMinorUnits('10.50', 'VED')).toEqual({ ok: true, amountMinor: 1050 });
+    expect(decimalToMinorUnits('10.50', 'XCG')).toEqual({ ok: true, amountMinor: 1050 });
+    for (const fundsCode of ['CLF', 'UYI', 'UYW'])
+      expect(decimalToMinorUnits('1', fundsCode)).toMatchObject({ ok: false, field: 'currency' });
+  });
 });

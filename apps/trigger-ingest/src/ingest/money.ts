@@ -1,3 +1,4 @@
+import { ISO_4217_MINOR_UNITS } from '@closeout/contracts';
 import { MAX_AMOUNT_MINOR } from './field-rules';
 
 /**
@@ -6,52 +7,9 @@ import { MAX_AMOUNT_MINOR } from './field-rules';
  * digit string with BigInt: nothing passes through a float.
  */
 
-/** ISO 4217 minor-unit exponents that are not 2. */
-const EXPONENT_EXCEPTIONS: Readonly<Record<string, number>> = {
-  BIF: 0,
-  CLP: 0,
-  DJF: 0,
-  GNF: 0,
-  ISK: 0,
-  JPY: 0,
-  KMF: 0,
-  KRW: 0,
-  PYG: 0,
-  RWF: 0,
-  UGX: 0,
-  UYI: 0,
-  VND: 0,
-  VUV: 0,
-  XAF: 0,
-  XOF: 0,
-  XPF: 0,
-  BHD: 3,
-  IQD: 3,
-  JOD: 3,
-  KWD: 3,
-  LYD: 3,
-  OMR: 3,
-  TND: 3,
-  CLF: 4,
-  UYW: 4,
-};
-
-/** Active ISO 4217 currencies with two decimal places. */
-const TWO_DECIMALS =
-  `AED AFN ALL AMD ANG AOA ARS AUD AWG AZN BAM BBD BDT BGN BMD BND BOB BRL BSD BTN BWP BYN BZD CAD
-  CDF CHF CNY COP CRC CUP CVE CZK DKK DOP DZD EGP ERN ETB EUR FJD FKP GBP GEL GHS GIP GMD GTQ GYD HKD HNL HTG HUF IDR
-  ILS INR IRR JMD KES KGS KHR KPW KYD KZT LAK LBP LKR LRD LSL MAD MDL MGA MKD MMK MNT MOP MRU MUR MVR MWK MXN MYR MZN
-  NAD NGN NIO NOK NPR NZD PAB PEN PGK PHP PKR PLN QAR RON RSD RUB SAR SBD SCR SDG SEK SGD SHP SLE SOS SRD SSP STN SVC
-  SYP SZL THB TJS TMT TOP TRY TTD TWD TZS UAH USD UYU UZS VES WST XCD YER ZAR ZMW ZWG`.split(/\s+/);
-
-const EXPONENTS: ReadonlyMap<string, number> = new Map([
-  ...TWO_DECIMALS.map((c) => [c, 2] as const),
-  ...Object.entries(EXPONENT_EXCEPTIONS),
-]);
-
-/** Decimal places of an ISO 4217 currency, or undefined for a code this service does not know. */
+/** Decimal places of an ISO 4217 currency (the platform's one table), or undefined for a code not in it. */
 export function currencyExponent(currency: string): number | undefined {
-  return EXPONENTS.get(currency);
+  return ISO_4217_MINOR_UNITS.get(currency);
 }
 
 export type MinorUnitsResult =

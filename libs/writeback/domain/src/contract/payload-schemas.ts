@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { ISO_3166_ALPHA2, ISO_4217_CURRENCIES } from './iso-codes';
+import { ISO_4217_CURRENCIES } from '@closeout/contracts';
+import { ISO_3166_ALPHA2 } from './iso-codes';
 import type { WritebackOperation } from './operations';
 import { rule } from './schema-rules';
 
