@@ -7,8 +7,13 @@
  */
 import { z } from 'zod';
 import {
-  FaultBook as SharedFaultBook,
+  countOrRate,
+  countOrRateProblem,
+  faultScheduleFields,
+  faultTimingFields,
   parseFaultShorthand as sharedParseFaultShorthand,
+  RequestFaultBook,
+  shorthandParser,
 } from '@closeout/simulators/shared';
 
 export const FAULT_MODES = [
@@ -50,18 +55,14 @@ export type FaultMode = (typeof FAULT_MODES)[number];
 export const faultRuleSchema = z
   .strictObject({
     mode: z.enum(FAULT_MODES),
-    /** Hit the next `count` matching writes, then expire. */
-    count: z.int().min(1).optional(),
-    /** Hit each matching write with this probability, until cleared. */
-    rate: z.number().min(0).max(1).optional(),
+    ...faultScheduleFields,
     match: z
       .strictObject({
         idempotencyKey: z.string().min(1).optional(),
         path: z.string().startsWith('/').optional(),
       })
       .optional(),
-    delayMs: z.int().min(0).optional(),
-    retryAfterSeconds: z.int().min(0).optional(),
+    ...faultTimingFields,
     status: z.int().min(400).max(599).optional(),
     sizeBytes: z
       .int()
@@ -69,10 +70,7 @@ export const faultRuleSchema = z
       .max(64 * 1024 * 1024)
       .optional(),
   })
-  .refine((r) => r.count === undefined || r.rate === undefined, {
-    path: ['rate'],
-    message: 'give either count or rate, not both',
-  });
+  .refine(countOrRate, countOrRateProblem);
 
 export type FaultRule = z.infer<typeof faultRuleSchema>;
 
@@ -83,52 +81,20 @@ const STANDING_MODES = ['fail_all', 'ignore_idempotency_key', 'lagging_lookup'] 
 export type RequestFaultMode = Exclude<FaultMode, (typeof STANDING_MODES)[number]>;
 export type RequestFault = FaultRule & { mode: RequestFaultMode };
 
-function isRequestFaultMode(mode: FaultMode): mode is RequestFaultMode {
-  return !(STANDING_MODES as readonly FaultMode[]).includes(mode);
-}
-
 export interface WriteContext {
   path: string;
   idempotencyKey: string | null;
 }
 
 /** The core's active faults: the shared rule book with this core's modes and request context. */
-export class FaultBook {
-  private readonly book: SharedFaultBook<FaultRule, WriteContext>;
-
+export class FaultBook extends RequestFaultBook<FaultRule, WriteContext, RequestFault> {
   constructor(random: () => number) {
-    this.book = new SharedFaultBook(random, (candidate) => faultRuleSchema.parse(candidate), matches);
-  }
-
-  add(...rules: FaultRule[]): void {
-    this.book.add(...rules);
-  }
-
-  clear(): void {
-    this.book.clear();
-  }
-
-  list(): FaultRule[] {
-    return this.book.list();
-  }
-
-  /** Whether a standing or matching `fail_all` is on (consumes a counted one only when `consume` is true). */
-  failAll(ctx: WriteContext | null, consume = true): boolean {
-    return this.book.take((m) => m === 'fail_all', ctx, consume) !== undefined;
+    super(random, (candidate) => faultRuleSchema.parse(candidate), matches, STANDING_MODES);
   }
 
   /** How far lookups trail commits (a standing `lagging_lookup`), in ms; 0 when they do not. */
   lookupLagMs(): number {
-    return this.book.take((m) => m === 'lagging_lookup', null, false)?.delayMs ?? 0;
-  }
-
-  ignoresIdempotencyKey(ctx: WriteContext): boolean {
-    return this.book.take((m) => m === 'ignore_idempotency_key', ctx, true) !== undefined;
-  }
-
-  /** The per-request fault for this call, if any fires; counted rules are consumed. */
-  pick(ctx: WriteContext): RequestFault | undefined {
-    return this.book.take(isRequestFaultMode, ctx, true) as RequestFault | undefined;
+    return this.lagMs('lagging_lookup');
   }
 }
 
@@ -142,13 +108,5 @@ function matches(rule: FaultRule, ctx: WriteContext): boolean {
 
 /** The CLI/env shorthand (`mode`, `mode@rate`, `mode*count`, comma-separated), e.g. `error_5xx@0.05,rate_limited*2`. */
 export function parseFaultShorthand(text: string): FaultRule[] {
-  return sharedParseFaultShorthand(text, (candidate) => {
-    const parsed = faultRuleSchema.safeParse(candidate);
-    return parsed.success
-      ? { success: true, data: parsed.data }
-      : {
-          success: false,
-          problems: parsed.error.issues.map((i) => `${i.path.join('.') || 'mode'}: ${i.message}`).join('; '),
-        };
-  });
+  return sharedParseFaultShorthand(text, shorthandParser(faultRuleSchema));
 }

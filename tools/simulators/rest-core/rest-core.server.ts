@@ -7,10 +7,14 @@
  * endpoints for reconciliation, and fault injection for everything between "posted" and "not posted".
  */
 import { createHash, randomUUID } from 'node:crypto';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
-import { ZodError } from 'zod';
-import { sendGatewayPage } from '@closeout/simulators/shared';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import {
+  canonicalJson,
+  handleSimAdmin,
+  PendingTimers,
+  sendGatewayPage,
+  startSimulatorServer,
+} from '@closeout/simulators/shared';
 import { FaultBook, faultRuleSchema, type FaultRule } from './faults';
 import { PostingJournal, type JournalEntry } from './journal';
 import { StatsRecorder, type RestCoreStats, type WriteOutcome } from './stats';
@@ -59,18 +63,6 @@ export interface RestCore {
 }
 
 const MAX_BODY_BYTES = 1024 * 1024;
-
-/** Key-sorted JSON, so `{a,b}` and `{b,a}` are the same request body. */
-function canonical(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
-  if (value !== null && typeof value === 'object') {
-    return `{${Object.keys(value)
-      .sort()
-      .map((k) => `${JSON.stringify(k)}:${canonical((value as Record<string, unknown>)[k])}`)
-      .join(',')}}`;
-  }
-  return JSON.stringify(value);
-}
 
 class BodyTooLarge extends Error {}
 
@@ -131,6 +123,69 @@ function toPosting(e: JournalEntry): Record<string, unknown> {
   };
 }
 
+/** The reconciliation reads: a posting by transaction id, postings by idempotency key, and the paged extract. */
+function answerReport(
+  res: ServerResponse,
+  url: URL,
+  journal: PostingJournal,
+  faults: FaultBook,
+  now: () => number,
+): void {
+  // A lagging replica answers lookups: postings younger than the lag are not there yet.
+  const lagMs = faults.lookupLagMs();
+  const visible = (e: JournalEntry | undefined): e is JournalEntry =>
+    e !== undefined && (lagMs === 0 || Date.parse(e.committedAt) <= now() - lagMs);
+  const byId = /^\/api\/postings\/([^/]+)$/.exec(url.pathname);
+  if (byId) {
+    const found = journal.byTransactionId(decodeURIComponent(byId[1]!));
+    const entry = visible(found) ? found : undefined;
+    return entry
+      ? send(res, 200, toPosting(entry))
+      : send(res, 404, { error: 'not_found', message: `no posting with transaction id ${byId[1]}` });
+  }
+  const key = url.searchParams.get('idempotency_key');
+  if (key !== null) {
+    const entries = journal.byIdempotencyKey(key).filter(visible);
+    return entries.length > 0
+      ? send(res, 200, { data: entries.map(toPosting) })
+      : send(res, 404, { error: 'not_found', message: `no posting with idempotency key ${key}` });
+  }
+  const since = Number(url.searchParams.get('since') ?? '0');
+  const limit = Number(url.searchParams.get('limit') ?? '100');
+  // The reconciliation extract: postings committed within [posted_from, posted_to), ISO 8601 instants.
+  const instant = (name: string): number | null | 'invalid' => {
+    const text = url.searchParams.get(name);
+    if (text === null) return null;
+    const ms = Date.parse(text);
+    return Number.isNaN(ms) ? 'invalid' : ms;
+  };
+  const postedFrom = instant('posted_from');
+  const postedTo = instant('posted_to');
+  const errors = [
+    ...(Number.isSafeInteger(since) && since >= 0
+      ? []
+      : [{ field: 'since', rule: 'must be an integer ≥ 0' }]),
+    ...(Number.isSafeInteger(limit) && limit >= 1 && limit <= 1000
+      ? []
+      : [{ field: 'limit', rule: 'must be an integer from 1 to 1000' }]),
+    ...(postedFrom === 'invalid' ? [{ field: 'posted_from', rule: 'must be an ISO 8601 instant' }] : []),
+    ...(postedTo === 'invalid' ? [{ field: 'posted_to', rule: 'must be an ISO 8601 instant' }] : []),
+  ];
+  if (errors.length > 0) return send(res, 400, { error: 'invalid_parameter', errors });
+  const page = journal.since(since, limit, (e) => {
+    const at = Date.parse(e.committedAt);
+    return (
+      (typeof postedFrom !== 'number' || at >= postedFrom) &&
+      (typeof postedTo !== 'number' || at < postedTo)
+    );
+  });
+  send(res, 200, {
+    data: page.entries.map(toPosting),
+    has_more: page.hasMore,
+    next_since: page.entries.at(-1)?.sequence ?? since,
+  });
+}
+
 export async function startRestCore(options: RestCoreOptions = {}): Promise<RestCore> {
   const now = options.now ?? Date.now;
   const acceptedVersions = [...(options.acceptedApiVersions ?? DEFAULT_ACCEPTED_API_VERSIONS)];
@@ -167,14 +222,8 @@ export async function startRestCore(options: RestCoreOptions = {}): Promise<Rest
     }
   }
 
-  const timers = new Set<NodeJS.Timeout>();
-  const later = (ms: number, fn: () => void): void => {
-    const timer = setTimeout(() => {
-      timers.delete(timer);
-      fn();
-    }, ms);
-    timers.add(timer);
-  };
+  const timers = new PendingTimers();
+  const later = (ms: number, fn: () => void): void => timers.later(ms, fn);
 
   async function handleWrite(
     req: IncomingMessage,
@@ -323,7 +372,7 @@ export async function startRestCore(options: RestCoreOptions = {}): Promise<Rest
     }
 
     const requestHash = createHash('sha256')
-      .update(`POST ${path}\n${canonical(body)}`)
+      .update(`POST ${path}\n${canonicalJson(body)}`)
       .digest('hex');
     const honourKey = key !== null && !faults.ignoresIdempotencyKey(ctx);
     if (key !== null && !honourKey) stats.fault('ignore_idempotency_key');
@@ -424,96 +473,21 @@ export async function startRestCore(options: RestCoreOptions = {}): Promise<Rest
     }
   }
 
-  function handleReports(res: ServerResponse, url: URL): void {
-    // A lagging replica answers lookups: postings younger than the lag are not there yet.
-    const lagMs = faults.lookupLagMs();
-    const visible = (e: JournalEntry | undefined): e is JournalEntry =>
-      e !== undefined && (lagMs === 0 || Date.parse(e.committedAt) <= now() - lagMs);
-    const byId = /^\/api\/postings\/([^/]+)$/.exec(url.pathname);
-    if (byId) {
-      const found = journal.byTransactionId(decodeURIComponent(byId[1]!));
-      const entry = visible(found) ? found : undefined;
-      return entry
-        ? send(res, 200, toPosting(entry))
-        : send(res, 404, { error: 'not_found', message: `no posting with transaction id ${byId[1]}` });
-    }
-    const key = url.searchParams.get('idempotency_key');
-    if (key !== null) {
-      const entries = journal.byIdempotencyKey(key).filter(visible);
-      return entries.length > 0
-        ? send(res, 200, { data: entries.map(toPosting) })
-        : send(res, 404, { error: 'not_found', message: `no posting with idempotency key ${key}` });
-    }
-    const since = Number(url.searchParams.get('since') ?? '0');
-    const limit = Number(url.searchParams.get('limit') ?? '100');
-    // The reconciliation extract: postings committed within [posted_from, posted_to), ISO 8601 instants.
-    const instant = (name: string): number | null | 'invalid' => {
-      const text = url.searchParams.get(name);
-      if (text === null) return null;
-      const ms = Date.parse(text);
-      return Number.isNaN(ms) ? 'invalid' : ms;
-    };
-    const postedFrom = instant('posted_from');
-    const postedTo = instant('posted_to');
-    const errors = [
-      ...(Number.isSafeInteger(since) && since >= 0
-        ? []
-        : [{ field: 'since', rule: 'must be an integer ≥ 0' }]),
-      ...(Number.isSafeInteger(limit) && limit >= 1 && limit <= 1000
-        ? []
-        : [{ field: 'limit', rule: 'must be an integer from 1 to 1000' }]),
-      ...(postedFrom === 'invalid' ? [{ field: 'posted_from', rule: 'must be an ISO 8601 instant' }] : []),
-      ...(postedTo === 'invalid' ? [{ field: 'posted_to', rule: 'must be an ISO 8601 instant' }] : []),
-    ];
-    if (errors.length > 0) return send(res, 400, { error: 'invalid_parameter', errors });
-    const page = journal.since(since, limit, (e) => {
-      const at = Date.parse(e.committedAt);
-      return (
-        (typeof postedFrom !== 'number' || at >= postedFrom) &&
-        (typeof postedTo !== 'number' || at < postedTo)
-      );
-    });
-    send(res, 200, {
-      data: page.entries.map(toPosting),
-      has_more: page.hasMore,
-      next_since: page.entries.at(-1)?.sequence ?? since,
-    });
-  }
-
   async function handleAdmin(req: IncomingMessage, res: ServerResponse, path: string): Promise<void> {
-    const method = req.method ?? 'GET';
-    if (path === '/_sim/journal' && method === 'GET') return send(res, 200, { entries: journal.all() });
-    if (path === '/_sim/stats' && method === 'GET') return send(res, 200, stats.snapshot());
-    if (path === '/_sim/faults') {
-      if (method === 'GET') return send(res, 200, { rules: faults.list() });
-      if (method === 'DELETE') {
-        faults.clear();
-        return send(res, 204, undefined);
-      }
-      if (method === 'POST') {
-        let parsed: unknown;
-        try {
-          parsed = JSON.parse((await readBody(req)).toString('utf8'));
-        } catch {
-          return send(res, 400, {
-            error: 'invalid_json',
-            message: 'body must be a fault rule or an array of them',
-          });
-        }
-        try {
-          const rules = (Array.isArray(parsed) ? parsed : [parsed]).map((r) => faultRuleSchema.parse(r));
-          faults.add(...rules);
-          return send(res, 201, { rules: faults.list() });
-        } catch (error) {
-          if (!(error instanceof ZodError)) throw error;
-          return send(res, 400, {
-            error: 'invalid_fault',
-            errors: error.issues.map((i) => ({ field: i.path.join('.') || '(body)', rule: i.message })),
-          });
-        }
-      }
-    }
-    return send(res, 404, { error: 'not_found' });
+    const handled = await handleSimAdmin(
+      {
+        journal: () => journal.all(),
+        stats: () => stats.snapshot(),
+        faults,
+        parseRule: (candidate) => faultRuleSchema.parse(candidate),
+        send,
+        readText: async (r) => (await readBody(r)).toString('utf8'),
+      },
+      req,
+      res,
+      path,
+    );
+    if (!handled) send(res, 404, { error: 'not_found' });
   }
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -544,45 +518,25 @@ export async function startRestCore(options: RestCoreOptions = {}): Promise<Rest
           accepted_versions: acceptedVersions,
         });
       }
-      return handleReports(res, url);
+      return answerReport(res, url, journal, faults, now);
     }
     return send(res, 404, { error: 'not_found', message: `no route for ${method} ${path}` });
   }
 
-  const sockets = new Set<Socket>();
-  const server = createServer((req, res) => {
-    handle(req, res).catch((error: unknown) => {
-      if (error instanceof BodyTooLarge) return send(res, 413, { error: 'payload_too_large' });
-      log(`internal error: ${error instanceof Error ? error.stack : String(error)}`);
-      send(res, 500, { error: 'simulator_bug', message: String(error) });
-    });
-  });
-  server.on('connection', (socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-  });
-
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolve());
-  });
-  const { port, address } = server.address() as AddressInfo;
-
-  let closing: Promise<void> | undefined;
-  /** Idempotent: a harness may close in a test and again in its teardown. Pending answers are dropped. */
-  function close(): Promise<void> {
-    closing ??= new Promise<void>((resolve, reject) => {
-      for (const timer of timers) clearTimeout(timer);
-      timers.clear();
-      server.close((error) => (error ? reject(error) : resolve()));
-      for (const socket of sockets) socket.destroy();
-    });
-    return closing;
-  }
+  const sim = await startSimulatorServer(
+    (req, res) => {
+      handle(req, res).catch((error: unknown) => {
+        if (error instanceof BodyTooLarge) return send(res, 413, { error: 'payload_too_large' });
+        log(`internal error: ${error instanceof Error ? error.stack : String(error)}`);
+        send(res, 500, { error: 'simulator_bug', message: String(error) });
+      });
+    },
+    { port: options.port, host: options.host, timers },
+  );
 
   return {
-    url: `http://${address.includes(':') ? `[${address}]` : address}:${port}`,
-    port,
+    url: sim.baseUrl,
+    port: sim.port,
     journal: () => journal.all(),
     stats: () => stats.snapshot(),
     setFaults: (...rules) => {
@@ -592,6 +546,6 @@ export async function startRestCore(options: RestCoreOptions = {}): Promise<Rest
     addFaults: (...rules) => faults.add(...rules),
     clearFaults: () => faults.clear(),
     faults: () => faults.list(),
-    close,
+    close: sim.close,
   };
 }

@@ -5,6 +5,8 @@
  * standing (neither), each optionally matched to one request. The core supplies how a rule is validated and how
  * its `match` is compared with a request; which modes it asks for is its own business.
  */
+import { z } from 'zod';
+
 export interface FaultRuleShape {
   mode: string;
   count?: number | undefined;
@@ -87,3 +89,96 @@ export function parseFaultShorthand<R>(
       return parsed.data;
     });
 }
+
+/**
+ * The fault book of a core that answers requests one by one (rest-core, soap-core): a rule book with the standing
+ * modes every such core has (`fail_all`, `ignore_idempotency_key`, a lagging read replica) and the rest picked per
+ * request. `P` is the per-request rule type.
+ */
+export class RequestFaultBook<R extends FaultRuleShape, C, P extends R = R> {
+  private readonly book: FaultBook<R, C>;
+
+  constructor(
+    random: () => number,
+    parse: (candidate: unknown) => R,
+    matches: (rule: R, ctx: C) => boolean,
+    /** The modes that are the core's standing behaviour rather than one request's answer. */
+    private readonly standingModes: readonly R['mode'][],
+  ) {
+    this.book = new FaultBook(random, parse, matches);
+  }
+
+  add(...rules: R[]): void {
+    this.book.add(...rules);
+  }
+
+  clear(): void {
+    this.book.clear();
+  }
+
+  list(): R[] {
+    return this.book.list();
+  }
+
+  /** Whether a standing or matching `fail_all` is on (consumes a counted one only when `consume` is true). */
+  failAll(ctx: C | null, consume = true): boolean {
+    return this.book.take((m) => m === 'fail_all', ctx, consume) !== undefined;
+  }
+
+  /** Whether this write is handled as if it carried no key (`ignore_idempotency_key`, standing or at a rate). */
+  ignoresIdempotencyKey(ctx: C): boolean {
+    return this.book.take((m) => m === 'ignore_idempotency_key', ctx, true) !== undefined;
+  }
+
+  /** How far reads trail commits under the standing `mode` (a lagging read replica), in ms; 0 when they do not. */
+  protected lagMs(mode: R['mode']): number {
+    const rule = this.book.take((m) => m === mode, null, false) as (R & { delayMs?: number }) | undefined;
+    return rule?.delayMs ?? 0;
+  }
+
+  /** The per-request fault for this call, if any fires; counted rules are consumed. */
+  pick(ctx: C): P | undefined {
+    return this.book.take((m) => !this.standingModes.includes(m), ctx, true) as P | undefined;
+  }
+}
+
+/** A zod schema's `safeParse` as `parseFaultShorthand` wants it: problems as `field: rule`. */
+export function shorthandParser<R>(schema: {
+  safeParse(candidate: unknown):
+    | { success: true; data: R }
+    | { success: false; error: { issues: readonly { path: readonly PropertyKey[]; message: string }[] } };
+}): (candidate: unknown) => { success: true; data: R } | { success: false; problems: string } {
+  return (candidate) => {
+    const parsed = schema.safeParse(candidate);
+    return parsed.success
+      ? { success: true, data: parsed.data }
+      : {
+          success: false,
+          problems: parsed.error.issues.map((i) => `${i.path.join('.') || 'mode'}: ${i.message}`).join('; '),
+        };
+  };
+}
+
+/**
+ * When a request-answering core's fault rule fires: `count` (hit the next `count` matching calls, then expire) or
+ * `rate` (hit each matching call with this probability, until cleared); neither: standing. Spread into the core's
+ * `z.strictObject` after `mode`, and refine with `countOrRate`.
+ */
+export const faultScheduleFields = {
+  count: z.int().min(1).optional(),
+  rate: z.number().min(0).max(1).optional(),
+};
+
+/** The timing fields of a request-answering core's fault rule: spread in after `match`. */
+export const faultTimingFields = {
+  delayMs: z.int().min(0).optional(),
+  retryAfterSeconds: z.int().min(0).optional(),
+};
+
+/** A rule gives `count` or `rate`, not both: `schema.refine(countOrRate, countOrRateProblem)`. */
+export const countOrRate = (r: { count?: number | undefined; rate?: number | undefined }): boolean =>
+  r.count === undefined || r.rate === undefined;
+export const countOrRateProblem: { path: PropertyKey[]; message: string } = {
+  path: ['rate'],
+  message: 'give either count or rate, not both',
+};

@@ -7,8 +7,13 @@
  */
 import { z } from 'zod';
 import {
-  FaultBook as SharedFaultBook,
+  countOrRate,
+  countOrRateProblem,
+  faultScheduleFields,
+  faultTimingFields,
   parseFaultShorthand as sharedParseFaultShorthand,
+  RequestFaultBook,
+  shorthandParser,
 } from '@closeout/simulators/shared';
 
 export const FAULT_MODES = [
@@ -48,10 +53,7 @@ export type FaultMode = (typeof FAULT_MODES)[number];
 export const faultRuleSchema = z
   .strictObject({
     mode: z.enum(FAULT_MODES),
-    /** Hit the next `count` matching calls, then expire. */
-    count: z.int().min(1).optional(),
-    /** Hit each matching call with this probability, until cleared. */
-    rate: z.number().min(0).max(1).optional(),
+    ...faultScheduleFields,
     match: z
       .strictObject({
         idempotencyKey: z.string().min(1).optional(),
@@ -59,13 +61,9 @@ export const faultRuleSchema = z
         operation: z.string().min(1).optional(),
       })
       .optional(),
-    delayMs: z.int().min(0).optional(),
-    retryAfterSeconds: z.int().min(0).optional(),
+    ...faultTimingFields,
   })
-  .refine((r) => r.count === undefined || r.rate === undefined, {
-    path: ['rate'],
-    message: 'give either count or rate, not both',
-  });
+  .refine(countOrRate, countOrRateProblem);
 
 export type FaultRule = z.infer<typeof faultRuleSchema>;
 
@@ -76,53 +74,20 @@ const STANDING_MODES = ['fail_all', 'ignore_idempotency_key', 'lagging_query'] a
 export type RequestFaultMode = Exclude<FaultMode, (typeof STANDING_MODES)[number]>;
 export type RequestFault = FaultRule & { mode: RequestFaultMode };
 
-function isRequestFaultMode(mode: FaultMode): mode is RequestFaultMode {
-  return !(STANDING_MODES as readonly FaultMode[]).includes(mode);
-}
-
 export interface CallContext {
   operation: string;
   idempotencyKey: string | null;
 }
 
 /** The core's active faults: the shared rule book with this core's modes and request context. */
-export class FaultBook {
-  private readonly book: SharedFaultBook<FaultRule, CallContext>;
-
+export class FaultBook extends RequestFaultBook<FaultRule, CallContext, RequestFault> {
   constructor(random: () => number) {
-    this.book = new SharedFaultBook(random, (candidate) => faultRuleSchema.parse(candidate), matches);
-  }
-
-  add(...rules: FaultRule[]): void {
-    this.book.add(...rules);
-  }
-
-  clear(): void {
-    this.book.clear();
-  }
-
-  list(): FaultRule[] {
-    return this.book.list();
-  }
-
-  /** Whether a standing or matching `fail_all` is on (consumes a counted one only when `consume` is true). */
-  failAll(ctx: CallContext | null, consume = true): boolean {
-    return this.book.take((m) => m === 'fail_all', ctx, consume) !== undefined;
-  }
-
-  /** Whether this write is posted as if it carried no key (`ignore_idempotency_key`, standing or at a rate). */
-  ignoresIdempotencyKey(ctx: CallContext): boolean {
-    return this.book.take((m) => m === 'ignore_idempotency_key', ctx, true) !== undefined;
+    super(random, (candidate) => faultRuleSchema.parse(candidate), matches, STANDING_MODES);
   }
 
   /** How far QueryTransaction trails commits (a standing `lagging_query`), in ms; 0 when it does not. */
   queryLagMs(): number {
-    return this.book.take((m) => m === 'lagging_query', null, false)?.delayMs ?? 0;
-  }
-
-  /** The per-request fault for this call, if any fires; counted rules are consumed. */
-  pick(ctx: CallContext): RequestFault | undefined {
-    return this.book.take(isRequestFaultMode, ctx, true) as RequestFault | undefined;
+    return this.lagMs('lagging_query');
   }
 }
 
@@ -136,13 +101,5 @@ function matches(rule: FaultRule, ctx: CallContext): boolean {
 
 /** The CLI/env shorthand (`mode`, `mode@rate`, `mode*count`, comma-separated), e.g. `vendor_transient@0.05,throttled*2`. */
 export function parseFaultShorthand(text: string): FaultRule[] {
-  return sharedParseFaultShorthand(text, (candidate) => {
-    const parsed = faultRuleSchema.safeParse(candidate);
-    return parsed.success
-      ? { success: true, data: parsed.data }
-      : {
-          success: false,
-          problems: parsed.error.issues.map((i) => `${i.path.join('.') || 'mode'}: ${i.message}`).join('; '),
-        };
-  });
+  return sharedParseFaultShorthand(text, shorthandParser(faultRuleSchema));
 }

@@ -9,89 +9,44 @@
  * SOAP_CORE_SLOW_COMMIT_MS, SOAP_CORE_RETRY_AFTER_SECONDS); a flag wins.
  * Faults: `mode` (standing), `mode@rate`, `mode*count`, comma-separated; see faults.ts for the modes.
  */
-import { parseArgs } from 'node:util';
 import { z } from 'zod';
+import { runSimulatorCli } from '@closeout/simulators/shared';
 import { parseFaultShorthand } from './faults';
 import { startSoapCore } from './soap-core.server';
 
-const { values } = parseArgs({
-  options: {
-    port: { type: 'string' },
-    host: { type: 'string' },
-    'journal-file': { type: 'string' },
-    faults: { type: 'string' },
-    'slow-commit-ms': { type: 'string' },
-    'retry-after-seconds': { type: 'string' },
-    help: { type: 'boolean', short: 'h' },
-  },
-});
-
-if (values.help) {
-  console.log(
+runSimulatorCli({
+  name: 'soap-core',
+  flags: ['port', 'host', 'journal-file', 'faults', 'slow-commit-ms', 'retry-after-seconds'],
+  usage:
     'usage: main.ts [--port N] [--host H] [--journal-file PATH] [--faults mode[@rate|*count],...]\n' +
-      '               [--slow-commit-ms N] [--retry-after-seconds N]',
-  );
-  process.exit(0);
-}
-
-const env = process.env;
-const config = z
-  .object({
+    '               [--slow-commit-ms N] [--retry-after-seconds N]',
+  schema: z.object({
     port: z.coerce.number().int().min(0).max(65535).default(8092),
     host: z.string().min(1).default('127.0.0.1'),
     journalFile: z.string().min(1).optional(),
     faults: z.string().default(''),
     slowCommitMs: z.coerce.number().int().min(0).optional(),
     retryAfterSeconds: z.coerce.number().int().min(0).optional(),
-  })
-  .safeParse({
-    port: values.port ?? env['SOAP_CORE_PORT'],
-    host: values.host ?? env['SOAP_CORE_HOST'],
-    journalFile: values['journal-file'] ?? env['SOAP_CORE_JOURNAL_FILE'],
-    faults: values.faults ?? env['SOAP_CORE_FAULTS'],
-    slowCommitMs: values['slow-commit-ms'] ?? env['SOAP_CORE_SLOW_COMMIT_MS'],
-    retryAfterSeconds: values['retry-after-seconds'] ?? env['SOAP_CORE_RETRY_AFTER_SECONDS'],
-  });
-
-if (!config.success) {
-  console.error(
-    `soap-core: invalid configuration: ${config.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
-  );
-  process.exit(2);
-}
-
-async function main(): Promise<void> {
-  const c = config.data!;
-  const core = await startSoapCore({
-    port: c.port,
-    host: c.host,
-    ...(c.journalFile ? { journalFile: c.journalFile } : {}),
-    faults: parseFaultShorthand(c.faults),
-    ...(c.slowCommitMs !== undefined ? { slowCommitMs: c.slowCommitMs } : {}),
-    ...(c.retryAfterSeconds !== undefined ? { retryAfterSeconds: c.retryAfterSeconds } : {}),
-    log: (line) => console.log(`[soap-core] ${line}`),
-  });
-  console.log(
-    `[soap-core] TEST DOUBLE listening: SOAP 1.1 ${core.url}, SOAP 1.2 ${core.soap12Url}, WSDL ${core.wsdlUrl} ` +
-      `(journal: ${c.journalFile ?? 'memory only'})`,
-  );
-  for (const rule of core.faults()) console.log(`[soap-core] fault active: ${JSON.stringify(rule)}`);
-
-  const stop = (signal: string): void => {
-    console.log(`[soap-core] ${signal}: closing`);
-    core.close().then(
-      () => process.exit(0),
-      (error: unknown) => {
-        console.error(error);
-        process.exit(1);
-      },
-    );
-  };
-  process.once('SIGINT', () => stop('SIGINT'));
-  process.once('SIGTERM', () => stop('SIGTERM'));
-}
-
-main().catch((error: unknown) => {
-  console.error(`[soap-core] failed to start: ${error instanceof Error ? error.message : String(error)}`);
-  process.exit(1);
+  }),
+  input: (flags, env) => ({
+    port: flags['port'] ?? env['SOAP_CORE_PORT'],
+    host: flags['host'] ?? env['SOAP_CORE_HOST'],
+    journalFile: flags['journal-file'] ?? env['SOAP_CORE_JOURNAL_FILE'],
+    faults: flags['faults'] ?? env['SOAP_CORE_FAULTS'],
+    slowCommitMs: flags['slow-commit-ms'] ?? env['SOAP_CORE_SLOW_COMMIT_MS'],
+    retryAfterSeconds: flags['retry-after-seconds'] ?? env['SOAP_CORE_RETRY_AFTER_SECONDS'],
+  }),
+  start: (c, log) =>
+    startSoapCore({
+      port: c.port,
+      host: c.host,
+      ...(c.journalFile ? { journalFile: c.journalFile } : {}),
+      faults: parseFaultShorthand(c.faults),
+      ...(c.slowCommitMs !== undefined ? { slowCommitMs: c.slowCommitMs } : {}),
+      ...(c.retryAfterSeconds !== undefined ? { retryAfterSeconds: c.retryAfterSeconds } : {}),
+      log,
+    }),
+  banner: (core, c) =>
+    `TEST DOUBLE listening: SOAP 1.1 ${core.url}, SOAP 1.2 ${core.soap12Url}, WSDL ${core.wsdlUrl} ` +
+    `(journal: ${c.journalFile ?? 'memory only'})`,
 });

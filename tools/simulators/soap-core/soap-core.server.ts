@@ -10,12 +10,16 @@
  */
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import { listen, type IServices, type ISoapServiceMethod } from 'soap';
-import { ZodError } from 'zod';
-import { sendGatewayPage } from '@closeout/simulators/shared';
+import {
+  canonicalJson,
+  handleSimAdmin,
+  PendingTimers,
+  sendGatewayPage,
+  startSimulatorServer,
+} from '@closeout/simulators/shared';
 import { FaultBook, faultRuleSchema, type FaultRule, type RequestFault } from './faults';
 import { PostingJournal, type JournalEntry, type SoapVersion } from './journal';
 import { StatsRecorder, type CallOutcome, type SoapCoreStats } from './stats';
@@ -104,18 +108,6 @@ const SENDER_CODES: ReadonlySet<VendorCode> = new Set([
 
 function escapeXml(value: string): string {
   return value.replace(/[<>&'"]/g, (c) => `&#${c.charCodeAt(0)};`);
-}
-
-/** Key-sorted JSON, so the same fields in another order are the same request. */
-function canonical(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
-  if (value !== null && typeof value === 'object') {
-    return `{${Object.keys(value)
-      .sort()
-      .map((k) => `${JSON.stringify(k)}:${canonical((value as Record<string, unknown>)[k])}`)
-      .join(',')}}`;
-  }
-  return JSON.stringify(value);
 }
 
 /** node-soap turns xsd:date into a Date; the journal and the rules want the wire text (YYYY-MM-DD) back. */
@@ -243,14 +235,8 @@ export async function startSoapCore(options: SoapCoreOptions = {}): Promise<Soap
     }
   }
 
-  const timers = new Set<NodeJS.Timeout>();
-  const later = (ms: number, fn: () => void): void => {
-    const timer = setTimeout(() => {
-      timers.delete(timer);
-      fn();
-    }, ms);
-    timers.add(timer);
-  };
+  const timers = new PendingTimers();
+  const later = (ms: number, fn: () => void): void => timers.later(ms, fn);
 
   interface Call {
     version: SoapVersion;
@@ -286,7 +272,7 @@ export async function startSoapCore(options: SoapCoreOptions = {}): Promise<Soap
   /** Posts once, or answers from the key's original posting; never posts a different body under a used key. */
   function commit(call: Call, operation: WriteOperation, internalRetry: boolean, ignoreKey = false): Commit {
     const requestHash = createHash('sha256')
-      .update(`${operation}\n${canonical(call.body)}`)
+      .update(`${operation}\n${canonicalJson(call.body)}`)
       .digest('hex');
     const original =
       call.idempotencyKey === null || ignoreKey ? undefined : originals.get(call.idempotencyKey);
@@ -304,7 +290,7 @@ export async function startSoapCore(options: SoapCoreOptions = {}): Promise<Soap
       clientCorrelationId: call.clientCorrelationId ?? '',
       soapVersion: call.version,
       internalRetry,
-      body: JSON.parse(canonical(call.body)) as unknown,
+      body: JSON.parse(canonicalJson(call.body)) as unknown,
       requestHash,
       receivedAt: new Date(call.receivedAt).toISOString(),
       committedAt: new Date(now()).toISOString(),
@@ -567,39 +553,22 @@ export async function startSoapCore(options: SoapCoreOptions = {}): Promise<Soap
   }
 
   async function handleAdmin(req: IncomingMessage, res: ServerResponse, path: string): Promise<void> {
-    const method = req.method ?? 'GET';
-    if (path === '/_sim/journal' && method === 'GET') return sendJson(res, 200, { entries: journal.all() });
-    if (path === '/_sim/stats' && method === 'GET') return sendJson(res, 200, stats.snapshot());
-    if (path === '/_sim/faults') {
-      if (method === 'GET') return sendJson(res, 200, { rules: faults.list() });
-      if (method === 'DELETE') {
-        faults.clear();
-        return sendJson(res, 204, undefined);
-      }
-      if (method === 'POST') {
-        let parsed: unknown;
-        try {
-          parsed = JSON.parse(await readBody(req));
-        } catch {
-          return sendJson(res, 400, {
-            error: 'invalid_json',
-            message: 'body must be a fault rule or an array of them',
-          });
-        }
-        try {
-          const rules = (Array.isArray(parsed) ? parsed : [parsed]).map((r) => faultRuleSchema.parse(r));
-          faults.add(...rules);
-          return sendJson(res, 201, { rules: faults.list() });
-        } catch (error) {
-          if (!(error instanceof ZodError)) throw error;
-          return sendJson(res, 400, {
-            error: 'invalid_fault',
-            errors: error.issues.map((i) => ({ field: i.path.join('.') || '(body)', rule: i.message })),
-          });
-        }
-      }
+    const handled = await handleSimAdmin(
+      {
+        journal: () => journal.all(),
+        stats: () => stats.snapshot(),
+        faults,
+        parseRule: (candidate) => faultRuleSchema.parse(candidate),
+        send: sendJson,
+        readText: readBody,
+      },
+      req,
+      res,
+      path,
+    );
+    if (!handled) {
+      sendJson(res, 404, { error: 'not_found', message: `no route for ${req.method ?? 'GET'} ${path}` });
     }
-    return sendJson(res, 404, { error: 'not_found', message: `no route for ${method} ${path}` });
   }
 
   /** Everything that is not a SOAP endpoint: node-soap hands these on to this listener. */
@@ -616,18 +585,8 @@ export async function startSoapCore(options: SoapCoreOptions = {}): Promise<Soap
     });
   }
 
-  const sockets = new Set<Socket>();
-  const server = createServer(handleOther);
-  server.on('connection', (socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolve());
-  });
-  const { port, address } = server.address() as AddressInfo;
-  const baseUrl = `http://${address.includes(':') ? `[${address}]` : address}:${port}`;
+  const sim = await startSimulatorServer(handleOther, { port: options.port, host: options.host, timers });
+  const { server, port, baseUrl } = sim;
   const url = `${baseUrl}${SOAP11_PATH}`;
   const soap12Url = `${baseUrl}${SOAP12_PATH}`;
   const wsdlXml = WSDL_TEMPLATE.replaceAll('{{SOAP11_ADDRESS}}', url).replaceAll(
@@ -657,18 +616,6 @@ export async function startSoapCore(options: SoapCoreOptions = {}): Promise<Soap
     });
   }
 
-  let closing: Promise<void> | undefined;
-  /** Idempotent: a harness may close in a test and again in its teardown. Pending answers are dropped. */
-  function close(): Promise<void> {
-    closing ??= new Promise<void>((resolve, reject) => {
-      for (const timer of timers) clearTimeout(timer);
-      timers.clear();
-      server.close((error) => (error ? reject(error) : resolve()));
-      for (const socket of sockets) socket.destroy();
-    });
-    return closing;
-  }
-
   return {
     url,
     soap12Url,
@@ -684,6 +631,6 @@ export async function startSoapCore(options: SoapCoreOptions = {}): Promise<Soap
     addFaults: (...rules) => faults.add(...rules),
     clearFaults: () => faults.clear(),
     faults: () => faults.list(),
-    close,
+    close: sim.close,
   };
 }
