@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { hostname } from 'node:os';
+import { buildAuditEvent, type AuditInput } from '@closeout/audit';
 import {
   Topics,
   type AuditOutcome,
@@ -72,11 +72,24 @@ export interface AuditFacts {
   now: number;
 }
 
-const HOST = hostname();
+/**
+ * An `audit.event.v1` outbox message, built by @closeout/audit's builder like every other audit event: the required
+ * fields are checked (a blank who, what, why or correlation id throws AuditFieldError) and card numbers and contact
+ * points are masked. Keyed by correlation id, so a case's trail stays ordered.
+ */
+function auditOutboxMessage(
+  service: string,
+  input: AuditInput,
+  now: number,
+  headers: OutboxMessage['headers'],
+): OutboxMessage {
+  const event = buildAuditEvent(service, input, () => now);
+  return { topic: Topics.auditEvent, key: { correlationId: event.correlationId }, headers, value: event };
+}
 
 /**
- * The `audit.event.v1` message recording a writeback decision. Built here rather than with the AuditEmitter because
- * it is written to the outbox in the transaction that made the decision, not published on the side.
+ * The `audit.event.v1` message recording a writeback decision. Written to the outbox in the transaction that made the
+ * decision rather than published on the side with the AuditEmitter.
  */
 export function auditMessage(service: string, request: WritebackRequested, facts: AuditFacts): OutboxMessage {
   const references: Record<string, string> = {
@@ -87,30 +100,26 @@ export function auditMessage(service: string, request: WritebackRequested, facts
   for (const [name, value] of Object.entries(facts.references ?? {})) {
     if (value !== null && value !== undefined && value !== '') references[name] = value;
   }
-  return {
-    topic: Topics.auditEvent,
-    key: { correlationId: request.correlationId },
-    headers: {
-      correlationId: request.correlationId,
-      causationId: request.eventId,
-      idempotencyKey: request.idempotencyKey,
-    },
-    value: {
-      eventId: randomUUID(),
-      occurredAt: facts.now,
-      correlationId: request.correlationId,
-      causationId: request.eventId,
+  return auditOutboxMessage(
+    service,
+    {
       actor: { type: 'SERVICE', id: service },
       action: facts.action,
       outcome: facts.outcome,
-      service,
-      host: HOST,
       reason: facts.reason,
+      correlationId: request.correlationId,
+      causationId: request.eventId,
       caseId: request.caseId,
       versions: { contract: request.contractVersion, mapping: request.mappingVersion },
       references,
     },
-  };
+    facts.now,
+    {
+      correlationId: request.correlationId,
+      causationId: request.eventId,
+      idempotencyKey: request.idempotencyKey,
+    },
+  );
 }
 
 /**
@@ -136,30 +145,26 @@ export function commandAuditMessage(
   const versions: Record<string, string> = facts.request
     ? { contract: facts.request.contractVersion, mapping: facts.request.mappingVersion }
     : {};
-  return {
-    topic: Topics.auditEvent,
-    key: { correlationId: command.correlationId },
-    headers: {
-      correlationId: command.correlationId,
-      causationId: command.eventId,
-      idempotencyKey: command.idempotencyKey,
-    },
-    value: {
-      eventId: randomUUID(),
-      occurredAt: facts.now,
-      correlationId: command.correlationId,
-      causationId: command.eventId,
+  return auditOutboxMessage(
+    service,
+    {
       actor: { type: 'SERVICE', id: service },
       action: facts.action,
       outcome: facts.outcome,
-      service,
-      host: HOST,
       reason: facts.reason,
+      correlationId: command.correlationId,
+      causationId: command.eventId,
       caseId: command.caseId,
       versions,
       references,
     },
-  };
+    facts.now,
+    {
+      correlationId: command.correlationId,
+      causationId: command.eventId,
+      idempotencyKey: command.idempotencyKey,
+    },
+  );
 }
 
 const SAFE_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -185,24 +190,19 @@ export function unauthenticatedAuditMessage(
     refusal: refusal.refusal,
   };
   if (refusal.keyId) references['claimedKeyId'] = refusal.keyId;
-  return {
-    topic: Topics.auditEvent,
-    key: { correlationId },
-    headers: { correlationId },
-    value: {
-      eventId: randomUUID(),
-      occurredAt: now,
-      correlationId,
-      causationId: null,
+  return auditOutboxMessage(
+    service,
+    {
       actor: { type: 'SERVICE', id: service },
       action: 'writeback.request_unauthenticated',
       outcome: 'DENIED',
-      service,
-      host: HOST,
       reason: `writeback.requested refused before decoding and dead-lettered, nothing admitted: ${refusal.reason}`,
+      correlationId,
+      causationId: null,
       caseId: null,
-      versions: {},
       references,
     },
-  };
+    now,
+    { correlationId },
+  );
 }
