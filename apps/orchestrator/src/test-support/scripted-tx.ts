@@ -1,0 +1,92 @@
+// Unit-test stand-in for a transaction's EntityManager: records each statement and answers it from a script keyed by
+// a fragment of its SQL. Only for unit tests of the engine's decisions; the SQL itself is tested against PostgreSQL
+// in the integration specs.
+import { join } from 'node:path';
+import type { EntityManager } from 'typeorm';
+import type { CaseRecord } from '../cases/case-record';
+import { loadWorkflowDirectory, type WorkflowDefinition } from '@closeout/workflow-domain';
+
+export interface Statement {
+  sql: string;
+  params: unknown[];
+}
+
+export class ScriptedTx {
+  readonly statements: Statement[] = [];
+  constructor(
+    private readonly answers: [fragment: string, rows: unknown[] | ((params: unknown[]) => unknown[])][] = [],
+  ) {}
+
+  readonly manager = {
+    query: (sql: string, params: unknown[] = []): Promise<unknown[]> => {
+      this.statements.push({ sql, params });
+      const answer = this.answers.find(([fragment]) => sql.includes(fragment))?.[1];
+      return Promise.resolve(typeof answer === 'function' ? answer(params) : (answer ?? []));
+    },
+  } as unknown as EntityManager;
+
+  /** The statements whose SQL contains `fragment`. */
+  matching(fragment: string): Statement[] {
+    return this.statements.filter((s) => s.sql.includes(fragment));
+  }
+
+  /** The parameters of save()'s one statement, by name. */
+  saved(): {
+    state: string;
+    dirty: boolean;
+    cancelled: string[];
+    timers: { timerId: string; kind: string; dueAt: number; payload: Record<string, unknown> }[];
+    timeline: { kind: string; ruleId: string | null; detail: Record<string, unknown> }[];
+    messages: { topic: string; key: Record<string, unknown>; value: Record<string, unknown> }[];
+  } {
+    const save = this.matching('WITH upd AS (').at(-1);
+    if (!save) throw new Error('the session was not saved');
+    const p = save.params;
+    return {
+      dirty: p[1] as boolean,
+      state: p[2] as string,
+      cancelled: p[7] as string[],
+      timers: JSON.parse(p[8] as string),
+      timeline: JSON.parse(p[11] as string),
+      messages: JSON.parse(p[12] as string),
+    };
+  }
+}
+
+const seeds = loadWorkflowDirectory(join(__dirname, '..', '..', 'workflows'));
+
+/** A seed workflow definition (apps/orchestrator/workflows), as the catalog hands it to the use cases. */
+export const seedDefinition = (workflowId: string, version = '1'): WorkflowDefinition =>
+  seeds.get(workflowId, version);
+
+export function caseRecord(over: Partial<CaseRecord> = {}): CaseRecord {
+  return {
+    caseId: 'case-1',
+    workflowId: 'kyc-refresh',
+    definitionVersion: '1',
+    state: 'OUTREACH',
+    correlationId: 'corr-1',
+    customerId: 'cus-1',
+    sourceEventId: 'up-1',
+    facts: {
+      caseId: 'case-1',
+      workflowId: 'kyc-refresh',
+      trigger: {
+        eventId: 'up-1',
+        eventType: 'compliance.kyc_refresh_due',
+        sourceSystem: 'core-crm',
+        amount: null,
+        attributes: {},
+        mappingVersion: '1',
+        payloadRef: 'c'.repeat(64),
+      },
+      customer: { customerId: 'cus-1', accountId: '4000000001', locale: null, timeZone: 'Europe/London' },
+    },
+    offeredActions: [],
+    chosenAction: null,
+    retryRound: 0,
+    outreachAttempts: 1,
+    openedAt: new Date(1_735_689_600_000),
+    ...over,
+  };
+}
