@@ -1,0 +1,136 @@
+import type { DataSource } from 'typeorm';
+import { Topics } from '@closeout/contracts';
+import type { CaseStatus } from '@closeout/contracts';
+import type { WorkflowCatalog } from '../workflows/workflow-catalog';
+import { caseRecord, ScriptedTx, seedDefinition } from '../test-support/scripted-tx';
+import { FireTimerUseCase } from './fire-timer.use-case';
+import { TimerScheduler } from './timer.scheduler';
+
+const definition = seedDefinition('kyc-refresh');
+const catalog = { get: () => definition } as unknown as WorkflowCatalog;
+
+function caseRow(state: CaseStatus) {
+  const r = caseRecord({ state });
+  return {
+    case_id: r.caseId,
+    workflow_id: r.workflowId,
+    definition_version: r.definitionVersion,
+    state: r.state,
+    correlation_id: r.correlationId,
+    customer_id: r.customerId,
+    source_event_id: r.sourceEventId,
+    facts: r.facts,
+    offered_actions: [],
+    chosen_action: null,
+    retry_round: 0,
+    outreach_attempts: 1,
+    opened_at: r.openedAt,
+  };
+}
+
+/** Fires `timer` on a case in `state`; `due` is what the locked SELECT of the timer finds (nothing: fired or cancelled). */
+async function fire(state: CaseStatus, timer: { kind: string; payload: Record<string, unknown> } | null) {
+  const tx = new ScriptedTx([
+    ['FROM cases WHERE case_id', [caseRow(state)]],
+    ['FROM case_timer', timer ? [{ timer_id: 'tmr-1', case_id: 'case-1', ...timer }] : []],
+  ]);
+  const db = {
+    transaction: (work: (m: unknown) => Promise<unknown>) => work(tx.manager),
+  } as unknown as DataSource;
+  const firedNow = await new FireTimerUseCase(db, catalog).fire('tmr-1', 'case-1', 1_000);
+  return { fired: firedNow, tx };
+}
+
+describe('a due timer', () => {
+  it('REMINDER while the customer may act: the next attempt goes out, and the timer is marked fired with it', async () => {
+    const { fired, tx } = await fire('AWAITING_CUSTOMER', { kind: 'REMINDER', payload: { attempt: 2 } });
+    expect(fired).toBe(true);
+    const saved = tx.saved();
+    expect(saved.messages.find((m) => m.topic === Topics.outreachRequested)?.value).toMatchObject({
+      attempt: 2,
+    });
+    expect(saved.timeline.map((e) => e.kind)).toEqual(['outreach.requested', 'timer.fired']);
+    expect(tx.matching('SET fired_at = now()')[0]!.params).toEqual(['tmr-1']);
+  });
+
+  it('REMINDER once the customer has acted: fired (so never again) but nothing is sent', async () => {
+    const { fired, tx } = await fire('AWAITING_WRITEBACK', { kind: 'REMINDER', payload: { attempt: 2 } });
+    expect(fired).toBe(true);
+    expect(tx.saved().messages.filter((m) => m.topic === Topics.outreachRequested)).toEqual([]);
+    expect(tx.matching('SET fired_at = now()')).toHaveLength(1);
+  });
+
+  it('EXPIRY while awaiting the customer: the case expires, reminders are cancelled, an EXPIRED exception opens', async () => {
+    const { tx } = await fire('OUTREACH', { kind: 'EXPIRY', payload: {} });
+    expect(tx.saved()).toMatchObject({ state: 'EXPIRED', cancelled: ['REMINDER'] });
+    expect(tx.matching('INSERT INTO exception_item')[0]!.params[2]).toBe('EXPIRED');
+  });
+
+  it('EXPIRY on a case already waiting for its writebacks changes nothing', async () => {
+    const { tx } = await fire('AWAITING_WRITEBACK', { kind: 'EXPIRY', payload: {} });
+    expect(tx.saved()).toMatchObject({ state: 'AWAITING_WRITEBACK', dirty: false });
+    expect(tx.matching('INSERT INTO exception_item')).toEqual([]);
+  });
+
+  it('WRITEBACK_SLO with a required writeback not applied: the case goes to the exception queue as DESTINATION_DEGRADED', async () => {
+    const tx = new ScriptedTx([
+      ['FROM cases WHERE case_id', [caseRow('AWAITING_WRITEBACK')]],
+      ['FROM case_timer', [{ timer_id: 'tmr-1', case_id: 'case-1', kind: 'WRITEBACK_SLO', payload: {} }]],
+      [
+        'FROM case_writeback',
+        [{ required: true, status: 'UNKNOWN', destination: 'core-banking-rest', idempotency_key: 'k1' }],
+      ],
+    ]);
+    const db = {
+      transaction: (work: (m: unknown) => Promise<unknown>) => work(tx.manager),
+    } as unknown as DataSource;
+    await new FireTimerUseCase(db, catalog).fire('tmr-1', 'case-1');
+    expect(tx.saved().state).toBe('EXCEPTION');
+    expect(tx.matching('INSERT INTO exception_item')[0]!.params[2]).toBe('DESTINATION_DEGRADED');
+  });
+
+  it('already fired or cancelled (the locked SELECT finds nothing): nothing happens', async () => {
+    const { fired, tx } = await fire('OUTREACH', null);
+    expect(fired).toBe(false);
+    expect(tx.matching('WITH upd AS (')).toEqual([]);
+    expect(tx.matching('SET fired_at')).toEqual([]);
+  });
+});
+
+describe('the timer scheduler', () => {
+  it('fires every due timer of a pass and counts only those it fired', async () => {
+    const firedIds: string[] = [];
+    const timers = {
+      due: () =>
+        Promise.resolve([
+          { timer_id: 'a', case_id: 'c1' },
+          { timer_id: 'b', case_id: 'c2' },
+          { timer_id: 'c', case_id: 'c3' },
+        ]),
+      // 'b' was taken by another replica in the meantime.
+      fire: (id: string) => (firedIds.push(id), Promise.resolve(id !== 'b')),
+    } as unknown as FireTimerUseCase;
+    const scheduler = new TimerScheduler(timers, { pollMs: 10, batch: 100 });
+    expect(await scheduler.tick()).toBe(2);
+    expect(firedIds).toEqual(['a', 'b', 'c']);
+  });
+
+  it('stops between timers once the service is shutting down, leaving the rest due', async () => {
+    const firedIds: string[] = [];
+    const timers = {
+      due: () =>
+        Promise.resolve([
+          { timer_id: 'a', case_id: 'c1' },
+          { timer_id: 'b', case_id: 'c2' },
+        ]),
+      fire: async (id: string) => {
+        firedIds.push(id);
+        await scheduler.onModuleDestroy();
+        return true;
+      },
+    } as unknown as FireTimerUseCase;
+    const scheduler = new TimerScheduler(timers, { pollMs: 10, batch: 100 });
+    expect(await scheduler.tick()).toBe(1);
+    expect(firedIds).toEqual(['a']);
+  });
+});
