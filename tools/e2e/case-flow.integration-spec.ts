@@ -39,6 +39,11 @@ afterAll(async () => {
   await stack?.close();
 });
 
+// A test whose expectations sit in a loop over what an earlier step produced must not pass by checking nothing.
+beforeEach(() => {
+  expect.hasAssertions();
+});
+
 function upstream(
   sample: Sample,
   overrides: { customerId?: string; attributes?: Record<string, string>; amount?: Sample['amount'] } = {},
@@ -102,18 +107,31 @@ async function firstOutreach(caseId: string): Promise<string> {
 }
 
 describe('a trigger becomes a completed case', () => {
-  const completed: CaseView[] = [];
+  /**
+   * Every seed workflow's sample taken to COMPLETED. Each test of this block asks for it, so each runs alone (with
+   * `-t`) as well as after the others; run together they share one set of cases rather than opening three.
+   */
+  let completing: Promise<{ view: CaseView; sample: Sample }[]> | undefined;
+  const completedCases = () => (completing ??= completeEverySample());
 
-  test('each seed workflow: upstream event → outreach → customer action → every writeback applied exactly once → COMPLETED', async () => {
+  async function completeEverySample(): Promise<{ view: CaseView; sample: Sample }[]> {
     const opened = await Promise.all(SAMPLES.map(async (s) => ({ sample: s, ...(await openCase(s)) })));
     for (const { caseId, sample } of opened) {
       const outreachId = await firstOutreach(caseId);
       await stack.publish(Topics.outreachEvent, [delivered(caseId, outreachId)]);
       await stack.publish(Topics.miniappAction, [action(caseId, sample)]);
     }
-    for (const { caseId, sample } of opened) {
-      const view = await stack.waitForState(caseId, ['COMPLETED'], 120_000);
-      completed.push(view);
+    const done: { view: CaseView; sample: Sample }[] = [];
+    for (const { caseId, sample } of opened)
+      done.push({ view: await stack.waitForState(caseId, ['COMPLETED'], 120_000), sample });
+    return done;
+  }
+
+  test('each seed workflow: upstream event → outreach → customer action → every writeback applied exactly once → COMPLETED', async () => {
+    const cases = await completedCases();
+    expect(cases).toHaveLength(SAMPLES.length);
+    const completed = cases.map((c) => c.view);
+    for (const { view, sample } of cases) {
       expect(view.workflowId).toBe(sample.workflowId);
       const live = view.writebacks.filter((w) => !w.superseded);
       expect(live.length).toBeGreaterThan(0);
@@ -143,6 +161,8 @@ describe('a trigger becomes a completed case', () => {
       'case.completed',
       'case.proof',
     ];
+    const completed = (await completedCases()).map((c) => c.view);
+    expect(completed).toHaveLength(SAMPLES.length);
     for (const view of completed) {
       expect(
         await stack.until(
@@ -165,7 +185,14 @@ describe('a trigger becomes a completed case', () => {
   });
 
   test('the case.state stream carries the required and applied writeback keys on completion', async () => {
+    const completed = (await completedCases()).map((c) => c.view);
+    expect(completed).toHaveLength(SAMPLES.length);
     for (const view of completed) {
+      // case.state travels through the outbox and Kafka: it may arrive a moment after the API shows COMPLETED.
+      await stack.until(
+        () => stack.observed.states.some((s) => s.caseId === view.caseId && s.state === 'COMPLETED'),
+        20_000,
+      );
       const done = stack.observed.states.find((s) => s.caseId === view.caseId && s.state === 'COMPLETED');
       expect(done).toBeDefined();
       const keys = view.writebacks
@@ -418,11 +445,14 @@ describe('the exception queue', () => {
     expect(item.context).toMatchObject({ customerDid: { action: 'decline', reason: 'moved abroad' } });
     expect(item.context['guidance']).toBeTruthy();
 
-    const bad = await stack.api<{ errors: { field: string }[] }>(`/v1/exceptions/${item.exceptionId}/resolve`, {
-      method: 'POST',
-      as: 'agent-7',
-      body: { resolution: 'retry', agentId: 'agent-7', note: 'try again' },
-    });
+    const bad = await stack.api<{ errors: { field: string }[] }>(
+      `/v1/exceptions/${item.exceptionId}/resolve`,
+      {
+        method: 'POST',
+        as: 'agent-7',
+        body: { resolution: 'retry', agentId: 'agent-7', note: 'try again' },
+      },
+    );
     expect(bad.status).toBe(409);
     expect(bad.body.errors[0]!.field).toBe('resolution');
     // The agent is the one the token names: agent-7's token cannot resolve in agent-3's name.
