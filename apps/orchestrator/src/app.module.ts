@@ -1,7 +1,7 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { Topics } from '@closeout/contracts';
 import { createRecordSigner, readSigningKey } from '@closeout/kafka';
-import { ServiceCoreModule } from '@closeout/platform';
+import { provideDomainErrorStatuses, ServiceCoreModule } from '@closeout/platform';
 import type { Config } from './config';
 import { orchestratorMigrations } from './persistence/orchestrator.migrations';
 import { OpenCaseUseCase } from './cases/open-case.use-case';
@@ -15,7 +15,7 @@ import { RecordOutreachEventUseCase } from './outreach/record-outreach-event.use
 import { RecordWritebackResultUseCase } from './writebacks/record-writeback-result.use-case';
 import { FireTimerUseCase } from './timers/fire-timer.use-case';
 import { TIMER_SCHEDULER_OPTIONS, TimerScheduler } from './timers/timer.scheduler';
-import { ResolveExceptionUseCase } from './exceptions/resolve-exception.use-case';
+import { RESOLVE_ERROR_STATUSES, ResolveExceptionUseCase } from './exceptions/resolve-exception.use-case';
 import { FlagBreakUseCase } from './exceptions/flag-break.use-case';
 import {
   WORKFLOW_DEFINITIONS_DIR,
@@ -59,6 +59,7 @@ export class AppModule {
       ],
       controllers: [CasesController],
       providers: [
+        provideDomainErrorStatuses(RESOLVE_ERROR_STATUSES),
         {
           provide: ORCHESTRATOR_INSTANCE,
           useValue: { serviceName: config.SERVICE_NAME, schema: config.ORCHESTRATOR_DB_SCHEMA },

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
+import { DomainError, type DomainErrorStatuses } from '@closeout/errors';
 import { assertUnreachable, canonicalJson, CONTRACT_VERSION } from '@closeout/writeback-domain';
 import { CaseSession } from '../cases/case-session';
 import { isTerminal } from '../domain/case-status';
@@ -18,14 +19,19 @@ export type Resolution = (typeof RESOLUTIONS)[number];
 export type ResolveErrorCode =
   'EXCEPTION_NOT_FOUND' | 'EXCEPTION_ALREADY_RESOLVED' | 'RESOLUTION_NOT_ALLOWED';
 
-export class ResolveExceptionError extends Error {
-  constructor(
-    readonly code: ResolveErrorCode,
-    message: string,
-  ) {
-    super(message);
+/** Why an exception cannot be resolved as asked, naming the request field at fault; the rule never quotes input. */
+export class ResolveExceptionError extends DomainError<ResolveErrorCode> {
+  constructor(code: ResolveErrorCode, field: 'exceptionId' | 'resolution', rule: string) {
+    super(code, rule, { field });
   }
 }
+
+/** How the case API answers each ResolveExceptionError (registered with the HTTP layer in the AppModule). */
+export const RESOLVE_ERROR_STATUSES: DomainErrorStatuses<ResolveErrorCode> = {
+  EXCEPTION_NOT_FOUND: { status: 404, title: 'The exception cannot be resolved this way' },
+  EXCEPTION_ALREADY_RESOLVED: { status: 409, title: 'The exception cannot be resolved this way' },
+  RESOLUTION_NOT_ALLOWED: { status: 409, title: 'The exception cannot be resolved this way' },
+};
 
 export interface ResolveCommand {
   exceptionId: string;
@@ -72,10 +78,7 @@ export class ResolveExceptionUseCase {
         [command.exceptionId],
       );
       if (!hint[0])
-        throw new ResolveExceptionError(
-          'EXCEPTION_NOT_FOUND',
-          'exceptionId: no exception has this id',
-        );
+        throw new ResolveExceptionError('EXCEPTION_NOT_FOUND', 'exceptionId', 'no exception has this id');
       const record = await CaseSession.lock(tx, hint[0].case_id);
       const rows: ExceptionRow[] = await tx.query(
         `SELECT exception_id, case_id, kind, status FROM exception_item WHERE exception_id = $1 FOR UPDATE`,
@@ -85,14 +88,16 @@ export class ResolveExceptionUseCase {
       if (exception.status !== 'OPEN' || !record) {
         throw new ResolveExceptionError(
           'EXCEPTION_ALREADY_RESOLVED',
-          'exceptionId: the exception is already resolved',
+          'exceptionId',
+          'the exception is already resolved',
         );
       }
       const allowed = ALLOWED[exception.kind] ?? ['close'];
       if (!allowed.includes(command.resolution)) {
         throw new ResolveExceptionError(
           'RESOLUTION_NOT_ALLOWED',
-          `resolution: '${command.resolution}' is not allowed for a ${exception.kind} exception (allowed: ${allowed.join(', ')})`,
+          'resolution',
+          `must be one of ${allowed.join(', ')} for a ${exception.kind} exception`,
         );
       }
       const definition = this.catalog.get(record.workflowId, record.definitionVersion);
@@ -149,7 +154,8 @@ export class ResolveExceptionUseCase {
         if (rows.some((w) => w.status === 'APPLIED')) {
           throw new ResolveExceptionError(
             'RESOLUTION_NOT_ALLOWED',
-            'resolution: hand_back would let the customer act again although part of the action is already applied; retry the rest instead',
+            'resolution',
+            'hand_back would let the customer act again although part of the action is already applied; retry the rest instead',
           );
         }
         record.retryRound += 1;
@@ -171,12 +177,14 @@ export class ResolveExceptionUseCase {
         if (isTerminal(record.state))
           throw new ResolveExceptionError(
             'RESOLUTION_NOT_ALLOWED',
-            `resolution: retry is not possible on a ${record.state} case; close the exception and correct the core by hand`,
+            'resolution',
+            `retry is not possible on a ${record.state} case; close the exception and correct the core by hand`,
           );
         if (!chosen || !spec)
           throw new ResolveExceptionError(
             'RESOLUTION_NOT_ALLOWED',
-            'resolution: retry needs a customer action with writebacks, and this case has none',
+            'resolution',
+            'retry needs a customer action with writebacks, and this case has none',
           );
         record.retryRound += 1;
         const round = record.retryRound;

@@ -3,11 +3,7 @@ import type { Request, Response } from 'express';
 import { RequirePrincipalGuard, principalOf } from '@closeout/platform';
 import { z } from 'zod';
 import { CaseQueries } from '../cases/case-queries';
-import {
-  RESOLUTIONS,
-  ResolveExceptionError,
-  ResolveExceptionUseCase,
-} from '../exceptions/resolve-exception.use-case';
+import { RESOLUTIONS, ResolveExceptionUseCase } from '../exceptions/resolve-exception.use-case';
 
 function problem(
   res: Response,
@@ -69,7 +65,8 @@ export class CasesController {
 
   @Get('cases/:caseId')
   async getCase(@Param('caseId') caseId: string, @Res() res: Response): Promise<void> {
-    if (!id.safeParse(caseId).success) return problem(res, 400, 'Invalid case id', [{ field: 'caseId', rule: ID_RULE }]);
+    if (!id.safeParse(caseId).success)
+      return problem(res, 400, 'Invalid case id', [{ field: 'caseId', rule: ID_RULE }]);
     const found = await this.queries.getCase(caseId);
     if (!found) return problem(res, 404, 'No such case', [{ field: 'caseId', rule: 'no case has this id' }]);
     res.json(found);
@@ -99,13 +96,14 @@ export class CasesController {
       return problem(res, 403, 'An agent resolves exceptions in its own name', [
         { field: 'agentId', rule: 'must be the agent the bearer token names, or left out' },
       ]);
-    try {
-      res.json(await this.resolve.execute({ exceptionId, note: parsed.data.note, resolution: parsed.data.resolution, agentId }));
-    } catch (err) {
-      if (!(err instanceof ResolveExceptionError)) throw err;
-      const field = err.message.split(':')[0]!;
-      const status = err.code === 'EXCEPTION_NOT_FOUND' ? 404 : 409;
-      problem(res, status, 'The exception cannot be resolved this way', [{ field, rule: err.message }]);
-    }
+    // A ResolveExceptionError is answered by the HTTP layer's ProblemDetailsFilter (RESOLVE_ERROR_STATUSES).
+    res.json(
+      await this.resolve.execute({
+        exceptionId,
+        note: parsed.data.note,
+        resolution: parsed.data.resolution,
+        agentId,
+      }),
+    );
   }
 }

@@ -1,4 +1,5 @@
 import type { ApiTokenEntry } from '@closeout/config';
+import { DomainError, type DomainErrorStatuses } from '@closeout/errors';
 import {
   Catch,
   HttpException,
@@ -9,8 +10,10 @@ import {
   type ExecutionContext,
   type INestApplication,
   Injectable,
+  type Provider,
   UnauthorizedException,
 } from '@nestjs/common';
+import { ModulesContainer } from '@nestjs/core';
 import { createLogger } from '@closeout/telemetry';
 import type { NextFunction, Request, Response } from 'express';
 import { json } from 'express';
@@ -29,6 +32,11 @@ export interface HttpOptions {
   maxBodyBytes?: number;
   /** Deepest JSON nesting accepted (default 32). */
   maxJsonDepth?: number;
+  /**
+   * DomainError code → status table; by default the one the application registered with
+   * provideDomainErrorStatuses, if any.
+   */
+  errorStatuses?: DomainErrorStatuses;
 }
 
 export const HTTP_DEFAULTS = { maxBodyBytes: 256 * 1024, maxJsonDepth: 32 } as const;
@@ -63,7 +71,10 @@ export function sendProblem(res: Response, status: number, title: string, detail
 }
 
 /** Where a JSON value breaks the rules (too deep, NUL or lone surrogate in a string or key), or undefined. */
-export function findJsonViolation(value: unknown, maxDepth: number): { path: string; rule: string } | undefined {
+export function findJsonViolation(
+  value: unknown,
+  maxDepth: number,
+): { path: string; rule: string } | undefined {
   const bad = (s: string): string | undefined => {
     if (s.includes('\u0000')) return 'must not contain NUL (U+0000)';
     if (!wellFormed(s)) return 'must not contain lone surrogates';
@@ -77,7 +88,8 @@ export function findJsonViolation(value: unknown, maxDepth: number): { path: str
       if (rule) return { path, rule };
     } else if (v !== null && typeof v === 'object') {
       if (depth >= maxDepth) return { path, rule: `nesting deeper than ${maxDepth}` };
-      if (Array.isArray(v)) v.forEach((item, i) => stack.push({ v: item, path: `${path}[${i}]`, depth: depth + 1 }));
+      if (Array.isArray(v))
+        v.forEach((item, i) => stack.push({ v: item, path: `${path}[${i}]`, depth: depth + 1 }));
       else
         for (const [i, [k, item]] of Object.entries(v).entries()) {
           const keyRule = bad(k);
@@ -121,7 +133,8 @@ const wellFormed = (s: string): boolean => !LONE_SURROGATE.test(s);
 /** What is wrong with a request's path or query string (names the part and the rule, never the value), or undefined. */
 export function findUrlViolation(req: Pick<Request, 'originalUrl' | 'query'>): string | undefined {
   const url = req.originalUrl;
-  if (url.length > URL_LIMITS.maxUrlLength) return `url: must be at most ${URL_LIMITS.maxUrlLength} characters`;
+  if (url.length > URL_LIMITS.maxUrlLength)
+    return `url: must be at most ${URL_LIMITS.maxUrlLength} characters`;
   const path = url.split('?')[0] ?? '';
   for (const raw of path.split('/')) {
     let segment: string;
@@ -169,23 +182,61 @@ const REASONS: Record<number, string> = {
   429: 'Too Many Requests',
 };
 
+/** The Nest token under which a service registers its DomainError code → status table (provideDomainErrorStatuses). */
+export const DOMAIN_ERROR_STATUSES = Symbol('closeout.http.domain-error-statuses');
+
 /**
- * Every error a route lets escape becomes problem+json. A body the application built as a problem (it has a
- * `title`) is sent as it is; any other HTTP error gets its status's title only, since framework messages quote the
- * request (`Cannot GET /…`); anything else is logged and answered 500 with no detail.
+ * A service's DomainError code → `{status, title}` table, for a module's providers: configureHttp finds it in the
+ * application and its ProblemDetailsFilter answers those errors with it.
+ */
+export function provideDomainErrorStatuses<Code extends string>(
+  statuses: DomainErrorStatuses<Code>,
+): Provider {
+  return { provide: DOMAIN_ERROR_STATUSES, useValue: statuses };
+}
+
+function registeredStatuses(app: INestApplication): DomainErrorStatuses {
+  // Looked up among the modules' providers: app.get() of a token no module provides aborts the process.
+  for (const module of app.get(ModulesContainer).values()) {
+    const wrapper = module.providers.get(DOMAIN_ERROR_STATUSES);
+    if (wrapper?.instance) return wrapper.instance as DomainErrorStatuses;
+  }
+  return {};
+}
+
+/**
+ * Every error a route lets escape becomes problem+json. A DomainError whose code the service registered is answered
+ * with that status and title and `errors: [{field, rule}]` (its rule never quotes input); a body the application built
+ * as a problem (it has a `title`) is sent as it is; any other HTTP error gets its status's title only, since framework
+ * messages quote the request (`Cannot GET /…`); anything else (an unregistered DomainError too) is logged and answered
+ * 500 with no detail.
  */
 @Catch()
 export class ProblemDetailsFilter implements ExceptionFilter {
   private readonly log = createLogger('http');
 
+  constructor(private readonly statuses: DomainErrorStatuses = {}) {}
+
   catch(exception: unknown, host: ArgumentsHost): void {
     const res = host.switchToHttp().getResponse<Response>();
     if (res.headersSent) return;
+    const mapped = exception instanceof DomainError ? this.statuses[exception.code] : undefined;
+    if (exception instanceof DomainError && mapped) {
+      const { status, title } = mapped;
+      const problem = exception.field
+        ? { type: 'about:blank', title, status, errors: [{ field: exception.field, rule: exception.rule }] }
+        : { type: 'about:blank', title, status, detail: exception.rule };
+      res.status(status).type('application/problem+json').send(JSON.stringify(problem));
+      return;
+    }
     if (exception instanceof HttpException) {
       const status = exception.getStatus();
       const body = exception.getResponse();
       if (typeof body === 'object' && body !== null && 'title' in body) {
-        res.status(status).type('application/problem+json').send(JSON.stringify({ type: 'about:blank', status, ...body }));
+        res
+          .status(status)
+          .type('application/problem+json')
+          .send(JSON.stringify({ type: 'about:blank', status, ...body }));
         return;
       }
       const title = REASONS[status] ?? (status >= 500 ? 'Internal Server Error' : 'Bad Request');
@@ -221,7 +272,7 @@ export function configureHttp(app: INestApplication, options: HttpOptions = {}):
   const express = app.getHttpAdapter().getInstance() as { disable(name: string): void };
   express.disable('x-powered-by');
   app.use(helmet());
-  app.useGlobalFilters(new ProblemDetailsFilter());
+  app.useGlobalFilters(new ProblemDetailsFilter(options.errorStatuses ?? registeredStatuses(app)));
   app.use((req: Request, res: Response, next: NextFunction) => {
     const violation = findUrlViolation(req);
     if (violation) return sendProblem(res, 400, 'Bad Request', violation);
@@ -312,7 +363,12 @@ function answerClientError(error: Error & { code?: string }, socket: Duplex): vo
       : error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
         ? [408, 'Request Timeout']
         : [400, 'Bad Request'];
-  const body = JSON.stringify({ type: 'about:blank', title, status, detail: 'the request could not be read' });
+  const body = JSON.stringify({
+    type: 'about:blank',
+    title,
+    status,
+    detail: 'the request could not be read',
+  });
   socket.end(
     `HTTP/1.1 ${status} ${title}\r\n` +
       'Content-Type: application/problem+json\r\n' +
