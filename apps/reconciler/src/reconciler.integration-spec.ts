@@ -1,11 +1,11 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Module, type INestApplication } from '@nestjs/common';
+import type { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { createClientAsync } from 'soap';
 import { DataSource } from 'typeorm';
-import { baseEnvSchema, loadConfig } from '@closeout/config';
+import { loadConfig } from '@closeout/config';
 import {
   Topics,
   type CaseState,
@@ -17,25 +17,22 @@ import {
 import {
   EventPublisher,
   EventSubscriber,
-  RecordVerifier,
   kafkaConnectionFromEnv,
-  loadVerificationKeys,
   localRequestSigning,
   positionGroupsAtEnd,
 } from '@closeout/kafka';
-import { ServiceCoreModule, configureHttp } from '@closeout/platform';
+import { configureHttp } from '@closeout/platform';
 import { startRestCore, type RestCore } from '@closeout/simulators/rest-core';
 import { buildPaymentsBatch, startSftpCore, type SftpCore } from '@closeout/simulators/sftp-core';
 import { CORE_BANKING_NAMESPACE, startSoapCore, type SoapCore } from '@closeout/simulators/soap-core';
+import { WritebackService } from '@closeout/writeback-adapters/nest';
 import {
-  parseRestDestinations,
-  RestDestination,
-  writebackEntities,
-  writebackMigrations,
-} from '@closeout/writeback-adapters';
-import { WritebackService, WritebackServiceModule } from '@closeout/writeback-adapters/nest';
-import { freePort, samplePaymentRequest, sleep, until } from '@closeout/writeback-adapters/testing';
-import { retryPolicyFor } from '@closeout/writeback-domain';
+  freePort,
+  samplePaymentRequest,
+  sleep,
+  startRestWritebackTestService,
+  until,
+} from '@closeout/writeback-adapters/testing';
 import { AppModule } from './app.module';
 import { configSchema } from './config';
 
@@ -181,70 +178,18 @@ describe('reconciler (real Kafka, registry, PostgreSQL, sshd; simulated REST, SO
   const signing = localRequestSigning(`reconciler-it-${run}`);
 
   async function startWriteback(): Promise<void> {
-    const [settings] = parseRestDestinations([
-      {
-        name: rest,
-        mappingsOf: 'core-banking-rest',
-        baseUrl: restCore.url,
-        auth: { type: 'bearer', token: 'test-token-0123456789' },
-        apiVersions: ['2024-06-01', '2025-01-15'],
-        timeouts: { connectMs: 500, requestMs: 400 },
-      },
-    ]);
-    const base = loadConfig(baseEnvSchema, {
-      ...process.env,
-      SERVICE_NAME: `wb-${run}`,
-      HTTP_PORT: String(await freePort()),
-    });
-    @Module({
-      imports: [
-        ServiceCoreModule.forService({
-          config: base,
-          topics: [
-            Topics.writebackRequested,
-            Topics.writebackResult,
-            Topics.writebackCommand,
-            Topics.auditEvent,
-          ],
-          database: { schema: `wb_${run}`, entities: writebackEntities, migrations: writebackMigrations },
-          signer: signing.signer,
-        }),
-        WritebackServiceModule.register({
-          service: `wb-${run}`,
-          protocol: 'REST',
-          requestVerifier: new RecordVerifier(
-            loadVerificationKeys(signing.writebackEnv['WRITEBACK_REQUEST_PUBLIC_KEYS']!),
-          ),
-          // The service's own resolver waits 10 minutes: in this test only the reconciler's RESOLVE can settle it.
-          destinations: [
-            {
-              destination: new RestDestination(settings!),
-              mappingsOf: 'core-banking-rest',
-              policy: retryPolicyFor(rest, {
-                [rest]: {
-                  unknownResolveDelayMs: 600_000,
-                  baseDelayMs: 20,
-                  maxDelayMs: 40,
-                  // The simulated core's lookups read its own journal: no lag to wait out.
-                  lookupVisibilityMs: 0,
-                },
-              }),
-            },
-          ],
-          worker: { idlePollMs: 50 },
-          intakeConsumer: {
-            sessionTimeoutMs: 10_000,
-            heartbeatIntervalMs: 1_000,
-            rebalanceTimeoutMs: 10_000,
-            maxWaitTimeMs: 100,
-          },
-        }),
-      ],
-    })
-    class WritebackTestModule {}
-    const app = await NestFactory.create(WritebackTestModule, { logger: false });
-    await app.init();
-    writeback = app;
+    // The service's own resolver waits 10 minutes: in this test only the reconciler's RESOLVE can settle it.
+    ({ app: writeback } = await startRestWritebackTestService({
+      service: `wb-${run}`,
+      schema: `wb_${run}`,
+      destination: rest,
+      coreUrl: restCore.url,
+      requestMs: 400,
+      // The simulated core's lookups read its own journal: no lag to wait out.
+      policy: { unknownResolveDelayMs: 600_000, lookupVisibilityMs: 0 },
+      trustedKeys: signing.writebackEnv['WRITEBACK_REQUEST_PUBLIC_KEYS']!,
+      signer: signing.signer,
+    }));
   }
 
   beforeAll(async () => {

@@ -1,8 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { Module, type INestApplication } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
+import { type INestApplication } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { baseEnvSchema, loadConfig } from '@closeout/config';
 import {
   Topics,
   type AuditEvent,
@@ -13,23 +11,16 @@ import {
   EventSubscriber,
   KafkaClient,
   kafkaConnectionFromEnv,
-  loadVerificationKeys,
   localRequestSigning,
   positionGroupsAtEnd,
-  RecordVerifier,
   type RecordSigner,
 } from '@closeout/kafka';
-import { ServiceCoreModule } from '@closeout/platform';
 import { startRestCore, type RestCore } from '@closeout/simulators/rest-core';
-import { retryPolicyFor } from '@closeout/writeback-domain';
-import { writebackEntities } from '../persistence/entities';
-import { writebackMigrations } from '../persistence/migrations';
-import { parseRestDestinations } from '../rest/rest-destination.config';
-import { RestDestination } from '../rest/rest-destination';
-import { WritebackService, WritebackServiceModule } from '../service/writeback-service.module';
+import { WritebackService } from '../service/writeback-service.module';
 import { readRaw } from '@closeout/kafka/testing';
 import { samplePaymentRequest } from '../../test-support/sample-writeback-requests';
-import { freePort, sleep, until } from '../../test-support/polling';
+import { sleep, until } from '../../test-support/polling';
+import { FAST_TEST_CONSUMER, startRestWritebackTestService } from '../../test-support/rest-writeback-test-service';
 
 /**
  * Who may ask a writeback service to move money, and what happens to a request nobody serves, end to end: a real
@@ -102,67 +93,21 @@ describe('writeback.requested authentication and unserved requests (real Kafka, 
 
   beforeAll(async () => {
     core = await startRestCore();
-    const [settings] = parseRestDestinations([
-      {
-        name: destination,
-        mappingsOf: 'core-banking-rest',
-        baseUrl: core.url,
-        auth: { type: 'bearer', token: 'test-token-0123456789' },
-        apiVersions: ['2024-06-01', '2025-01-15'],
-        timeouts: { connectMs: 500, requestMs: 1_000 },
-      },
-    ]);
-    const config = loadConfig(baseEnvSchema, {
-      ...process.env,
-      SERVICE_NAME: service,
-      HTTP_PORT: String(await freePort()),
-    });
     // Only what this test publishes: the shared topic's history is other runs' (signed by other keys).
     await positionGroupsAtEnd(kafkaConnectionFromEnv(process.env as Record<string, string>), [
       { groupId: group, topic: Topics.writebackRequested },
     ]);
-    @Module({
-      imports: [
-        ServiceCoreModule.forService({
-          config,
-          topics: [
-            Topics.writebackRequested,
-            Topics.writebackResult,
-            Topics.writebackCommand,
-            Topics.auditEvent,
-          ],
-          database: { schema, entities: writebackEntities, migrations: writebackMigrations },
-        }),
-        WritebackServiceModule.register({
-          service,
-          protocol: 'REST',
-          // The orchestrator's public key only, as a deployment gets it.
-          requestVerifier: new RecordVerifier(
-            loadVerificationKeys(orchestrator.writebackEnv['WRITEBACK_REQUEST_PUBLIC_KEYS']!),
-          ),
-          destinations: [
-            {
-              destination: new RestDestination(settings!),
-              mappingsOf: 'core-banking-rest',
-              policy: retryPolicyFor(destination, { [destination]: { baseDelayMs: 20, maxDelayMs: 40 } }),
-            },
-          ],
-          worker: { idlePollMs: 50 },
-          intakeConsumer: {
-            sessionTimeoutMs: 10_000,
-            heartbeatIntervalMs: 1_000,
-            rebalanceTimeoutMs: 10_000,
-            maxWaitTimeMs: 100,
-          },
-        }),
-      ],
-    })
-    class AuthTestModule {}
-    app = await NestFactory.create(AuthTestModule, { logger: false });
-    await app.init();
+    // The orchestrator's public key only, as a deployment gets it.
+    ({ app } = await startRestWritebackTestService({
+      service,
+      schema,
+      destination,
+      coreUrl: core.url,
+      trustedKeys: orchestrator.writebackEnv['WRITEBACK_REQUEST_PUBLIC_KEYS']!,
+    }));
     wb = app.get(WritebackService);
     const subscriber = app.get(EventSubscriber);
-    const consumer = { sessionTimeoutMs: 10_000, heartbeatIntervalMs: 1_000, rebalanceTimeoutMs: 10_000, maxWaitTimeMs: 100 };
+    const consumer = FAST_TEST_CONSUMER;
     const subscriptions = await Promise.all([
       subscriber.subscribe({
         groupId: `${service}.test-results`,

@@ -1,8 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { Module, type INestApplication } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
+import { type INestApplication } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { baseEnvSchema, loadConfig } from '@closeout/config';
 import {
   Topics,
   type AuditEvent,
@@ -10,24 +8,14 @@ import {
   type WritebackRequested,
   type WritebackResult,
 } from '@closeout/contracts';
-import {
-  EventPublisher,
-  EventSubscriber,
-  loadVerificationKeys,
-  localRequestSigning,
-  RecordVerifier,
-} from '@closeout/kafka';
-import { ServiceCoreModule } from '@closeout/platform';
+import { EventPublisher, EventSubscriber, localRequestSigning } from '@closeout/kafka';
 import { startRestCore, type RestCore } from '@closeout/simulators/rest-core';
-import { retryPolicyFor } from '@closeout/writeback-domain';
-import { writebackEntities } from '../persistence/entities';
-import { writebackMigrations } from '../persistence/migrations';
-import { parseRestDestinations } from '../rest/rest-destination.config';
-import { RestDestination } from '../rest/rest-destination';
-import { WritebackService, WritebackServiceModule } from '../service/writeback-service.module';
+import { type RestDestination } from '../rest/rest-destination';
+import { WritebackService } from '../service/writeback-service.module';
 import { WritebackCommandHandler, type WritebackCommandHandlerOptions } from './writeback-commands';
 import { samplePaymentRequest } from '../../test-support/sample-writeback-requests';
-import { freePort, sleep, until } from '../../test-support/polling';
+import { sleep, until } from '../../test-support/polling';
+import { FAST_TEST_CONSUMER, startRestWritebackTestService } from '../../test-support/rest-writeback-test-service';
 
 /**
  * `writeback.command.v1` handling end to end: commands published on the real Kafka topic, the real writeback service
@@ -98,81 +86,24 @@ describe('writeback command handler (real Kafka, registry, PostgreSQL; simulated
 
   beforeAll(async () => {
     core = await startRestCore();
-    const [settings] = parseRestDestinations([
-      {
-        name: destination,
-        mappingsOf: 'core-banking-rest',
-        baseUrl: core.url,
-        auth: { type: 'bearer', token: 'test-token-0123456789' },
-        apiVersions: ['2024-06-01', '2025-01-15'],
-        timeouts: { connectMs: 500, requestMs: 400 },
-      },
-    ]);
-    restDestination = new RestDestination(settings!);
     const signing = localRequestSigning(service);
-    const config = loadConfig(baseEnvSchema, {
-      ...process.env,
-      SERVICE_NAME: service,
-      HTTP_PORT: String(await freePort()),
-    });
-    @Module({
-      imports: [
-        ServiceCoreModule.forService({
-          config,
-          topics: [
-            Topics.writebackRequested,
-            Topics.writebackResult,
-            Topics.writebackCommand,
-            Topics.auditEvent,
-          ],
-          database: { schema, entities: writebackEntities, migrations: writebackMigrations },
-          // The test publishes writeback.requested as the orchestrator does: signed.
-          signer: signing.signer,
-        }),
-        WritebackServiceModule.register({
-          service,
-          protocol: 'REST',
-          requestVerifier: new RecordVerifier(
-            loadVerificationKeys(signing.writebackEnv['WRITEBACK_REQUEST_PUBLIC_KEYS']!),
-          ),
-          // The service never resolves an UNKNOWN row by itself within the test: only a command can make it look.
-          destinations: [
-            {
-              destination: restDestination,
-              mappingsOf: 'core-banking-rest',
-              policy: retryPolicyFor(destination, {
-                [destination]: {
-                  unknownResolveDelayMs: 600_000,
-                  baseDelayMs: 20,
-                  maxDelayMs: 40,
-                  // The simulated core's lookups read its own journal: no lag to wait out.
-                  lookupVisibilityMs: 0,
-                },
-              }),
-            },
-          ],
-          worker: { idlePollMs: 50 },
-          intakeConsumer: {
-            sessionTimeoutMs: 10_000,
-            heartbeatIntervalMs: 1_000,
-            rebalanceTimeoutMs: 10_000,
-            maxWaitTimeMs: 100,
-          },
-        }),
-      ],
-    })
-    class CommandTestModule {}
-    app = await NestFactory.create(CommandTestModule, { logger: false });
-    await app.init();
+    // The service never resolves an UNKNOWN row by itself within the test: only a command can make it look. The test
+    // publishes writeback.requested as the orchestrator does: signed.
+    ({ app, destination: restDestination } = await startRestWritebackTestService({
+      service,
+      schema,
+      destination,
+      coreUrl: core.url,
+      requestMs: 400,
+      // The simulated core's lookups read its own journal: no lag to wait out.
+      policy: { unknownResolveDelayMs: 600_000, lookupVisibilityMs: 0 },
+      trustedKeys: signing.writebackEnv['WRITEBACK_REQUEST_PUBLIC_KEYS']!,
+      signer: signing.signer,
+    }));
     wb = app.get(WritebackService);
     publisher = app.get(EventPublisher);
     const subscriber = app.get(EventSubscriber);
-    const consumer = {
-      sessionTimeoutMs: 10_000,
-      heartbeatIntervalMs: 1_000,
-      rebalanceTimeoutMs: 10_000,
-      maxWaitTimeMs: 100,
-    };
+    const consumer = FAST_TEST_CONSUMER;
     const subscriptions = await Promise.all([
       subscriber.subscribe({
         groupId: `${service}.test-results`,
