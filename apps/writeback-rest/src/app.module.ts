@@ -1,15 +1,7 @@
 import { Module, type DynamicModule } from '@nestjs/common';
-import { Topics } from '@closeout/contracts';
-import { ServiceCoreModule } from '@closeout/platform';
 import { createLogger } from '@closeout/telemetry';
-import {
-  parseRestDestinations,
-  RestDestination,
-  writebackEntities,
-  writebackMigrations,
-  writebackServiceOptions,
-} from '@closeout/writeback-adapters';
-import { WritebackServiceModule } from '@closeout/writeback-adapters/nest';
+import { parseRestDestinations, RestDestination } from '@closeout/writeback-adapters';
+import { servedDestination, writebackAppImports } from '@closeout/writeback-adapters/nest';
 import type { Config } from './config';
 
 /**
@@ -20,33 +12,9 @@ import type { Config } from './config';
 export class AppModule {
   static register(config: Config): DynamicModule {
     // Validated here, at boot: a bad destination stops the service with the field and rule named.
-    const destinations = parseRestDestinations(config.WRITEBACK_REST_DESTINATIONS).map((settings) => ({
-      destination: new RestDestination(settings, createLogger(`writeback.rest.${settings.name}`)),
-      honoursIdempotencyKey: settings.honoursIdempotencyKey,
-      lookupVisibilityMs: settings.lookupVisibilityMs,
-      confirmAnswersByLookup: settings.confirmAnswersByLookup,
-      mappingsOf: settings.mappingsOf,
-    }));
-    return {
-      module: AppModule,
-      imports: [
-        ServiceCoreModule.forService({
-          config,
-          topics: [
-            Topics.writebackRequested,
-            Topics.writebackResult,
-            Topics.writebackCommand,
-            Topics.auditEvent,
-          ],
-          database: {
-            schema: config.WRITEBACK_DB_SCHEMA,
-            entities: writebackEntities,
-            migrations: writebackMigrations,
-            poolSize: 20,
-          },
-        }),
-        WritebackServiceModule.register(writebackServiceOptions(config, 'REST', destinations)),
-      ],
-    };
+    const destinations = parseRestDestinations(config.WRITEBACK_REST_DESTINATIONS).map((settings) =>
+      servedDestination(new RestDestination(settings, createLogger(`writeback.rest.${settings.name}`)), settings),
+    );
+    return { module: AppModule, imports: writebackAppImports(config, 'REST', destinations) };
   }
 }
