@@ -1,5 +1,5 @@
-import { ConfigError } from '@closeout/config';
 import { z } from 'zod';
+import { parseDestinationList, parseOneDestination } from '../destination/destination-config';
 import { destinationSemanticsShape } from '../destination/destination-semantics';
 
 /**
@@ -161,49 +161,15 @@ export type RestDestinationConfigInput = z.input<typeof restDestinationConfigSch
 export type RestDestinationConfig = z.output<typeof restDestinationConfigSchema>;
 export type RestDestinationAuth = RestDestinationConfig['auth'];
 
-const restDestinationsSchema = z
-  .array(restDestinationConfigSchema, { error: 'must be an array of REST destinations' })
-  .superRefine((destinations, ctx) => {
-    const firstIndex = new Map<string, number>();
-    destinations.forEach(({ name }, index) => {
-      const first = firstIndex.get(name);
-      if (first === undefined) firstIndex.set(name, index);
-      else
-        ctx.addIssue({
-          code: 'custom',
-          path: [index, 'name'],
-          message: `must be unique: "${name}" is also the name of destinations[${first}]`,
-        });
-    });
-  });
-
-/** `destinations[0].timeouts.connectMs` from `['destinations', 0, 'timeouts', 'connectMs']`. */
-function fieldPath(root: string, path: readonly PropertyKey[]): string {
-  return path.reduce<string>(
-    (text, key) => (typeof key === 'number' ? `${text}[${key}]` : `${text}.${String(key)}`),
-    root,
-  );
-}
-
-function parseWith<T>(schema: z.ZodType<T>, input: unknown, root: string): T {
-  const parsed = schema.safeParse(input);
-  if (!parsed.success) {
-    throw new ConfigError(
-      parsed.error.issues.map((issue) => ({ variable: fieldPath(root, issue.path), rule: issue.message })),
-    );
-  }
-  return parsed.data;
-}
-
 /**
  * Validates the REST destinations of a service (e.g. the parsed `WRITEBACK_REST_DESTINATIONS`). Throws a
  * `ConfigError` listing every failing field, e.g. `destinations[0].baseUrl: must be an http(s) URL`.
  */
 export function parseRestDestinations(input: unknown): RestDestinationConfig[] {
-  return parseWith(restDestinationsSchema, input, 'destinations');
+  return parseDestinationList(restDestinationConfigSchema, input, 'REST destinations');
 }
 
 /** Validates one destination; problems are named from `destination` (e.g. `destination.auth.token`). */
 export function parseRestDestination(input: unknown): RestDestinationConfig {
-  return parseWith(restDestinationConfigSchema, input, 'destination');
+  return parseOneDestination(restDestinationConfigSchema, input);
 }

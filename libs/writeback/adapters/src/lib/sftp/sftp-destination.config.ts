@@ -1,6 +1,6 @@
 import { z } from 'zod';
+import { parseDestinationList } from '../destination/destination-config';
 import { destinationSemanticsShape } from '../destination/destination-semantics';
-import { ConfigError } from '@closeout/config';
 
 const nonEmpty = (rule = 'must be a non-empty string') => z.string({ error: rule }).min(1, rule);
 const bytesUpTo256MiB = (fallback: number) =>
@@ -100,31 +100,5 @@ export type SftpDestinationConfig = z.output<typeof sftpDestinationConfigSchema>
 
 /** Parses an array of SFTP destinations; every problem names its field path and rule. */
 export function parseSftpDestinations(input: unknown): SftpDestinationConfig[] {
-  const parsed = z
-    .array(sftpDestinationConfigSchema, { error: 'must be an array of SFTP destinations' })
-    .safeParse(input);
-  if (!parsed.success) {
-    throw new ConfigError(
-      parsed.error.issues.map((issue) => ({
-        variable: issue.path.reduce<string>(
-          (text, key) => (typeof key === 'number' ? `${text}[${key}]` : `${text}.${String(key)}`),
-          'destinations',
-        ),
-        rule: issue.message,
-      })),
-    );
-  }
-  const seen = new Set<string>();
-  for (const [index, destination] of parsed.data.entries()) {
-    if (seen.has(destination.name)) {
-      throw new ConfigError([
-        {
-          variable: `destinations[${index}].name`,
-          rule: `must be unique: "${destination.name}" is used twice`,
-        },
-      ]);
-    }
-    seen.add(destination.name);
-  }
-  return parsed.data;
+  return parseDestinationList(sftpDestinationConfigSchema, input, 'SFTP destinations');
 }

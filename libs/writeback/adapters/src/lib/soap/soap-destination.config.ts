@@ -1,5 +1,5 @@
-import { ConfigError } from '@closeout/config';
 import { z } from 'zod';
+import { parseDestinationList, parseOneDestination } from '../destination/destination-config';
 import { destinationSemanticsShape } from '../destination/destination-semantics';
 import { DEFAULT_SOAP_FAULT_MAP, SOAP_FAULT_ERROR_CLASSES } from './classify-soap-fault';
 
@@ -131,45 +131,12 @@ export function effectiveFaultMap(config: SoapDestinationConfig): SoapDestinatio
   return [...config.faultMap, ...DEFAULT_SOAP_FAULT_MAP];
 }
 
-const soapDestinationsSchema = z
-  .array(soapDestinationConfigSchema, { error: 'must be an array of SOAP destinations' })
-  .superRefine((destinations, ctx) => {
-    const firstIndex = new Map<string, number>();
-    destinations.forEach(({ name }, index) => {
-      const first = firstIndex.get(name);
-      if (first === undefined) firstIndex.set(name, index);
-      else
-        ctx.addIssue({
-          code: 'custom',
-          path: [index, 'name'],
-          message: `must be unique: "${name}" is also the name of destinations[${first}]`,
-        });
-    });
-  });
-
-function fieldPath(root: string, path: readonly PropertyKey[]): string {
-  return path.reduce<string>(
-    (text, key) => (typeof key === 'number' ? `${text}[${key}]` : `${text}.${String(key)}`),
-    root,
-  );
-}
-
-function parseWith<T>(schema: z.ZodType<T>, input: unknown, root: string): T {
-  const parsed = schema.safeParse(input);
-  if (!parsed.success) {
-    throw new ConfigError(
-      parsed.error.issues.map((issue) => ({ variable: fieldPath(root, issue.path), rule: issue.message })),
-    );
-  }
-  return parsed.data;
-}
-
 /** Validates the SOAP destinations of a service; throws a `ConfigError` naming every failing field and its rule. */
 export function parseSoapDestinations(input: unknown): SoapDestinationConfig[] {
-  return parseWith(soapDestinationsSchema, input, 'destinations');
+  return parseDestinationList(soapDestinationConfigSchema, input, 'SOAP destinations');
 }
 
 /** Validates one destination; problems are named from `destination` (e.g. `destination.timeouts.connectMs`). */
 export function parseSoapDestination(input: unknown): SoapDestinationConfig {
-  return parseWith(soapDestinationConfigSchema, input, 'destination');
+  return parseOneDestination(soapDestinationConfigSchema, input);
 }
