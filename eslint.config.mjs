@@ -95,7 +95,7 @@ export default tseslint.config(
       '**/*.integration-spec.ts',
       '**/test-support/**',
       // Still reading definition files, golden pairs and directories in the workflow domain: to move into a loader
-      // outside the domain (issue 13 item 6). Nothing else may join this list.
+      // outside the domain. Nothing else may join this list.
       'libs/workflow/domain/src/definition/load-definitions.ts',
       'libs/workflow/domain/src/definition/workflow-registry.ts',
       'libs/workflow/domain/src/gate/golden-payloads.ts',
