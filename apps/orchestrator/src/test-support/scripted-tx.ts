@@ -3,7 +3,7 @@
 // in the integration specs.
 import { join } from 'node:path';
 import type { EntityManager } from 'typeorm';
-import type { CaseRecord } from '../cases/case-record';
+import type { CaseRecord, CaseRow, CaseWritebackRow } from '../cases/case-record';
 import { loadWorkflowDirectory, type WorkflowDefinition } from '@closeout/workflow-domain';
 
 export interface Statement {
@@ -87,6 +87,52 @@ export function caseRecord(over: Partial<CaseRecord> = {}): CaseRecord {
     retryRound: 0,
     outreachAttempts: 1,
     openedAt: new Date(1_735_689_600_000),
+    ...over,
+  };
+}
+
+/** A `cases` row as the locked SELECT returns it: caseRecord(over) in column names. */
+export function caseRow(over: Partial<CaseRecord> = {}): CaseRow {
+  const r = caseRecord(over);
+  return {
+    case_id: r.caseId,
+    workflow_id: r.workflowId,
+    definition_version: r.definitionVersion,
+    state: r.state,
+    correlation_id: r.correlationId,
+    customer_id: r.customerId,
+    source_event_id: r.sourceEventId,
+    facts: r.facts,
+    offered_actions: r.offeredActions,
+    chosen_action: r.chosenAction,
+    retry_round: r.retryRound,
+    outreach_attempts: r.outreachAttempts,
+    opened_at: r.openedAt,
+  };
+}
+
+/** A `case_writeback` row of case-1: the KYC document attach to core-banking-rest, requested and not yet answered. */
+export function writebackRow(over: Partial<CaseWritebackRow> = {}): CaseWritebackRow {
+  return {
+    destination: 'core-banking-rest',
+    idempotency_key: 'key-doc',
+    case_id: 'case-1',
+    writeback_id: 'kyc-document',
+    protocol: 'REST',
+    operation: 'document.attach',
+    mapping_version: '1',
+    contract_version: '1',
+    required: true,
+    retry_round: 0,
+    payload: { customerId: 'cus-1', documentType: 'passport' },
+    status: 'PENDING',
+    error_class: null,
+    error_message: null,
+    provider_ref: null,
+    attempts: 0,
+    requested_at: new Date(1_735_689_700_000),
+    applied_at: null,
+    superseded: false,
     ...over,
   };
 }
