@@ -2,36 +2,17 @@ import type { DataSource } from 'typeorm';
 import { Topics } from '@closeout/contracts';
 import type { CaseStatus } from '@closeout/contracts';
 import type { WorkflowCatalog } from '../workflows/workflow-catalog';
-import { caseRecord, ScriptedTx, seedDefinition } from '../test-support/scripted-tx';
+import { caseRow, ScriptedTx, seedDefinition } from '../test-support/scripted-tx';
 import { FireTimerUseCase } from './fire-timer.use-case';
 import { TimerScheduler } from './timer.scheduler';
 
 const definition = seedDefinition('kyc-refresh');
 const catalog = { get: () => definition } as unknown as WorkflowCatalog;
 
-function caseRow(state: CaseStatus) {
-  const r = caseRecord({ state });
-  return {
-    case_id: r.caseId,
-    workflow_id: r.workflowId,
-    definition_version: r.definitionVersion,
-    state: r.state,
-    correlation_id: r.correlationId,
-    customer_id: r.customerId,
-    source_event_id: r.sourceEventId,
-    facts: r.facts,
-    offered_actions: [],
-    chosen_action: null,
-    retry_round: 0,
-    outreach_attempts: 1,
-    opened_at: r.openedAt,
-  };
-}
-
 /** Fires `timer` on a case in `state`; `due` is what the locked SELECT of the timer finds (nothing: fired or cancelled). */
 async function fire(state: CaseStatus, timer: { kind: string; payload: Record<string, unknown> } | null) {
   const tx = new ScriptedTx([
-    ['FROM cases WHERE case_id', [caseRow(state)]],
+    ['FROM cases WHERE case_id', [caseRow({ state })]],
     ['FROM case_timer', timer ? [{ timer_id: 'tmr-1', case_id: 'case-1', ...timer }] : []],
   ]);
   const db = {
@@ -74,7 +55,7 @@ describe('a due timer', () => {
 
   it('WRITEBACK_SLO with a required writeback not applied: the case goes to the exception queue as DESTINATION_DEGRADED', async () => {
     const tx = new ScriptedTx([
-      ['FROM cases WHERE case_id', [caseRow('AWAITING_WRITEBACK')]],
+      ['FROM cases WHERE case_id', [caseRow({ state: 'AWAITING_WRITEBACK' })]],
       ['FROM case_timer', [{ timer_id: 'tmr-1', case_id: 'case-1', kind: 'WRITEBACK_SLO', payload: {} }]],
       [
         'FROM case_writeback',
