@@ -1,6 +1,7 @@
 import type { ApiPrincipal, ApiTokenEntry } from '@closeout/config';
 import type { NextFunction, Request, Response } from 'express';
 import { createHash, timingSafeEqual } from 'node:crypto';
+import { closeAfterAnswer } from './close-after-answer';
 
 const PRINCIPAL = Symbol('closeout.api-principal');
 
@@ -37,9 +38,9 @@ export class BearerAuth {
     return (req, res, next) => {
       const principal = this.authenticate(req.headers.authorization);
       if (!principal) {
-        // The body is never read; close the connection rather than drain an unauthenticated upload.
+        // The body is never parsed; close the connection (lingering, so the 401 is not lost) rather than keep it.
         if (req.headers['content-length'] !== undefined || req.headers['transfer-encoding'] !== undefined)
-          res.set('Connection', 'close');
+          closeAfterAnswer(res);
         res
           .status(401)
           .set('WWW-Authenticate', 'Bearer')

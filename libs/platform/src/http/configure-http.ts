@@ -21,6 +21,7 @@ import helmet from 'helmet';
 import type { Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { BearerAuth, hasPrincipal } from './bearer-auth';
+import { closeAfterAnswer } from './close-after-answer';
 
 /** A service's HTTP settings: who may call its protected routes and how large a body may be. */
 export interface HttpOptions {
@@ -288,13 +289,13 @@ export function configureHttp(app: INestApplication, options: HttpOptions = {}):
       (req.headers['content-length'] !== undefined && req.headers['content-length'] !== '0');
     if (!hasBody) return next();
     if (!req.is('application/json')) {
-      res.set('Connection', 'close');
+      closeAfterAnswer(res);
       return sendProblem(res, 415, 'Unsupported Media Type', 'the body must be application/json');
     }
     // Refused on the declared size, unread: the JSON parser answers its 413 only after draining the whole declared
     // body, so a client declaring 10 MB and sending 1 KB held the request until the request timeout.
     if (Number(req.headers['content-length']) > maxBodyBytes) {
-      res.set('Connection', 'close');
+      closeAfterAnswer(res);
       return sendProblem(res, 413, 'Payload Too Large', 'the body is too large');
     }
     next();
@@ -320,7 +321,7 @@ export function configureHttp(app: INestApplication, options: HttpOptions = {}):
       return sendProblem(res, 400, 'Bad Request', `$: nesting deeper than ${maxDepth}`);
     const e = err as { status?: number; type?: string };
     if (typeof e?.status === 'number' && e.status >= 400 && e.status < 500) {
-      res.set('Connection', 'close');
+      closeAfterAnswer(res);
       const detail =
         e.type === 'entity.parse.failed'
           ? 'the body is not valid JSON'
