@@ -94,12 +94,6 @@ export default tseslint.config(
       '**/*.spec.ts',
       '**/*.integration-spec.ts',
       '**/test-support/**',
-      // Still reading definition files, golden pairs and directories in the workflow domain: to move into a loader
-      // outside the domain. Nothing else may join this list.
-      'libs/workflow/domain/src/definition/load-definitions.ts',
-      'libs/workflow/domain/src/definition/workflow-registry.ts',
-      'libs/workflow/domain/src/gate/golden-payloads.ts',
-      'libs/workflow/domain/src/gate/readiness-gate.cli.ts',
     ],
     rules: {
       'no-restricted-imports': [

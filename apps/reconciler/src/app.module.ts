@@ -1,7 +1,7 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { Topics } from '@closeout/contracts';
 import { ServiceCoreModule } from '@closeout/platform';
-import { loadWorkflowDirectory } from '@closeout/workflow-domain';
+import { loadWorkflowDirectory } from '@closeout/workflow-loader';
 import type { Config } from './config';
 import { CORE_EXTRACTS } from './extracts/core-extract.port';
 import { parseExtractConfigs } from './extracts/extract-config';

@@ -4,7 +4,8 @@
 import { join } from 'node:path';
 import type { EntityManager } from 'typeorm';
 import type { CaseRecord, CaseRow, CaseWritebackRow } from '../cases/case-record';
-import { loadWorkflowDirectory, type WorkflowDefinition } from '@closeout/workflow-domain';
+import type { WorkflowDefinition } from '@closeout/workflow-domain';
+import { loadWorkflowDirectory } from '@closeout/workflow-loader';
 
 export interface Statement {
   sql: string;

@@ -3,10 +3,10 @@ import { createLogger } from '@closeout/telemetry';
 import {
   activateDefinitions,
   EligibilityPolicy,
-  loadWorkflowDirectory,
   type WorkflowRegistry,
   type WorkflowDefinition,
 } from '@closeout/workflow-domain';
+import { goldenFilesAt, loadWorkflowDirectory } from '@closeout/workflow-loader';
 
 export const WORKFLOW_DEFINITIONS_DIR = Symbol('orchestrator.workflow-definitions-dir');
 export const WORKFLOW_GOLDEN_PAYLOADS_DIR = Symbol('orchestrator.workflow-golden-payloads-dir');
@@ -34,7 +34,7 @@ export class WorkflowCatalog {
     @Inject(WORKFLOW_GOLDEN_PAYLOADS_DIR) goldenRoot: string | undefined,
   ) {
     this.registry = loadWorkflowDirectory(dir);
-    const active = activateDefinitions(this.registry, goldenRoot ? { goldenRoot } : {});
+    const active = activateDefinitions(this.registry, { golden: goldenFilesAt(goldenRoot) });
     for (const d of active) this.policies.set(keyOf(d.id, d.version), new EligibilityPolicy(d));
     this.log.info(
       { dir, workflows: active.map((d) => `${d.id}@v${d.version}`) },

@@ -1,5 +1,5 @@
 export * from './definition/workflow-definition.schema';
-export * from './definition/load-definitions';
+export * from './definition/parse-definitions';
 export * from './definition/workflow-registry';
 export * from './definition/identity-strength';
 export * from './definition/semantic-checks';
@@ -12,5 +12,5 @@ export * from './eligibility/rule-operators';
 export { ELIGIBILITY_FACTS, PARAMETER_FACTS, conditionProblems } from './eligibility/rule-conditions';
 export * from './gate/readiness-gate';
 export * from './gate/activate-definitions';
-export { DEFAULT_GOLDEN_ROOT, goldenPayloadProblem } from './gate/golden-payloads';
+export { goldenPayloadProblem, type GoldenFiles } from './gate/golden-payloads';
 export * from './writeback/build-writeback';

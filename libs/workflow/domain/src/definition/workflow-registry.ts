@@ -1,7 +1,5 @@
-import { readdirSync } from 'node:fs';
-import { join } from 'node:path';
 import { WorkflowDefinitionError, WorkflowNotFoundError, type DefinitionProblem } from '../errors';
-import { isDefinitionFile, loadWorkflowDefinitionFile } from './load-definitions';
+import { parseWorkflowDefinition, type DefinitionSource } from './parse-definitions';
 import type { WorkflowDefinition } from './workflow-definition.schema';
 
 interface Entry {
@@ -39,53 +37,31 @@ export class WorkflowRegistry {
   }
 
   /**
-   * Loads every *.yaml, *.yml and *.json file in `dir` (not recursively). All files are read before anything is
-   * added, so one error lists the problems of every file.
+   * Parses and adds several definitions (the files of a workflow directory). Every source is parsed before anything
+   * is added, and one `WorkflowDefinitionError` lists the problems of all of them, with `problems` already found by
+   * the caller (a file it could not read) first.
    */
-  loadWorkflowDirectory(dir: string): this {
-    let files: string[];
-    try {
-      files = readdirSync(dir, { withFileTypes: true })
-        .filter((e) => e.isFile() && isDefinitionFile(e.name))
-        .map((e) => join(dir, e.name))
-        .sort();
-    } catch (error) {
-      throw new WorkflowDefinitionError(
-        [
-          {
-            source: dir,
-            path: '(directory)',
-            rule: `cannot be read (${error instanceof Error ? error.message : String(error)})`,
-          },
-        ],
-        { cause: error },
-      );
-    }
-    const problems: DefinitionProblem[] = [];
-    const loaded: Entry[] = [];
-    for (const file of files) {
+  addSources(sources: readonly DefinitionSource[], problems: readonly DefinitionProblem[] = []): this {
+    const found: DefinitionProblem[] = [...problems];
+    const parsed: Entry[] = [];
+    for (const { source, text } of sources) {
       try {
-        loaded.push({ definition: loadWorkflowDefinitionFile(file), source: file });
+        parsed.push({ definition: parseWorkflowDefinition(text, source), source });
       } catch (error) {
         if (!(error instanceof WorkflowDefinitionError)) throw error;
-        problems.push(...error.problems);
+        found.push(...error.problems);
       }
     }
-    for (const { definition, source } of loaded) {
+    for (const { definition, source } of parsed) {
       try {
         this.add(definition, source);
       } catch (error) {
         if (!(error instanceof WorkflowDefinitionError)) throw error;
-        problems.push(...error.problems);
+        found.push(...error.problems);
       }
     }
-    if (problems.length > 0) throw new WorkflowDefinitionError(problems);
+    if (found.length > 0) throw new WorkflowDefinitionError(found);
     return this;
-  }
-
-  /** A registry holding every definition in `dir`. */
-  static loadWorkflowDirectory(dir: string): WorkflowRegistry {
-    return new WorkflowRegistry().loadWorkflowDirectory(dir);
   }
 
   /** One version of a workflow; throws `WorkflowNotFoundError` naming the id and version asked for. */
@@ -128,9 +104,4 @@ export class WorkflowRegistry {
   private labels(): string[] {
     return this.all().map((d) => `${d.id} v${d.version}`);
   }
-}
-
-/** A registry holding every definition in `dir`; see `WorkflowRegistry.loadWorkflowDirectory`. */
-export function loadWorkflowDirectory(dir: string): WorkflowRegistry {
-  return new WorkflowRegistry().loadWorkflowDirectory(dir);
 }

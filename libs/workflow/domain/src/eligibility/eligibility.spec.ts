@@ -1,14 +1,12 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadWorkflowDirectory } from '../definition/workflow-registry';
+import { readDirectory, SEED_DIR } from '../test-support/fixture-files';
 import type { WorkflowDefinition } from '../definition/workflow-definition.schema';
 import { FactsMismatchError, WorkflowDefinitionError } from '../errors';
 import type { ActionFacts, CaseFacts } from '../facts/case-facts';
 import { EligibilityPolicy, eligibilityPolicyFor } from './eligibility';
 
-const seeds = loadWorkflowDirectory(
-  join(__dirname, '..', '..', '..', '..', '..', 'apps', 'orchestrator', 'workflows'),
-);
+const seeds = readDirectory(SEED_DIR);
 const customers = join(__dirname, 'fixtures', 'customers');
 
 interface CustomerFixture {

@@ -9,7 +9,7 @@ import { readinessGate, type ReadinessOptions } from './readiness-gate';
  */
 export function activateDefinitions(
   source: WorkflowRegistry | readonly WorkflowDefinition[],
-  options: ReadinessOptions = {},
+  options: ReadinessOptions,
 ): WorkflowDefinition[] {
   const definitions = source instanceof WorkflowRegistry ? source.all() : [...source];
   const refusals: Refusal[] = [];

@@ -1,4 +1,3 @@
-import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import {
@@ -10,19 +9,19 @@ import {
 } from '@closeout/writeback-domain';
 import type { WritebackSpec } from '../definition/workflow-definition.schema';
 
-/** The writeback domain's golden payloads, found from this file so the gate works from any working directory. */
-export const DEFAULT_GOLDEN_ROOT = join(
-  __dirname,
-  '..',
-  '..',
-  '..',
-  '..',
-  'writeback',
-  'domain',
-  'src',
-  'mappings',
-  'golden',
-);
+/**
+ * The golden payload pairs a mapping is proven by: files `<destination>/<operation>/v<version>/{input,expected}.json`
+ * under `root`. The gate decides; reading is the caller's (a directory in a checkout, the files a built service
+ * ships), so the domain does no I/O.
+ */
+export interface GoldenFiles {
+  /** Where the pairs live, as messages should name it. */
+  readonly root: string;
+  /** Whether the root exists at all. */
+  rootExists(): boolean;
+  /** The text of one file under the root (path segments), or undefined when there is no such file. */
+  read(segments: readonly string[]): string | undefined;
+}
 
 const protocolOf = (kind: WireKind): WritebackSpec['protocol'] => {
   switch (kind) {
@@ -37,8 +36,6 @@ const protocolOf = (kind: WireKind): WritebackSpec['protocol'] => {
   }
 };
 
-const readJson = (path: string): unknown => JSON.parse(readFileSync(path, 'utf8'));
-
 /**
  * Why the mapping a writeback pins is not proven by a golden pair, or undefined when it is: the mapping must be
  * registered, speak the writeback's protocol, have golden/<destination>/<operation>/v<version>/{input,expected}.json,
@@ -47,7 +44,7 @@ const readJson = (path: string): unknown => JSON.parse(readFileSync(path, 'utf8'
 export function goldenPayloadProblem(
   spec: Pick<WritebackSpec, 'destination' | 'operation' | 'mappingVersion' | 'protocol'>,
   mappings: MappingRegistry,
-  goldenRoot: string,
+  golden: GoldenFiles,
 ): string | undefined {
   const { destination, operation, mappingVersion } = spec;
   let mapping: AnyWritebackMapping;
@@ -59,19 +56,26 @@ export function goldenPayloadProblem(
   if (protocolOf(mapping.kind) !== spec.protocol) {
     return `the mapping speaks ${protocolOf(mapping.kind)}, the writeback says ${spec.protocol}`;
   }
-  if (!existsSync(goldenRoot)) {
+  if (!golden.rootExists()) {
     // A built service that did not ship the golden files would otherwise report every mapping as unproven.
-    return `the golden root ${goldenRoot} does not exist: ship the golden payloads with the service or pass goldenRoot`;
+    return `the golden root ${golden.root} does not exist: ship the golden payloads with the service or pass goldenRoot`;
   }
-  const dir = join(goldenRoot, destination, operation, `v${mappingVersion}`);
-  const missing = ['input.json', 'expected.json'].filter((f) => !existsSync(join(dir, f)));
-  if (missing.length > 0)
-    return `no golden payload pair: ${missing.map((f) => join(dir, f)).join(' and ')} missing`;
+  const at = [destination, operation, `v${mappingVersion}`];
+  const dir = join(golden.root, ...at);
+  const input = golden.read([...at, 'input.json']);
+  const expected = golden.read([...at, 'expected.json']);
+  if (input === undefined || expected === undefined) {
+    const missing = [input === undefined && 'input.json', expected === undefined && 'expected.json'];
+    return `no golden payload pair: ${missing
+      .filter((f): f is string => f !== false)
+      .map((f) => join(dir, f))
+      .join(' and ')} missing`;
+  }
   try {
-    const payload = validateCanonicalPayload(mapping.operation, readJson(join(dir, 'input.json')));
+    const payload = validateCanonicalPayload(mapping.operation, JSON.parse(input));
     // The registry's toWire is typed per operation; the pair was looked up by the same operation.
     const body = mappings.toWire(mapping, payload as never).body;
-    if (!isDeepStrictEqual(body, readJson(join(dir, 'expected.json')))) {
+    if (!isDeepStrictEqual(body, JSON.parse(expected))) {
       return `the mapping no longer renders ${join(dir, 'input.json')} to expected.json`;
     }
   } catch (error) {

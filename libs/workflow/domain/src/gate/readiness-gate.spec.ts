@@ -1,8 +1,6 @@
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { MappingRegistry } from '@closeout/writeback-domain';
-import { loadWorkflowDefinitionFile } from '../definition/load-definitions';
-import { loadWorkflowDirectory } from '../definition/workflow-registry';
 import {
   ERROR_CLASSES,
   REQUIRED_AUDIT_FIELDS,
@@ -11,25 +9,27 @@ import {
 import { ReadinessError } from '../errors';
 import { activateDefinitions } from './activate-definitions';
 import { readinessGate } from './readiness-gate';
+import { goldenFixture, readDefinition, readDirectory, SEED_DIR } from '../test-support/fixture-files';
 
 const fixtures = join(__dirname, 'fixtures');
-const seedDir = join(__dirname, '..', '..', '..', '..', '..', 'apps', 'orchestrator', 'workflows');
-const load = (name: string): WorkflowDefinition => loadWorkflowDefinitionFile(join(fixtures, name));
+const seedDir = SEED_DIR;
+const golden = goldenFixture();
+const load = (name: string): WorkflowDefinition => readDefinition(join(fixtures, name));
 const complete = (): WorkflowDefinition => load('ok/complete.yaml');
 const items = (definition: WorkflowDefinition): string[] =>
-  readinessGate(definition).missing.map((m) => m.item);
+  readinessGate(definition, { golden }).missing.map((m) => m.item);
 const detailOf = (definition: WorkflowDefinition, item: string): string =>
-  readinessGate(definition).missing.find((m) => m.item === item)?.detail ?? '(not reported)';
+  readinessGate(definition, { golden }).missing.find((m) => m.item === item)?.detail ?? '(not reported)';
 
 describe('readiness gate', () => {
   it('accepts a definition with every item present', () => {
-    expect(readinessGate(complete())).toEqual({ ready: true, missing: [] });
+    expect(readinessGate(complete(), { golden })).toEqual({ ready: true, missing: [] });
   });
 
   describe('refuses a definition that lacks', () => {
     it('an idempotency key design', () => {
       const definition = load('not-ok/no-idempotency.yaml');
-      expect(readinessGate(definition).ready).toBe(false);
+      expect(readinessGate(definition, { golden }).ready).toBe(false);
       expect(items(definition)).toEqual(['idempotency']);
       expect(detailOf(definition, 'idempotency')).toContain(
         'no idempotency key design (needed by repayment)',
@@ -84,25 +84,25 @@ describe('readiness gate', () => {
     });
 
     it('a golden pair whose expected.json is there', () => {
-      const { missing } = readinessGate(complete(), { goldenRoot: join(fixtures, 'golden-incomplete') });
+      const { missing } = readinessGate(complete(), { golden: goldenFixture(join(fixtures, 'golden-incomplete')) });
       expect(missing.map((m) => m.item)).toEqual(['goldenPayload core-banking-rest/payment.post/v1']);
       expect(missing[0]?.detail).toMatch(/no golden payload pair: .*expected\.json missing/);
     });
 
     it('a golden pair the mapping still renders', () => {
-      const { missing } = readinessGate(complete(), { goldenRoot: join(fixtures, 'golden-drift') });
+      const { missing } = readinessGate(complete(), { golden: goldenFixture(join(fixtures, 'golden-drift')) });
       expect(missing.map((m) => m.item)).toEqual(['goldenPayload core-banking-rest/payment.post/v1']);
       expect(missing[0]?.detail).toContain('the mapping no longer renders');
     });
 
     it('a golden root that exists, saying so instead of blaming each mapping', () => {
-      const { missing } = readinessGate(complete(), { goldenRoot: join(fixtures, 'no-such-golden-root') });
+      const { missing } = readinessGate(complete(), { golden: goldenFixture(join(fixtures, 'no-such-golden-root')) });
       expect(missing.map((m) => m.item)).toEqual(['goldenPayload core-banking-rest/payment.post/v1']);
       expect(missing[0]?.detail).toMatch(/the golden root .*no-such-golden-root does not exist/);
     });
 
     it('a registered mapping', () => {
-      const { missing } = readinessGate(complete(), { mappings: new MappingRegistry() });
+      const { missing } = readinessGate(complete(), { golden, mappings: new MappingRegistry() });
       expect(missing.map((m) => m.item)).toEqual(['goldenPayload core-banking-rest/payment.post/v1']);
       expect(missing[0]?.detail).toContain('the mapping is not registered');
     });
@@ -159,7 +159,7 @@ describe('readiness gate', () => {
     });
 
     it.each(files)('%s passes the gate', (file) => {
-      expect(readinessGate(loadWorkflowDefinitionFile(join(seedDir, file)))).toEqual({
+      expect(readinessGate(readDefinition(join(seedDir, file)), { golden })).toEqual({
         ready: true,
         missing: [],
       });
@@ -167,7 +167,7 @@ describe('readiness gate', () => {
 
     it('use all three protocols between them', () => {
       const protocols = new Set(
-        loadWorkflowDirectory(seedDir)
+        readDirectory(seedDir)
           .all()
           .flatMap((d) => d.actions.flatMap((a) => a.writebacks.map((w) => w.protocol))),
       );
@@ -178,8 +178,8 @@ describe('readiness gate', () => {
 
 describe('activateDefinitions', () => {
   it('returns every definition of a registry when all are ready', () => {
-    const registry = loadWorkflowDirectory(seedDir);
-    expect(activateDefinitions(registry).map((d) => d.id)).toEqual(registry.all().map((d) => d.id));
+    const registry = readDirectory(seedDir);
+    expect(activateDefinitions(registry, { golden }).map((d) => d.id)).toEqual(registry.all().map((d) => d.id));
   });
 
   it('refuses all of them, listing `<id> v<version>: <item>: <detail>` for every missing item of each', () => {
@@ -187,7 +187,7 @@ describe('activateDefinitions', () => {
     const noAudit = { ...load('not-ok/no-audit.yaml'), id: 'other-workflow', version: '3' };
     let error: unknown;
     try {
-      activateDefinitions([complete(), several, noAudit]);
+      activateDefinitions([complete(), several, noAudit], { golden });
     } catch (e) {
       error = e;
     }

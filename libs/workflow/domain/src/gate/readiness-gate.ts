@@ -7,11 +7,11 @@ import {
 } from '../definition/workflow-definition.schema';
 import type { MissingItem } from '../errors';
 import { sequenceSourceProblem } from '../facts/fact-path';
-import { DEFAULT_GOLDEN_ROOT, goldenPayloadProblem } from './golden-payloads';
+import { goldenPayloadProblem, type GoldenFiles } from './golden-payloads';
 
 export interface ReadinessOptions {
-  /** Where golden payload pairs live; defaults to the writeback domain's mappings/golden. */
-  goldenRoot?: string;
+  /** The golden payload pairs every mapping a writeback uses must be proven by. */
+  golden: GoldenFiles;
   /** The mappings writebacks are rendered with; defaults to every mapping Closeout ships. */
   mappings?: MappingRegistry;
 }
@@ -39,7 +39,7 @@ function idempotencyProblems(design: IdempotencyDesign): string[] {
  */
 export function readinessGate(
   definition: WorkflowDefinition,
-  options: ReadinessOptions = {},
+  options: ReadinessOptions,
 ): ReadinessResult {
   const missing: MissingItem[] = [];
   const writebacks = definition.actions.flatMap((a) => a.writebacks);
@@ -72,13 +72,12 @@ export function readinessGate(
   }
 
   const mappings = options.mappings ?? defaultMappingRegistry;
-  const goldenRoot = options.goldenRoot ?? DEFAULT_GOLDEN_ROOT;
   const checked = new Set<string>();
   for (const w of writebacks) {
     const label = `${w.destination}/${w.operation}/v${w.mappingVersion}`;
     if (checked.has(label)) continue;
     checked.add(label);
-    const problem = goldenPayloadProblem(w, mappings, goldenRoot);
+    const problem = goldenPayloadProblem(w, mappings, options.golden);
     if (problem !== undefined)
       missing.push({ item: `goldenPayload ${label}`, detail: `${problem} (used by ${w.id})` });
   }

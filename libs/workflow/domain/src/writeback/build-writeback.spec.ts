@@ -1,15 +1,13 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { canonicalJson, CONTRACT_VERSION, idempotencyKey } from '@closeout/writeback-domain';
-import { loadWorkflowDirectory } from '../definition/workflow-registry';
+import { readDirectory, SEED_DIR } from '../test-support/fixture-files';
 import type { WorkflowDefinition, WritebackSpec } from '../definition/workflow-definition.schema';
 import { FactsMismatchError, type WorkflowError } from '../errors';
 import type { ActionFacts, CaseFacts } from '../facts/case-facts';
 import { buildActionWritebacks, buildWriteback } from './build-writeback';
 
-const seeds = loadWorkflowDirectory(
-  join(__dirname, '..', '..', '..', '..', '..', 'apps', 'orchestrator', 'workflows'),
-);
+const seeds = readDirectory(SEED_DIR);
 const fixtures = join(__dirname, 'fixtures');
 
 interface WritebackFixture {

@@ -1,8 +1,9 @@
 import { join } from 'node:path';
 import { runReadinessGate } from './readiness-gate.cli';
 
-const fixtures = join(__dirname, 'fixtures');
-const seedDir = join(__dirname, '..', '..', '..', '..', '..', 'apps', 'orchestrator', 'workflows');
+const domainFixtures = join(__dirname, '..', '..', 'domain', 'src');
+const fixtures = join(domainFixtures, 'gate', 'fixtures');
+const seedDir = join(__dirname, '..', '..', '..', '..', 'apps', 'orchestrator', 'workflows');
 
 function run(...paths: string[]): { code: number; lines: string[] } {
   const lines: string[] = [];
@@ -36,7 +37,7 @@ describe('readiness gate CLI', () => {
   });
 
   it('prints the validation problems of a file that does not load and exits 1', () => {
-    const file = join(__dirname, '..', 'definition', 'fixtures', 'not-ok', 'unknown-channel.yaml');
+    const file = join(domainFixtures, 'definition', 'fixtures', 'not-ok', 'unknown-channel.yaml');
     const { code, lines } = run(file);
     expect(code).toBe(1);
     expect(lines).toEqual([

@@ -1,18 +1,22 @@
 import { statSync } from 'node:fs';
-import { WorkflowDefinitionError } from '../errors';
-import { loadWorkflowDefinitionFile } from '../definition/load-definitions';
-import { WorkflowRegistry } from '../definition/workflow-registry';
-import { readinessGate, type ReadinessOptions } from './readiness-gate';
+import {
+  readinessGate,
+  WorkflowDefinitionError,
+  WorkflowRegistry,
+  type ReadinessOptions,
+} from '@closeout/workflow-domain';
+import { loadWorkflowDefinitionFile, loadWorkflowDirectory } from './definition-files';
+import { goldenFilesAt } from './golden-files';
 
 /**
- * The readiness gate as CI runs it: `node -r @swc-node/register libs/workflow/domain/src/gate/readiness-gate.cli.ts
+ * The readiness gate as CI runs it: `node -r @swc-node/register libs/workflow/loader/src/readiness-gate.cli.ts
  * <definition files or dirs…>`. Prints READY or REFUSED per definition (with one line per missing item) and the
  * validation problems of any file that does not load; returns 1 if anything was refused or invalid.
  */
 export function runReadinessGate(
   paths: readonly string[],
   print: (line: string) => void,
-  options: ReadinessOptions = {},
+  options: ReadinessOptions = { golden: goldenFilesAt() },
 ): number {
   if (paths.length === 0) {
     print('usage: readiness-gate <definition files or directories…>');
@@ -22,7 +26,7 @@ export function runReadinessGate(
   for (const path of paths) {
     const registry = new WorkflowRegistry();
     try {
-      if (statSync(path, { throwIfNoEntry: false })?.isDirectory()) registry.loadWorkflowDirectory(path);
+      if (statSync(path, { throwIfNoEntry: false })?.isDirectory()) loadWorkflowDirectory(path, registry);
       else registry.add(loadWorkflowDefinitionFile(path), path);
     } catch (error) {
       if (!(error instanceof WorkflowDefinitionError)) throw error;

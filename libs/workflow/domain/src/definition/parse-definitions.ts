@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { extname } from 'node:path';
 import { parseDocument } from 'yaml';
 import type { z } from 'zod';
@@ -89,27 +88,8 @@ export function parseWorkflowDefinition(text: string, source: string): WorkflowD
   return validateWorkflowDefinition(document.toJS(), source);
 }
 
-/** Reads and validates one definition file (`.yaml`, `.yml` or `.json`). */
-export function loadWorkflowDefinitionFile(file: string): WorkflowDefinition {
-  if (!isDefinitionFile(file)) {
-    throw new WorkflowDefinitionError([
-      { source: file, path: '(file)', rule: `must end in ${DEFINITION_EXTENSIONS.join(', ')}` },
-    ]);
-  }
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (error) {
-    throw new WorkflowDefinitionError(
-      [
-        {
-          source: file,
-          path: '(file)',
-          rule: `cannot be read (${error instanceof Error ? error.message : String(error)})`,
-        },
-      ],
-      { cause: error },
-    );
-  }
-  return parseWorkflowDefinition(text, file);
+/** One definition's text and where it came from (a file path, or a label such as `api`). */
+export interface DefinitionSource {
+  source: string;
+  text: string;
 }

@@ -1,0 +1,3 @@
+export * from './definition-files';
+export * from './golden-files';
+export { runReadinessGate } from './readiness-gate.cli';
