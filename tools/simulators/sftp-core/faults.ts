@@ -7,6 +7,16 @@
  * record faults once per record that would otherwise post.
  */
 import { z } from 'zod';
+import {
+  countOrRate,
+  countOrRateProblem,
+  FaultBook as RuleBook,
+  faultScheduleFields,
+  parseFaultShorthand as sharedParseFaultShorthand,
+  shorthandParser,
+} from '@closeout/simulators/shared';
+
+export { seededRandom } from '@closeout/simulators/shared';
 
 export const FAULT_MODES = [
   /** Stop after `afterRecords` records, as if the core crashed mid-file: a PARTIAL receipt lists only those. */
@@ -62,10 +72,8 @@ function isRecordFaultMode(mode: FaultMode): mode is RecordFaultMode {
 export const faultRuleSchema = z
   .strictObject({
     mode: z.enum(FAULT_MODES),
-    /** Hit the next `count` matching batches (batch faults) or records (record faults), then expire. */
-    count: z.int().min(1).optional(),
-    /** Hit each matching batch or record with this probability, until cleared. */
-    rate: z.number().min(0).max(1).optional(),
+    /** `count`: the next N matching batches (batch faults) or records (record faults); `rate`: each with that chance. */
+    ...faultScheduleFields,
     match: z
       .strictObject({
         destination: z.string().min(1).optional(),
@@ -98,10 +106,7 @@ export const faultRuleSchema = z
       .optional(),
     message: z.string().min(1).optional(),
   })
-  .refine((r) => r.count === undefined || r.rate === undefined, {
-    path: ['rate'],
-    message: 'give either count or rate, not both',
-  })
+  .refine(countOrRate, countOrRateProblem)
   .refine((r) => r.mode !== 'partial_ingest' || r.afterRecords !== undefined, {
     path: ['afterRecords'],
     message: 'is required for partial_ingest (records ingested before the simulated crash)',
@@ -121,31 +126,27 @@ export interface FaultContext {
   idempotencyKey?: string;
 }
 
-interface ActiveRule {
-  rule: FaultRule;
-  remaining: number | undefined;
-}
-
+/**
+ * The core's active faults: the shared rule book with this core's modes and batch/record context. Every fault is
+ * decided for one batch or one record, and a counted rule is consumed when it fires.
+ */
 export class FaultBook {
-  private rules: ActiveRule[] = [];
+  private readonly book: RuleBook<FaultRule, FaultContext>;
 
-  constructor(private readonly random: () => number) {}
+  constructor(random: () => number) {
+    this.book = new RuleBook(random, (candidate) => faultRuleSchema.parse(candidate), matches);
+  }
 
   add(...rules: FaultRule[]): void {
-    for (const candidate of rules) {
-      const rule = faultRuleSchema.parse(candidate);
-      this.rules.push({ rule, remaining: rule.count });
-    }
+    this.book.add(...rules);
   }
 
   clear(): void {
-    this.rules = [];
+    this.book.clear();
   }
 
   list(): FaultRule[] {
-    return this.rules.map(({ rule, remaining }) =>
-      remaining === undefined ? rule : { ...rule, count: remaining },
-    );
+    return this.book.list();
   }
 
   /**
@@ -158,17 +159,7 @@ export class FaultBook {
     ctx: FaultContext,
     applies: (rule: FaultRule) => boolean = () => true,
   ): FaultRule | undefined {
-    for (const active of this.rules) {
-      const { rule } = active;
-      if (rule.mode !== mode || !matches(rule, ctx) || !applies(rule)) continue;
-      if (rule.rate !== undefined && !(this.random() < rule.rate)) continue;
-      if (active.remaining !== undefined) {
-        active.remaining -= 1;
-        if (active.remaining === 0) this.rules = this.rules.filter((r) => r !== active);
-      }
-      return rule;
-    }
-    return undefined;
+    return this.book.take((m) => m === mode, ctx, true, applies);
   }
 }
 
@@ -179,21 +170,6 @@ function matches(rule: FaultRule, ctx: FaultContext): boolean {
   if (match.batchId !== undefined && match.batchId !== ctx.batchId) return false;
   if (match.idempotencyKey !== undefined && match.idempotencyKey !== ctx.idempotencyKey) return false;
   return true;
-}
-
-/**
- * A small seeded generator (mulberry32) so a run with rate-based faults can be repeated exactly: same seed, same
- * batches, same outcomes.
- */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** The shorthand's `:N` parameter, per mode that takes one. */
@@ -213,37 +189,5 @@ const SHORTHAND_PARAMS: Partial<
  * `soft_fail@0.05,partial_ingest:2*1,delay_receipt:5000@0.1`.
  */
 export function parseFaultShorthand(text: string): FaultRule[] {
-  return text
-    .split(',')
-    .map((s) => s.trim())
-    .filter((s) => s.length > 0)
-    .map((item) => {
-      const m = /^([a-z_0-9]+)(?::(\d+))?(?:@([0-9.]+)|\*(\d+))?$/.exec(item);
-      if (!m) throw new Error(`fault "${item}": expected mode[:param][@rate|*count]`);
-      const [, mode, param, rate, count] = m;
-      const paramName = SHORTHAND_PARAMS[mode as FaultMode];
-      const paramField =
-        param === undefined ? {} : paramName ? { [paramName]: Number(param) } : { unexpectedParam: param };
-      const candidate = {
-        mode,
-        ...paramField,
-        ...(rate !== undefined ? { rate: Number(rate) } : {}),
-        ...(count !== undefined ? { count: Number(count) } : {}),
-      };
-      const parsed = faultRuleSchema.safeParse(candidate);
-      if (!parsed.success) {
-        throw new Error(
-          `fault "${item}": ${parsed.error.issues
-            .map((i) =>
-              i.code === 'unrecognized_keys'
-                ? `param: only ${Object.entries(SHORTHAND_PARAMS)
-                    .map(([m, p]) => `${m} (:${p})`)
-                    .join(', ')} take one`
-                : `${i.path.join('.') || 'mode'}: ${i.message}`,
-            )
-            .join('; ')}`,
-        );
-      }
-      return parsed.data;
-    });
+  return sharedParseFaultShorthand(text, shorthandParser(faultRuleSchema), SHORTHAND_PARAMS);
 }

@@ -47,13 +47,20 @@ export class FaultBook<R extends FaultRuleShape, C> {
 
   /**
    * The first rule of the given modes that fires for `ctx` (null: only rules without a match); a counted rule is
-   * consumed when `consume` is true.
+   * consumed when `consume` is true. `applies` lets the caller skip a rule that would change nothing here, so a
+   * counted rule keeps its count (and a rate rule draws no random number) for a call where it bites.
    */
-  take(modes: (mode: R['mode']) => boolean, ctx: C | null, consume: boolean): R | undefined {
+  take(
+    modes: (mode: R['mode']) => boolean,
+    ctx: C | null,
+    consume: boolean,
+    applies: (rule: R) => boolean = () => true,
+  ): R | undefined {
     for (const active of this.rules) {
       const { rule } = active;
       if (!modes(rule.mode)) continue;
       if (ctx === null ? rule.match !== undefined : !this.matches(rule, ctx)) continue;
+      if (!applies(rule)) continue;
       if (rule.rate !== undefined && !(this.random() < rule.rate)) continue;
       if (consume && active.remaining !== undefined) {
         active.remaining -= 1;
@@ -67,23 +74,43 @@ export class FaultBook<R extends FaultRuleShape, C> {
 
 /**
  * Parses the CLI/env shorthand: `mode` (standing), `mode@0.1` (rate), `mode*3` (count), comma-separated, each
- * validated by `parse`, which returns the rule or the problems (field: rule).
+ * validated by `parse`, which returns the rule or the problems (field: rule). A core whose modes take one numeric
+ * parameter names them in `params` (mode → the rule's field), and the shorthand then reads `mode:N` too, e.g.
+ * `partial_ingest:2*1` for `{ mode: 'partial_ingest', afterRecords: 2, count: 1 }`.
  */
 export function parseFaultShorthand<R>(
   text: string,
   parse: (candidate: unknown) => { success: true; data: R } | { success: false; problems: string },
+  params?: Readonly<Partial<Record<string, string>>>,
 ): R[] {
   return text
     .split(',')
     .map((s) => s.trim())
     .filter((s) => s.length > 0)
     .map((item) => {
-      const m = /^([a-z_0-9]+)(?:@([0-9.]+)|\*(\d+))?$/.exec(item);
-      if (!m) throw new Error(`fault "${item}": expected mode, mode@rate or mode*count`);
+      const m = /^([a-z_0-9]+)(?::(\d+))?(?:@([0-9.]+)|\*(\d+))?$/.exec(item);
+      if (!m || (m[2] !== undefined && !params)) {
+        throw new Error(
+          `fault "${item}": ${params ? 'expected mode[:param][@rate|*count]' : 'expected mode, mode@rate or mode*count'}`,
+        );
+      }
+      const [, mode, param, rate, count] = m;
+      let paramField: Record<string, number> = {};
+      if (param !== undefined && params) {
+        const field = params[mode!];
+        if (field === undefined) {
+          const taking = Object.entries(params)
+            .map(([withParam, name]) => `${withParam} (:${name})`)
+            .join(', ');
+          throw new Error(`fault "${item}": param: only ${taking} take one`);
+        }
+        paramField = { [field]: Number(param) };
+      }
       const parsed = parse({
-        mode: m[1],
-        ...(m[2] !== undefined ? { rate: Number(m[2]) } : {}),
-        ...(m[3] !== undefined ? { count: Number(m[3]) } : {}),
+        mode,
+        ...paramField,
+        ...(rate !== undefined ? { rate: Number(rate) } : {}),
+        ...(count !== undefined ? { count: Number(count) } : {}),
       });
       if (!parsed.success) throw new Error(`fault "${item}": ${parsed.problems}`);
       return parsed.data;
@@ -160,8 +187,8 @@ export function shorthandParser<R>(schema: {
 }
 
 /**
- * When a request-answering core's fault rule fires: `count` (hit the next `count` matching calls, then expire) or
- * `rate` (hit each matching call with this probability, until cleared); neither: standing. Spread into the core's
+ * When a core's fault rule fires: `count` (hit the next `count` matching calls, batches or records, then expire) or
+ * `rate` (hit each matching one with this probability, until cleared); neither: standing. Spread into the core's
  * `z.strictObject` after `mode`, and refine with `countOrRate`.
  */
 export const faultScheduleFields = {

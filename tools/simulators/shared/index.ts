@@ -5,4 +5,5 @@ export * from './client-behaviour-stats';
 export * from './fault-book';
 export * from './gateway-page';
 export * from './http-server';
+export * from './seeded-random';
 export * from './sim-admin';
