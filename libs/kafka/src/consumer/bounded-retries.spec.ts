@@ -1,4 +1,5 @@
 import { Topics, type CaseKey, type WritebackRequested } from '@closeout/contracts';
+import { currentContext } from '@closeout/telemetry';
 import { DeadLetterPublisher } from '../dead-letter/dead-letter';
 import { TransientError } from '../kafka.errors';
 import { kafkaMetrics } from '../metrics/kafka.metrics';
@@ -92,8 +93,7 @@ describe('bounded retries, dead letters and stuck partitions', () => {
       {
         offset: '5',
         reasonClass: 'exhausted',
-        reason:
-          'handler failed 3 times (maxAttempts 3): Error (code 22021)',
+        reason: 'handler failed 3 times (maxAttempts 3): Error (code 22021)',
       },
     ]);
     expect(handled).toEqual(['6']);
@@ -169,6 +169,26 @@ describe('bounded retries, dead letters and stuck partitions', () => {
     ]);
     expect(calls.flat()).toEqual(['10', '13', '14']);
     expect(consumer.marked.at(-1)).toBe('14');
+  });
+
+  it('runs a batch message handed over alone in its own context, as a per-message handler runs', async () => {
+    const contexts: Array<[string[], unknown]> = [];
+    await subscriber.subscribeToTopic<CaseKey, WritebackRequested>({
+      groupId: 'g-batch-context',
+      topic: Topics.writebackRequested,
+      batchHandler: async (messages) => {
+        contexts.push([messages.map((m) => m.offset), currentContext()]);
+        if (messages.length > 1) throw new TypeError('Cannot read properties of undefined');
+      },
+    });
+    await bus.consumers[0]!.deliver([record(30), record(31)]);
+
+    expect(contexts).toEqual([
+      [['30', '31'], undefined],
+      [['30'], { correlationId: 'corr-30' }],
+      [['31'], { correlationId: 'corr-31' }],
+    ]);
+    expect(bus.consumers[0]!.marked).toEqual(['30', '31']);
   });
 
   it('dead-letters an undecodable record of a batch retried on a dependency only once', async () => {

@@ -167,7 +167,7 @@ interface Collaborators {
   metrics: KafkaMetrics;
 }
 
-/** The result of one delivery: move past it, or leave it uncommitted and try again after a delay. */
+/** The result of one delivery: move past it, or leave it uncommitted and try again. */
 type Outcome =
   | { kind: 'done' }
   | {
@@ -176,7 +176,7 @@ type Outcome =
       counted: boolean;
       /** The error's class and code, for readiness and the stuck report; never its message. */
       error: string;
-      /** A multi-message batch failed on something other than a dependency: try its messages one at a time. */
+      /** A delivery of several messages failed on something other than a dependency: hand them over one at a time. */
       isolate?: boolean;
     };
 
@@ -209,6 +209,12 @@ export interface StuckPartition {
   why: string;
 }
 
+/** A decoded message with the record it came from (dead letters carry the record's bytes as received). */
+interface Prepared<K, V> {
+  record: IncomingRecord;
+  message: ConsumedMessage<K, V>;
+}
+
 const after = (offset: string, than: bigint): boolean => BigInt(offset) > than;
 
 /** The settings given, without the ones left undefined (which would hide the layer below when spread). */
@@ -216,11 +222,23 @@ function defined<T extends object>(layer: T | undefined): Partial<T> {
   return Object.fromEntries(Object.entries(layer ?? {}).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
+/**
+ * One subscription's consumer group member. Both kinds of handler go through the same delivery
+ * (`deliver`): a per-message handler is a batch handler that is always handed one message, so decoding,
+ * authentication and validation, the span, the retry policy, the metrics and the dead letters are the same
+ * code for both. What only batches need is in `onBatch`: cutting the partition's records into chunks of
+ * `maxBatchSize`, and handing a chunk that failed on something other than a dependency over again one
+ * message at a time.
+ */
 class TopicSubscription<K, V> implements Subscription {
   private readonly log = createLogger('kafka.subscriber');
   private readonly consumer: ConsumerPort;
   private readonly tuning: MembershipTuning;
   private readonly backoff: RetryBackoffOptions;
+  /** The handler every delivery calls: the batch handler, or the message handler given its one message. */
+  private readonly run: BatchHandler<K, V>;
+  /** Most records per delivery: 1 for a per-message handler. */
+  private readonly chunkSize: number;
   /** The failing message at the head of each partition, so backoff and tries add up across redeliveries. */
   private readonly failures = new Map<number, HeadFailure>();
   /** The message of each partition in its handler now, and since when (a hung handler stalls its partition too). */
@@ -230,7 +248,7 @@ class TopicSubscription<K, V> implements Subscription {
    * dead letter was sent is not dead-lettered again. Cleared as the partition's marked offset passes them.
    */
   private readonly deadLettered = new Map<number, Set<string>>();
-  /** Batch subscriptions: after a batch failed on something not transient, its offsets up to here go one at a time. */
+  /** After a chunk of several failed on something not transient, its offsets up to here go one at a time. */
   private readonly isolateThrough = new Map<number, bigint>();
   private readonly resumeTimers = new Set<NodeJS.Timeout>();
   private readonly untrack: () => void;
@@ -251,16 +269,20 @@ class TopicSubscription<K, V> implements Subscription {
     defaults: SubscriberDefaults,
     private readonly onStopped: (s: Subscription) => void,
   ) {
-    if ((options.handler === undefined) === (options.batchHandler === undefined)) {
-      throw new Error(
-        `subscription ${options.groupId} on ${options.topic}: give exactly one of handler and batchHandler`,
-      );
+    const { handler, batchHandler } = options;
+    if (batchHandler) {
+      if (handler) throw this.misconfigured('give exactly one of handler and batchHandler');
+      this.run = batchHandler;
+      this.chunkSize = options.maxBatchSize ?? 500;
+    } else if (handler) {
+      this.run = async ([message]) => handler(message!);
+      this.chunkSize = 1;
+    } else {
+      throw this.misconfigured('give exactly one of handler and batchHandler');
     }
     this.backoff = { ...DEFAULT_RETRY_BACKOFF, ...defined(defaults.retry), ...defined(options.retry) };
     if (!(this.backoff.maxAttempts >= 1) || !(this.backoff.stuckAfterMs > 0)) {
-      throw new Error(
-        `subscription ${options.groupId} on ${options.topic}: retry.maxAttempts must be at least 1 and retry.stuckAfterMs positive`,
-      );
+      throw this.misconfigured('retry.maxAttempts must be at least 1 and retry.stuckAfterMs positive');
     }
     const labels = { topic: options.topic, group: options.groupId };
     const m = deps.metrics;
@@ -299,6 +321,10 @@ class TopicSubscription<K, V> implements Subscription {
         longestFailingSeconds: Math.max(0, ...failing, ...stuck.map((s) => s.forMs)) / 1000,
       };
     });
+  }
+
+  private misconfigured(problem: string): Error {
+    return new Error(`subscription ${this.options.groupId} on ${this.options.topic}: ${problem}`);
   }
 
   get groupId(): string {
@@ -372,16 +398,34 @@ class TopicSubscription<K, V> implements Subscription {
     return this.stopping;
   }
 
+  /**
+   * Delivers a fetched partition batch chunk by chunk, in offset order: a chunk is one record for a per-message
+   * handler, up to `maxBatchSize` for a batch handler, and one record again while a failed chunk is handed over one
+   * message at a time. A chunk that must be retried pauses the partition; its records are fetched again later.
+   */
   private async onBatch(batch: PartitionBatch): Promise<void> {
-    if (this.options.batchHandler) return this.onBatchAtOnce(batch, this.options.batchHandler);
-    for (const record of batch.records) {
+    const { partition, records } = batch;
+    let i = 0;
+    while (i < records.length) {
       if (this.stopping || !batch.isActive()) return;
-      const outcome = await this.working(batch, record, () => this.deliver(record));
+      const head = records[i]!;
+      const isolating = this.isolateThrough.get(partition);
+      if (isolating !== undefined && after(head.offset, isolating)) this.isolateThrough.delete(partition);
+      const chunk = records.slice(i, i + (this.isolateThrough.has(partition) ? 1 : this.chunkSize));
+      const outcome = await this.working(batch, head, () => this.deliver(chunk));
       if (outcome.kind === 'retry') {
-        this.scheduleRetry(batch, record, this.failures.get(record.partition)?.attempts ?? 1);
+        const failure = this.recordFailure(head, outcome);
+        if (outcome.isolate) {
+          // Which message is it? Each of this chunk's messages now goes alone, under the same bounded retries, so
+          // the bad one is dead-lettered by itself and the good ones are handled; right away, no backoff.
+          this.isolateThrough.set(partition, BigInt(chunk.at(-1)!.offset));
+          continue;
+        }
+        this.scheduleRetry(batch, head, failure.attempts);
         return;
       }
-      await this.moveOn(batch, record);
+      await this.moveOn(batch, chunk.at(-1)!);
+      i += chunk.length;
     }
   }
 
@@ -420,155 +464,6 @@ class TopicSubscription<K, V> implements Subscription {
   private headFailure(record: IncomingRecord): HeadFailure | undefined {
     const previous = this.failures.get(record.partition);
     return previous?.offset === record.offset ? previous : undefined;
-  }
-
-  private async onBatchAtOnce(batch: PartitionBatch, handler: BatchHandler<K, V>): Promise<void> {
-    const max = this.options.maxBatchSize ?? 500;
-    const { partition } = batch;
-    let i = 0;
-    while (i < batch.records.length) {
-      if (this.stopping || !batch.isActive()) return;
-      const head = batch.records[i]!;
-      const isolating = this.isolateThrough.get(partition);
-      if (isolating !== undefined && after(head.offset, isolating)) this.isolateThrough.delete(partition);
-      const one = this.isolateThrough.has(partition);
-      const chunk = batch.records.slice(i, i + (one ? 1 : max));
-      const attempt = (this.headFailure(head)?.attempts ?? 0) + 1;
-      const outcome = await this.working(batch, head, () =>
-        this.deliverAtOnce(chunk, attempt, handler),
-      ).catch((error: unknown) => {
-        // Not the handler (that is caught inside): decoding against an unreachable registry, or a DLQ send
-        // failed. Either is transient; the batch stays where it is.
-        this.log.error(
-          { err: error, topic: head.topic, partition, offset: head.offset },
-          'could not process batch, will retry',
-        );
-        return { kind: 'retry', counted: false, error: describeHandlerError(error, false) } as Outcome;
-      });
-      if (outcome.kind === 'retry') {
-        const failure = this.recordFailure(head, outcome);
-        if (outcome.isolate && chunk.length > 1) {
-          // Which message is it? Each of this chunk's messages now goes alone, under the same bounded retries, so
-          // the bad one is dead-lettered by itself and the good ones are handled; right away, no backoff.
-          this.isolateThrough.set(partition, BigInt(chunk[chunk.length - 1]!.offset));
-          this.log.warn(
-            { topic: head.topic, partition, offset: head.offset, size: chunk.length, error: outcome.error },
-            'batch handler failed, handing the batch over one message at a time',
-          );
-          continue;
-        }
-        this.scheduleRetry(batch, head, failure.attempts);
-        return;
-      }
-      await this.moveOn(batch, chunk[chunk.length - 1]!);
-      i += chunk.length;
-    }
-  }
-
-  private async deliverAtOnce(
-    records: IncomingRecord[],
-    attempt: number,
-    handler: BatchHandler<K, V>,
-  ): Promise<Outcome> {
-    const decoded: Array<{ record: IncomingRecord; message: ConsumedMessage<K, V> }> = [];
-    for (const record of records) {
-      this.counters.consumed.inc();
-      const prepared = await this.prepare(record, attempt);
-      if ('message' in prepared) decoded.push({ record, message: prepared.message });
-    }
-    if (decoded.length === 0) return DONE;
-    const { topic, partition } = records[0]!;
-    const started = process.hrtime.bigint();
-    const observe = (outcome: HandlerOutcome) =>
-      this.counters.duration[outcome].observe(Number(process.hrtime.bigint() - started) / 1e9);
-    let rejections: BatchRejection<K, V>[];
-    try {
-      rejections =
-        (await withSpan(`${topic} process`, 'consumer', {}, async (span) => {
-          span.setAttribute('messaging.system', 'kafka');
-          span.setAttribute('messaging.destination.name', topic);
-          span.setAttribute('messaging.kafka.destination.partition', partition);
-          span.setAttribute('messaging.batch.message_count', decoded.length);
-          span.setAttribute('messaging.consumer.group.name', this.groupId);
-          return handler(decoded.map((d) => d.message));
-        })) ?? [];
-    } catch (error) {
-      const failed = this.failed(error, observe, { topic, partition, offset: records[0]!.offset, attempt });
-      const alone = records.length === 1;
-      // Poison or a plain error from a batch of several: some message of it, not known which. Each goes alone next,
-      // and the failure of the whole batch is no try against its head.
-      if (!alone && (failed.kind === 'done' || failed.counted))
-        return { kind: 'retry', counted: false, error: describeHandlerError(error, false), isolate: true };
-      if (failed.kind === 'done') return this.deadLetter(records[0]!, 'poison', this.rejectedBecause(error));
-      return this.exhaustedOrRetry(records[0]!, failed, error);
-    }
-    observe('success');
-    const rejected = new Map(rejections.map((r) => [r.message.offset, r]));
-    for (const { record, message } of decoded) {
-      const rejection = rejected.get(message.offset);
-      if (rejection === undefined) {
-        this.counters.handled.inc();
-        continue;
-      }
-      this.counters.failed.poison.inc();
-      await this.deadLetter(
-        record,
-        rejection.reasonClass ?? 'poison',
-        `handler rejected the message: ${redactText(rejection.reason)}`,
-      );
-    }
-    return DONE;
-  }
-
-  /**
-   * Classifies a handler's error and counts it: `done` for poison (the caller dead-letters it), a retry that does not
-   * count for a transient failure or one during a stop, a retry that counts against maxAttempts for anything else.
-   */
-  private failed(
-    error: unknown,
-    observe: (outcome: HandlerOutcome) => void,
-    where: { topic: string; partition: number; offset: string; attempt: number },
-  ): Outcome {
-    const kind = classifyHandlerError(error);
-    const described = describeHandlerError(error, false);
-    if (kind === 'poison') {
-      observe('poison');
-      this.counters.failed.poison.inc();
-      return DONE;
-    }
-    // A stop closes what handlers use (pools, clients): what fails then says nothing about the message.
-    if (kind === 'transient' || this.stopping) {
-      observe('transient');
-      this.counters.failed.transient.inc();
-      this.log.warn(
-        { err: error, ...where },
-        'handler failed on a dependency, the message will be retried in place without limit',
-      );
-      return { kind: 'retry', counted: false, error: described };
-    }
-    observe('error');
-    this.counters.failed.error.inc();
-    this.log.warn(
-      { err: error, ...where, maxAttempts: this.backoff.maxAttempts },
-      'handler failed, the message will be retried in place up to maxAttempts',
-    );
-    return { kind: 'retry', counted: true, error: described };
-  }
-
-  /** A counted failure of `record`: dead-lettered as `exhausted` once it reached maxAttempts, else retried. */
-  private async exhaustedOrRetry(record: IncomingRecord, failed: Outcome, error: unknown): Promise<Outcome> {
-    if (failed.kind === 'done') return failed;
-    const strikes = (this.headFailure(record)?.strikes ?? 0) + (failed.counted ? 1 : 0);
-    if (!failed.counted || strikes < this.backoff.maxAttempts) return failed;
-    return this.deadLetter(
-      record,
-      'exhausted',
-      `handler failed ${strikes} times (maxAttempts ${this.backoff.maxAttempts}): ${describeHandlerError(error)}`,
-    );
-  }
-
-  private rejectedBecause(error: unknown): string {
-    return `handler rejected the message: ${redactText(error instanceof Error ? error.message : String(error))}`;
   }
 
   /** Runs one delivery of the partition's head, keeping the member alive and remembering the head is in a handler. */
@@ -625,37 +520,50 @@ class TopicSubscription<K, V> implements Subscription {
     this.resumeTimers.add(timer);
   }
 
-  private async deliver(record: IncomingRecord): Promise<Outcome> {
-    const { topic } = record;
-    this.counters.consumed.inc();
-    const attempt = (this.headFailure(record)?.attempts ?? 0) + 1;
-
-    const outcome = await this.process(record, attempt).catch((error: unknown) => {
-      // Not the handler (that is caught below): decoding against an unreachable registry, or the DLQ
-      // send itself failed. Either is transient; the message stays where it is.
+  /**
+   * The one delivery pipeline, for one record or a chunk of a partition's records: each is authenticated, decoded
+   * and validated (what fails is dead-lettered), the handler gets the rest in a `<topic> process` span, and its
+   * outcome is counted and classified (`handled`). Anything failing outside the handler (decoding against an
+   * unreachable registry, a dead letter that could not be sent) is a transient failure of the whole delivery.
+   */
+  private async deliver(records: IncomingRecord[]): Promise<Outcome> {
+    const head = records[0]!;
+    const attempt = (this.headFailure(head)?.attempts ?? 0) + 1;
+    try {
+      const prepared: Array<Prepared<K, V>> = [];
+      for (const record of records) {
+        this.counters.consumed.inc();
+        const message = await this.prepare(record, attempt);
+        if (message) prepared.push({ record, message });
+      }
+      if (prepared.length === 0) return DONE;
+      const only = prepared.length === 1 ? prepared[0]!.message : undefined;
+      // One message runs in its own context (logs carry its correlation id); a batch has no single one.
+      return await (only
+        ? runWithContext(contextOf(only), () => this.handle(records, prepared, attempt))
+        : this.handle(records, prepared, attempt));
+    } catch (error) {
       this.log.error(
-        { err: error, topic, partition: record.partition, offset: record.offset },
+        {
+          err: error,
+          topic: head.topic,
+          partition: head.partition,
+          offset: head.offset,
+          size: records.length,
+        },
         'could not process message, will retry',
       );
-      return { kind: 'retry', counted: false, error: describeHandlerError(error, false) } satisfies Outcome;
-    });
-
-    if (outcome.kind === 'retry') this.recordFailure(record, outcome);
-    return outcome;
+      return { kind: 'retry', counted: false, error: describeHandlerError(error, false) };
+    }
   }
 
-  private async process(record: IncomingRecord, attempt: number): Promise<Outcome> {
-    const prepared = await this.prepare(record, attempt);
-    return 'message' in prepared ? this.handle(record, prepared.message) : prepared.outcome;
-  }
-
-  /** Decodes and validates one record; what cannot be decoded or validated is dead-lettered here. */
-  private async prepare(
-    record: IncomingRecord,
-    attempt: number,
-  ): Promise<{ message: ConsumedMessage<K, V> } | { outcome: Outcome }> {
+  /**
+   * Authenticates, decodes and validates one record. Returns the message to hand over, or nothing when the record was
+   * dead-lettered instead (refused, undecodable, without a correlation id, invalid).
+   */
+  private async prepare(record: IncomingRecord, attempt: number): Promise<ConsumedMessage<K, V> | undefined> {
     const refused = this.options.authenticate?.(record);
-    if (refused) return { outcome: await this.deadLetter(record, 'unauthenticated', refused) };
+    if (refused) return this.deadLetter(record, 'unauthenticated', refused);
     let key: K;
     let value: V;
     try {
@@ -663,21 +571,18 @@ class TopicSubscription<K, V> implements Subscription {
       key = (await this.deps.serde.decode(record.topic, 'key', record.key)) as K;
       value = (await this.deps.serde.decode(record.topic, 'value', record.value)) as V;
     } catch (error) {
-      if (error instanceof DecodeError)
-        return { outcome: await this.deadLetter(record, error.failure, error.message) };
+      if (error instanceof DecodeError) return this.deadLetter(record, error.failure, error.message);
       throw error;
     }
 
     const headers = fromWireHeaders(record.headers);
     const correlationId = headers.correlationId ?? this.derivedCorrelationId(record, key, value);
     if (!correlationId) {
-      return {
-        outcome: await this.deadLetter(
-          record,
-          'missing-correlation-id',
-          'the correlation-id header is missing; every Closeout message carries one',
-        ),
-      };
+      return this.deadLetter(
+        record,
+        'missing-correlation-id',
+        'the correlation-id header is missing; every Closeout message carries one',
+      );
     }
     const message: ConsumedMessage<K, V> = {
       topic: record.topic,
@@ -691,9 +596,8 @@ class TopicSubscription<K, V> implements Subscription {
     };
 
     const problem = this.options.validate?.(message);
-    if (problem)
-      return { outcome: await this.deadLetter(record, 'validation', `validation failed: ${problem}`) };
-    return { message };
+    if (problem) return this.deadLetter(record, 'validation', `validation failed: ${problem}`);
+    return message;
   }
 
   /** A derivation that throws is treated as none: retrying would fail the same way and block the partition. */
@@ -716,54 +620,149 @@ class TopicSubscription<K, V> implements Subscription {
     }
   }
 
-  private async handle(record: IncomingRecord, message: ConsumedMessage<K, V>): Promise<Outcome> {
-    const { topic } = record;
-    const group = this.groupId;
-    const context = {
-      correlationId: message.headers.correlationId,
-      ...(message.headers.causationId ? { causationId: message.headers.causationId } : {}),
-      ...(message.headers.idempotencyKey ? { idempotencyKey: message.headers.idempotencyKey } : {}),
-    };
+  /**
+   * Runs the handler on the decoded messages of `records` and settles the outcome: success (rejected messages
+   * dead-lettered, the others counted handled) or a failure classified by `handlerFailed`.
+   */
+  private async handle(
+    records: IncomingRecord[],
+    prepared: Array<Prepared<K, V>>,
+    attempt: number,
+  ): Promise<Outcome> {
     const started = process.hrtime.bigint();
     const observe = (outcome: HandlerOutcome) =>
       this.counters.duration[outcome].observe(Number(process.hrtime.bigint() - started) / 1e9);
-
+    let rejections: BatchRejection<K, V>[];
     try {
-      await runWithContext(context, () =>
-        withSpan(`${topic} process`, 'consumer', headersAsText(record.headers), async (span) => {
-          span.setAttribute('messaging.system', 'kafka');
-          span.setAttribute('messaging.destination.name', topic);
-          span.setAttribute('messaging.kafka.destination.partition', record.partition);
-          span.setAttribute('messaging.kafka.message.offset', Number(record.offset));
-          span.setAttribute('messaging.consumer.group.name', group);
-          await this.options.handler!(message);
-        }),
-      );
+      rejections = (await this.inSpan(prepared, () => this.run(prepared.map((p) => p.message)))) ?? [];
     } catch (error) {
-      const where = { topic, partition: record.partition, offset: record.offset, attempt: message.attempt };
-      const failed = runWithContext(context, () => this.failed(error, observe, where));
-      if (failed.kind === 'done') return this.deadLetter(record, 'poison', this.rejectedBecause(error));
-      return this.exhaustedOrRetry(record, failed, error);
+      return this.handlerFailed(error, records, attempt, observe);
     }
     observe('success');
-    this.counters.handled.inc();
+    const rejected = new Map(rejections.map((r) => [r.message.offset, r]));
+    for (const { record, message } of prepared) {
+      const rejection = rejected.get(message.offset);
+      if (rejection === undefined) {
+        this.counters.handled.inc();
+        continue;
+      }
+      this.counters.failed.poison.inc();
+      await this.deadLetter(
+        record,
+        rejection.reasonClass ?? 'poison',
+        `handler rejected the message: ${redactText(rejection.reason)}`,
+      );
+    }
     return DONE;
   }
 
-  /** Sends the record to the DLQ, once: a record already dead-lettered and not yet committed past is not sent again. */
+  /**
+   * The `<topic> process` span around a handler call: a single message's continues its producer's trace and names
+   * its offset; a batch's names how many messages it holds.
+   */
+  private inSpan<T>(prepared: Array<Prepared<K, V>>, work: () => Promise<T>): Promise<T> {
+    const { record } = prepared[0]!;
+    const single = prepared.length === 1;
+    return withSpan(
+      `${record.topic} process`,
+      'consumer',
+      single ? headersAsText(record.headers) : {},
+      (span) => {
+        span.setAttribute('messaging.system', 'kafka');
+        span.setAttribute('messaging.destination.name', record.topic);
+        span.setAttribute('messaging.kafka.destination.partition', record.partition);
+        if (single) span.setAttribute('messaging.kafka.message.offset', Number(record.offset));
+        else span.setAttribute('messaging.batch.message_count', prepared.length);
+        span.setAttribute('messaging.consumer.group.name', this.groupId);
+        return work();
+      },
+    );
+  }
+
+  /**
+   * What a handler's error means for its delivery (consumer/handler-failure.ts), counted and logged:
+   * - poison: one record is dead-lettered at once;
+   * - transient, or any failure while the subscription stops (a stop closes the pools handlers use): retried in
+   *   place without limit, never counted;
+   * - anything else: one record is retried up to maxAttempts, then dead-lettered once as `exhausted`.
+   * Poison or a counted error from several records says some message of them is bad, not which: each goes alone
+   * next, and the failure of the whole chunk is no try against its head.
+   */
+  private async handlerFailed(
+    error: unknown,
+    records: IncomingRecord[],
+    attempt: number,
+    observe: (outcome: HandlerOutcome) => void,
+  ): Promise<Outcome> {
+    const head = records[0]!;
+    const classified = classifyHandlerError(error);
+    const kind = classified === 'deterministic' && this.stopping ? 'transient' : classified;
+    const outcome = kind === 'deterministic' ? 'error' : kind;
+    observe(outcome);
+    this.counters.failed[outcome].inc();
+    const described = describeHandlerError(error, false);
+    const where = { topic: head.topic, partition: head.partition, offset: head.offset, attempt };
+
+    if (kind === 'transient') {
+      this.log.warn(
+        { err: error, ...where, ...(records.length > 1 ? { size: records.length } : {}) },
+        'handler failed on a dependency, the message will be retried in place without limit',
+      );
+      return { kind: 'retry', counted: false, error: described };
+    }
+    if (records.length > 1) {
+      this.log.warn(
+        { err: error, ...where, size: records.length, kind },
+        'batch handler failed, handing the batch over one message at a time',
+      );
+      return { kind: 'retry', counted: false, error: described, isolate: true };
+    }
+    if (kind === 'poison') {
+      await this.deadLetter(head, 'poison', `handler rejected the message: ${redactText(messageOf(error))}`);
+      return DONE;
+    }
+    const strikes = (this.headFailure(head)?.strikes ?? 0) + 1;
+    if (strikes < this.backoff.maxAttempts) {
+      this.log.warn(
+        { err: error, ...where, maxAttempts: this.backoff.maxAttempts },
+        'handler failed, the message will be retried in place up to maxAttempts',
+      );
+      return { kind: 'retry', counted: true, error: described };
+    }
+    const tries = `handler failed ${strikes} times (maxAttempts ${this.backoff.maxAttempts})`;
+    await this.deadLetter(head, 'exhausted', `${tries}: ${describeHandlerError(error)}`);
+    return DONE;
+  }
+
+  /**
+   * Sends the record to the DLQ, once: a record already dead-lettered and not yet committed past is not sent again.
+   * Resolves with nothing, so `prepare` can return it as "no message to hand over".
+   */
   private async deadLetter(
     record: IncomingRecord,
     reasonClass: DlqReasonClass,
     reason: string,
-  ): Promise<Outcome> {
+  ): Promise<undefined> {
     let sent = this.deadLettered.get(record.partition);
-    if (sent?.has(record.offset)) return DONE;
+    if (sent?.has(record.offset)) return undefined;
     await this.deps.deadLetters.send(record, reasonClass, reason, this.groupId);
     if (!sent) this.deadLettered.set(record.partition, (sent = new Set()));
     sent.add(record.offset);
-    return DONE;
+    return undefined;
   }
 }
+
+/** The context a single message's handler runs in, so its logs and the messages it publishes carry its ids. */
+function contextOf(message: ConsumedMessage<unknown, unknown>) {
+  const { correlationId, causationId, idempotencyKey } = message.headers;
+  return {
+    correlationId,
+    ...(causationId ? { causationId } : {}),
+    ...(idempotencyKey ? { idempotencyKey } : {}),
+  };
+}
+
+const messageOf = (error: unknown): string => (error instanceof Error ? error.message : String(error));
 
 /**
  * Subscribes handlers to topics. Each subscription is its own consumer group member; a message's
