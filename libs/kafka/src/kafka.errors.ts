@@ -1,3 +1,5 @@
+import { DomainError } from '@closeout/errors';
+
 /** Every error this lib throws carries one of these codes, so callers decide by code, never by message. */
 export type KafkaErrorCode =
   | 'KAFKA_MISSING_KEY'
@@ -13,34 +15,33 @@ export type KafkaErrorCode =
   | 'KAFKA_MESSAGE_TOO_LARGE'
   | 'KAFKA_BROKER_REJECTED';
 
-export abstract class KafkaError extends Error {
-  abstract readonly code: KafkaErrorCode;
-
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = new.target.name;
+/**
+ * The base of every error this lib throws: a `DomainError` whose code is one of `KafkaErrorCode` (the message is its
+ * rule; there is no request field). The HTTP layer answers one only when a service registers its code; none does
+ * today, so a Kafka error escaping a route is still a 500.
+ */
+export abstract class KafkaError<Code extends KafkaErrorCode = KafkaErrorCode> extends DomainError<Code> {
+  protected constructor(code: Code, message: string, options?: { cause?: unknown }) {
+    super(code, message, options);
   }
 }
 
 /** A producer tried to send a message without a key: that would lose the case's partition and ordering. */
-export class MissingKeyError extends KafkaError {
-  readonly code = 'KAFKA_MISSING_KEY';
-
+export class MissingKeyError extends KafkaError<'KAFKA_MISSING_KEY'> {
   constructor(readonly topic: string) {
     super(
+      'KAFKA_MISSING_KEY',
       `refusing to publish to ${topic} without a key: every message is keyed (case id or correlation id) to keep per-case order`,
     );
   }
 }
 
-export class MissingHeaderError extends KafkaError {
-  readonly code = 'KAFKA_MISSING_HEADER';
-
+export class MissingHeaderError extends KafkaError<'KAFKA_MISSING_HEADER'> {
   constructor(
     readonly topic: string,
     readonly header: string,
   ) {
-    super(`refusing to publish to ${topic} without the ${header} header`);
+    super('KAFKA_MISSING_HEADER', `refusing to publish to ${topic} without the ${header} header`);
   }
 }
 
@@ -54,38 +55,39 @@ export interface ValidationProblem {
 }
 
 /** The key or value does not conform to the topic's Avro schema; nothing was sent. */
-export class InvalidMessageError extends KafkaError {
-  readonly code = 'KAFKA_INVALID_MESSAGE';
-
+export class InvalidMessageError extends KafkaError<'KAFKA_INVALID_MESSAGE'> {
   constructor(
     readonly topic: string,
     readonly part: 'key' | 'value',
     readonly problems: ValidationProblem[],
   ) {
-    super(`invalid ${part} for ${topic}: ${problems.map((p) => p.message).join('; ')}`);
+    super(
+      'KAFKA_INVALID_MESSAGE',
+      `invalid ${part} for ${topic}: ${problems.map((p) => p.message).join('; ')}`,
+    );
   }
 }
 
 /** No key/value schema is known for this topic, so it can be neither encoded nor validated. */
-export class UnknownTopicError extends KafkaError {
-  readonly code = 'KAFKA_UNKNOWN_TOPIC';
-
+export class UnknownTopicError extends KafkaError<'KAFKA_UNKNOWN_TOPIC'> {
   constructor(readonly topic: string) {
     super(
+      'KAFKA_UNKNOWN_TOPIC',
       `no Avro schemas are defined for topic ${topic}: add it to @closeout/contracts or define it on the SchemaCatalog`,
     );
   }
 }
 
 /** The catalog declares this part of the topic plain (UTF-8 text or JSON), so it has no Avro schema or subject. */
-export class NotAvroError extends KafkaError {
-  readonly code = 'KAFKA_NOT_AVRO';
-
+export class NotAvroError extends KafkaError<'KAFKA_NOT_AVRO'> {
   constructor(
     readonly topic: string,
     readonly part: 'key' | 'value',
   ) {
-    super(`the ${part} of topic ${topic} is declared plain on the SchemaCatalog, not Avro: it has no schema`);
+    super(
+      'KAFKA_NOT_AVRO',
+      `the ${part} of topic ${topic} is declared plain on the SchemaCatalog, not Avro: it has no schema`,
+    );
   }
 }
 
@@ -94,15 +96,16 @@ export class NotAvroError extends KafkaError {
  * so no broker would accept it; nothing was sent. Decided here, before the produce request, so the same message is
  * refused the same way every time.
  */
-export class MessageTooLargeError extends KafkaError {
-  readonly code = 'KAFKA_MESSAGE_TOO_LARGE';
-
+export class MessageTooLargeError extends KafkaError<'KAFKA_MESSAGE_TOO_LARGE'> {
   constructor(
     readonly topic: string,
     readonly bytes: number,
     readonly limit: number,
   ) {
-    super(`a message for ${topic} is ${bytes} bytes encoded, over the ${limit}-byte limit`);
+    super(
+      'KAFKA_MESSAGE_TOO_LARGE',
+      `a message for ${topic} is ${bytes} bytes encoded, over the ${limit}-byte limit`,
+    );
   }
 }
 
@@ -110,23 +113,23 @@ export class MessageTooLargeError extends KafkaError {
  * The broker refused the records of a produce request for good (kafkajs marks the error non-retriable): too large for
  * the topic's max.message.bytes, or failing the broker's record validation. Sending them again fails the same way.
  */
-export class BrokerRejectedError extends KafkaError {
-  readonly code = 'KAFKA_BROKER_REJECTED';
-
+export class BrokerRejectedError extends KafkaError<'KAFKA_BROKER_REJECTED'> {
   constructor(
     /** The broker's error name, e.g. MESSAGE_TOO_LARGE, RECORD_LIST_TOO_LARGE, INVALID_RECORD. */
     readonly brokerError: string,
     readonly topics: string[],
     options?: { cause?: unknown },
   ) {
-    super(`the broker refused records for ${topics.join(', ')}: ${brokerError}`, options);
+    super(
+      'KAFKA_BROKER_REJECTED',
+      `the broker refused records for ${topics.join(', ')}: ${brokerError}`,
+      options,
+    );
   }
 }
 
 /** The registry refused a schema (most often: it breaks the subject's compatibility rule). */
-export class SchemaRegistrationError extends KafkaError {
-  readonly code = 'KAFKA_SCHEMA_REGISTRATION';
-
+export class SchemaRegistrationError extends KafkaError<'KAFKA_SCHEMA_REGISTRATION'> {
   constructor(
     readonly subject: string,
     readonly registryMessage: string,
@@ -134,6 +137,7 @@ export class SchemaRegistrationError extends KafkaError {
     options?: { cause?: unknown },
   ) {
     super(
+      'KAFKA_SCHEMA_REGISTRATION',
       `schema registry rejected subject ${subject}${status ? ` (HTTP ${status})` : ''}: ${registryMessage}`,
       options,
     );
@@ -151,16 +155,14 @@ export type DecodeFailure =
   | 'bad-utf8'
   | 'bad-json';
 
-export class DecodeError extends KafkaError {
-  readonly code = 'KAFKA_DECODE';
-
+export class DecodeError extends KafkaError<'KAFKA_DECODE'> {
   constructor(
     readonly failure: DecodeFailure,
     readonly part: 'key' | 'value',
     detail: string,
     options?: { cause?: unknown },
   ) {
-    super(`cannot decode ${part}: ${failure}: ${detail}`, options);
+    super('KAFKA_DECODE', `cannot decode ${part}: ${failure}: ${detail}`, options);
   }
 }
 
@@ -169,28 +171,23 @@ export class DecodeError extends KafkaError {
  * the business rules, refers to something that cannot exist). The message goes to the DLQ at once and the
  * consumer moves on; other errors are retried in place (see TransientError for which ones without limit).
  */
-export class PoisonMessageError extends KafkaError {
-  readonly code = 'KAFKA_POISON_MESSAGE';
-
+export class PoisonMessageError extends KafkaError<'KAFKA_POISON_MESSAGE'> {
   constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
+    super('KAFKA_POISON_MESSAGE', message, options);
   }
 }
 
 /** The client was closed (service shutting down); a late publish fails instead of reconnecting. */
-export class KafkaClosedError extends KafkaError {
-  readonly code = 'KAFKA_CLOSED';
-
+export class KafkaClosedError extends KafkaError<'KAFKA_CLOSED'> {
   constructor(what: string) {
-    super(`${what} is closed`);
+    super('KAFKA_CLOSED', `${what} is closed`);
   }
 }
 
-export class TopicProvisioningError extends KafkaError {
-  readonly code = 'KAFKA_TOPIC_PROVISIONING';
-
+export class TopicProvisioningError extends KafkaError<'KAFKA_TOPIC_PROVISIONING'> {
   constructor(topics: string[], options?: { cause?: unknown }) {
     super(
+      'KAFKA_TOPIC_PROVISIONING',
       `could not create topics ${topics.join(', ')}: ${(options?.cause as Error | undefined)?.message ?? 'unknown error'}`,
       options,
     );
@@ -203,6 +200,11 @@ export class TopicProvisioningError extends KafkaError {
  * Errors the subscriber recognises as transient by themselves (network codes, PostgreSQL connection, resource,
  * lock and serialization states, retriable Kafka errors) need no wrapping; any other error is retried up to the
  * subscription's `maxAttempts` and then dead-lettered as `exhausted`. Not a KafkaError: the lib never throws it.
+ *
+ * A plain marker rather than a DomainError on purpose: it wraps the dependency's own failure, and a `code` of its
+ * own would be the first code in the error's cause chain, hiding the cause's (`ECONNREFUSED`, `57P01`) from the
+ * stuck-partition report, readiness and DLQ reasons (`describeHandlerError` names the first code found). It is
+ * never answered to a caller either: it only tells the subscriber how to retry.
  */
 export class TransientError extends Error {
   constructor(message: string, options?: { cause?: unknown }) {

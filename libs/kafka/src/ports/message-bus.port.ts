@@ -114,5 +114,3 @@ export interface MessageBus {
   consumer(options: ConsumerOptions): ConsumerPort;
   admin(): AdminPort;
 }
-
-export const MESSAGE_BUS = Symbol('closeout.kafka.message-bus');

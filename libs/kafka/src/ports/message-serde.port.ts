@@ -17,5 +17,3 @@ export interface MessageSerde {
   /** Resolves when the registry answers within `timeoutMs`. */
   ping(timeoutMs: number): Promise<void>;
 }
-
-export const MESSAGE_SERDE = Symbol('closeout.kafka.message-serde');
