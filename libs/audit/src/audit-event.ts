@@ -1,3 +1,5 @@
+import { DomainError } from '@closeout/errors';
+
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Actor, AuditEvent, AuditOutcome } from '@closeout/contracts';
@@ -21,11 +23,9 @@ export interface AuditInput {
   references?: Record<string, string>;
 }
 
-export class AuditFieldError extends Error {
-  readonly code = 'AUDIT_FIELD_MISSING';
-  constructor(readonly field: string) {
-    super(`audit event: ${field} is required and must not be empty`);
-    this.name = 'AuditFieldError';
+export class AuditFieldError extends DomainError<'AUDIT_FIELD_MISSING'> {
+  constructor(field: string) {
+    super('AUDIT_FIELD_MISSING', 'is required and must not be empty in an audit event', { field });
   }
 }
 

@@ -1,3 +1,5 @@
+import { DomainError } from '@closeout/errors';
+
 import { z } from 'zod';
 import {
   hasKafkaSecurityVars,
@@ -6,10 +8,12 @@ import {
   type KafkaSecurity,
 } from './kafka-security';
 
-export class ConfigError extends Error {
+export class ConfigError extends DomainError<'CONFIG_INVALID'> {
   constructor(readonly issues: { variable: string; rule: string }[]) {
-    super(`Invalid configuration:\n${issues.map((i) => `  - ${i.variable}: ${i.rule}`).join('\n')}`);
-    this.name = 'ConfigError';
+    super(
+      'CONFIG_INVALID',
+      `Invalid configuration:\n${issues.map((i) => `  - ${i.variable}: ${i.rule}`).join('\n')}`,
+    );
   }
 }
 
@@ -44,7 +48,10 @@ export function kafkaSecurityFromEnv(env: Record<string, unknown> = process.env)
   const parsed = z.object(kafkaSecurityEnv).safeParse(env);
   if (!parsed.success) {
     throw new ConfigError(
-      parsed.error.issues.map((issue) => ({ variable: issue.path.join('.') || '(root)', rule: issue.message })),
+      parsed.error.issues.map((issue) => ({
+        variable: issue.path.join('.') || '(root)',
+        rule: issue.message,
+      })),
     );
   }
   const { security, issues } = resolveKafkaSecurity(parsed.data);

@@ -1,3 +1,5 @@
+import { DomainError } from '@closeout/errors';
+
 import type { CaseStatus } from '@closeout/contracts';
 
 /**
@@ -15,14 +17,15 @@ const NEXT: Record<CaseStatus, readonly CaseStatus[]> = {
   CLOSED: [],
 };
 
-export class CaseTransitionError extends Error {
-  readonly code = 'CASE_TRANSITION_NOT_ALLOWED';
+export class CaseTransitionError extends DomainError<'CASE_TRANSITION_NOT_ALLOWED'> {
   constructor(
     readonly from: CaseStatus,
     readonly to: CaseStatus,
   ) {
     super(
-      `case state: ${from} → ${to} is not allowed (from ${from}: ${NEXT[from].join(', ') || 'none, it is terminal'})`,
+      'CASE_TRANSITION_NOT_ALLOWED',
+      `${from} → ${to} is not allowed (from ${from}: ${NEXT[from].join(', ') || 'none, it is terminal'})`,
+      { field: 'case state' },
     );
   }
 }

@@ -1,3 +1,5 @@
+import { DomainError } from '@closeout/errors';
+
 import { Inject, Injectable } from '@nestjs/common';
 import { createLogger } from '@closeout/telemetry';
 import {
@@ -11,10 +13,15 @@ import { goldenFilesAt, loadWorkflowDirectory } from '@closeout/workflow-loader'
 export const WORKFLOW_DEFINITIONS_DIR = Symbol('orchestrator.workflow-definitions-dir');
 export const WORKFLOW_GOLDEN_PAYLOADS_DIR = Symbol('orchestrator.workflow-golden-payloads-dir');
 
-export class UnknownWorkflowError extends Error {
-  readonly code = 'UNKNOWN_WORKFLOW';
+export class UnknownWorkflowError extends DomainError<'UNKNOWN_WORKFLOW'> {
   constructor(workflowId: string, version?: string) {
-    super(`workflowId: no active definition for '${workflowId}'${version ? ` version ${version}` : ''}`);
+    super(
+      'UNKNOWN_WORKFLOW',
+      `no active definition for '${workflowId}'${version ? ` version ${version}` : ''}`,
+      {
+        field: 'workflowId',
+      },
+    );
   }
 }
 

@@ -1,15 +1,14 @@
+import { DomainError } from '@closeout/errors';
+
 import type { Protocol } from '@closeout/contracts';
 import type { Posting } from '@closeout/reconciler-domain';
 
 /** Typed extract failures: the pass records them and judges nothing against that core this time. */
-export class ExtractError extends Error {
-  constructor(
-    readonly code: 'EXTRACT_TIMEOUT' | 'EXTRACT_UNAVAILABLE' | 'EXTRACT_INVALID_ANSWER',
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-    this.name = 'ExtractError';
+export type ExtractErrorCode = 'EXTRACT_TIMEOUT' | 'EXTRACT_UNAVAILABLE' | 'EXTRACT_INVALID_ANSWER';
+
+export class ExtractError extends DomainError<ExtractErrorCode> {
+  constructor(code: ExtractErrorCode, message: string, options?: { cause?: unknown }) {
+    super(code, message, options);
   }
 }
 
@@ -33,7 +32,9 @@ export function asExtractError(error: unknown, destination: string, timeoutMs: n
   if (error instanceof ExtractError) return error;
   const name = error instanceof Error ? error.name : '';
   if (name === 'TimeoutError' || name === 'AbortError')
-    return new ExtractError('EXTRACT_TIMEOUT', `${destination}: extract timed out after ${timeoutMs} ms`, { cause: error });
+    return new ExtractError('EXTRACT_TIMEOUT', `${destination}: extract timed out after ${timeoutMs} ms`, {
+      cause: error,
+    });
   return new ExtractError(
     'EXTRACT_UNAVAILABLE',
     `${destination}: ${error instanceof Error ? error.message : String(error)}`,
@@ -49,7 +50,10 @@ export async function withTimeout<T>(work: Promise<T>, timeoutMs: number, destin
       work,
       new Promise<never>((_, reject) => {
         timer = setTimeout(
-          () => reject(new ExtractError('EXTRACT_TIMEOUT', `${destination}: extract timed out after ${timeoutMs} ms`)),
+          () =>
+            reject(
+              new ExtractError('EXTRACT_TIMEOUT', `${destination}: extract timed out after ${timeoutMs} ms`),
+            ),
           timeoutMs,
         );
       }),

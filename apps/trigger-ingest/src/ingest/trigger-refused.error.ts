@@ -1,3 +1,5 @@
+import { DomainError } from '@closeout/errors';
+
 /**
  * Why an upstream event was refused: it breaks a field rule, the caller may not publish for its source system, no
  * mapping takes it, or its event id was already used for a different event.
@@ -15,12 +17,12 @@ export interface FieldProblem {
  * An upstream event that can never become a trigger, however often it is sent. HTTP answers it with a 4xx
  * problem; the Kafka consumer sends the message to the topic's DLQ with this message as the reason.
  */
-export class TriggerRefusedError extends Error {
+export class TriggerRefusedError extends DomainError<TriggerRefusalCode> {
   constructor(
-    readonly code: TriggerRefusalCode,
+    code: TriggerRefusalCode,
     readonly problems: FieldProblem[],
   ) {
-    super(problems.map((p) => `${p.field || '(event)'}: ${p.rule}`).join('; '));
-    this.name = 'TriggerRefusedError';
+    // Every problem names its own field, so the error as a whole names none; the message lists them all.
+    super(code, problems.map((p) => `${p.field || '(event)'}: ${p.rule}`).join('; '));
   }
 }

@@ -1,7 +1,8 @@
+import { DomainError } from '@closeout/errors';
+
 /**
  * Every error the workflow domain raises carries a `code` from this union, so the orchestrator switches on codes,
- * never on message text. (The writeback domain's `CloseoutError` is closed over writeback codes, so this lib keeps
- * its own base in the same style.)
+ * never on message text. Its base is the project's one error base, `DomainError`.
  */
 export type WorkflowErrorCode =
   | 'WORKFLOW_DEFINITION_INVALID'
@@ -12,13 +13,10 @@ export type WorkflowErrorCode =
   | 'WORKFLOW_PAYLOAD_INVALID'
   | 'WORKFLOW_FACTS_MISMATCH';
 
-export abstract class WorkflowError<Code extends WorkflowErrorCode = WorkflowErrorCode> extends Error {
-  readonly code: Code;
-
-  protected constructor(code: Code, message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.code = code;
-    // The concrete class name, so logs and stack traces say `ReadinessError`, not `Error`.
-    this.name = new.target.name;
+export abstract class WorkflowError<
+  Code extends WorkflowErrorCode = WorkflowErrorCode,
+> extends DomainError<Code> {
+  protected constructor(code: Code, message: string, options?: { field?: string; cause?: unknown }) {
+    super(code, message, options);
   }
 }

@@ -62,22 +62,22 @@ export class ReadinessError extends WorkflowError<'WORKFLOW_NOT_READY'> {
 export class MissingFactError extends WorkflowError<'WORKFLOW_FACT_MISSING'> {
   constructor(
     /** e.g. `writebacks.plan-arrangement.payload.accountId`. */
-    readonly field: string,
+    field: string,
     /** The fact path that resolved to nothing, e.g. `customer.accountId`. */
     readonly factPath: string,
   ) {
-    super('WORKFLOW_FACT_MISSING', `${field}: fact ${factPath} is missing from the case facts`);
+    super('WORKFLOW_FACT_MISSING', `fact ${factPath} is missing from the case facts`, { field });
   }
 }
 
 /** A fact is there but cannot be used as the template says (a non-integer for `as: integer`, not money, …). */
 export class InvalidFactError extends WorkflowError<'WORKFLOW_FACT_INVALID'> {
   constructor(
-    readonly field: string,
+    field: string,
     readonly factPath: string,
     detail: string,
   ) {
-    super('WORKFLOW_FACT_INVALID', `${field}: fact ${factPath} ${detail}`);
+    super('WORKFLOW_FACT_INVALID', `fact ${factPath} ${detail}`, { field });
   }
 }
 

@@ -1,3 +1,5 @@
+import { DomainError } from '@closeout/errors';
+
 /**
  * Every error the writeback domain raises carries a `code` from this union, so callers switch on codes, never on
  * message text or class names.
@@ -13,13 +15,11 @@ export type CloseoutErrorCode =
   | 'WRITEBACK_CIRCUIT_OPEN'
   | 'WRITEBACK_ILLEGAL_TRANSITION';
 
-export abstract class CloseoutError<Code extends CloseoutErrorCode = CloseoutErrorCode> extends Error {
-  readonly code: Code;
-
+/** The writeback domain's errors on the project's one error base (its `name` is the concrete class's). */
+export abstract class CloseoutError<
+  Code extends CloseoutErrorCode = CloseoutErrorCode,
+> extends DomainError<Code> {
   protected constructor(code: Code, message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.code = code;
-    // The concrete class name, so logs and stack traces say `RateLimitedError`, not `Error`.
-    this.name = new.target.name;
+    super(code, message, options);
   }
 }
