@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { EntityManager } from 'typeorm';
 import { buildAuditEvent, type AuditInput } from '@closeout/audit';
 import { Topics, type CaseStatus } from '@closeout/contracts';
-import type { OutboxMessage } from '@closeout/writeback-adapters';
+import type { OutboxMessage } from '@closeout/outbox';
 import type { ExceptionKind, WorkflowDefinition } from '@closeout/workflow-domain';
 import { assertTransition } from '../domain/case-status';
 import { toCaseRecord, type CaseRecord, type CaseRow, type CaseWritebackRow } from './case-record';

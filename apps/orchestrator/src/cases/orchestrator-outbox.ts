@@ -3,7 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
 import { EventPublisher } from '@closeout/kafka';
 import { ReadinessRegistry } from '@closeout/platform';
-import { OutboxRelay } from '@closeout/writeback-adapters';
+import { OutboxRelay } from '@closeout/outbox';
 import { ORCHESTRATOR_INSTANCE, type OrchestratorInstance } from './orchestrator-instance';
 
 /** How long a published outbox message is kept (OUTBOX_RETENTION_MS). */

@@ -1,4 +1,5 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
+import { outboxDdl } from '@closeout/outbox';
 
 /**
  * The case engine's durable state: what a case knows and decided (cases), its timeline, the writebacks that prove
@@ -106,29 +107,13 @@ export class CaseEngine1732240000002 implements MigrationInterface {
       received_at timestamptz NOT NULL DEFAULT now(),
       PRIMARY KEY (case_id, idempotency_key))`);
 
-    // The same outbox shape as the writeback services', so the shared OutboxRelay publishes it.
-    await q.query(`CREATE TABLE outbox (
-      id bigserial PRIMARY KEY,
-      topic text NOT NULL CHECK (topic <> ''),
-      key jsonb NOT NULL CHECK (jsonb_typeof(key) = 'object'),
-      value jsonb NOT NULL CHECK (jsonb_typeof(value) = 'object'),
-      headers jsonb NOT NULL CHECK (jsonb_typeof(headers) = 'object' AND coalesce(headers ->> 'correlationId', '') <> ''),
-      created_at timestamptz NOT NULL DEFAULT now(),
-      published_at timestamptz)`);
-    await q.query(`CREATE INDEX outbox_unpublished_idx ON outbox (id) WHERE published_at IS NULL`);
-    await q.query(`CREATE FUNCTION notify_outbox() RETURNS trigger LANGUAGE plpgsql AS $$
-      BEGIN
-        PERFORM pg_notify(TG_TABLE_SCHEMA || '.outbox', '');
-        RETURN NULL;
-      END $$`);
-    await q.query(
-      `CREATE TRIGGER outbox_notify AFTER INSERT ON outbox FOR EACH STATEMENT EXECUTE FUNCTION notify_outbox()`,
-    );
+    // The shared outbox shape (OutboxRelay publishes it); PostgreSQL named this migration's CHECKs.
+    for (const statement of outboxDdl('outbox', { checkSuffix: 'check' }).create) await q.query(statement);
   }
 
   async down(q: QueryRunner): Promise<void> {
+    for (const statement of outboxDdl('outbox').drop) await q.query(statement);
     for (const table of [
-      'outbox',
       'case_action',
       'processed_event',
       'exception_item',
@@ -138,7 +123,6 @@ export class CaseEngine1732240000002 implements MigrationInterface {
     ]) {
       await q.query(`DROP TABLE ${table}`);
     }
-    await q.query('DROP FUNCTION notify_outbox()');
     await q.query(`ALTER TABLE cases DROP CONSTRAINT cases_state_ck, DROP COLUMN facts, DROP COLUMN offered_actions,
       DROP COLUMN chosen_action, DROP COLUMN retry_round, DROP COLUMN outreach_attempts, DROP COLUMN completed_at`);
   }

@@ -4,7 +4,7 @@ import { DataSource } from 'typeorm';
 import { Topics } from '@closeout/contracts';
 import { MessageTooLargeError } from '@closeout/kafka';
 import { dataSourceOptions, migrate, type DatabaseOptions } from '@closeout/platform';
-import { insertOutboxMessages, OutboxRelay, type OutboxMessage } from '@closeout/writeback-adapters';
+import { insertOutboxMessages, OutboxRelay, type OutboxMessage } from '@closeout/outbox';
 import { orchestratorMigrations } from './orchestrator.migrations';
 
 const audit = (n: number): OutboxMessage => ({

@@ -11,7 +11,8 @@ import 'reflect-metadata';
 import { randomBytes } from 'node:crypto';
 import { cpus } from 'node:os';
 import { Topics, type WritebackRequested } from '@closeout/contracts';
-import { createWritebackDataSource, LedgerRepository, type LedgerRow, type OutboxMessage } from '../src';
+import type { OutboxMessage } from '@closeout/outbox';
+import { createWritebackDataSource, LedgerRepository, type LedgerRow } from '../src';
 
 const N = Number(process.argv[2] ?? 5000);
 const WORKERS = Number(process.argv[3] ?? 4);

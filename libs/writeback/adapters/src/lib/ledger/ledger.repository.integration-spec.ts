@@ -4,7 +4,7 @@ import {
   freshWritebackSchema,
   type FreshWritebackSchema,
 } from '../../test-support/fresh-writeback-schema';
-import type { OutboxMessage } from '../outbox/outbox-message';
+import type { OutboxMessage } from '@closeout/outbox';
 import { TransitionBatcher } from './transition-batcher';
 import { LostLeaseError } from './ledger.errors';
 import { LedgerRepository } from './ledger.repository';

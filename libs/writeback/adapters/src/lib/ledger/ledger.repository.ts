@@ -2,7 +2,7 @@ import type { WritebackRequested, WritebackStatus } from '@closeout/contracts';
 import { type DataSource, EntityManager } from 'typeorm';
 import { WRITEBACK_STATUSES } from '@closeout/writeback-domain';
 import type { PostgresDataSourceOptions } from 'typeorm/driver/postgres/PostgresDataSourceOptions';
-import { insertOutboxMessages, type OutboxMessage } from '../outbox/outbox-message';
+import { insertOutboxMessages, type OutboxMessage } from '@closeout/outbox';
 import { writebackTables, type WritebackTables } from '../persistence/schema-name';
 import { LedgerError, LedgerRowNotFoundError, LostLeaseError } from './ledger.errors';
 import { toAttemptRow, toConflictRow, toLedgerRow } from './ledger-row.mapper';

@@ -1,5 +1,5 @@
 import type { Protocol, WritebackErrorClass, WritebackRequested, WritebackStatus } from '@closeout/contracts';
-import type { OutboxMessage } from '../outbox/outbox-message';
+import type { OutboxMessage } from '@closeout/outbox';
 
 /** One ledger row: one business action for one destination. Ids are bigint, kept as decimal strings. */
 export interface LedgerRow {

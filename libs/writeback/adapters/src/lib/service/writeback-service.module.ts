@@ -27,7 +27,7 @@ import {
 import { DestinationBreaker, type DestinationBreakerOptions } from '../breaker/destination-breaker';
 import type { WritebackDestination } from '../destination/writeback-destination';
 import { LedgerRepository } from '../ledger/ledger.repository';
-import { OutboxRelay } from '../outbox/outbox-relay';
+import { OutboxRelay } from '@closeout/outbox';
 import { WritebackCommandHandler } from '../worker/writeback-commands';
 import { WritebackIntake } from '../worker/writeback-intake';
 import { unauthenticatedAuditMessage } from '../worker/writeback-messages';

@@ -8,7 +8,7 @@ import {
 import type { LookupQuery } from '../destination/writeback-destination';
 import type { LedgerRepository } from '../ledger/ledger.repository';
 import type { CommandOutcomeKind, LedgerRow } from '../ledger/ledger.types';
-import type { OutboxMessage } from '../outbox/outbox-message';
+import type { OutboxMessage } from '@closeout/outbox';
 import { commandAuditMessage, resultMessage } from './writeback-messages';
 import type { WritebackMetrics } from './writeback-metrics';
 

@@ -8,7 +8,7 @@ import {
 } from '@closeout/writeback-domain';
 import type { LedgerRepository } from '../ledger/ledger.repository';
 import type { AdmitOutcome } from '../ledger/ledger.types';
-import type { OutboxMessage } from '../outbox/outbox-message';
+import type { OutboxMessage } from '@closeout/outbox';
 import { auditMessage, resultMessage } from './writeback-messages';
 import type { WritebackMetrics } from './writeback-metrics';
 

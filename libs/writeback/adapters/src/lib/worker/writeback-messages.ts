@@ -9,7 +9,7 @@ import {
   type WritebackStatus,
 } from '@closeout/contracts';
 import type { IncomingRecord, SignatureCheck } from '@closeout/kafka';
-import type { OutboxMessage } from '../outbox/outbox-message';
+import type { OutboxMessage } from '@closeout/outbox';
 
 /** What a `writeback.result` says beyond the request it answers. */
 export interface ResultFacts {

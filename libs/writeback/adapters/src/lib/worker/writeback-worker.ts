@@ -19,7 +19,7 @@ import { LostLeaseError } from '../ledger/ledger.errors';
 import type { LedgerRepository } from '../ledger/ledger.repository';
 import { TransitionBatcher } from '../ledger/transition-batcher';
 import type { AttemptRecord, ClaimedRow, TransitionCommand } from '../ledger/ledger.types';
-import type { OutboxMessage } from '../outbox/outbox-message';
+import type { OutboxMessage } from '@closeout/outbox';
 import { boundedText } from '../destination/destination-semantics';
 import { auditMessage, resultMessage } from './writeback-messages';
 import type { WritebackMetrics } from './writeback-metrics';

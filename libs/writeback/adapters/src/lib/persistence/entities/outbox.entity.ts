@@ -1,5 +1,5 @@
 import { Check, Column, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
-import type { OutboxHeaders } from '../../outbox/outbox-message';
+import type { OutboxHeaders } from '@closeout/outbox';
 
 /** `outbox`: messages decided in a ledger transaction, waiting for the relay. Ordered by id. */
 @Entity({ name: 'outbox' })

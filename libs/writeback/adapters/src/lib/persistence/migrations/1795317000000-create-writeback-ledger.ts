@@ -1,8 +1,10 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
+import { outboxDdl } from '@closeout/outbox';
 import { tablesOf } from './migration-tables';
 
 /**
- * The writeback ledger, its append-only attempt and conflict logs, and the transactional outbox.
+ * The writeback ledger, its append-only attempt and conflict logs, and the transactional outbox (its DDL is
+ * `outboxDdl` of `@closeout/outbox`, the one every schema with an outbox migrates with).
  *
  * Tables are created in the data source's schema (`writeback_rest`, `writeback_soap`, …) read from the driver, so
  * one migration serves every writeback service. Value lists in CHECK constraints are spelled out here on purpose:
@@ -140,44 +142,13 @@ export class CreateWritebackLedger1795317000000 implements MigrationInterface {
         FOR EACH STATEMENT EXECUTE FUNCTION ${s}.reject_append_only_change()`);
     }
 
-    await queryRunner.query(`
-      CREATE TABLE ${t.outbox} (
-        id           bigserial   NOT NULL,
-        topic        text        NOT NULL,
-        key          jsonb       NOT NULL,
-        value        jsonb       NOT NULL,
-        headers      jsonb       NOT NULL,
-        created_at   timestamptz NOT NULL DEFAULT now(),
-        published_at timestamptz,
-        CONSTRAINT outbox_pkey PRIMARY KEY (id),
-        CONSTRAINT outbox_topic_ck CHECK (topic <> ''),
-        -- Keys are never null: a case's events must land on one partition, in order.
-        CONSTRAINT outbox_key_ck CHECK (jsonb_typeof(key) = 'object'),
-        CONSTRAINT outbox_value_ck CHECK (jsonb_typeof(value) = 'object'),
-        -- Every message carries its case's correlation id (docs/architecture.md: headers).
-        CONSTRAINT outbox_headers_ck CHECK (jsonb_typeof(headers) = 'object' AND coalesce(headers ->> 'correlationId', '') <> '')
-      )`);
-    await queryRunner.query(
-      `CREATE INDEX outbox_unpublished_idx ON ${t.outbox} (id) WHERE published_at IS NULL`,
-    );
-    // Wakes the relay when a transaction that wrote to the outbox commits (NOTIFY is delivered on commit only),
-    // so messages go out in milliseconds without polling hard.
-    await queryRunner.query(`
-      CREATE FUNCTION ${s}.notify_outbox() RETURNS trigger LANGUAGE plpgsql AS $$
-      BEGIN
-        PERFORM pg_notify(TG_TABLE_SCHEMA || '.outbox', '');
-        RETURN NULL;
-      END $$`);
-    await queryRunner.query(`
-      CREATE TRIGGER outbox_notify AFTER INSERT ON ${t.outbox}
-      FOR EACH STATEMENT EXECUTE FUNCTION ${s}.notify_outbox()`);
+    for (const statement of outboxDdl(t.outbox).create) await queryRunner.query(statement);
   }
 
   async down(queryRunner: QueryRunner): Promise<void> {
     const t = tablesOf(queryRunner);
     const s = `"${t.schema}"`;
-    await queryRunner.query(`DROP TABLE ${t.outbox}`);
-    await queryRunner.query(`DROP FUNCTION ${s}.notify_outbox()`);
+    for (const statement of outboxDdl(t.outbox).drop) await queryRunner.query(statement);
     await queryRunner.query(`DROP TABLE ${t.conflict}`);
     await queryRunner.query(`DROP TABLE ${t.attempt}`);
     await queryRunner.query(`DROP FUNCTION ${s}.reject_append_only_change()`);

@@ -1,7 +1,6 @@
 import { Topics } from '@closeout/contracts';
 import { Registry } from 'prom-client';
-import { freshWritebackSchema, type FreshWritebackSchema } from '../../test-support/fresh-writeback-schema';
-import { LedgerRepository } from '../ledger/ledger.repository';
+import { freshOutboxSchema, type FreshOutboxSchema } from '../test-support/fresh-outbox-schema';
 import type { OutboxMessage } from './outbox-message';
 import { OutboxRelay, type RelayLogger } from './outbox-relay';
 
@@ -41,8 +40,7 @@ async function until(condition: () => boolean | Promise<boolean>, timeoutMs = 10
 }
 
 describe('OutboxRelay (real PostgreSQL)', () => {
-  let db: FreshWritebackSchema;
-  let ledger: LedgerRepository;
+  let db: FreshOutboxSchema;
   const relays: OutboxRelay[] = [];
 
   const relay = (
@@ -61,8 +59,7 @@ describe('OutboxRelay (real PostgreSQL)', () => {
   };
 
   beforeEach(async () => {
-    db = await freshWritebackSchema();
-    ledger = new LedgerRepository(db.dataSource);
+    db = await freshOutboxSchema();
   });
   afterEach(async () => {
     await Promise.all(relays.splice(0).map((r) => r.stop()));
@@ -78,7 +75,7 @@ describe('OutboxRelay (real PostgreSQL)', () => {
 
   it('publishes in id order, batch by batch, and marks what it published', async () => {
     for (let tx = 0; tx < 5; tx += 1) {
-      await ledger.transaction((t) => t.enqueue(Array.from({ length: 50 }, (_, i) => audit(tx * 50 + i))));
+      await db.enqueue(Array.from({ length: 50 }, (_, i) => audit(tx * 50 + i)));
     }
     const published: OutboxMessage[] = [];
     const batches: number[] = [];
@@ -106,7 +103,7 @@ describe('OutboxRelay (real PostgreSQL)', () => {
   });
 
   it('publishes again after dying between the publish and the mark: at least once, never lost', async () => {
-    await ledger.enqueue([audit(1), audit(2), audit(3)]);
+    await db.enqueue([audit(1), audit(2), audit(3)]);
     const application = `doomed-relay-${db.schema}`;
     const doomedDataSource = await db.open({ applicationName: application });
     const seen: OutboxMessage[] = [];
@@ -134,7 +131,7 @@ describe('OutboxRelay (real PostgreSQL)', () => {
   });
 
   it('keeps a batch whose publish failed, and sends it once the broker is back', async () => {
-    await ledger.enqueue([audit(1), audit(2)]);
+    await db.enqueue([audit(1), audit(2)]);
     let brokerUp = false;
     const delivered: OutboxMessage[] = [];
     const r = relay({
@@ -164,7 +161,7 @@ describe('OutboxRelay (real PostgreSQL)', () => {
     await new Promise((resolve) => setTimeout(resolve, 100)); // the first (empty) poll is done; now it sleeps
 
     const committedAt = Date.now();
-    await ledger.transaction((t) => t.enqueue([audit(7)]));
+    await db.enqueue([audit(7)]);
     await until(() => delivered.length === 1, 5_000);
 
     expect(Date.now() - committedAt).toBeLessThan(5_000);
@@ -172,7 +169,7 @@ describe('OutboxRelay (real PostgreSQL)', () => {
   });
 
   it('lets only one relay publish at a time, so two relays never interleave batches', async () => {
-    await ledger.enqueue(Array.from({ length: 300 }, (_, i) => audit(i)));
+    await db.enqueue(Array.from({ length: 300 }, (_, i) => audit(i)));
     const delivered: OutboxMessage[] = [];
     // Brokers answer in uneven times; without the single-publisher lock a later batch would overtake an earlier one.
     const slowPublish = async (messages: OutboxMessage[]) => {
@@ -189,7 +186,7 @@ describe('OutboxRelay (real PostgreSQL)', () => {
   });
 
   it('drains what is left when stopped, and reports the lag it leaves behind', async () => {
-    await ledger.enqueue(Array.from({ length: 30 }, (_, i) => audit(i)));
+    await db.enqueue(Array.from({ length: 30 }, (_, i) => audit(i)));
     const delivered: OutboxMessage[] = [];
     const registry = new Registry();
     const r = relay({
@@ -212,7 +209,7 @@ describe('OutboxRelay (real PostgreSQL)', () => {
   });
 
   it('deletes published messages past their retention, oldest first and a batch at a time, never an unpublished one', async () => {
-    await ledger.enqueue(Array.from({ length: 12 }, (_, i) => audit(i)));
+    await db.enqueue(Array.from({ length: 12 }, (_, i) => audit(i)));
     const r = relay({ publish: async () => undefined, listen: false, batchSize: 8 });
     expect(await r.publishBatch()).toBe(8);
     const outbox = `"${db.schema}".outbox`;
@@ -242,7 +239,7 @@ describe('OutboxRelay (real PostgreSQL)', () => {
   });
 
   it('purges on its own while running, with its retention, and counts what it deleted', async () => {
-    await ledger.enqueue(Array.from({ length: 5 }, (_, i) => audit(i)));
+    await db.enqueue(Array.from({ length: 5 }, (_, i) => audit(i)));
     const registry = new Registry();
     const published: OutboxMessage[] = [];
     const r = relay({

@@ -4,9 +4,9 @@ import type { DataSource, EntityManager, QueryRunner } from 'typeorm';
 import type { PostgresDataSourceOptions } from 'typeorm/driver/postgres/PostgresDataSourceOptions';
 import { publishFailureOf, type PublishFailure } from '@closeout/kafka';
 import { createLogger } from '@closeout/telemetry';
-import { LedgerError } from '../ledger/ledger.errors';
-import { writebackTables, type WritebackTables } from '../persistence/schema-name';
 import type { OutboxHeaders, OutboxMessage } from './outbox-message';
+import { outboxTables, type OutboxTables } from './outbox-tables';
+import { OutboxError } from './outbox.errors';
 
 /** Sends a batch to Kafka, in order, resolving only once every message is acknowledged (e.g. EventPublisher.publishMany). */
 export type OutboxPublisher = (messages: OutboxMessage[]) => Promise<void>;
@@ -52,7 +52,7 @@ export interface OutboxRelayOptions {
   lagRefreshMs?: number;
   /**
    * How long a published message is kept before the relay deletes it (default 24 h). The outbox is a hand-off,
-   * not the record: the audit trail and the ledger are. Kept a while for tracing a message back to its transaction.
+   * not the record: the audit trail, the ledger and the case are. Kept a while for tracing a message back to its transaction.
    */
   retentionMs?: number;
   /** How often the relay deletes published messages past retention while running (default 60 000 ms). */
@@ -119,7 +119,7 @@ interface LoadedRow {
  * unreachable, no leader) leave the batch where it is and the relay backs off, as before.
  */
 export class OutboxRelay {
-  private readonly tables: WritebackTables;
+  private readonly tables: OutboxTables;
   private readonly batchSize: number;
   private readonly maxBatchBytes: number;
   private readonly maxMessageBytes: number;
@@ -151,11 +151,11 @@ export class OutboxRelay {
   constructor(private readonly options: OutboxRelayOptions) {
     const schema = options.schema ?? (options.dataSource.options as PostgresDataSourceOptions).schema;
     if (!schema)
-      throw new LedgerError(
-        'LEDGER_INVALID_ARGUMENT',
+      throw new OutboxError(
+        'OUTBOX_INVALID_ARGUMENT',
         'OutboxRelay: the data source has no schema; pass { schema }',
       );
-    this.tables = writebackTables(schema);
+    this.tables = outboxTables(schema);
     this.batchSize = positive(options.batchSize ?? 100, 'batchSize');
     this.maxBatchBytes = positive(options.maxBatchBytes ?? 4 * 1024 * 1024, 'maxBatchBytes');
     this.maxMessageBytes = positive(options.maxMessageBytes ?? 16 * 1024 * 1024, 'maxMessageBytes');
@@ -564,7 +564,7 @@ function relayMetrics(registry: Registry): RelayMetrics {
 
 function positive(value: number, name: string): number {
   if (!Number.isFinite(value) || value <= 0) {
-    throw new LedgerError('LEDGER_INVALID_ARGUMENT', `OutboxRelay: ${name} must be > 0, got ${value}`);
+    throw new OutboxError('OUTBOX_INVALID_ARGUMENT', `OutboxRelay: ${name} must be > 0, got ${value}`);
   }
   return value;
 }

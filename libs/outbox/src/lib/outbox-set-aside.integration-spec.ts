@@ -1,9 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { Registry, type Counter, type Gauge } from 'prom-client';
 import { avroSchemas, Topics } from '@closeout/contracts';
-import { KafkaClient, SchemaCatalog, type UntypedOutgoingEvent, kafkaConnectionFromEnv } from '@closeout/kafka';
-import { freshWritebackSchema, type FreshWritebackSchema } from '../../test-support/fresh-writeback-schema';
-import { LedgerRepository } from '../ledger/ledger.repository';
+import {
+  KafkaClient,
+  SchemaCatalog,
+  type UntypedOutgoingEvent,
+  kafkaConnectionFromEnv,
+} from '@closeout/kafka';
+import { freshOutboxSchema, type FreshOutboxSchema } from '../test-support/fresh-outbox-schema';
 import type { OutboxMessage } from './outbox-message';
 import { OutboxRelay, type RelayLogger } from './outbox-relay';
 import { OutboxSetAside } from './outbox-set-aside';
@@ -66,13 +70,11 @@ async function metricValue(
 }
 
 describe('OutboxRelay setting aside what it can never publish (real PostgreSQL)', () => {
-  let db: FreshWritebackSchema;
-  let ledger: LedgerRepository;
+  let db: FreshOutboxSchema;
   const relays: OutboxRelay[] = [];
 
   beforeEach(async () => {
-    db = await freshWritebackSchema();
-    ledger = new LedgerRepository(db.dataSource);
+    db = await freshOutboxSchema();
   });
   afterEach(async () => {
     await Promise.all(relays.splice(0).map((r) => r.stop()));
@@ -138,7 +140,7 @@ describe('OutboxRelay setting aside what it can never publish (real PostgreSQL)'
             ? audit(topic, n, { occurredAt: 'yesterday' }) // not a long: Avro cannot encode it
             : audit(topic, n),
       );
-      await ledger.transaction((t) => t.enqueue(messages));
+      await db.enqueue(messages);
       const registry = new Registry();
       const logger = recordingLogger();
       const r = relay({
@@ -202,7 +204,7 @@ describe('OutboxRelay setting aside what it can never publish (real PostgreSQL)'
   });
 
   it('keeps what a transient failure interrupted while looking for the culprit, and finishes once the broker is back', async () => {
-    await ledger.enqueue(Array.from({ length: 8 }, (_, n) => audit(Topics.auditEvent, n)));
+    await db.enqueue(Array.from({ length: 8 }, (_, n) => audit(Topics.auditEvent, n)));
     let brokerUp = true;
     const delivered: string[] = [];
     // evt-1 can never be published; the broker goes away after the first half of the batch is out.
@@ -236,7 +238,7 @@ describe('OutboxRelay setting aside what it can never publish (real PostgreSQL)'
   });
 
   it('bounds what it loads: batches cut by bytes, and a message too big to load set aside unread', async () => {
-    await ledger.enqueue([
+    await db.enqueue([
       audit(Topics.auditEvent, 0, { reason: 'a'.repeat(3_000) }),
       audit(Topics.auditEvent, 1, { reason: 'b'.repeat(3_000) }),
       audit(Topics.auditEvent, 2, { reason: 'c'.repeat(50_000) }),
@@ -264,7 +266,7 @@ describe('OutboxRelay setting aside what it can never publish (real PostgreSQL)'
   });
 
   it('lets an operator list set-aside messages without their content, re-drive one and discard another', async () => {
-    await ledger.enqueue(
+    await db.enqueue(
       Array.from({ length: 4 }, (_, n) => audit(Topics.auditEvent, n, { reason: `secret-${n}` })),
     );
     let refuse = new Set(['evt-1', 'evt-2']);

@@ -1,11 +1,11 @@
 import type { DataSource } from 'typeorm';
-import { writebackTables, type WritebackTables } from '../persistence/schema-name';
+import { outboxTables, type OutboxTables } from './outbox-tables';
 
 /** A set-aside outbox message as an operator sees it: where it was going, why it was set aside, never its content. */
 export interface SetAsideEntry {
   id: string;
   topic: string;
-  /** The case's correlation id, to find the case, its ledger row and its audit trail. */
+  /** The case's correlation id, to find the case, its ledger row or source event, and its audit trail. */
   correlationId: string;
   createdAt: Date;
   setAsideAt: Date;
@@ -21,13 +21,13 @@ export interface SetAsideEntry {
  * reconciler can REPLAY from the ledger, an audit event already in the trail). Works on any schema with an outbox.
  */
 export class OutboxSetAside {
-  private readonly tables: WritebackTables;
+  private readonly tables: OutboxTables;
 
   constructor(
     private readonly dataSource: DataSource,
     schema: string,
   ) {
-    this.tables = writebackTables(schema);
+    this.tables = outboxTables(schema);
   }
 
   /** Oldest first, `limit` at a time after `afterId`. */

@@ -1,7 +1,7 @@
 /**
  * The operator's handle on outbox messages the relay set aside (the CloseoutOutboxMessagesSetAside alert says when):
  *
- *   node_modules/.bin/node -r @swc-node/register libs/writeback/adapters/src/lib/outbox/outbox-set-aside.cli.ts list --schema writeback_rest
+ *   node_modules/.bin/node -r @swc-node/register libs/outbox/src/lib/outbox-set-aside.cli.ts list --schema writeback_rest
  *   ... redrive --schema writeback_rest 1042 1043    # the cause is fixed: publish them next
  *   ... discard --schema orchestrator 77            # nothing downstream needs it
  *

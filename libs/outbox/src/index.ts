@@ -1,0 +1,6 @@
+export * from './lib/outbox.errors';
+export * from './lib/outbox-message';
+export * from './lib/outbox-relay';
+export * from './lib/outbox-schema';
+export * from './lib/outbox-set-aside';
+export * from './lib/outbox-tables';
