@@ -275,7 +275,10 @@ class TopicSubscription<K, V> implements Subscription {
       this.run = batchHandler;
       this.chunkSize = options.maxBatchSize ?? 500;
     } else if (handler) {
-      this.run = async ([message]) => handler(message!);
+      // Whatever a message handler resolves with, a message has no rejections: it was handled.
+      this.run = async ([message]) => {
+        await handler(message!);
+      };
       this.chunkSize = 1;
     } else {
       throw this.misconfigured('give exactly one of handler and batchHandler');
