@@ -1,17 +1,14 @@
 import type { WritebackStatus } from '@closeout/contracts';
+import { DomainError } from '@closeout/errors';
 
 /** Codes of the errors the ledger raises; callers switch on these, never on message text. */
 export type LedgerErrorCode =
   'LEDGER_LOST_LEASE' | 'LEDGER_ROW_NOT_FOUND' | 'LEDGER_INVALID_ARGUMENT' | 'LEDGER_INVALID_SCHEMA_NAME';
 
-export class LedgerError<Code extends LedgerErrorCode = LedgerErrorCode> extends Error {
-  constructor(
-    readonly code: Code,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-    this.name = new.target.name;
+/** What the ledger refuses or could not do; `message` (the DomainError's rule) says which row and why. */
+export class LedgerError<Code extends LedgerErrorCode = LedgerErrorCode> extends DomainError<Code> {
+  constructor(code: Code, message: string, options: { cause?: unknown } = {}) {
+    super(code, message, options);
   }
 }
 

@@ -429,7 +429,7 @@ describe('LedgerRepository (real PostgreSQL)', () => {
   });
 
   describe('transition', () => {
-    it('lets exactly one of 20 concurrent transitions with the same expected status win', async () => {
+    it("lets exactly one of 20 concurrent transitions with messages built from the updated row win (the commands' path)", async () => {
       const { row } = await ledger.admit(aRequest(), 'fp');
       await ledger.claimDue('w1', 1, 30_000);
 
@@ -536,7 +536,7 @@ describe('LedgerRepository (real PostgreSQL)', () => {
         attempt: sent(),
         outbox: (updated) => [resultMessage(updated, 'APPLIED')],
       });
-      expect(ok.outboxIds).toHaveLength(1);
+      expect(await count('outbox')).toBe(1);
       expect(ok.attempt).toMatchObject({
         attemptNo: 1,
         kind: 'send',
@@ -546,15 +546,17 @@ describe('LedgerRepository (real PostgreSQL)', () => {
       });
     });
 
-    describe("with precomputed outbox messages (one statement, the workers' path)", () => {
-      it('lets exactly one of 20 concurrent transitions win and writes its attempt and messages once', async () => {
+    describe("with precomputed outbox messages through a TransitionBatcher (one statement, the workers' path)", () => {
+      it('lets exactly one of 20 workers racing on one row win and writes its attempt and messages once', async () => {
+        // Two pools, as two pods would have; each worker records through its own batcher, as each worker does.
+        const otherPod = new LedgerRepository(await db.open({ poolSize: 20 }));
         const { row } = await ledger.admit(aRequest(), 'fp');
         const [claimed] = await ledger.claimDue('w1', 1, 30_000);
         const messages = [resultMessage(claimed!, 'APPLIED'), auditMessage(claimed!, 'writeback.applied')];
 
         const outcomes = await Promise.allSettled(
-          Array.from({ length: 20 }, () =>
-            ledger.transition(row.id, {
+          Array.from({ length: 20 }, (_, i) =>
+            new TransitionBatcher(i % 2 === 0 ? ledger : otherPod).submit(row.id, {
               from: ['IN_FLIGHT'],
               to: 'APPLIED',
               owner: 'w1',
@@ -584,7 +586,6 @@ describe('LedgerRepository (real PostgreSQL)', () => {
           outcome: 'APPLIED',
           worker: 'w1',
         });
-        expect(result.outboxIds).toHaveLength(2);
         expect(await ledger.listAttempts(row.id)).toHaveLength(1);
         const topics: { topic: string }[] = await db.dataSource.query(
           `SELECT topic FROM "${db.schema}".outbox ORDER BY id`,
@@ -592,10 +593,83 @@ describe('LedgerRepository (real PostgreSQL)', () => {
         expect(topics.map((m) => m.topic)).toEqual([Topics.writebackResult, Topics.auditEvent]);
       });
 
+      it("never lets a worker whose lease was taken over overwrite the new holder's result, whichever comes first", async () => {
+        const otherPod = new LedgerRepository(await db.open({ poolSize: 20 }));
+        const rows: LedgerRow[] = [];
+        for (let i = 0; i < 10; i += 1) rows.push((await ledger.admit(aRequest(), 'fp')).row);
+        // w0's sends hang until their leases run out; w1 claims them to resolve and hangs too; w2 takes them over.
+        // w1 and w2 then both hold a RESOLVE claim on an UNKNOWN row: the status alone would let either through.
+        expect(await ledger.claimDue('w0', 10, 300)).toHaveLength(10);
+        await sleep(500);
+        expect((await ledger.claimDue('w1', 10, 300)).map((r) => r.claim.action)).toEqual(
+          Array(10).fill('RESOLVE'),
+        );
+        await sleep(500);
+        expect((await ledger.claimDue('w2', 10, 30_000)).map((r) => r.claim.action)).toEqual(
+          Array(10).fill('RESOLVE'),
+        );
+        const stale = new TransitionBatcher(ledger);
+        const holder = new TransitionBatcher(otherPod);
+
+        // On every row at once: w1 reports its lookup as CORE-STALE, w2 its own as CORE-FOUND.
+        const outcomes = await Promise.all(
+          rows.map(async (row) => {
+            const [late, resolved] = await Promise.allSettled([
+              stale.submit(row.id, {
+                from: ['UNKNOWN'],
+                to: 'APPLIED',
+                owner: 'w1',
+                providerRef: `CORE-STALE-${row.id}`,
+                attempt: {
+                  kind: 'resolve',
+                  startedAt: new Date(),
+                  finishedAt: new Date(),
+                  providerCode: 'found',
+                },
+                outbox: [resultMessage(row, 'APPLIED')],
+              }),
+              holder.submit(row.id, {
+                from: ['UNKNOWN'],
+                to: 'APPLIED',
+                owner: 'w2',
+                providerRef: `CORE-FOUND-${row.id}`,
+                attempt: {
+                  kind: 'resolve',
+                  startedAt: new Date(),
+                  finishedAt: new Date(),
+                  providerCode: 'found',
+                },
+                outbox: [resultMessage(row, 'APPLIED'), auditMessage(row, 'writeback.applied')],
+              }),
+            ]);
+            return { late, resolved };
+          }),
+        );
+
+        for (const { late, resolved } of outcomes) {
+          expect(late.status === 'rejected' && late.reason instanceof LostLeaseError).toBe(true);
+          expect(resolved.status).toBe('fulfilled');
+        }
+        for (const row of rows) {
+          expect(await ledger.findById(row.id)).toMatchObject({
+            status: 'APPLIED',
+            attempts: 0,
+            providerRef: `CORE-FOUND-${row.id}`,
+            leaseOwner: null,
+          });
+          expect(await ledger.listAttempts(row.id)).toMatchObject([
+            { attemptNo: 1, kind: 'resolve', worker: 'w2', providerRef: `CORE-FOUND-${row.id}` },
+          ]);
+        }
+        expect(await count('outbox')).toBe(20);
+        expect(await count('outbox', 'topic = $1', [Topics.auditEvent])).toBe(10);
+      });
+
       it('numbers attempts across transitions and writes nothing at all when the guard fails', async () => {
+        const batcher = new TransitionBatcher(ledger);
         const { row } = await ledger.admit(aRequest(), 'fp');
         await ledger.claimDue('w1', 1, 30_000);
-        await ledger.transition(row.id, {
+        await batcher.submit(row.id, {
           from: ['IN_FLIGHT'],
           to: 'UNKNOWN',
           owner: 'w1',
@@ -609,7 +683,7 @@ describe('LedgerRepository (real PostgreSQL)', () => {
         const [resolve] = await ledger.claimDue('w2', 1, 30_000);
         expect(resolve!.claim.action).toBe('RESOLVE');
 
-        const stale = ledger.transition(row.id, {
+        const stale = batcher.submit(row.id, {
           from: ['UNKNOWN'],
           to: 'APPLIED',
           owner: 'w1',
@@ -620,7 +694,7 @@ describe('LedgerRepository (real PostgreSQL)', () => {
         expect(await count('outbox')).toBe(0);
         expect(await ledger.listAttempts(row.id)).toHaveLength(1);
 
-        const resolved = await ledger.transition(row.id, {
+        const resolved = await batcher.submit(row.id, {
           from: ['UNKNOWN'],
           to: 'APPLIED',
           owner: 'w2',
@@ -634,11 +708,12 @@ describe('LedgerRepository (real PostgreSQL)', () => {
       });
 
       it('rolls the whole statement back when an outbox message cannot be stored', async () => {
+        const batcher = new TransitionBatcher(ledger);
         const { row } = await ledger.admit(aRequest(), 'fp');
         const [claimed] = await ledger.claimDue('w1', 1, 30_000);
         const before = await ledger.findById(row.id);
 
-        const failing = ledger.transition(row.id, {
+        const failing = batcher.submit(row.id, {
           from: ['IN_FLIGHT'],
           to: 'APPLIED',
           owner: 'w1',

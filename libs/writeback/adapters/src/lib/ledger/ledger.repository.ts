@@ -35,33 +35,99 @@ const OPEN_STATUSES = [
 const WORKABLE = `status IN (${OPEN_STATUSES.map((st) => `'${st}'`).join(', ')})`;
 
 /**
- * The guarded transition. Parameters: $1 id, $2 expected-from statuses, $3 owner, $4 new status, $5 sends to add,
- * $6 provider ref, $7 error class, $8 error message, $9 next attempt at.
+ * The guarded transition, for one row or many: `$1` is a JSON array of `TransitionInput` (ids distinct). Each row's
+ * UPDATE, attempt row and outbox messages are data-modifying CTEs of this one statement — atomic on its own, one
+ * round trip and one commit whatever the number of rows.
  *
- * The guard is the WHERE clause — `status = ANY(from) AND lease_owner IS NOT DISTINCT FROM owner` — evaluated under
- * the row lock the UPDATE takes: of two workers racing on the same row, the second re-reads the first's committed
- * row, no longer matches, and updates nothing.
+ * The guard is the UPDATE's WHERE clause — `status = ANY(from) AND lease_owner IS NOT DISTINCT FROM owner` —
+ * evaluated under the row lock the UPDATE takes: of two workers racing on the same row, the second re-reads the
+ * first's committed row, no longer matches, and updates nothing. The inserts select FROM the UPDATE's result, so a
+ * row whose guard matched nothing writes nothing else either.
+ *
+ * Attempts are numbered without a sequence: every writer of attempts first updates the ledger row, so the row lock
+ * serialises them; the unique (ledger_id, attempt_no) backs that up. Outbox ids are drawn in input order, then
+ * message order: the order the relay publishes in.
  */
-const UPDATE_GUARDED = (ledger: string): string => `
-  UPDATE ${ledger}
-  SET status             = $4::text,
-      attempts           = attempts + $5::int,
-      provider_ref       = coalesce($6::text, provider_ref),
-      last_error_class   = $7::text,
-      last_error_message = $8::text,
-      lease_owner        = CASE WHEN $4::text = 'IN_FLIGHT' THEN lease_owner END,
-      lease_expires_at   = CASE WHEN $4::text = 'IN_FLIGHT' THEN lease_expires_at END,
-      next_attempt_at    = CASE WHEN $4::text = 'IN_FLIGHT' THEN lease_expires_at
-                                WHEN $4::text IN ('PENDING', 'FAILED_RETRYABLE', 'UNKNOWN')
-                                  THEN coalesce($9::timestamptz, now()) END,
-      unknown_since      = CASE WHEN $4::text = 'UNKNOWN' THEN coalesce(unknown_since, now())
-                                WHEN $4::text = 'IN_FLIGHT' THEN unknown_since END,
-      applied_at         = CASE WHEN $4::text = 'APPLIED' THEN coalesce(applied_at, now()) ELSE applied_at END,
-      updated_at         = now()
-  WHERE id = $1
-    AND status = ANY ($2::text[])
-    AND lease_owner IS NOT DISTINCT FROM $3
-  RETURNING *`;
+const TRANSITION = (t: WritebackTables): string => `
+  WITH input AS (
+    SELECT * FROM ROWS FROM (jsonb_to_recordset($1::jsonb) AS (
+      id bigint, from_statuses text, owner text, to_status text, sends int, provider_ref text, error_class text,
+      error_message text, next_attempt_at timestamptz, attempt_kind text, started_at timestamptz,
+      finished_at timestamptz, a_error_class text, a_error_message text, provider_code text, a_provider_ref text,
+      latency_ms int, outbox jsonb)) WITH ORDINALITY AS i(id, from_statuses, owner, to_status, sends, provider_ref,
+      error_class, error_message, next_attempt_at, attempt_kind, started_at, finished_at, a_error_class,
+      a_error_message, provider_code, a_provider_ref, latency_ms, outbox, ord)
+  ),
+  upd AS (
+    UPDATE ${t.ledger} AS l
+    SET status             = i.to_status,
+        attempts           = l.attempts + i.sends,
+        provider_ref       = coalesce(i.provider_ref, l.provider_ref),
+        last_error_class   = i.error_class,
+        last_error_message = i.error_message,
+        lease_owner        = CASE WHEN i.to_status = 'IN_FLIGHT' THEN l.lease_owner END,
+        lease_expires_at   = CASE WHEN i.to_status = 'IN_FLIGHT' THEN l.lease_expires_at END,
+        next_attempt_at    = CASE WHEN i.to_status = 'IN_FLIGHT' THEN l.lease_expires_at
+                                  WHEN i.to_status IN ('PENDING', 'FAILED_RETRYABLE', 'UNKNOWN')
+                                    THEN coalesce(i.next_attempt_at, now()) END,
+        unknown_since      = CASE WHEN i.to_status = 'UNKNOWN' THEN coalesce(l.unknown_since, now())
+                                  WHEN i.to_status = 'IN_FLIGHT' THEN l.unknown_since END,
+        applied_at         = CASE WHEN i.to_status = 'APPLIED' THEN coalesce(l.applied_at, now()) ELSE l.applied_at END,
+        updated_at         = now()
+    FROM input i
+    WHERE l.id = i.id
+      AND l.status = ANY (string_to_array(i.from_statuses, ','))
+      AND l.lease_owner IS NOT DISTINCT FROM i.owner
+    RETURNING l.*, i.ord AS input_ord
+  ),
+  att AS (
+    INSERT INTO ${t.attempt} (ledger_id, attempt_no, kind, worker, outcome, started_at, finished_at, error_class,
+      error_message, provider_code, provider_ref, latency_ms)
+    SELECT upd.id, (SELECT coalesce(max(a.attempt_no), 0) + 1 FROM ${t.attempt} a WHERE a.ledger_id = upd.id),
+           i.attempt_kind, i.owner, upd.status, i.started_at, i.finished_at, i.a_error_class, i.a_error_message,
+           i.provider_code, i.a_provider_ref, i.latency_ms
+    FROM upd JOIN input i ON i.ord = upd.input_ord
+    WHERE i.attempt_kind IS NOT NULL
+    RETURNING *
+  ),
+  ob AS (
+    INSERT INTO ${t.outbox} (topic, key, value, headers)
+    SELECT m.value ->> 'topic', m.value -> 'key', m.value -> 'value', m.value -> 'headers'
+    FROM upd JOIN input i ON i.ord = upd.input_ord, jsonb_array_elements(i.outbox) WITH ORDINALITY AS m(value, n)
+    ORDER BY upd.input_ord, m.n
+    RETURNING id
+  )
+  SELECT upd.*,
+         (SELECT to_jsonb(att) || jsonb_build_object('id', att.id::text, 'ledger_id', att.ledger_id::text)
+            FROM att WHERE att.ledger_id = upd.id) AS attempt_json
+  FROM upd`;
+
+/** One row of `TRANSITION`'s input: a command flattened, the attempt's defaults applied. */
+function transitionInput(id: string, c: TransitionCommand, outbox: readonly OutboxMessage[]) {
+  const a = c.attempt;
+  return {
+    id,
+    from_statuses: c.from.join(','),
+    owner: c.owner,
+    to_status: c.to,
+    sends: a?.kind === 'send' ? 1 : 0,
+    provider_ref: c.providerRef ?? null,
+    error_class: c.errorClass ?? null,
+    error_message: c.errorMessage ?? null,
+    next_attempt_at: c.nextAttemptAt?.toISOString() ?? null,
+    attempt_kind: a?.kind ?? null,
+    started_at: a?.startedAt.toISOString() ?? null,
+    finished_at: a?.finishedAt.toISOString() ?? null,
+    a_error_class: a ? (a.errorClass ?? c.errorClass ?? null) : null,
+    a_error_message: a ? (a.errorMessage ?? c.errorMessage ?? null) : null,
+    provider_code: a?.providerCode ?? null,
+    a_provider_ref: a ? (a.providerRef ?? c.providerRef ?? null) : null,
+    latency_ms: a
+      ? Math.round(a.latencyMs ?? Math.max(0, a.finishedAt.getTime() - a.startedAt.getTime()))
+      : null,
+    outbox,
+  };
+}
 
 /**
  * The writeback ledger: admission with dedupe, claiming with leases, guarded transitions with their attempt and
@@ -303,87 +369,30 @@ export class LedgerRepository {
   }
 
   /**
-   * Moves row `id` from one of `from` to `to`, in one transaction with its attempt row and outbox messages.
-   *
-   * The guard is the UPDATE's WHERE clause — `status = ANY(from) AND lease_owner IS NOT DISTINCT FROM owner` —
-   * evaluated under the row lock the UPDATE takes: of two workers racing on the same row, the second re-reads the
-   * first's committed row, no longer matches, and updates nothing. Zero rows updated throws `LostLeaseError`
-   * before anything else is written, and the transaction rolls back.
+   * Moves row `id` from one of `from` to `to`, with its attempt row and outbox messages: `transitionMany` with one
+   * row. Zero rows updated throws `LostLeaseError` (or `LedgerRowNotFoundError`) and nothing is written.
    *
    * The lease is released (except when `to` is IN_FLIGHT); owner null guards "nobody holds it", for commands on
    * settled rows. The lease's expiry is deliberately not part of the guard: a worker whose lease ran out but was
    * not yet reclaimed still holds the freshest truth about its send, so its result is accepted.
+   *
+   * Messages computed from the updated row (`outbox` a function) are written after the statement returns it, in
+   * the same transaction (a savepoint inside `transaction()`).
    */
   async transition(id: string, command: TransitionCommand): Promise<TransitionResult> {
-    if (command.from.length === 0) throw invalid(`transition ${id}: 'from' must list at least one status`);
-    if (command.owner !== null) requireOwner(command.owner, 'transition');
-    // Messages computed from the updated row need it back before they can be written: a transaction of several
-    // statements. Precomputed messages (what workers pass) go in the same single statement as the UPDATE.
-    if (typeof command.outbox === 'function') {
-      return this.transaction((tx) => tx.transitionInTransaction(id, command));
-    }
-    return this.transitionInOneStatement(id, command);
+    const { outbox } = command;
+    if (typeof outbox !== 'function') return orThrow(await this.transitionMany([{ id, command }]));
+    return this.transaction(async (tx) => {
+      const result = orThrow(await tx.transitionMany([{ id, command: { ...command, outbox: [] } }]));
+      await insertOutboxMessages(tx.manager, tx.tables.outbox, outbox(result.row));
+      return result;
+    });
   }
 
   /**
-   * The hot path: UPDATE, attempt row and outbox rows as data-modifying CTEs of one statement — atomic on its own,
-   * one round trip instead of five. The inserts select FROM the UPDATE's result, so when the guard matches nothing
-   * they write nothing either.
-   */
-  private async transitionInOneStatement(id: string, c: TransitionCommand): Promise<TransitionResult> {
-    const t = this.tables;
-    const a = c.attempt;
-    const [raw] = await this.rows(
-      `WITH upd AS (${UPDATE_GUARDED(t.ledger)}),
-       att AS (
-         INSERT INTO ${t.attempt} (ledger_id, attempt_no, kind, worker, outcome, started_at, finished_at, error_class,
-           error_message, provider_code, provider_ref, latency_ms)
-         SELECT upd.id, (SELECT coalesce(max(attempt_no), 0) + 1 FROM ${t.attempt} WHERE ledger_id = upd.id),
-                $10::text, $3::text, upd.status, $11::timestamptz, $12::timestamptz, $13::text, $14::text, $15::text,
-                $16::text, $17::int
-         FROM upd
-         WHERE $10::text IS NOT NULL
-         RETURNING *
-       ),
-       ob AS (
-         INSERT INTO ${t.outbox} (topic, key, value, headers)
-         SELECT m.value ->> 'topic', m.value -> 'key', m.value -> 'value', m.value -> 'headers'
-         FROM upd, jsonb_array_elements($18::jsonb) WITH ORDINALITY AS m(value, n)
-         ORDER BY m.n
-         RETURNING id
-       )
-       SELECT upd.*,
-              (SELECT to_jsonb(att) || jsonb_build_object('id', att.id::text, 'ledger_id', att.ledger_id::text)
-                 FROM att) AS attempt_json,
-              (SELECT coalesce(array_agg(ob.id::text ORDER BY ob.id), '{}') FROM ob) AS outbox_ids
-       FROM upd`,
-      [
-        ...this.updateParams(id, c),
-        a?.kind ?? null,
-        a?.startedAt ?? null,
-        a?.finishedAt ?? null,
-        a ? (a.errorClass ?? c.errorClass ?? null) : null,
-        a ? (a.errorMessage ?? c.errorMessage ?? null) : null,
-        a?.providerCode ?? null,
-        a ? (a.providerRef ?? c.providerRef ?? null) : null,
-        a ? Math.round(a.latencyMs ?? Math.max(0, a.finishedAt.getTime() - a.startedAt.getTime())) : null,
-        JSON.stringify(c.outbox ?? []),
-      ],
-    );
-    if (!raw) throw await this.lostLease(id, c);
-    const attemptJson = raw['attempt_json'] as Raw | null;
-    return {
-      row: toLedgerRow(raw),
-      attempt: attemptJson ? toAttemptRow(attemptJson) : null,
-      outboxIds: (raw['outbox_ids'] as string[]).map(String),
-    };
-  }
-
-  /**
-   * Many transitions with precomputed outbox messages in one statement: each row guarded exactly as in
-   * `transition`, the winners' attempt and outbox rows written with them, one round trip and one commit for all.
-   * Ids must be distinct. Per item, in input order: its result, or the LedgerError saying why its guard failed.
-   * `outboxIds` is not reported here (empty).
+   * Many transitions with precomputed outbox messages in one statement (`TRANSITION`): each row guarded on its
+   * own, the winners' attempt and outbox rows written with them. Ids must be distinct. Per item, in input order:
+   * its result, or the LedgerError saying why its guard failed.
    */
   async transitionMany(
     items: ReadonlyArray<{ id: string; command: TransitionCommand }>,
@@ -393,89 +402,12 @@ export class LedgerRepository {
       throw invalid('transitionMany: ids must be distinct');
     const input = items.map(({ id, command: c }) => {
       if (c.from.length === 0) throw invalid(`transition ${id}: 'from' must list at least one status`);
-      if (c.owner !== null) requireOwner(c.owner, 'transitionMany');
+      if (c.owner !== null) requireOwner(c.owner, 'transition');
       if (typeof c.outbox === 'function')
         throw invalid('transitionMany: outbox messages must be precomputed');
-      const a = c.attempt;
-      return {
-        id,
-        from_statuses: c.from.join(','),
-        owner: c.owner,
-        to_status: c.to,
-        sends: a?.kind === 'send' ? 1 : 0,
-        provider_ref: c.providerRef ?? null,
-        error_class: c.errorClass ?? null,
-        error_message: c.errorMessage ?? null,
-        next_attempt_at: c.nextAttemptAt?.toISOString() ?? null,
-        attempt_kind: a?.kind ?? null,
-        started_at: a?.startedAt.toISOString() ?? null,
-        finished_at: a?.finishedAt.toISOString() ?? null,
-        a_error_class: a ? (a.errorClass ?? c.errorClass ?? null) : null,
-        a_error_message: a ? (a.errorMessage ?? c.errorMessage ?? null) : null,
-        provider_code: a?.providerCode ?? null,
-        a_provider_ref: a ? (a.providerRef ?? c.providerRef ?? null) : null,
-        latency_ms: a
-          ? Math.round(a.latencyMs ?? Math.max(0, a.finishedAt.getTime() - a.startedAt.getTime()))
-          : null,
-        outbox: c.outbox ?? [],
-      };
+      return transitionInput(id, c, c.outbox ?? []);
     });
-    const t = this.tables;
-    const raws = await this.rows(
-      `WITH input AS (
-         SELECT * FROM ROWS FROM (jsonb_to_recordset($1::jsonb) AS (
-           id bigint, from_statuses text, owner text, to_status text, sends int, provider_ref text, error_class text,
-           error_message text, next_attempt_at timestamptz, attempt_kind text, started_at timestamptz,
-           finished_at timestamptz, a_error_class text, a_error_message text, provider_code text, a_provider_ref text,
-           latency_ms int, outbox jsonb)) WITH ORDINALITY AS i(id, from_statuses, owner, to_status, sends, provider_ref,
-           error_class, error_message, next_attempt_at, attempt_kind, started_at, finished_at, a_error_class,
-           a_error_message, provider_code, a_provider_ref, latency_ms, outbox, ord)
-       ),
-       upd AS (
-         UPDATE ${t.ledger} AS l
-         SET status             = i.to_status,
-             attempts           = l.attempts + i.sends,
-             provider_ref       = coalesce(i.provider_ref, l.provider_ref),
-             last_error_class   = i.error_class,
-             last_error_message = i.error_message,
-             lease_owner        = CASE WHEN i.to_status = 'IN_FLIGHT' THEN l.lease_owner END,
-             lease_expires_at   = CASE WHEN i.to_status = 'IN_FLIGHT' THEN l.lease_expires_at END,
-             next_attempt_at    = CASE WHEN i.to_status = 'IN_FLIGHT' THEN l.lease_expires_at
-                                       WHEN i.to_status IN ('PENDING', 'FAILED_RETRYABLE', 'UNKNOWN')
-                                         THEN coalesce(i.next_attempt_at, now()) END,
-             unknown_since      = CASE WHEN i.to_status = 'UNKNOWN' THEN coalesce(l.unknown_since, now())
-                                       WHEN i.to_status = 'IN_FLIGHT' THEN l.unknown_since END,
-             applied_at         = CASE WHEN i.to_status = 'APPLIED' THEN coalesce(l.applied_at, now()) ELSE l.applied_at END,
-             updated_at         = now()
-         FROM input i
-         WHERE l.id = i.id
-           AND l.status = ANY (string_to_array(i.from_statuses, ','))
-           AND l.lease_owner IS NOT DISTINCT FROM i.owner
-         RETURNING l.*, i.ord AS input_ord
-       ),
-       att AS (
-         INSERT INTO ${t.attempt} (ledger_id, attempt_no, kind, worker, outcome, started_at, finished_at, error_class,
-           error_message, provider_code, provider_ref, latency_ms)
-         SELECT upd.id, (SELECT coalesce(max(a.attempt_no), 0) + 1 FROM ${t.attempt} a WHERE a.ledger_id = upd.id),
-                i.attempt_kind, i.owner, upd.status, i.started_at, i.finished_at, i.a_error_class, i.a_error_message,
-                i.provider_code, i.a_provider_ref, i.latency_ms
-         FROM upd JOIN input i ON i.ord = upd.input_ord
-         WHERE i.attempt_kind IS NOT NULL
-         RETURNING *
-       ),
-       ob AS (
-         INSERT INTO ${t.outbox} (topic, key, value, headers)
-         SELECT m.value ->> 'topic', m.value -> 'key', m.value -> 'value', m.value -> 'headers'
-         FROM upd JOIN input i ON i.ord = upd.input_ord, jsonb_array_elements(i.outbox) WITH ORDINALITY AS m(value, n)
-         ORDER BY upd.input_ord, m.n
-         RETURNING id
-       )
-       SELECT upd.*,
-              (SELECT to_jsonb(att) || jsonb_build_object('id', att.id::text, 'ledger_id', att.ledger_id::text)
-                 FROM att WHERE att.ledger_id = upd.id) AS attempt_json
-       FROM upd`,
-      [JSON.stringify(input)],
-    );
+    const raws = await this.rows(TRANSITION(this.tables), [JSON.stringify(input)]);
     const byId = new Map(raws.map((raw) => [String(raw['id']), raw]));
     const results: Array<TransitionResult | LedgerError> = [];
     for (const { id, command } of items) {
@@ -485,67 +417,9 @@ export class LedgerRepository {
         continue;
       }
       const attemptJson = raw['attempt_json'] as Raw | null;
-      results.push({
-        row: toLedgerRow(raw),
-        attempt: attemptJson ? toAttemptRow(attemptJson) : null,
-        outboxIds: [],
-      });
+      results.push({ row: toLedgerRow(raw), attempt: attemptJson ? toAttemptRow(attemptJson) : null });
     }
     return results;
-  }
-
-  private updateParams(id: string, c: TransitionCommand): unknown[] {
-    return [
-      id,
-      [...c.from],
-      c.owner,
-      c.to,
-      c.attempt?.kind === 'send' ? 1 : 0,
-      c.providerRef ?? null,
-      c.errorClass ?? null,
-      c.errorMessage ?? null,
-      c.nextAttemptAt ?? null,
-    ];
-  }
-
-  private async transitionInTransaction(id: string, c: TransitionCommand): Promise<TransitionResult> {
-    const t = this.tables;
-    const [updated] = await this.rows(`${UPDATE_GUARDED(t.ledger)}`, this.updateParams(id, c));
-    if (!updated) throw await this.lostLease(id, c);
-    const row = toLedgerRow(updated);
-
-    let attempt: LedgerAttemptRow | null = null;
-    if (c.attempt) {
-      const a = c.attempt;
-      const latencyMs = a.latencyMs ?? Math.max(0, a.finishedAt.getTime() - a.startedAt.getTime());
-      // Numbering is safe without a sequence: every writer of attempts first updates the ledger row, so the row
-      // lock taken above serialises them; the unique (ledger_id, attempt_no) backs that up.
-      const [inserted] = await this.rows(
-        `INSERT INTO ${t.attempt} (ledger_id, attempt_no, kind, worker, outcome, started_at, finished_at, error_class,
-           error_message, provider_code, provider_ref, latency_ms)
-         SELECT $1, coalesce(max(attempt_no), 0) + 1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11
-         FROM ${t.attempt} WHERE ledger_id = $1
-         RETURNING *`,
-        [
-          id,
-          a.kind,
-          c.owner,
-          c.to,
-          a.startedAt,
-          a.finishedAt,
-          a.errorClass ?? c.errorClass ?? null,
-          a.errorMessage ?? c.errorMessage ?? null,
-          a.providerCode ?? null,
-          a.providerRef ?? c.providerRef ?? null,
-          Math.round(latencyMs),
-        ],
-      );
-      attempt = toAttemptRow(inserted!);
-    }
-
-    const messages = typeof c.outbox === 'function' ? c.outbox(row) : (c.outbox ?? []);
-    const outboxIds = await insertOutboxMessages(this.manager, t.outbox, messages);
-    return { row, attempt, outboxIds };
   }
 
   /** Says why a guarded UPDATE matched nothing. */
@@ -805,6 +679,12 @@ export class LedgerRepository {
     }
     return result as Raw[];
   }
+}
+
+/** The one result of a one-row `transitionMany`, or its error thrown. */
+function orThrow([result]: Array<TransitionResult | LedgerError>): TransitionResult {
+  if (result instanceof LedgerError) throw result;
+  return result!;
 }
 
 function invalid(message: string): LedgerError {

@@ -143,8 +143,6 @@ export interface TransitionCommand {
 export interface TransitionResult {
   row: LedgerRow;
   attempt: LedgerAttemptRow | null;
-  /** Outbox ids written, in order. */
-  outboxIds: string[];
 }
 
 /** What a writeback service did with one `writeback.command.v1`. */

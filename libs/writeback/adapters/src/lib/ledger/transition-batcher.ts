@@ -16,7 +16,8 @@ interface Pending {
  * pays no latency, a busy one gets batches as large as its load.
  *
  * When a whole statement fails (one message the database refuses, a dropped connection), each of its transitions
- * is retried on its own, so one bad row cannot fail its neighbours.
+ * is retried in a statement of its own, so one bad row cannot fail its neighbours. Messages computed from the
+ * updated row (`outbox` a function) cannot share a statement: those go to `LedgerRepository.transition` at once.
  */
 export class TransitionBatcher {
   private readonly queue: Pending[] = [];
@@ -61,15 +62,17 @@ export class TransitionBatcher {
   }
 
   private async flush(batch: Pending[]): Promise<void> {
-    let results: Array<TransitionResult | LedgerError>;
     try {
-      results = await this.ledger.transitionMany(batch.map(({ id, command }) => ({ id, command })));
+      await this.record(batch);
     } catch {
-      await Promise.all(
-        batch.map((item) => this.ledger.transition(item.id, item.command).then(item.resolve, item.reject)),
-      );
-      return;
+      // The statement failed as a whole: each transition again, in a statement of its own.
+      await Promise.all(batch.map((item) => this.record([item]).catch(item.reject)));
     }
+  }
+
+  /** One `transitionMany` statement; each item settles with its own result or guard failure. */
+  private async record(batch: Pending[]): Promise<void> {
+    const results = await this.ledger.transitionMany(batch.map(({ id, command }) => ({ id, command })));
     results.forEach((result, i) => {
       const item = batch[i]!;
       if (result instanceof LedgerError) item.reject(result);
