@@ -3,10 +3,9 @@ import { Topics } from '@closeout/contracts';
 import { ServiceCoreModule } from '@closeout/platform';
 import type { Config } from './config';
 import { defaultTriggerMappings, TRIGGER_MAPPINGS } from './ingest/trigger-mappings';
-import { SourceEvent1732240000000 } from './persistence/1732240000000-source-event.migration';
-import { SourceEventVersions1732250000000 } from './persistence/1732250000000-source-event-versions.migration';
-import { SourceEventFingerprint1732260000000 } from './persistence/1732260000000-source-event-fingerprint.migration';
-import { IngestTriggerUseCase } from './triggers/ingest-trigger.use-case';
+import { ingestMigrations } from './persistence/ingest.migrations';
+import { IngestOutbox, OUTBOX_RETENTION_MS } from './triggers/ingest-outbox';
+import { INGEST_SERVICE_NAME, IngestTriggerUseCase } from './triggers/ingest-trigger.use-case';
 import { INGEST_API_TOKENS, KNOWN_SOURCES } from './triggers/tokens';
 import { TriggersController } from './triggers/triggers.controller';
 import { UpstreamEventsConsumer } from './upstream/upstream-events.consumer';
@@ -36,18 +35,17 @@ export class AppModule {
           database: {
             schema: 'ingest',
             entities: [],
-            migrations: [
-              SourceEvent1732240000000,
-              SourceEventVersions1732250000000,
-              SourceEventFingerprint1732260000000,
-            ],
+            migrations: ingestMigrations,
           },
         }),
       ],
       controllers: [TriggersController],
       providers: [
         IngestTriggerUseCase,
+        IngestOutbox,
         UpstreamEventsConsumer,
+        { provide: INGEST_SERVICE_NAME, useValue: config.SERVICE_NAME },
+        { provide: OUTBOX_RETENTION_MS, useValue: config.OUTBOX_RETENTION_MS },
         { provide: INGEST_API_TOKENS, useValue: config.INGEST_API_TOKENS },
         { provide: UPSTREAM_TOPICS, useValue: upstream },
         { provide: KNOWN_SOURCES, useValue: knownSources(config) },

@@ -1,9 +1,9 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
-import { Topics, type CaseTriggered } from '@closeout/contracts';
-import { EventPublisher } from '@closeout/kafka';
-import { AuditEmitter } from '@closeout/audit';
+import { Topics, type AuditEvent, type CaseTriggered } from '@closeout/contracts';
+import { AuditEmitter, buildAuditEvent, type AuditInput } from '@closeout/audit';
+import { insertOutboxMessages, type OutboxMessage } from '@closeout/outbox';
 import { caseIdOf, sha256 } from '../ingest/case-id';
 import type { CanonicalTrigger, TriggerMappingTable } from '../ingest/trigger-mapping';
 import { TRIGGER_MAPPINGS } from '../ingest/trigger-mappings';
@@ -18,6 +18,12 @@ import {
 } from '../ingest/upstream-envelope';
 import { ingestTriggersCounter, type IngestOutcomeLabel } from './ingest.metrics';
 import { KNOWN_SOURCES } from './tokens';
+
+/** The service name audit events written to the outbox carry (SERVICE_NAME). */
+export const INGEST_SERVICE_NAME = Symbol('trigger-ingest.service-name');
+
+/** The outbox table, on the schema's search path (see IngestOutbox1732270000000). */
+const OUTBOX = 'outbox';
 
 /** How an event reached the service: the HTTP endpoint (with the sources the caller's token may publish for), or a configured upstream topic. */
 export type IngestChannel =
@@ -67,8 +73,10 @@ export function fingerprintOf(trigger: CanonicalTrigger): string {
 /**
  * Turns an upstream event (decoded JSON or Avro, from any channel) into case.triggered.v1: validates the
  * envelope, maps (eventType, eventVersion) to a canonical trigger, dedupes by (source system, event id) and
- * publishes. Every outcome is counted and audited; a refusal is thrown as TriggerRefusedError for the channel
- * to answer (4xx, DLQ).
+ * publishes through the transactional outbox: the source event row, case.triggered.v1 and the decision's audit event
+ * (accepted, duplicate or conflict) commit together, and the outbox relay (IngestOutbox) publishes them once committed.
+ * A returned outcome is durable; a transaction that fails leaves nothing to publish and the sender may retry. Every
+ * outcome is counted and audited; a refusal is thrown as TriggerRefusedError for the channel to answer (4xx, DLQ).
  */
 @Injectable()
 export class IngestTriggerUseCase {
@@ -76,10 +84,10 @@ export class IngestTriggerUseCase {
 
   constructor(
     @InjectDataSource() private readonly db: DataSource,
-    private readonly publisher: EventPublisher,
     private readonly audit: AuditEmitter,
     @Inject(TRIGGER_MAPPINGS) private readonly mappings: TriggerMappingTable,
     @Inject(KNOWN_SOURCES) private readonly knownSources: ReadonlySet<string>,
+    @Inject(INGEST_SERVICE_NAME) private readonly serviceName: string,
   ) {}
 
   async execute(input: unknown, channel: IngestChannel): Promise<IngestOutcome> {
@@ -96,6 +104,18 @@ export class IngestTriggerUseCase {
     }
     const caseId = caseIdOf(trigger.sourceSystem, trigger.eventId);
     const fingerprint = fingerprintOf(trigger);
+    const references = { sourceEventId: trigger.eventId, payloadRef, channel: channelName(channel) };
+    const versions = { triggerMapping: trigger.mappingVersion, eventVersion: String(trigger.eventVersion) };
+    const audited = (decision: Omit<AuditInput, 'correlationId' | 'caseId' | 'versions' | 'references'>) =>
+      auditMessage(
+        buildAuditEvent(this.serviceName, {
+          ...decision,
+          correlationId: caseId,
+          caseId,
+          versions,
+          references,
+        }),
+      );
     const inserted = await this.db.transaction(async (tx) => {
       const rows: unknown[] = await tx.query(
         `INSERT INTO source_event (source_system, event_id, event_type, case_id, payload_ref, event_version, mapping_version, channel, fingerprint)
@@ -119,63 +139,57 @@ export class IngestTriggerUseCase {
         );
         // Rows from before fingerprints cannot tell a conflict from a duplicate: they stay duplicates.
         const previous = stored[0]?.fingerprint ?? null;
-        return previous === null || previous === fingerprint ? 'duplicate' : 'conflict';
+        if (previous === null || previous === fingerprint) {
+          await insertOutboxMessages(tx, OUTBOX, [
+            audited({
+              actor: { type: 'SYSTEM', id: trigger.sourceSystem },
+              action: 'trigger.duplicate',
+              outcome: 'SUCCESS',
+              reason: `source event ${trigger.sourceSystem}/${trigger.eventId} was already ingested as ${caseId}; nothing changed`,
+            }),
+          ]);
+          return 'duplicate';
+        }
+        // No payload value in the audit: the event id and the fingerprints say which events differ.
+        await insertOutboxMessages(tx, OUTBOX, [
+          audited({
+            actor: { type: 'SYSTEM', id: trigger.sourceSystem },
+            action: 'trigger.conflict',
+            outcome: 'DENIED',
+            reason: `source event id already used for a different event (fingerprint ${fingerprint} differs from the stored one); refused`,
+          }),
+        ]);
+        return 'conflict';
       }
-      // Published inside the transaction: if Kafka refuses, the dedupe row rolls back and the sender may retry.
-      await this.publisher.publish(
-        Topics.caseTriggered,
-        { caseId },
-        caseTriggered(caseId, trigger, payloadRef),
+      // The trigger and its audit event commit with the dedupe row: both are published once it commits, neither if
+      // it does not (the sender may then retry).
+      await insertOutboxMessages(tx, OUTBOX, [
         {
-          correlationId: caseId,
+          topic: Topics.caseTriggered,
+          key: { caseId },
+          value: caseTriggered(caseId, trigger, payloadRef),
+          headers: { correlationId: caseId },
         },
-      );
+        audited({
+          actor: { type: 'SYSTEM', id: trigger.sourceSystem },
+          action: 'trigger.accepted',
+          outcome: 'SUCCESS',
+          reason: `${trigger.eventType} v${trigger.eventVersion} maps to workflow ${trigger.workflowId} (${trigger.mappingVersion})`,
+        }),
+      ]);
       return 'inserted';
     });
 
-    const references = { sourceEventId: trigger.eventId, payloadRef, channel: channelName(channel) };
-    const versions = { triggerMapping: trigger.mappingVersion, eventVersion: String(trigger.eventVersion) };
     if (inserted === 'conflict') {
-      // No payload value in the audit: the event id and the fingerprints say which events differ.
-      await this.audit.emit({
-        actor: { type: 'SYSTEM', id: trigger.sourceSystem },
-        action: 'trigger.conflict',
-        outcome: 'DENIED',
-        reason: `source event id already used for a different event (fingerprint ${fingerprint} differs from the stored one); refused`,
-        correlationId: caseId,
-        caseId,
-        versions,
-        references,
-      });
       this.count('conflict', channel, trigger.sourceSystem);
       throw new TriggerRefusedError('TRIGGER_CONFLICT', [
         { field: 'eventId', rule: 'already used for a different event from this source system' },
       ]);
     }
     if (inserted === 'duplicate') {
-      await this.audit.emit({
-        actor: { type: 'SYSTEM', id: trigger.sourceSystem },
-        action: 'trigger.duplicate',
-        outcome: 'SUCCESS',
-        reason: `source event ${trigger.sourceSystem}/${trigger.eventId} was already ingested as ${caseId}; nothing changed`,
-        correlationId: caseId,
-        caseId,
-        versions,
-        references,
-      });
       this.count('duplicate', channel, trigger.sourceSystem);
       return { caseId, duplicate: true, ...(masked.length > 0 ? { masked } : {}) };
     }
-    await this.audit.emit({
-      actor: { type: 'SYSTEM', id: trigger.sourceSystem },
-      action: 'trigger.accepted',
-      outcome: 'SUCCESS',
-      reason: `${trigger.eventType} v${trigger.eventVersion} maps to workflow ${trigger.workflowId} (${trigger.mappingVersion})`,
-      correlationId: caseId,
-      caseId,
-      versions,
-      references,
-    });
     this.count('accepted', channel, trigger.sourceSystem);
     return { caseId, duplicate: false, ...(masked.length > 0 ? { masked } : {}) };
   }
@@ -234,6 +248,16 @@ export class IngestTriggerUseCase {
       sourceSystem !== undefined && this.knownSources.has(sourceSystem) ? sourceSystem : 'unknown';
     this.counter.inc({ outcome, channel: channelName(channel), source_system: label });
   }
+}
+
+/** An audit event as the outbox carries it: keyed and correlated by the case, like AuditEmitter publishes it. */
+function auditMessage(event: AuditEvent): OutboxMessage {
+  return {
+    topic: Topics.auditEvent,
+    key: { correlationId: event.correlationId },
+    value: event,
+    headers: { correlationId: event.correlationId },
+  };
 }
 
 function caseTriggered(caseId: string, trigger: CanonicalTrigger, payloadRef: string): CaseTriggered {

@@ -1,0 +1,215 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Registry } from 'prom-client';
+import { DataSource } from 'typeorm';
+import { AuditEmitter } from '@closeout/audit';
+import { Topics, type AuditEvent, type CaseTriggered } from '@closeout/contracts';
+import { KafkaClient, kafkaConnectionFromEnv, positionGroupsAtEnd, type Subscription } from '@closeout/kafka';
+import { OutboxRelay, type RelayLogger } from '@closeout/outbox';
+import { dataSourceOptions, migrate, type DatabaseOptions } from '@closeout/platform';
+import { caseIdOf } from '../ingest/case-id';
+import { defaultTriggerMappings } from '../ingest/trigger-mappings';
+import { ingestMigrations } from '../persistence/ingest.migrations';
+import { IngestTriggerUseCase, type IngestChannel } from './ingest-trigger.use-case';
+
+/**
+ * trigger-ingest's decision and its messages commit together: the use case against a freshly migrated schema of its
+ * own, the shared OutboxRelay publishing to the real Kafka and registry, and an observer reading what downstream sees.
+ */
+const run = randomUUID().slice(0, 8);
+const billing = `billing-outbox-${run}`;
+const schema = `ingest_it_${randomBytes(4).toString('hex')}`;
+const channel: IngestChannel = { kind: 'http', principal: billing, sources: [billing] };
+const quiet: RelayLogger = { info: () => undefined, warn: () => undefined, error: () => undefined };
+
+const fixture = JSON.parse(
+  readFileSync(join(__dirname, '..', 'upstream', 'fixtures', 'ok', 'billing.payment_failed.v1.json'), 'utf8'),
+) as Record<string, unknown>;
+const event = (eventId: string): Record<string, unknown> => ({
+  ...fixture,
+  sourceSystem: billing,
+  eventId: `${eventId}-${run}`,
+});
+const caseOf = (e: Record<string, unknown>) => caseIdOf(billing, e['eventId'] as string);
+
+async function eventually(condition: () => boolean | Promise<boolean>, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+const settle = (ms = 1_500) => new Promise((resolve) => setTimeout(resolve, ms));
+
+describe('trigger-ingest through its transactional outbox (real PostgreSQL, Kafka and registry)', () => {
+  const options: DatabaseOptions = {
+    url: process.env['DATABASE_URL']!,
+    schema,
+    entities: [],
+    migrations: ingestMigrations,
+    poolSize: 4,
+  };
+  let db: DataSource;
+  let kafka: KafkaClient;
+  let ingest: IngestTriggerUseCase;
+  const subscriptions: Subscription[] = [];
+  const relays: OutboxRelay[] = [];
+  const triggers: CaseTriggered[] = [];
+  const audits: AuditEvent[] = [];
+
+  const triggersFor = (caseId: string) => triggers.filter((t) => t.caseId === caseId);
+  const auditsFor = (caseId: string, action: string) =>
+    audits.filter((a) => a.caseId === caseId && a.action === action);
+  const outboxRows = async (caseId: string): Promise<{ topic: string; published: boolean }[]> =>
+    db.query(
+      `SELECT topic, published_at IS NOT NULL AS published FROM outbox WHERE headers ->> 'correlationId' = $1 ORDER BY id`,
+      [caseId],
+    );
+  /** A relay as the service runs one: a restart is a new relay on the same outbox. */
+  const startRelay = async (): Promise<OutboxRelay> => {
+    const relay = new OutboxRelay({
+      dataSource: db,
+      publish: (messages) => kafka.publisher.publishMany(messages),
+      pollIntervalMs: 200,
+      registry: new Registry(),
+      logger: quiet,
+    });
+    relays.push(relay);
+    await relay.start();
+    return relay;
+  };
+
+  beforeAll(async () => {
+    await migrate(options);
+    db = await new DataSource(dataSourceOptions(options)).initialize();
+    const connection = kafkaConnectionFromEnv(process.env);
+    kafka = new KafkaClient({
+      clientId: `trigger-ingest-outbox-it-${run}`,
+      ...connection,
+      schemaRegistryUrl: process.env['SCHEMA_REGISTRY_URL']!,
+      consumerDefaults: { sessionTimeoutMs: 10_000, heartbeatIntervalMs: 1_000, maxWaitTimeMs: 100 },
+    });
+    await kafka.start();
+    await positionGroupsAtEnd(connection, [
+      { groupId: `trigger-ingest-outbox-it-triggers-${run}`, topic: Topics.caseTriggered },
+      { groupId: `trigger-ingest-outbox-it-audit-${run}`, topic: Topics.auditEvent },
+    ]);
+    subscriptions.push(
+      await kafka.subscriber.subscribe({
+        groupId: `trigger-ingest-outbox-it-triggers-${run}`,
+        topic: Topics.caseTriggered,
+        handler: async (m) => {
+          if (m.value.source.system === billing) triggers.push(m.value);
+        },
+      }),
+      await kafka.subscriber.subscribe({
+        groupId: `trigger-ingest-outbox-it-audit-${run}`,
+        topic: Topics.auditEvent,
+        handler: async (m) => {
+          if (m.value.actor.id === billing) audits.push(m.value);
+        },
+      }),
+    );
+    await Promise.all(subscriptions.map((s) => s.whenPositioned()));
+    ingest = new IngestTriggerUseCase(
+      db,
+      new AuditEmitter(kafka.publisher, 'trigger-ingest'),
+      defaultTriggerMappings(),
+      new Set([billing]),
+      'trigger-ingest',
+    );
+  });
+
+  afterEach(async () => {
+    await Promise.all(relays.splice(0).map((r) => r.stop()));
+  });
+
+  afterAll(async () => {
+    await Promise.all(subscriptions.map((s) => s.stop()));
+    await kafka?.close();
+    await db?.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+    await db?.destroy();
+  });
+
+  it('publishes an accepted trigger and its audit event exactly once, across a relay restart', async () => {
+    const first = event('before-restart');
+    const second = event('while-down');
+    const relay = await startRelay();
+
+    expect(await ingest.execute(first, channel)).toEqual({ caseId: caseOf(first), duplicate: false });
+    await eventually(
+      () =>
+        triggersFor(caseOf(first)).length === 1 && auditsFor(caseOf(first), 'trigger.accepted').length === 1,
+    );
+
+    // The relay goes down (as with its service); triggers are still accepted, durably, and wait in the outbox.
+    await relay.stop();
+    expect(await ingest.execute(second, channel)).toEqual({ caseId: caseOf(second), duplicate: false });
+    expect(await ingest.execute(first, channel)).toEqual({ caseId: caseOf(first), duplicate: true });
+    await settle();
+    expect(triggersFor(caseOf(second))).toEqual([]);
+    expect(await outboxRows(caseOf(second))).toEqual([
+      { topic: Topics.caseTriggered, published: false },
+      { topic: Topics.auditEvent, published: false },
+    ]);
+
+    // A new relay takes the outbox over: what waited goes out, what was published before does not go again.
+    await startRelay();
+    await eventually(
+      () =>
+        triggersFor(caseOf(second)).length === 1 &&
+        auditsFor(caseOf(second), 'trigger.accepted').length === 1 &&
+        auditsFor(caseOf(first), 'trigger.duplicate').length === 1,
+    );
+    await settle();
+
+    expect(triggersFor(caseOf(first))).toHaveLength(1);
+    expect(triggersFor(caseOf(second))).toHaveLength(1);
+    expect(auditsFor(caseOf(first), 'trigger.accepted')).toHaveLength(1);
+    expect(auditsFor(caseOf(second), 'trigger.accepted')).toHaveLength(1);
+    expect(auditsFor(caseOf(first), 'trigger.duplicate')).toHaveLength(1);
+    expect(triggersFor(caseOf(second))[0]).toMatchObject({
+      caseId: caseOf(second),
+      workflowId: 'failed-payment-recovery',
+      source: { system: billing, eventId: second['eventId'], mappingVersion: 'billing.payment_failed@v1.1' },
+    });
+    expect(auditsFor(caseOf(second), 'trigger.accepted')[0]).toMatchObject({
+      service: 'trigger-ingest',
+      outcome: 'SUCCESS',
+      correlationId: caseOf(second),
+      references: { sourceEventId: second['eventId'], channel: 'http' },
+    });
+    expect((await outboxRows(caseOf(second))).every((row) => row.published)).toBe(true);
+  });
+
+  it('publishes nothing for a trigger whose transaction fails, and accepts the sender’s retry', async () => {
+    const doomed = event('doomed');
+    await startRelay();
+    // The commit itself fails, after the source event and its outbox messages were written in the transaction.
+    await db.query(`CREATE FUNCTION refuse_commit() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN RAISE EXCEPTION 'commit refused by the test'; END $$`);
+    await db.query(`CREATE CONSTRAINT TRIGGER refuse_commit AFTER INSERT ON source_event
+      DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION refuse_commit()`);
+
+    await expect(ingest.execute(doomed, channel)).rejects.toThrow('commit refused by the test');
+    await settle();
+
+    expect(triggersFor(caseOf(doomed))).toEqual([]);
+    expect(audits.filter((a) => a.caseId === caseOf(doomed))).toEqual([]);
+    expect(await outboxRows(caseOf(doomed))).toEqual([]);
+    expect(await db.query(`SELECT 1 FROM source_event WHERE case_id = $1`, [caseOf(doomed)])).toEqual([]);
+
+    // Nothing was recorded, so the retry is a new trigger, published once.
+    await db.query(`DROP TRIGGER refuse_commit ON source_event`);
+    expect(await ingest.execute(doomed, channel)).toEqual({ caseId: caseOf(doomed), duplicate: false });
+    await eventually(
+      () =>
+        triggersFor(caseOf(doomed)).length === 1 &&
+        auditsFor(caseOf(doomed), 'trigger.accepted').length === 1,
+    );
+    await settle();
+    expect(triggersFor(caseOf(doomed))).toHaveLength(1);
+    expect(auditsFor(caseOf(doomed), 'trigger.accepted')).toHaveLength(1);
+  });
+});
