@@ -47,11 +47,13 @@ const depConstraints = [
 // Tests and benchmarks may also use the test doubles and harnesses in tools/ (simulated cores, devstack helpers);
 // production code never can.
 // Specs may read their fixtures: the I/O ban is for the code the domain ships.
+// The reconciler's integration test runs a REST writeback service beside it (the REST adapter's test service).
+const TEST_ONLY_TAGS = { 'scope:reconciler': ['scope:writeback-rest'] };
 const testDepConstraints = depConstraints.map(({ bannedExternalImports: _banned, ...c }) => ({
   ...c,
   onlyDependOnLibsWithTags: c.onlyDependOnLibsWithTags.includes('*')
     ? c.onlyDependOnLibsWithTags
-    : [...c.onlyDependOnLibsWithTags, 'type:tool', 'scope:tools'],
+    : [...c.onlyDependOnLibsWithTags, 'type:tool', 'scope:tools', ...(TEST_ONLY_TAGS[c.sourceTag] ?? [])],
 }));
 
 const boundaries = (constraints) => [

@@ -26,13 +26,8 @@ import { startRestCore, type RestCore } from '@closeout/simulators/rest-core';
 import { buildPaymentsBatch, startSftpCore, type SftpCore } from '@closeout/simulators/sftp-core';
 import { CORE_BANKING_NAMESPACE, startSoapCore, type SoapCore } from '@closeout/simulators/soap-core';
 import { WritebackService } from '@closeout/writeback-adapters/nest';
-import {
-  freePort,
-  samplePaymentRequest,
-  sleep,
-  startRestWritebackTestService,
-  until,
-} from '@closeout/writeback-adapters/testing';
+import { freePort, samplePaymentRequest, sleep, until } from '@closeout/writeback-adapters/testing';
+import { startRestWritebackTestService } from '@closeout/writeback-adapter-rest/testing';
 import { AppModule } from './app.module';
 import { configSchema } from './config';
 

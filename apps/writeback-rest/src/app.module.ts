@@ -1,6 +1,6 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { createLogger } from '@closeout/telemetry';
-import { parseRestDestinations, RestDestination } from '@closeout/writeback-adapters';
+import { parseRestDestinations, RestDestination } from '@closeout/writeback-adapter-rest';
 import { servedDestination, writebackAppImports } from '@closeout/writeback-adapters/nest';
 import type { Config } from './config';
 

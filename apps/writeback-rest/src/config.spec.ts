@@ -1,5 +1,5 @@
 import { ConfigError, loadConfig } from '@closeout/config';
-import { parseRestDestinations } from '@closeout/writeback-adapters';
+import { parseRestDestinations } from '@closeout/writeback-adapter-rest';
 import { configSchema } from './config';
 
 const base = {

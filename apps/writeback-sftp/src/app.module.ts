@@ -1,5 +1,5 @@
 import { Module, type DynamicModule } from '@nestjs/common';
-import { parseSftpDestinations, SftpDestination } from '@closeout/writeback-adapters';
+import { parseSftpDestinations, SftpDestination } from '@closeout/writeback-adapter-sftp';
 import { servedDestination, writebackAppImports } from '@closeout/writeback-adapters/nest';
 import type { Config } from './config';
 

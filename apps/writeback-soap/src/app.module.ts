@@ -1,5 +1,5 @@
 import { Module, type DynamicModule } from '@nestjs/common';
-import { parseSoapDestinations, SoapDestination } from '@closeout/writeback-adapters';
+import { parseSoapDestinations, SoapDestination } from '@closeout/writeback-adapter-soap';
 import { servedDestination, writebackAppImports } from '@closeout/writeback-adapters/nest';
 import type { Config } from './config';
 

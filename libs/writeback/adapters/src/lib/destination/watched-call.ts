@@ -1,7 +1,7 @@
 import http, { type ClientRequest, type IncomingMessage, type RequestOptions } from 'node:http';
 import https from 'node:https';
 import type { Socket } from 'node:net';
-import { networkFailureOf, type NetworkFailure } from '../rest/classify-http-failure';
+import { networkFailureOf, type NetworkFailure } from './network-failure';
 
 /** What an HTTP client library (axios, the soap client) takes as its `transport`. */
 export interface WatchedTransport {

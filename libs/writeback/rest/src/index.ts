@@ -1,0 +1,3 @@
+export * from './lib/classify-http-failure';
+export * from './lib/rest-destination.config';
+export * from './lib/rest-destination';

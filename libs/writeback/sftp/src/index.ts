@@ -1,0 +1,2 @@
+export * from './lib/sftp-destination.config';
+export * from './lib/sftp-destination';
