@@ -35,7 +35,8 @@ const OPEN_STATUSES = [
 const WORKABLE = `status IN (${OPEN_STATUSES.map((st) => `'${st}'`).join(', ')})`;
 
 /**
- * The guarded transition, for one row or many: `$1` is a JSON array of `TransitionInput` (ids distinct). Each row's
+ * The guarded transition, for one row or many: `$1` is a JSON array of `transitionInput` rows, `$2` their ids
+ * (distinct; the planner cannot see into `$1`, and with `$2` it reads the rows by primary key). Each row's
  * UPDATE, attempt row and outbox messages are data-modifying CTEs of this one statement — atomic on its own, one
  * round trip and one commit whatever the number of rows.
  *
@@ -75,7 +76,8 @@ const TRANSITION = (t: WritebackTables): string => `
         applied_at         = CASE WHEN i.to_status = 'APPLIED' THEN coalesce(l.applied_at, now()) ELSE l.applied_at END,
         updated_at         = now()
     FROM input i
-    WHERE l.id = i.id
+    WHERE l.id = ANY ($2::bigint[])
+      AND l.id = i.id
       AND l.status = ANY (string_to_array(i.from_statuses, ','))
       AND l.lease_owner IS NOT DISTINCT FROM i.owner
     RETURNING l.*, i.ord AS input_ord
@@ -407,7 +409,7 @@ export class LedgerRepository {
         throw invalid('transitionMany: outbox messages must be precomputed');
       return transitionInput(id, c, c.outbox ?? []);
     });
-    const raws = await this.rows(TRANSITION(this.tables), [JSON.stringify(input)]);
+    const raws = await this.rows(TRANSITION(this.tables), [JSON.stringify(input), items.map((i) => i.id)]);
     const byId = new Map(raws.map((raw) => [String(raw['id']), raw]));
     const results: Array<TransitionResult | LedgerError> = [];
     for (const { id, command } of items) {
