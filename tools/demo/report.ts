@@ -1,4 +1,5 @@
 /** The main job's final report: what happened to every case, in the figures an operations team runs on. */
+import { AGENT_TOKEN, orchestratorUrl, RECONCILER_TOKEN, reconcilerUrl } from './platform';
 
 export interface RunFigures {
   cases: number;
@@ -85,4 +86,13 @@ export function printReport(f: RunFigures, p: typeof percentile): void {
     line('', `(${f.otherBreaks} more open on earlier runs' or tests' writebacks on this devstack)`);
   line('SLO alerts open', f.alerts.length === 0 ? 'none' : f.alerts.join(', '));
   line('run time', `${f.elapsedS.toFixed(1)} s`);
+}
+
+/** Where to look around afterwards: the platform stays up until `npm run stop`. */
+export function printLookAround(): void {
+  console.log(
+    '\nThe platform is still running for a look around: services on http://127.0.0.1:3001..3009 (/health/ready, /metrics), ' +
+      `the case API on ${orchestratorUrl}/v1/cases/<caseId> and ${orchestratorUrl}/v1/exceptions (bearer ${AGENT_TOKEN}), ` +
+      `SLOs on ${reconcilerUrl}/v1/slo (bearer ${RECONCILER_TOKEN}). Stop it with \`npm run stop\`.`,
+  );
 }

@@ -23,6 +23,12 @@ import { localRequestSigning } from '@closeout/kafka';
 import { startRestCore, type FaultRule as RestFault, type RestCore } from '@closeout/simulators/rest-core';
 import { startSoapCore, type FaultRule as SoapFault, type SoapCore } from '@closeout/simulators/soap-core';
 import { startSftpCore, type FaultRule as SftpFault, type SftpCore } from '@closeout/simulators/sftp-core';
+import {
+  restCoreDestination,
+  retryPolicy,
+  sftpCoreDestination,
+  soapCoreDestination,
+} from '../demo/core-destinations';
 import { logFile, repoRoot, startService, stopService, waitForExit, waitUntilReady } from '../demo/services';
 
 export const SEED_WORKFLOWS_DIR = join(repoRoot, 'apps', 'orchestrator', 'workflows');
@@ -200,14 +206,12 @@ export class CaseStack {
     if (this.options.watch ?? true) await this.watch();
 
     const wbRetry = (destination: string) =>
-      JSON.stringify({
-        [destination]: {
-          baseDelayMs: 100,
-          maxDelayMs: 1_000,
-          maxAttempts: 20,
-          circuitOpenWaitMs: 500,
-          unknownResolveDelayMs: 1_000,
-        },
+      retryPolicy(destination, {
+        baseDelayMs: 100,
+        maxDelayMs: 1_000,
+        maxAttempts: 20,
+        circuitOpenWaitMs: 500,
+        unknownResolveDelayMs: 1_000,
       });
     // A signing key pair of this run's own, outside the repository: its orchestrator signs writeback.requested, its
     // writeback services trust that key only (and so never act on another run's requests on the shared topic).
@@ -251,16 +255,12 @@ export class CaseStack {
       {
         WRITEBACK_DB_SCHEMA: `wb_rest_it_${run}`,
         WRITEBACK_REST_DESTINATIONS: JSON.stringify([
-          {
-            name: 'core-banking-rest',
+          restCoreDestination({
             baseUrl: this.rest.url,
-            auth: { type: 'bearer', token: `it-core-${run}-0123456789` },
-            apiVersions: ['2024-06-01', '2025-01-15'],
-            timeouts: { connectMs: 500, requestMs: 1_500 },
-            // The simulated core de-duplicates by key and its lookups read its own journal: no lag.
-            honoursIdempotencyKey: true,
+            token: `it-core-${run}-0123456789`,
+            requestMs: 1_500,
             lookupVisibilityMs: 2_000,
-          },
+          }),
         ]),
         WRITEBACK_RETRY_POLICY: wbRetry('core-banking-rest'),
         WRITEBACK_LEASE_MS: '5000',
@@ -272,17 +272,13 @@ export class CaseStack {
       {
         WRITEBACK_DB_SCHEMA: `wb_soap_it_${run}`,
         WRITEBACK_SOAP_DESTINATIONS: JSON.stringify([
-          {
-            name: 'core-banking-soap',
+          soapCoreDestination({
             wsdlUrl: this.soap.wsdlUrl,
             endpoint: this.soap.url,
             healthUrl: `${this.soap.baseUrl}/health`,
-            soapVersion: '1.1',
-            wsdlVersion: 'CoreBankingService-2019.2',
-            timeouts: { connectMs: 500, requestMs: 1_500 },
-            honoursIdempotencyKey: true,
+            requestMs: 1_500,
             lookupVisibilityMs: 2_000,
-          },
+          }),
         ]),
         WRITEBACK_RETRY_POLICY: wbRetry('core-banking-soap'),
         WRITEBACK_LEASE_MS: '5000',
@@ -294,20 +290,12 @@ export class CaseStack {
       {
         WRITEBACK_DB_SCHEMA: `wb_sftp_it_${run}`,
         WRITEBACK_SFTP_DESTINATIONS: JSON.stringify([
-          {
-            name: 'core-banking-sftp',
-            host: env['SFTP_HOST'],
-            port: Number(env['SFTP_PORT']),
-            username: env['SFTP_USERNAME'],
-            privateKeyPath: env['SFTP_PRIVATE_KEY_PATH'],
-            hostPublicKeyPath: env['SFTP_HOST_PUBLIC_KEY_PATH'],
+          sftpCoreDestination(env, {
             remoteDir: `${env['SFTP_REMOTE_ROOT'] ?? env['SFTP_ROOT']}/${this.sftpFolder}`,
-            layoutVersion: 'payments-v1',
-            honoursIdempotencyKey: true,
-            batch: { maxRecords: 200, windowMs: 300 },
+            windowMs: 300,
             receiptWindowMs: 5_000,
             receiptPollMs: 100,
-          },
+          }),
         ]),
         WRITEBACK_RETRY_POLICY: wbRetry('core-banking-sftp'),
         WRITEBACK_LEASE_MS: '20000',

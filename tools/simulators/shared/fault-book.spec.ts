@@ -35,14 +35,18 @@ describe('FaultBook', () => {
     const bites = (records: number) => (rule: Rule) => (rule.afterRecords ?? 0) < records;
     expect(faults.take((m) => m === 'partial', { key: 'a' }, true, bites(3))).toBeUndefined();
     expect(faults.list()).toEqual([{ mode: 'partial', afterRecords: 5, count: 1 }]);
-    expect(faults.take((m) => m === 'partial', { key: 'a' }, true, bites(8))).toMatchObject({ afterRecords: 5 });
+    expect(faults.take((m) => m === 'partial', { key: 'a' }, true, bites(8))).toMatchObject({
+      afterRecords: 5,
+    });
     expect(faults.list()).toEqual([]);
   });
 
   it('fires a rate rule as often as the random source says, and only for a matching context', () => {
     const faults = book(seededRandom(7));
     faults.add({ mode: 'error', rate: 0.5, match: { key: 'a' } });
-    const fired = Array.from({ length: 200 }, () => faults.take(() => true, { key: 'a' }, true)).filter(Boolean);
+    const fired = Array.from({ length: 200 }, () => faults.take(() => true, { key: 'a' }, true)).filter(
+      Boolean,
+    );
     expect(fired.length).toBeGreaterThan(70);
     expect(fired.length).toBeLessThan(130);
     expect(faults.take(() => true, { key: 'b' }, true)).toBeUndefined();

@@ -1,0 +1,169 @@
+/**
+ * The main job's outcome: progress while the cases run, waiting until each has settled, the evidence the reconciler
+ * and the exception queue hold about the run, and the figures of the report.
+ */
+import type { WritebackResult } from '@closeout/contracts';
+import { elapsedS, say, sleep } from './clock';
+import { TERMINAL_STATES, type CaseWatch } from './case-watch';
+import type { Driven } from './drive';
+import { AGENT_TOKEN, orchestratorUrl, RECONCILER_TOKEN, reconcilerUrl } from './platform';
+import type { RunFigures } from './report';
+
+/** A progress line every 3 s until stopped. */
+export function reportProgress(watch: CaseWatch, cases: number): { stop(): void } {
+  const timer = setInterval(() => {
+    let completed = 0;
+    let exceptions = 0;
+    let expired = 0;
+    for (const id of watch.plans.keys()) {
+      const s = watch.lastState(id);
+      if (s === 'COMPLETED') completed += 1;
+      else if (s === 'EXCEPTION') exceptions += 1;
+      else if (s === 'EXPIRED') expired += 1;
+    }
+    const applied = [...watch.results.values()].filter((r) => r.some((x) => x.status === 'APPLIED')).length;
+    say(
+      `progress: ${watch.plans.size}/${cases} triggered, ${watch.actedAt.size} customers acted, ${completed} completed, ${exceptions} in exception, ${expired} expired; writebacks applied ${applied}/${watch.ourKeys.size}`,
+    );
+  }, 3_000);
+  return { stop: () => clearInterval(timer) };
+}
+
+/** Until every case has settled: completed, in the exception queue, expired; at most 4 minutes. */
+export async function waitUntilSettled(watch: CaseWatch): Promise<void> {
+  const deadline = Date.now() + 240_000;
+  while (Date.now() < deadline) {
+    const open = [...watch.plans.keys()].filter((id) => !settled(watch, id));
+    if (open.length === 0) break;
+    await sleep(1_000);
+  }
+  await sleep(2_000);
+}
+
+export const settled = (watch: CaseWatch, caseId: string): boolean =>
+  TERMINAL_STATES.has(watch.lastState(caseId) ?? '');
+
+/** What the platform's own APIs say about the run: reconciliation breaks, SLOs, alerts, open exceptions. */
+export interface Evidence {
+  breaks: { kind: string; caseId: string | null; idempotencyKey: string | null; destination: string }[];
+  slo: unknown;
+  alerts: { key: string; raisedAt: string }[];
+  exceptions: { caseId: string; kind: string; context: { whatWasTried?: { errorClass?: string } } }[];
+}
+
+/** Asks the reconciler for a pass against the cores' extracts, then reads breaks, SLOs, alerts and the queue. */
+export async function gatherEvidence(runStarted: number): Promise<Evidence> {
+  say('asking the reconciler for a pass against the cores’ own extracts');
+  await api(reconcilerUrl, '/v1/reconcile', { method: 'POST' }).catch((err: unknown) =>
+    say(`reconcile: ${String(err)}`),
+  );
+  const breaks = await api<{ data: Evidence['breaks'] }>(reconcilerUrl, '/v1/breaks?status=open');
+  const slo = await api<unknown>(reconcilerUrl, '/v1/slo');
+  const alerts = await api<{ data: Evidence['alerts'] }>(reconcilerUrl, '/v1/alerts?status=open');
+  const exceptions = await api<{ items: Evidence['exceptions'] }>(
+    orchestratorUrl,
+    `/v1/exceptions?status=OPEN&limit=500&openedAfter=${new Date(runStarted).toISOString()}`,
+  );
+  return { breaks: breaks.data, slo, alerts: alerts.data, exceptions: exceptions.items };
+}
+
+/** The report's figures for the run's cases only (other runs' and tests' traffic on this devstack is left out). */
+export function figuresOf(
+  watch: CaseWatch,
+  driven: Driven,
+  evidence: Evidence,
+  runStarted: number,
+): RunFigures {
+  const { plans, states, results, appliedAt, triggeredAt, actedAt, ourKeys } = watch;
+  const mine = (id: string) => plans.has(id);
+  const ours = (b: { caseId: string | null; idempotencyKey: string | null }) =>
+    (b.caseId !== null && mine(b.caseId)) || (b.idempotencyKey !== null && ourKeys.has(b.idempotencyKey));
+  const lastState = (id: string) => watch.lastState(id);
+  return {
+    cases: plans.size,
+    redelivered: driven.redelivered,
+    redeliveryDeduplicated: driven.redeliveryDeduplicated,
+    refused: driven.refused,
+    byWorkflow: countBy(
+      [...plans.keys()].map((id) => driven.sent.find((s) => s.caseId === id)!.body['eventType'] as string),
+    ),
+    plans: countBy([...plans.values()].map((p) => p.kind)),
+    states: countBy([...plans.keys()].map((id) => lastState(id) ?? 'NONE')),
+    straightThrough: [...plans.keys()].filter(
+      (id) =>
+        (states.get(id) ?? []).some((s) => s.state === 'COMPLETED') &&
+        !(states.get(id) ?? []).some((s) => s.state === 'EXCEPTION'),
+    ).length,
+    writebacks: perDestination(results, ourKeys),
+    triggerToApplied: [...appliedAt.entries()]
+      .filter(([id]) => lastState(id) === 'COMPLETED')
+      .map(([id, at]) => at - triggeredAt.get(id)!),
+    actionToApplied: [...appliedAt.entries()]
+      .filter(([id]) => lastState(id) === 'COMPLETED' && actedAt.has(id))
+      .map(([id, at]) => at - actedAt.get(id)!),
+    duplicatesPrevented: {
+      upstream: driven.redeliveryDeduplicated,
+      customerActions: watch.actionDuplicates,
+      ledger: [...results.values()].flat().filter((r) => r.duplicate).length,
+    },
+    unknownsResolved: [...results.values()].filter(
+      (r) =>
+        r.some((x) => x.status === 'UNKNOWN') &&
+        r.some((x) => x.status === 'APPLIED' || x.status === 'FAILED_PERMANENT'),
+    ).length,
+    unknownsOpen: [...results.values()].filter((r) => r.at(-1)?.status === 'UNKNOWN').length,
+    exceptions: countBy(
+      evidence.exceptions
+        .filter((e) => mine(e.caseId))
+        .map(
+          (e) =>
+            `${e.kind}${e.context.whatWasTried?.errorClass ? ` (${e.context.whatWasTried.errorClass})` : ''}`,
+        ),
+    ),
+    // This run's breaks: on its cases or its writebacks. Others (earlier runs, tests on this devstack) are counted apart.
+    breaks: countBy(evidence.breaks.filter(ours).map((b) => b.kind)),
+    otherBreaks: evidence.breaks.filter((b) => !ours(b)).length,
+    alerts: evidence.alerts.filter((a) => Date.parse(a.raisedAt) >= runStarted).map((a) => a.key),
+    slo: evidence.slo,
+    elapsedS: elapsedS(),
+  };
+}
+
+/** The job fails unless every case settled, no break is unexplained and every trigger was accepted. */
+export function succeeded(watch: CaseWatch, figures: RunFigures, cases: number): boolean {
+  const allSettled = [...watch.plans.keys()].every((id) => settled(watch, id));
+  const unexplained = Object.values(figures.breaks).reduce((a, b) => a + b, 0);
+  return allSettled && unexplained === 0 && figures.cases === cases;
+}
+
+async function api<T>(base: string, path: string, init: { method?: string } = {}): Promise<T> {
+  const res = await fetch(`${base}${path}`, {
+    method: init.method ?? 'GET',
+    headers: { authorization: `Bearer ${base === reconcilerUrl ? RECONCILER_TOKEN : AGENT_TOKEN}` },
+  });
+  if (!res.ok) throw new Error(`${init.method ?? 'GET'} ${base}${path}: HTTP ${res.status}`);
+  return (await res.json()) as T;
+}
+
+function countBy(items: string[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const i of items) out[i] = (out[i] ?? 0) + 1;
+  return out;
+}
+
+function perDestination(
+  results: Map<string, WritebackResult[]>,
+  keys: Map<string, { destination: string }>,
+): RunFigures['writebacks'] {
+  const out: RunFigures['writebacks'] = {};
+  for (const [key, { destination }] of keys) {
+    const rs = results.get(key) ?? [];
+    const d = (out[destination] ??= { requested: 0, applied: 0, failedPermanent: 0, pending: 0 });
+    d.requested += 1;
+    if (rs.some((r) => r.status === 'APPLIED')) d.applied += 1;
+    else if (rs.some((r) => r.status === 'FAILED_PERMANENT' || r.status === 'REJECTED_CONFLICT'))
+      d.failedPermanent += 1;
+    else d.pending += 1;
+  }
+  return out;
+}

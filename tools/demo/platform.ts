@@ -1,0 +1,302 @@
+/**
+ * Bringing up the main job's platform: the devstack, the seed workflows with a demo cadence, the simulated cores
+ * (test doubles of the bank's REST, SOAP and SFTP systems of record, with faults injected) and the nine services,
+ * each started with only its own settings. Services and cores already running are kept.
+ */
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
+import { Topics } from '@closeout/contracts';
+import { positionGroupsAtEnd, kafkaConnectionFromEnv } from '@closeout/kafka';
+import { writeDefinitions } from '../e2e/case-stack';
+import { say } from './clock';
+import {
+  restCoreDestination,
+  retryPolicy,
+  sftpCoreDestination,
+  sftpLogin,
+  soapCoreDestination,
+} from './core-destinations';
+import { demoSigningEnv } from './request-signing';
+import {
+  devstackCommand,
+  devstackEnv,
+  logFile,
+  repoRoot,
+  runningPid,
+  services,
+  startProcess,
+  startService,
+  stopService,
+  waitForExit,
+  waitUntilReady,
+} from './services';
+
+export const INGEST_TOKEN = 'demo-upstream-token-0123456789';
+export const AGENT_TOKEN = 'demo-agent-token-0123456789';
+export const RECONCILER_TOKEN = 'demo-operator-token-0123456789';
+const CORE_TOKEN = 'demo-core-token-0123456789';
+const REST_CORE_PORT = 8091;
+const SOAP_CORE_PORT = 8092;
+
+export const port = (name: string): number => services.find((s) => s.name === name)!.port;
+export const ingestUrl = `http://127.0.0.1:${port('trigger-ingest')}/v1/triggers`;
+export const orchestratorUrl = `http://127.0.0.1:${port('orchestrator')}`;
+export const reconcilerUrl = `http://127.0.0.1:${port('reconciler')}`;
+
+// Faults at each core: transient errors, resets, commits whose answer never comes (unknown outcomes), throttling,
+// server-side retries, late receipts and rejected batches.
+const REST_FAULTS =
+  'error_5xx@0.05,connection_reset@0.02,commit_then_timeout@0.02,slow_commit@0.01,rate_limited@0.02';
+const SOAP_FAULTS = 'vendor_transient@0.05,vendor_ambiguous@0.02,throttled@0.02,server_retry@0.03';
+const SFTP_FAULTS = 'delay_receipt@0.1,checksum_mismatch@0.03';
+
+/** The running platform: the devstack's environment and every service's settings. */
+export interface Platform {
+  env: Record<string, string>;
+  serviceEnv: Record<string, string>;
+}
+
+/** Devstack, seed workflows, simulated cores, then the nine services one after another, each until ready. */
+export async function bringUpPlatform(): Promise<Platform> {
+  say('starting tools/devstack (Kafka, Apicurio Registry, PostgreSQL, sshd)');
+  execFileSync(devstackCommand, ['up'], { stdio: 'inherit' });
+  const env = devstackEnv();
+  // The seed workflows with a demo cadence: reminders after seconds instead of days, so the run shows them.
+  const workflowsDir = writeDefinitions(join(repoRoot, '.devstack', 'demo', 'workflows'), {
+    reminders: ['PT6S', 'PT12S'],
+    expiry: 'PT25S',
+    writebackLatencyCeiling: 'PT90S',
+  });
+  say(`seed workflows with a demo cadence (reminders 6 s / 12 s, expiry 25 s) in ${workflowsDir}`);
+  startCores(env);
+  await untilUp(`http://127.0.0.1:${SOAP_CORE_PORT}/health`, 30_000);
+
+  const platform = { env, serviceEnv: serviceEnv(env, workflowsDir) };
+  for (const s of services) {
+    if (runningPid(s.name) !== undefined) say(`${s.name} already running`);
+    else {
+      // A stopped service's consumer groups start at the topics' current end: traffic that tests and benchmarks
+      // left on this devstack since the last run is not this run's to work.
+      await positionGroupsAtEnd(
+        kafkaConnectionFromEnv(env),
+        consumerGroupsOf(s.name).map(([groupId, topic]) => ({ groupId, topic })),
+      );
+      startService(s.name, s.port, envFor(s.name, platform.serviceEnv));
+      say(`${s.name} starting on :${s.port} (log ${logFile(s.name)})`);
+    }
+    await waitUntilReady(s.name, s.port, 180_000);
+  }
+  return platform;
+}
+
+/** The table of services, their ports and readiness checks. */
+export async function printReadiness(): Promise<void> {
+  console.log('\nservice            port  ready  checks');
+  for (const s of services) {
+    const r = await waitUntilReady(s.name, s.port, 10_000);
+    const checks = Object.entries(r.checks ?? {})
+      .map(([k, v]) => `${k}:${v.ok ? 'ok' : 'DOWN'}`)
+      .join(' ');
+    console.log(`${s.name.padEnd(18)} ${String(s.port).padEnd(5)} ${r.ready ? 'yes' : 'NO '}    ${checks}`);
+  }
+  console.log('');
+}
+
+/** SIGKILL (no drain, leases left behind), then a restart after 3 s, reported when the service is ready again. */
+export async function killAndRestartLater(platform: Platform, name: string): Promise<void> {
+  stopService(name, 'SIGKILL');
+  await waitForExit(name, 10_000);
+  setTimeout(() => {
+    startService(name, port(name), envFor(name, platform.serviceEnv));
+    waitUntilReady(name, port(name), 120_000).then(
+      () =>
+        say(`${name} is back: it resolves what it left in flight by lookup before sending anything again`),
+      (err: unknown) => say(`${name} did not come back: ${String(err)}`),
+    );
+  }, 3_000);
+}
+
+/**
+ * Which services a variable belongs to: each service is started with its own tokens, destinations and keys only
+ * (an ingest token, a core's credentials or the SFTP key in every process would be one more place to leak them).
+ */
+const OWNERS: Array<[RegExp, readonly string[]]> = [
+  [/^INGEST_/, ['trigger-ingest']],
+  [/^ORCHESTRATOR_/, ['orchestrator']],
+  [/^RECONCILER_/, ['reconciler']],
+  [/^WRITEBACK_REST_/, ['writeback-rest']],
+  [/^WRITEBACK_SOAP_/, ['writeback-soap']],
+  [/^WRITEBACK_SFTP_/, ['writeback-sftp']],
+  [/^SFTP_/, ['writeback-sftp', 'reconciler']],
+  [/^WORKFLOW_/, ['orchestrator', 'reconciler']],
+];
+
+function ownedBy(service: string, env: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(env).filter(([name]) => {
+      const owner = OWNERS.find(([pattern]) => pattern.test(name));
+      return !owner || owner[1].includes(service);
+    }),
+  );
+}
+
+/** One service's environment: the variables it owns, its signing key, and a writeback service's retry policy. */
+function envFor(service: string, all: Record<string, string>): Record<string, string> {
+  const shared = ownedBy(service, all);
+  const destination = {
+    'writeback-rest': 'core-banking-rest',
+    'writeback-soap': 'core-banking-soap',
+    'writeback-sftp': 'core-banking-sftp',
+  }[service];
+  // The orchestrator's signing key, the writeback services' public key: each its own.
+  if (!destination) return { ...shared, ...demoSigningEnv(service) };
+  return {
+    ...shared,
+    ...demoSigningEnv(service),
+    WRITEBACK_RETRY_POLICY: retryPolicy(destination, {
+      baseDelayMs: 200,
+      maxDelayMs: 3_000,
+      maxAttempts: 12,
+      circuitOpenWaitMs: 2_000,
+      unknownResolveDelayMs: 1_500,
+    }),
+  };
+}
+
+function serviceEnv(env: Record<string, string>, workflowsDir: string): Record<string, string> {
+  const soapCore = `http://127.0.0.1:${SOAP_CORE_PORT}`;
+  const sftpDir = `${env['SFTP_REMOTE_ROOT']}/core-banking-sftp`;
+  return {
+    ...env,
+    LOG_LEVEL: 'info',
+    INGEST_API_TOKENS: `core-billing=${INGEST_TOKEN}`,
+    ORCHESTRATOR_API_TOKENS: `demo-agent=${AGENT_TOKEN}`,
+    RECONCILER_API_TOKENS: `demo-operator=${RECONCILER_TOKEN}`,
+    WORKFLOW_DEFINITIONS_DIR: workflowsDir,
+    WRITEBACK_REST_DESTINATIONS: JSON.stringify([
+      restCoreDestination({
+        baseUrl: `http://127.0.0.1:${REST_CORE_PORT}`,
+        token: CORE_TOKEN,
+        requestMs: 2_000,
+        lookupVisibilityMs: 3_000,
+      }),
+    ]),
+    WRITEBACK_SOAP_DESTINATIONS: JSON.stringify([
+      soapCoreDestination({
+        wsdlUrl: `${soapCore}/CoreBankingService?wsdl`,
+        endpoint: `${soapCore}/CoreBankingService`,
+        healthUrl: `${soapCore}/health`,
+        requestMs: 2_500,
+        lookupVisibilityMs: 3_000,
+      }),
+    ]),
+    WRITEBACK_SFTP_DESTINATIONS: JSON.stringify([
+      sftpCoreDestination(env, {
+        remoteDir: sftpDir,
+        windowMs: 500,
+        receiptWindowMs: 8_000,
+        receiptPollMs: 200,
+      }),
+    ]),
+    WRITEBACK_LEASE_MS: '15000',
+    RECONCILER_EXTRACTS: JSON.stringify([
+      {
+        protocol: 'REST',
+        destination: 'core-banking-rest',
+        baseUrl: `http://127.0.0.1:${REST_CORE_PORT}`,
+        token: CORE_TOKEN,
+      },
+      {
+        protocol: 'SOAP',
+        destination: 'core-banking-soap',
+        wsdlUrl: `${soapCore}/CoreBankingService?wsdl`,
+        healthUrl: `${soapCore}/health`,
+      },
+      { protocol: 'SFTP', destination: 'core-banking-sftp', ...sftpLogin(env), remoteDir: sftpDir },
+    ]),
+    RECONCILER_INTERVAL: '15000',
+    RECONCILER_DESTINATIONS: 'core-banking-rest,core-banking-soap,core-banking-sftp',
+  };
+}
+
+/** The simulated cores as processes of their own (kept running after the job, like the services). */
+function startCores(env: Record<string, string>): void {
+  const journal = (name: string) => join(repoRoot, '.devstack', 'services', `${name}.journal.jsonl`);
+  if (runningPid('rest-core') === undefined) {
+    startProcess(
+      'rest-core',
+      'tools/simulators/rest-core/main.ts',
+      ['--port', String(REST_CORE_PORT), '--journal-file', journal('rest-core'), '--faults', REST_FAULTS],
+      {},
+    );
+    say(`simulated REST core (test double) on :${REST_CORE_PORT}, faults ${REST_FAULTS}`);
+  }
+  if (runningPid('soap-core') === undefined) {
+    startProcess(
+      'soap-core',
+      'tools/simulators/soap-core/main.ts',
+      ['--port', String(SOAP_CORE_PORT), '--journal-file', journal('soap-core'), '--faults', SOAP_FAULTS],
+      {},
+    );
+    say(`simulated SOAP core (test double) on :${SOAP_CORE_PORT}, faults ${SOAP_FAULTS}`);
+  }
+  if (runningPid('sftp-core') === undefined) {
+    startProcess(
+      'sftp-core',
+      'tools/simulators/sftp-core/main.ts',
+      [
+        '--root',
+        env['SFTP_ROOT']!,
+        '--destinations',
+        'core-banking-sftp',
+        '--journal-file',
+        journal('sftp-core'),
+        '--faults',
+        SFTP_FAULTS,
+      ],
+      {},
+    );
+    say(
+      `simulated SFTP batch core (test double) on ${env['SFTP_ROOT']}/core-banking-sftp, faults ${SFTP_FAULTS}`,
+    );
+  }
+}
+
+async function untilUp(url: string, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (
+      await fetch(url).then(
+        (r) => r.ok,
+        () => false,
+      )
+    )
+      return;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`${url} did not answer within ${timeoutMs} ms`);
+}
+
+/** The consumer groups each service reads with (named after the service, as its consumers name them). */
+function consumerGroupsOf(service: string): [string, string][] {
+  const groups: Record<string, [string, string][]> = {
+    orchestrator: [
+      ['case-triggered', Topics.caseTriggered],
+      ['outreach-event', Topics.outreachEvent],
+      ['miniapp-action', Topics.miniappAction],
+      ['writeback-result', Topics.writebackResult],
+      ['writeback-command', Topics.writebackCommand],
+    ],
+    reconciler: [
+      ['writeback-requested', Topics.writebackRequested],
+      ['writeback-result', Topics.writebackResult],
+      ['case-state', Topics.caseState],
+    ],
+  };
+  const writeback: [string, string][] = [
+    ['writeback-requested', Topics.writebackRequested],
+    ['writeback-command', Topics.writebackCommand],
+  ];
+  const own = groups[service] ?? (service.startsWith('writeback-') ? writeback : []);
+  return own.map(([g, t]) => [`${service}.${g}`, t]);
+}
