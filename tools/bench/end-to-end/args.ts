@@ -1,0 +1,86 @@
+/** The end-to-end benchmark's command line and its workloads. */
+import type { StackApp } from '../../e2e/case-stack';
+import {
+  ADDRESS_UPDATE,
+  DOCUMENT_COLLECTION,
+  FAILED_PAYMENT,
+  KYC_REFRESH,
+  PAYMENT_PLAN,
+  type Sample,
+} from '../../e2e/samples';
+
+export interface Args {
+  n: number;
+  inFlight: number;
+  workflows: 'rest' | 'all';
+  warmup: number;
+  timeoutS: number;
+  kafkaN: number;
+  env: Partial<Record<StackApp, Record<string, string>>>;
+  allServices: boolean;
+}
+
+export const APPS: StackApp[] = [
+  'trigger-ingest',
+  'orchestrator',
+  'writeback-rest',
+  'writeback-soap',
+  'writeback-sftp',
+];
+
+export function parseArgs(argv: string[]): Args {
+  const positional: string[] = [];
+  const args: Args = {
+    n: 3000,
+    inFlight: 200,
+    workflows: 'rest',
+    warmup: 100,
+    timeoutS: 900,
+    kafkaN: 20_000,
+    env: {},
+    allServices: false,
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    const value = () => {
+      const v = argv[++i];
+      if (v === undefined) throw new Error(`${a} needs a value`);
+      return v;
+    };
+    if (a === '--workflows') {
+      const v = value();
+      if (v !== 'rest' && v !== 'all') throw new Error(`--workflows must be rest or all, got ${v}`);
+      args.workflows = v;
+    } else if (a === '--warmup') args.warmup = Number(value());
+    else if (a === '--timeout-s') args.timeoutS = Number(value());
+    else if (a === '--kafka-n') args.kafkaN = Number(value());
+    else if (a === '--all-services') args.allServices = true;
+    else if (a === '--env') {
+      const m = /^([a-z-]+):([A-Z0-9_]+)=(.*)$/.exec(value());
+      if (!m || !APPS.includes(m[1] as StackApp)) {
+        throw new Error(`--env must be app:KEY=VALUE with app one of ${APPS.join(', ')}`);
+      }
+      const app = m[1] as StackApp;
+      args.env[app] = { ...args.env[app], [m[2]!]: m[3]! };
+    } else if (a.startsWith('--')) throw new Error(`unknown option ${a}`);
+    else positional.push(a);
+  }
+  if (positional[0] !== undefined) args.n = Number(positional[0]);
+  if (positional[1] !== undefined) args.inFlight = Number(positional[1]);
+  for (const [name, v, min] of [
+    ['N', args.n, 50],
+    ['inFlight', args.inFlight, 1],
+    ['--warmup', args.warmup, 0],
+    ['--timeout-s', args.timeoutS, 30],
+    ['--kafka-n', args.kafkaN, 1000],
+  ] as const) {
+    if (!Number.isInteger(v) || v < min) throw new Error(`${name} must be an integer ≥ ${min}, got ${v}`);
+  }
+  return args;
+}
+
+/** Workloads: the seed workflows' triggers and the action each case takes (tools/e2e/samples.ts). */
+export const WORKLOADS: Record<Args['workflows'], Sample[]> = {
+  rest: [DOCUMENT_COLLECTION, KYC_REFRESH],
+  all: [FAILED_PAYMENT, PAYMENT_PLAN, KYC_REFRESH, ADDRESS_UPDATE, DOCUMENT_COLLECTION],
+};
