@@ -20,7 +20,7 @@ const sftpVariables = [
   'SFTP_PRIVATE_KEY_PATH',
   'SFTP_HOST_PUBLIC_KEY_PATH',
 ];
-/** What each writeback service reads besides its destinations (libs/writeback/adapters writeback-service.config.ts). */
+/** What each writeback service reads besides its destinations (libs/writeback/core writeback-service.config.ts). */
 const writebackVariables = ['WRITEBACK_REQUEST_PUBLIC_KEYS', 'WRITEBACK_UNSERVED_REQUESTS'];
 const writebackServices: readonly ServiceName[] = ['writeback-rest', 'writeback-soap', 'writeback-sftp'];
 /** The orchestrator's writeback request signing key (apps/orchestrator/src/config.ts): the orchestrator's alone. */

@@ -22,8 +22,8 @@ import { Topics, type WritebackRequested } from '@closeout/contracts';
 import { KafkaClient, positionGroupsAtEnd, type OutgoingEvent, kafkaConnectionFromEnv } from '@closeout/kafka';
 import { localRequestSigning } from '@closeout/kafka';
 import { configureLogging } from '@closeout/telemetry';
-import { createWritebackDataSource } from '@closeout/writeback-adapters';
-import { samplePaymentRequest } from '@closeout/writeback-adapters/testing';
+import { createWritebackDataSource } from '@closeout/writeback-core';
+import { samplePaymentRequest } from '@closeout/writeback-core/testing';
 import { defaultMappingRegistry, parseWritebackRequest } from '@closeout/writeback-domain';
 import {
   devstackEnv,
@@ -296,7 +296,7 @@ async function main(): Promise<void> {
   await new Promise<void>((resolve, reject) => {
     const bench = spawn(
       join(repoRoot, 'node_modules', '.bin', 'node'),
-      ['-r', '@swc-node/register', 'libs/writeback/adapters/bench/ledger-claims.bench.ts', '5000', '4', '64'],
+      ['-r', '@swc-node/register', 'libs/writeback/core/bench/ledger-claims.bench.ts', '5000', '4', '64'],
       { cwd: repoRoot, stdio: 'inherit', env: { ...process.env, DATABASE_URL: env['DATABASE_URL'] } },
     );
     bench.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`ledger bench exited ${code}`))));

@@ -1,7 +1,7 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { createLogger } from '@closeout/telemetry';
 import { parseRestDestinations, RestDestination } from '@closeout/writeback-adapter-rest';
-import { servedDestination, writebackAppImports } from '@closeout/writeback-adapters/nest';
+import { servedDestination, writebackAppImports } from '@closeout/writeback-core/nest';
 import type { Config } from './config';
 
 /**

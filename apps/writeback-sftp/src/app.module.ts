@@ -1,6 +1,6 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { parseSftpDestinations, SftpDestination } from '@closeout/writeback-adapter-sftp';
-import { servedDestination, writebackAppImports } from '@closeout/writeback-adapters/nest';
+import { servedDestination, writebackAppImports } from '@closeout/writeback-core/nest';
 import type { Config } from './config';
 
 /**

@@ -1,5 +1,5 @@
 import { baseEnvSchema } from '@closeout/config';
-import { dbSchemaEnv, jsonEnv, writebackServiceEnv } from '@closeout/writeback-adapters';
+import { dbSchemaEnv, jsonEnv, writebackServiceEnv } from '@closeout/writeback-core';
 import { z } from 'zod';
 
 /**

@@ -1,6 +1,6 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { parseSoapDestinations, SoapDestination } from '@closeout/writeback-adapter-soap';
-import { servedDestination, writebackAppImports } from '@closeout/writeback-adapters/nest';
+import { servedDestination, writebackAppImports } from '@closeout/writeback-core/nest';
 import type { Config } from './config';
 
 /**

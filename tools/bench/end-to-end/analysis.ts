@@ -1,6 +1,6 @@
 /** The figures of each case: latency, the cores' own time, and the split per hop along its critical path. */
 import { Client } from 'pg';
-import { writebackTables } from '@closeout/writeback-adapters';
+import { writebackTables } from '@closeout/writeback-core';
 import type { Bench, CaseRun } from './driver';
 import { unionLength } from './stats';
 

@@ -13,8 +13,8 @@ import type { DataSource } from 'typeorm';
 import { Topics, type WritebackRequested, type WritebackResult } from '@closeout/contracts';
 import { KafkaClient, positionGroupsAtEnd, type OutgoingEvent, kafkaConnectionFromEnv } from '@closeout/kafka';
 import { localRequestSigning } from '@closeout/kafka';
-import { createWritebackDataSource } from '@closeout/writeback-adapters';
-import { samplePaymentRequest } from '@closeout/writeback-adapters/testing';
+import { createWritebackDataSource } from '@closeout/writeback-core';
+import { samplePaymentRequest } from '@closeout/writeback-core/testing';
 import {
   devstackEnv,
   logFile,

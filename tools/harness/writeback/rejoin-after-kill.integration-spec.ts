@@ -1,4 +1,4 @@
-import { freePort } from '@closeout/writeback-adapters/testing';
+import { freePort } from '@closeout/writeback-core/testing';
 import { measureRejoin } from './rejoin-after-kill';
 
 /**

@@ -16,8 +16,8 @@ import { Topics, type WritebackRequested } from '@closeout/contracts';
 import { KafkaClient, positionGroupsAtEnd, kafkaConnectionFromEnv } from '@closeout/kafka';
 import { localRequestSigning } from '@closeout/kafka';
 import { startRestCore } from '@closeout/simulators/rest-core';
-import { createWritebackDataSource } from '@closeout/writeback-adapters';
-import { freePort, samplePaymentRequest } from '@closeout/writeback-adapters/testing';
+import { createWritebackDataSource } from '@closeout/writeback-core';
+import { freePort, samplePaymentRequest } from '@closeout/writeback-core/testing';
 import {
   devstackEnv,
   logFile,

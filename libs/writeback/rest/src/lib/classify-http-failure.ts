@@ -8,12 +8,12 @@ import {
   type ValidationIssue,
   type WritebackError,
 } from '@closeout/writeback-domain';
-import { boundedText } from '@closeout/writeback-adapters';
+import { boundedText } from '@closeout/writeback-core';
 
 /**
  * Turns what a REST destination answered into the typed writeback errors. Pure: the retry policy decides what
  * happens next from the class alone, so every REST-specific judgement lives here. An exchange that produced no
- * answer at all is read by `classifyNetworkFailure` (`@closeout/writeback-adapters`), shared with SOAP.
+ * answer at all is read by `classifyNetworkFailure` (`@closeout/writeback-core`), shared with SOAP.
  */
 
 /** An HTTP answer, as far as classifying it goes. */

@@ -5,7 +5,7 @@ import {
   hostileCoreRig,
   type CorePosting,
   type HostileCoreRig,
-} from '@closeout/writeback-adapters/testing';
+} from '@closeout/writeback-core/testing';
 import { parseRestDestinations, type RestDestinationConfigInput } from './rest-destination.config';
 import { RestDestination } from './rest-destination';
 

@@ -16,9 +16,9 @@ import {
   type RecordSigner,
 } from '@closeout/kafka';
 import { startRestCore, type RestCore } from '@closeout/simulators/rest-core';
-import { WritebackService } from '@closeout/writeback-adapters/nest';
+import { WritebackService } from '@closeout/writeback-core/nest';
 import { readRaw } from '@closeout/kafka/testing';
-import { samplePaymentRequest, sleep, until } from '@closeout/writeback-adapters/testing';
+import { samplePaymentRequest, sleep, until } from '@closeout/writeback-core/testing';
 import {
   FAST_TEST_CONSUMER,
   startRestWritebackTestService,

@@ -3,7 +3,7 @@ import {
   destinationSemanticsShape,
   parseDestinationList,
   parseOneDestination,
-} from '@closeout/writeback-adapters';
+} from '@closeout/writeback-core';
 
 /**
  * One REST system of record, as the writeback-rest service is configured with it. Validated once at boot; every

@@ -18,7 +18,7 @@ import {
   type WireMessage,
   type WritebackError,
 } from '@closeout/writeback-domain';
-import type { SendRequest } from '@closeout/writeback-adapters';
+import type { SendRequest } from '@closeout/writeback-core';
 import { parseRestDestination, type RestDestinationConfigInput } from './rest-destination.config';
 import { RestDestination, type RestDestinationLogger } from './rest-destination';
 

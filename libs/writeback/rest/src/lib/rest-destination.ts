@@ -20,7 +20,7 @@ import {
   type SendRequest,
   WatchedCall,
   type WritebackDestination,
-} from '@closeout/writeback-adapters';
+} from '@closeout/writeback-core';
 import { classifyHttpAnswer, type HttpAnswer, providerCodeOf } from './classify-http-failure';
 import type { RestDestinationAuth, RestDestinationConfig } from './rest-destination.config';
 

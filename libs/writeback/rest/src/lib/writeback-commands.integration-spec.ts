@@ -10,9 +10,9 @@ import {
 } from '@closeout/contracts';
 import { EventPublisher, EventSubscriber, localRequestSigning } from '@closeout/kafka';
 import { startRestCore, type RestCore } from '@closeout/simulators/rest-core';
-import { WritebackService } from '@closeout/writeback-adapters/nest';
-import { WritebackCommandHandler, type WritebackCommandHandlerOptions } from '@closeout/writeback-adapters';
-import { samplePaymentRequest, sleep, until } from '@closeout/writeback-adapters/testing';
+import { WritebackService } from '@closeout/writeback-core/nest';
+import { WritebackCommandHandler, type WritebackCommandHandlerOptions } from '@closeout/writeback-core';
+import { samplePaymentRequest, sleep, until } from '@closeout/writeback-core/testing';
 import {
   FAST_TEST_CONSUMER,
   startRestWritebackTestService,

@@ -5,7 +5,7 @@ import {
   freshWritebackSchema,
   type FreshWritebackSchema,
   samplePaymentRequest,
-} from '@closeout/writeback-adapters/testing';
+} from '@closeout/writeback-core/testing';
 import type { WritebackResult, AuditEvent, WritebackStatus } from '@closeout/contracts';
 import {
   DestinationBreaker,
@@ -13,7 +13,7 @@ import {
   WritebackIntake,
   WritebackMetrics,
   WritebackWorker,
-} from '@closeout/writeback-adapters';
+} from '@closeout/writeback-core';
 import { parseRestDestinations } from './rest-destination.config';
 import { RestDestination } from './rest-destination';
 

@@ -5,9 +5,9 @@ import { Topics } from '@closeout/contracts';
 import { loadVerificationKeys, RecordVerifier, type RecordSigner } from '@closeout/kafka';
 import { ServiceCoreModule } from '@closeout/platform';
 import { retryPolicyFor, type RetryPolicyConfig } from '@closeout/writeback-domain';
-import { writebackEntities, writebackMigrations } from '@closeout/writeback-adapters';
-import { WritebackServiceModule } from '@closeout/writeback-adapters/nest';
-import { freePort } from '@closeout/writeback-adapters/testing';
+import { writebackEntities, writebackMigrations } from '@closeout/writeback-core';
+import { WritebackServiceModule } from '@closeout/writeback-core/nest';
+import { freePort } from '@closeout/writeback-core/testing';
 import { parseRestDestinations } from '../lib/rest-destination.config';
 import { RestDestination } from '../lib/rest-destination';
 

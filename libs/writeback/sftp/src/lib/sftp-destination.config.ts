@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { destinationSemanticsShape, parseDestinationList } from '@closeout/writeback-adapters';
+import { destinationSemanticsShape, parseDestinationList } from '@closeout/writeback-core';
 
 const nonEmpty = (rule = 'must be a non-empty string') => z.string({ error: rule }).min(1, rule);
 const bytesUpTo256MiB = (fallback: number) =>

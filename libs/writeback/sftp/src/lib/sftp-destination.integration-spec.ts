@@ -14,14 +14,14 @@ import {
   type FreshWritebackSchema,
   samplePaymentRequest,
   until,
-} from '@closeout/writeback-adapters/testing';
+} from '@closeout/writeback-core/testing';
 import {
   DestinationBreaker,
   LedgerRepository,
   WritebackIntake,
   WritebackMetrics,
   WritebackWorker,
-} from '@closeout/writeback-adapters';
+} from '@closeout/writeback-core';
 import { parseSftpDestinations } from './sftp-destination.config';
 import { SftpDestination } from './sftp-destination';
 import { sftpSendRequest } from './testing/sftp-send-request';

@@ -15,7 +15,7 @@ import type {
   SendReceipt,
   SendRequest,
   WritebackDestination,
-} from '@closeout/writeback-adapters';
+} from '@closeout/writeback-core';
 import type { SftpDestinationConfig } from './sftp-destination.config';
 import { parsePostingReport, POSTING_REPORT_NAME, type ReportedPosting } from './sftp-posting-report';
 import { judgeReceipt, type BatchMember, type RecordVerdict } from './sftp-receipt';

@@ -1,4 +1,4 @@
-import { plausibleProviderRef } from '@closeout/writeback-adapters';
+import { plausibleProviderRef } from '@closeout/writeback-core';
 
 /**
  * The batch core's daily posting report (`outbound/postings-YYYY-MM-DD.csv`, one per UTC day): every posting it made,

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { boundedText, plausibleProviderRef } from '@closeout/writeback-adapters';
+import { boundedText, plausibleProviderRef } from '@closeout/writeback-core';
 
 /**
  * What a batch core's receipt may tell about the batch it answers, and nothing more. A receipt is the core's word,

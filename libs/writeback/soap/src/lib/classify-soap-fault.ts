@@ -7,7 +7,7 @@ import {
   ValidationError,
   type WritebackError,
 } from '@closeout/writeback-domain';
-import { boundedText } from '@closeout/writeback-adapters';
+import { boundedText } from '@closeout/writeback-core';
 
 /**
  * Turns a SOAP fault, or an HTTP answer that carried none, into the typed writeback errors. Pure: the vendor's codes

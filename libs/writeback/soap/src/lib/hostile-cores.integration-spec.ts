@@ -5,7 +5,7 @@ import {
   hostileCoreRig,
   type CorePosting,
   type HostileCoreRig,
-} from '@closeout/writeback-adapters/testing';
+} from '@closeout/writeback-core/testing';
 import { parseSoapDestination } from './soap-destination.config';
 import { SoapDestination } from './soap-destination';
 

@@ -3,7 +3,7 @@ import {
   destinationSemanticsShape,
   parseDestinationList,
   parseOneDestination,
-} from '@closeout/writeback-adapters';
+} from '@closeout/writeback-core';
 import { DEFAULT_SOAP_FAULT_MAP, SOAP_FAULT_ERROR_CLASSES } from './classify-soap-fault';
 
 /**

@@ -4,7 +4,7 @@
  */
 import { startSoapCore, type FaultRule, type SoapCore } from '@closeout/simulators/soap-core';
 import type { WireMessage, WritebackError } from '@closeout/writeback-domain';
-import type { SendRequest } from '@closeout/writeback-adapters';
+import type { SendRequest } from '@closeout/writeback-core';
 import { parseSoapDestination, type SoapDestinationConfigInput } from './soap-destination.config';
 import { SoapDestination } from './soap-destination';
 

@@ -19,7 +19,7 @@ import {
   type SendRequest,
   WatchedCall,
   type WritebackDestination,
-} from '@closeout/writeback-adapters';
+} from '@closeout/writeback-core';
 import { classifySoapFault, classifySoapHttpStatus, soapFaultOf } from './classify-soap-fault';
 import {
   effectiveFaultMap,

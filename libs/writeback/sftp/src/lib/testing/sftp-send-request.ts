@@ -1,6 +1,6 @@
 import type { WritebackRequested } from '@closeout/contracts';
 import { defaultMappingRegistry, parseWritebackRequest } from '@closeout/writeback-domain';
-import type { SendRequest } from '@closeout/writeback-adapters';
+import type { SendRequest } from '@closeout/writeback-core';
 
 /** What the worker would hand an SFTP destination for `request`: mapped with the `core-banking-sftp` mappings. */
 export function sftpSendRequest(request: WritebackRequested): SendRequest {

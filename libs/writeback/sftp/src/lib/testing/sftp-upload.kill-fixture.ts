@@ -5,7 +5,7 @@
  *
  *   node -r @swc-node/register sftp-upload.kill-fixture.ts '<settings JSON>' <count>
  */
-import { samplePaymentRequest } from '@closeout/writeback-adapters/testing';
+import { samplePaymentRequest } from '@closeout/writeback-core/testing';
 import { parseSftpDestinations } from '../sftp-destination.config';
 import { SftpDestination } from '../sftp-destination';
 import { sftpSendRequest } from './sftp-send-request';

@@ -2,7 +2,7 @@
  * How fast the ledger hands out and settles work on this PostgreSQL, next to a plain INSERT loop as the floor of
  * what one row costs. A script, not a test:
  *
- *   node_modules/.bin/node -r @swc-node/register libs/writeback/adapters/bench/ledger-claims.bench.ts [N] [workers] [batch]
+ *   node_modules/.bin/node -r @swc-node/register libs/writeback/core/bench/ledger-claims.bench.ts [N] [workers] [batch]
  *
  * N rows (default 5000), 2–4 concurrent workers (default 4), claimDue batch size (default 10). Uses DATABASE_URL,
  * else the devstack's postgres://postgres@127.0.0.1:5432/closeout, in a throwaway schema dropped at the end.
