@@ -1,6 +1,7 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { Topics } from '@closeout/contracts';
 import { createRecordSigner, readSigningKey } from '@closeout/kafka';
+import { OUTBOX_RELAY_SETTINGS, OutboxRelayService } from '@closeout/outbox';
 import { provideDomainErrorStatuses, ServiceCoreModule } from '@closeout/platform';
 import type { Config } from './config';
 import { orchestratorMigrations } from './persistence/orchestrator.migrations';
@@ -8,7 +9,6 @@ import { OpenCaseUseCase } from './cases/open-case.use-case';
 import { CaseEventsConsumer } from './cases/case-events.consumer';
 import { CaseBatchRunner } from './cases/case-batch';
 import { CaseQueries } from './cases/case-queries';
-import { OrchestratorOutbox, OUTBOX_RETENTION_MS } from './cases/orchestrator-outbox';
 import { ORCHESTRATOR_INSTANCE } from './cases/orchestrator-instance';
 import { TakeActionUseCase } from './actions/take-action.use-case';
 import { RecordOutreachEventUseCase } from './outreach/record-outreach-event.use-case';
@@ -65,7 +65,11 @@ export class AppModule {
           useValue: { serviceName: config.SERVICE_NAME, schema: config.ORCHESTRATOR_DB_SCHEMA },
         },
         { provide: WORKFLOW_DEFINITIONS_DIR, useValue: config.WORKFLOW_DEFINITIONS_DIR },
-        { provide: OUTBOX_RETENTION_MS, useValue: config.OUTBOX_RETENTION_MS },
+        {
+          // The orchestrator's outbox (case.state, outreach.requested, writeback.requested, audit) in its own schema.
+          provide: OUTBOX_RELAY_SETTINGS,
+          useValue: { schema: config.ORCHESTRATOR_DB_SCHEMA, retentionMs: config.OUTBOX_RETENTION_MS },
+        },
         { provide: WORKFLOW_GOLDEN_PAYLOADS_DIR, useValue: config.WORKFLOW_GOLDEN_PAYLOADS_DIR },
         {
           provide: TIMER_SCHEDULER_OPTIONS,
@@ -82,7 +86,7 @@ export class AppModule {
         CaseQueries,
         CaseBatchRunner,
         CaseEventsConsumer,
-        OrchestratorOutbox,
+        OutboxRelayService,
         TimerScheduler,
       ],
     };

@@ -1,10 +1,10 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { Topics } from '@closeout/contracts';
+import { OUTBOX_RELAY_SETTINGS, OutboxRelayService } from '@closeout/outbox';
 import { ServiceCoreModule } from '@closeout/platform';
 import type { Config } from './config';
 import { defaultTriggerMappings, TRIGGER_MAPPINGS } from './ingest/trigger-mappings';
 import { ingestMigrations } from './persistence/ingest.migrations';
-import { IngestOutbox, OUTBOX_RETENTION_MS } from './triggers/ingest-outbox';
 import { INGEST_SERVICE_NAME, IngestTriggerUseCase } from './triggers/ingest-trigger.use-case';
 import { INGEST_API_TOKENS, KNOWN_SOURCES } from './triggers/tokens';
 import { TriggersController } from './triggers/triggers.controller';
@@ -42,10 +42,11 @@ export class AppModule {
       controllers: [TriggersController],
       providers: [
         IngestTriggerUseCase,
-        IngestOutbox,
+        // case.triggered.v1 and the audit events of its decisions, from the `ingest` schema's outbox.
+        OutboxRelayService,
         UpstreamEventsConsumer,
         { provide: INGEST_SERVICE_NAME, useValue: config.SERVICE_NAME },
-        { provide: OUTBOX_RETENTION_MS, useValue: config.OUTBOX_RETENTION_MS },
+        { provide: OUTBOX_RELAY_SETTINGS, useValue: { retentionMs: config.OUTBOX_RETENTION_MS } },
         { provide: INGEST_API_TOKENS, useValue: config.INGEST_API_TOKENS },
         { provide: UPSTREAM_TOPICS, useValue: upstream },
         { provide: KNOWN_SOURCES, useValue: knownSources(config) },

@@ -4,3 +4,4 @@ export * from './lib/outbox-relay';
 export * from './lib/outbox-schema';
 export * from './lib/outbox-set-aside';
 export * from './lib/outbox-tables';
+export * from './lib/outbox-relay.service';

@@ -74,7 +74,7 @@ export function fingerprintOf(trigger: CanonicalTrigger): string {
  * Turns an upstream event (decoded JSON or Avro, from any channel) into case.triggered.v1: validates the
  * envelope, maps (eventType, eventVersion) to a canonical trigger, dedupes by (source system, event id) and
  * publishes through the transactional outbox: the source event row, case.triggered.v1 and the decision's audit event
- * (accepted, duplicate or conflict) commit together, and the outbox relay (IngestOutbox) publishes them once committed.
+ * (accepted, duplicate or conflict) commit together, and the outbox relay (OutboxRelayService) publishes them once committed.
  * A returned outcome is durable; a transaction that fails leaves nothing to publish and the sender may retry. Every
  * outcome is counted and audited; a refusal is thrown as TriggerRefusedError for the channel to answer (4xx, DLQ).
  */
