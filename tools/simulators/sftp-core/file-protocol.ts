@@ -6,6 +6,7 @@
  * the `payments-v1` CSV layout. Kept free of I/O so the uploader's side can be checked against the same shapes.
  */
 import { createHash } from 'node:crypto';
+import { parse } from 'csv-parse/sync';
 import { z } from 'zod';
 
 export const FOLDERS = ['inbound', 'processed', 'rejected', 'receipts', 'outbound'] as const;
@@ -91,30 +92,16 @@ export type BatchCheck =
 export const sha256Hex = (data: Buffer): string => createHash('sha256').update(data).digest('hex');
 
 /**
- * Splits one CSV line (RFC 4180 quoting, no embedded line breaks: the manifest's record count is a line count).
- * Returns null on an unterminated quote.
+ * Splits one CSV line (RFC 4180 quoting by csv-parse, no embedded line breaks: the manifest's record count is a line
+ * count). Returns null on an unterminated quote.
  */
 export function splitCsvLine(line: string): string[] | null {
-  const fields: string[] = [];
-  let current = '';
-  let quoted = false;
-  for (let i = 0; i < line.length; i += 1) {
-    const ch = line[i]!;
-    if (quoted) {
-      if (ch === '"' && line[i + 1] === '"') {
-        current += '"';
-        i += 1;
-      } else if (ch === '"') quoted = false;
-      else current += ch;
-    } else if (ch === '"' && current === '') quoted = true;
-    else if (ch === ',') {
-      fields.push(current);
-      current = '';
-    } else current += ch;
+  try {
+    const [fields] = parse(line, { relax_quotes: true, relax_column_count: true }) as string[][];
+    return fields ?? [''];
+  } catch {
+    return null;
   }
-  if (quoted) return null;
-  fields.push(current);
-  return fields;
 }
 
 /** Quotes a field when it needs it; the inverse of `splitCsvLine`, for fixtures and the uploader. */

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { posix } from 'node:path';
+import { parse } from 'csv-parse/sync';
 import SftpClient from 'ssh2-sftp-client';
 import type { Posting } from '@closeout/reconciler-domain';
 import { asExtractError, ExtractError, withTimeout, type CoreExtractAdapter } from './core-extract.port';
@@ -17,7 +18,10 @@ export class SftpCoreExtractAdapter implements CoreExtractAdapter {
   constructor(private readonly config: SftpExtractConfig) {
     const line = readFileSync(config.hostPublicKeyPath, 'utf8').trim().split(/\s+/);
     if (line.length < 2)
-      throw new ExtractError('EXTRACT_INVALID_ANSWER', `${config.destination}: hostPublicKeyPath must hold an OpenSSH "type base64" line`);
+      throw new ExtractError(
+        'EXTRACT_INVALID_ANSWER',
+        `${config.destination}: hostPublicKeyPath must hold an OpenSSH "type base64" line`,
+      );
     this.hostKey = Buffer.from(line[1]!, 'base64');
   }
 
@@ -35,7 +39,8 @@ export class SftpCoreExtractAdapter implements CoreExtractAdapter {
         const day = REPORT.exec(entry.name)?.[1];
         if (day === undefined || day < fromDay || day > toDay) continue;
         const text = String(await sftp.get(posix.join(dir, entry.name)));
-        for (const p of this.parse(entry.name, text)) if (p.postedAt >= window.from && p.postedAt < window.to) postings.push(p);
+        for (const p of this.parse(entry.name, text))
+          if (p.postedAt >= window.from && p.postedAt < window.to) postings.push(p);
       }
       return postings;
     });
@@ -44,7 +49,8 @@ export class SftpCoreExtractAdapter implements CoreExtractAdapter {
   async probe(timeoutMs: number): Promise<void> {
     await this.session(timeoutMs, async (sftp) => {
       const dir = posix.join(this.config.remoteDir, this.config.outboundDir);
-      if ((await sftp.exists(dir)) !== 'd') throw new ExtractError('EXTRACT_UNAVAILABLE', `${this.destination}: ${dir} is not a folder`);
+      if ((await sftp.exists(dir)) !== 'd')
+        throw new ExtractError('EXTRACT_UNAVAILABLE', `${this.destination}: ${dir} is not a folder`);
     });
   }
 
@@ -81,15 +87,24 @@ export class SftpCoreExtractAdapter implements CoreExtractAdapter {
   private parse(file: string, text: string): Posting[] {
     const lines = text.split(/\r?\n/).filter((l) => l !== '');
     if (lines[0] !== HEADER)
-      throw new ExtractError('EXTRACT_INVALID_ANSWER', `${this.destination}: ${file} must start with the header ${HEADER}`);
+      throw new ExtractError(
+        'EXTRACT_INVALID_ANSWER',
+        `${this.destination}: ${file} must start with the header ${HEADER}`,
+      );
     return lines.slice(1).map((line, i) => {
       const fields = splitCsvLine(line);
       if (fields === null)
-        throw new ExtractError('EXTRACT_INVALID_ANSWER', `${this.destination}: ${file} line ${i + 2}: unterminated quote`);
+        throw new ExtractError(
+          'EXTRACT_INVALID_ANSWER',
+          `${this.destination}: ${file} line ${i + 2}: unterminated quote`,
+        );
       const [key, ref, amount, currency, postedAt] = fields;
       const at = Date.parse(postedAt ?? '');
       if (!ref || Number.isNaN(at))
-        throw new ExtractError('EXTRACT_INVALID_ANSWER', `${this.destination}: ${file} line ${i + 2}: provider_ref and posted_at are required`);
+        throw new ExtractError(
+          'EXTRACT_INVALID_ANSWER',
+          `${this.destination}: ${file} line ${i + 2}: provider_ref and posted_at are required`,
+        );
       return {
         idempotencyKey: key ? key : null,
         providerRef: ref,
@@ -101,29 +116,12 @@ export class SftpCoreExtractAdapter implements CoreExtractAdapter {
   }
 }
 
-/**
- * One CSV line, RFC 4180 quoting (a key may hold a comma; no field holds a line break); null on an unterminated
- * quote. The report's own format, so a few lines here rather than a CSV dependency.
- */
+/** One CSV line of the daily posting report (RFC 4180 quoting, by csv-parse); null on an unterminated quote. */
 export function splitCsvLine(line: string): string[] | null {
-  const fields: string[] = [];
-  let current = '';
-  let quoted = false;
-  for (let i = 0; i < line.length; i += 1) {
-    const ch = line.charAt(i);
-    if (quoted) {
-      if (ch === '"' && line[i + 1] === '"') {
-        current += '"';
-        i += 1;
-      } else if (ch === '"') quoted = false;
-      else current += ch;
-    } else if (ch === '"' && current === '') quoted = true;
-    else if (ch === ',') {
-      fields.push(current);
-      current = '';
-    } else current += ch;
+  try {
+    const [fields] = parse(line, { relax_quotes: true, relax_column_count: true }) as string[][];
+    return fields ?? [''];
+  } catch {
+    return null;
   }
-  if (quoted) return null;
-  fields.push(current);
-  return fields;
 }

@@ -1,4 +1,5 @@
 import { plausibleProviderRef } from '@closeout/writeback-core';
+import { parse } from 'csv-parse/sync';
 
 /**
  * The batch core's daily posting report (`outbound/postings-YYYY-MM-DD.csv`, one per UTC day): every posting it made,
@@ -17,31 +18,14 @@ export interface ReportedPosting {
 export type PostingReport =
   { ok: true; postings: Map<string, ReportedPosting[]> } | { ok: false; reason: string };
 
-/**
- * One CSV line, RFC 4180 quoting (a key may hold a comma; no field holds a line break); null on an unterminated
- * quote. The report's own format, so a few lines here rather than a CSV dependency.
- */
+/** One CSV line of the report (RFC 4180 quoting, by csv-parse); null on an unterminated quote. */
 export function splitCsvLine(line: string): string[] | null {
-  const fields: string[] = [];
-  let current = '';
-  let quoted = false;
-  for (let i = 0; i < line.length; i += 1) {
-    const ch = line.charAt(i);
-    if (quoted) {
-      if (ch === '"' && line[i + 1] === '"') {
-        current += '"';
-        i += 1;
-      } else if (ch === '"') quoted = false;
-      else current += ch;
-    } else if (ch === '"' && current === '') quoted = true;
-    else if (ch === ',') {
-      fields.push(current);
-      current = '';
-    } else current += ch;
+  try {
+    const [fields] = parse(line, { relax_quotes: true, relax_column_count: true }) as string[][];
+    return fields ?? [''];
+  } catch {
+    return null;
   }
-  if (quoted) return null;
-  fields.push(current);
-  return fields;
 }
 
 /** Parses a whole report; any line that cannot be read makes the report unreadable (it cannot be trusted in part). */
