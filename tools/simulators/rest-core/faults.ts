@@ -13,6 +13,7 @@ import {
   faultTimingFields,
   parseFaultShorthand as sharedParseFaultShorthand,
   RequestFaultBook,
+  type RequestFaultOf,
   shorthandParser,
 } from '@closeout/simulators/shared';
 
@@ -74,36 +75,19 @@ export const faultRuleSchema = z
 
 export type FaultRule = z.infer<typeof faultRuleSchema>;
 
-/** Modes that are not about one request's answer: the core's standing behaviour. */
-const STANDING_MODES = ['fail_all', 'ignore_idempotency_key', 'lagging_lookup'] as const;
-
-/** Modes that shape one request's answer. */
-export type RequestFaultMode = Exclude<FaultMode, (typeof STANDING_MODES)[number]>;
-export type RequestFault = FaultRule & { mode: RequestFaultMode };
+/** A rule that shapes one request's answer: not `fail_all`, `ignore_idempotency_key` or `lagging_lookup`. */
+export type RequestFault = RequestFaultOf<FaultRule, 'lagging_lookup'>;
 
 export interface WriteContext {
   path: string;
   idempotencyKey: string | null;
 }
 
-/** The core's active faults: the shared rule book with this core's modes and request context. */
-export class FaultBook extends RequestFaultBook<FaultRule, WriteContext, RequestFault> {
+/** The core's active faults: the shared request fault book; `lagging_lookup` is the lagging read replica. */
+export class FaultBook extends RequestFaultBook<FaultRule, WriteContext, 'lagging_lookup'> {
   constructor(random: () => number) {
-    super(random, (candidate) => faultRuleSchema.parse(candidate), matches, STANDING_MODES);
+    super(random, faultRuleSchema, 'lagging_lookup');
   }
-
-  /** How far lookups trail commits (a standing `lagging_lookup`), in ms; 0 when they do not. */
-  lookupLagMs(): number {
-    return this.lagMs('lagging_lookup');
-  }
-}
-
-function matches(rule: FaultRule, ctx: WriteContext): boolean {
-  const { match } = rule;
-  if (!match) return true;
-  if (match.path !== undefined && match.path !== ctx.path) return false;
-  if (match.idempotencyKey !== undefined && match.idempotencyKey !== ctx.idempotencyKey) return false;
-  return true;
 }
 
 /** The CLI/env shorthand (`mode`, `mode@rate`, `mode*count`, comma-separated), e.g. `error_5xx@0.05,rate_limited*2`. */

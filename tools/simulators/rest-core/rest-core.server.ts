@@ -9,11 +9,16 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import {
+  BodyTooLarge,
   canonicalJson,
+  faultControls,
   handleSimAdmin,
   PendingTimers,
+  readBody,
   sendGatewayPage,
+  sendJson,
   startSimulatorServer,
+  type SimulatedCoreControls,
 } from '@closeout/simulators/shared';
 import { FaultBook, faultRuleSchema, type FaultRule } from './faults';
 import { PostingJournal, type JournalEntry } from './journal';
@@ -47,54 +52,12 @@ export interface RestCoreOptions {
   log?: (line: string) => void;
 }
 
-export interface RestCore {
+export interface RestCore extends SimulatedCoreControls<JournalEntry, RestCoreStats, FaultRule> {
   url: string;
   port: number;
-  /** Snapshot of every posting, in commit order. */
-  journal(): readonly JournalEntry[];
-  stats(): RestCoreStats;
-  /** Replaces the active faults. */
-  setFaults(...rules: FaultRule[]): void;
-  /** Appends to the active faults (what `POST /_sim/faults` does). */
-  addFaults(...rules: FaultRule[]): void;
-  clearFaults(): void;
-  faults(): FaultRule[];
-  close(): Promise<void>;
 }
 
 const MAX_BODY_BYTES = 1024 * 1024;
-
-class BodyTooLarge extends Error {}
-
-function readBody(req: IncomingMessage): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > MAX_BODY_BYTES) reject(new BodyTooLarge());
-      else chunks.push(chunk);
-    });
-    req.on('end', () => resolve(Buffer.concat(chunks)));
-    req.on('error', reject);
-  });
-}
-
-function send(
-  res: ServerResponse,
-  status: number,
-  body: unknown,
-  headers: Record<string, string> = {},
-): void {
-  if (res.destroyed || res.headersSent) return;
-  const text = body === undefined ? '' : JSON.stringify(body);
-  res.writeHead(status, {
-    ...(body === undefined ? {} : { 'Content-Type': 'application/json' }),
-    'Content-Length': Buffer.byteLength(text).toString(),
-    ...headers,
-  });
-  res.end(text);
-}
 
 /** The posted amount in minor units, where the write carries one (payments, arrangements), for extracts. */
 function amountOf(body: unknown): { amount_minor: number | null; currency: string | null } {
@@ -132,7 +95,7 @@ function answerReport(
   now: () => number,
 ): void {
   // A lagging replica answers lookups: postings younger than the lag are not there yet.
-  const lagMs = faults.lookupLagMs();
+  const lagMs = faults.replicaLagMs();
   const visible = (e: JournalEntry | undefined): e is JournalEntry =>
     e !== undefined && (lagMs === 0 || Date.parse(e.committedAt) <= now() - lagMs);
   const byId = /^\/api\/postings\/([^/]+)$/.exec(url.pathname);
@@ -140,15 +103,15 @@ function answerReport(
     const found = journal.byTransactionId(decodeURIComponent(byId[1]!));
     const entry = visible(found) ? found : undefined;
     return entry
-      ? send(res, 200, toPosting(entry))
-      : send(res, 404, { error: 'not_found', message: `no posting with transaction id ${byId[1]}` });
+      ? sendJson(res, 200, toPosting(entry))
+      : sendJson(res, 404, { error: 'not_found', message: `no posting with transaction id ${byId[1]}` });
   }
   const key = url.searchParams.get('idempotency_key');
   if (key !== null) {
     const entries = journal.byIdempotencyKey(key).filter(visible);
     return entries.length > 0
-      ? send(res, 200, { data: entries.map(toPosting) })
-      : send(res, 404, { error: 'not_found', message: `no posting with idempotency key ${key}` });
+      ? sendJson(res, 200, { data: entries.map(toPosting) })
+      : sendJson(res, 404, { error: 'not_found', message: `no posting with idempotency key ${key}` });
   }
   const since = Number(url.searchParams.get('since') ?? '0');
   const limit = Number(url.searchParams.get('limit') ?? '100');
@@ -171,15 +134,14 @@ function answerReport(
     ...(postedFrom === 'invalid' ? [{ field: 'posted_from', rule: 'must be an ISO 8601 instant' }] : []),
     ...(postedTo === 'invalid' ? [{ field: 'posted_to', rule: 'must be an ISO 8601 instant' }] : []),
   ];
-  if (errors.length > 0) return send(res, 400, { error: 'invalid_parameter', errors });
+  if (errors.length > 0) return sendJson(res, 400, { error: 'invalid_parameter', errors });
   const page = journal.since(since, limit, (e) => {
     const at = Date.parse(e.committedAt);
     return (
-      (typeof postedFrom !== 'number' || at >= postedFrom) &&
-      (typeof postedTo !== 'number' || at < postedTo)
+      (typeof postedFrom !== 'number' || at >= postedFrom) && (typeof postedTo !== 'number' || at < postedTo)
     );
   });
-  send(res, 200, {
+  sendJson(res, 200, {
     data: page.entries.map(toPosting),
     has_more: page.hasMore,
     next_since: page.entries.at(-1)?.sequence ?? since,
@@ -249,10 +211,10 @@ export async function startRestCore(options: RestCoreOptions = {}): Promise<Rest
     ): void => {
       outcome = o;
       stats.outcome(o);
-      send(res, status, body, headers);
+      sendJson(res, status, body, headers);
     };
 
-    const raw = await readBody(req);
+    const raw = await readBody(req, MAX_BODY_BYTES);
     stats.arrived(key, receivedAt);
     if (typeof apiVersion !== 'string' || !acceptedVersions.includes(apiVersion)) {
       return finish('unsupported_api_version', 400, {
@@ -480,14 +442,14 @@ export async function startRestCore(options: RestCoreOptions = {}): Promise<Rest
         stats: () => stats.snapshot(),
         faults,
         parseRule: (candidate) => faultRuleSchema.parse(candidate),
-        send,
-        readText: async (r) => (await readBody(r)).toString('utf8'),
+        send: sendJson,
+        readText: async (r) => (await readBody(r, MAX_BODY_BYTES)).toString('utf8'),
       },
       req,
       res,
       path,
     );
-    if (!handled) send(res, 404, { error: 'not_found' });
+    if (!handled) sendJson(res, 404, { error: 'not_found' });
   }
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -498,21 +460,21 @@ export async function startRestCore(options: RestCoreOptions = {}): Promise<Rest
 
     if (path === '/health' && method === 'GET') {
       return faults.failAll(null, false)
-        ? send(res, 503, { status: 'unavailable' })
-        : send(res, 200, { status: 'ok', postings: journal.all().length });
+        ? sendJson(res, 503, { status: 'unavailable' })
+        : sendJson(res, 200, { status: 'ok', postings: journal.all().length });
     }
     if (path.startsWith('/_sim/')) return handleAdmin(req, res, path);
 
     const writeMatch = /^\/api\/([a-z]+)$/.exec(path);
     if (writeMatch && isResource(writeMatch[1]!)) {
-      if (method !== 'POST') return send(res, 405, { error: 'method_not_allowed' }, { Allow: 'POST' });
+      if (method !== 'POST') return sendJson(res, 405, { error: 'method_not_allowed' }, { Allow: 'POST' });
       return handleWrite(req, res, writeMatch[1], path);
     }
     if (path === '/api/postings' || path.startsWith('/api/postings/')) {
-      if (method !== 'GET') return send(res, 405, { error: 'method_not_allowed' }, { Allow: 'GET' });
+      if (method !== 'GET') return sendJson(res, 405, { error: 'method_not_allowed' }, { Allow: 'GET' });
       const apiVersion = req.headers['api-version'];
       if (typeof apiVersion !== 'string' || !acceptedVersions.includes(apiVersion)) {
-        return send(res, 400, {
+        return sendJson(res, 400, {
           error: 'unsupported_api_version',
           message: 'requests must pin a supported API version with the Api-Version header',
           accepted_versions: acceptedVersions,
@@ -520,15 +482,15 @@ export async function startRestCore(options: RestCoreOptions = {}): Promise<Rest
       }
       return answerReport(res, url, journal, faults, now);
     }
-    return send(res, 404, { error: 'not_found', message: `no route for ${method} ${path}` });
+    return sendJson(res, 404, { error: 'not_found', message: `no route for ${method} ${path}` });
   }
 
   const sim = await startSimulatorServer(
     (req, res) => {
       handle(req, res).catch((error: unknown) => {
-        if (error instanceof BodyTooLarge) return send(res, 413, { error: 'payload_too_large' });
+        if (error instanceof BodyTooLarge) return sendJson(res, 413, { error: 'payload_too_large' });
         log(`internal error: ${error instanceof Error ? error.stack : String(error)}`);
-        send(res, 500, { error: 'simulator_bug', message: String(error) });
+        sendJson(res, 500, { error: 'simulator_bug', message: String(error) });
       });
     },
     { port: options.port, host: options.host, timers },
@@ -539,13 +501,7 @@ export async function startRestCore(options: RestCoreOptions = {}): Promise<Rest
     port: sim.port,
     journal: () => journal.all(),
     stats: () => stats.snapshot(),
-    setFaults: (...rules) => {
-      faults.clear();
-      faults.add(...rules);
-    },
-    addFaults: (...rules) => faults.add(...rules),
-    clearFaults: () => faults.clear(),
-    faults: () => faults.list(),
+    ...faultControls(faults),
     close: sim.close,
   };
 }

@@ -11,6 +11,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { chmod, mkdir, readdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { faultControls, type SimulatedCoreControls } from '@closeout/simulators/shared';
 import { FaultBook, type FaultContext, type FaultRule } from './faults';
 import {
   BATCH_ID_PATTERN,
@@ -70,20 +71,12 @@ export interface DeliveredReceipt {
   receipt: Receipt;
 }
 
-export interface SftpCore {
+export interface SftpCore extends SimulatedCoreControls<JournalEntry, SftpCoreStats, FaultRule> {
   root: string;
-  /** Snapshot of every posting, in posting order. */
-  journal(): readonly JournalEntry[];
-  stats(): SftpCoreStats;
   /** Every receipt written for this batch id, oldest first (a resubmitted batch gets one per submission). */
   receiptsFor(batchId: string, destination?: string): Receipt[];
   /** Scans the inbound folders now and resolves once every batch found has been handled. */
   scanNow(): Promise<void>;
-  /** Replaces the active faults. */
-  setFaults(...rules: FaultRule[]): void;
-  addFaults(...rules: FaultRule[]): void;
-  clearFaults(): void;
-  faults(): FaultRule[];
   /** Stops polling and drops receipts still held back by `delay_receipt`. Idempotent. */
   close(): Promise<void>;
 }
@@ -647,13 +640,7 @@ export async function startSftpCore(options: SftpCoreOptions): Promise<SftpCore>
         )
         .map((d) => structuredClone(d.receipt)),
     scanNow: () => (closed ? Promise.resolve() : scan()),
-    setFaults: (...rules) => {
-      faults.clear();
-      faults.add(...rules);
-    },
-    addFaults: (...rules) => faults.add(...rules),
-    clearFaults: () => faults.clear(),
-    faults: () => faults.list(),
+    ...faultControls(faults),
     close,
   };
 }

@@ -117,22 +117,35 @@ export function parseFaultShorthand<R>(
     });
 }
 
+/** The standing modes every request-answering core has, besides the mode of its lagging read replica. */
+export const COMMON_STANDING_MODES = ['fail_all', 'ignore_idempotency_key'] as const;
+
+/** A rule that shapes one request's answer: none of the standing modes (`L`: the core's lagging-replica mode). */
+export type RequestFaultOf<R extends FaultRuleShape, L extends string> = R & {
+  mode: Exclude<R['mode'], (typeof COMMON_STANDING_MODES)[number] | L>;
+};
+
 /**
  * The fault book of a core that answers requests one by one (rest-core, soap-core): a rule book with the standing
- * modes every such core has (`fail_all`, `ignore_idempotency_key`, a lagging read replica) and the rest picked per
- * request. `P` is the per-request rule type.
+ * modes every such core has (`fail_all`, `ignore_idempotency_key`, its lagging read replica `lagMode`) and the rest
+ * picked per request. A rule's `match` picks requests by their fields (`matchesRequest`).
  */
-export class RequestFaultBook<R extends FaultRuleShape, C, P extends R = R> {
+export class RequestFaultBook<
+  R extends FaultRuleShape & { match?: Partial<C> | undefined },
+  C extends object,
+  L extends R['mode'],
+> {
   private readonly book: FaultBook<R, C>;
+  private readonly standingModes: readonly R['mode'][];
 
   constructor(
     random: () => number,
-    parse: (candidate: unknown) => R,
-    matches: (rule: R, ctx: C) => boolean,
-    /** The modes that are the core's standing behaviour rather than one request's answer. */
-    private readonly standingModes: readonly R['mode'][],
+    schema: { parse(candidate: unknown): R },
+    /** The standing mode under which reads trail commits by the rule's `delayMs`. */
+    private readonly lagMode: L,
   ) {
-    this.book = new FaultBook(random, parse, matches);
+    this.book = new FaultBook(random, (candidate) => schema.parse(candidate), matchesRequest);
+    this.standingModes = [...COMMON_STANDING_MODES, lagMode];
   }
 
   add(...rules: R[]): void {
@@ -157,21 +170,37 @@ export class RequestFaultBook<R extends FaultRuleShape, C, P extends R = R> {
     return this.book.take((m) => m === 'ignore_idempotency_key', ctx, true) !== undefined;
   }
 
-  /** How far reads trail commits under the standing `mode` (a lagging read replica), in ms; 0 when they do not. */
-  protected lagMs(mode: R['mode']): number {
-    const rule = this.book.take((m) => m === mode, null, false) as (R & { delayMs?: number }) | undefined;
+  /** How far reads trail commits under a standing `lagMode` rule, in ms; 0 when they do not. */
+  replicaLagMs(): number {
+    const rule = this.book.take((m) => m === this.lagMode, null, false) as
+      (R & { delayMs?: number }) | undefined;
     return rule?.delayMs ?? 0;
   }
 
   /** The per-request fault for this call, if any fires; counted rules are consumed. */
-  pick(ctx: C): P | undefined {
-    return this.book.take((m) => !this.standingModes.includes(m), ctx, true) as P | undefined;
+  pick(ctx: C): RequestFaultOf<R, L> | undefined {
+    return this.book.take((m) => !this.standingModes.includes(m), ctx, true) as
+      RequestFaultOf<R, L> | undefined;
   }
+}
+
+/**
+ * How a request-answering core's rule picks its requests: every field its `match` gives equals the request's field
+ * of that name (no `match`: every request).
+ */
+export function matchesRequest<C extends object>(rule: { match?: Partial<C> | undefined }, ctx: C): boolean {
+  const { match } = rule;
+  if (!match) return true;
+  return Object.entries(match).every(
+    ([field, value]) => value === undefined || value === ctx[field as keyof C],
+  );
 }
 
 /** A zod schema's `safeParse` as `parseFaultShorthand` wants it: problems as `field: rule`. */
 export function shorthandParser<R>(schema: {
-  safeParse(candidate: unknown):
+  safeParse(
+    candidate: unknown,
+  ):
     | { success: true; data: R }
     | { success: false; error: { issues: readonly { path: readonly PropertyKey[]; message: string }[] } };
 }): (candidate: unknown) => { success: true; data: R } | { success: false; problems: string } {

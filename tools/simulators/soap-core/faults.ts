@@ -13,6 +13,7 @@ import {
   faultTimingFields,
   parseFaultShorthand as sharedParseFaultShorthand,
   RequestFaultBook,
+  type RequestFaultOf,
   shorthandParser,
 } from '@closeout/simulators/shared';
 
@@ -67,36 +68,19 @@ export const faultRuleSchema = z
 
 export type FaultRule = z.infer<typeof faultRuleSchema>;
 
-/** Modes that are the core's standing behaviour rather than one write's answer. */
-const STANDING_MODES = ['fail_all', 'ignore_idempotency_key', 'lagging_query'] as const;
-
-/** Modes that shape one write's answer. */
-export type RequestFaultMode = Exclude<FaultMode, (typeof STANDING_MODES)[number]>;
-export type RequestFault = FaultRule & { mode: RequestFaultMode };
+/** A rule that shapes one request's answer: not `fail_all`, `ignore_idempotency_key` or `lagging_query`. */
+export type RequestFault = RequestFaultOf<FaultRule, 'lagging_query'>;
 
 export interface CallContext {
   operation: string;
   idempotencyKey: string | null;
 }
 
-/** The core's active faults: the shared rule book with this core's modes and request context. */
-export class FaultBook extends RequestFaultBook<FaultRule, CallContext, RequestFault> {
+/** The core's active faults: the shared request fault book; `lagging_query` is the lagging read replica. */
+export class FaultBook extends RequestFaultBook<FaultRule, CallContext, 'lagging_query'> {
   constructor(random: () => number) {
-    super(random, (candidate) => faultRuleSchema.parse(candidate), matches, STANDING_MODES);
+    super(random, faultRuleSchema, 'lagging_query');
   }
-
-  /** How far QueryTransaction trails commits (a standing `lagging_query`), in ms; 0 when it does not. */
-  queryLagMs(): number {
-    return this.lagMs('lagging_query');
-  }
-}
-
-function matches(rule: FaultRule, ctx: CallContext): boolean {
-  const { match } = rule;
-  if (!match) return true;
-  if (match.operation !== undefined && match.operation !== ctx.operation) return false;
-  if (match.idempotencyKey !== undefined && match.idempotencyKey !== ctx.idempotencyKey) return false;
-  return true;
 }
 
 /** The CLI/env shorthand (`mode`, `mode@rate`, `mode*count`, comma-separated), e.g. `vendor_transient@0.05,throttled*2`. */

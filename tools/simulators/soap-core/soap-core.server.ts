@@ -15,10 +15,14 @@ import { join } from 'node:path';
 import { listen, type IServices, type ISoapServiceMethod } from 'soap';
 import {
   canonicalJson,
+  faultControls,
   handleSimAdmin,
   PendingTimers,
+  readBody,
   sendGatewayPage,
+  sendJson,
   startSimulatorServer,
+  type SimulatedCoreControls,
 } from '@closeout/simulators/shared';
 import { FaultBook, faultRuleSchema, type FaultRule, type RequestFault } from './faults';
 import { PostingJournal, type JournalEntry, type SoapVersion } from './journal';
@@ -59,7 +63,7 @@ export interface SoapCoreOptions {
   log?: (line: string) => void;
 }
 
-export interface SoapCore {
+export interface SoapCore extends SimulatedCoreControls<JournalEntry, SoapCoreStats, FaultRule> {
   /** The SOAP 1.1 endpoint (the WSDL's CoreBankingSoap11Port address). */
   url: string;
   /** The SOAP 1.2 endpoint (the WSDL's CoreBankingSoap12Port address). */
@@ -69,16 +73,6 @@ export interface SoapCore {
   /** Where `/health` and `/_sim/*` live. */
   baseUrl: string;
   port: number;
-  /** Snapshot of every posting, in commit order. */
-  journal(): readonly JournalEntry[];
-  stats(): SoapCoreStats;
-  /** Replaces the active faults. */
-  setFaults(...rules: FaultRule[]): void;
-  /** Appends to the active faults (what `POST /_sim/faults` does). */
-  addFaults(...rules: FaultRule[]): void;
-  clearFaults(): void;
-  faults(): FaultRule[];
-  close(): Promise<void>;
 }
 
 export const SOAP11_PATH = '/CoreBankingService';
@@ -191,25 +185,6 @@ function faultStatus(version: SoapVersion, code: VendorCode): number {
   return version === '1.2' && SENDER_CODES.has(code) ? 400 : 500;
 }
 
-function sendJson(res: ServerResponse, status: number, body: unknown): void {
-  if (res.destroyed || res.headersSent) return;
-  const text = body === undefined ? '' : JSON.stringify(body);
-  res.writeHead(status, {
-    ...(body === undefined ? {} : { 'Content-Type': 'application/json' }),
-    'Content-Length': Buffer.byteLength(text).toString(),
-  });
-  res.end(text);
-}
-
-function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
-  });
-}
-
 type WriteAnswer = { TransactionRef: string; Status: 'POSTED' | 'REJECTED' };
 type Commit =
   { kind: 'posted' | 'replayed'; entry: JournalEntry } | { kind: 'conflict'; original: JournalEntry };
@@ -310,7 +285,7 @@ export async function startSoapCore(options: SoapCoreOptions = {}): Promise<Soap
       });
     }
     // A lagging replica answers queries: postings younger than the lag are not there yet.
-    const lagMs = faults.queryLagMs();
+    const lagMs = faults.replicaLagMs();
     const visible = (e: JournalEntry | undefined): JournalEntry | undefined =>
       e !== undefined && (lagMs === 0 || Date.parse(e.committedAt) <= now() - lagMs) ? e : undefined;
     const entry = visible(
@@ -560,7 +535,7 @@ export async function startSoapCore(options: SoapCoreOptions = {}): Promise<Soap
         faults,
         parseRule: (candidate) => faultRuleSchema.parse(candidate),
         send: sendJson,
-        readText: readBody,
+        readText: async (r) => (await readBody(r)).toString('utf8'),
       },
       req,
       res,
@@ -624,13 +599,7 @@ export async function startSoapCore(options: SoapCoreOptions = {}): Promise<Soap
     port,
     journal: () => journal.all(),
     stats: () => stats.snapshot(),
-    setFaults: (...rules) => {
-      faults.clear();
-      faults.add(...rules);
-    },
-    addFaults: (...rules) => faults.add(...rules),
-    clearFaults: () => faults.clear(),
-    faults: () => faults.list(),
+    ...faultControls(faults),
     close: sim.close,
   };
 }
