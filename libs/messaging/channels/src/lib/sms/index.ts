@@ -1,0 +1,2 @@
+export * from './twilio-sms.config';
+export * from './twilio-sms.provider';

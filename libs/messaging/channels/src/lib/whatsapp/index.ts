@@ -1,0 +1,2 @@
+export * from './whatsapp-cloud.config';
+export * from './whatsapp-cloud.provider';

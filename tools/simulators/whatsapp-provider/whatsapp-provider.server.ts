@@ -1,0 +1,581 @@
+/**
+ * TEST DOUBLE — the simulated WhatsApp Cloud API. It stands in for Meta's WhatsApp Business Cloud API in tests and
+ * demos so Closeout's WhatsApp channel can be driven through what the real API does. Not production code.
+ *
+ * `POST /{version}/{phone-number-id}/messages` (Bearer access token, JSON: `messaging_product: whatsapp`, `to`,
+ * `type: text` with `text.body` or `type: template` with `template.name`, `template.language.code` and
+ * `template.components`) answers `{ messaging_product, contacts: [{ input, wa_id }], messages: [{ id: "wamid…" }] }`
+ * or a Graph error (`error.code`, `error.message`, `error.type`, `error.error_data.details`, `error.fbtrace_id`).
+ * The 24-hour customer-service window is enforced: a free-form message to a customer whose last inbound message is
+ * older than 24 h (or who never wrote) is refused with 131047; a template goes through. Accepted messages are
+ * reported sent → delivered → read (or failed) in webhooks POSTed as the Cloud API does
+ * (`entry[].changes[].value.statuses[]`, inbound `messages[]`), signed with `X-Hub-Signature-256`.
+ * There is no endpoint to look a message's status up: the Cloud API has none.
+ */
+import { randomBytes } from 'node:crypto';
+import { request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import { handleSimAdmin, PendingTimers, startSimulatorServer } from '@closeout/simulators/shared';
+import {
+  ANSWER_MODES,
+  FaultBook,
+  faultRuleSchema,
+  FINAL_STATUS_MODES,
+  type FaultRule,
+  type SendContext,
+} from './faults';
+import { WhatsAppJournal, type WhatsAppJournalEntry } from './journal';
+import { hubSignature } from './signature';
+import { contentKey, StatsRecorder, type WebhookCounts, type WhatsAppProviderStats } from './stats';
+
+export interface WhatsAppProviderOptions {
+  port?: number;
+  host?: string;
+  accessToken: string;
+  appSecret: string;
+  /** The business phone number the API sends from. */
+  phoneNumberId: string;
+  displayPhoneNumber?: string;
+  /** The WhatsApp Business Account id (`entry[].id` of webhooks). */
+  wabaId?: string;
+  /** The app's webhook (statuses and inbound messages); none: webhooks are dropped. */
+  webhookUrl?: string;
+  /** Approved template names; none given: every name is approved. An unknown one answers 132001. */
+  templates?: readonly string[];
+  /**
+   * How a free-form message outside the window is refused: `refuse` (default) answers 400 with 131047 and sends
+   * nothing; `failed_status` accepts it and reports it `failed` with 131047 in a status webhook.
+   */
+  windowEnforcement?: 'refuse' | 'failed_status';
+  /** Length of the customer-service window, default 24 h. */
+  windowMs?: number;
+  /** Report `read` after `delivered` (default true). */
+  readReceipts?: boolean;
+  /** Recipients (wa_id, digits) whose messages always fail with 131026. */
+  undeliverableNumbers?: readonly string[];
+  journalFile?: string;
+  faults?: FaultRule[];
+  statusStepMs?: number;
+  replyDelayMs?: number;
+  retryAfterSeconds?: number;
+  random?: () => number;
+  now?: () => number;
+  log?: (line: string) => void;
+}
+
+export interface PostedWebhook {
+  kind: 'status' | 'inbound';
+  body: unknown;
+  answeredStatus: number;
+}
+
+export interface WhatsAppProvider {
+  url: string;
+  port: number;
+  journal(): readonly WhatsAppJournalEntry[];
+  stats(): WhatsAppProviderStats;
+  webhooks(): readonly PostedWebhook[];
+  /** A customer's text message (opens or renews their 24-hour window), POSTed to the webhook; resolves with its wamid. */
+  customerMessage(from: string, text: string): Promise<string>;
+  setFaults(...rules: FaultRule[]): void;
+  addFaults(...rules: FaultRule[]): void;
+  clearFaults(): void;
+  faults(): FaultRule[];
+  close(): Promise<void>;
+}
+
+const MAX_BODY_BYTES = 64 * 1024;
+const MAX_TEXT = 4096;
+const WA_ID = /^\d{7,15}$/;
+const VERSION = /^v\d{1,2}\.\d$/;
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+class BodyTooLarge extends Error {}
+
+function readBody(req: IncomingMessage): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > MAX_BODY_BYTES) reject(new BodyTooLarge());
+      else chunks.push(chunk);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+}
+
+function send(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): void {
+  if (res.destroyed || res.headersSent) return;
+  const text = body === undefined ? '' : JSON.stringify(body);
+  res.writeHead(status, {
+    ...(body === undefined ? {} : { 'Content-Type': 'application/json' }),
+    'Content-Length': Buffer.byteLength(text).toString(),
+    ...headers,
+  });
+  res.end(text);
+}
+
+/** A Graph API error. */
+function graphError(
+  res: ServerResponse,
+  status: number,
+  code: number,
+  message: string,
+  details: string,
+  extra: { subcode?: number; headers?: Record<string, string> } = {},
+): void {
+  send(
+    res,
+    status,
+    {
+      error: {
+        message,
+        type: 'OAuthException',
+        code,
+        ...(extra.subcode === undefined ? {} : { error_subcode: extra.subcode }),
+        error_data: { messaging_product: 'whatsapp', details },
+        fbtrace_id: randomBytes(9).toString('base64url'),
+      },
+    },
+    extra.headers,
+  );
+}
+
+const newWamid = (): string => `wamid.${randomBytes(24).toString('base64url')}`;
+const seconds = (ms: number): string => String(Math.floor(ms / 1000));
+
+function postSignedJson(url: string, body: unknown, appSecret: string): Promise<number> {
+  const text = JSON.stringify(body);
+  const target = new URL(url);
+  const request = target.protocol === 'https:' ? httpsRequest : httpRequest;
+  return new Promise((resolve) => {
+    const req = request(
+      target,
+      {
+        method: 'POST',
+        agent: false,
+        headers: {
+          'Content-Type': 'application/json',
+          'Content-Length': Buffer.byteLength(text).toString(),
+          'X-Hub-Signature-256': hubSignature(appSecret, text),
+          'User-Agent': 'facebookexternalua',
+        },
+        timeout: 5_000,
+      },
+      (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode ?? 0));
+        res.on('error', () => resolve(0));
+      },
+    );
+    req.on('timeout', () => req.destroy(new Error('webhook timeout')));
+    req.on('error', () => resolve(0));
+    req.end(text);
+  });
+}
+
+type Status = 'sent' | 'delivered' | 'read' | 'failed';
+interface FailureCode {
+  code: number;
+  title: string;
+}
+const FAILURES: Record<number, string> = {
+  131026: 'Message undeliverable',
+  131047: 'Re-engagement message',
+  131000: 'Something went wrong',
+};
+
+function field(value: unknown, name: string): unknown {
+  return value !== null && typeof value === 'object' ? (value as Record<string, unknown>)[name] : undefined;
+}
+
+export async function startWhatsAppProvider(options: WhatsAppProviderOptions): Promise<WhatsAppProvider> {
+  const now = options.now ?? Date.now;
+  const log = options.log ?? (() => undefined);
+  const stepMs = options.statusStepMs ?? 50;
+  const replyDelayMs = options.replyDelayMs ?? 50;
+  const windowMs = options.windowMs ?? DAY_MS;
+  const enforcement = options.windowEnforcement ?? 'refuse';
+  const readReceipts = options.readReceipts ?? true;
+  const wabaId = options.wabaId ?? '102290129340398';
+  const displayPhoneNumber = options.displayPhoneNumber ?? '15550783881';
+  const journal = new WhatsAppJournal(options.journalFile);
+  const faults = new FaultBook(options.random ?? Math.random);
+  if (options.faults) faults.add(...options.faults);
+  const stats = new StatsRecorder();
+  const timers = new PendingTimers();
+  const undeliverable = new Set(options.undeliverableNumbers ?? []);
+  const lastInbound = new Map<string, number>();
+  const posted: PostedWebhook[] = [];
+
+  function envelope(value: Record<string, unknown>): unknown {
+    return {
+      object: 'whatsapp_business_account',
+      entry: [
+        {
+          id: wabaId,
+          changes: [
+            {
+              field: 'messages',
+              value: {
+                messaging_product: 'whatsapp',
+                metadata: {
+                  display_phone_number: displayPhoneNumber,
+                  phone_number_id: options.phoneNumberId,
+                },
+                ...value,
+              },
+            },
+          ],
+        },
+      ],
+    };
+  }
+
+  function postWebhook(kind: PostedWebhook['kind'], body: unknown, counts: WebhookCounts): Promise<void> {
+    if (!options.webhookUrl) return Promise.resolve();
+    counts.posted += 1;
+    return postSignedJson(options.webhookUrl, body, options.appSecret).then((answeredStatus) => {
+      if (answeredStatus >= 200 && answeredStatus < 300) counts.acknowledged += 1;
+      else counts.refused += 1;
+      posted.push({ kind, body, answeredStatus });
+    });
+  }
+
+  function statusWebhook(entry: WhatsAppJournalEntry, status: Status, failure: FailureCode | null): unknown {
+    return envelope({
+      statuses: [
+        {
+          id: entry.id,
+          status,
+          timestamp: seconds(now()),
+          recipient_id: entry.waId,
+          ...(entry.bizOpaqueCallbackData === null
+            ? {}
+            : { biz_opaque_callback_data: entry.bizOpaqueCallbackData }),
+          ...(status === 'failed'
+            ? {}
+            : {
+                conversation: {
+                  id: randomBytes(16).toString('hex'),
+                  origin: { type: entry.type === 'template' ? 'utility' : 'service' },
+                },
+                pricing: {
+                  billable: true,
+                  pricing_model: 'PMP',
+                  category: entry.type === 'template' ? 'utility' : 'service',
+                },
+              }),
+          ...(failure
+            ? {
+                errors: [
+                  {
+                    code: failure.code,
+                    title: failure.title,
+                    message: failure.title,
+                    error_data: { details: failure.title },
+                  },
+                ],
+              }
+            : {}),
+        },
+      ],
+    });
+  }
+
+  async function inbound(from: string, text: string): Promise<string> {
+    const id = newWamid();
+    lastInbound.set(from, now());
+    await postWebhook(
+      'inbound',
+      envelope({
+        contacts: [{ profile: { name: 'Customer' }, wa_id: from }],
+        messages: [{ from, id, timestamp: seconds(now()), type: 'text', text: { body: text } }],
+      }),
+      stats.inboundWebhooks,
+    );
+    return id;
+  }
+
+  function deliver(entry: WhatsAppJournalEntry, ctx: SendContext, forcedFailure: FailureCode | null): void {
+    const finalFault = faults.pick(FINAL_STATUS_MODES, ctx);
+    const duplicate = faults.pick(['duplicate_callbacks'], ctx);
+    const late = faults.pick(['late_callbacks'], ctx);
+    const outOfOrder = faults.pick(['out_of_order_callbacks'], ctx);
+    const reply = faults.pick(['customer_reply'], ctx);
+    for (const fired of [finalFault, duplicate, late, outOfOrder, reply]) if (fired) stats.fault(fired.mode);
+
+    let failure = forcedFailure;
+    if (!failure && undeliverable.has(entry.waId)) failure = { code: 131026, title: FAILURES[131026]! };
+    if (!failure && finalFault) {
+      const code = finalFault.errorCode ?? (finalFault.mode === 'undeliverable' ? 131026 : 131000);
+      failure = { code, title: FAILURES[code] ?? 'Message failed' };
+    }
+    const steps: { status: Status; failure: FailureCode | null }[] = failure
+      ? [{ status: 'failed', failure }]
+      : [
+          { status: 'sent', failure: null },
+          { status: 'delivered', failure: null },
+          ...(readReceipts ? [{ status: 'read' as const, failure: null }] : []),
+        ];
+    const extraMs = late ? (late.delayMs ?? 2_000) : 0;
+    const order = outOfOrder && steps.length > 1 ? [...steps].reverse() : steps;
+    order.forEach((step, index) => {
+      timers.later(stepMs * (index + 1) + extraMs, () => {
+        const body = statusWebhook(entry, step.status, step.failure);
+        for (let i = 0; i < (duplicate ? 2 : 1); i++) void postWebhook('status', body, stats.statusWebhooks);
+      });
+    });
+    if (reply && !failure) {
+      timers.later(stepMs * steps.length + extraMs + replyDelayMs, () => {
+        void inbound(entry.waId, reply.body ?? 'STOP');
+      });
+    }
+  }
+
+  async function createMessage(
+    req: IncomingMessage,
+    res: ServerResponse,
+    phoneNumberId: string,
+  ): Promise<void> {
+    const raw = (await readBody(req)).toString('utf8');
+    let body: unknown;
+    try {
+      body = JSON.parse(raw);
+    } catch {
+      body = undefined;
+    }
+    const to = field(body, 'to');
+    const waId = typeof to === 'string' ? to.replace(/^\+/, '') : '';
+    const type = field(body, 'type') ?? 'text';
+    const textBody = field(field(body, 'text'), 'body');
+    const template = field(body, 'template');
+    const templateName = field(template, 'name');
+    const key = waId
+      ? contentKey(waId, type === 'template' ? `template:${String(templateName)}` : String(textBody))
+      : null;
+    stats.arrived(key, now());
+
+    if (req.headers.authorization !== `Bearer ${options.accessToken}`) {
+      stats.outcome('unauthorized');
+      return graphError(
+        res,
+        401,
+        190,
+        'Invalid OAuth access token - Cannot parse access token',
+        'Invalid OAuth access token',
+      );
+    }
+    if (phoneNumberId !== options.phoneNumberId) {
+      stats.outcome('invalid');
+      return graphError(
+        res,
+        400,
+        100,
+        `Unsupported post request. Object with ID '${phoneNumberId}' does not exist, cannot be loaded due to missing permissions, or does not support this operation.`,
+        'Unknown phone number id',
+        { subcode: 33 },
+      );
+    }
+    const ctx: SendContext = { to: waId };
+    const answerFault = faults.pick(ANSWER_MODES, ctx);
+    if (answerFault) stats.fault(answerFault.mode);
+    if (answerFault?.mode === 'rate_limited') {
+      const wait = answerFault.retryAfterSeconds ?? options.retryAfterSeconds ?? 1;
+      stats.outcome('rate_limited');
+      stats.toldToWait(key, now() + wait * 1_000);
+      return graphError(
+        res,
+        429,
+        130429,
+        '(#130429) Rate limit hit',
+        'Cloud API message throughput has been reached.',
+        {
+          headers: { 'Retry-After': String(wait) },
+        },
+      );
+    }
+    if (answerFault?.mode === 'error_5xx') {
+      stats.outcome('error_5xx');
+      return graphError(
+        res,
+        answerFault.status ?? 503,
+        2,
+        'Service temporarily unavailable',
+        'Temporary service outage',
+      );
+    }
+
+    const invalid = (details: string, code = 100, message = '(#100) Invalid parameter'): void => {
+      stats.outcome('invalid');
+      stats.rejectedAsInvalid(key);
+      graphError(res, 400, code, message, details);
+    };
+    if (body === undefined) return invalid('Request body is not valid JSON');
+    if (field(body, 'messaging_product') !== 'whatsapp') {
+      return invalid('The parameter messaging_product is required and must be whatsapp.');
+    }
+    if (!WA_ID.test(waId)) return invalid('The parameter to must be a phone number.');
+    let entryFields: Pick<WhatsAppJournalEntry, 'type' | 'text' | 'template'>;
+    if (type === 'text') {
+      if (typeof textBody !== 'string' || textBody.length === 0)
+        return invalid('The parameter text.body is required.');
+      if (textBody.length > MAX_TEXT)
+        return invalid('Param text[body] must be at most 4096 characters long.');
+      entryFields = { type: 'text', text: textBody, template: null };
+    } else if (type === 'template') {
+      const language = field(field(template, 'language'), 'code');
+      if (typeof templateName !== 'string' || templateName === '')
+        return invalid('The parameter template.name is required.');
+      if (typeof language !== 'string' || language === '')
+        return invalid('The parameter template.language.code is required.');
+      if (options.templates && !options.templates.includes(templateName)) {
+        return invalid(
+          `template name (${templateName}) does not exist in ${language}`,
+          132001,
+          '(#132001) Template name does not exist in the translation',
+        );
+      }
+      const components = field(template, 'components');
+      const parameters: string[] = [];
+      if (Array.isArray(components)) {
+        for (const component of components) {
+          const params = field(component, 'parameters');
+          if (Array.isArray(params)) for (const p of params) parameters.push(String(field(p, 'text') ?? ''));
+        }
+      }
+      entryFields = {
+        type: 'template',
+        text: templateName,
+        template: { name: templateName, language, parameters },
+      };
+    } else {
+      return invalid('The parameter type must be one of text, template.');
+    }
+
+    const last = lastInbound.get(waId);
+    const outside = entryFields.type === 'text' && (last === undefined || now() - last > windowMs);
+    if (outside && enforcement === 'refuse') {
+      stats.outcome('outside_window');
+      return graphError(
+        res,
+        400,
+        131047,
+        '(#131047) Re-engagement message',
+        'Message failed to send because more than 24 hours have passed since the customer last replied to this number.',
+      );
+    }
+
+    const opaque = field(body, 'biz_opaque_callback_data');
+    const entry = journal.append({
+      sequence: journal.nextSequence,
+      id: newWamid(),
+      phoneNumberId,
+      waId,
+      ...entryFields,
+      bizOpaqueCallbackData: typeof opaque === 'string' ? opaque.slice(0, 512) : null,
+      acceptedAt: new Date(now()).toISOString(),
+    });
+    stats.posted(key);
+    log(`accepted ${entry.id} (#${entry.sequence})`);
+    deliver(entry, ctx, outside ? { code: 131047, title: FAILURES[131047]! } : null);
+
+    if (answerFault?.mode === 'accept_then_timeout') {
+      stats.outcome('accepted_no_answer');
+      const drop = (): void => {
+        res.socket?.destroy();
+      };
+      if ((answerFault.delayMs ?? 0) === 0) drop();
+      else timers.later(answerFault.delayMs!, drop);
+      return;
+    }
+    const answer = (id: string, input: string, answeredWaId: string): unknown => ({
+      messaging_product: 'whatsapp',
+      contacts: [{ input, wa_id: answeredWaId }],
+      messages: [{ id, ...(entry.type === 'template' ? { message_status: 'accepted' } : {}) }],
+    });
+    if (answerFault?.mode === 'foreign_answer') {
+      stats.outcome('foreign_answer');
+      const other = journal.all().find((e) => e.id !== entry.id);
+      return send(
+        res,
+        200,
+        other ? answer(other.id, other.waId, other.waId) : answer(newWamid(), '15005550006', '15005550006'),
+      );
+    }
+    stats.outcome('accepted');
+    send(res, 200, answer(entry.id, String(to), waId));
+  }
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://sim');
+    const path = url.pathname;
+    const method = req.method ?? 'GET';
+    if (path === '/health' && method === 'GET') return send(res, 200, { status: 'ok' });
+    if (path === '/_sim/inbound' && method === 'POST') {
+      const input = JSON.parse((await readBody(req)).toString('utf8') || '{}') as Record<string, unknown>;
+      const { from, text } = input;
+      if (typeof from !== 'string' || !WA_ID.test(from) || typeof text !== 'string') {
+        return send(res, 400, {
+          error: 'invalid_inbound',
+          message: 'from (wa_id digits) and text are required',
+        });
+      }
+      return send(res, 201, { id: await inbound(from, text) });
+    }
+    const handled = await handleSimAdmin(
+      {
+        journal: () => journal.all(),
+        stats: () => stats.snapshot(),
+        faults,
+        parseRule: (candidate) => faultRuleSchema.parse(candidate),
+        send,
+        readText: async (r) => (await readBody(r)).toString('utf8'),
+      },
+      req,
+      res,
+      path,
+    );
+    if (handled) return;
+    const m = /^\/([^/]+)\/([^/]+)\/messages$/.exec(path);
+    if (m && method === 'POST' && VERSION.test(m[1]!))
+      return createMessage(req, res, decodeURIComponent(m[2]!));
+    graphError(res, 400, 100, 'Unsupported request - method type: ' + method.toLowerCase(), 'Unknown path');
+  }
+
+  const server = await startSimulatorServer(
+    (req, res) => {
+      handle(req, res).catch((error: unknown) => {
+        if (error instanceof BodyTooLarge)
+          return graphError(res, 413, 100, 'Request too large', 'Body too large');
+        log(`error: ${error instanceof Error ? error.message : String(error)}`);
+        graphError(res, 500, 1, 'An unknown error occurred', 'Internal error');
+      });
+    },
+    { port: options.port, host: options.host, timers },
+  );
+
+  return {
+    url: server.baseUrl,
+    port: server.port,
+    journal: () => journal.all(),
+    stats: () => stats.snapshot(),
+    webhooks: () => [...posted],
+    customerMessage: (from, text) => inbound(from.replace(/^\+/, ''), text),
+    setFaults: (...rules) => {
+      faults.clear();
+      faults.add(...rules);
+    },
+    addFaults: (...rules) => faults.add(...rules),
+    clearFaults: () => faults.clear(),
+    faults: () => faults.list(),
+    close: () => server.close(),
+  };
+}
