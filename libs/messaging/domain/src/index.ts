@@ -1,1 +1,12 @@
-export {};
+export * from './lib/errors';
+export * from './lib/channels';
+export * from './lib/replies/detect-reply-intent';
+export * from './lib/quiet-hours/send-window';
+export * from './lib/quiet-hours/time-zone';
+export * from './lib/quiet-hours/quiet-hours';
+export * from './lib/frequency/frequency-cap';
+export * from './lib/consent/consent';
+export * from './lib/channels/whatsapp-window';
+export * from './lib/channels/next-channel';
+export * from './lib/contact-points/contact-point';
+export * from './lib/decide-send';
