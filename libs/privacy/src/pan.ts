@@ -5,6 +5,8 @@
 
 const MIN_PAN_DIGITS = 13;
 const MAX_PAN_DIGITS = 19;
+/** Issuers print a card number in groups of 4 to 6 digits (4-4-4-4, 4-6-5, 4-6-4): longer groups are not read together. */
+const MAX_PRINTED_GROUP_DIGITS = 6;
 
 /** Digits, optionally separated by one space or hyphen between groups. */
 const DIGIT_RUN = /\d(?:[ -]?\d)*/g;
@@ -53,8 +55,8 @@ export interface PanMatch {
 }
 
 /**
- * Every Luhn-valid 13–19 digit sequence in `text`, left to right. A candidate is a sequence of whole digit groups
- * (groups joined by single spaces or hyphens, as card numbers are printed): `4111 1111 1111 1111 2027` holds the card
+ * Every Luhn-valid 13–19 digit sequence in `text`, left to right. A candidate is one digit group, or whole groups of
+ * at most six digits joined by single spaces or hyphens, as card numbers are printed: `4111 1111 1111 1111 2027` holds the card
  * `4111 1111 1111 1111`. A window cut out of a longer group is not a candidate: one in ten of them passes Luhn by
  * chance, and a 20-digit id is not a card number.
  */
@@ -74,10 +76,14 @@ export function findPans(text: string): PanMatch[] {
     while (i < groups.length) {
       let matchedTo = -1;
       let digits = '';
+      let longestGroup = 0;
       for (let j = i; j < groups.length; j++) {
         if (groups[j]!.glued) break;
         digits += groups[j]!.digits;
+        longestGroup = Math.max(longestGroup, groups[j]!.digits.length);
         if (digits.length > MAX_PAN_DIGITS) break;
+        // `7380-1796589378810` (a pid and a ms timestamp in an id) is not a card printed in groups.
+        if (j > i && longestGroup > MAX_PRINTED_GROUP_DIGITS) break;
         if (digits.length >= MIN_PAN_DIGITS && luhnValid(digits) && !(j === i && isEpochMs(digits)))
           matchedTo = j;
       }

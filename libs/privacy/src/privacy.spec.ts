@@ -115,5 +115,8 @@ describe('ids from a real run are not personal data', () => {
     expect(findPans('{"level":30,"time":1796551527205,"service":"reconciler"}')).toEqual([]);
     expect(findContactPoints('"eventId": "7d67d66c-5417-4791-9085-f5d11cf25a0b"')).toEqual([]);
     expect(findPans('old visa 4222222222222')).toHaveLength(1);
+    // A pid and two ms timestamps in a batch id: long groups joined by hyphens are not a printed card.
+    expect(findPans('wb-sftp-it-7380-1796589378810-1796589379153-d470c1a1')).toEqual([]);
+    expect(findPans('3782-822463-10005')).toHaveLength(1);
   });
 });
