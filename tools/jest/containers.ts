@@ -1,17 +1,19 @@
 /**
  * The testcontainers path of the integration setup, taken where a Docker engine answers: the same stack as
- * tools/devstack and docker-compose.yml (Kafka KRaft, Apicurio Registry on PostgreSQL storage, PostgreSQL, sshd).
+ * tools/devstack and docker-compose.yml (Kafka KRaft, Apicurio Registry on PostgreSQL storage, PostgreSQL, sshd), plus
+ * the SMTP sink, which needs no container: it runs as a child process on free ports, storing into a temporary directory.
  * Returns `export VAR=value` lines in the format of `tools/devstack/devstack env`.
  */
 import { mkdtempSync, writeFileSync, chmodSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { GenericContainer, Network, Wait, type StartedTestContainer } from 'testcontainers';
 import { KafkaContainer } from '@testcontainers/kafka';
 import { PostgreSqlContainer } from '@testcontainers/postgresql';
 
 const started: StartedTestContainer[] = [];
+let smtpSink: ChildProcess | undefined;
 
 const schemas = [
   'ingest',
@@ -24,6 +26,35 @@ const schemas = [
   'reconciler',
   'audit',
 ];
+
+const repoRoot = join(__dirname, '..', '..');
+
+/**
+ * tools/simulators/smtp-sink as a process (its TypeScript through @swc-node/register, which knows the path aliases the
+ * global setup's own resolver does not), on free ports read back from its banner line.
+ */
+function startSmtpSink(dataDir: string): Promise<{ host: string; smtpPort: string; apiUrl: string }> {
+  const child = spawn(
+    join(repoRoot, 'node_modules', '.bin', 'node'),
+    [
+      ...['-r', '@swc-node/register', join(repoRoot, 'tools/simulators/smtp-sink/main.ts')],
+      ...['--smtp-port', '0', '--api-port', '0', '--data-dir', dataDir],
+    ],
+    { cwd: repoRoot, stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  smtpSink = child;
+  return new Promise((resolve, reject) => {
+    let out = '';
+    child.stdout!.on('data', (chunk: Buffer) => {
+      if (out.length > 64 * 1024) return;
+      out += chunk.toString('utf8');
+      const banner = /SMTP on (\S+):(\d+)(?: \(AUTH required\))?, read API on (\S+),/.exec(out);
+      if (banner) resolve({ host: banner[1]!, smtpPort: banner[2]!, apiUrl: banner[3]! });
+    });
+    child.once('error', reject);
+    child.once('exit', (code) => reject(new Error(`smtp-sink exited (${code}) before it listened`)));
+  });
+}
 
 export async function startContainers(): Promise<string> {
   const network = await new Network().start();
@@ -88,6 +119,9 @@ export async function startContainers(): Promise<string> {
   const hostKey = await sftp.exec(['cat', '/etc/ssh/ssh_host_ed25519_key.pub']);
   writeFileSync(join(keyDir, 'host.pub'), hostKey.output);
 
+  const smtpDataDir = join(mkdtempSync(join(tmpdir(), 'closeout-smtp-')), 'messages');
+  const smtp = await startSmtpSink(smtpDataDir);
+
   const pgUrl = `postgres://postgres:postgres@${postgres.getHost()}:${postgres.getPort()}/closeout`;
   return [
     `export KAFKA_BROKERS=${kafka.getHost()}:${kafka.getMappedPort(9093)}`,
@@ -100,9 +134,20 @@ export async function startContainers(): Promise<string> {
     `export SFTP_HOST_PUBLIC_KEY_PATH=${join(keyDir, 'host.pub')}`,
     `export SFTP_ROOT=${sftpRoot}`,
     `export SFTP_REMOTE_ROOT=/data`,
+    `export SMTP_HOST=${smtp.host}`,
+    `export SMTP_PORT=${smtp.smtpPort}`,
+    `export SMTP_SINK_URL=${smtp.apiUrl}`,
+    `export SMTP_SINK_DATA_DIR=${smtpDataDir}`,
   ].join('\n');
 }
 
 export async function stopContainers(): Promise<void> {
-  await Promise.all(started.splice(0).map((c) => c.stop()));
+  const sink = smtpSink;
+  smtpSink = undefined;
+  const sinkExited =
+    sink && sink.exitCode === null
+      ? new Promise<void>((resolve) => sink.once('exit', () => resolve()))
+      : undefined;
+  sink?.kill('SIGTERM');
+  await Promise.all([...started.splice(0).map((c) => c.stop()), sinkExited]);
 }

@@ -1,6 +1,6 @@
 /**
  * Resolves the real dependencies integration tests run against, once per Jest run:
- *  1. endpoints given in the environment (KAFKA_BROKERS, SCHEMA_REGISTRY_URL, DATABASE_URL, SFTP_*), if all set;
+ *  1. endpoints given in the environment (KAFKA_BROKERS, SCHEMA_REGISTRY_URL, DATABASE_URL, SFTP_*, SMTP_*), if all set;
  *  2. else, where a Docker engine answers, containers started through testcontainers;
  *  3. else tools/devstack, started if needed (the path machines without Docker, and CI, take).
  * When none is available the run fails with a message saying what to start: integration tests are never skipped.
@@ -19,6 +19,9 @@ const required = [
   'SFTP_PRIVATE_KEY_PATH',
   'SFTP_HOST_PUBLIC_KEY_PATH',
   'SFTP_ROOT',
+  'SMTP_HOST',
+  'SMTP_PORT',
+  'SMTP_SINK_URL',
 ];
 
 function dockerAnswers(): boolean {
@@ -49,8 +52,9 @@ export default async function globalSetup(): Promise<void> {
         execFileSync(devstackCommand, ['up'], { stdio: 'inherit' });
       } catch {
         throw new Error(
-          'Integration tests need Kafka, the schema registry, PostgreSQL and sshd. Set KAFKA_BROKERS, SCHEMA_REGISTRY_URL, ' +
-            'DATABASE_URL and SFTP_* to running ones, start a Docker engine, or run `tools/devstack/devstack up` and read its log.',
+          'Integration tests need Kafka, the schema registry, PostgreSQL, sshd and an SMTP server. Set KAFKA_BROKERS, ' +
+            'SCHEMA_REGISTRY_URL, DATABASE_URL, SFTP_* and SMTP_* to running ones, start a Docker engine, or run ' +
+            '`tools/devstack/devstack up` and read its log.',
         );
       }
     }
