@@ -64,7 +64,9 @@ export interface WebhookRequest {
 }
 
 export type WebhookEvent =
-  | ({ kind: 'status' } & DeliveryStatus)
+  /** `messageId` is ours when the provider echoes it (a callback URL, opaque callback data): the link from a status
+   *  back to a send whose outcome was unknown, which has no providerRef yet. */
+  | ({ kind: 'status'; messageId?: string } & DeliveryStatus)
   /** A customer's reply; `from` is a contact point (personal data). */
   | { kind: 'inbound'; from: string; text: string; providerRef: string; at: number };
 

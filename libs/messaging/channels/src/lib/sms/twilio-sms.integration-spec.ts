@@ -70,7 +70,7 @@ describe('TwilioSmsProvider against the simulated provider', () => {
 
     const delivered = await receiver.waitFor((w) => statusOf(w) === 'delivered');
     expect(verifiedEvents(delivered)).toEqual([
-      { kind: 'status', providerRef: sid, state: 'DELIVERED', at: expect.any(Number) },
+      { kind: 'status', providerRef: sid, messageId: 'm-1', state: 'DELIVERED', at: expect.any(Number) },
     ]);
     expect(sms.messageIdOf(delivered)).toBe('m-1');
     expect(sim.journal()).toEqual([expect.objectContaining({ sid, to: CUSTOMER, from: OUR_NUMBER })]);

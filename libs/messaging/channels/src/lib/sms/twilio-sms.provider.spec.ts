@@ -84,7 +84,9 @@ describe('TwilioSmsProvider webhooks', () => {
       twilio.parseWebhook(
         formRequest(url, { AccountSid: ACCOUNT, MessageSid: SID, MessageStatus: s, ...extra }),
       );
-    expect(status('queued')).toEqual([{ kind: 'status', providerRef: SID, state: 'QUEUED', at: NOW }]);
+    expect(status('queued')).toEqual([
+      { kind: 'status', providerRef: SID, messageId: 'm-1', state: 'QUEUED', at: NOW },
+    ]);
     expect(status('sent')[0]).toMatchObject({ state: 'SENT' });
     expect(status('delivered')[0]).toMatchObject({ state: 'DELIVERED' });
     expect(status('undelivered', { ErrorCode: '30003' })[0]).toMatchObject({

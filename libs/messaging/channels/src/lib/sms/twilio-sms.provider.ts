@@ -297,9 +297,17 @@ export class TwilioSmsProvider implements ChannelProvider {
         throw new WebhookPayloadError('MessageStatus', `must be one of ${Object.keys(STATES).join(', ')}`);
       }
       const errorCode = errorCodeOf(form.get('ErrorCode'));
+      const messageId = this.messageIdOf(request);
       // Twilio's status callbacks carry no time of their own: the time of receipt stands for it.
       return [
-        { kind: 'status', providerRef: sid, state, at, ...(errorCode === undefined ? {} : { errorCode }) },
+        {
+          kind: 'status',
+          providerRef: sid,
+          state,
+          at,
+          ...(messageId === undefined ? {} : { messageId }),
+          ...(errorCode === undefined ? {} : { errorCode }),
+        },
       ];
     }
     const text = form.get('Body');

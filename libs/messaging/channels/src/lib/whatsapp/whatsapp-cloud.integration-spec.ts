@@ -105,7 +105,7 @@ describe('WhatsAppCloudProvider against the simulated Cloud API', () => {
     const wamid = accepted(await whatsapp.send(text('w-1')));
     const delivered = await statusWebhook(wamid, 'DELIVERED');
     expect(verifiedEvents(delivered)).toEqual([
-      { kind: 'status', providerRef: wamid, state: 'DELIVERED', at: clock },
+      { kind: 'status', providerRef: wamid, messageId: 'w-1', state: 'DELIVERED', at: clock },
     ]);
     expect(JSON.parse(delivered.rawBody.toString()).entry[0].changes[0].value.statuses[0]).toMatchObject({
       biz_opaque_callback_data: 'w-1',

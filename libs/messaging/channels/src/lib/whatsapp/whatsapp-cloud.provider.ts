@@ -311,11 +311,15 @@ export class WhatsAppCloudProvider implements ChannelProvider {
     const errors = fieldOf(status, 'errors');
     const code = Array.isArray(errors) ? fieldOf(errors[0], 'code') : undefined;
     const errorCode = typeof code === 'number' && Number.isSafeInteger(code) ? String(code) : undefined;
+    const opaque = fieldOf(status, 'biz_opaque_callback_data');
+    const messageId =
+      typeof opaque === 'string' && opaque.length > 0 && opaque.length <= MAX_MESSAGE_ID ? opaque : undefined;
     return {
       kind: 'status',
       providerRef: id,
       state,
       at: timestampMs(`${path}.timestamp`, fieldOf(status, 'timestamp')),
+      ...(messageId === undefined ? {} : { messageId }),
       ...(errorCode === undefined ? {} : { errorCode }),
     };
   }
