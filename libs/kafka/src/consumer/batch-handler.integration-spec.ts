@@ -1,14 +1,13 @@
 import type { CaseKey, WritebackRequested } from '@closeout/contracts';
 import type { KafkaClient } from '../kafka-client';
 import {
-  catalogWith,
   eventually,
+  publishRequests,
   rawKafka,
   readRaw,
-  testClient,
+  startTestClient,
   testTopic,
   unique,
-  writebackRequested,
 } from '../testing/integration';
 
 describe('batch handlers on a real broker', () => {
@@ -16,21 +15,13 @@ describe('batch handlers on a real broker', () => {
   let kafka: KafkaClient;
 
   beforeAll(async () => {
-    kafka = testClient(catalogWith(topic), [{ topic, partitions: 1 }]);
-    await kafka.start();
+    kafka = await startTestClient([{ topic, partitions: 1 }]);
   });
 
   afterAll(() => kafka.close());
 
   const publish = (from: number, to: number) =>
-    kafka.publisher.publishManyToTopics(
-      Array.from({ length: to - from + 1 }, (_, i) => from + i).map((n) => ({
-        topic,
-        key: { caseId: 'case-batch' },
-        value: writebackRequested(n),
-        headers: { correlationId: `corr-${n}` },
-      })),
-    );
+    publishRequests(kafka, topic, { from, count: to - from + 1, caseOf: () => 'case-batch' });
 
   it('hands whole batches over in order, dead-letters what it rejects, retries a failed batch in place, and commits all', async () => {
     await publish(1, 40);

@@ -2,14 +2,13 @@ import { register } from 'prom-client';
 import type { CaseKey, WritebackRequested } from '@closeout/contracts';
 import type { KafkaClient } from '../kafka-client';
 import {
-  catalogWith,
   eventually,
+  publishRequests,
   rawKafka,
   readRaw,
-  testClient,
+  startTestClient,
   testTopic,
   unique,
-  writebackRequested,
 } from '../testing/integration';
 import type { ConsumedMessage } from './event-subscriber';
 
@@ -33,25 +32,17 @@ describe('bounded retries, dead letters and stuck partitions on a real broker', 
 
   beforeAll(async () => {
     // One partition each: the bad message and the good ones behind it share a partition, as one case's events do.
-    kafka = testClient(catalogWith(poisonTopic, outageTopic, batchTopic), [
+    kafka = await startTestClient([
       { topic: poisonTopic, partitions: 1 },
       { topic: outageTopic, partitions: 1 },
       { topic: batchTopic, partitions: 1 },
     ]);
-    await kafka.start();
   });
 
   afterAll(() => kafka.close());
 
   const publish = (topic: string, from: number, count: number) =>
-    kafka.publisher.publishManyToTopics(
-      Array.from({ length: count }, (_, i) => from + i).map((n) => ({
-        topic,
-        key: { caseId: 'case-same-partition' },
-        value: writebackRequested(n),
-        headers: { correlationId: `corr-${n}` },
-      })),
-    );
+    publishRequests(kafka, topic, { from, count, caseOf: () => 'case-same-partition' });
 
   async function gauge(name: string, topic: string, group: string): Promise<number | undefined> {
     const metric = await register.getSingleMetric(name)?.get();

@@ -1,32 +1,14 @@
 import { Topics, type CaseKey, type WritebackRequested } from '@closeout/contracts';
 import { currentContext } from '@closeout/telemetry';
-import { DeadLetterPublisher } from '../dead-letter/dead-letter';
 import { TransientError } from '../kafka.errors';
-import { kafkaMetrics } from '../metrics/kafka.metrics';
 import type { IncomingRecord } from '../ports/message-bus.port';
-import {
-  JsonBodySerde,
-  RecordingProducer,
-  ScriptedBus,
-  type ScriptedConsumer,
-} from '../testing/in-memory-ports';
-import { EventSubscriber, type ConsumedMessage } from './event-subscriber';
+import type { RecordingProducer, ScriptedBus, ScriptedConsumer } from '../testing/in-memory-ports';
+import { incomingRecord, scriptedSubscriber } from '../testing/scripted-subscriber';
+import type { ConsumedMessage, EventSubscriber } from './event-subscriber';
 
-const wire = (value: unknown) =>
-  Buffer.concat([Buffer.from([0, 0, 0, 0, 1]), Buffer.from(JSON.stringify(value))]);
-
-function record(offset: number, overrides: Partial<IncomingRecord> = {}): IncomingRecord {
-  return {
-    topic: Topics.writebackRequested,
-    partition: 3,
-    offset: String(offset),
-    key: wire({ caseId: `case-${offset}` }),
-    value: wire({ eventId: `evt-${offset}` }),
-    headers: { 'correlation-id': Buffer.from(`corr-${offset}`) },
-    timestamp: 1_700_000_000_000 + offset,
-    ...overrides,
-  };
-}
+/** The record at `offset`, on partition 3. */
+const record = (offset: number, overrides: Partial<IncomingRecord> = {}): IncomingRecord =>
+  incomingRecord(offset, { partition: 3, ...overrides });
 
 type Message = ConsumedMessage<CaseKey, WritebackRequested>;
 const nulByte = () =>
@@ -40,13 +22,9 @@ describe('bounded retries, dead letters and stuck partitions', () => {
   let subscriber: EventSubscriber;
 
   beforeEach(() => {
-    producer = new RecordingProducer();
-    bus = new ScriptedBus(producer);
-    const metrics = kafkaMetrics();
-    subscriber = new EventSubscriber(
-      { bus, serde: new JsonBodySerde(), deadLetters: new DeadLetterPublisher(producer, metrics), metrics },
-      { retry: { initialBackoffMs: 1, maxBackoffMs: 2, maxAttempts: 3, stuckAfterMs: 40 } },
-    );
+    ({ producer, bus, subscriber } = scriptedSubscriber({
+      defaults: { retry: { initialBackoffMs: 1, maxBackoffMs: 2, maxAttempts: 3, stuckAfterMs: 40 } },
+    }));
   });
 
   afterEach(() => subscriber.stopAll());

@@ -1,35 +1,21 @@
 import { Topics, type CaseKey, type WritebackRequested } from '@closeout/contracts';
 import { currentContext } from '@closeout/telemetry';
-import { DeadLetterPublisher } from '../dead-letter/dead-letter';
 import { PoisonMessageError } from '../kafka.errors';
-import { kafkaMetrics } from '../metrics/kafka.metrics';
 import type { IncomingRecord } from '../ports/message-bus.port';
-import {
-  JsonBodySerde,
-  RecordingProducer,
-  ScriptedBus,
-  type ScriptedConsumer,
-} from '../testing/in-memory-ports';
-import { EventSubscriber, membershipTuning, type ConsumedMessage } from './event-subscriber';
+import type { RecordingProducer, ScriptedBus, ScriptedConsumer } from '../testing/in-memory-ports';
+import { incomingRecord, scriptedSubscriber } from '../testing/scripted-subscriber';
+import { membershipTuning, type ConsumedMessage, type EventSubscriber } from './event-subscriber';
 
-const wire = (value: unknown) =>
-  Buffer.concat([Buffer.from([0, 0, 0, 0, 1]), Buffer.from(JSON.stringify(value))]);
-
-function record(offset: number, overrides: Partial<IncomingRecord> = {}): IncomingRecord {
-  return {
-    topic: 'writeback.requested.v1',
+/** The record at `offset`, on partition 2, with an idempotency key. */
+const record = (offset: number, overrides: Partial<IncomingRecord> = {}): IncomingRecord =>
+  incomingRecord(offset, {
     partition: 2,
-    offset: String(offset),
-    key: wire({ caseId: `case-${offset}` }),
-    value: wire({ eventId: `evt-${offset}` }),
     headers: {
       'correlation-id': Buffer.from(`corr-${offset}`),
       'idempotency-key': Buffer.from(`idem-${offset}`),
     },
-    timestamp: 1_700_000_000_000 + offset,
     ...overrides,
-  };
-}
+  });
 
 type Message = ConsumedMessage<CaseKey, WritebackRequested>;
 
@@ -42,13 +28,9 @@ describe('EventSubscriber', () => {
   let behaviour: (m: Message) => Promise<void>;
 
   beforeEach(async () => {
-    producer = new RecordingProducer();
-    bus = new ScriptedBus(producer);
-    const metrics = kafkaMetrics();
-    subscriber = new EventSubscriber(
-      { bus, serde: new JsonBodySerde(), deadLetters: new DeadLetterPublisher(producer, metrics), metrics },
-      { retry: { initialBackoffMs: 1, maxBackoffMs: 2 } },
-    );
+    ({ producer, bus, subscriber } = scriptedSubscriber({
+      defaults: { retry: { initialBackoffMs: 1, maxBackoffMs: 2 } },
+    }));
     handled = [];
     behaviour = async () => undefined;
     await subscriber.subscribe({
@@ -233,14 +215,7 @@ describe('EventSubscriber', () => {
       heartbeatIntervalMs: number;
       rebalanceTimeoutMs: number;
     }) => {
-      const slowBus = new ScriptedBus(producer);
-      const metrics = kafkaMetrics();
-      const slow = new EventSubscriber({
-        bus: slowBus,
-        serde: new JsonBodySerde(),
-        deadLetters: new DeadLetterPublisher(producer, metrics),
-        metrics,
-      });
+      const { bus: slowBus, subscriber: slow } = scriptedSubscriber({ producer });
       await slow.subscribe({
         groupId: 'g-slow',
         topic: Topics.writebackRequested,

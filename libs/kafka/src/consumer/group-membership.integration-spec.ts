@@ -1,5 +1,5 @@
 import type { KafkaClient } from '../kafka-client';
-import { catalogWith, testClient, testTopic, unique, writebackRequested } from '../testing/integration';
+import { startTestClient, testTopic, unique, writebackRequested } from '../testing/integration';
 
 /**
  * A member that stops leaves its group (kafkajs sends LeaveGroup on stop): its successor gets the partitions at
@@ -11,8 +11,7 @@ describe('consumer group membership (real Kafka)', () => {
   let kafka: KafkaClient;
 
   beforeAll(async () => {
-    kafka = testClient(catalogWith(topic), [{ topic, partitions: 2 }]);
-    await kafka.start();
+    kafka = await startTestClient([{ topic, partitions: 2 }]);
   });
   afterAll(() => kafka.close());
 

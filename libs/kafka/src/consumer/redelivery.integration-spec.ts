@@ -1,13 +1,12 @@
 import type { CaseKey, WritebackRequested } from '@closeout/contracts';
 import type { KafkaClient } from '../kafka-client';
 import {
-  catalogWith,
   eventually,
   messageCount,
-  testClient,
+  publishRequests,
+  startTestClient,
   testTopic,
   unique,
-  writebackRequested,
 } from '../testing/integration';
 import type { ConsumedMessage } from './event-subscriber';
 
@@ -19,25 +18,17 @@ describe('delivery across failures and restarts, on a real broker', () => {
   let kafka: KafkaClient;
 
   beforeAll(async () => {
-    kafka = testClient(catalogWith(restartTopic, retryTopic), [
+    kafka = await startTestClient([
       { topic: restartTopic, partitions: 3 },
       { topic: retryTopic, partitions: 1 },
     ]);
-    await kafka.start();
   });
 
   afterAll(() => kafka.close());
 
   const publish = (topic: string, from: number, count: number) =>
-    kafka.publisher.publishManyToTopics(
-      Array.from({ length: count }, (_, i) => from + i).map((n) => ({
-        topic,
-        // Ten cases spread over the partitions; each case's events stay in order on one partition.
-        key: { caseId: `case-${n % 10}` },
-        value: writebackRequested(n),
-        headers: { correlationId: `corr-${n}` },
-      })),
-    );
+    // Ten cases spread over the partitions; each case's events stay in order on one partition.
+    publishRequests(kafka, topic, { from, count, caseOf: (n) => `case-${n % 10}` });
 
   it('neither loses nor re-handles committed messages when a consumer stops gracefully and the group restarts', async () => {
     const groupId = unique('restart');

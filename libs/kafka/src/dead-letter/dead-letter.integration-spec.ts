@@ -3,11 +3,11 @@ import type { CaseKey, WritebackRequested } from '@closeout/contracts';
 import type { KafkaClient } from '../kafka-client';
 import { PoisonMessageError } from '../kafka.errors';
 import {
-  catalogWith,
   eventually,
+  publishRequests,
   rawKafka,
   readRaw,
-  testClient,
+  startTestClient,
   testTopic,
   unique,
   writebackRequested,
@@ -27,8 +27,7 @@ describe('dead-lettering on a real broker', () => {
 
   beforeAll(async () => {
     // One partition: the poison messages and the good ones behind them share a partition, as they would share a case.
-    kafka = testClient(catalogWith(topic), [{ topic, partitions: 1 }]);
-    await kafka.start();
+    kafka = await startTestClient([{ topic, partitions: 1 }]);
   });
 
   afterAll(() => kafka.close());
@@ -58,14 +57,7 @@ describe('dead-lettering on a real broker', () => {
     expect(schemaId).toBeGreaterThan(0);
 
     // Behind the raw poison: a good message, one the handler rejects as poison, and another good one.
-    await kafka.publisher.publishManyToTopics(
-      [2, 3, 4].map((n) => ({
-        topic,
-        key: { caseId: 'case-dlq' },
-        value: writebackRequested(n),
-        headers: { correlationId: `corr-${n}` },
-      })),
-    );
+    await publishRequests(kafka, topic, { from: 2, count: 3, caseOf: () => 'case-dlq' });
 
     const before = await dlqCount(topic, 'bad-magic-byte');
     const handled: string[] = [];

@@ -68,6 +68,34 @@ export function testClient(
   });
 }
 
+/** A started test client for these topics (created with their partition counts), carrying writeback.requested. */
+export async function startTestClient(
+  topics: Array<{ topic: string; partitions: number }>,
+): Promise<KafkaClient> {
+  const kafka = testClient(catalogWith(...topics.map((t) => t.topic)), topics);
+  await kafka.start();
+  return kafka;
+}
+
+/**
+ * Publishes `writebackRequested(n)` for n = from … from + count - 1 to `topic` in one send, each keyed by the case
+ * `caseOf(n)` names, with correlation id `corr-<n>`.
+ */
+export function publishRequests(
+  kafka: KafkaClient,
+  topic: string,
+  range: { from: number; count: number; caseOf: (n: number) => string },
+): ReturnType<KafkaClient['publisher']['publishManyToTopics']> {
+  return kafka.publisher.publishManyToTopics(
+    Array.from({ length: range.count }, (_, i) => range.from + i).map((n) => ({
+      topic,
+      key: { caseId: range.caseOf(n) },
+      value: writebackRequested(n),
+      headers: { correlationId: `corr-${n}` },
+    })),
+  );
+}
+
 export function writebackRequested(
   n: number,
   overrides: Partial<WritebackRequested> = {},
