@@ -4,6 +4,8 @@ import type {
   CaseKey,
   CaseState,
   CaseTriggered,
+  CustomerContact,
+  CustomerKey,
   MiniappAction,
   OutreachEvent,
   OutreachRequested,
@@ -24,6 +26,7 @@ export const Topics = {
   writebackCommand: 'writeback.command.v1',
   caseState: 'case.state.v1',
   auditEvent: 'audit.event.v1',
+  customerContact: 'customer.contact.v1',
 } as const;
 
 export type TopicName = (typeof Topics)[keyof typeof Topics];
@@ -39,6 +42,7 @@ export interface TopicTypes {
   'writeback.command.v1': { key: CaseKey; value: WritebackCommand };
   'case.state.v1': { key: CaseKey; value: CaseState };
   'audit.event.v1': { key: AuditKey; value: AuditEvent };
+  'customer.contact.v1': { key: CustomerKey; value: CustomerContact };
 }
 
 export type KeyOf<T extends TopicName> = TopicTypes[T]['key'];
@@ -67,6 +71,12 @@ export const topicContracts: Record<TopicName, TopicContract> = {
   'writeback.command.v1': caseKeyed(Topics.writebackCommand),
   'case.state.v1': caseKeyed(Topics.caseState),
   'audit.event.v1': { topic: Topics.auditEvent, keySchema: 'audit-key', valueSchema: 'audit.event.v1-value' },
+  // Personal data: published by trigger-ingest, read by messaging only.
+  'customer.contact.v1': {
+    topic: Topics.customerContact,
+    keySchema: 'customer-key',
+    valueSchema: 'customer.contact.v1-value',
+  },
 };
 
 /** The dead-letter topic of a topic: where undecodable or invalid messages go, with the reason in headers. */
