@@ -1,4 +1,5 @@
-import { ConfigError, loadConfig } from '@closeout/config';
+import { loadConfig } from '@closeout/config';
+import { configProblems } from '@closeout/config/testing';
 import { configSchema } from './config';
 
 const base = {
@@ -10,15 +11,7 @@ const base = {
   INGEST_API_TOKENS: 'billing[billing-core|collections-core]=a-token-of-sixteen-chars',
 };
 
-function problems(env: Record<string, string>): string[] {
-  try {
-    loadConfig(configSchema, env);
-  } catch (error) {
-    if (error instanceof ConfigError) return error.issues.map((i) => `${i.variable}: ${i.rule}`);
-    throw error;
-  }
-  return [];
-}
+const problems = (env: Record<string, string>): string[] => configProblems(configSchema, env);
 
 describe('trigger-ingest configuration', () => {
   it('consumes no upstream topic unless told to', () => {

@@ -1,4 +1,5 @@
-import { ConfigError, loadConfig } from '@closeout/config';
+import { loadConfig } from '@closeout/config';
+import { configProblems } from '@closeout/config/testing';
 import { parseRestDestinations } from '@closeout/writeback-adapter-rest';
 import { configSchema } from './config';
 
@@ -17,15 +18,7 @@ const destination = {
   apiVersions: ['2024-06-01'],
 };
 
-function problems(env: Record<string, string>): string[] {
-  try {
-    loadConfig(configSchema, env);
-  } catch (error) {
-    if (error instanceof ConfigError) return error.issues.map((i) => `${i.variable}: ${i.rule}`);
-    throw error;
-  }
-  return [];
-}
+const problems = (env: Record<string, string>): string[] => configProblems(configSchema, env);
 
 describe('writeback-rest configuration', () => {
   it('reads destinations and applies the worker defaults', () => {
