@@ -1,43 +1,17 @@
-import { Topics } from '@closeout/contracts';
 import { Registry } from 'prom-client';
 import { freshOutboxSchema, type FreshOutboxSchema } from '../test-support/fresh-outbox-schema';
+import { auditMessage, waitUntil } from '../test-support/outbox-test-messages';
 import type { OutboxMessage } from './outbox-message';
 import { OutboxRelay, type RelayLogger } from './outbox-relay';
 
 const quiet: RelayLogger = { info: () => undefined, warn: () => undefined, error: () => undefined };
 
-function audit(n: number): OutboxMessage {
-  return {
-    topic: Topics.auditEvent,
-    key: { correlationId: `corr-${n % 7}` },
-    headers: { correlationId: `corr-${n % 7}` },
-    value: {
-      eventId: `evt-${n}`,
-      occurredAt: Date.now(),
-      correlationId: `corr-${n % 7}`,
-      causationId: null,
-      actor: { type: 'SERVICE', id: 'writeback-rest' },
-      action: 'writeback.applied',
-      outcome: 'SUCCESS',
-      service: 'writeback-rest',
-      host: 'test',
-      reason: 'integration test',
-      caseId: null,
-      versions: {},
-      references: { n: String(n) },
-    },
-  };
-}
+const audit = (n: number): OutboxMessage => auditMessage(n, { keys: 7 });
 
 const eventIds = (messages: OutboxMessage[]) => messages.map((m) => (m.value as { eventId: string }).eventId);
 
-async function until(condition: () => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
+const until = (condition: () => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<void> =>
+  waitUntil(condition, timeoutMs, 10);
 
 describe('OutboxRelay (real PostgreSQL)', () => {
   let db: FreshOutboxSchema;

@@ -8,45 +8,19 @@ import {
   kafkaConnectionFromEnv,
 } from '@closeout/kafka';
 import { freshOutboxSchema, type FreshOutboxSchema } from '../test-support/fresh-outbox-schema';
+import { auditMessage, waitUntil } from '../test-support/outbox-test-messages';
 import type { OutboxMessage } from './outbox-message';
 import { OutboxRelay, type RelayLogger } from './outbox-relay';
 import { OutboxSetAside } from './outbox-set-aside';
 
 /** An audit event for `topic`, keyed by one of three correlation ids so several keys share the batch. */
-function audit(topic: string, n: number, value: Record<string, unknown> = {}): OutboxMessage {
-  const correlationId = `corr-${n % 3}`;
-  return {
-    topic,
-    key: { correlationId },
-    headers: { correlationId },
-    value: {
-      eventId: `evt-${n}`,
-      occurredAt: 1_735_689_600_000 + n,
-      correlationId,
-      causationId: null,
-      actor: { type: 'SERVICE', id: 'writeback-rest' },
-      action: 'writeback.applied',
-      outcome: 'SUCCESS',
-      service: 'writeback-rest',
-      host: 'test',
-      reason: 'integration test',
-      caseId: null,
-      versions: {},
-      references: { n: String(n) },
-      ...value,
-    },
-  } as unknown as OutboxMessage;
-}
+const audit = (topic: string, n: number, value: Record<string, unknown> = {}): OutboxMessage =>
+  auditMessage(n, { keys: 3, topic, occurredAt: 1_735_689_600_000 + n, value });
 
 const eventId = (m: OutboxMessage) => (m.value as { eventId: string }).eventId;
 
-async function until(condition: () => boolean | Promise<boolean>, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
+const until = (condition: () => boolean | Promise<boolean>, timeoutMs = 15_000): Promise<void> =>
+  waitUntil(condition, timeoutMs, 20);
 
 /** Records what the relay logs, to check what a log line carries. */
 function recordingLogger(): RelayLogger & { errors: Array<{ obj: object; msg: string }> } {
