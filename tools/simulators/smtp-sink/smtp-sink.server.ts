@@ -20,7 +20,13 @@ import { timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { SMTPServer, type SMTPServerAddress, type SMTPServerSession } from 'smtp-server';
-import { handleSimAdmin, PendingTimers, startSimulatorServer } from '@closeout/simulators/shared';
+import {
+  handleSimAdmin,
+  PendingTimers,
+  readBody,
+  sendJson,
+  startSimulatorServer,
+} from '@closeout/simulators/shared';
 import { FaultBook, faultRuleSchema, type FaultRule } from './faults';
 import { isMessageId, MessageStore, summaryOf, type StoredMessageSummary } from './store';
 
@@ -81,32 +87,6 @@ function sameSecret(given: string | null | undefined, expected: string): boolean
   const a = Buffer.from(given ?? '');
   const b = Buffer.from(expected);
   return a.length === b.length && timingSafeEqual(a, b);
-}
-
-function sendJson(res: ServerResponse, status: number, body: unknown): void {
-  if (res.destroyed || res.headersSent) return;
-  const text = body === undefined ? '' : JSON.stringify(body);
-  res.writeHead(status, {
-    ...(body === undefined ? {} : { 'Content-Type': 'application/json' }),
-    'Content-Length': String(Buffer.byteLength(text)),
-  });
-  res.end(text);
-}
-
-function readText(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > MAX_ADMIN_BODY_BYTES) {
-        reject(new Error(`body over ${MAX_ADMIN_BODY_BYTES} bytes`));
-        req.destroy();
-      } else chunks.push(chunk);
-    });
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
-  });
 }
 
 function addressOf(address: SMTPServerAddress | false): string | null {
@@ -303,7 +283,7 @@ export async function startSmtpSink(options: SmtpSinkOptions): Promise<SmtpSink>
         faults,
         parseRule: (candidate) => faultRuleSchema.parse(candidate),
         send: sendJson,
-        readText,
+        readText: async (req) => (await readBody(req, MAX_ADMIN_BODY_BYTES)).toString('utf8'),
       },
       req,
       res,
