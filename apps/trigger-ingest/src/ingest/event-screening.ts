@@ -15,7 +15,10 @@ export interface ScreenedEvent {
   masked: string[];
 }
 
-/** A card number in an identifier is refused: an id is stored, keyed on and published as is, so it cannot be masked. */
+/**
+ * A card number in an identifier is refused: an id is stored, keyed on and published as is, so it cannot be masked.
+ * So is one in the contact block's e-mail address or consent labels, published as is to customer.contact.v1.
+ */
 export function cardNumberProblems(event: UpstreamEnvelope): FieldProblem[] {
   const ids: Array<[string, string | undefined]> = [
     ['sourceSystem', event.sourceSystem],
@@ -23,6 +26,12 @@ export function cardNumberProblems(event: UpstreamEnvelope): FieldProblem[] {
     ['eventType', event.eventType],
     ['customer.customerId', event.customer.customerId],
     ['customer.accountId', event.customer.accountId],
+    // customer.contact.v1 may hold contact points, never a card number.
+    ['customer.contact.email', event.customer.contact?.email],
+    ...(event.customer.contact?.consents ?? []).flatMap((consent, index): Array<[string, string]> => [
+      [`customer.contact.consents.${index}.purpose`, consent.purpose],
+      [`customer.contact.consents.${index}.source`, consent.source],
+    ]),
   ];
   return ids
     .filter(([, value]) => value !== undefined && containsPan(value))

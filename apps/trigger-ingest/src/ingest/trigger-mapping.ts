@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { Money } from '@closeout/contracts';
 import { currencySchema, MAX_AMOUNT_MINOR } from './field-rules';
+import type { ContactBlock } from './contact-block';
 import { currencyExponent, decimalToMinorUnits } from './money';
 import { TriggerRefusedError, type FieldProblem } from './trigger-refused.error';
 import { problemsOf, type UpstreamEnvelope } from './upstream-envelope';
@@ -41,6 +42,8 @@ export interface CanonicalTrigger {
   customer: { customerId: string; accountId: string | null; locale: string | null; timeZone: string | null };
   amount: Money | null;
   attributes: Record<string, string>;
+  /** The customer's contact block, for customer.contact.v1 only (never case.triggered.v1); null when none was sent. */
+  contact: ContactBlock | null;
 }
 
 const currency = currencySchema.refine(
@@ -111,6 +114,7 @@ export class TriggerMappingTable {
       },
       amount: readAmount(mapping.amount, event),
       attributes: event.attributes,
+      contact: event.customer.contact ?? null,
     };
   }
 

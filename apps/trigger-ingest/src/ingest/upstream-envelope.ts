@@ -9,6 +9,7 @@ import {
   MAX_EVENT_AGE_MS,
   MAX_EVENT_LEAD_MS,
 } from './field-rules';
+import { contactBlockSchema } from './contact-block';
 
 /** `attributes`: at most MAX_ATTRIBUTES names (letter first, 64 characters) mapping to bounded free text. */
 const attributesSchema = z
@@ -78,6 +79,8 @@ export const upstreamEnvelopeSchema = z.strictObject({
         .string('must be an IANA time zone')
         .regex(/^[A-Za-z][A-Za-z0-9_+/-]{0,63}$/, 'must be an IANA time zone such as Europe/London')
         .optional(),
+      // Contact points and consents: for customer.contact.v1 only (contact-block.ts).
+      contact: contactBlockSchema.optional(),
     },
     'must be an object with customerId',
   ),

@@ -4,12 +4,20 @@ import { join } from 'node:path';
 import { Registry } from 'prom-client';
 import { DataSource } from 'typeorm';
 import { AuditEmitter } from '@closeout/audit';
-import { Topics, type AuditEvent, type CaseTriggered } from '@closeout/contracts';
+import {
+  Topics,
+  type AuditEvent,
+  type CaseTriggered,
+  type CustomerContact,
+  type CustomerKey,
+} from '@closeout/contracts';
 import { KafkaClient, kafkaConnectionFromEnv, positionGroupsAtEnd, type Subscription } from '@closeout/kafka';
 import { OutboxRelay, type RelayLogger } from '@closeout/outbox';
 import { dataSourceOptions, migrate, type DatabaseOptions } from '@closeout/platform';
+import { findContactPoints } from '@closeout/privacy';
 import { caseIdOf } from '../ingest/case-id';
 import { defaultTriggerMappings } from '../ingest/trigger-mappings';
+import { TriggerRefusedError } from '../ingest/trigger-refused.error';
 import { ingestMigrations } from '../persistence/ingest.migrations';
 import { IngestTriggerUseCase, type IngestChannel } from './ingest-trigger.use-case';
 
@@ -32,6 +40,22 @@ const event = (eventId: string): Record<string, unknown> => ({
   eventId: `${eventId}-${run}`,
 });
 const caseOf = (e: Record<string, unknown>) => caseIdOf(billing, e['eventId'] as string);
+
+const withContactFixture = JSON.parse(
+  readFileSync(
+    join(__dirname, '..', 'upstream', 'fixtures', 'ok', 'billing.payment_failed.v1.with-contact.json'),
+    'utf8',
+  ),
+) as { customer: Record<string, unknown> & { contact: Record<string, unknown> } };
+/** An event with the fixture's contact block, for a customer of this run only. */
+const contactEvent = (eventId: string, contact: Record<string, unknown> = {}): Record<string, unknown> => ({
+  ...event(eventId),
+  customer: {
+    ...withContactFixture.customer,
+    customerId: `cust-${eventId}-${run}`,
+    contact: { ...withContactFixture.customer.contact, ...contact },
+  },
+});
 
 async function eventually(condition: () => boolean | Promise<boolean>, timeoutMs = 20_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -57,8 +81,10 @@ describe('trigger-ingest through its transactional outbox (real PostgreSQL, Kafk
   const relays: OutboxRelay[] = [];
   const triggers: CaseTriggered[] = [];
   const audits: AuditEvent[] = [];
+  const contacts: Array<{ key: CustomerKey; value: CustomerContact; correlationId: string }> = [];
 
   const triggersFor = (caseId: string) => triggers.filter((t) => t.caseId === caseId);
+  const contactsFor = (caseId: string) => contacts.filter((c) => c.correlationId === caseId);
   const auditsFor = (caseId: string, action: string) =>
     audits.filter((a) => a.caseId === caseId && a.action === action);
   const outboxRows = async (caseId: string): Promise<{ topic: string; published: boolean }[]> =>
@@ -94,6 +120,7 @@ describe('trigger-ingest through its transactional outbox (real PostgreSQL, Kafk
     await positionGroupsAtEnd(connection, [
       { groupId: `trigger-ingest-outbox-it-triggers-${run}`, topic: Topics.caseTriggered },
       { groupId: `trigger-ingest-outbox-it-audit-${run}`, topic: Topics.auditEvent },
+      { groupId: `trigger-ingest-outbox-it-contact-${run}`, topic: Topics.customerContact },
     ]);
     subscriptions.push(
       await kafka.subscriber.subscribe({
@@ -108,6 +135,14 @@ describe('trigger-ingest through its transactional outbox (real PostgreSQL, Kafk
         topic: Topics.auditEvent,
         handler: async (m) => {
           if (m.value.actor.id === billing) audits.push(m.value);
+        },
+      }),
+      await kafka.subscriber.subscribe({
+        groupId: `trigger-ingest-outbox-it-contact-${run}`,
+        topic: Topics.customerContact,
+        handler: async (m) => {
+          if (m.value.sourceSystem === billing)
+            contacts.push({ key: m.key, value: m.value, correlationId: m.headers.correlationId });
         },
       }),
     );
@@ -211,5 +246,111 @@ describe('trigger-ingest through its transactional outbox (real PostgreSQL, Kafk
     await settle();
     expect(triggersFor(caseOf(doomed))).toHaveLength(1);
     expect(auditsFor(caseOf(doomed), 'trigger.accepted')).toHaveLength(1);
+  });
+
+  it('publishes a contact block once on customer.contact.v1 (E.164, consents), never on case.triggered.v1; a duplicate adds nothing', async () => {
+    const withContact = contactEvent('contact');
+    const caseId = caseOf(withContact);
+    const customerId = (withContact['customer'] as { customerId: string }).customerId;
+    await startRelay();
+
+    expect(await ingest.execute(withContact, channel)).toEqual({ caseId, duplicate: false });
+    await eventually(
+      () =>
+        triggersFor(caseId).length === 1 &&
+        contactsFor(caseId).length === 1 &&
+        auditsFor(caseId, 'trigger.accepted').length === 1,
+    );
+    expect(contactsFor(caseId)[0]).toEqual({
+      key: { customerId },
+      correlationId: caseId,
+      value: {
+        eventId: expect.stringMatching(/^cnt_[0-9a-f]{24}$/),
+        occurredAt: Date.parse('2025-01-15T09:30:00.000Z'),
+        correlationId: caseId,
+        causationId: null,
+        customerId,
+        sourceSystem: billing,
+        sourceEventId: withContact['eventId'],
+        email: 'jane.doe@example.com',
+        phone: '+442079460958',
+        timeZone: 'Europe/London',
+        locale: 'en-GB',
+        consents: [
+          {
+            channel: 'SMS',
+            purpose: 'collections',
+            granted: true,
+            source: 'online-banking',
+            statedAt: Date.parse('2024-11-02T14:05:00.000Z'),
+          },
+          {
+            channel: 'EMAIL',
+            purpose: 'collections',
+            granted: false,
+            source: 'branch',
+            statedAt: Date.parse('2024-12-01T09:00:00.000Z'),
+          },
+        ],
+      },
+    });
+    // Downstream of case.triggered.v1 and in the audit trail: no contact point, only which kinds were received.
+    const trigger = triggersFor(caseId)[0]!;
+    expect(trigger.customer).toEqual({
+      customerId,
+      accountId: 'acc-7',
+      locale: 'en-GB',
+      timeZone: 'Europe/London',
+    });
+    expect(findContactPoints(JSON.stringify(trigger))).toEqual([]);
+    const accepted = auditsFor(caseId, 'trigger.accepted')[0]!;
+    expect(accepted.reason).toContain(
+      'contact block received (email, phone, timeZone, locale, 2 consent statements)',
+    );
+    expect(findContactPoints(JSON.stringify(accepted))).toEqual([]);
+    expect(JSON.stringify(accepted)).not.toContain('7946');
+
+    // The same event again (its phone written otherwise) is a duplicate: nothing new is written or published.
+    expect(await ingest.execute(contactEvent('contact', { phone: '+442079460958' }), channel)).toEqual({
+      caseId,
+      duplicate: true,
+    });
+    await eventually(() => auditsFor(caseId, 'trigger.duplicate').length === 1);
+    await settle();
+    expect(contactsFor(caseId)).toHaveLength(1);
+    expect(triggersFor(caseId)).toHaveLength(1);
+    expect((await outboxRows(caseId)).map((row) => row.topic)).toEqual([
+      Topics.caseTriggered,
+      Topics.customerContact,
+      Topics.auditEvent,
+      Topics.auditEvent,
+    ]);
+  });
+
+  it('refuses an invalid phone number naming customer.contact.phone, and writes nothing', async () => {
+    const invalid = contactEvent('bad-phone', { phone: '+44 20 7946' });
+    const caseId = caseOf(invalid);
+    await startRelay();
+
+    const refusal = await ingest.execute(invalid, channel).then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    expect(refusal).toBeInstanceOf(TriggerRefusedError);
+    expect((refusal as TriggerRefusedError).problems).toEqual([
+      { field: 'customer.contact.phone', rule: 'must be a valid phone number for its country code' },
+    ]);
+    expect((refusal as TriggerRefusedError).message).not.toContain('7946');
+    // The refusal is audited (the event names its source and id), naming the field and never the value.
+    await eventually(() => audits.some((a) => a.correlationId === caseId));
+    const refusedAudit = audits.filter((a) => a.correlationId === caseId);
+    expect(refusedAudit.map((a) => a.action)).toEqual(['trigger.refused']);
+    expect(refusedAudit[0]!.reason).toContain('customer.contact.phone');
+    expect(JSON.stringify(refusedAudit)).not.toContain('7946');
+    await settle();
+    expect(contactsFor(caseId)).toEqual([]);
+    expect(triggersFor(caseId)).toEqual([]);
+    expect(await outboxRows(caseId)).toEqual([]);
+    expect(await db.query(`SELECT 1 FROM source_event WHERE case_id = $1`, [caseId])).toEqual([]);
   });
 });

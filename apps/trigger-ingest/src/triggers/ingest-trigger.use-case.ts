@@ -1,10 +1,11 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
-import { Topics, type AuditEvent, type CaseTriggered } from '@closeout/contracts';
+import { Topics, type AuditEvent, type CaseTriggered, type CustomerContact } from '@closeout/contracts';
 import { AuditEmitter, buildAuditEvent, type AuditInput } from '@closeout/audit';
 import { insertOutboxMessages, type OutboxMessage } from '@closeout/outbox';
 import { caseIdOf, sha256 } from '../ingest/case-id';
+import { contactKinds, type ContactBlock } from '../ingest/contact-block';
 import type { CanonicalTrigger, TriggerMappingTable } from '../ingest/trigger-mapping';
 import { TRIGGER_MAPPINGS } from '../ingest/trigger-mappings';
 import { containsPan } from '@closeout/privacy';
@@ -66,8 +67,22 @@ export function fingerprintOf(trigger: CanonicalTrigger): string {
       trigger.customer.timeZone,
       trigger.amount ? [trigger.amount.amountMinor, trigger.amount.currency] : null,
       attributes,
+      // Only when present, so events without a contact block keep the fingerprints stored before it existed.
+      ...(trigger.contact ? [contactFingerprintPart(trigger.contact)] : []),
     ]),
   )}`;
+}
+
+/** The contact block in a fixed order (normalised values, consents as sent): a change of contact is a different event. */
+function contactFingerprintPart(contact: ContactBlock): unknown {
+  return [
+    'contact',
+    contact.email ?? null,
+    contact.phone ?? null,
+    contact.timeZone ?? null,
+    contact.locale ?? null,
+    (contact.consents ?? []).map((c) => [c.channel, c.purpose, c.granted, c.source, c.statedAt]),
+  ];
 }
 
 /**
@@ -161,8 +176,8 @@ export class IngestTriggerUseCase {
         ]);
         return 'conflict';
       }
-      // The trigger and its audit event commit with the dedupe row: both are published once it commits, neither if
-      // it does not (the sender may then retry).
+      // The trigger, its contact block and the audit event commit with the dedupe row: all are published once it
+      // commits, none if it does not (the sender may then retry).
       await insertOutboxMessages(tx, OUTBOX, [
         {
           topic: Topics.caseTriggered,
@@ -170,11 +185,21 @@ export class IngestTriggerUseCase {
           value: caseTriggered(caseId, trigger, payloadRef),
           headers: { correlationId: caseId },
         },
+        ...(trigger.contact
+          ? [
+              {
+                topic: Topics.customerContact,
+                key: { customerId: trigger.customer.customerId },
+                value: customerContact(caseId, trigger, trigger.contact),
+                headers: { correlationId: caseId },
+              },
+            ]
+          : []),
         audited({
           actor: { type: 'SYSTEM', id: trigger.sourceSystem },
           action: 'trigger.accepted',
           outcome: 'SUCCESS',
-          reason: `${trigger.eventType} v${trigger.eventVersion} maps to workflow ${trigger.workflowId} (${trigger.mappingVersion})`,
+          reason: `${trigger.eventType} v${trigger.eventVersion} maps to workflow ${trigger.workflowId} (${trigger.mappingVersion})${contactSummary(trigger.contact)}`,
         }),
       ]);
       return 'inserted';
@@ -279,4 +304,43 @@ function caseTriggered(caseId: string, trigger: CanonicalTrigger, payloadRef: st
     amount: trigger.amount,
     attributes: trigger.attributes,
   };
+}
+
+/**
+ * The contact block as customer.contact.v1 carries it, keyed by the customer. Its event id derives from the case, so
+ * a relay's re-publication is recognised downstream.
+ */
+function customerContact(caseId: string, trigger: CanonicalTrigger, contact: ContactBlock): CustomerContact {
+  return {
+    eventId: `cnt_${sha256(`${caseId}\u0000contact`).slice(0, 24)}`,
+    occurredAt: trigger.occurredAt,
+    correlationId: caseId,
+    causationId: null,
+    customerId: trigger.customer.customerId,
+    sourceSystem: trigger.sourceSystem,
+    sourceEventId: trigger.eventId,
+    email: contact.email ?? null,
+    phone: contact.phone ?? null,
+    timeZone: contact.timeZone ?? null,
+    locale: contact.locale ?? null,
+    consents: (contact.consents ?? []).map((c) => ({
+      channel: c.channel,
+      purpose: c.purpose,
+      granted: c.granted,
+      source: c.source,
+      statedAt: c.statedAt,
+    })),
+  };
+}
+
+/** What the audit trail says of a contact block: which kinds it stated and how many consents, never a value. */
+function contactSummary(contact: ContactBlock | null): string {
+  if (!contact) return '';
+  const kinds = contactKinds(contact);
+  const consents = contact.consents?.length ?? 0;
+  const stated = [
+    ...kinds,
+    ...(consents > 0 ? [`${consents} consent statement${consents === 1 ? '' : 's'}`] : []),
+  ];
+  return `; contact block received (${stated.length > 0 ? stated.join(', ') : 'no consent statements'}) for customer.contact.v1`;
 }

@@ -24,6 +24,50 @@ export const upstreamBillingEventSchema = JSON.stringify({
           { name: 'accountId', type: ['null', 'string'], default: null },
           { name: 'locale', type: ['null', 'string'], default: null },
           { name: 'timeZone', type: ['null', 'string'], default: null },
+          {
+            name: 'contact',
+            doc: 'Contact points and consents as the system of record states them: for customer.contact.v1 only',
+            type: [
+              'null',
+              {
+                type: 'record',
+                name: 'UpstreamContact',
+                fields: [
+                  { name: 'email', type: ['null', 'string'], default: null },
+                  {
+                    name: 'phone',
+                    type: ['null', 'string'],
+                    default: null,
+                    doc: 'international form (+ and the country code)',
+                  },
+                  { name: 'timeZone', type: ['null', 'string'], default: null },
+                  { name: 'locale', type: ['null', 'string'], default: null },
+                  {
+                    name: 'consents',
+                    type: [
+                      'null',
+                      {
+                        type: 'array',
+                        items: {
+                          type: 'record',
+                          name: 'UpstreamConsent',
+                          fields: [
+                            { name: 'channel', type: 'string', doc: 'SMS, EMAIL or WHATSAPP' },
+                            { name: 'purpose', type: 'string' },
+                            { name: 'granted', type: 'boolean' },
+                            { name: 'source', type: 'string' },
+                            { name: 'statedAt', type: { type: 'long', logicalType: 'timestamp-millis' } },
+                          ],
+                        },
+                      },
+                    ],
+                    default: null,
+                  },
+                ],
+              },
+            ],
+            default: null,
+          },
         ],
       },
     },
@@ -70,10 +114,31 @@ export interface UpstreamBillingEvent {
   eventType: string;
   eventVersion: number;
   occurredAt: number;
-  customer: { customerId: string; accountId: string | null; locale: string | null; timeZone: string | null };
+  customer: {
+    customerId: string;
+    accountId: string | null;
+    locale: string | null;
+    timeZone: string | null;
+    /** Absent from records written before the field existed (the reader's default then applies: null). */
+    contact?: UpstreamContact | null;
+  };
   amount: { amountMinor: number; currency: string } | null;
   amountDue: { value: string; currency: string } | null;
   attributes: Record<string, string>;
+}
+
+export interface UpstreamContact {
+  email: string | null;
+  phone: string | null;
+  timeZone: string | null;
+  locale: string | null;
+  consents: Array<{
+    channel: string;
+    purpose: string;
+    granted: boolean;
+    source: string;
+    statedAt: number;
+  }> | null;
 }
 
 const present = <T extends object>(fields: T): Partial<T> =>
@@ -89,13 +154,29 @@ export function upstreamBillingEventToJson(event: UpstreamBillingEvent): Record<
     eventId: event.eventId,
     eventType: event.eventType,
     eventVersion: event.eventVersion,
-    // A timestamp outside Date's range stays a number, for validation to refuse rather than this to throw.
-    occurredAt: Number.isNaN(new Date(event.occurredAt).getTime())
-      ? event.occurredAt
-      : new Date(event.occurredAt).toISOString(),
-    customer: present({ ...event.customer }),
+    occurredAt: isoOrNumber(event.occurredAt),
+    customer: present({
+      ...event.customer,
+      contact: event.customer.contact ? contactToJson(event.customer.contact) : null,
+    }),
     amount: event.amount ? { ...event.amount } : null,
     amountDue: event.amountDue ? { ...event.amountDue } : null,
     attributes: { ...event.attributes },
+  });
+}
+
+/** A timestamp outside Date's range stays a number, for validation to refuse rather than this to throw. */
+const isoOrNumber = (ms: number): string | number =>
+  Number.isNaN(new Date(ms).getTime()) ? ms : new Date(ms).toISOString();
+
+function contactToJson(contact: UpstreamContact): Record<string, unknown> {
+  return present({
+    email: contact.email,
+    phone: contact.phone,
+    timeZone: contact.timeZone,
+    locale: contact.locale,
+    consents: contact.consents
+      ? contact.consents.map((c) => ({ ...c, statedAt: isoOrNumber(c.statedAt) }))
+      : null,
   });
 }

@@ -31,6 +31,51 @@ describe('upstream Avro feed', () => {
     );
   });
 
+  it('reads an Avro-encoded contact block into the same canonical trigger as its JSON form', () => {
+    const json = fixture('ok/billing.payment_failed.v1.with-contact.json');
+    const customer = json['customer'] as { contact: { consents: Array<Record<string, unknown>> } };
+    const type = Type.forSchema(JSON.parse(upstreamBillingEventSchema));
+    const bytes = type.toBuffer({
+      ...json,
+      occurredAt: Date.parse(json['occurredAt'] as string),
+      customer: {
+        ...customer,
+        contact: {
+          ...customer.contact,
+          consents: customer.contact.consents.map((c) => ({
+            ...c,
+            statedAt: Date.parse(c['statedAt'] as string),
+          })),
+        },
+      },
+      amountDue: null,
+    });
+    const toJson = avroSchemaOf({ topic: 't', format: 'avro' }).toJson;
+    const mappings = defaultTriggerMappings();
+    const fromAvro = mappings.map(parseUpstreamEnvelope(toJson(type.fromBuffer(bytes) as unknown)));
+    expect(fromAvro).toEqual(mappings.map(parseUpstreamEnvelope(json)));
+    expect(fromAvro.contact?.phone).toBe('+442079460958');
+  });
+
+  it('reads a record written before the contact block existed (the reader defaults it to none)', () => {
+    const json = fixture('ok/billing.payment_failed.v1.json');
+    const reader = Type.forSchema(JSON.parse(upstreamBillingEventSchema));
+    const writerSchema = JSON.parse(upstreamBillingEventSchema) as {
+      fields: Array<{ name: string; type: { fields?: Array<{ name: string }> } }>;
+    };
+    const customerField = writerSchema.fields.find((f) => f.name === 'customer')!;
+    customerField.type.fields = customerField.type.fields!.filter((f) => f.name !== 'contact');
+    const writer = Type.forSchema(writerSchema as never);
+    const bytes = writer.toBuffer({
+      ...json,
+      occurredAt: Date.parse(json['occurredAt'] as string),
+      amountDue: null,
+    });
+    const decoded = reader.fromBuffer(bytes, reader.createResolver(writer)) as unknown;
+    const toJson = avroSchemaOf({ topic: 't', format: 'avro' }).toJson;
+    expect(defaultTriggerMappings().map(parseUpstreamEnvelope(toJson(decoded))).contact).toBeNull();
+  });
+
   it('leaves a timestamp outside the calendar for validation to refuse, naming the field', () => {
     const json = fixture('ok/billing.payment_failed.v2.json');
     const toJson = avroSchemaOf({ topic: 't', format: 'avro' }).toJson;
