@@ -1,19 +1,75 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { Topics } from '@closeout/contracts';
+import { EmailProvider, providerFor, type Channel, type ChannelProvider } from '@closeout/messaging-channels';
+import { OUTBOX_RELAY_SETTINGS, OutboxRelayService } from '@closeout/outbox';
 import { ServiceCoreModule } from '@closeout/platform';
-import type { BaseConfig } from '@closeout/config';
+import { createLogger } from '@closeout/telemetry';
+import type { Config } from './config';
+import { MESSAGING_SERVICE_NAME, MessagingConsumer } from './messaging.consumer';
+import { messagingMigrations } from './persistence/1796000000000-messaging.migration';
+import { SEND_WORKER_SETTINGS, SendWorker, type SendWorkerSettings } from './sends/send-worker';
+import { DEFAULT_TEMPLATES_DIR, TemplateCatalog } from './templates/template-catalog';
+
+/** One provider per configured channel: email through SMTP, SMS and WhatsApp through `providerFor`. */
+export function channelProviders(config: Config): Map<Channel, ChannelProvider> {
+  const providers = new Map<Channel, ChannelProvider>();
+  const logger = createLogger('channel-provider');
+  if (config.channels.EMAIL) providers.set('EMAIL', new EmailProvider(config.channels.EMAIL));
+  if (config.channels.SMS) providers.set('SMS', providerFor('SMS', config.channels.SMS, { logger }));
+  if (config.channels.WHATSAPP) providers.set('WHATSAPP', providerFor('WHATSAPP', config.channels.WHATSAPP, { logger }));
+  return providers;
+}
+
+/** What the send worker runs with, built once at boot: a template missing a required part stops it here. */
+export function sendWorkerSettings(config: Config, overrides: Partial<SendWorkerSettings> = {}): SendWorkerSettings {
+  return {
+    serviceName: config.SERVICE_NAME,
+    miniAppBaseUrl: config.MINIAPP_BASE_URL,
+    defaultTimeZone: config.MESSAGING_DEFAULT_TIME_ZONE,
+    defaultLocale: config.MESSAGING_DEFAULT_LOCALE,
+    sendWindow: config.MESSAGING_SEND_WINDOW,
+    frequencyCaps: config.MESSAGING_FREQUENCY_CAPS,
+    fallbackChannels: config.MESSAGING_FALLBACK_CHANNELS,
+    pollMs: config.MESSAGING_WORKER_POLL_MS,
+    batch: config.MESSAGING_WORKER_BATCH,
+    leaseMs: config.MESSAGING_LEASE_MS,
+    contactWaitMs: config.MESSAGING_CONTACT_WAIT_MS,
+    outcomes: {
+      maxSendAttempts: config.MESSAGING_MAX_SEND_ATTEMPTS,
+      retryBaseMs: config.MESSAGING_RETRY_BASE_MS,
+      retryMaxMs: config.MESSAGING_RETRY_MAX_MS,
+      lookupDelayMs: config.MESSAGING_LOOKUP_DELAY_MS,
+      lookupVisibilityMs: config.MESSAGING_LOOKUP_VISIBILITY_MS,
+    },
+    providers: channelProviders(config),
+    templates: TemplateCatalog.load(config.MESSAGING_TEMPLATES_DIR ?? DEFAULT_TEMPLATES_DIR),
+    ...overrides,
+  };
+}
 
 @Module({})
 export class AppModule {
-  static register(config: BaseConfig): DynamicModule {
+  static register(config: Config, overrides: Partial<SendWorkerSettings> = {}): DynamicModule {
     return {
       module: AppModule,
       imports: [
         ServiceCoreModule.forService({
           config,
-          topics: [Topics.outreachRequested, Topics.outreachEvent, Topics.auditEvent],
-          database: { schema: 'messaging', entities: [], migrations: [] },
+          topics: [Topics.outreachRequested, Topics.customerContact, Topics.outreachEvent, Topics.auditEvent],
+          database: { schema: config.MESSAGING_DB_SCHEMA, entities: [], migrations: messagingMigrations },
         }),
+      ],
+      providers: [
+        { provide: MESSAGING_SERVICE_NAME, useValue: config.SERVICE_NAME },
+        { provide: SEND_WORKER_SETTINGS, useValue: sendWorkerSettings(config, overrides) },
+        // outreach.event.v1 and audit events, from the messaging schema's outbox.
+        {
+          provide: OUTBOX_RELAY_SETTINGS,
+          useValue: { schema: config.MESSAGING_DB_SCHEMA, retentionMs: config.OUTBOX_RETENTION_MS },
+        },
+        OutboxRelayService,
+        SendWorker,
+        MessagingConsumer,
       ],
     };
   }

@@ -1,4 +1,10 @@
-// Reaches customers over SMS, email and WhatsApp for outreach.requested.v1.
+// Reaches customers over SMS, email and WhatsApp for outreach.requested.v1 and reports what became of each message.
 import { launchService } from '@closeout/platform/launch';
+import { configSchema } from './config';
 
-launchService({ name: 'messaging', port: 3003, appModule: async (config) => (await import('./app.module')).AppModule.register(config) });
+launchService({
+  name: 'messaging',
+  port: 3003,
+  configSchema,
+  appModule: async (config) => (await import('./app.module')).AppModule.register(config),
+});

@@ -1,0 +1,137 @@
+/**
+ * The customer contact directory (personal data; it stays in this schema): the latest `customer.contact.v1`
+ * statement per customer, and consent per (channel, purpose) where the latest `statedAt` wins (a revocation wins a
+ * tie). Contact points are read only to send; they never reach a log, an event or an audit record.
+ */
+import type { EntityManager } from 'typeorm';
+import type { CustomerContact } from '@closeout/contracts';
+import type { Channel } from '@closeout/messaging-channels';
+import type { ConsentRecord, ConsentSource } from '@closeout/messaging-domain';
+
+export interface StoredContact {
+  customerId: string;
+  email?: string;
+  phone?: string;
+  timeZone?: string;
+  locale?: string;
+}
+
+export interface StoredConsent {
+  channel: Channel;
+  purpose: string;
+  granted: boolean;
+  source: string;
+  statedAt: number;
+}
+
+/** One statement per (channel, purpose): the latest, a revocation on a tie. */
+export function latestConsents(consents: CustomerContact['consents']): CustomerContact['consents'] {
+  const latest = new Map<string, CustomerContact['consents'][number]>();
+  for (const c of consents) {
+    const key = `${c.channel}|${c.purpose}`;
+    const held = latest.get(key);
+    if (!held || c.statedAt > held.statedAt || (c.statedAt === held.statedAt && !c.granted)) latest.set(key, c);
+  }
+  return [...latest.values()];
+}
+
+/** Applies a statement in the caller's transaction: the contact points if not older than those held, each consent if newer. */
+export async function upsertContact(tx: EntityManager, contact: CustomerContact): Promise<void> {
+  await tx.query(
+    `INSERT INTO contact (customer_id, email, phone, time_zone, locale, source_system, source_event_id, stated_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, to_timestamp($8 / 1000.0))
+     ON CONFLICT (customer_id) DO UPDATE SET
+       email = EXCLUDED.email, phone = EXCLUDED.phone, time_zone = EXCLUDED.time_zone, locale = EXCLUDED.locale,
+       source_system = EXCLUDED.source_system, source_event_id = EXCLUDED.source_event_id,
+       stated_at = EXCLUDED.stated_at, updated_at = now()
+     WHERE contact.stated_at <= EXCLUDED.stated_at`,
+    [
+      contact.customerId,
+      contact.email,
+      contact.phone,
+      contact.timeZone,
+      contact.locale,
+      contact.sourceSystem,
+      contact.sourceEventId,
+      contact.occurredAt,
+    ],
+  );
+  const consents = latestConsents(contact.consents);
+  if (consents.length === 0) return;
+  await tx.query(
+    `INSERT INTO contact_consent (customer_id, channel, purpose, granted, source, stated_at)
+     SELECT $1, c.channel, c.purpose, c.granted, c.source, to_timestamp(c."statedAt" / 1000.0)
+     FROM jsonb_to_recordset($2::jsonb) AS c(channel text, purpose text, granted boolean, source text, "statedAt" bigint)
+     ON CONFLICT (customer_id, channel, purpose) DO UPDATE SET
+       granted = EXCLUDED.granted, source = EXCLUDED.source, stated_at = EXCLUDED.stated_at, updated_at = now()
+     WHERE contact_consent.stated_at < EXCLUDED.stated_at
+        OR (contact_consent.stated_at = EXCLUDED.stated_at AND NOT EXCLUDED.granted)`,
+    [contact.customerId, JSON.stringify(consents)],
+  );
+}
+
+export async function loadContact(
+  tx: EntityManager,
+  customerId: string,
+): Promise<{ contact: StoredContact; consents: StoredConsent[] } | undefined> {
+  const rows: Array<{ email: string | null; phone: string | null; time_zone: string | null; locale: string | null }> =
+    await tx.query('SELECT email, phone, time_zone, locale FROM contact WHERE customer_id = $1', [customerId]);
+  const row = rows[0];
+  if (!row) return undefined;
+  const consents: Array<{ channel: Channel; purpose: string; granted: boolean; source: string; stated_at: Date }> =
+    await tx.query(
+      'SELECT channel, purpose, granted, source, stated_at FROM contact_consent WHERE customer_id = $1',
+      [customerId],
+    );
+  return {
+    contact: {
+      customerId,
+      ...(row.email ? { email: row.email } : {}),
+      ...(row.phone ? { phone: row.phone } : {}),
+      ...(row.time_zone ? { timeZone: row.time_zone } : {}),
+      ...(row.locale ? { locale: row.locale } : {}),
+    },
+    consents: consents.map((c) => ({
+      channel: c.channel,
+      purpose: c.purpose,
+      granted: c.granted,
+      source: c.source,
+      statedAt: c.stated_at.getTime(),
+    })),
+  };
+}
+
+/** The policy's consent sources, from the free-text capture points systems of record state. */
+const SOURCES: Record<string, ConsentSource> = {
+  contract: 'contract',
+  'online-banking': 'web-form',
+  'mobile-app': 'web-form',
+  'web-form': 'web-form',
+  web: 'web-form',
+  branch: 'branch',
+  call: 'agent',
+  agent: 'agent',
+  'call-centre': 'agent',
+  'preference-centre': 'preference-centre',
+  'inbound-reply': 'inbound-reply',
+  'list-unsubscribe': 'list-unsubscribe',
+  carrier: 'carrier',
+};
+
+/**
+ * The stored consents as the policy reads them: each channel's grant. A system of record's `granted: false` withdraws
+ * that channel only — the channel has no consent — and is not an opt-out: the policy's revocations cover every
+ * channel of a purpose and are the customer's own (a STOP reply, an unsubscribe). A capture point the policy does
+ * not know is an `import`.
+ */
+export function consentRecordsOf(consents: readonly StoredConsent[]): ConsentRecord[] {
+  return consents
+    .filter((c) => c.granted)
+    .map((c) => ({
+      status: 'GRANTED' as const,
+      channel: c.channel,
+      purpose: c.purpose,
+      source: SOURCES[c.source.toLowerCase()] ?? 'import',
+      at: c.statedAt,
+    }));
+}

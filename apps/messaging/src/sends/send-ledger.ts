@@ -1,0 +1,229 @@
+/**
+ * The send ledger in PostgreSQL: the work queue and the record of every outreach attempt. Admitted once per
+ * (outreach id, attempt); claimed with FOR UPDATE SKIP LOCKED and a lease; every move is one UPDATE guarded by the
+ * row's status (`ALLOWED_MOVES`) and the lease holder, in the transaction that writes its outbox messages.
+ */
+import type { EntityManager } from 'typeorm';
+import type { OutreachRequested } from '@closeout/contracts';
+import type { Channel } from '@closeout/messaging-channels';
+import { DomainError } from '@closeout/errors';
+import { fromStatesFor, type SendStatus } from './send-status';
+
+export class LostLeaseError extends DomainError<'SEND_LEASE_LOST'> {
+  constructor(sendId: string, to: SendStatus) {
+    super('SEND_LEASE_LOST', `send ${sendId}: not moved to ${to}: another worker holds it or it moved on`);
+  }
+}
+
+export interface SendRow {
+  id: string;
+  outreachId: string;
+  attempt: number;
+  caseId: string;
+  workflowId: string;
+  customerId: string;
+  requestedChannel: Channel;
+  channel: Channel;
+  templateId: string;
+  purpose: string;
+  linkExpiresAt: number;
+  idempotencyKey: string;
+  correlationId: string;
+  requestEventId: string;
+  status: SendStatus;
+  sendAttempts: number;
+  failedChannels: Channel[];
+  messageId: string | null;
+  provider: string | null;
+  providerRef: string | null;
+  sendingSince: number | null;
+  createdAt: number;
+}
+
+interface DbRow {
+  id: string;
+  outreach_id: string;
+  attempt: number;
+  case_id: string;
+  workflow_id: string;
+  customer_id: string;
+  requested_channel: Channel;
+  channel: Channel;
+  template_id: string;
+  purpose: string;
+  link_expires_at: Date;
+  idempotency_key: string;
+  correlation_id: string;
+  request_event_id: string;
+  status: SendStatus;
+  send_attempts: number;
+  failed_channels: Channel[];
+  message_id: string | null;
+  provider: string | null;
+  provider_ref: string | null;
+  sending_since: Date | null;
+  created_at: Date;
+}
+
+const toRow = (r: DbRow): SendRow => ({
+  id: String(r.id),
+  outreachId: r.outreach_id,
+  attempt: r.attempt,
+  caseId: r.case_id,
+  workflowId: r.workflow_id,
+  customerId: r.customer_id,
+  requestedChannel: r.requested_channel,
+  channel: r.channel,
+  templateId: r.template_id,
+  purpose: r.purpose,
+  linkExpiresAt: r.link_expires_at.getTime(),
+  idempotencyKey: r.idempotency_key,
+  correlationId: r.correlation_id,
+  requestEventId: r.request_event_id,
+  status: r.status,
+  sendAttempts: r.send_attempts,
+  failedChannels: r.failed_channels,
+  messageId: r.message_id,
+  provider: r.provider,
+  providerRef: r.provider_ref,
+  sendingSince: r.sending_since?.getTime() ?? null,
+  createdAt: r.created_at.getTime(),
+});
+
+/** Admits a request once per (outreach id, attempt): the row, or undefined when it was already admitted. */
+export async function admitSend(tx: EntityManager, request: OutreachRequested): Promise<SendRow | undefined> {
+  const rows: DbRow[] = await tx.query(
+    `INSERT INTO send (outreach_id, attempt, case_id, workflow_id, customer_id, requested_channel, channel, template_id,
+       purpose, link_expires_at, idempotency_key, correlation_id, request_event_id, status, next_due_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $6, $7, $8, to_timestamp($9 / 1000.0), $10, $11, $12, 'RECEIVED', now())
+     ON CONFLICT (outreach_id, attempt) DO NOTHING
+     RETURNING *`,
+    [
+      request.outreachId,
+      request.attempt,
+      request.caseId,
+      request.workflowId,
+      request.customerId,
+      request.channel,
+      request.templateId,
+      request.purpose,
+      request.linkExpiresAt,
+      request.idempotencyKey,
+      request.correlationId,
+      request.eventId,
+    ],
+  );
+  return rows[0] ? toRow(rows[0]) : undefined;
+}
+
+/**
+ * Claims up to `limit` due rows for `owner` for `leaseMs`: rows to decide (RECEIVED, DEFERRED, RETRY_WAIT), rows whose
+ * outcome is open (UNKNOWN) and SENDING rows whose lease ran out (a worker stopped mid-send: resolved by lookup).
+ */
+export async function claimDueSends(
+  tx: EntityManager,
+  owner: string,
+  limit: number,
+  leaseMs: number,
+): Promise<SendRow[]> {
+  const rows: DbRow[] = await tx.query(
+    `WITH due AS (
+       SELECT id FROM send
+       WHERE status IN ('RECEIVED', 'DEFERRED', 'RETRY_WAIT', 'UNKNOWN', 'SENDING')
+         AND next_due_at <= now()
+         AND (lease_until IS NULL OR lease_until < now())
+       ORDER BY next_due_at
+       LIMIT $2
+       FOR UPDATE SKIP LOCKED)
+     UPDATE send s SET lease_owner = $1, lease_until = now() + $3 * interval '1 millisecond'
+     FROM due WHERE s.id = due.id
+     RETURNING s.*`,
+    [owner, limit, leaseMs],
+  );
+  return rows.map(toRow);
+}
+
+export interface SendChange {
+  to: SendStatus;
+  owner: string;
+  /** Epoch ms; null clears it (a settled row is due no more). */
+  nextDueAt: number | null;
+  reason?: string | null;
+  channel?: Channel;
+  providerRef?: string | null;
+  provider?: string | null;
+  messageId?: string | null;
+  sendingSince?: number | null;
+  /** Counts one more send. */
+  countSend?: boolean;
+  /** Adds a channel the message cannot go out on. */
+  failedChannel?: Channel;
+  /** Keeps the lease (a row moving to SENDING stays this worker's while it sends); released otherwise. */
+  keepLease?: boolean;
+}
+
+const ms = (v: number | null | undefined): Date | null | undefined =>
+  v === undefined ? undefined : v === null ? null : new Date(v);
+
+/** Moves a row, guarded by the statuses that may move to `change.to` and by the lease holder. */
+export async function transitionSend(tx: EntityManager, id: string, change: SendChange): Promise<SendRow> {
+  const rows: [DbRow[], number] | DbRow[] = await tx.query(
+    `UPDATE send SET
+       status = $3,
+       next_due_at = $4,
+       reason = COALESCE($5, reason),
+       channel = COALESCE($6, channel),
+       provider_ref = CASE WHEN $7::boolean THEN $8 ELSE provider_ref END,
+       provider = COALESCE($9, provider),
+       message_id = COALESCE($10, message_id),
+       sending_since = CASE WHEN $11::boolean THEN $12 ELSE sending_since END,
+       send_attempts = send_attempts + CASE WHEN $13::boolean THEN 1 ELSE 0 END,
+       failed_channels = CASE WHEN $14::text IS NULL OR $14 = ANY (failed_channels) THEN failed_channels
+                              ELSE array_append(failed_channels, $14::text) END,
+       lease_owner = CASE WHEN $15::boolean THEN lease_owner ELSE NULL END,
+       lease_until = CASE WHEN $15::boolean THEN lease_until ELSE NULL END,
+       updated_at = now()
+     WHERE id = $1 AND lease_owner = $2 AND status = ANY ($16::text[])
+     RETURNING *`,
+    [
+      id,
+      change.owner,
+      change.to,
+      ms(change.nextDueAt),
+      change.reason ?? null,
+      change.channel ?? null,
+      change.providerRef !== undefined,
+      change.providerRef ?? null,
+      change.provider ?? null,
+      change.messageId ?? null,
+      change.sendingSince !== undefined,
+      ms(change.sendingSince) ?? null,
+      change.countSend === true,
+      change.failedChannel ?? null,
+      change.keepLease === true,
+      fromStatesFor(change.to),
+    ],
+  );
+  // TypeORM answers an UPDATE … RETURNING on PostgreSQL with [rows, affected].
+  const updated = (Array.isArray(rows[0]) ? rows[0] : rows) as DbRow[];
+  if (!updated[0]) throw new LostLeaseError(id, change.to);
+  return toRow(updated[0]);
+}
+
+/** Records an attempt that may have reached the customer, for the frequency caps. */
+export async function recordContactAttempt(tx: EntityManager, row: SendRow, at: number): Promise<void> {
+  await tx.query(
+    `INSERT INTO contact_attempt (customer_id, purpose, channel, send_id, attempted_at) VALUES ($1, $2, $3, $4, $5)`,
+    [row.customerId, row.purpose, row.channel, row.id, new Date(at)],
+  );
+}
+
+/** The instants of the customer's earlier attempts for the purpose (other sends than this one) since `since`. */
+export async function priorAttempts(tx: EntityManager, row: SendRow, since: number): Promise<number[]> {
+  const rows: Array<{ attempted_at: Date }> = await tx.query(
+    `SELECT attempted_at FROM contact_attempt
+     WHERE customer_id = $1 AND purpose = $2 AND send_id <> $3 AND attempted_at >= $4`,
+    [row.customerId, row.purpose, row.id, new Date(since)],
+  );
+  return rows.map((r) => r.attempted_at.getTime());
+}
