@@ -106,4 +106,34 @@ describe('personal-data scan finds what was planted, names where, quotes nothing
     expect(by[`db:${schema}.notes.note`]?.allowed).toBe(false);
     expect(report.violations).toBe(1);
   }, 60_000);
+
+  it('names an outbox row by its topic, so only messages for an allow-listed topic may hold contact points', async () => {
+    await db.query(
+      `CREATE TABLE "${schema}".outbox (id bigserial, topic text NOT NULL, value jsonb NOT NULL)`,
+    );
+    await db.query(`INSERT INTO "${schema}".outbox (topic, value) VALUES ($1, $2), ($3, $4), ($5, $6)`, [
+      'customer.contact.v1',
+      JSON.stringify({ email: EMAIL, phone: '+442079460958' }),
+      'case.triggered.v1',
+      JSON.stringify({ attributes: { note: `mail ${EMAIL}` } }),
+      EMAIL,
+      JSON.stringify({ note: 'a topic column holding an address' }),
+    ]);
+    const report = await runScan({
+      databaseUrl,
+      schemas: [schema],
+      allowList: { contactPoints: [`db:${schema}.outbox[customer.contact.v1].`], pans: [] },
+    });
+    const by = Object.fromEntries(report.findings.map((f) => [f.location, f]));
+    expect(by[`db:${schema}.outbox[customer.contact.v1].value`]).toMatchObject({
+      emails: 1,
+      phones: 1,
+      allowed: true,
+    });
+    expect(by[`db:${schema}.outbox[case.triggered.v1].value`]).toMatchObject({ emails: 1, allowed: false });
+    // A topic that is no topic name is never quoted: its row is named `?`, the column itself is counted.
+    expect(by[`db:${schema}.outbox.topic`]).toMatchObject({ emails: 1, allowed: false });
+    expect(by[`db:${schema}.outbox[?].value`]).toBeUndefined();
+    expect(formatReport(report) + JSON.stringify(report)).not.toContain(EMAIL);
+  }, 60_000);
 });

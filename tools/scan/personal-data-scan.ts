@@ -124,6 +124,13 @@ const TEXT_TYPES = new Set([
 ]);
 const SYSTEM_SCHEMAS = ['pg_catalog', 'information_schema', 'pg_toast'];
 
+/** A row's topic as a location may name it: a Kafka topic name holding no personal data, else `?` (never a value). */
+function topicLabel(topic: string | Buffer | null | undefined): string {
+  if (typeof topic !== 'string' || !/^[A-Za-z0-9._-]{1,249}$/.test(topic)) return '?';
+  const c = countIn(topic);
+  return c.pans + c.emails + c.phones === 0 ? topic : '?';
+}
+
 async function scanDatabase(
   url: string,
   schemas: string[] | undefined,
@@ -176,11 +183,16 @@ async function scanDatabase(
           );
           if (batch.rows.length === 0) break;
           report.scanned.rows += batch.rows.length;
+          const topicColumn = t.columns.findIndex((c) => c.name === 'topic' && c.type === 'text');
           for (const row of batch.rows) {
+            // An outbox row is named by the topic it is for: a message waiting for customer.contact.v1 may hold
+            // contact points, one waiting for case.triggered.v1 may not.
+            const table = topicColumn < 0 ? key : `${key}[${topicLabel(row[`c${topicColumn}`])}]`;
             t.columns.forEach((c, i) => {
               const v = row[`c${i}`];
               if (v == null) return;
-              tally.add(`db:${key}.${c.name}`, Buffer.isBuffer(v) ? v.toString('latin1') : v);
+              const location = i === topicColumn ? `db:${key}.${c.name}` : `db:${table}.${c.name}`;
+              tally.add(location, Buffer.isBuffer(v) ? v.toString('latin1') : v);
             });
           }
         }
