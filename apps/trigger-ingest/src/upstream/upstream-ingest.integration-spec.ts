@@ -6,7 +6,7 @@ import { dirname, join } from 'node:path';
 import { Kafka, logLevel, type KafkaMessage } from 'kafkajs';
 import { Client } from 'pg';
 import request from 'supertest';
-import { Topics, type AuditEvent, type CaseTriggered } from '@closeout/contracts';
+import { Topics, type AuditEvent, type CaseTriggered, type CustomerContact } from '@closeout/contracts';
 import { KafkaClient, positionGroupsAtEnd, type Subscription, kafkaConnectionFromEnv, kafkajsConnection } from '@closeout/kafka';
 import { caseIdOf } from '../ingest/case-id';
 import { upstreamCatalog, type UpstreamTopic } from './upstream-topics';
@@ -179,6 +179,7 @@ describe('trigger-ingest consuming upstream topics (real Kafka, registry and Pos
   const subscriptions: Subscription[] = [];
   const triggers: Array<{ value: CaseTriggered; correlationId: string }> = [];
   const audits: AuditEvent[] = [];
+  const contacts: Array<{ value: CustomerContact; correlationId: string }> = [];
   const producer = raw.producer();
 
   /** Sends raw bytes as an upstream system would: a text key, no Closeout headers. */
@@ -205,6 +206,7 @@ describe('trigger-ingest consuming upstream topics (real Kafka, registry and Pos
     await positionGroupsAtEnd(connection, [
       { groupId: `trigger-ingest-it-triggers-${run}`, topic: Topics.caseTriggered },
       { groupId: `trigger-ingest-it-audit-${run}`, topic: Topics.auditEvent },
+      { groupId: `trigger-ingest-it-contact-${run}`, topic: Topics.customerContact },
     ]);
     subscriptions.push(
       await observer.subscriber.subscribe({
@@ -221,6 +223,13 @@ describe('trigger-ingest consuming upstream topics (real Kafka, registry and Pos
         handler: async (m) => {
           // This run's sources and principals only: the devstack's audit topic carries every other run's too.
           if (m.value.service === 'trigger-ingest' && [billing, 'other'].includes(m.value.actor.id)) audits.push(m.value);
+        },
+      }),
+      await observer.subscriber.subscribe({
+        groupId: `trigger-ingest-it-contact-${run}`,
+        topic: Topics.customerContact,
+        handler: async (m) => {
+          if (m.value.sourceSystem === billing) contacts.push({ value: m.value, correlationId: m.headers.correlationId });
         },
       }),
     );
@@ -546,5 +555,48 @@ describe('trigger-ingest consuming upstream topics (real Kafka, registry and Pos
     expect(conflicts).toHaveLength(1);
     expect(conflicts[0]?.headers?.['dlq-reason']?.toString()).toContain('eventId: already used');
     expect(letters.some((l) => l.value?.toString().includes(pan))).toBe(false);
+  });
+
+  it('publishes a posted contact block on customer.contact.v1; refuses a bad phone over HTTP (400) and Kafka (DLQ), naming the field only', async () => {
+    const authed = () => request(baseUrl).post('/v1/triggers').set('authorization', `Bearer ${token}`);
+    const withContact = event('ok/billing.payment_failed.v1.with-contact.json', 'http-contact');
+    const caseId = caseIdOf(billing, withContact['eventId'] as string);
+    expect((await authed().send(withContact).expect(202)).body).toEqual({ caseId, duplicate: false });
+    expect((await authed().send(withContact).expect(200)).body).toEqual({ caseId, duplicate: true });
+    expect(await eventually(() => contacts.some((c) => c.correlationId === caseId))).toBe(true);
+    expect(await eventually(() => triggersFor(caseId).length === 1)).toBe(true);
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    expect(contacts.filter((c) => c.correlationId === caseId).map((c) => c.value)).toEqual([
+      expect.objectContaining({
+        customerId: 'cust-42',
+        sourceEventId: withContact['eventId'],
+        email: 'jane.doe@example.com',
+        phone: '+442079460958',
+        consents: [
+          expect.objectContaining({ channel: 'SMS', granted: true }),
+          expect.objectContaining({ channel: 'EMAIL', granted: false }),
+        ],
+      }),
+    ]);
+    expect(JSON.stringify(triggersFor(caseId)[0]?.value)).not.toMatch(/jane\.doe|7946/);
+
+    const badPhone = event('not-ok/contact-national-phone.json', 'http-bad-phone');
+    const problem = await authed().send(badPhone).expect(400);
+    expect(problem.headers['content-type']).toMatch(/^application\/problem\+json/);
+    expect(problem.body.errors).toEqual([
+      { field: 'customer.contact.phone', rule: expect.stringContaining('international form') },
+    ]);
+    expect(JSON.stringify(problem.body)).not.toMatch(/7946|jane\.doe/);
+
+    // The same rule on an upstream topic: the event goes to the DLQ with the field and rule as its reason.
+    const kafkaBadPhone = event('not-ok/contact-national-phone.json', 'kafka-bad-phone');
+    await send(jsonTopic, Buffer.from(JSON.stringify(kafkaBadPhone)));
+    // Four letters from the earlier tests, then this one (matched by its event id: the DLQ keeps the original bytes).
+    const letters = await readAll(`${jsonTopic}.dlq`, 5);
+    const letter = letters.filter((l) => l.value?.toString().includes(kafkaBadPhone['eventId'] as string));
+    expect(letter).toHaveLength(1);
+    const reason = letter[0]?.headers?.['dlq-reason']?.toString() ?? '';
+    expect(reason).toContain('customer.contact.phone: must be a phone number in international form');
+    expect(reason).not.toMatch(/7946|jane\.doe/);
   });
 });
