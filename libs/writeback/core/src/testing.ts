@@ -4,3 +4,4 @@ export * from './test-support/fresh-writeback-schema';
 export * from './test-support/sample-writeback-requests';
 export * from './test-support/polling';
 export * from './test-support/hostile-core-rig';
+export * from './test-support/destination-failure';

@@ -1,14 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { type INestApplication } from '@nestjs/common';
-import { DataSource } from 'typeorm';
+import { Topics, type AuditEvent, type WritebackRequested, type WritebackResult } from '@closeout/contracts';
 import {
-  Topics,
-  type AuditEvent,
-  type WritebackRequested,
-  type WritebackResult,
-} from '@closeout/contracts';
-import {
-  EventSubscriber,
   KafkaClient,
   kafkaConnectionFromEnv,
   localRequestSigning,
@@ -20,7 +13,8 @@ import { WritebackService } from '@closeout/writeback-core/nest';
 import { readRaw } from '@closeout/kafka/testing';
 import { samplePaymentRequest, sleep, until } from '@closeout/writeback-core/testing';
 import {
-  FAST_TEST_CONSUMER,
+  closeRestWritebackTestService,
+  collectWritebackOutput,
   startRestWritebackTestService,
 } from '../test-support/rest-writeback-test-service';
 
@@ -42,8 +36,8 @@ describe('writeback.requested authentication and unserved requests (real Kafka, 
   let app: INestApplication;
   let wb: WritebackService;
   const clients: KafkaClient[] = [];
-  const results: WritebackResult[] = [];
-  const audits: AuditEvent[] = [];
+  let results: WritebackResult[] = [];
+  let audits: AuditEvent[] = [];
   const orchestrator = localRequestSigning(`orch-${run}`);
   const intruder = localRequestSigning(`intruder-${run}`);
 
@@ -108,42 +102,14 @@ describe('writeback.requested authentication and unserved requests (real Kafka, 
       trustedKeys: orchestrator.writebackEnv['WRITEBACK_REQUEST_PUBLIC_KEYS']!,
     }));
     wb = app.get(WritebackService);
-    const subscriber = app.get(EventSubscriber);
-    const consumer = FAST_TEST_CONSUMER;
-    const subscriptions = await Promise.all([
-      subscriber.subscribe({
-        groupId: `${service}.test-results`,
-        topic: Topics.writebackResult,
-        fromBeginning: false,
-        consumer,
-        handler: ({ value }) => {
-          if (value.caseId.startsWith(`case-${run}-`)) results.push(value);
-          return Promise.resolve();
-        },
-      }),
-      subscriber.subscribe({
-        groupId: `${service}.test-audit`,
-        topic: Topics.auditEvent,
-        fromBeginning: false,
-        consumer,
-        handler: ({ value }) => {
-          if (value.service === service) audits.push(value);
-          return Promise.resolve();
-        },
-      }),
-    ]);
-    await Promise.all(subscriptions.map((s) => s.whenPositioned()));
+    ({ results, audits } = await collectWritebackOutput(app, service, (r) =>
+      r.caseId.startsWith(`case-${run}-`),
+    ));
   });
 
   afterAll(async () => {
     for (const client of clients) await client.close();
-    const db = app?.get(DataSource);
-    await app?.close();
-    if (db) {
-      await db.initialize();
-      await db.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-      await db.destroy();
-    }
+    await closeRestWritebackTestService(app, schema);
     await core?.close();
   });
 
@@ -188,7 +154,11 @@ describe('writeback.requested authentication and unserved requests (real Kafka, 
       const audit = await until(`the audit event of ${r.correlationId}`, () =>
         audits.find((a) => a.correlationId === r.correlationId),
       );
-      expect(audit).toMatchObject({ action: 'writeback.request_unauthenticated', outcome: 'DENIED', caseId: null });
+      expect(audit).toMatchObject({
+        action: 'writeback.request_unauthenticated',
+        outcome: 'DENIED',
+        caseId: null,
+      });
       // Nothing the record says is quoted: no payload, no idempotency key.
       expect(JSON.stringify(audit)).not.toContain(r.idempotencyKey);
       expect(await wb.ledger.findByKey(destination, r.idempotencyKey)).toBeNull();
@@ -210,7 +180,10 @@ describe('writeback.requested authentication and unserved requests (real Kafka, 
   it('a signed request for a destination no deployment serves, or labelled with the wrong protocol, is dead-lettered once (unserved), audited once and answered FAILED_PERMANENT', async () => {
     const nobody = request(10, { destination: `nobody-serves-${run}`, correlationId: `corr-${run}-nobody` });
     // A SOAP destination's request labelled REST: the REST service is the one whose protocol it names.
-    const mislabelled = request(11, { destination: 'core-banking-soap', correlationId: `corr-${run}-mislabelled` });
+    const mislabelled = request(11, {
+      destination: 'core-banking-soap',
+      correlationId: `corr-${run}-mislabelled`,
+    });
     const signed = await producer(orchestrator.signer);
     await publish(signed, nobody);
     await publish(signed, mislabelled);
@@ -221,7 +194,9 @@ describe('writeback.requested authentication and unserved requests (real Kafka, 
         results.find((x) => x.idempotencyKey === r.idempotencyKey),
       );
       expect(result).toMatchObject({ status: 'FAILED_PERMANENT', errorClass: 'VALIDATION', attempts: 0 });
-      expect(result.errorMessage).toContain(`unserved: no REST writeback deployment serves destination ${r.destination}`);
+      expect(result.errorMessage).toContain(
+        `unserved: no REST writeback deployment serves destination ${r.destination}`,
+      );
       const audit = await until(`the audit event of ${r.destination}`, () =>
         audits.find((a) => a.correlationId === r.correlationId),
       );
@@ -240,7 +215,9 @@ describe('writeback.requested authentication and unserved requests (real Kafka, 
       expect(audits.filter((a) => a.correlationId === r.correlationId)).toHaveLength(1);
       expect(results.filter((x) => x.idempotencyKey === r.idempotencyKey)).toHaveLength(1);
     }
-    expect(core.journal().filter((e) => unserved.some((r) => r.idempotencyKey === e.idempotencyKey))).toEqual([]);
+    expect(core.journal().filter((e) => unserved.some((r) => r.idempotencyKey === e.idempotencyKey))).toEqual(
+      [],
+    );
     expect((await wb.metrics.unserved.get()).values[0]?.value).toBe(2);
   });
 });

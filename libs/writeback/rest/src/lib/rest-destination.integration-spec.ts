@@ -16,9 +16,9 @@ import {
   getMapping,
   ValidationError,
   type WireMessage,
-  type WritebackError,
 } from '@closeout/writeback-domain';
 import type { SendRequest } from '@closeout/writeback-core';
+import { failureOf } from '@closeout/writeback-core/testing';
 import { parseRestDestination, type RestDestinationConfigInput } from './rest-destination.config';
 import { RestDestination, type RestDestinationLogger } from './rest-destination';
 
@@ -41,18 +41,6 @@ const paymentV2 = (): WireMessage =>
 let keys = 0;
 function sendRequest(wire: WireMessage = payment(`CLOSEOUT-${++keys}`), key = `key-${++keys}`): SendRequest {
   return { idempotencyKey: key, correlationId: `corr-${key}`, wire };
-}
-
-/** Resolves with what `send` threw; fails the test when it did not throw a WritebackError. */
-async function failureOf(promise: Promise<unknown>): Promise<WritebackError> {
-  const error: unknown = await promise.then(
-    (receipt) => {
-      throw new Error(`expected a failure, got ${JSON.stringify(receipt)}`);
-    },
-    (e: unknown) => e,
-  );
-  expect(error).toHaveProperty('errorClass');
-  return error as WritebackError;
 }
 
 function listening(server: Server | TcpServer): Promise<number> {

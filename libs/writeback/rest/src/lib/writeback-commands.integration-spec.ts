@@ -8,13 +8,14 @@ import {
   type WritebackRequested,
   type WritebackResult,
 } from '@closeout/contracts';
-import { EventPublisher, EventSubscriber, localRequestSigning } from '@closeout/kafka';
+import { EventPublisher, localRequestSigning } from '@closeout/kafka';
 import { startRestCore, type RestCore } from '@closeout/simulators/rest-core';
 import { WritebackService } from '@closeout/writeback-core/nest';
 import { WritebackCommandHandler, type WritebackCommandHandlerOptions } from '@closeout/writeback-core';
 import { samplePaymentRequest, sleep, until } from '@closeout/writeback-core/testing';
 import {
-  FAST_TEST_CONSUMER,
+  closeRestWritebackTestService,
+  collectWritebackOutput,
   startRestWritebackTestService,
 } from '../test-support/rest-writeback-test-service';
 import type { RestDestination } from './rest-destination';
@@ -37,8 +38,8 @@ describe('writeback command handler (real Kafka, registry, PostgreSQL; simulated
   let app: INestApplication;
   let wb: WritebackService;
   let publisher: EventPublisher;
-  const results: WritebackResult[] = [];
-  const audits: AuditEvent[] = [];
+  let results: WritebackResult[] = [];
+  let audits: AuditEvent[] = [];
 
   const resultsFor = (key: string) => results.filter((r) => r.idempotencyKey === key);
   const request = (n: number): WritebackRequested =>
@@ -104,42 +105,11 @@ describe('writeback command handler (real Kafka, registry, PostgreSQL; simulated
     }));
     wb = app.get(WritebackService);
     publisher = app.get(EventPublisher);
-    const subscriber = app.get(EventSubscriber);
-    const consumer = FAST_TEST_CONSUMER;
-    const subscriptions = await Promise.all([
-      subscriber.subscribe({
-        groupId: `${service}.test-results`,
-        topic: Topics.writebackResult,
-        fromBeginning: false,
-        consumer,
-        handler: ({ value }) => {
-          if (value.destination === destination) results.push(value);
-          return Promise.resolve();
-        },
-      }),
-      subscriber.subscribe({
-        groupId: `${service}.test-audit`,
-        topic: Topics.auditEvent,
-        fromBeginning: false,
-        consumer,
-        handler: ({ value }) => {
-          if (value.service === service) audits.push(value);
-          return Promise.resolve();
-        },
-      }),
-    ]);
-    await Promise.all(subscriptions.map((s) => s.whenPositioned()));
+    ({ results, audits } = await collectWritebackOutput(app, service, (r) => r.destination === destination));
   });
 
   afterAll(async () => {
-    const db = app?.get(DataSource);
-    await app?.close();
-    // The data source is closed with the app; a fresh connection drops the schema.
-    if (db) {
-      await db.initialize();
-      await db.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-      await db.destroy();
-    }
+    await closeRestWritebackTestService(app, schema);
     await core?.close();
   });
 

@@ -1,8 +1,9 @@
 import { Module, type INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+import { DataSource } from 'typeorm';
 import { baseEnvSchema, loadConfig } from '@closeout/config';
-import { Topics } from '@closeout/contracts';
-import { loadVerificationKeys, RecordVerifier, type RecordSigner } from '@closeout/kafka';
+import { Topics, type AuditEvent, type WritebackResult } from '@closeout/contracts';
+import { EventSubscriber, loadVerificationKeys, RecordVerifier, type RecordSigner } from '@closeout/kafka';
 import { ServiceCoreModule } from '@closeout/platform';
 import { retryPolicyFor, type RetryPolicyConfig } from '@closeout/writeback-domain';
 import { writebackEntities, writebackMigrations } from '@closeout/writeback-core';
@@ -66,7 +67,12 @@ export async function startRestWritebackTestService(
     imports: [
       ServiceCoreModule.forService({
         config,
-        topics: [Topics.writebackRequested, Topics.writebackResult, Topics.writebackCommand, Topics.auditEvent],
+        topics: [
+          Topics.writebackRequested,
+          Topics.writebackResult,
+          Topics.writebackCommand,
+          Topics.auditEvent,
+        ],
         database: { schema, entities: writebackEntities, migrations: writebackMigrations },
         ...(options.signer ? { signer: options.signer } : {}),
       }),
@@ -92,4 +98,57 @@ export async function startRestWritebackTestService(
   const app = await NestFactory.create(RestWritebackTestModule, { logger: false });
   await app.init();
   return { app, destination: restDestination };
+}
+
+/**
+ * What a test service publishes from now on, gathered as it comes: the `writeback.result.v1` records `mine` accepts
+ * and the service's own audit events. Resolves once both test consumer groups are positioned.
+ */
+export async function collectWritebackOutput(
+  app: INestApplication,
+  service: string,
+  mine: (result: WritebackResult) => boolean,
+): Promise<{ results: WritebackResult[]; audits: AuditEvent[] }> {
+  const results: WritebackResult[] = [];
+  const audits: AuditEvent[] = [];
+  const subscriber = app.get(EventSubscriber);
+  const consumer = FAST_TEST_CONSUMER;
+  const subscriptions = await Promise.all([
+    subscriber.subscribe({
+      groupId: `${service}.test-results`,
+      topic: Topics.writebackResult,
+      fromBeginning: false,
+      consumer,
+      handler: ({ value }) => {
+        if (mine(value)) results.push(value);
+        return Promise.resolve();
+      },
+    }),
+    subscriber.subscribe({
+      groupId: `${service}.test-audit`,
+      topic: Topics.auditEvent,
+      fromBeginning: false,
+      consumer,
+      handler: ({ value }) => {
+        if (value.service === service) audits.push(value);
+        return Promise.resolve();
+      },
+    }),
+  ]);
+  await Promise.all(subscriptions.map((s) => s.whenPositioned()));
+  return { results, audits };
+}
+
+/** Closes the app, then drops its ledger schema over a fresh connection (the app's data source closes with it). */
+export async function closeRestWritebackTestService(
+  app: INestApplication | undefined,
+  schema: string,
+): Promise<void> {
+  const db = app?.get(DataSource);
+  await app?.close();
+  if (db) {
+    await db.initialize();
+    await db.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+    await db.destroy();
+  }
 }

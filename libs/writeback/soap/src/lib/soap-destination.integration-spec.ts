@@ -3,8 +3,9 @@
  * and SOAP 1.2. No devstack service is used.
  */
 import { startSoapCore, type FaultRule, type SoapCore } from '@closeout/simulators/soap-core';
-import type { WireMessage, WritebackError } from '@closeout/writeback-domain';
+import type { WireMessage } from '@closeout/writeback-domain';
 import type { SendRequest } from '@closeout/writeback-core';
+import { failureOf } from '@closeout/writeback-core/testing';
 import { parseSoapDestination, type SoapDestinationConfigInput } from './soap-destination.config';
 import { SoapDestination } from './soap-destination';
 
@@ -27,17 +28,6 @@ let keys = 0;
 function sendRequest(wire?: WireMessage): SendRequest {
   const key = `soap-key-${++keys}`;
   return { idempotencyKey: key, correlationId: `trace-${key}`, wire: wire ?? payment(`CLOSEOUT-${keys}`) };
-}
-
-async function failureOf(promise: Promise<unknown>): Promise<WritebackError> {
-  const error: unknown = await promise.then(
-    (receipt) => {
-      throw new Error(`expected a failure, got ${JSON.stringify(receipt)}`);
-    },
-    (e: unknown) => e,
-  );
-  expect(error).toHaveProperty('errorClass');
-  return error as WritebackError;
 }
 
 describe.each(['1.1', '1.2'] as const)(
