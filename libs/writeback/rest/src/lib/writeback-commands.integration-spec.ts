@@ -8,7 +8,12 @@ import {
   type WritebackRequested,
   type WritebackResult,
 } from '@closeout/contracts';
-import { EventPublisher, localRequestSigning } from '@closeout/kafka';
+import {
+  EventPublisher,
+  kafkaConnectionFromEnv,
+  localRequestSigning,
+  positionGroupsAtEnd,
+} from '@closeout/kafka';
 import { startRestCore, type RestCore } from '@closeout/simulators/rest-core';
 import { WritebackService } from '@closeout/writeback-core/nest';
 import { WritebackCommandHandler, type WritebackCommandHandlerOptions } from '@closeout/writeback-core';
@@ -89,6 +94,10 @@ describe('writeback command handler (real Kafka, registry, PostgreSQL; simulated
 
   beforeAll(async () => {
     core = await startRestCore();
+    // Only what this test publishes: the shared topic's history is other runs' (signed by other keys).
+    await positionGroupsAtEnd(kafkaConnectionFromEnv(process.env as Record<string, string>), [
+      { groupId: `${service}.writeback-requested`, topic: Topics.writebackRequested },
+    ]);
     const signing = localRequestSigning(service);
     // The service never resolves an UNKNOWN row by itself within the test: only a command can make it look. The test
     // publishes writeback.requested as the orchestrator does: signed.
