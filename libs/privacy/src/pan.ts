@@ -69,7 +69,12 @@ export function findPans(text: string): PanMatch[] {
       const start = run.index + g.index;
       const end = start + g[0].length;
       // Digits glued to letters are part of a token (hex ids, UUIDs, trace ids), never a printed card group.
-      const glued = WORD_CHAR.test(text[start - 1] ?? '') || WORD_CHAR.test(text[end] ?? '') || inUuid(start);
+      // A run written after `+` is a phone number in international form (E.164), never a card.
+      const glued =
+        WORD_CHAR.test(text[start - 1] ?? '') ||
+        WORD_CHAR.test(text[end] ?? '') ||
+        inUuid(start) ||
+        (g.index === 0 && text[start - 1] === '+');
       return { start, end, digits: g[0], glued };
     });
     let i = 0;

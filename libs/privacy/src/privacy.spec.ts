@@ -118,5 +118,9 @@ describe('ids from a real run are not personal data', () => {
     // A pid and two ms timestamps in a batch id: long groups joined by hyphens are not a printed card.
     expect(findPans('wb-sftp-it-7380-1796589378810-1796589379153-d470c1a1')).toEqual([]);
     expect(findPans('3782-822463-10005')).toHaveLength(1);
+    // An E.164 phone number of card length that passes Luhn is written with its +.
+    expect(luhnValid('4477009001237')).toBe(true);
+    expect(findPans('{"phone":"+4477009001237"}')).toEqual([]);
+    expect(findPans('card 4477009001237')).toHaveLength(1);
   });
 });
