@@ -16,12 +16,16 @@ export function channelProviders(config: Config): Map<Channel, ChannelProvider> 
   const logger = createLogger('channel-provider');
   if (config.channels.EMAIL) providers.set('EMAIL', new EmailProvider(config.channels.EMAIL));
   if (config.channels.SMS) providers.set('SMS', providerFor('SMS', config.channels.SMS, { logger }));
-  if (config.channels.WHATSAPP) providers.set('WHATSAPP', providerFor('WHATSAPP', config.channels.WHATSAPP, { logger }));
+  if (config.channels.WHATSAPP)
+    providers.set('WHATSAPP', providerFor('WHATSAPP', config.channels.WHATSAPP, { logger }));
   return providers;
 }
 
 /** What the send worker runs with, built once at boot: a template missing a required part stops it here. */
-export function sendWorkerSettings(config: Config, overrides: Partial<SendWorkerSettings> = {}): SendWorkerSettings {
+export function sendWorkerSettings(
+  config: Config,
+  overrides: Partial<SendWorkerSettings> = {},
+): SendWorkerSettings {
   return {
     serviceName: config.SERVICE_NAME,
     miniAppBaseUrl: config.MINIAPP_BASE_URL,

@@ -70,7 +70,9 @@ describe('messaging config', () => {
   });
 
   it('refuses a window wider than 08:00-21:00, a malformed cap, an unknown zone, http to another host, no channel', () => {
-    expect(problems({ ...base, MESSAGING_SEND_WINDOW: '07:00-22:00' })[0]).toMatch(/^MESSAGING_SEND_WINDOW: /);
+    expect(problems({ ...base, MESSAGING_SEND_WINDOW: '07:00-22:00' })[0]).toMatch(
+      /^MESSAGING_SEND_WINDOW: /,
+    );
     expect(problems({ ...base, MESSAGING_FREQUENCY_CAPS: 'collections=3' })).toEqual([
       'MESSAGING_FREQUENCY_CAPS: each entry must be purpose=max/windowDays, e.g. servicing-collections=3/7',
     ]);

@@ -36,10 +36,16 @@ const sendWindow = z
 /** `purpose=max/windowDays`, comma-separated: at most `max` attempts per customer and purpose in `windowDays` days. */
 const frequencyCaps = z.string().transform((text, ctx): FrequencyCap[] => {
   const caps: FrequencyCap[] = [];
-  for (const entry of text.split(',').map((e) => e.trim()).filter(Boolean)) {
+  for (const entry of text
+    .split(',')
+    .map((e) => e.trim())
+    .filter(Boolean)) {
     const match = /^([A-Za-z0-9._-]+)=(\d+)\/(\d+)$/.exec(entry);
     if (!match) {
-      ctx.addIssue({ code: 'custom', message: 'each entry must be purpose=max/windowDays, e.g. servicing-collections=3/7' });
+      ctx.addIssue({
+        code: 'custom',
+        message: 'each entry must be purpose=max/windowDays, e.g. servicing-collections=3/7',
+      });
       return z.NEVER;
     }
     caps.push({ purpose: match[1]!, max: Number(match[2]), windowDays: Number(match[3]) });
@@ -64,7 +70,12 @@ const timeZone = z.string().refine((zone) => {
 
 const channelList = z
   .string()
-  .transform((text) => text.split(',').map((c) => c.trim()).filter(Boolean))
+  .transform((text) =>
+    text
+      .split(',')
+      .map((c) => c.trim())
+      .filter(Boolean),
+  )
   .pipe(z.array(z.enum(CHANNELS as [Channel, ...Channel[]], 'each must be SMS, EMAIL or WHATSAPP')))
   .refine((list) => new Set(list).size === list.length, 'lists a channel twice');
 
@@ -113,7 +124,10 @@ export const configSchema = baseEnvSchema
       )
       .transform((u) => u.replace(/\/+$/, '')),
     MESSAGING_DEFAULT_TIME_ZONE: timeZone.default('Europe/London'),
-    MESSAGING_DEFAULT_LOCALE: z.string().regex(/^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$/, 'must be a BCP 47 tag').default('en'),
+    MESSAGING_DEFAULT_LOCALE: z
+      .string()
+      .regex(/^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$/, 'must be a BCP 47 tag')
+      .default('en'),
     MESSAGING_SEND_WINDOW: sendWindow.default({ start: '08:00', end: '21:00' }),
     MESSAGING_FREQUENCY_CAPS: frequencyCaps.default([]),
     /** Tried, in order, after the requested channel when it failed permanently or is not allowed. */
@@ -153,7 +167,11 @@ export const configSchema = baseEnvSchema
       if (!(error instanceof ProviderConfigError)) throw error;
       problems += error.problems.length;
       for (const p of error.problems)
-        ctx.addIssue({ code: 'custom', path: [variables[p.field] ?? `${prefix}(${p.field})`], message: p.rule });
+        ctx.addIssue({
+          code: 'custom',
+          path: [variables[p.field] ?? `${prefix}(${p.field})`],
+          message: p.rule,
+        });
     };
     const channels: ChannelSettings = {};
     // A channel is configured when its first variable is set; each of its variables is then validated.
@@ -179,12 +197,12 @@ export const configSchema = baseEnvSchema
     if (env.TWILIO_ACCOUNT_SID !== undefined) {
       try {
         const input = defined({
-            accountSid: env.TWILIO_ACCOUNT_SID,
-            authToken: env.TWILIO_AUTH_TOKEN,
-            from: env.TWILIO_FROM,
-            messagingServiceSid: env.TWILIO_MESSAGING_SERVICE_SID,
-            baseUrl: env.TWILIO_BASE_URL,
-            statusCallbackUrl: env.TWILIO_STATUS_CALLBACK_URL,
+          accountSid: env.TWILIO_ACCOUNT_SID,
+          authToken: env.TWILIO_AUTH_TOKEN,
+          from: env.TWILIO_FROM,
+          messagingServiceSid: env.TWILIO_MESSAGING_SERVICE_SID,
+          baseUrl: env.TWILIO_BASE_URL,
+          statusCallbackUrl: env.TWILIO_STATUS_CALLBACK_URL,
         });
         parseTwilioSmsConfig(input);
         channels.SMS = input;
@@ -195,11 +213,11 @@ export const configSchema = baseEnvSchema
     if (env.WHATSAPP_PHONE_NUMBER_ID !== undefined) {
       try {
         const input = defined({
-            accessToken: env.WHATSAPP_ACCESS_TOKEN,
-            appSecret: env.WHATSAPP_APP_SECRET,
-            phoneNumberId: env.WHATSAPP_PHONE_NUMBER_ID,
-            apiVersion: env.WHATSAPP_API_VERSION,
-            baseUrl: env.WHATSAPP_BASE_URL,
+          accessToken: env.WHATSAPP_ACCESS_TOKEN,
+          appSecret: env.WHATSAPP_APP_SECRET,
+          phoneNumberId: env.WHATSAPP_PHONE_NUMBER_ID,
+          apiVersion: env.WHATSAPP_API_VERSION,
+          baseUrl: env.WHATSAPP_BASE_URL,
         });
         parseWhatsAppCloudConfig(input);
         channels.WHATSAPP = input;
@@ -214,7 +232,11 @@ export const configSchema = baseEnvSchema
         message: 'no channel is configured: set SMTP_HOST, TWILIO_ACCOUNT_SID or WHATSAPP_PHONE_NUMBER_ID',
       });
     if (env.MESSAGING_RETRY_MAX_MS < env.MESSAGING_RETRY_BASE_MS)
-      ctx.addIssue({ code: 'custom', path: ['MESSAGING_RETRY_MAX_MS'], message: 'must be ≥ MESSAGING_RETRY_BASE_MS' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['MESSAGING_RETRY_MAX_MS'],
+        message: 'must be ≥ MESSAGING_RETRY_BASE_MS',
+      });
     return { ...env, channels };
   });
 

@@ -30,7 +30,8 @@ export function latestConsents(consents: CustomerContact['consents']): CustomerC
   for (const c of consents) {
     const key = `${c.channel}|${c.purpose}`;
     const held = latest.get(key);
-    if (!held || c.statedAt > held.statedAt || (c.statedAt === held.statedAt && !c.granted)) latest.set(key, c);
+    if (!held || c.statedAt > held.statedAt || (c.statedAt === held.statedAt && !c.granted))
+      latest.set(key, c);
   }
   return [...latest.values()];
 }
@@ -74,15 +75,26 @@ export async function loadContact(
   tx: EntityManager,
   customerId: string,
 ): Promise<{ contact: StoredContact; consents: StoredConsent[] } | undefined> {
-  const rows: Array<{ email: string | null; phone: string | null; time_zone: string | null; locale: string | null }> =
-    await tx.query('SELECT email, phone, time_zone, locale FROM contact WHERE customer_id = $1', [customerId]);
+  const rows: Array<{
+    email: string | null;
+    phone: string | null;
+    time_zone: string | null;
+    locale: string | null;
+  }> = await tx.query('SELECT email, phone, time_zone, locale FROM contact WHERE customer_id = $1', [
+    customerId,
+  ]);
   const row = rows[0];
   if (!row) return undefined;
-  const consents: Array<{ channel: Channel; purpose: string; granted: boolean; source: string; stated_at: Date }> =
-    await tx.query(
-      'SELECT channel, purpose, granted, source, stated_at FROM contact_consent WHERE customer_id = $1',
-      [customerId],
-    );
+  const consents: Array<{
+    channel: Channel;
+    purpose: string;
+    granted: boolean;
+    source: string;
+    stated_at: Date;
+  }> = await tx.query(
+    'SELECT channel, purpose, granted, source, stated_at FROM contact_consent WHERE customer_id = $1',
+    [customerId],
+  );
   return {
     contact: {
       customerId,

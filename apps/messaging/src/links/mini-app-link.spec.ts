@@ -1,5 +1,11 @@
 import { createHash } from 'node:crypto';
-import { LINK_TOKEN_BYTES, linkTokenSha256, miniAppLinkUrl, mintLinkToken, unsubscribeUrl } from './mini-app-link';
+import {
+  LINK_TOKEN_BYTES,
+  linkTokenSha256,
+  miniAppLinkUrl,
+  mintLinkToken,
+  unsubscribeUrl,
+} from './mini-app-link';
 
 describe('mini-app links', () => {
   it('a token carries at least 128 random bits, URL-safe, and only its SHA-256 is what is kept', () => {

@@ -72,7 +72,9 @@ export class Messaging1796000000000 implements MigrationInterface {
       channel      text NOT NULL,
       send_id      bigint NOT NULL REFERENCES send (id),
       attempted_at timestamptz NOT NULL)`);
-    await q.query('CREATE INDEX contact_attempt_customer_ix ON contact_attempt (customer_id, purpose, attempted_at)');
+    await q.query(
+      'CREATE INDEX contact_attempt_customer_ix ON contact_attempt (customer_id, purpose, attempted_at)',
+    );
     // Mini-app links: only the SHA-256 of the token is kept; the mini-app verifies a presented token against it.
     await q.query(`CREATE TABLE link (
       token_sha256 text PRIMARY KEY CHECK (token_sha256 ~ '^[0-9a-f]{64}$'),

@@ -90,6 +90,11 @@ const toRow = (r: DbRow): SendRow => ({
   createdAt: r.created_at.getTime(),
 });
 
+/** TypeORM answers an UPDATE … RETURNING on PostgreSQL with [rows, affected count]; an INSERT with the rows. */
+function returned(result: unknown): DbRow[] {
+  return (Array.isArray(result) && Array.isArray(result[0]) ? result[0] : result) as DbRow[];
+}
+
 /** Admits a request once per (outreach id, attempt): the row, or undefined when it was already admitted. */
 export async function admitSend(tx: EntityManager, request: OutreachRequested): Promise<SendRow | undefined> {
   const rows: DbRow[] = await tx.query(
@@ -126,8 +131,9 @@ export async function claimDueSends(
   limit: number,
   leaseMs: number,
 ): Promise<SendRow[]> {
-  const rows: DbRow[] = await tx.query(
-    `WITH due AS (
+  const rows = returned(
+    await tx.query(
+      `WITH due AS (
        SELECT id FROM send
        WHERE status IN ('RECEIVED', 'DEFERRED', 'RETRY_WAIT', 'UNKNOWN', 'SENDING')
          AND next_due_at <= now()
@@ -138,7 +144,8 @@ export async function claimDueSends(
      UPDATE send s SET lease_owner = $1, lease_until = now() + $3 * interval '1 millisecond'
      FROM due WHERE s.id = due.id
      RETURNING s.*`,
-    [owner, limit, leaseMs],
+      [owner, limit, leaseMs],
+    ),
   );
   return rows.map(toRow);
 }
@@ -167,7 +174,7 @@ const ms = (v: number | null | undefined): Date | null | undefined =>
 
 /** Moves a row, guarded by the statuses that may move to `change.to` and by the lease holder. */
 export async function transitionSend(tx: EntityManager, id: string, change: SendChange): Promise<SendRow> {
-  const rows: [DbRow[], number] | DbRow[] = await tx.query(
+  const result: unknown = await tx.query(
     `UPDATE send SET
        status = $3,
        next_due_at = $4,
@@ -204,8 +211,7 @@ export async function transitionSend(tx: EntityManager, id: string, change: Send
       fromStatesFor(change.to),
     ],
   );
-  // TypeORM answers an UPDATE … RETURNING on PostgreSQL with [rows, affected].
-  const updated = (Array.isArray(rows[0]) ? rows[0] : rows) as DbRow[];
+  const updated = returned(result);
   if (!updated[0]) throw new LostLeaseError(id, change.to);
   return toRow(updated[0]);
 }

@@ -1,4 +1,11 @@
-import { afterLookup, afterSend, ALLOWED_MOVES, fromStatesFor, SEND_STATUSES, type OutcomePolicy } from './send-status';
+import {
+  afterLookup,
+  afterSend,
+  ALLOWED_MOVES,
+  fromStatesFor,
+  SEND_STATUSES,
+  type OutcomePolicy,
+} from './send-status';
 
 const policy: OutcomePolicy = {
   maxSendAttempts: 3,
@@ -27,7 +34,8 @@ describe('send ledger moves', () => {
   });
 
   it('every status names only known statuses', () => {
-    for (const from of SEND_STATUSES) for (const to of ALLOWED_MOVES[from]) expect(SEND_STATUSES).toContain(to);
+    for (const from of SEND_STATUSES)
+      for (const to of ALLOWED_MOVES[from]) expect(SEND_STATUSES).toContain(to);
   });
 });
 
@@ -56,16 +64,21 @@ describe('afterSend', () => {
     const waited = (backoff as { nextDueAt: number }).nextDueAt - now;
     expect(waited).toBeGreaterThanOrEqual(500);
     expect(waited).toBeLessThanOrEqual(1_000);
-    const asked = afterSend({ kind: 'rejected', permanent: false, reason: '429', retryAfterMs: 30_000 }, context);
+    const asked = afterSend(
+      { kind: 'rejected', permanent: false, reason: '429', retryAfterMs: 30_000 },
+      context,
+    );
     expect(asked).toMatchObject({ status: 'RETRY_WAIT', nextDueAt: now + 30_000 });
   });
 
   it('the backoff grows with the sends and stops at the cap', () => {
     const wait = (sendAttempts: number) =>
-      (afterSend(
-        { kind: 'rejected', permanent: false, reason: '451' },
-        { now, sendAttempts, policy: { ...policy, maxSendAttempts: 99 }, random: () => 1 },
-      ) as { nextDueAt: number }).nextDueAt - now;
+      (
+        afterSend(
+          { kind: 'rejected', permanent: false, reason: '451' },
+          { now, sendAttempts, policy: { ...policy, maxSendAttempts: 99 }, random: () => 1 },
+        ) as { nextDueAt: number }
+      ).nextDueAt - now;
     expect(wait(1)).toBe(1_000);
     expect(wait(3)).toBe(4_000);
     expect(wait(20)).toBe(60_000);
@@ -96,7 +109,10 @@ describe('afterLookup', () => {
   it('found: queued or sent → SENT, delivered or read → DELIVERED, failed → the channel failed', () => {
     expect(afterLookup(status('QUEUED'), context)).toMatchObject({ status: 'SENT', providerRef: 'SM9' });
     expect(afterLookup(status('SENT'), context)).toMatchObject({ status: 'SENT' });
-    expect(afterLookup(status('DELIVERED'), context)).toMatchObject({ status: 'DELIVERED', providerRef: 'SM9' });
+    expect(afterLookup(status('DELIVERED'), context)).toMatchObject({
+      status: 'DELIVERED',
+      providerRef: 'SM9',
+    });
     expect(afterLookup(status('READ'), context)).toMatchObject({ status: 'DELIVERED' });
     expect(afterLookup(status('FAILED'), context)).toEqual({
       status: 'FAILED',

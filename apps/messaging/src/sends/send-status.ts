@@ -131,7 +131,11 @@ export function afterLookup(
           nextDueAt: now,
           reason: `not found ${Math.round((now - sendingSince) / 1000)} s after sending: safe to send again`,
         };
-      return { status: 'UNKNOWN', nextDueAt: visibleAt, reason: 'not found yet, within the visibility bound' };
+      return {
+        status: 'UNKNOWN',
+        nextDueAt: visibleAt,
+        reason: 'not found yet, within the visibility bound',
+      };
     }
     case 'inconclusive':
       return { status: 'UNKNOWN', nextDueAt: now + policy.lookupDelayMs, reason: result.reason };

@@ -66,16 +66,31 @@ export function messageIdOf(row: Pick<SendRow, 'outreachId' | 'attempt'>): strin
 
 /** The link's expiry for the recipient: their locale and the zone the policy resolved. */
 export function formatDeadline(at: number, locale: string, timeZone: string): string {
-  const options: Intl.DateTimeFormatOptions = { dateStyle: 'medium', timeStyle: 'short', timeZone, timeZoneName: 'short' };
+  const options: Intl.DateTimeFormatOptions = {
+    day: 'numeric',
+    month: 'long',
+    year: 'numeric',
+    hour: '2-digit',
+    minute: '2-digit',
+    timeZone,
+    timeZoneName: 'short',
+  };
+  let format: Intl.DateTimeFormat;
   try {
-    return new Intl.DateTimeFormat(locale, options).format(at);
+    format = new Intl.DateTimeFormat(locale, options);
   } catch {
-    return new Intl.DateTimeFormat('en', options).format(at);
+    format = new Intl.DateTimeFormat('en', options);
   }
+  return format.format(at);
 }
 
 type Decided =
-  | { kind: 'send'; decision: Extract<SendDecision, { kind: 'send' }>; template: MessageTemplate; contact: StoredContact }
+  | {
+      kind: 'send';
+      decision: Extract<SendDecision, { kind: 'send' }>;
+      template: MessageTemplate;
+      contact: StoredContact;
+    }
   | { kind: 'other'; decision: Exclude<SendDecision, { kind: 'send' }> }
   | { kind: 'contact-pending' };
 
@@ -169,7 +184,10 @@ export class SendWorker implements OnApplicationBootstrap, OnModuleDestroy {
     const prior = await priorAttempts(this.db.manager, row, now - widest * DAY_MS);
     const preferred = this.preferredChannels(row);
     // A channel without a provider, or without a template for this message, cannot carry it.
-    const unusable = new Set<Channel>([...failed, ...preferred.filter((c) => !this.settings.providers.has(c))]);
+    const unusable = new Set<Channel>([
+      ...failed,
+      ...preferred.filter((c) => !this.settings.providers.has(c)),
+    ]);
     for (;;) {
       const decision = decideSend(
         {
@@ -213,7 +231,11 @@ export class SendWorker implements OnApplicationBootstrap, OnModuleDestroy {
     const decided = await this.decide(row, row.failedChannels);
     const now = this.now();
     if (decided.kind === 'contact-pending') {
-      await this.move(row, { to: 'DEFERRED', nextDueAt: now + CONTACT_POLL_MS, reason: 'CONTACT_PENDING' }, []);
+      await this.move(
+        row,
+        { to: 'DEFERRED', nextDueAt: now + CONTACT_POLL_MS, reason: 'CONTACT_PENDING' },
+        [],
+      );
       return;
     }
     if (decided.kind === 'other') {
@@ -251,7 +273,8 @@ export class SendWorker implements OnApplicationBootstrap, OnModuleDestroy {
     const provider = this.settings.providers.get(channel)!;
     const link = mintLinkToken();
     const zone = decision.timeZone.zones[0] ?? this.settings.defaultTimeZone;
-    const unsubscribe = channel === 'EMAIL' ? unsubscribeUrl(this.settings.miniAppBaseUrl, link.token) : undefined;
+    const unsubscribe =
+      channel === 'EMAIL' ? unsubscribeUrl(this.settings.miniAppBaseUrl, link.token) : undefined;
     const rendered = this.settings.templates.render(template, {
       link: miniAppLinkUrl(this.settings.miniAppBaseUrl, link.token),
       deadline: formatDeadline(row.linkExpiresAt, contact.locale ?? this.settings.defaultLocale, zone),
@@ -310,7 +333,10 @@ export class SendWorker implements OnApplicationBootstrap, OnModuleDestroy {
     const provider = this.settings.providers.get(row.channel);
     const result =
       provider && row.messageId !== null
-        ? await provider.lookup({ messageId: row.messageId, ...(row.providerRef ? { providerRef: row.providerRef } : {}) })
+        ? await provider.lookup({
+            messageId: row.messageId,
+            ...(row.providerRef ? { providerRef: row.providerRef } : {}),
+          })
         : ({ kind: 'inconclusive', reason: `no ${row.channel} provider configured to ask` } as const);
     const next = afterLookup(result, {
       now: this.now(),
@@ -371,7 +397,12 @@ export class SendWorker implements OnApplicationBootstrap, OnModuleDestroy {
         return;
       case 'RECEIVED':
         await this.move(row, { to: 'RECEIVED', nextDueAt: next.nextDueAt, reason: next.reason }, [
-          this.audit(row, { action: 'outreach.resend-allowed', outcome: 'PENDING', reason: next.reason, channel: row.channel }),
+          this.audit(row, {
+            action: 'outreach.resend-allowed',
+            outcome: 'PENDING',
+            reason: next.reason,
+            channel: row.channel,
+          }),
         ]);
         return;
       case 'FAILED':
@@ -386,16 +417,26 @@ export class SendWorker implements OnApplicationBootstrap, OnModuleDestroy {
    */
   private async failChannel(row: SendRow, failed: Extract<NextState, { status: 'FAILED' }>): Promise<void> {
     const providerRef = failed.providerRef !== undefined ? { providerRef: failed.providerRef } : {};
-    const fallback = failed.channelFailed ? await this.decide(row, [...row.failedChannels, row.channel]) : undefined;
+    const fallback = failed.channelFailed
+      ? await this.decide(row, [...row.failedChannels, row.channel])
+      : undefined;
     const next =
       fallback?.kind === 'send' || (fallback?.kind === 'other' && fallback.decision.kind === 'defer')
-        ? (fallback.kind === 'send' ? fallback.decision.channel : (fallback.decision as { channel: Channel }).channel)
+        ? fallback.kind === 'send'
+          ? fallback.decision.channel
+          : (fallback.decision as { channel: Channel }).channel
         : undefined;
     const event = this.outreachEvent(row, 'FAILED', row.channel, { reason: failed.reason, ...providerRef });
     if (next !== undefined) {
       await this.move(
         row,
-        { to: 'RECEIVED', nextDueAt: this.now(), reason: failed.reason, failedChannel: row.channel, ...providerRef },
+        {
+          to: 'RECEIVED',
+          nextDueAt: this.now(),
+          reason: failed.reason,
+          failedChannel: row.channel,
+          ...providerRef,
+        },
         [
           event,
           this.audit(row, {
@@ -411,7 +452,15 @@ export class SendWorker implements OnApplicationBootstrap, OnModuleDestroy {
     await this.move(
       row,
       { to: 'FAILED', nextDueAt: null, reason: failed.reason, failedChannel: row.channel, ...providerRef },
-      [event, this.audit(row, { action: 'outreach.failed', outcome: 'FAILURE', reason: failed.reason, channel: row.channel })],
+      [
+        event,
+        this.audit(row, {
+          action: 'outreach.failed',
+          outcome: 'FAILURE',
+          reason: failed.reason,
+          channel: row.channel,
+        }),
+      ],
     );
   }
 

@@ -2,7 +2,12 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
-import { checkTemplate, DEFAULT_TEMPLATES_DIR, TemplateCatalog, TemplateCatalogError } from './template-catalog';
+import {
+  checkTemplate,
+  DEFAULT_TEMPLATES_DIR,
+  TemplateCatalog,
+  TemplateCatalogError,
+} from './template-catalog';
 
 const SMS = `action: Pay the missed amount
 optOut: Reply STOP to opt out.
@@ -66,7 +71,9 @@ describe('template checks', () => {
     expect(problemsOf('SMS', SMS.replace('action: Pay the missed amount\n', ''))[0]).toMatch(
       /^t\.v1\/X\.en\.yaml: action /,
     );
-    expect(problemsOf('SMS', SMS.replace('{{ link }}', '{{ link '))[0]).toMatch(/text is not a valid template/);
+    expect(problemsOf('SMS', SMS.replace('{{ link }}', '{{ link '))[0]).toMatch(
+      /text is not a valid template/,
+    );
   });
 });
 
@@ -90,7 +97,10 @@ describe('TemplateCatalog', () => {
 
   it('finds a template by locale, then language, then the default locale, and renders it', () => {
     const catalog = TemplateCatalog.load(
-      catalogOf({ 'pay.v1/SMS.en.yaml': SMS, 'pay.v1/SMS.fr.yaml': SMS.replace('Pay the missed amount', 'Payez') }),
+      catalogOf({
+        'pay.v1/SMS.en.yaml': SMS,
+        'pay.v1/SMS.fr.yaml': SMS.replace('Pay the missed amount', 'Payez'),
+      }),
     );
     expect(catalog.find('pay.v1', 'SMS', 'fr-CA', 'en')?.locale).toBe('fr');
     expect(catalog.find('pay.v1', 'SMS', 'de-DE', 'en')?.locale).toBe('en');
@@ -109,7 +119,9 @@ describe('TemplateCatalog', () => {
       unsubscribeUrl: 'https://app.example/l/a&b/unsubscribe',
     });
     expect(rendered.subject).toBe('Your payment did not go through');
-    expect(rendered.text).toContain('by <soon>: https://app.example/l/a&b Unsubscribe: https://app.example/l/a&b/unsubscribe');
+    expect(rendered.text).toContain(
+      'by <soon>: https://app.example/l/a&b Unsubscribe: https://app.example/l/a&b/unsubscribe',
+    );
     expect(rendered.html).toContain('by &lt;soon&gt;: <a href="https://app.example/l/a&amp;b">');
   });
 
@@ -118,7 +130,11 @@ describe('TemplateCatalog', () => {
     const workflows = join(__dirname, '..', '..', '..', 'orchestrator', 'workflows');
     const templateIds = readdirSync(workflows)
       .filter((f) => f.endsWith('.yaml'))
-      .map((f) => (parse(readFileSync(join(workflows, f), 'utf8')) as { outreach: { templateId: string } }).outreach.templateId);
+      .map(
+        (f) =>
+          (parse(readFileSync(join(workflows, f), 'utf8')) as { outreach: { templateId: string } }).outreach
+            .templateId,
+      );
     expect(templateIds).toHaveLength(5);
     for (const id of templateIds)
       for (const channel of ['EMAIL', 'SMS'] as const)

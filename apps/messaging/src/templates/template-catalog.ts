@@ -77,7 +77,9 @@ const text = new Liquid({ strictVariables: true, strictFilters: true, outputEsca
 const html = new Liquid({ strictVariables: true, strictFilters: true, outputEscape: 'escape' });
 
 export class TemplateCatalog {
-  private constructor(private readonly templates: ReadonlyMap<string, MessageTemplate & { parsed: Parsed }>) {}
+  private constructor(
+    private readonly templates: ReadonlyMap<string, MessageTemplate & { parsed: Parsed }>,
+  ) {}
 
   /** Loads and checks every template under `dir`; throws TemplateCatalogError naming each file and missing part. */
   static load(dir: string): TemplateCatalog {
@@ -101,7 +103,14 @@ export class TemplateCatalog {
         const locale = match[2]!;
         const found = checkTemplate(file, channel, readFileSync(join(dir, templateId, name), 'utf8'));
         if ('problems' in found) problems.push(...found.problems);
-        else templates.set(keyOf(templateId, channel, locale), { templateId, channel, locale, file, parsed: found });
+        else
+          templates.set(keyOf(templateId, channel, locale), {
+            templateId,
+            channel,
+            locale,
+            file,
+            parsed: found,
+          });
       }
     }
     if (problems.length > 0) throw new TemplateCatalogError(problems);
@@ -117,7 +126,12 @@ export class TemplateCatalog {
   }
 
   /** The template for the locale, else its language (`en-GB` → `en`), else the default locale's. */
-  find(templateId: string, channel: Channel, locale: string | undefined, defaultLocale: string): MessageTemplate | undefined {
+  find(
+    templateId: string,
+    channel: Channel,
+    locale: string | undefined,
+    defaultLocale: string,
+  ): MessageTemplate | undefined {
     const candidates = [locale, locale?.split('-')[0], defaultLocale].filter((l): l is string => !!l);
     for (const l of candidates) {
       const t = this.templates.get(keyOf(templateId, channel, l));
@@ -143,7 +157,11 @@ export class TemplateCatalog {
 const keyOf = (templateId: string, channel: Channel, locale: string) => `${templateId}|${channel}|${locale}`;
 
 /** The problems of one template file, or its parsed parts. */
-export function checkTemplate(file: string, channel: Channel, source: string): Parsed | { problems: string[] } {
+export function checkTemplate(
+  file: string,
+  channel: Channel,
+  source: string,
+): Parsed | { problems: string[] } {
   let document: unknown;
   try {
     document = parse(source);
@@ -152,11 +170,17 @@ export function checkTemplate(file: string, channel: Channel, source: string): P
   }
   const shape = fileSchema.safeParse(document);
   if (!shape.success)
-    return { problems: shape.error.issues.map((i) => `${file}: ${i.path.join('.') || '(file)'} ${i.message}`) };
+    return {
+      problems: shape.error.issues.map((i) => `${file}: ${i.path.join('.') || '(file)'} ${i.message}`),
+    };
   const doc = shape.data;
   const problems: string[] = [];
   const parsed: Partial<Parsed> = {};
-  const compile = (field: keyof Parsed, source: string | undefined, engine: Liquid): Template[] | undefined => {
+  const compile = (
+    field: keyof Parsed,
+    source: string | undefined,
+    engine: Liquid,
+  ): Template[] | undefined => {
     if (source === undefined) return undefined;
     try {
       const templates = engine.parse(source);
@@ -170,7 +194,9 @@ export function checkTemplate(file: string, channel: Channel, source: string): P
   compile('action', doc.action, text);
   const optOut = compile('optOut', doc.optOut, text);
   compile('subject', doc.subject, text);
-  const bodies: Array<[string, Template[] | undefined, Liquid]> = [['text', compile('text', doc.text, text), text]];
+  const bodies: Array<[string, Template[] | undefined, Liquid]> = [
+    ['text', compile('text', doc.text, text), text],
+  ];
   if (channel === 'EMAIL') {
     if (doc.subject === undefined) problems.push(`${file}: subject is required for EMAIL`);
     if (doc.html !== undefined) bodies.push(['html', compile('html', doc.html, html), html]);

@@ -1,0 +1,307 @@
+/**
+ * The messaging service in-process (its own AppModule) against the real Kafka, registry and PostgreSQL, the devstack's
+ * SMTP sink (SMTP_HOST, SMTP_PORT, its read API at SMTP_SINK_URL) and a simulated Twilio-compatible SMS provider
+ * started here. Each run has its own schema, service name (hence consumer groups), customers and recipients.
+ */
+import { randomBytes, randomUUID } from 'node:crypto';
+import type { INestApplication } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { DataSource } from 'typeorm';
+import { loadConfig } from '@closeout/config';
+import {
+  Topics,
+  type CustomerContact,
+  type OutreachEvent,
+  type OutreachRequested,
+} from '@closeout/contracts';
+import { KafkaClient, kafkaConnectionFromEnv, positionGroupsAtEnd, type Subscription } from '@closeout/kafka';
+import { startSmsProvider, type SmsProvider } from '@closeout/simulators/sms-provider';
+import { AppModule } from './app.module';
+import { configSchema } from './config';
+import { linkTokenSha256 } from './links/mini-app-link';
+
+const run = randomBytes(4).toString('hex');
+const serviceName = `messaging-it-${run}`;
+const schema = `messaging_it_${run}`;
+const sinkUrl = process.env['SMTP_SINK_URL']!;
+const MINIAPP = 'https://app.closeout.test';
+const ACCOUNT = { accountSid: `AC${'ab'.repeat(16)}`, authToken: `token-${run}`, numbers: ['+15005550006'] };
+
+/** A fixed-offset zone where it is now early afternoon: quiet hours never hold a send back in this suite. */
+function afternoonZone(): string {
+  const offset = 13 - new Date().getUTCHours(); // local = UTC + offset
+  const wrapped = ((offset + 11 + 24) % 24) - 11; // -11 … +12
+  // Etc/GMT signs are inverted: Etc/GMT-3 is UTC+3.
+  return wrapped === 0 ? 'Etc/UTC' : `Etc/GMT${wrapped > 0 ? '-' : '+'}${Math.abs(wrapped)}`;
+}
+
+interface StoredMail {
+  id: string;
+  subject: string | null;
+  headers: Record<string, string[]>;
+  text: string | null;
+  html: string | null;
+}
+
+async function mailTo(address: string): Promise<StoredMail[]> {
+  const res = await fetch(`${sinkUrl}/messages?to=${encodeURIComponent(address)}`);
+  const { messages } = (await res.json()) as { messages: { id: string }[] };
+  return Promise.all(
+    messages.map(async ({ id }) => (await (await fetch(`${sinkUrl}/messages/${id}`)).json()) as StoredMail),
+  );
+}
+
+async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline)
+      throw new Error(
+        `timed out after ${timeoutMs} ms waiting for ${what} (service log: ${process.env['LOG_FILE']})`,
+      );
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+describe('messaging service', () => {
+  let kafka: KafkaClient;
+  let sms: SmsProvider;
+  let app: INestApplication;
+  let db: DataSource;
+  const events: OutreachEvent[] = [];
+  let observer: Subscription;
+  const zone = afternoonZone();
+  let cases = 0;
+
+  beforeAll(async () => {
+    sms = await startSmsProvider({ account: ACCOUNT });
+    const config = loadConfig(configSchema, {
+      ...process.env,
+      SERVICE_NAME: serviceName,
+      HTTP_PORT: '3103',
+      MESSAGING_DB_SCHEMA: schema,
+      MINIAPP_BASE_URL: MINIAPP,
+      MESSAGING_WORKER_POLL_MS: '100',
+      // Requests of other runs sharing the topic find no contact here: they wait, silently, past this suite's end.
+      MESSAGING_CONTACT_WAIT_MS: '3600000',
+      SMTP_FROM_ADDRESS: 'no-reply@closeout.example',
+      SMTP_FROM_NAME: 'Closeout Bank',
+      SMTP_TLS_MODE: 'none',
+      TWILIO_ACCOUNT_SID: ACCOUNT.accountSid,
+      TWILIO_AUTH_TOKEN: ACCOUNT.authToken,
+      TWILIO_FROM: ACCOUNT.numbers[0],
+      TWILIO_BASE_URL: sms.url,
+    });
+    const connection = kafkaConnectionFromEnv(process.env);
+    await positionGroupsAtEnd(connection, [
+      { groupId: `${serviceName}.customer-contact`, topic: Topics.customerContact },
+      { groupId: `${serviceName}.outreach-requested`, topic: Topics.outreachRequested },
+    ]);
+    kafka = new KafkaClient({
+      clientId: `messaging-it-${run}`,
+      ...connection,
+      schemaRegistryUrl: process.env['SCHEMA_REGISTRY_URL']!,
+      topics: [Topics.customerContact, Topics.outreachRequested, Topics.outreachEvent],
+    });
+    await kafka.start();
+    observer = await kafka.subscriber.subscribe({
+      groupId: `messaging-it-${run}.observer`,
+      topic: Topics.outreachEvent,
+      handler: async ({ value }) => void (value.caseId.includes(run) && events.push(value)),
+    });
+    await observer.whenPositioned();
+    app = await NestFactory.create(AppModule.register(config), { logger: false });
+    await app.init();
+    db = app.get(DataSource);
+  });
+
+  afterAll(async () => {
+    await db?.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+    await app?.close();
+    await observer?.stop();
+    await kafka?.close();
+    await sms?.close();
+  });
+
+  /** A customer of this run with the contact points and consents given. */
+  async function customer(
+    contact: Partial<Pick<CustomerContact, 'email' | 'phone'>>,
+    consents: Array<{ channel: 'SMS' | 'EMAIL' | 'WHATSAPP'; purpose: string; granted?: boolean }>,
+  ): Promise<string> {
+    const customerId = `cust-${run}-${randomUUID().slice(0, 8)}`;
+    const statedAt = Date.now() - 60_000;
+    const value: CustomerContact = {
+      eventId: `cc-${randomUUID()}`,
+      occurredAt: statedAt,
+      correlationId: `corr-${customerId}`,
+      causationId: null,
+      customerId,
+      sourceSystem: 'billing-core',
+      sourceEventId: `evt-${customerId}`,
+      email: contact.email ?? null,
+      phone: contact.phone ?? null,
+      timeZone: zone,
+      locale: 'en-GB',
+      consents: consents.map((c) => ({
+        channel: c.channel,
+        purpose: c.purpose,
+        granted: c.granted ?? true,
+        source: 'online-banking',
+        statedAt,
+      })),
+    };
+    await kafka.publisher.publish(Topics.customerContact, { customerId }, value, {
+      correlationId: value.correlationId,
+    });
+    await until(`the contact of ${customerId}`, async () => {
+      const rows: unknown[] = await db.query('SELECT 1 FROM contact WHERE customer_id = $1', [customerId]);
+      return rows.length > 0 ? true : undefined;
+    });
+    return customerId;
+  }
+
+  function outreach(customerId: string, channel: 'SMS' | 'EMAIL'): OutreachRequested {
+    const caseId = `case-${run}-${++cases}`;
+    const outreachId = `out-${run}-${cases}`;
+    return {
+      eventId: `orq_${outreachId}`,
+      occurredAt: Date.now(),
+      correlationId: caseId,
+      causationId: null,
+      idempotencyKey: `${outreachId}:1`,
+      caseId,
+      workflowId: 'failed-payment-recovery',
+      outreachId,
+      customerId,
+      channel,
+      templateId: 'failed-payment-recovery.v1',
+      purpose: 'servicing-collections',
+      attempt: 1,
+      linkExpiresAt: Date.now() + 7 * 86_400_000,
+    };
+  }
+
+  const publish = (request: OutreachRequested) =>
+    kafka.publisher.publish(Topics.outreachRequested, { caseId: request.caseId }, request, {
+      correlationId: request.correlationId,
+    });
+
+  const eventsOf = (caseId: string) => events.filter((e) => e.caseId === caseId);
+
+  it('sends an email with the mini-app link and List-Unsubscribe once, and reports it SENT once, however often the request comes', async () => {
+    const email = `customer-${randomUUID()}@example.com`;
+    const customerId = await customer({ email }, [{ channel: 'EMAIL', purpose: 'servicing-collections' }]);
+    const request = outreach(customerId, 'EMAIL');
+    await publish(request);
+
+    const sent = await until('outreach.event SENT', async () =>
+      eventsOf(request.caseId).find((e) => e.status === 'SENT'),
+    );
+    const mails = await until('the mail in the SMTP sink', async () => {
+      const found = await mailTo(email);
+      return found.length > 0 ? found : undefined;
+    });
+    expect(mails).toHaveLength(1);
+    const mail = mails[0]!;
+    expect(mail.subject).toBe('Your scheduled payment did not go through');
+    const token = new RegExp(`${MINIAPP}/l/([A-Za-z0-9_-]{43})`).exec(mail.text ?? '')?.[1];
+    expect(token).toBeDefined();
+    expect(mail.html).toContain(`href="${MINIAPP}/l/${token}"`);
+    expect(mail.text).toContain(`To stop these emails, unsubscribe: ${MINIAPP}/l/${token}/unsubscribe`);
+    expect(mail.headers['list-unsubscribe']).toEqual([`<${MINIAPP}/l/${token}/unsubscribe>`]);
+    expect(mail.headers['list-unsubscribe-post']).toEqual(['List-Unsubscribe=One-Click']);
+    expect(sent).toMatchObject({ channel: 'EMAIL', outreachId: request.outreachId, reason: null });
+    expect(sent.providerRef).toBe(mail.headers['message-id']?.[0]);
+
+    // Only the token's hash is stored, with the case, the outreach, the purpose and the expiry.
+    const links: Array<{ token_sha256: string; case_id: string; purpose: string; expires_at: Date }> =
+      await db.query('SELECT token_sha256, case_id, purpose, expires_at FROM link WHERE outreach_id = $1', [
+        request.outreachId,
+      ]);
+    expect(links).toEqual([
+      {
+        token_sha256: linkTokenSha256(token!),
+        case_id: request.caseId,
+        purpose: 'servicing-collections',
+        expires_at: new Date(request.linkExpiresAt),
+      },
+    ]);
+
+    // The same request again, and under another event id: admitted once, nothing more is sent.
+    await publish(request);
+    await publish({ ...request, eventId: `${request.eventId}-again` });
+    await until('the redelivered request to be handled', async () => {
+      const rows: unknown[] = await db.query('SELECT 1 FROM processed_event WHERE event_id = $1', [
+        `${request.eventId}-again`,
+      ]);
+      return rows.length > 0 ? true : undefined;
+    });
+    await new Promise((r) => setTimeout(r, 1_500));
+    expect(await mailTo(email)).toHaveLength(1);
+    expect(eventsOf(request.caseId).map((e) => e.status)).toEqual(['SENT']);
+    const sends: Array<{ status: string; send_attempts: number }> = await db.query(
+      'SELECT status, send_attempts FROM send WHERE outreach_id = $1',
+      [request.outreachId],
+    );
+    expect(sends).toEqual([{ status: 'SENT', send_attempts: 1 }]);
+
+    // The decision's evidence went through the outbox; no contact point is in it.
+    const outbox: Array<{ topic: string; value: { action?: string } }> = await db.query(
+      `SELECT topic, value FROM outbox WHERE value->>'caseId' = $1 ORDER BY id`,
+      [request.caseId],
+    );
+    expect(outbox.filter((m) => m.topic === Topics.auditEvent).map((m) => m.value.action)).toEqual([
+      'outreach.received',
+      'outreach.sent',
+    ]);
+    expect(JSON.stringify(outbox)).not.toContain(email);
+  });
+
+  it('suppresses a request the customer has not consented to: SUPPRESSED_NO_CONSENT, and no mail', async () => {
+    const email = `customer-${randomUUID()}@example.com`;
+    const customerId = await customer({ email }, [
+      { channel: 'EMAIL', purpose: 'compliance-kyc' },
+      { channel: 'EMAIL', purpose: 'servicing-collections', granted: false },
+    ]);
+    const request = outreach(customerId, 'EMAIL');
+    await publish(request);
+
+    const suppressed = await until('outreach.event SUPPRESSED', async () =>
+      eventsOf(request.caseId).find((e) => e.status === 'SUPPRESSED'),
+    );
+    expect(suppressed).toMatchObject({
+      channel: 'EMAIL',
+      reason: 'SUPPRESSED_NO_CONSENT',
+      providerRef: null,
+    });
+    await new Promise((r) => setTimeout(r, 500));
+    expect(await mailTo(email)).toEqual([]);
+    const links: unknown[] = await db.query('SELECT 1 FROM link WHERE outreach_id = $1', [
+      request.outreachId,
+    ]);
+    expect(links).toEqual([]);
+  });
+
+  it('sends an SMS through the provider and reports it SENT with the provider reference', async () => {
+    const phone = `+447400${String(Math.floor(Math.random() * 1e6)).padStart(6, '0')}`;
+    const customerId = await customer({ phone }, [{ channel: 'SMS', purpose: 'servicing-collections' }]);
+    const request = outreach(customerId, 'SMS');
+    await publish(request);
+
+    const sent = await until('outreach.event SENT', async () =>
+      eventsOf(request.caseId).find((e) => e.status === 'SENT'),
+    );
+    const journal = sms.journal().filter((m) => m.to === phone);
+    expect(journal).toHaveLength(1);
+    expect(sent).toMatchObject({ channel: 'SMS', providerRef: journal[0]!.sid });
+    expect(journal[0]!.body).toMatch(
+      new RegExp(`by .+: ${MINIAPP}/l/[A-Za-z0-9_-]{43} Reply STOP to opt out\\.$`),
+    );
+    const attempts: Array<{ channel: string }> = await db.query(
+      'SELECT channel FROM contact_attempt WHERE customer_id = $1',
+      [customerId],
+    );
+    expect(attempts).toEqual([{ channel: 'SMS' }]);
+  });
+});
