@@ -172,6 +172,10 @@ function serviceEnv(env: Record<string, string>, workflowsDir: string): Record<s
     INGEST_API_TOKENS: `core-billing=${INGEST_TOKEN}`,
     ORCHESTRATOR_API_TOKENS: `demo-agent=${AGENT_TOKEN}`,
     RECONCILER_API_TOKENS: `demo-operator=${RECONCILER_TOKEN}`,
+    // messaging: links point at a mini-app address nobody serves yet; email goes to the devstack's SMTP sink.
+    MINIAPP_BASE_URL: 'https://app.closeout.test',
+    SMTP_FROM_ADDRESS: 'no-reply@closeout.example',
+    SMTP_TLS_MODE: 'none',
     WORKFLOW_DEFINITIONS_DIR: workflowsDir,
     WRITEBACK_REST_DESTINATIONS: JSON.stringify([
       restCoreDestination({
