@@ -7,5 +7,6 @@ export * from './fault-book';
 export * from './gateway-page';
 export * from './http-server';
 export * from './json-http';
+export * from './message-provider';
 export * from './seeded-random';
 export * from './sim-admin';

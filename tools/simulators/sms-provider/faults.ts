@@ -2,88 +2,29 @@
  * TEST DOUBLE — part of the simulated Twilio-compatible SMS provider (tools/simulators/sms-provider), which stands
  * in for Twilio's Programmable Messaging API in tests and demos. Not production code.
  *
- * Fault injection: scripted (`count`), probabilistic (`rate`) or standing (neither) rules, each optionally matched
- * to one recipient (`match.to`). Several rules can shape one message: at most one answer fault, one final-status
- * fault, each callback fault and a customer reply.
+ * Fault injection, as every simulated messaging provider has it (tools/simulators/shared/message-provider.ts):
+ * scripted (`count`), probabilistic (`rate`) or standing (neither) rules, each optionally matched to one recipient
+ * (`match.to`). Several rules can shape one message: at most one answer fault, one final-status fault, each
+ * callback fault and a customer reply. Here `error_5xx` answers Twilio's error JSON (code 20500), `rate_limited`
+ * code 20429, `foreign_answer` a 201 with another message's sid and To, `undeliverable` ends the message
+ * `undelivered` (ErrorCode default 30003 unreachable handset) and `send_failed` ends it `failed` (default 30008
+ * unknown error).
  */
-import { z } from 'zod';
 import {
-  countOrRate,
-  countOrRateProblem,
-  FaultBook as RuleBook,
-  faultScheduleFields,
-  faultTimingFields,
-  parseFaultShorthand as sharedParseFaultShorthand,
-  shorthandParser,
+  messageFaultRuleSchema,
+  parseMessageFaultShorthand,
+  type MessageFaultRule,
 } from '@closeout/simulators/shared';
 
-export const FAULT_MODES = [
-  /** Answer 500 (or `status`) with Twilio's error JSON (code 20500); nothing recorded, nothing sent. */
-  'error_5xx',
-  /** Answer 429 (code 20429) with `Retry-After: <retryAfterSeconds>`; nothing recorded, nothing sent. */
-  'rate_limited',
-  /** Record and send the message, then never answer: drop the connection after `delayMs` (0: at once). */
-  'accept_then_timeout',
-  /** Record and send the message, then answer 201 with another message's sid and To (an answer mixed up). */
-  'foreign_answer',
-  /** The message ends `undelivered` (ErrorCode `errorCode`, default 30003 unreachable handset). */
-  'undeliverable',
-  /** The message ends `failed` (ErrorCode `errorCode`, default 30008 unknown error). */
-  'send_failed',
-  /** Every status callback of the message is POSTed twice. */
-  'duplicate_callbacks',
-  /** Every status callback of the message waits `delayMs` (default 2000) more. */
-  'late_callbacks',
-  /** The final status callback comes before `sent`. */
-  'out_of_order_callbacks',
-  /** After delivery, the customer replies `body` (default STOP): a signed inbound webhook. */
-  'customer_reply',
-] as const;
+export {
+  MESSAGE_FAULT_MODES as FAULT_MODES,
+  type MessageFaultMode as FaultMode,
+} from '@closeout/simulators/shared';
 
-export type FaultMode = (typeof FAULT_MODES)[number];
-
-export const faultRuleSchema = z
-  .strictObject({
-    mode: z.enum(FAULT_MODES),
-    ...faultScheduleFields,
-    match: z.strictObject({ to: z.string().min(1).optional() }).optional(),
-    ...faultTimingFields,
-    status: z.int().min(500).max(599).optional(),
-    errorCode: z.int().min(1).optional(),
-    body: z.string().min(1).max(1600).optional(),
-  })
-  .refine(countOrRate, countOrRateProblem);
-
-export type FaultRule = z.infer<typeof faultRuleSchema>;
-
-export interface SendContext {
-  to: string;
-}
-
-export const ANSWER_MODES: readonly FaultMode[] = [
-  'error_5xx',
-  'rate_limited',
-  'accept_then_timeout',
-  'foreign_answer',
-];
-export const FINAL_STATUS_MODES: readonly FaultMode[] = ['undeliverable', 'send_failed'];
-
-export class FaultBook extends RuleBook<FaultRule, SendContext> {
-  constructor(random: () => number) {
-    super(
-      random,
-      (candidate) => faultRuleSchema.parse(candidate),
-      (rule, ctx) => rule.match?.to === undefined || rule.match.to === ctx.to,
-    );
-  }
-
-  /** The first rule among `modes` that fires for this message (counted rules are consumed). */
-  pick(modes: readonly FaultMode[], ctx: SendContext): FaultRule | undefined {
-    return this.take((m) => modes.includes(m), ctx, true);
-  }
-}
+/** A scripted reply is one SMS: up to 1600 characters. */
+export const faultRuleSchema = messageFaultRuleSchema(1600);
+export type FaultRule = MessageFaultRule;
 
 /** The CLI/env shorthand (`mode`, `mode@rate`, `mode*count`, comma-separated), e.g. `rate_limited*2,error_5xx@0.05`. */
-export function parseFaultShorthand(text: string): FaultRule[] {
-  return sharedParseFaultShorthand(text, shorthandParser(faultRuleSchema));
-}
+export const parseFaultShorthand = (text: string): FaultRule[] =>
+  parseMessageFaultShorthand(text, faultRuleSchema);

@@ -10,20 +10,29 @@
  * opt-out keyword (STOP …) unsubscribes the sender, as Twilio's default opt-out handling does (21610 afterwards).
  */
 import { randomBytes } from 'node:crypto';
-import { request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
-import { request as httpsRequest } from 'node:https';
-import { handleSimAdmin, PendingTimers, startSimulatorServer } from '@closeout/simulators/shared';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import {
   ANSWER_MODES,
-  FaultBook,
-  faultRuleSchema,
-  FINAL_STATUS_MODES,
-  type FaultRule,
+  BodyTooLarge,
+  contentKey,
+  countWebhookAnswer,
+  dropAnswer,
+  faultControls,
+  handleSimAdmin,
+  MessageFaultBook,
+  PendingTimers,
+  postWebhookBody,
+  readBody as readRequestBody,
+  sendJson,
+  startSimulatorServer,
   type SendContext,
-} from './faults';
+  type SimulatedCoreControls,
+  type WebhookCounts,
+} from '@closeout/simulators/shared';
+import { faultRuleSchema, type FaultRule } from './faults';
 import { SmsJournal, type SmsJournalEntry } from './journal';
 import { twilioSignature } from './signature';
-import { contentKey, StatsRecorder, type SmsProviderStats, type WebhookCounts } from './stats';
+import { StatsRecorder, type SmsProviderStats } from './stats';
 
 export interface SmsProviderAccount {
   accountSid: string;
@@ -78,20 +87,13 @@ export interface PostedWebhook {
   answeredStatus: number;
 }
 
-export interface SmsProvider {
+export interface SmsProvider extends SimulatedCoreControls<SmsJournalEntry, SmsProviderStats, FaultRule> {
   url: string;
   port: number;
-  journal(): readonly SmsJournalEntry[];
-  stats(): SmsProviderStats;
   /** Every webhook POSTed so far, in order. */
   webhooks(): readonly PostedWebhook[];
   /** A customer message to one of the account's numbers, POSTed to the inbound webhook; resolves with its sid. */
   customerMessage(from: string, to: string, body: string): Promise<string>;
-  setFaults(...rules: FaultRule[]): void;
-  addFaults(...rules: FaultRule[]): void;
-  clearFaults(): void;
-  faults(): FaultRule[];
-  close(): Promise<void>;
 }
 
 const API = '/2010-04-01';
@@ -121,36 +123,18 @@ const ERRORS: Record<number, { status: number; message: string }> = {
   21617: { status: 400, message: 'The concatenated message body exceeds the 1600 character limit.' },
 };
 
-class BodyTooLarge extends Error {}
+const readBody = (req: IncomingMessage): Promise<Buffer> => readRequestBody(req, MAX_BODY_BYTES);
 
-function readBody(req: IncomingMessage): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > MAX_BODY_BYTES) reject(new BodyTooLarge());
-      else chunks.push(chunk);
-    });
-    req.on('end', () => resolve(Buffer.concat(chunks)));
-    req.on('error', reject);
-  });
-}
-
+/** JSON as Twilio answers it: with its charset. */
 function send(
   res: ServerResponse,
   status: number,
   body: unknown,
   headers: Record<string, string> = {},
 ): void {
-  if (res.destroyed || res.headersSent) return;
-  const text = body === undefined ? '' : JSON.stringify(body);
-  res.writeHead(status, {
-    ...(body === undefined ? {} : { 'Content-Type': 'application/json; charset=utf-8' }),
-    'Content-Length': Buffer.byteLength(text).toString(),
-    ...headers,
-  });
-  res.end(text);
+  const type: Record<string, string> =
+    body === undefined ? {} : { 'Content-Type': 'application/json; charset=utf-8' };
+  sendJson(res, status, body, { ...type, ...headers });
 }
 
 function twilioError(
@@ -181,33 +165,11 @@ const newSid = (prefix: string): string => `${prefix}${randomBytes(16).toString(
 
 /** POSTs a form, signed as Twilio signs, and reports the answer's status (0: no answer). */
 function postSignedForm(url: string, params: [string, string][], authToken: string): Promise<number> {
-  const body = new URLSearchParams(params).toString();
-  const target = new URL(url);
-  const request = target.protocol === 'https:' ? httpsRequest : httpRequest;
-  return new Promise((resolve) => {
-    const req = request(
-      target,
-      {
-        method: 'POST',
-        agent: false,
-        headers: {
-          'Content-Type': 'application/x-www-form-urlencoded; charset=utf-8',
-          'Content-Length': Buffer.byteLength(body).toString(),
-          'X-Twilio-Signature': twilioSignature(authToken, url, params),
-          'I-Twilio-Idempotency-Token': randomBytes(16).toString('hex'),
-          'User-Agent': 'TwilioProxy/1.1',
-        },
-        timeout: 5_000,
-      },
-      (res) => {
-        res.resume();
-        res.on('end', () => resolve(res.statusCode ?? 0));
-        res.on('error', () => resolve(0));
-      },
-    );
-    req.on('timeout', () => req.destroy(new Error('webhook timeout')));
-    req.on('error', () => resolve(0));
-    req.end(body);
+  return postWebhookBody(url, new URLSearchParams(params).toString(), {
+    'Content-Type': 'application/x-www-form-urlencoded; charset=utf-8',
+    'X-Twilio-Signature': twilioSignature(authToken, url, params),
+    'I-Twilio-Idempotency-Token': randomBytes(16).toString('hex'),
+    'User-Agent': 'TwilioProxy/1.1',
   });
 }
 
@@ -218,7 +180,7 @@ export async function startSmsProvider(options: SmsProviderOptions): Promise<Sms
   const stepMs = options.statusStepMs ?? 50;
   const replyDelayMs = options.replyDelayMs ?? 50;
   const journal = new SmsJournal(options.journalFile);
-  const faults = new FaultBook(options.random ?? Math.random);
+  const faults = new MessageFaultBook(options.random ?? Math.random, faultRuleSchema);
   if (options.faults) faults.add(...options.faults);
   const stats = new StatsRecorder();
   const timers = new PendingTimers();
@@ -265,8 +227,7 @@ export async function startSmsProvider(options: SmsProviderOptions): Promise<Sms
   ): Promise<void> {
     counts.posted += 1;
     return postSignedForm(url, params, account.authToken).then((answeredStatus) => {
-      if (answeredStatus >= 200 && answeredStatus < 300) counts.acknowledged += 1;
-      else counts.refused += 1;
+      countWebhookAnswer(counts, answeredStatus);
       posted.push({ kind, url, params: Object.fromEntries(params), answeredStatus });
     });
   }
@@ -324,12 +285,7 @@ export async function startSmsProvider(options: SmsProviderOptions): Promise<Sms
   /** Moves the message through its statuses and POSTs each step as the faults drawn for it say. */
   function deliver(state: MessageState, ctx: SendContext): void {
     const { entry } = state;
-    const finalFault = faults.pick(FINAL_STATUS_MODES, ctx);
-    const duplicate = faults.pick(['duplicate_callbacks'], ctx);
-    const late = faults.pick(['late_callbacks'], ctx);
-    const outOfOrder = faults.pick(['out_of_order_callbacks'], ctx);
-    const reply = faults.pick(['customer_reply'], ctx);
-    for (const fired of [finalFault, duplicate, late, outOfOrder, reply]) if (fired) stats.fault(fired.mode);
+    const { finalFault, duplicate, late, outOfOrder, reply } = faults.drawDelivery(ctx, stats);
 
     let final: { status: MessageStatus; errorCode: number | null } = { status: 'delivered', errorCode: null };
     if (undeliverable.has(entry.to)) final = { status: 'undelivered', errorCode: 30003 };
@@ -358,7 +314,7 @@ export async function startSmsProvider(options: SmsProviderOptions): Promise<Sms
           const params = statusCallback(state, step.status, step.errorCode);
           const times = duplicate ? 2 : 1;
           for (let i = 0; i < times; i++) {
-            void postWebhook('status', callbackUrl, params, stats.statusCallbacks);
+            void postWebhook('status', callbackUrl, params, stats.statusWebhooks);
           }
         });
       });
@@ -457,12 +413,7 @@ export async function startSmsProvider(options: SmsProviderOptions): Promise<Sms
 
     if (answerFault?.mode === 'accept_then_timeout') {
       stats.outcome('accepted_no_answer');
-      const drop = (): void => {
-        res.socket?.destroy();
-      };
-      if ((answerFault.delayMs ?? 0) === 0) drop();
-      else timers.later(answerFault.delayMs!, drop);
-      return;
+      return dropAnswer(res, answerFault, timers);
     }
     if (answerFault?.mode === 'foreign_answer') {
       stats.outcome('foreign_answer');
@@ -537,13 +488,7 @@ export async function startSmsProvider(options: SmsProviderOptions): Promise<Sms
     stats: () => stats.snapshot(),
     webhooks: () => [...posted],
     customerMessage: (from, to, body) => inbound(from, to, body),
-    setFaults: (...rules) => {
-      faults.clear();
-      faults.add(...rules);
-    },
-    addFaults: (...rules) => faults.add(...rules),
-    clearFaults: () => faults.clear(),
-    faults: () => faults.list(),
+    ...faultControls(faults),
     close: () => server.close(),
   };
 }

@@ -13,20 +13,29 @@
  * There is no endpoint to look a message's status up: the Cloud API has none.
  */
 import { randomBytes } from 'node:crypto';
-import { request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
-import { request as httpsRequest } from 'node:https';
-import { handleSimAdmin, PendingTimers, startSimulatorServer } from '@closeout/simulators/shared';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import {
   ANSWER_MODES,
-  FaultBook,
-  faultRuleSchema,
-  FINAL_STATUS_MODES,
-  type FaultRule,
+  BodyTooLarge,
+  contentKey,
+  countWebhookAnswer,
+  dropAnswer,
+  faultControls,
+  handleSimAdmin,
+  MessageFaultBook,
+  PendingTimers,
+  postWebhookBody,
+  readBody as readRequestBody,
+  sendJson as send,
+  startSimulatorServer,
   type SendContext,
-} from './faults';
+  type SimulatedCoreControls,
+  type WebhookCounts,
+} from '@closeout/simulators/shared';
+import { faultRuleSchema, type FaultRule } from './faults';
 import { WhatsAppJournal, type WhatsAppJournalEntry } from './journal';
 import { hubSignature } from './signature';
-import { contentKey, StatsRecorder, type WebhookCounts, type WhatsAppProviderStats } from './stats';
+import { StatsRecorder, type WhatsAppProviderStats } from './stats';
 
 export interface WhatsAppProviderOptions {
   port?: number;
@@ -69,19 +78,16 @@ export interface PostedWebhook {
   answeredStatus: number;
 }
 
-export interface WhatsAppProvider {
+export interface WhatsAppProvider extends SimulatedCoreControls<
+  WhatsAppJournalEntry,
+  WhatsAppProviderStats,
+  FaultRule
+> {
   url: string;
   port: number;
-  journal(): readonly WhatsAppJournalEntry[];
-  stats(): WhatsAppProviderStats;
   webhooks(): readonly PostedWebhook[];
   /** A customer's text message (opens or renews their 24-hour window), POSTed to the webhook; resolves with its wamid. */
   customerMessage(from: string, text: string): Promise<string>;
-  setFaults(...rules: FaultRule[]): void;
-  addFaults(...rules: FaultRule[]): void;
-  clearFaults(): void;
-  faults(): FaultRule[];
-  close(): Promise<void>;
 }
 
 const MAX_BODY_BYTES = 64 * 1024;
@@ -90,37 +96,7 @@ const WA_ID = /^\d{7,15}$/;
 const VERSION = /^v\d{1,2}\.\d$/;
 const DAY_MS = 24 * 60 * 60 * 1000;
 
-class BodyTooLarge extends Error {}
-
-function readBody(req: IncomingMessage): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > MAX_BODY_BYTES) reject(new BodyTooLarge());
-      else chunks.push(chunk);
-    });
-    req.on('end', () => resolve(Buffer.concat(chunks)));
-    req.on('error', reject);
-  });
-}
-
-function send(
-  res: ServerResponse,
-  status: number,
-  body: unknown,
-  headers: Record<string, string> = {},
-): void {
-  if (res.destroyed || res.headersSent) return;
-  const text = body === undefined ? '' : JSON.stringify(body);
-  res.writeHead(status, {
-    ...(body === undefined ? {} : { 'Content-Type': 'application/json' }),
-    'Content-Length': Buffer.byteLength(text).toString(),
-    ...headers,
-  });
-  res.end(text);
-}
+const readBody = (req: IncomingMessage): Promise<Buffer> => readRequestBody(req, MAX_BODY_BYTES);
 
 /** A Graph API error. */
 function graphError(
@@ -151,33 +127,13 @@ function graphError(
 const newWamid = (): string => `wamid.${randomBytes(24).toString('base64url')}`;
 const seconds = (ms: number): string => String(Math.floor(ms / 1000));
 
+/** POSTs a JSON body, signed as Meta signs webhooks, and reports the answer's status (0: no answer). */
 function postSignedJson(url: string, body: unknown, appSecret: string): Promise<number> {
   const text = JSON.stringify(body);
-  const target = new URL(url);
-  const request = target.protocol === 'https:' ? httpsRequest : httpRequest;
-  return new Promise((resolve) => {
-    const req = request(
-      target,
-      {
-        method: 'POST',
-        agent: false,
-        headers: {
-          'Content-Type': 'application/json',
-          'Content-Length': Buffer.byteLength(text).toString(),
-          'X-Hub-Signature-256': hubSignature(appSecret, text),
-          'User-Agent': 'facebookexternalua',
-        },
-        timeout: 5_000,
-      },
-      (res) => {
-        res.resume();
-        res.on('end', () => resolve(res.statusCode ?? 0));
-        res.on('error', () => resolve(0));
-      },
-    );
-    req.on('timeout', () => req.destroy(new Error('webhook timeout')));
-    req.on('error', () => resolve(0));
-    req.end(text);
+  return postWebhookBody(url, text, {
+    'Content-Type': 'application/json',
+    'X-Hub-Signature-256': hubSignature(appSecret, text),
+    'User-Agent': 'facebookexternalua',
   });
 }
 
@@ -207,7 +163,7 @@ export async function startWhatsAppProvider(options: WhatsAppProviderOptions): P
   const wabaId = options.wabaId ?? '102290129340398';
   const displayPhoneNumber = options.displayPhoneNumber ?? '15550783881';
   const journal = new WhatsAppJournal(options.journalFile);
-  const faults = new FaultBook(options.random ?? Math.random);
+  const faults = new MessageFaultBook(options.random ?? Math.random, faultRuleSchema);
   if (options.faults) faults.add(...options.faults);
   const stats = new StatsRecorder();
   const timers = new PendingTimers();
@@ -243,8 +199,7 @@ export async function startWhatsAppProvider(options: WhatsAppProviderOptions): P
     if (!options.webhookUrl) return Promise.resolve();
     counts.posted += 1;
     return postSignedJson(options.webhookUrl, body, options.appSecret).then((answeredStatus) => {
-      if (answeredStatus >= 200 && answeredStatus < 300) counts.acknowledged += 1;
-      else counts.refused += 1;
+      countWebhookAnswer(counts, answeredStatus);
       posted.push({ kind, body, answeredStatus });
     });
   }
@@ -305,12 +260,7 @@ export async function startWhatsAppProvider(options: WhatsAppProviderOptions): P
   }
 
   function deliver(entry: WhatsAppJournalEntry, ctx: SendContext, forcedFailure: FailureCode | null): void {
-    const finalFault = faults.pick(FINAL_STATUS_MODES, ctx);
-    const duplicate = faults.pick(['duplicate_callbacks'], ctx);
-    const late = faults.pick(['late_callbacks'], ctx);
-    const outOfOrder = faults.pick(['out_of_order_callbacks'], ctx);
-    const reply = faults.pick(['customer_reply'], ctx);
-    for (const fired of [finalFault, duplicate, late, outOfOrder, reply]) if (fired) stats.fault(fired.mode);
+    const { finalFault, duplicate, late, outOfOrder, reply } = faults.drawDelivery(ctx, stats);
 
     let failure = forcedFailure;
     if (!failure && undeliverable.has(entry.waId)) failure = { code: 131026, title: FAILURES[131026]! };
@@ -489,12 +439,7 @@ export async function startWhatsAppProvider(options: WhatsAppProviderOptions): P
 
     if (answerFault?.mode === 'accept_then_timeout') {
       stats.outcome('accepted_no_answer');
-      const drop = (): void => {
-        res.socket?.destroy();
-      };
-      if ((answerFault.delayMs ?? 0) === 0) drop();
-      else timers.later(answerFault.delayMs!, drop);
-      return;
+      return dropAnswer(res, answerFault, timers);
     }
     const answer = (id: string, input: string, answeredWaId: string): unknown => ({
       messaging_product: 'whatsapp',
@@ -569,13 +514,7 @@ export async function startWhatsAppProvider(options: WhatsAppProviderOptions): P
     stats: () => stats.snapshot(),
     webhooks: () => [...posted],
     customerMessage: (from, text) => inbound(from.replace(/^\+/, ''), text),
-    setFaults: (...rules) => {
-      faults.clear();
-      faults.add(...rules);
-    },
-    addFaults: (...rules) => faults.add(...rules),
-    clearFaults: () => faults.clear(),
-    faults: () => faults.list(),
+    ...faultControls(faults),
     close: () => server.close(),
   };
 }
