@@ -1,6 +1,5 @@
-import type { AxiosInstance, AxiosResponse } from 'axios';
+import type { AxiosResponse } from 'axios';
 import twilio from 'twilio';
-import { maskPhone } from '@closeout/privacy';
 import type {
   ChannelProvider,
   DeliveryState,
@@ -10,19 +9,25 @@ import type {
   WebhookEvent,
   WebhookRequest,
 } from '../channel-provider';
+import {
+  answeredForAnother,
+  classifyRefusal,
+  errorCodeIn,
+  HttpChannelProvider,
+  refusedAddress,
+  refusedMessageId,
+  type HttpChannelProviderOptions,
+  type ProviderErrorCodes,
+} from '../http-channel-provider';
 import { WebhookPayloadError } from '../provider-errors';
 import {
   E164,
   fieldOf,
   headerOf,
   jsonOf,
-  noAnswerOutcome,
   failureCode,
-  providerHttp,
-  retryAfterMs,
   type AnswerContext,
   type ProviderAnswer,
-  type ProviderLogger,
 } from '../provider-http';
 import type { TwilioSmsConfig } from './twilio-sms.config';
 
@@ -48,22 +53,25 @@ const STATES: Readonly<Record<string, DeliveryState>> = {
 };
 
 /** What Twilio's error codes mean, for reasons: never Twilio's own message, which quotes the number. */
-const CODES: Readonly<Record<number, string>> = {
-  20003: 'credentials refused',
-  20404: 'resource not found',
-  20429: 'too many requests',
-  20500: 'internal error',
-  21211: "invalid 'To' number",
-  21408: 'region not enabled for the account',
-  21602: 'body missing',
-  21603: "'From' missing",
-  21604: "'To' missing",
-  21606: "'From' is not a number of this account",
-  21610: 'recipient unsubscribed (replied STOP)',
-  21612: 'cannot route to this number',
-  21614: "'To' is not a mobile number",
-  21617: 'body too long',
-  30007: 'filtered by the carrier',
+const CODES: ProviderErrorCodes = {
+  errorBody: "Twilio's error body",
+  meanings: {
+    20003: 'credentials refused',
+    20404: 'resource not found',
+    20429: 'too many requests',
+    20500: 'internal error',
+    21211: "invalid 'To' number",
+    21408: 'region not enabled for the account',
+    21602: 'body missing',
+    21603: "'From' missing",
+    21604: "'To' missing",
+    21606: "'From' is not a number of this account",
+    21610: 'recipient unsubscribed (replied STOP)',
+    21612: 'cannot route to this number',
+    21614: "'To' is not a mobile number",
+    21617: 'body too long',
+    30007: 'filtered by the carrier',
+  },
 };
 
 /**
@@ -75,7 +83,7 @@ export function classifyTwilioAnswer(
   sentTo: string,
   context: AnswerContext,
 ): SendOutcome {
-  const { name, defaultRetryAfterMs, now } = context;
+  const { name } = context;
   const { status } = answer;
   const body = jsonOf(answer);
   if (status >= 200 && status < 300) {
@@ -83,55 +91,14 @@ export function classifyTwilioAnswer(
     if (typeof sid !== 'string' || !MESSAGE_SID.test(sid)) {
       return { kind: 'unknown', reason: `${name}: answered ${status} without a Message sid` };
     }
-    if (fieldOf(body, 'to') !== sentTo) {
-      return {
-        kind: 'unknown',
-        reason: `${name}: answered ${status} for another recipient than the one sent`,
-      };
-    }
+    if (fieldOf(body, 'to') !== sentTo) return answeredForAnother(name, status);
     return { kind: 'accepted', providerRef: sid };
   }
-  const code = twilioCode(body);
-  const label =
-    code === undefined
-      ? `HTTP ${status}`
-      : `${code}${CODES[code] ? `: ${CODES[code]}` : ''} (HTTP ${status})`;
-  const reason = `${name} ${label}`;
-  const wait = retryAfterMs(answer, now());
-  if (status === 429) {
-    return {
-      kind: 'rejected',
-      permanent: false,
-      reason,
-      retryAfterMs: wait ?? defaultRetryAfterMs,
-    };
-  }
-  if (status >= 500) {
-    // Twilio's own error JSON says it did not take the message; anything else (a gateway's page) says nothing.
-    return code === undefined
-      ? { kind: 'unknown', reason: `${name}: answered ${status} without Twilio's error body` }
-      : {
-          kind: 'rejected',
-          permanent: false,
-          reason,
-          retryAfterMs: wait ?? defaultRetryAfterMs,
-        };
-  }
-  // Refused credentials are a configuration to fix, after which the same message goes through.
-  if (status === 401 || status === 403) return { kind: 'rejected', permanent: false, reason };
-  if (status >= 400) return { kind: 'rejected', permanent: true, reason };
-  return { kind: 'unknown', reason: `${name}: answered ${status}` };
+  // Twilio's own error JSON says it did not take the message; anything else (a gateway's page) says nothing.
+  return classifyRefusal(answer, errorCodeIn(fieldOf(body, 'code')), CODES, context);
 }
 
-export interface TwilioSmsProviderOptions {
-  now?: () => number;
-  logger?: ProviderLogger;
-}
-
-function twilioCode(body: unknown): number | undefined {
-  const code = fieldOf(body, 'code');
-  return typeof code === 'number' && Number.isSafeInteger(code) && code > 0 ? code : undefined;
-}
+export type TwilioSmsProviderOptions = HttpChannelProviderOptions;
 
 /** A code Twilio gave, as a bounded string for DeliveryStatus.errorCode. */
 function errorCodeOf(value: unknown): string | undefined {
@@ -148,22 +115,12 @@ function errorCodeOf(value: unknown): string | undefined {
  * verification is the SDK's own `validateRequest`, so Twilio's algorithm (URL variants with and without the port
  * included) is the one Twilio maintains.
  */
-export class TwilioSmsProvider implements ChannelProvider {
+export class TwilioSmsProvider extends HttpChannelProvider<TwilioSmsConfig> implements ChannelProvider {
   readonly channel = 'SMS' as const;
-  readonly name: string;
-  private readonly http: AxiosInstance;
-  private readonly now: () => number;
-  private readonly logger: ProviderLogger | undefined;
   private readonly messagesPath: string;
 
-  constructor(
-    private readonly config: TwilioSmsConfig,
-    options: TwilioSmsProviderOptions = {},
-  ) {
-    this.name = config.name;
-    this.now = options.now ?? Date.now;
-    this.logger = options.logger;
-    this.http = providerHttp(config);
+  constructor(config: TwilioSmsConfig, options: TwilioSmsProviderOptions = {}) {
+    super(config, options, 'SMS send outcome unknown: resolve by lookup, do not resend');
     this.messagesPath = `/2010-04-01/Accounts/${config.accountSid}/Messages`;
   }
 
@@ -180,36 +137,24 @@ export class TwilioSmsProvider implements ChannelProvider {
       callback.searchParams.set(TWILIO_CALLBACK_MESSAGE_ID, message.messageId);
       form.set('StatusCallback', callback.toString());
     }
-    let answer: AxiosResponse<string>;
-    try {
-      answer = await this.http.post<string>(`${this.messagesPath}.json`, form.toString(), {
-        auth: { username: this.config.accountSid, password: this.config.authToken },
-        headers: { 'Content-Type': 'application/x-www-form-urlencoded', Accept: 'application/json' },
-      });
-    } catch (error) {
-      const outcome = noAnswerOutcome(error, this.name, this.config.defaultRetryAfterMs);
-      if (outcome.kind === 'unknown') this.warnUnknown(message, outcome.reason);
-      return outcome;
-    }
-    const outcome = classifyTwilioAnswer(answer, message.to, {
-      name: this.name,
-      defaultRetryAfterMs: this.config.defaultRetryAfterMs,
-      now: this.now,
-    });
-    if (outcome.kind === 'unknown') this.warnUnknown(message, outcome.reason);
-    return outcome;
+    return this.sendAndRead(
+      message,
+      () =>
+        this.http.post<string>(`${this.messagesPath}.json`, form.toString(), {
+          auth: { username: this.config.accountSid, password: this.config.authToken },
+          headers: { 'Content-Type': 'application/x-www-form-urlencoded', Accept: 'application/json' },
+        }),
+      (answer, context) => classifyTwilioAnswer(answer, message.to, context),
+    );
   }
 
   /** What Twilio would refuse anyway, refused without sending. */
   private refusedLocally(message: OutboundMessage): string | undefined {
-    if (message.channel !== 'SMS') return `channel: must be SMS`;
-    if (!E164.test(message.to)) return 'to: must be an E.164 number';
+    const address = refusedAddress(message, 'SMS');
+    if (address) return address;
     if (message.text.length === 0) return 'text: must not be empty';
     if (message.text.length > MAX_SMS_BODY) return `text: must be at most ${MAX_SMS_BODY} characters`;
-    if (message.messageId.length === 0 || message.messageId.length > MAX_MESSAGE_ID) {
-      return `messageId: must be 1 to ${MAX_MESSAGE_ID} characters`;
-    }
-    return undefined;
+    return refusedMessageId(message, MAX_MESSAGE_ID);
   }
 
   /**
@@ -262,7 +207,7 @@ export class TwilioSmsProvider implements ChannelProvider {
    * account's AuthToken. A missing or forged signature, another URL, or a body past the limit: false.
    */
   verifyWebhook(request: WebhookRequest): boolean {
-    if (request.rawBody.length > this.config.maxWebhookBytes) return false;
+    if (!this.webhookWithinLimit(request)) return false;
     const signature = headerOf(request.headers, 'x-twilio-signature');
     if (!signature) return false;
     const params: Record<string, string | string[]> = {};
@@ -279,9 +224,7 @@ export class TwilioSmsProvider implements ChannelProvider {
 
   /** A status callback (MessageStatus) or an inbound message (Body) of this account. */
   parseWebhook(request: WebhookRequest): WebhookEvent[] {
-    if (request.rawBody.length > this.config.maxWebhookBytes) {
-      throw new WebhookPayloadError('body', `must be at most ${this.config.maxWebhookBytes} bytes`);
-    }
+    this.assertWebhookWithinLimit(request);
     const form = new URLSearchParams(request.rawBody.toString('utf8'));
     if (form.get('AccountSid') !== this.config.accountSid) {
       throw new WebhookPayloadError('AccountSid', "must be this provider's account");
@@ -329,12 +272,5 @@ export class TwilioSmsProvider implements ChannelProvider {
       return undefined;
     }
     return id !== null && id.length > 0 && id.length <= MAX_MESSAGE_ID ? id : undefined;
-  }
-
-  private warnUnknown(message: OutboundMessage, reason: string): void {
-    this.logger?.warn(
-      { provider: this.name, messageId: message.messageId, to: maskPhone(message.to), reason },
-      'SMS send outcome unknown: resolve by lookup, do not resend',
-    );
   }
 }

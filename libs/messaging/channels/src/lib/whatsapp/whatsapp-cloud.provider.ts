@@ -1,6 +1,4 @@
-import type { AxiosInstance, AxiosResponse } from 'axios';
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import { maskPhone } from '@closeout/privacy';
 import type {
   ChannelProvider,
   DeliveryState,
@@ -10,19 +8,18 @@ import type {
   WebhookEvent,
   WebhookRequest,
 } from '../channel-provider';
-import { WebhookPayloadError } from '../provider-errors';
 import {
-  E164,
-  fieldOf,
-  headerOf,
-  jsonOf,
-  noAnswerOutcome,
-  providerHttp,
-  retryAfterMs,
-  type AnswerContext,
-  type ProviderAnswer,
-  type ProviderLogger,
-} from '../provider-http';
+  answeredForAnother,
+  classifyRefusal,
+  errorCodeIn,
+  HttpChannelProvider,
+  refusedAddress,
+  refusedMessageId,
+  type HttpChannelProviderOptions,
+  type ProviderErrorCodes,
+} from '../http-channel-provider';
+import { WebhookPayloadError } from '../provider-errors';
+import { fieldOf, headerOf, jsonOf, type AnswerContext, type ProviderAnswer } from '../provider-http';
 import type { WhatsAppCloudConfig } from './whatsapp-cloud.config';
 
 const WAMID = /^wamid\.[A-Za-z0-9_=+/-]{1,512}$/;
@@ -39,19 +36,21 @@ const STATES: Readonly<Record<string, DeliveryState>> = {
   failed: 'FAILED',
 };
 
-/** Throttling: sending again later helps. */
-const RATE_LIMIT_CODES = new Set([4, 80007, 130429, 131048, 131056]);
-/** The platform's own trouble: sending again later may help. */
-const TEMPORARY_CODES = new Set([1, 2, 131000, 131016]);
-const CODES: Readonly<Record<number, string>> = {
-  190: 'access token refused',
-  100: 'invalid parameter',
-  130429: 'rate limit hit',
-  131026: 'message undeliverable',
-  131047: 'outside the 24-hour customer-service window (a template is needed)',
-  131051: 'unsupported message type',
-  132000: 'template parameter count mismatch',
-  132001: 'template does not exist',
+const CODES: ProviderErrorCodes = {
+  errorBody: 'a Graph error',
+  meanings: {
+    190: 'access token refused',
+    100: 'invalid parameter',
+    130429: 'rate limit hit',
+    131026: 'message undeliverable',
+    131047: 'outside the 24-hour customer-service window (a template is needed)',
+    131051: 'unsupported message type',
+    132000: 'template parameter count mismatch',
+    132001: 'template does not exist',
+  },
+  rateLimited: new Set([4, 80007, 130429, 131048, 131056]),
+  temporary: new Set([1, 2, 131000, 131016]),
+  credentialsRefused: new Set([190]),
 };
 
 /** Reads the answer: a 200 counts only when it names a wamid for the recipient we sent to. */
@@ -60,7 +59,7 @@ export function classifyWhatsAppAnswer(
   to: string,
   context: AnswerContext,
 ): SendOutcome {
-  const { name, defaultRetryAfterMs, now } = context;
+  const { name } = context;
   const { status } = answer;
   const body = jsonOf(answer);
   if (status >= 200 && status < 300) {
@@ -71,48 +70,14 @@ export function classifyWhatsAppAnswer(
     if (typeof id !== 'string' || !WAMID.test(id)) {
       return { kind: 'unknown', reason: `${name}: answered ${status} without a wamid` };
     }
-    if (typeof input !== 'string' || input.replace(/^\+/, '') !== to) {
-      return {
-        kind: 'unknown',
-        reason: `${name}: answered ${status} for another recipient than the one sent`,
-      };
-    }
+    if (typeof input !== 'string' || input.replace(/^\+/, '') !== to) return answeredForAnother(name, status);
     return { kind: 'accepted', providerRef: id };
   }
-  const code = graphCode(body);
-  const label =
-    code === undefined
-      ? `HTTP ${status}`
-      : `${code}${CODES[code] ? `: ${CODES[code]}` : ''} (HTTP ${status})`;
-  const reason = `${name} ${label}`;
-  const wait = (): number => retryAfterMs(answer, now()) ?? defaultRetryAfterMs;
-  if (status === 429 || (code !== undefined && RATE_LIMIT_CODES.has(code))) {
-    return { kind: 'rejected', permanent: false, reason, retryAfterMs: wait() };
-  }
-  if (status >= 500) {
-    // A Graph error says the API did not take the message; anything else (a gateway's page) says nothing.
-    return code === undefined
-      ? { kind: 'unknown', reason: `${name}: answered ${status} without a Graph error` }
-      : { kind: 'rejected', permanent: false, reason, retryAfterMs: wait() };
-  }
-  if (code !== undefined && TEMPORARY_CODES.has(code)) {
-    return { kind: 'rejected', permanent: false, reason, retryAfterMs: wait() };
-  }
-  // A refused token is a configuration to fix, after which the same message goes through.
-  if (status === 401 || status === 403 || code === 190) return { kind: 'rejected', permanent: false, reason };
-  if (status >= 400) return { kind: 'rejected', permanent: true, reason };
-  return { kind: 'unknown', reason: `${name}: answered ${status}` };
+  // A Graph error says the API did not take the message; anything else (a gateway's page) says nothing.
+  return classifyRefusal(answer, errorCodeIn(fieldOf(fieldOf(body, 'error'), 'code')), CODES, context);
 }
 
-export interface WhatsAppCloudProviderOptions {
-  now?: () => number;
-  logger?: ProviderLogger;
-}
-
-function graphCode(body: unknown): number | undefined {
-  const code = fieldOf(fieldOf(body, 'error'), 'code');
-  return typeof code === 'number' && Number.isSafeInteger(code) && code > 0 ? code : undefined;
-}
+export type WhatsAppCloudProviderOptions = HttpChannelProviderOptions;
 
 function at(path: string, value: unknown): unknown[] {
   if (!Array.isArray(value)) throw new WebhookPayloadError(path, 'must be an array');
@@ -153,22 +118,15 @@ function inboundText(message: unknown): string {
  * The Cloud API has no endpoint to read a message's status: statuses arrive by webhook only, so `lookup` is always
  * inconclusive, and a send that ended `unknown` is resolved by the status webhooks that name it.
  */
-export class WhatsAppCloudProvider implements ChannelProvider {
+export class WhatsAppCloudProvider
+  extends HttpChannelProvider<WhatsAppCloudConfig>
+  implements ChannelProvider
+{
   readonly channel = 'WHATSAPP' as const;
-  readonly name: string;
-  private readonly http: AxiosInstance;
-  private readonly now: () => number;
-  private readonly logger: ProviderLogger | undefined;
   private readonly appSecret: Buffer;
 
-  constructor(
-    private readonly config: WhatsAppCloudConfig,
-    options: WhatsAppCloudProviderOptions = {},
-  ) {
-    this.name = config.name;
-    this.now = options.now ?? Date.now;
-    this.logger = options.logger;
-    this.http = providerHttp(config);
+  constructor(config: WhatsAppCloudConfig, options: WhatsAppCloudProviderOptions = {}) {
+    super(config, options, 'WhatsApp send outcome unknown: resolve by the status webhooks, do not resend');
     this.appSecret = Buffer.from(config.appSecret, 'utf8');
   }
 
@@ -202,35 +160,26 @@ export class WhatsAppCloudProvider implements ChannelProvider {
           }
         : { type: 'text', text: { preview_url: false, body: message.text } }),
     };
-    let answer: AxiosResponse<string>;
-    try {
-      answer = await this.http.post<string>(
-        `/${this.config.apiVersion}/${this.config.phoneNumberId}/messages`,
-        JSON.stringify(body),
-        {
-          headers: { Authorization: `Bearer ${this.config.accessToken}`, 'Content-Type': 'application/json' },
-        },
-      );
-    } catch (error) {
-      const outcome = noAnswerOutcome(error, this.name, this.config.defaultRetryAfterMs);
-      if (outcome.kind === 'unknown') this.warnUnknown(message, outcome.reason);
-      return outcome;
-    }
-    const outcome = classifyWhatsAppAnswer(answer, to, {
-      name: this.name,
-      defaultRetryAfterMs: this.config.defaultRetryAfterMs,
-      now: this.now,
-    });
-    if (outcome.kind === 'unknown') this.warnUnknown(message, outcome.reason);
-    return outcome;
+    return this.sendAndRead(
+      message,
+      () =>
+        this.http.post<string>(
+          `/${this.config.apiVersion}/${this.config.phoneNumberId}/messages`,
+          JSON.stringify(body),
+          {
+            headers: {
+              Authorization: `Bearer ${this.config.accessToken}`,
+              'Content-Type': 'application/json',
+            },
+          },
+        ),
+      (answer, context) => classifyWhatsAppAnswer(answer, to, context),
+    );
   }
 
   private refusedLocally(message: OutboundMessage): string | undefined {
-    if (message.channel !== 'WHATSAPP') return 'channel: must be WHATSAPP';
-    if (!E164.test(message.to)) return 'to: must be an E.164 number';
-    if (message.messageId.length === 0 || message.messageId.length > MAX_MESSAGE_ID) {
-      return `messageId: must be 1 to ${MAX_MESSAGE_ID} characters`;
-    }
+    const refused = refusedAddress(message, 'WHATSAPP') ?? refusedMessageId(message, MAX_MESSAGE_ID);
+    if (refused) return refused;
     if (message.template) {
       if (message.template.name.length === 0) return 'template.name: must not be empty';
       if (message.template.language.length === 0) return 'template.language: must not be empty';
@@ -251,7 +200,7 @@ export class WhatsAppCloudProvider implements ChannelProvider {
 
   /** Whether `X-Hub-Signature-256` is the HMAC-SHA256 of the raw body keyed by the app secret. */
   verifyWebhook(request: WebhookRequest): boolean {
-    if (request.rawBody.length > this.config.maxWebhookBytes) return false;
+    if (!this.webhookWithinLimit(request)) return false;
     const hex = SIGNATURE.exec(headerOf(request.headers, 'x-hub-signature-256') ?? '')?.[1];
     if (hex === undefined) return false;
     const given = Buffer.from(hex, 'hex');
@@ -264,9 +213,7 @@ export class WhatsAppCloudProvider implements ChannelProvider {
    * another number of the same app, and fields other than `messages`, are not ours and are skipped).
    */
   parseWebhook(request: WebhookRequest): WebhookEvent[] {
-    if (request.rawBody.length > this.config.maxWebhookBytes) {
-      throw new WebhookPayloadError('body', `must be at most ${this.config.maxWebhookBytes} bytes`);
-    }
+    this.assertWebhookWithinLimit(request);
     let body: unknown;
     try {
       body = JSON.parse(request.rawBody.toString('utf8'));
@@ -342,12 +289,5 @@ export class WhatsAppCloudProvider implements ChannelProvider {
       providerRef: id,
       at: timestampMs(`${path}.timestamp`, fieldOf(message, 'timestamp')),
     };
-  }
-
-  private warnUnknown(message: OutboundMessage, reason: string): void {
-    this.logger?.warn(
-      { provider: this.name, messageId: message.messageId, to: maskPhone(message.to), reason },
-      'WhatsApp send outcome unknown: resolve by the status webhooks, do not resend',
-    );
   }
 }
