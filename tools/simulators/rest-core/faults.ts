@@ -7,14 +7,11 @@
  */
 import { z } from 'zod';
 import {
-  countOrRate,
-  countOrRateProblem,
-  faultScheduleFields,
   faultTimingFields,
-  parseFaultShorthand as sharedParseFaultShorthand,
   RequestFaultBook,
   type RequestFaultOf,
-  shorthandParser,
+  faultRuleSchemaOf,
+  faultShorthandOf,
 } from '@closeout/simulators/shared';
 
 export const FAULT_MODES = [
@@ -53,25 +50,21 @@ export const FAULT_MODES = [
 
 export type FaultMode = (typeof FAULT_MODES)[number];
 
-export const faultRuleSchema = z
-  .strictObject({
-    mode: z.enum(FAULT_MODES),
-    ...faultScheduleFields,
-    match: z
-      .strictObject({
-        idempotencyKey: z.string().min(1).optional(),
-        path: z.string().startsWith('/').optional(),
-      })
-      .optional(),
-    ...faultTimingFields,
-    status: z.int().min(400).max(599).optional(),
-    sizeBytes: z
-      .int()
-      .min(1)
-      .max(64 * 1024 * 1024)
-      .optional(),
-  })
-  .refine(countOrRate, countOrRateProblem);
+export const faultRuleSchema = faultRuleSchemaOf(FAULT_MODES, {
+  match: z
+    .strictObject({
+      idempotencyKey: z.string().min(1).optional(),
+      path: z.string().startsWith('/').optional(),
+    })
+    .optional(),
+  ...faultTimingFields,
+  status: z.int().min(400).max(599).optional(),
+  sizeBytes: z
+    .int()
+    .min(1)
+    .max(64 * 1024 * 1024)
+    .optional(),
+});
 
 export type FaultRule = z.infer<typeof faultRuleSchema>;
 
@@ -91,6 +84,4 @@ export class FaultBook extends RequestFaultBook<FaultRule, WriteContext, 'laggin
 }
 
 /** The CLI/env shorthand (`mode`, `mode@rate`, `mode*count`, comma-separated), e.g. `error_5xx@0.05,rate_limited*2`. */
-export function parseFaultShorthand(text: string): FaultRule[] {
-  return sharedParseFaultShorthand(text, shorthandParser(faultRuleSchema));
-}
+export const parseFaultShorthand: (text: string) => FaultRule[] = faultShorthandOf(faultRuleSchema);

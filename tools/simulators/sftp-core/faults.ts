@@ -7,14 +7,7 @@
  * record faults once per record that would otherwise post.
  */
 import { z } from 'zod';
-import {
-  countOrRate,
-  countOrRateProblem,
-  FaultBook as RuleBook,
-  faultScheduleFields,
-  parseFaultShorthand as sharedParseFaultShorthand,
-  shorthandParser,
-} from '@closeout/simulators/shared';
+import { faultRuleSchemaOf, faultShorthandOf, CoreFaultBook } from '@closeout/simulators/shared';
 
 export { seededRandom } from '@closeout/simulators/shared';
 
@@ -69,44 +62,40 @@ function isRecordFaultMode(mode: FaultMode): mode is RecordFaultMode {
   return (RECORD_FAULT_MODES as readonly FaultMode[]).includes(mode);
 }
 
-export const faultRuleSchema = z
-  .strictObject({
-    mode: z.enum(FAULT_MODES),
-    /** `count`: the next N matching batches (batch faults) or records (record faults); `rate`: each with that chance. */
-    ...faultScheduleFields,
-    match: z
-      .strictObject({
-        destination: z.string().min(1).optional(),
-        batchId: z.string().min(1).optional(),
-        idempotencyKey: z.string().min(1).optional(),
-      })
-      .optional(),
-    /** `partial_ingest`: how many records the core gets through before it "crashes". */
-    afterRecords: z.int().min(0).optional(),
-    /** `delay_receipt`: how long the receipt is held back. */
-    delayMs: z.int().min(0).optional(),
-    /** `foreign_receipt_records`: how many records for keys not in the batch the receipt lists (default 3). */
-    foreignRecords: z.int().min(1).max(1_000).optional(),
-    /**
-     * `contradicting_receipt`: what the extra copy of a posted record says — also HARD_FAIL, also POSTED under a
-     * made-up reference, or POSTED without one (default: one of them at random). A failed record's copy is always a
-     * made-up POSTED.
-     */
-    contradiction: z.enum(['hard_fail', 'other_ref', 'no_ref']).optional(),
-    /** `oversized_receipt`: the size the receipt is padded past, in bytes (default 17 MiB, over a 16 MiB cap). */
-    padBytes: z
-      .int()
-      .min(1)
-      .max(256 * 1024 * 1024)
-      .optional(),
-    /** `soft_fail` / `hard_fail`: the failure code and message the receipt carries. */
-    code: z
-      .string()
-      .regex(/^[A-Z][A-Z0-9_]*$/, 'must be UPPER_SNAKE_CASE')
-      .optional(),
-    message: z.string().min(1).optional(),
-  })
-  .refine(countOrRate, countOrRateProblem)
+/** A rule's `count`: the next N matching batches (batch faults) or records (record faults); `rate`: each with that chance. */
+export const faultRuleSchema = faultRuleSchemaOf(FAULT_MODES, {
+  match: z
+    .strictObject({
+      destination: z.string().min(1).optional(),
+      batchId: z.string().min(1).optional(),
+      idempotencyKey: z.string().min(1).optional(),
+    })
+    .optional(),
+  /** `partial_ingest`: how many records the core gets through before it "crashes". */
+  afterRecords: z.int().min(0).optional(),
+  /** `delay_receipt`: how long the receipt is held back. */
+  delayMs: z.int().min(0).optional(),
+  /** `foreign_receipt_records`: how many records for keys not in the batch the receipt lists (default 3). */
+  foreignRecords: z.int().min(1).max(1_000).optional(),
+  /**
+   * `contradicting_receipt`: what the extra copy of a posted record says — also HARD_FAIL, also POSTED under a
+   * made-up reference, or POSTED without one (default: one of them at random). A failed record's copy is always a
+   * made-up POSTED.
+   */
+  contradiction: z.enum(['hard_fail', 'other_ref', 'no_ref']).optional(),
+  /** `oversized_receipt`: the size the receipt is padded past, in bytes (default 17 MiB, over a 16 MiB cap). */
+  padBytes: z
+    .int()
+    .min(1)
+    .max(256 * 1024 * 1024)
+    .optional(),
+  /** `soft_fail` / `hard_fail`: the failure code and message the receipt carries. */
+  code: z
+    .string()
+    .regex(/^[A-Z][A-Z0-9_]*$/, 'must be UPPER_SNAKE_CASE')
+    .optional(),
+  message: z.string().min(1).optional(),
+})
   .refine((r) => r.mode !== 'partial_ingest' || r.afterRecords !== undefined, {
     path: ['afterRecords'],
     message: 'is required for partial_ingest (records ingested before the simulated crash)',
@@ -130,23 +119,9 @@ export interface FaultContext {
  * The core's active faults: the shared rule book with this core's modes and batch/record context. Every fault is
  * decided for one batch or one record, and a counted rule is consumed when it fires.
  */
-export class FaultBook {
-  private readonly book: RuleBook<FaultRule, FaultContext>;
-
+export class FaultBook extends CoreFaultBook<FaultRule, FaultContext> {
   constructor(random: () => number) {
-    this.book = new RuleBook(random, (candidate) => faultRuleSchema.parse(candidate), matches);
-  }
-
-  add(...rules: FaultRule[]): void {
-    this.book.add(...rules);
-  }
-
-  clear(): void {
-    this.book.clear();
-  }
-
-  list(): FaultRule[] {
-    return this.book.list();
+    super(random, faultRuleSchema, matches);
   }
 
   /**
@@ -188,6 +163,7 @@ const SHORTHAND_PARAMS: Partial<
  * foreign_receipt_records, `padBytes` of oversized_receipt), comma-separated, e.g.
  * `soft_fail@0.05,partial_ingest:2*1,delay_receipt:5000@0.1`.
  */
-export function parseFaultShorthand(text: string): FaultRule[] {
-  return sharedParseFaultShorthand(text, shorthandParser(faultRuleSchema), SHORTHAND_PARAMS);
-}
+export const parseFaultShorthand: (text: string) => FaultRule[] = faultShorthandOf(
+  faultRuleSchema,
+  SHORTHAND_PARAMS,
+);

@@ -238,3 +238,54 @@ export const countOrRateProblem: { path: PropertyKey[]; message: string } = {
   path: ['rate'],
   message: 'give either count or rate, not both',
 };
+
+/**
+ * A core's fault rule schema: `mode` (one of `modes`), when it fires (`faultScheduleFields`), then the core's own
+ * fields (`match`, timing, parameters), refined so a rule gives `count` or `rate`, not both. A core with more rules
+ * between fields chains its own `refine`s.
+ */
+export function faultRuleSchemaOf<const M extends readonly [string, ...string[]], S extends z.ZodRawShape>(
+  modes: M,
+  fields: S,
+) {
+  return z
+    .strictObject({ mode: z.enum(modes), ...faultScheduleFields, ...fields })
+    .refine((rule) => countOrRate(rule as Parameters<typeof countOrRate>[0]), countOrRateProblem);
+}
+
+/** The CLI/env shorthand parser of a core's rule schema (`params`: as `parseFaultShorthand` takes them). */
+export function faultShorthandOf<R>(
+  schema: Parameters<typeof shorthandParser<R>>[0],
+  params?: Readonly<Partial<Record<string, string>>>,
+): (text: string) => R[] {
+  const parse = shorthandParser(schema);
+  return (text) => parseFaultShorthand(text, parse, params);
+}
+
+/**
+ * The fault book of a core that takes its rules its own way (a subclass adds how): the shared rule book over the
+ * core's schema and `matches`, with the add, clear and list the admin API and the controls use.
+ */
+export abstract class CoreFaultBook<R extends FaultRuleShape, C> {
+  protected readonly book: FaultBook<R, C>;
+
+  constructor(
+    random: () => number,
+    schema: { parse(candidate: unknown): R },
+    matches: (rule: R, ctx: C) => boolean,
+  ) {
+    this.book = new FaultBook(random, (candidate) => schema.parse(candidate), matches);
+  }
+
+  add(...rules: R[]): void {
+    this.book.add(...rules);
+  }
+
+  clear(): void {
+    this.book.clear();
+  }
+
+  list(): R[] {
+    return this.book.list();
+  }
+}

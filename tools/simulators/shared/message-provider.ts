@@ -13,15 +13,7 @@ import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { z } from 'zod';
 import { ClientBehaviourStats, type ClientBehaviourSnapshot } from './client-behaviour-stats';
-import {
-  countOrRate,
-  countOrRateProblem,
-  FaultBook,
-  faultScheduleFields,
-  faultTimingFields,
-  parseFaultShorthand,
-  shorthandParser,
-} from './fault-book';
+import { FaultBook, faultRuleSchemaOf, faultTimingFields } from './fault-book';
 import type { PendingTimers } from './http-server';
 
 export const MESSAGE_FAULT_MODES = [
@@ -51,17 +43,13 @@ export type MessageFaultMode = (typeof MESSAGE_FAULT_MODES)[number];
 
 /** The rule schema of a messaging provider whose messages (and so a scripted reply) hold up to `maxBody` characters. */
 export function messageFaultRuleSchema(maxBody: number) {
-  return z
-    .strictObject({
-      mode: z.enum(MESSAGE_FAULT_MODES),
-      ...faultScheduleFields,
-      match: z.strictObject({ to: z.string().min(1).optional() }).optional(),
-      ...faultTimingFields,
-      status: z.int().min(500).max(599).optional(),
-      errorCode: z.int().min(1).optional(),
-      body: z.string().min(1).max(maxBody).optional(),
-    })
-    .refine(countOrRate, countOrRateProblem);
+  return faultRuleSchemaOf(MESSAGE_FAULT_MODES, {
+    match: z.strictObject({ to: z.string().min(1).optional() }).optional(),
+    ...faultTimingFields,
+    status: z.int().min(500).max(599).optional(),
+    errorCode: z.int().min(1).optional(),
+    body: z.string().min(1).max(maxBody).optional(),
+  });
 }
 
 export type MessageFaultRule = z.infer<ReturnType<typeof messageFaultRuleSchema>>;
@@ -114,14 +102,6 @@ export interface DeliveryFaults {
   late: MessageFaultRule | undefined;
   outOfOrder: MessageFaultRule | undefined;
   reply: MessageFaultRule | undefined;
-}
-
-/** The CLI/env shorthand (`mode`, `mode@rate`, `mode*count`, comma-separated), e.g. `rate_limited*2,error_5xx@0.05`. */
-export function parseMessageFaultShorthand(
-  text: string,
-  schema: ReturnType<typeof messageFaultRuleSchema>,
-): MessageFaultRule[] {
-  return parseFaultShorthand(text, shorthandParser(schema));
 }
 
 export interface WebhookCounts {

@@ -10,11 +10,7 @@
  * `undelivered` (ErrorCode default 30003 unreachable handset) and `send_failed` ends it `failed` (default 30008
  * unknown error).
  */
-import {
-  messageFaultRuleSchema,
-  parseMessageFaultShorthand,
-  type MessageFaultRule,
-} from '@closeout/simulators/shared';
+import { faultShorthandOf, messageFaultRuleSchema, type MessageFaultRule } from '@closeout/simulators/shared';
 
 export {
   MESSAGE_FAULT_MODES as FAULT_MODES,
@@ -26,5 +22,4 @@ export const faultRuleSchema = messageFaultRuleSchema(1600);
 export type FaultRule = MessageFaultRule;
 
 /** The CLI/env shorthand (`mode`, `mode@rate`, `mode*count`, comma-separated), e.g. `rate_limited*2,error_5xx@0.05`. */
-export const parseFaultShorthand = (text: string): FaultRule[] =>
-  parseMessageFaultShorthand(text, faultRuleSchema);
+export const parseFaultShorthand: (text: string) => FaultRule[] = faultShorthandOf(faultRuleSchema);

@@ -6,14 +6,7 @@
  * to a recipient address or domain (any of a transaction's recipients).
  */
 import { z } from 'zod';
-import {
-  countOrRate,
-  countOrRateProblem,
-  FaultBook as RuleBook,
-  faultScheduleFields,
-  parseFaultShorthand as sharedParseFaultShorthand,
-  shorthandParser,
-} from '@closeout/simulators/shared';
+import { faultRuleSchemaOf, faultShorthandOf, CoreFaultBook } from '@closeout/simulators/shared';
 
 export const FAULT_MODES = [
   /** After the message data: `451 4.3.0` (try again later), nothing stored. */
@@ -26,20 +19,16 @@ export const FAULT_MODES = [
 
 export type FaultMode = (typeof FAULT_MODES)[number];
 
-export const faultRuleSchema = z
-  .strictObject({
-    mode: z.enum(FAULT_MODES),
-    ...faultScheduleFields,
-    match: z
-      .strictObject({
-        /** A recipient address, compared case-insensitively. */
-        to: z.string().min(3).max(320).optional(),
-        /** A recipient domain (the part after `@`), compared case-insensitively. */
-        domain: z.string().min(1).max(255).optional(),
-      })
-      .optional(),
-  })
-  .refine(countOrRate, countOrRateProblem);
+export const faultRuleSchema = faultRuleSchemaOf(FAULT_MODES, {
+  match: z
+    .strictObject({
+      /** A recipient address, compared case-insensitively. */
+      to: z.string().min(3).max(320).optional(),
+      /** A recipient domain (the part after `@`), compared case-insensitively. */
+      domain: z.string().min(1).max(255).optional(),
+    })
+    .optional(),
+});
 
 export type FaultRule = z.infer<typeof faultRuleSchema>;
 
@@ -61,23 +50,9 @@ function matches(rule: FaultRule, ctx: RecipientContext): boolean {
 }
 
 /** The sink's active faults: the shared rule book with this server's modes and recipient context. */
-export class FaultBook {
-  private readonly book: RuleBook<FaultRule, RecipientContext>;
-
+export class FaultBook extends CoreFaultBook<FaultRule, RecipientContext> {
   constructor(random: () => number) {
-    this.book = new RuleBook(random, (candidate) => faultRuleSchema.parse(candidate), matches);
-  }
-
-  add(...rules: FaultRule[]): void {
-    this.book.add(...rules);
-  }
-
-  clear(): void {
-    this.book.clear();
-  }
-
-  list(): FaultRule[] {
-    return this.book.list();
+    super(random, faultRuleSchema, matches);
   }
 
   /** The first rule of `mode` that fires for these recipients; a counted rule is consumed. */
@@ -87,6 +62,4 @@ export class FaultBook {
 }
 
 /** The CLI/env shorthand (`mode`, `mode@rate`, `mode*count`, comma-separated), e.g. `temp_fail*2,drop_after_data@0.1`. */
-export function parseFaultShorthand(text: string): FaultRule[] {
-  return sharedParseFaultShorthand(text, shorthandParser(faultRuleSchema));
-}
+export const parseFaultShorthand: (text: string) => FaultRule[] = faultShorthandOf(faultRuleSchema);

@@ -7,14 +7,11 @@
  */
 import { z } from 'zod';
 import {
-  countOrRate,
-  countOrRateProblem,
-  faultScheduleFields,
   faultTimingFields,
-  parseFaultShorthand as sharedParseFaultShorthand,
   RequestFaultBook,
   type RequestFaultOf,
-  shorthandParser,
+  faultRuleSchemaOf,
+  faultShorthandOf,
 } from '@closeout/simulators/shared';
 
 export const FAULT_MODES = [
@@ -51,20 +48,16 @@ export const FAULT_MODES = [
 
 export type FaultMode = (typeof FAULT_MODES)[number];
 
-export const faultRuleSchema = z
-  .strictObject({
-    mode: z.enum(FAULT_MODES),
-    ...faultScheduleFields,
-    match: z
-      .strictObject({
-        idempotencyKey: z.string().min(1).optional(),
-        /** A SOAP operation name, e.g. `PostPayment`. */
-        operation: z.string().min(1).optional(),
-      })
-      .optional(),
-    ...faultTimingFields,
-  })
-  .refine(countOrRate, countOrRateProblem);
+export const faultRuleSchema = faultRuleSchemaOf(FAULT_MODES, {
+  match: z
+    .strictObject({
+      idempotencyKey: z.string().min(1).optional(),
+      /** A SOAP operation name, e.g. `PostPayment`. */
+      operation: z.string().min(1).optional(),
+    })
+    .optional(),
+  ...faultTimingFields,
+});
 
 export type FaultRule = z.infer<typeof faultRuleSchema>;
 
@@ -84,6 +77,4 @@ export class FaultBook extends RequestFaultBook<FaultRule, CallContext, 'lagging
 }
 
 /** The CLI/env shorthand (`mode`, `mode@rate`, `mode*count`, comma-separated), e.g. `vendor_transient@0.05,throttled*2`. */
-export function parseFaultShorthand(text: string): FaultRule[] {
-  return sharedParseFaultShorthand(text, shorthandParser(faultRuleSchema));
-}
+export const parseFaultShorthand: (text: string) => FaultRule[] = faultShorthandOf(faultRuleSchema);

@@ -9,11 +9,7 @@
  * message `failed` with `errorCode` (default 131026, message undeliverable), `send_failed` the same with default
  * 131000 (something went wrong), and a `customer_reply` opens the customer-service window.
  */
-import {
-  messageFaultRuleSchema,
-  parseMessageFaultShorthand,
-  type MessageFaultRule,
-} from '@closeout/simulators/shared';
+import { faultShorthandOf, messageFaultRuleSchema, type MessageFaultRule } from '@closeout/simulators/shared';
 
 export {
   MESSAGE_FAULT_MODES as FAULT_MODES,
@@ -25,5 +21,4 @@ export const faultRuleSchema = messageFaultRuleSchema(4096);
 export type FaultRule = MessageFaultRule;
 
 /** The CLI/env shorthand (`mode`, `mode@rate`, `mode*count`, comma-separated), e.g. `rate_limited*2,error_5xx@0.05`. */
-export const parseFaultShorthand = (text: string): FaultRule[] =>
-  parseMessageFaultShorthand(text, faultRuleSchema);
+export const parseFaultShorthand: (text: string) => FaultRule[] = faultShorthandOf(faultRuleSchema);
