@@ -7,7 +7,7 @@
  * sends and of the webhooks they POST, dropping a connection after accepting, and POSTing a signed webhook.
  * Each provider keeps its own wire format, error codes and defaults.
  */
-import type { ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createHash } from 'node:crypto';
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
@@ -15,6 +15,7 @@ import { z } from 'zod';
 import { ClientBehaviourStats, type ClientBehaviourSnapshot } from './client-behaviour-stats';
 import { FaultBook, faultRuleSchemaOf, faultTimingFields } from './fault-book';
 import type { PendingTimers } from './http-server';
+import { handleSimAdmin, type SimAdminTarget } from './sim-admin';
 
 export const MESSAGE_FAULT_MODES = [
   /** Answer 500 (or `status`) with the provider's error; nothing recorded, nothing sent. */
@@ -184,4 +185,34 @@ export function postWebhookBody(url: string, body: string, headers: Record<strin
     req.on('error', () => resolve(0));
     req.end(body);
   });
+}
+
+/** What a provider's `/health`, `/_sim/inbound` and `/_sim/*` admin requests need. */
+export interface ProviderControlTarget extends SimAdminTarget<MessageFaultRule> {
+  /** A customer message from `POST /_sim/inbound`'s JSON body: the answer's status and body. */
+  inbound(input: Record<string, unknown>): Promise<[status: number, body: unknown]>;
+}
+
+/**
+ * Answers what every provider answers besides its API: `GET /health`, `POST /_sim/inbound` (a customer message,
+ * POSTed to the provider's webhook) and the `/_sim/*` admin API; false when the request is none of these.
+ */
+export async function handleProviderControls(
+  target: ProviderControlTarget,
+  req: IncomingMessage,
+  res: ServerResponse,
+  path: string,
+): Promise<boolean> {
+  const method = req.method ?? 'GET';
+  if (path === '/health' && method === 'GET') {
+    target.send(res, 200, { status: 'ok' });
+    return true;
+  }
+  if (path === '/_sim/inbound' && method === 'POST') {
+    const input = JSON.parse((await target.readText(req)) || '{}') as Record<string, unknown>;
+    const [status, body] = await target.inbound(input);
+    target.send(res, status, body);
+    return true;
+  }
+  return handleSimAdmin(target, req, res, path);
 }

@@ -18,7 +18,7 @@ import {
   countWebhookAnswer,
   dropAnswer,
   faultControls,
-  handleSimAdmin,
+  handleProviderControls,
   MessageFaultBook,
   PendingTimers,
   postWebhookBody,
@@ -436,17 +436,7 @@ export async function startSmsProvider(options: SmsProviderOptions): Promise<Sms
     const url = new URL(req.url ?? '/', 'http://sim');
     const path = url.pathname;
     const method = req.method ?? 'GET';
-    if (path === '/health' && method === 'GET') return send(res, 200, { status: 'ok' });
-    if (path === '/_sim/inbound' && method === 'POST') {
-      const input = JSON.parse((await readBody(req)).toString('utf8') || '{}') as Record<string, unknown>;
-      const { from, to, body } = input;
-      if (typeof from !== 'string' || typeof body !== 'string') {
-        return send(res, 400, { error: 'invalid_inbound', message: 'from and body are required strings' });
-      }
-      const sid = await inbound(from, typeof to === 'string' ? to : (account.numbers[0] ?? ''), body);
-      return send(res, 201, { sid });
-    }
-    const handled = await handleSimAdmin(
+    const handled = await handleProviderControls(
       {
         journal: () => journal.all(),
         stats: () => stats.snapshot(),
@@ -454,6 +444,13 @@ export async function startSmsProvider(options: SmsProviderOptions): Promise<Sms
         parseRule: (candidate) => faultRuleSchema.parse(candidate),
         send,
         readText: async (r) => (await readBody(r)).toString('utf8'),
+        inbound: async ({ from, to, body }) => {
+          if (typeof from !== 'string' || typeof body !== 'string') {
+            return [400, { error: 'invalid_inbound', message: 'from and body are required strings' }];
+          }
+          const sid = await inbound(from, typeof to === 'string' ? to : (account.numbers[0] ?? ''), body);
+          return [201, { sid }];
+        },
       },
       req,
       res,

@@ -21,7 +21,7 @@ import {
   countWebhookAnswer,
   dropAnswer,
   faultControls,
-  handleSimAdmin,
+  handleProviderControls,
   MessageFaultBook,
   PendingTimers,
   postWebhookBody,
@@ -463,19 +463,7 @@ export async function startWhatsAppProvider(options: WhatsAppProviderOptions): P
     const url = new URL(req.url ?? '/', 'http://sim');
     const path = url.pathname;
     const method = req.method ?? 'GET';
-    if (path === '/health' && method === 'GET') return send(res, 200, { status: 'ok' });
-    if (path === '/_sim/inbound' && method === 'POST') {
-      const input = JSON.parse((await readBody(req)).toString('utf8') || '{}') as Record<string, unknown>;
-      const { from, text } = input;
-      if (typeof from !== 'string' || !WA_ID.test(from) || typeof text !== 'string') {
-        return send(res, 400, {
-          error: 'invalid_inbound',
-          message: 'from (wa_id digits) and text are required',
-        });
-      }
-      return send(res, 201, { id: await inbound(from, text) });
-    }
-    const handled = await handleSimAdmin(
+    const handled = await handleProviderControls(
       {
         journal: () => journal.all(),
         stats: () => stats.snapshot(),
@@ -483,6 +471,12 @@ export async function startWhatsAppProvider(options: WhatsAppProviderOptions): P
         parseRule: (candidate) => faultRuleSchema.parse(candidate),
         send,
         readText: async (r) => (await readBody(r)).toString('utf8'),
+        inbound: async ({ from, text }) => {
+          if (typeof from !== 'string' || !WA_ID.test(from) || typeof text !== 'string') {
+            return [400, { error: 'invalid_inbound', message: 'from (wa_id digits) and text are required' }];
+          }
+          return [201, { id: await inbound(from, text) }];
+        },
       },
       req,
       res,
