@@ -54,6 +54,11 @@ export interface SmsProviderOptions {
   journalFile?: string;
   /** Recipients whose messages always end undelivered (30003). */
   undeliverableNumbers?: readonly string[];
+  /**
+   * Whether an opt-out keyword unsubscribes the sender here, as Twilio's default opt-out handling does (default
+   * true); false: the account handles opt-outs itself (its webhook gets the reply, its sends still go out).
+   */
+  keywordOptOut?: boolean;
   /** Recipients already opted out: sends to them answer 21610. */
   unsubscribedNumbers?: readonly string[];
   faults?: FaultRule[];
@@ -257,8 +262,10 @@ export async function startSmsProvider(options: SmsProviderOptions): Promise<Sms
   async function inbound(from: string, to: string, body: string): Promise<string> {
     const sid = newSid('SM');
     const word = body.trim().toUpperCase();
-    if (OPT_OUT.has(word)) unsubscribed.add(from);
-    if (OPT_IN.has(word)) unsubscribed.delete(from);
+    if (options.keywordOptOut !== false) {
+      if (OPT_OUT.has(word)) unsubscribed.add(from);
+      if (OPT_IN.has(word)) unsubscribed.delete(from);
+    }
     if (options.inboundWebhookUrl) {
       await postWebhook(
         'inbound',

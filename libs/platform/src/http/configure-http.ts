@@ -38,6 +38,11 @@ export interface HttpOptions {
    * provideDomainErrorStatuses, if any.
    */
   errorStatuses?: DomainErrorStatuses;
+  /**
+   * Path prefixes whose routes read their own raw body (signed webhooks in any media type): neither the
+   * application/json check nor the JSON parser touches them; the route bounds what it reads.
+   */
+  rawBodyPrefixes?: readonly string[];
 }
 
 export const HTTP_DEFAULTS = { maxBodyBytes: 256 * 1024, maxJsonDepth: 32 } as const;
@@ -283,7 +288,10 @@ export function configureHttp(app: INestApplication, options: HttpOptions = {}):
     const auth = new BearerAuth(options.tokens).middleware();
     for (const prefix of options.protectedPrefixes ?? []) app.use(prefix, auth);
   }
+  const rawBodyPrefixes = options.rawBodyPrefixes ?? [];
+  const readsRawBody = (req: Request): boolean => rawBodyPrefixes.some((p) => req.path.startsWith(p));
   app.use((req: Request, res: Response, next: NextFunction) => {
+    if (readsRawBody(req)) return next();
     const hasBody =
       req.headers['transfer-encoding'] !== undefined ||
       (req.headers['content-length'] !== undefined && req.headers['content-length'] !== '0');
@@ -300,15 +308,16 @@ export function configureHttp(app: INestApplication, options: HttpOptions = {}):
     }
     next();
   });
-  app.use(
-    json({
-      limit: maxBodyBytes,
-      strict: true,
-      type: 'application/json',
-      verify: (_req, _res, buf) => {
-        if (rawDepthExceeds(buf, maxDepth)) throw new DepthError();
-      },
-    }),
+  const parseJson = json({
+    limit: maxBodyBytes,
+    strict: true,
+    type: 'application/json',
+    verify: (_req, _res, buf) => {
+      if (rawDepthExceeds(buf, maxDepth)) throw new DepthError();
+    },
+  });
+  app.use((req: Request, res: Response, next: NextFunction) =>
+    readsRawBody(req) ? next() : parseJson(req, res, next),
   );
   app.use((req: Request, res: Response, next: NextFunction) => {
     const violation = req.body === undefined ? undefined : findJsonViolation(req.body, maxDepth);
