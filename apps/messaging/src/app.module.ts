@@ -9,6 +9,8 @@ import { MESSAGING_SERVICE_NAME, MessagingConsumer } from './messaging.consumer'
 import { messagingMigrations } from './persistence/1796000000000-messaging.migration';
 import { SEND_WORKER_SETTINGS, SendWorker, type SendWorkerSettings } from './sends/send-worker';
 import { DEFAULT_TEMPLATES_DIR, TemplateCatalog } from './templates/template-catalog';
+import { WEBHOOK_SETTINGS, WebhookHandler, type WebhookSettings } from './webhooks/webhook-handler';
+import { WebhookController } from './webhooks/webhook.controller';
 
 /** One provider per configured channel: email through SMTP, SMS and WhatsApp through `providerFor`. */
 export function channelProviders(config: Config): Map<Channel, ChannelProvider> {
@@ -54,8 +56,18 @@ export function sendWorkerSettings(
 @Module({})
 export class AppModule {
   static register(config: Config, overrides: Partial<SendWorkerSettings> = {}): DynamicModule {
+    const worker = sendWorkerSettings(config, overrides);
+    const webhooks: WebhookSettings = {
+      serviceName: config.SERVICE_NAME,
+      publicBaseUrl: config.MESSAGING_PUBLIC_BASE_URL,
+      maxBodyBytes: config.MESSAGING_WEBHOOK_MAX_BYTES,
+      optOutConfirmation: config.MESSAGING_OPT_OUT_CONFIRMATION,
+      providers: worker.providers,
+      ...(worker.now !== undefined ? { now: worker.now } : {}),
+    };
     return {
       module: AppModule,
+      controllers: [WebhookController],
       imports: [
         ServiceCoreModule.forService({
           config,
@@ -65,7 +77,9 @@ export class AppModule {
       ],
       providers: [
         { provide: MESSAGING_SERVICE_NAME, useValue: config.SERVICE_NAME },
-        { provide: SEND_WORKER_SETTINGS, useValue: sendWorkerSettings(config, overrides) },
+        { provide: SEND_WORKER_SETTINGS, useValue: worker },
+        { provide: WEBHOOK_SETTINGS, useValue: webhooks },
+        WebhookHandler,
         // outreach.event.v1 and audit events, from the messaging schema's outbox.
         {
           provide: OUTBOX_RELAY_SETTINGS,

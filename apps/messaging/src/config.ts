@@ -123,6 +123,22 @@ export const configSchema = baseEnvSchema
         'must be https (http only to localhost)',
       )
       .transform((u) => u.replace(/\/+$/, '')),
+    /**
+     * The public base URL providers call the webhooks at (`<base>/webhooks/sms/<provider>`): the URL they sign is
+     * rebuilt from it. Unset: the webhook routes answer 503.
+     */
+    MESSAGING_PUBLIC_BASE_URL: z
+      .url('must be a URL such as https://messaging.closeout.example')
+      .refine((u) => /^https?:\/\//.test(u), 'must be an http(s) URL')
+      .transform((u) => u.replace(/\/+$/, ''))
+      .optional(),
+    MESSAGING_WEBHOOK_MAX_BYTES: positiveInt(64 * 1024),
+    /** The one message confirming an opt-out, on the channel the customer opted out on. */
+    MESSAGING_OPT_OUT_CONFIRMATION: z
+      .string()
+      .min(1)
+      .max(320)
+      .default('You have been unsubscribed and will get no more messages about this from Closeout Bank.'),
     MESSAGING_DEFAULT_TIME_ZONE: timeZone.default('Europe/London'),
     MESSAGING_DEFAULT_LOCALE: z
       .string()

@@ -7,4 +7,6 @@ launchService({
   port: 3003,
   configSchema,
   appModule: async (config) => (await import('./app.module')).AppModule.register(config),
+  // Provider webhooks are signed over their raw body (form or JSON): their routes read it themselves.
+  http: () => ({ rawBodyPrefixes: ['/webhooks'] }),
 });

@@ -1,9 +1,11 @@
 /**
  * The messaging service in-process (its own AppModule) against the real Kafka, registry and PostgreSQL, the devstack's
  * SMTP sink (SMTP_HOST, SMTP_PORT, its read API at SMTP_SINK_URL) and a simulated Twilio-compatible SMS provider
- * started here. Each run has its own schema, service name (hence consumer groups), customers and recipients.
+ * started here, which calls the service's webhooks over HTTP. Each run has its own schema, service name (hence
+ * consumer groups), customers and recipients.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
+import { createServer, type AddressInfo } from 'node:net';
 import type { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { DataSource } from 'typeorm';
@@ -15,7 +17,8 @@ import {
   type OutreachRequested,
 } from '@closeout/contracts';
 import { KafkaClient, kafkaConnectionFromEnv, positionGroupsAtEnd, type Subscription } from '@closeout/kafka';
-import { startSmsProvider, type SmsProvider } from '@closeout/simulators/sms-provider';
+import { configureHttp } from '@closeout/platform';
+import { startSmsProvider, twilioSignature, type SmsProvider } from '@closeout/simulators/sms-provider';
 import { AppModule } from './app.module';
 import { configSchema } from './config';
 import { linkTokenSha256 } from './links/mini-app-link';
@@ -51,6 +54,14 @@ async function mailTo(address: string): Promise<StoredMail[]> {
   );
 }
 
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
 async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
@@ -73,9 +84,17 @@ describe('messaging service', () => {
   let observer: Subscription;
   const zone = afternoonZone();
   let cases = 0;
+  let base: string;
 
   beforeAll(async () => {
-    sms = await startSmsProvider({ account: ACCOUNT });
+    const port = await freePort();
+    base = `http://127.0.0.1:${port}`;
+    // The service answers opt-outs itself (one confirmation), so the simulator does not unsubscribe the sender.
+    sms = await startSmsProvider({
+      account: ACCOUNT,
+      inboundWebhookUrl: `${base}/webhooks/sms/twilio`,
+      keywordOptOut: false,
+    });
     const config = loadConfig(configSchema, {
       ...process.env,
       SERVICE_NAME: serviceName,
@@ -92,6 +111,8 @@ describe('messaging service', () => {
       TWILIO_AUTH_TOKEN: ACCOUNT.authToken,
       TWILIO_FROM: ACCOUNT.numbers[0],
       TWILIO_BASE_URL: sms.url,
+      TWILIO_STATUS_CALLBACK_URL: `${base}/webhooks/sms/twilio`,
+      MESSAGING_PUBLIC_BASE_URL: base,
     });
     const connection = kafkaConnectionFromEnv(process.env);
     await positionGroupsAtEnd(connection, [
@@ -111,8 +132,9 @@ describe('messaging service', () => {
       handler: async ({ value }) => void (value.caseId.includes(run) && events.push(value)),
     });
     await observer.whenPositioned();
-    app = await NestFactory.create(AppModule.register(config), { logger: false });
-    await app.init();
+    app = await NestFactory.create(AppModule.register(config), { logger: false, bodyParser: false });
+    configureHttp(app, { rawBodyPrefixes: ['/webhooks'] });
+    await app.listen(port, '127.0.0.1');
     db = app.get(DataSource);
   });
 
@@ -304,4 +326,146 @@ describe('messaging service', () => {
     );
     expect(attempts).toEqual([{ channel: 'SMS' }]);
   });
+  const newPhone = () => `+447400${String(Math.floor(Math.random() * 1e6)).padStart(6, '0')}`;
+  const settle = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+  /** Sends an SMS outreach to a new customer and waits for it SENT: the request, its journal entry and its row. */
+  async function sentSms(phone: string, emailToo?: string) {
+    const customerId = await customer({ phone, ...(emailToo ? { email: emailToo } : {}) }, [
+      { channel: 'SMS', purpose: 'servicing-collections' },
+      ...(emailToo ? [{ channel: 'EMAIL' as const, purpose: 'servicing-collections' }] : []),
+    ]);
+    const request = outreach(customerId, 'SMS');
+    await publish(request);
+    await until('outreach.event SENT', async () => eventsOf(request.caseId).find((e) => e.status === 'SENT'));
+    const entry = sms.journal().find((m) => m.to === phone)!;
+    const rows: Array<{ message_id: string; status: string }> = await db.query(
+      'SELECT message_id, status FROM send WHERE outreach_id = $1',
+      [request.outreachId],
+    );
+    return { customerId, request, entry, messageId: rows[0]!.message_id };
+  }
+
+  it('reports an SMS DELIVERED once from the status callbacks, even when the provider sends each twice', async () => {
+    const phone = newPhone();
+    sms.addFaults({ mode: 'duplicate_callbacks', count: 1, match: { to: phone } });
+    const { request, entry } = await sentSms(phone);
+
+    const delivered = await until('outreach.event DELIVERED', async () =>
+      eventsOf(request.caseId).find((e) => e.status === 'DELIVERED'),
+    );
+    expect(delivered).toMatchObject({ channel: 'SMS', providerRef: entry.sid, reason: null });
+    // sent and delivered, each posted twice, every one answered 204.
+    const calls = await until('four status callbacks answered', async () => {
+      const found = sms
+        .webhooks()
+        .filter((w) => w.kind === 'status' && w.params['MessageSid'] === entry.sid && w.answeredStatus !== 0);
+      return found.length >= 4 ? found : undefined;
+    });
+    expect(calls.map((c) => c.answeredStatus)).toEqual([204, 204, 204, 204]);
+    await settle(1_000);
+    expect(eventsOf(request.caseId).map((e) => e.status)).toEqual(['SENT', 'DELIVERED']);
+    const rows: Array<{ status: string }> = await db.query('SELECT status FROM send WHERE outreach_id = $1', [
+      request.outreachId,
+    ]);
+    expect(rows).toEqual([{ status: 'DELIVERED' }]);
+  });
+
+  it('refuses a forged callback with 403 and an audit event, and changes nothing; a signed one is applied', async () => {
+    const phone = newPhone();
+    // The provider's own callbacks come long after this test: only the calls made here reach the service.
+    sms.addFaults({ mode: 'late_callbacks', count: 1, delayMs: 120_000, match: { to: phone } });
+    const { request, entry, messageId } = await sentSms(phone);
+    const url = `${base}/webhooks/sms/twilio?messageId=${encodeURIComponent(messageId)}`;
+    const params: [string, string][] = [
+      ['AccountSid', ACCOUNT.accountSid],
+      ['MessageSid', entry.sid],
+      ['MessageStatus', 'delivered'],
+    ];
+    const post = (headers: Record<string, string>, body = new URLSearchParams(params).toString()) =>
+      fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
+        body,
+      });
+
+    const forged = await post({ 'x-twilio-signature': twilioSignature('not-the-token', url, params) });
+    expect(forged.status).toBe(403);
+    expect(forged.headers.get('content-type')).toContain('application/problem+json');
+    expect(await forged.json()).toMatchObject({ status: 403, title: 'Forbidden' });
+    expect((await post({})).status).toBe(403);
+    const refusals: Array<{ value: { action: string; references: Record<string, string> } }> = await db.query(
+      `SELECT value FROM outbox WHERE topic = $1 AND value->>'action' = 'messaging.webhook.refused'`,
+      [Topics.auditEvent],
+    );
+    expect(refusals).toHaveLength(2);
+    expect(refusals[0]!.value.references).toEqual({ channel: 'SMS', provider: 'twilio' });
+    await settle(1_000);
+    expect(eventsOf(request.caseId).map((e) => e.status)).toEqual(['SENT']);
+    const before: Array<{ status: string }> = await db.query(
+      'SELECT status FROM send WHERE outreach_id = $1',
+      [request.outreachId],
+    );
+    expect(before).toEqual([{ status: 'SENT' }]);
+
+    // A signed body the provider cannot read: 400 naming the field.
+    const unreadable: [string, string][] = [
+      ['AccountSid', ACCOUNT.accountSid],
+      ['MessageStatus', 'delivered'],
+    ];
+    const bad = await post(
+      { 'x-twilio-signature': twilioSignature(ACCOUNT.authToken, url, unreadable) },
+      new URLSearchParams(unreadable).toString(),
+    );
+    expect(bad.status).toBe(400);
+    expect(((await bad.json()) as { detail: string }).detail).toMatch(/^MessageSid: /);
+
+    const signed = await post({ 'x-twilio-signature': twilioSignature(ACCOUNT.authToken, url, params) });
+    expect(signed.status).toBe(204);
+    await until('outreach.event DELIVERED', async () =>
+      eventsOf(request.caseId).find((e) => e.status === 'DELIVERED'),
+    );
+  });
+
+  it('takes a STOP reply as an opt-out: OPTED_OUT, one confirmation SMS, and a later EMAIL for the purpose suppressed', async () => {
+    const phone = newPhone();
+    const email = `customer-${randomUUID()}@example.com`;
+    const { customerId, request } = await sentSms(phone, email);
+
+    await sms.customerMessage(phone, ACCOUNT.numbers[0]!, 'STOP');
+    const optedOut = await until('outreach.event OPTED_OUT', async () =>
+      eventsOf(request.caseId).find((e) => e.status === 'OPTED_OUT'),
+    );
+    expect(optedOut).toMatchObject({
+      channel: 'SMS',
+      outreachId: request.outreachId,
+      reason: 'SUPPRESSED_OPTED_OUT',
+    });
+    expect(
+      sms.webhooks().find((w) => w.kind === 'inbound' && w.params['From'] === phone)?.answeredStatus,
+    ).toBe(204);
+    const confirmation = await until('the confirmation SMS', async () => {
+      const sent = sms.journal().filter((m) => m.to === phone);
+      return sent.length >= 2 ? sent : undefined;
+    });
+    expect(confirmation[1]!.body).toBe(
+      'You have been unsubscribed and will get no more messages about this from Closeout Bank.',
+    );
+
+    const next = outreach(customerId, 'EMAIL');
+    await publish(next);
+    const suppressed = await until('outreach.event SUPPRESSED', async () =>
+      eventsOf(next.caseId).find((e) => e.status === 'SUPPRESSED'),
+    );
+    expect(suppressed).toMatchObject({ channel: 'EMAIL', reason: 'SUPPRESSED_OPTED_OUT' });
+    await settle(500);
+    expect(await mailTo(email)).toEqual([]);
+    expect(sms.journal().filter((m) => m.to === phone)).toHaveLength(2);
+    expect(eventsOf(request.caseId).filter((e) => e.status === 'OPTED_OUT')).toHaveLength(1);
+
+    // No contact point in what went through the outbox.
+    const outbox: unknown[] = await db.query('SELECT value FROM outbox');
+    expect(JSON.stringify(outbox)).not.toContain(phone);
+    expect(JSON.stringify(outbox)).not.toContain(email);
+  }, 60_000);
 });

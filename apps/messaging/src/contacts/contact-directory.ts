@@ -71,10 +71,21 @@ export async function upsertContact(tx: EntityManager, contact: CustomerContact)
   );
 }
 
+/** An opt-out the customer stated to messaging: the purpose (`*`: every purpose) on every channel. */
+export interface StoredRevocation {
+  purpose: string;
+  /** Where the customer said it. */
+  channel: Channel;
+  source: string;
+  revokedAt: number;
+}
+
 export async function loadContact(
   tx: EntityManager,
   customerId: string,
-): Promise<{ contact: StoredContact; consents: StoredConsent[] } | undefined> {
+): Promise<
+  { contact: StoredContact; consents: StoredConsent[]; revocations: StoredRevocation[] } | undefined
+> {
   const rows: Array<{
     email: string | null;
     phone: string | null;
@@ -95,7 +106,18 @@ export async function loadContact(
     'SELECT channel, purpose, granted, source, stated_at FROM contact_consent WHERE customer_id = $1',
     [customerId],
   );
+  const revocations: Array<{ purpose: string; channel: Channel; source: string; revoked_at: Date }> =
+    await tx.query(
+      'SELECT purpose, channel, source, revoked_at FROM consent_revocation WHERE customer_id = $1',
+      [customerId],
+    );
   return {
+    revocations: revocations.map((r) => ({
+      purpose: r.purpose,
+      channel: r.channel,
+      source: r.source,
+      revokedAt: r.revoked_at.getTime(),
+    })),
     contact: {
       customerId,
       ...(row.email ? { email: row.email } : {}),
@@ -146,4 +168,49 @@ export function consentRecordsOf(consents: readonly StoredConsent[]): ConsentRec
       source: SOURCES[c.source.toLowerCase()] ?? 'import',
       at: c.statedAt,
     }));
+}
+
+/** The stored opt-outs as the policy reads them: revocations of a purpose (or of every purpose) on every channel. */
+export function revocationRecordsOf(revocations: readonly StoredRevocation[]): ConsentRecord[] {
+  return revocations.map((r) => ({
+    status: 'REVOKED' as const,
+    channel: r.channel,
+    purpose: r.purpose,
+    source: SOURCES[r.source.toLowerCase()] ?? 'import',
+    at: r.revokedAt,
+  }));
+}
+
+/** The customers whose latest statement gives this phone number (the sender of an inbound reply). */
+export async function customersByPhone(tx: EntityManager, phone: string): Promise<string[]> {
+  const rows: Array<{ customer_id: string }> = await tx.query(
+    'SELECT customer_id FROM contact WHERE phone = $1 ORDER BY customer_id',
+    [phone],
+  );
+  return rows.map((r) => r.customer_id);
+}
+
+/**
+ * Records an opt-out in the caller's transaction, once per (reply, customer, purpose): true when it is new, false
+ * when this reply was already recorded (a redelivered webhook).
+ */
+export async function recordRevocation(
+  tx: EntityManager,
+  revocation: StoredRevocation & { customerId: string; providerRef: string },
+): Promise<boolean> {
+  const rows: unknown[] = await tx.query(
+    `INSERT INTO consent_revocation (customer_id, purpose, channel, source, provider_ref, revoked_at)
+     VALUES ($1, $2, $3, $4, $5, $6)
+     ON CONFLICT (provider_ref, customer_id, purpose) DO NOTHING
+     RETURNING id`,
+    [
+      revocation.customerId,
+      revocation.purpose,
+      revocation.channel,
+      revocation.source,
+      revocation.providerRef,
+      new Date(revocation.revokedAt),
+    ],
+  );
+  return rows.length > 0;
 }

@@ -1,5 +1,6 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
 import { outboxDdl } from '@closeout/outbox';
+import { MessagingOptOuts1796100000000 } from './1796100000000-messaging-opt-outs.migration';
 
 /**
  * The messaging schema. Personal data (contact points, consents) stays in `contact` and `contact_consent`; nothing
@@ -101,4 +102,4 @@ export class Messaging1796000000000 implements MigrationInterface {
 }
 
 /** Every migration of the messaging schema, oldest first. A new migration is a new file added at the end. */
-export const messagingMigrations = [Messaging1796000000000];
+export const messagingMigrations = [Messaging1796000000000, MessagingOptOuts1796100000000];

@@ -233,3 +233,75 @@ export async function priorAttempts(tx: EntityManager, row: SendRow, since: numb
   );
   return rows.map((r) => r.attempted_at.getTime());
 }
+
+/** The statuses a provider's report may move a row from: a send that went out, or may have. */
+const REPORTABLE: readonly SendStatus[] = ['SENDING', 'UNKNOWN', 'SENT'];
+
+/**
+ * A provider's report of a send (a status webhook), matched by its reference or, when the provider echoes it, our
+ * message id: moved to `to` only where `ALLOWED_MOVES` allows from a send that went out — never backwards, so a
+ * duplicate or late report moves nothing — whoever holds the lease. The row and the status it left, or undefined
+ * when no row moved.
+ */
+export async function reportSend(
+  tx: EntityManager,
+  match: { channel: Channel; providerRef: string; messageId?: string | undefined },
+  to: SendStatus,
+  reason: string,
+): Promise<{ row: SendRow; from: SendStatus } | undefined> {
+  const from = fromStatesFor(to).filter((s) => REPORTABLE.includes(s));
+  const result: unknown = await tx.query(
+    `WITH target AS (
+       SELECT id, status AS from_status FROM send
+       WHERE channel = $1 AND (provider_ref = $2 OR ($3::text IS NOT NULL AND message_id = $3))
+       ORDER BY id DESC LIMIT 1
+       FOR UPDATE)
+     UPDATE send s SET
+       status = $4,
+       next_due_at = NULL,
+       provider_ref = COALESCE(s.provider_ref, $2),
+       reason = $5,
+       lease_owner = NULL,
+       lease_until = NULL,
+       updated_at = now()
+     FROM target WHERE s.id = target.id AND s.status = ANY ($6::text[])
+     RETURNING s.*, target.from_status`,
+    [match.channel, match.providerRef, match.messageId ?? null, to, reason, from],
+  );
+  const updated = returned(result) as Array<DbRow & { from_status: SendStatus }>;
+  const moved = updated[0];
+  return moved ? { row: toRow(moved), from: moved.from_status } : undefined;
+}
+
+/**
+ * The latest send of each of the customer's outreaches whose link is still open, for a purpose (`*`: every
+ * purpose): what an opt-out ends.
+ */
+export async function openSendsOf(
+  tx: EntityManager,
+  customerId: string,
+  purpose: string,
+): Promise<SendRow[]> {
+  const rows: DbRow[] = await tx.query(
+    `SELECT DISTINCT ON (outreach_id) * FROM send
+     WHERE customer_id = $1 AND ($2 = '*' OR purpose = $2) AND link_expires_at > now()
+     ORDER BY outreach_id, attempt DESC, id DESC`,
+    [customerId, purpose],
+  );
+  return rows.map(toRow).filter((r) => r.status !== 'SUPPRESSED' && r.status !== 'FAILED');
+}
+
+/** The purpose of the customer's latest send on a channel that went out (what a reply there answers). */
+export async function latestPurposeOn(
+  tx: EntityManager,
+  customerId: string,
+  channel: Channel,
+): Promise<string | undefined> {
+  const rows: Array<{ purpose: string }> = await tx.query(
+    `SELECT purpose FROM send
+     WHERE customer_id = $1 AND channel = $2 AND status IN ('SENDING', 'UNKNOWN', 'SENT', 'DELIVERED')
+     ORDER BY id DESC LIMIT 1`,
+    [customerId, channel],
+  );
+  return rows[0]?.purpose;
+}

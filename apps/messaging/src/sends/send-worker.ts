@@ -8,8 +8,7 @@ import { hostname } from 'node:os';
 import { Inject, Injectable, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource, EntityManager } from 'typeorm';
-import { Topics, type AuditEvent, type OutreachEvent, type OutreachStatus } from '@closeout/contracts';
-import { buildAuditEvent, type AuditInput } from '@closeout/audit';
+import type { OutreachStatus } from '@closeout/contracts';
 import { insertOutboxMessages, type OutboxMessage } from '@closeout/outbox';
 import type { Channel, ChannelProvider, OutboundMessage, SendOutcome } from '@closeout/messaging-channels';
 import {
@@ -20,7 +19,12 @@ import {
   type SendWindow,
 } from '@closeout/messaging-domain';
 import { createLogger } from '@closeout/telemetry';
-import { consentRecordsOf, loadContact, type StoredContact } from '../contacts/contact-directory';
+import {
+  consentRecordsOf,
+  loadContact,
+  revocationRecordsOf,
+  type StoredContact,
+} from '../contacts/contact-directory';
 import { insertLink, miniAppLinkUrl, mintLinkToken, unsubscribeUrl } from '../links/mini-app-link';
 import type { MessageTemplate, TemplateCatalog } from '../templates/template-catalog';
 import {
@@ -32,6 +36,7 @@ import {
   type SendChange,
   type SendRow,
 } from './send-ledger';
+import { outreachEventMessage, sendAuditMessage, type SendAudit } from './send-messages';
 import { afterLookup, afterSend, TO_RESOLVE, type NextState, type OutcomePolicy } from './send-status';
 
 export interface SendWorkerSettings {
@@ -205,7 +210,10 @@ export class SendWorker implements OnApplicationBootstrap, OnModuleDestroy {
             ...(contact.email !== undefined ? { email: contact.email } : {}),
           },
           ...(contact.timeZone !== undefined ? { caseTimeZone: contact.timeZone } : {}),
-          consents: consentRecordsOf(found?.consents ?? []),
+          consents: [
+            ...consentRecordsOf(found?.consents ?? []),
+            ...revocationRecordsOf(found?.revocations ?? []),
+          ],
           priorAttempts: prior,
           // Approved WhatsApp templates are not configured yet: outside the 24-hour window WhatsApp is skipped.
           whatsapp: { approvedTemplate: false },
@@ -483,59 +491,10 @@ export class SendWorker implements OnApplicationBootstrap, OnModuleDestroy {
     channel: Channel,
     detail: { providerRef?: string; reason?: string },
   ): OutboxMessage {
-    const value: OutreachEvent = {
-      eventId: `oev_${randomUUID()}`,
-      occurredAt: this.now(),
-      correlationId: row.correlationId,
-      causationId: row.requestEventId,
-      caseId: row.caseId,
-      outreachId: row.outreachId,
-      channel,
-      status,
-      providerRef: detail.providerRef ?? null,
-      reason: detail.reason ?? null,
-    };
-    return {
-      topic: Topics.outreachEvent,
-      key: { caseId: row.caseId },
-      value,
-      headers: { correlationId: row.correlationId, causationId: row.requestEventId },
-    };
+    return outreachEventMessage(row, status, channel, detail, this.now());
   }
 
-  private audit(
-    row: SendRow,
-    what: {
-      action: string;
-      outcome: AuditInput['outcome'];
-      reason: string;
-      channel: Channel;
-      providerRef?: string;
-      versions?: Record<string, string> | undefined;
-    },
-  ): OutboxMessage {
-    const event: AuditEvent = buildAuditEvent(this.settings.serviceName, {
-      actor: { type: 'SERVICE', id: this.settings.serviceName },
-      action: what.action,
-      outcome: what.outcome,
-      reason: what.reason,
-      correlationId: row.correlationId,
-      causationId: row.requestEventId,
-      caseId: row.caseId,
-      versions: { templateId: row.templateId, ...(what.versions ?? {}) },
-      references: {
-        outreachId: row.outreachId,
-        attempt: String(row.attempt),
-        channel: what.channel,
-        idempotencyKey: row.idempotencyKey,
-        ...(what.providerRef !== undefined ? { providerRef: what.providerRef } : {}),
-      },
-    });
-    return {
-      topic: Topics.auditEvent,
-      key: { correlationId: event.correlationId },
-      value: event,
-      headers: { correlationId: event.correlationId, causationId: row.requestEventId },
-    };
+  private audit(row: SendRow, what: SendAudit): OutboxMessage {
+    return sendAuditMessage(this.settings.serviceName, row, what);
   }
 }

@@ -1,0 +1,82 @@
+/**
+ * The outbox messages a move of the send ledger writes: its outreach.event and its audit event. Neither carries a
+ * contact point or message content.
+ */
+import { randomUUID } from 'node:crypto';
+import { Topics, type AuditEvent, type OutreachEvent, type OutreachStatus } from '@closeout/contracts';
+import { buildAuditEvent, type AuditInput } from '@closeout/audit';
+import type { OutboxMessage } from '@closeout/outbox';
+import type { Channel } from '@closeout/messaging-channels';
+import type { SendRow } from './send-ledger';
+
+export function outreachEventMessage(
+  row: SendRow,
+  status: OutreachStatus,
+  channel: Channel,
+  detail: { providerRef?: string; reason?: string },
+  at: number,
+): OutboxMessage {
+  const value: OutreachEvent = {
+    eventId: `oev_${randomUUID()}`,
+    occurredAt: at,
+    correlationId: row.correlationId,
+    causationId: row.requestEventId,
+    caseId: row.caseId,
+    outreachId: row.outreachId,
+    channel,
+    status,
+    providerRef: detail.providerRef ?? null,
+    reason: detail.reason ?? null,
+  };
+  return {
+    topic: Topics.outreachEvent,
+    key: { caseId: row.caseId },
+    value,
+    headers: { correlationId: row.correlationId, causationId: row.requestEventId },
+  };
+}
+
+export interface SendAudit {
+  action: string;
+  outcome: AuditInput['outcome'];
+  reason: string;
+  channel: Channel;
+  providerRef?: string;
+  versions?: Record<string, string> | undefined;
+}
+
+export function sendAuditMessage(serviceName: string, row: SendRow, what: SendAudit): OutboxMessage {
+  return auditMessage(serviceName, {
+    action: what.action,
+    outcome: what.outcome,
+    reason: what.reason,
+    correlationId: row.correlationId,
+    causationId: row.requestEventId,
+    caseId: row.caseId,
+    versions: { templateId: row.templateId, ...(what.versions ?? {}) },
+    references: {
+      outreachId: row.outreachId,
+      attempt: String(row.attempt),
+      channel: what.channel,
+      idempotencyKey: row.idempotencyKey,
+      ...(what.providerRef !== undefined ? { providerRef: what.providerRef } : {}),
+    },
+  });
+}
+
+/** An audit event of this service, as an outbox message. */
+export function auditMessage(serviceName: string, input: Omit<AuditInput, 'actor'>): OutboxMessage {
+  const event: AuditEvent = buildAuditEvent(serviceName, {
+    actor: { type: 'SERVICE', id: serviceName },
+    ...input,
+  });
+  return {
+    topic: Topics.auditEvent,
+    key: { correlationId: event.correlationId },
+    value: event,
+    headers: {
+      correlationId: event.correlationId,
+      ...(input.causationId ? { causationId: input.causationId } : {}),
+    },
+  };
+}

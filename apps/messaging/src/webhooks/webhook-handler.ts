@@ -1,0 +1,254 @@
+/**
+ * What a verified provider webhook changes. Status reports move the send ledger forward only (a duplicate or late
+ * report moves nothing) with their outreach.event and audit event; an opt-out reply revokes the purpose on every
+ * channel for the customer the sending number belongs to, reports OPTED_OUT for their open outreaches and is
+ * confirmed once on the channel it came in on. Contact points and message content reach no log, event or audit.
+ */
+import { randomUUID } from 'node:crypto';
+import { Inject, Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import type { DataSource, EntityManager } from 'typeorm';
+import { insertOutboxMessages, type OutboxMessage } from '@closeout/outbox';
+import type { Channel, ChannelProvider, WebhookEvent } from '@closeout/messaging-channels';
+import { consentRecordFromReply, detectReplyIntent, type ReplyIntent } from '@closeout/messaging-domain';
+import { createLogger } from '@closeout/telemetry';
+import { customersByPhone, recordRevocation } from '../contacts/contact-directory';
+import { latestPurposeOn, openSendsOf, recordContactAttempt, reportSend } from '../sends/send-ledger';
+import { auditMessage, outreachEventMessage, sendAuditMessage } from '../sends/send-messages';
+import type { SendStatus } from '../sends/send-status';
+
+export interface WebhookSettings {
+  serviceName: string;
+  /** The public base URL providers call (and sign); unset: the webhook routes answer 503. */
+  publicBaseUrl: string | undefined;
+  /** Largest webhook body read, in bytes. */
+  maxBodyBytes: number;
+  /** The one message confirming an opt-out, sent on the channel the opt-out came in on. */
+  optOutConfirmation: string;
+  providers: ReadonlyMap<Channel, ChannelProvider>;
+  now?: () => number;
+}
+
+export const WEBHOOK_SETTINGS = Symbol('messaging.webhook-settings');
+
+const OUTBOX = 'outbox';
+
+type Status = Extract<WebhookEvent, { kind: 'status' }>;
+type Inbound = Extract<WebhookEvent, { kind: 'inbound' }>;
+
+/** What a provider's delivery state moves a send to; undefined: nothing to record. */
+function statusFor(state: Status['state']): SendStatus | undefined {
+  switch (state) {
+    case 'DELIVERED':
+    case 'READ':
+      return 'DELIVERED';
+    case 'FAILED':
+    case 'UNDELIVERED':
+      return 'FAILED';
+    case 'SENT':
+      return 'SENT';
+    case 'QUEUED':
+      return undefined;
+  }
+}
+
+/** What an opt-out is called in an event's reason: the keyword or the class of phrase, never the text. */
+function optOutName(intent: Extract<ReplyIntent, { kind: 'opt-out' }>): string {
+  return intent.via === 'keyword' ? intent.keyword : `a ${intent.phraseClass} phrase`;
+}
+
+@Injectable()
+export class WebhookHandler {
+  private readonly log = createLogger('webhooks');
+  private readonly now: () => number;
+
+  constructor(
+    @InjectDataSource() private readonly db: DataSource,
+    @Inject(WEBHOOK_SETTINGS) readonly settings: WebhookSettings,
+  ) {
+    this.now = settings.now ?? Date.now;
+  }
+
+  /** A webhook whose signature does not verify: audited, nothing else changes. */
+  async refused(channel: Channel, provider: string, reason: string): Promise<void> {
+    await this.db.transaction((tx) =>
+      insertOutboxMessages(tx, OUTBOX, [
+        auditMessage(this.settings.serviceName, {
+          action: 'messaging.webhook.refused',
+          outcome: 'DENIED',
+          reason,
+          correlationId: `webhook-${randomUUID()}`,
+          references: { channel, provider },
+        }),
+      ]),
+    );
+  }
+
+  /** Applies a verified webhook's events; the opt-out confirmations go out after the changes commit. */
+  async apply(channel: Channel, provider: ChannelProvider, events: readonly WebhookEvent[]): Promise<void> {
+    const confirmations: Inbound[] = [];
+    for (const event of events) {
+      if (event.kind === 'status') await this.applyStatus(channel, provider, event);
+      else if (await this.applyInbound(channel, provider, event)) confirmations.push(event);
+    }
+    for (const reply of confirmations) void this.confirmOptOut(channel, provider, reply);
+  }
+
+  private async applyStatus(channel: Channel, provider: ChannelProvider, event: Status): Promise<void> {
+    const to = statusFor(event.state);
+    if (to === undefined) return;
+    const reason = `${provider.name} reports ${event.state}${event.errorCode !== undefined ? ` (${event.errorCode})` : ''}`;
+    await this.db.transaction(async (tx) => {
+      const moved = await reportSend(
+        tx,
+        { channel, providerRef: event.providerRef, messageId: event.messageId },
+        to,
+        reason,
+      );
+      if (!moved) return;
+      const { row, from } = moved;
+      const providerRef = row.providerRef ?? event.providerRef;
+      // A report that overtook the send's own answer: the attempt reached the provider.
+      if (from === 'SENDING') await recordContactAttempt(tx, row, row.sendingSince ?? this.now());
+      const status = to === 'FAILED' ? 'FAILED' : to === 'DELIVERED' ? 'DELIVERED' : 'SENT';
+      const messages: OutboxMessage[] = [
+        outreachEventMessage(
+          row,
+          status,
+          channel,
+          { providerRef, ...(to === 'FAILED' ? { reason } : {}) },
+          this.now(),
+        ),
+      ];
+      messages.push(
+        sendAuditMessage(this.settings.serviceName, row, {
+          action:
+            to === 'FAILED' ? 'outreach.failed' : to === 'DELIVERED' ? 'outreach.delivered' : 'outreach.sent',
+          outcome: to === 'FAILED' ? 'FAILURE' : 'SUCCESS',
+          reason,
+          channel,
+          providerRef,
+        }),
+      );
+      await insertOutboxMessages(tx, OUTBOX, messages);
+    });
+  }
+
+  /** An inbound reply; true when it is a new opt-out to confirm. */
+  private async applyInbound(channel: Channel, provider: ChannelProvider, reply: Inbound): Promise<boolean> {
+    const intent = detectReplyIntent(reply.text);
+    const correlationId = `reply-${reply.providerRef}`;
+    const references = { channel, provider: provider.name, providerRef: reply.providerRef };
+    if (intent.kind !== 'opt-out') {
+      await this.db.transaction((tx) =>
+        insertOutboxMessages(tx, OUTBOX, [
+          auditMessage(this.settings.serviceName, {
+            action: 'messaging.reply.received',
+            outcome: 'SUCCESS',
+            reason:
+              intent.kind === 'opt-in' ? `an opt-in keyword (${intent.keyword}): not acted on` : 'no opt-out',
+            correlationId,
+            references,
+          }),
+        ]),
+      );
+      return false;
+    }
+    return this.db.transaction(async (tx) => {
+      const customers = await customersByPhone(tx, reply.from);
+      const messages: OutboxMessage[] = [];
+      let revoked = false;
+      for (const customerId of customers) {
+        if (await this.revoke(tx, channel, reply, intent, customerId, messages)) revoked = true;
+      }
+      if (customers.length === 0)
+        messages.push(
+          auditMessage(this.settings.serviceName, {
+            action: 'consent.revocation-unmatched',
+            outcome: 'FAILURE',
+            reason: `an opt-out (${optOutName(intent)}) from a number no contact statement gives`,
+            correlationId,
+            references,
+          }),
+        );
+      await insertOutboxMessages(tx, OUTBOX, messages);
+      return revoked;
+    });
+  }
+
+  /** Revokes the purpose the reply answers for one customer; true when it was not revoked already. */
+  private async revoke(
+    tx: EntityManager,
+    channel: Channel,
+    reply: Inbound,
+    intent: Extract<ReplyIntent, { kind: 'opt-out' }>,
+    customerId: string,
+    messages: OutboxMessage[],
+  ): Promise<boolean> {
+    // The purpose of the message the customer answers; none known: every purpose.
+    const answered = await latestPurposeOn(tx, customerId, channel);
+    const record = consentRecordFromReply(intent, { channel, purpose: answered ?? '*', at: reply.at });
+    if (!record) return false;
+    const held: unknown[] = await tx.query(
+      `SELECT 1 FROM consent_revocation WHERE customer_id = $1 AND (purpose = $2 OR purpose = '*')`,
+      [customerId, record.purpose],
+    );
+    const fresh = await recordRevocation(tx, {
+      customerId,
+      purpose: record.purpose,
+      channel,
+      source: record.source,
+      providerRef: reply.providerRef,
+      revokedAt: record.at,
+    });
+    if (!fresh || held.length > 0) return false;
+    const reason = `opted out by ${optOutName(intent)} on ${channel}`;
+    messages.push(
+      auditMessage(this.settings.serviceName, {
+        action: 'consent.revoked',
+        outcome: 'SUCCESS',
+        reason: `${reason}: purpose ${record.purpose} on every channel`,
+        correlationId: `reply-${reply.providerRef}`,
+        references: { customerId, purpose: record.purpose, channel, providerRef: reply.providerRef },
+      }),
+    );
+    for (const row of await openSendsOf(tx, customerId, record.purpose)) {
+      messages.push(
+        outreachEventMessage(
+          row,
+          'OPTED_OUT',
+          channel,
+          { providerRef: reply.providerRef, reason: 'SUPPRESSED_OPTED_OUT' },
+          this.now(),
+        ),
+        sendAuditMessage(this.settings.serviceName, row, {
+          action: 'outreach.opted-out',
+          outcome: 'SUCCESS',
+          reason,
+          channel,
+          providerRef: reply.providerRef,
+        }),
+      );
+    }
+    return true;
+  }
+
+  /** The one confirmation of an opt-out, on its channel; a failure is logged (the opt-out holds regardless). */
+  private async confirmOptOut(channel: Channel, provider: ChannelProvider, reply: Inbound): Promise<void> {
+    try {
+      const outcome = await provider.send({
+        messageId: `opt-out-${reply.providerRef}`,
+        channel,
+        to: reply.from,
+        text: this.settings.optOutConfirmation,
+      });
+      if (outcome.kind !== 'accepted')
+        this.log.warn(
+          { providerRef: reply.providerRef, outcome: outcome.kind },
+          'opt-out confirmation not sent',
+        );
+    } catch (error) {
+      this.log.warn({ err: error, providerRef: reply.providerRef }, 'opt-out confirmation not sent');
+    }
+  }
+}
