@@ -26,8 +26,20 @@ export interface TimeZoneInputs {
   defaultTimeZone: string;
 }
 
+/**
+ * Answers already given: luxon asks the runtime by building an `Intl.DateTimeFormat`, which costs more than the rest
+ * of a send decision. Bounded: there are about 600 IANA names, and names past the bound are simply asked again.
+ */
+const zoneValidity = new Map<string, boolean>();
+const MAX_REMEMBERED_ZONES = 2_048;
+
 export function isValidTimeZone(name: string): boolean {
-  return name.length > 0 && name.length <= 64 && IANAZone.isValidZone(name);
+  if (name.length === 0 || name.length > 64) return false;
+  const known = zoneValidity.get(name);
+  if (known !== undefined) return known;
+  const valid = IANAZone.isValidZone(name);
+  if (zoneValidity.size < MAX_REMEMBERED_ZONES) zoneValidity.set(name, valid);
+  return valid;
 }
 
 /** The IANA zones of a country (ISO 3166-1 alpha-2), those the runtime knows; empty for an unknown country. */
