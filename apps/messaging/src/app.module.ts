@@ -4,9 +4,11 @@ import { EmailProvider, providerFor, type Channel, type ChannelProvider } from '
 import { OUTBOX_RELAY_SETTINGS, OutboxRelayService } from '@closeout/outbox';
 import { ServiceCoreModule } from '@closeout/platform';
 import { createLogger } from '@closeout/telemetry';
+import { CLOCK, systemClock, type Clock } from './clock/clock';
 import type { Config } from './config';
 import { MESSAGING_SERVICE_NAME, MessagingConsumer } from './messaging.consumer';
 import { messagingMigrations } from './persistence/1796000000000-messaging.migration';
+import { SendPolicy } from './sends/send-policy';
 import { SEND_WORKER_SETTINGS, SendWorker, type SendWorkerSettings } from './sends/send-worker';
 import { DEFAULT_TEMPLATES_DIR, TemplateCatalog } from './templates/template-catalog';
 import { WEBHOOK_SETTINGS, WebhookHandler, type WebhookSettings } from './webhooks/webhook-handler';
@@ -46,16 +48,24 @@ export function sendWorkerSettings(
       retryMaxMs: config.MESSAGING_RETRY_MAX_MS,
       lookupDelayMs: config.MESSAGING_LOOKUP_DELAY_MS,
       lookupVisibilityMs: config.MESSAGING_LOOKUP_VISIBILITY_MS,
+      unknownMaxMs: config.MESSAGING_UNKNOWN_MAX_MS,
     },
     providers: channelProviders(config),
     templates: TemplateCatalog.load(config.MESSAGING_TEMPLATES_DIR ?? DEFAULT_TEMPLATES_DIR),
+    whatsappTemplates: config.WHATSAPP_APPROVED_TEMPLATES,
     ...overrides,
   };
 }
 
+/** What a caller may set when building the module: the clock (the system's by default), worker settings. */
+export interface AppModuleOptions extends Partial<SendWorkerSettings> {
+  clock?: Clock;
+}
+
 @Module({})
 export class AppModule {
-  static register(config: Config, overrides: Partial<SendWorkerSettings> = {}): DynamicModule {
+  static register(config: Config, options: AppModuleOptions = {}): DynamicModule {
+    const { clock = systemClock, ...overrides } = options;
     const worker = sendWorkerSettings(config, overrides);
     const webhooks: WebhookSettings = {
       serviceName: config.SERVICE_NAME,
@@ -63,7 +73,7 @@ export class AppModule {
       maxBodyBytes: config.MESSAGING_WEBHOOK_MAX_BYTES,
       optOutConfirmation: config.MESSAGING_OPT_OUT_CONFIRMATION,
       providers: worker.providers,
-      ...(worker.now !== undefined ? { now: worker.now } : {}),
+      whatsappVerifyToken: config.WHATSAPP_VERIFY_TOKEN,
     };
     return {
       module: AppModule,
@@ -77,6 +87,8 @@ export class AppModule {
       ],
       providers: [
         { provide: MESSAGING_SERVICE_NAME, useValue: config.SERVICE_NAME },
+        // Every policy time (quiet hours, caps, the WhatsApp window, due times) is read from it.
+        { provide: CLOCK, useValue: clock },
         { provide: SEND_WORKER_SETTINGS, useValue: worker },
         { provide: WEBHOOK_SETTINGS, useValue: webhooks },
         WebhookHandler,
@@ -86,6 +98,7 @@ export class AppModule {
           useValue: { schema: config.MESSAGING_DB_SCHEMA, retentionMs: config.OUTBOX_RETENTION_MS },
         },
         OutboxRelayService,
+        SendPolicy,
         SendWorker,
         MessagingConsumer,
       ],

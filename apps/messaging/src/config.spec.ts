@@ -87,4 +87,61 @@ describe('messaging config', () => {
       'SMTP_HOST: no channel is configured: set SMTP_HOST, TWILIO_ACCOUNT_SID or WHATSAPP_PHONE_NUMBER_ID',
     ]);
   });
+  const whatsapp = {
+    WHATSAPP_PHONE_NUMBER_ID: '106540352242922',
+    WHATSAPP_ACCESS_TOKEN: 'access-token',
+    WHATSAPP_APP_SECRET: 'app-secret',
+  };
+
+  it('reads approved WhatsApp templates, the verify token and the bound on an unknown outcome', () => {
+    const config = loadConfig(configSchema, {
+      ...base,
+      ...whatsapp,
+      WHATSAPP_APPROVED_TEMPLATES: JSON.stringify({
+        'failed-payment-recovery.v1': { en: { name: 'failed_payment_recovery_v1', language: 'en_GB' } },
+      }),
+      WHATSAPP_VERIFY_TOKEN: 'a-verify-token-of-some-length',
+      MESSAGING_UNKNOWN_MAX_MS: '1200000',
+    });
+    expect(config.WHATSAPP_APPROVED_TEMPLATES.get('failed-payment-recovery.v1')?.get('en')).toEqual({
+      name: 'failed_payment_recovery_v1',
+      language: 'en_GB',
+    });
+    expect(config.WHATSAPP_VERIFY_TOKEN).toBe('a-verify-token-of-some-length');
+    expect(config.MESSAGING_UNKNOWN_MAX_MS).toBe(1_200_000);
+    expect(loadConfig(configSchema, base).MESSAGING_UNKNOWN_MAX_MS).toBe(15 * 60_000);
+    expect(loadConfig(configSchema, base).WHATSAPP_APPROVED_TEMPLATES.size).toBe(0);
+  });
+
+  it('refuses approved templates that do not hold, naming the variable and the entry', () => {
+    expect(
+      problems({
+        ...base,
+        ...whatsapp,
+        WHATSAPP_APPROVED_TEMPLATES: '{"pay.v1":{"en":{"name":"Pay Now","language":"en"}}}',
+      }),
+    ).toEqual([
+      'WHATSAPP_APPROVED_TEMPLATES: pay.v1/en: name must be lower-case letters, digits and underscores (at most 512)',
+    ]);
+    expect(problems({ ...base, ...whatsapp, WHATSAPP_APPROVED_TEMPLATES: 'pay.v1=pay_v1' })[0]).toMatch(
+      /^WHATSAPP_APPROVED_TEMPLATES: must be JSON: /,
+    );
+    expect(
+      problems({
+        ...base,
+        WHATSAPP_APPROVED_TEMPLATES: '{"pay.v1":{"en":{"name":"pay_v1","language":"en"}}}',
+      }),
+    ).toEqual([
+      'WHATSAPP_APPROVED_TEMPLATES: is set but WhatsApp is not configured (WHATSAPP_PHONE_NUMBER_ID)',
+    ]);
+  });
+
+  it('refuses a short verify token, and an unknown-outcome bound below the lookup visibility', () => {
+    expect(problems({ ...base, WHATSAPP_VERIFY_TOKEN: 'short' })).toEqual([
+      'WHATSAPP_VERIFY_TOKEN: must be at least 16 characters',
+    ]);
+    expect(problems({ ...base, MESSAGING_UNKNOWN_MAX_MS: '60000' })).toEqual([
+      'MESSAGING_UNKNOWN_MAX_MS: must be ≥ MESSAGING_LOOKUP_VISIBILITY_MS',
+    ]);
+  });
 });

@@ -14,6 +14,7 @@ import {
   type FrequencyCap,
   type SendWindow,
 } from '@closeout/messaging-domain';
+import { ApprovedTemplatesError, parseApprovedTemplates } from './whatsapp/approved-templates';
 
 const positiveInt = (fallback: number) => z.coerce.number().int().min(1).default(fallback);
 const optionalText = z.string().min(1).optional();
@@ -67,6 +68,20 @@ const timeZone = z.string().refine((zone) => {
     return false;
   }
 }, 'must be an IANA time zone, e.g. Europe/London');
+
+/** `WHATSAPP_APPROVED_TEMPLATES`: JSON, bounded; see `whatsapp/approved-templates.ts`. */
+const approvedTemplates = z
+  .string()
+  .optional()
+  .transform((text, ctx) => {
+    try {
+      return parseApprovedTemplates(text);
+    } catch (error) {
+      if (!(error instanceof ApprovedTemplatesError)) throw error;
+      for (const problem of error.problems) ctx.addIssue({ code: 'custom', message: problem });
+      return z.NEVER;
+    }
+  });
 
 const channelList = z
   .string()
@@ -158,6 +173,11 @@ export const configSchema = baseEnvSchema
     MESSAGING_RETRY_MAX_MS: positiveInt(30 * 60_000),
     MESSAGING_LOOKUP_DELAY_MS: positiveInt(60_000),
     MESSAGING_LOOKUP_VISIBILITY_MS: positiveInt(10 * 60_000),
+    /**
+     * How long a send whose outcome stays unknown (an email cut after DATA: SMTP has no lookup) waits for something to
+     * settle it before it ends FAILED with OUTCOME_UNKNOWN (never sent again on that channel).
+     */
+    MESSAGING_UNKNOWN_MAX_MS: positiveInt(15 * 60_000),
     SMTP_HOST: optionalText,
     SMTP_PORT: z.coerce.number().int().optional(),
     SMTP_FROM_ADDRESS: optionalText,
@@ -176,6 +196,14 @@ export const configSchema = baseEnvSchema
     WHATSAPP_PHONE_NUMBER_ID: optionalText,
     WHATSAPP_API_VERSION: optionalText,
     WHATSAPP_BASE_URL: optionalText,
+    /** Our template id and locale → the provider's approved template, sent outside the 24-hour window. */
+    WHATSAPP_APPROVED_TEMPLATES: approvedTemplates,
+    /** What Meta's webhook verification (GET `hub.verify_token`) must present; unset: every verification is refused. */
+    WHATSAPP_VERIFY_TOKEN: z
+      .string()
+      .min(16, 'must be at least 16 characters')
+      .max(256, 'must be at most 256 characters')
+      .optional(),
   })
   .transform((env, ctx) => {
     let problems = 0;
@@ -246,6 +274,18 @@ export const configSchema = baseEnvSchema
         code: 'custom',
         path: ['SMTP_HOST'],
         message: 'no channel is configured: set SMTP_HOST, TWILIO_ACCOUNT_SID or WHATSAPP_PHONE_NUMBER_ID',
+      });
+    if (env.WHATSAPP_APPROVED_TEMPLATES.size > 0 && env.WHATSAPP_PHONE_NUMBER_ID === undefined)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['WHATSAPP_APPROVED_TEMPLATES'],
+        message: 'is set but WhatsApp is not configured (WHATSAPP_PHONE_NUMBER_ID)',
+      });
+    if (env.MESSAGING_LOOKUP_VISIBILITY_MS > env.MESSAGING_UNKNOWN_MAX_MS)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['MESSAGING_UNKNOWN_MAX_MS'],
+        message: 'must be ≥ MESSAGING_LOOKUP_VISIBILITY_MS',
       });
     if (env.MESSAGING_RETRY_MAX_MS < env.MESSAGING_RETRY_BASE_MS)
       ctx.addIssue({

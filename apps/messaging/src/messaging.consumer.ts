@@ -5,6 +5,7 @@ import { Topics, type CustomerContact, type OutreachRequested } from '@closeout/
 import { buildAuditEvent } from '@closeout/audit';
 import { EventSubscriber } from '@closeout/kafka';
 import { insertOutboxMessages } from '@closeout/outbox';
+import { CLOCK, type Clock } from './clock/clock';
 import { upsertContact } from './contacts/contact-directory';
 import { admitSend } from './sends/send-ledger';
 import { SendWorker } from './sends/send-worker';
@@ -35,6 +36,7 @@ export class MessagingConsumer implements OnApplicationBootstrap {
     @InjectDataSource() private readonly db: DataSource,
     @Inject(MESSAGING_SERVICE_NAME) private readonly serviceName: string,
     private readonly worker: SendWorker,
+    @Inject(CLOCK) private readonly clock: Clock,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -61,7 +63,7 @@ export class MessagingConsumer implements OnApplicationBootstrap {
   async admit(request: OutreachRequested): Promise<boolean> {
     const admitted = await this.db.transaction(async (tx) => {
       if (!(await firstDelivery(tx, 'outreach-requested', request.eventId))) return false;
-      const row = await admitSend(tx, request);
+      const row = await admitSend(tx, request, this.clock.now());
       if (!row) return false;
       const event = buildAuditEvent(this.serviceName, {
         actor: { type: 'SERVICE', id: this.serviceName },

@@ -1,6 +1,7 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
 import { outboxDdl } from '@closeout/outbox';
 import { MessagingOptOuts1796100000000 } from './1796100000000-messaging-opt-outs.migration';
+import { MessagingWhatsAppInbound1796200000000 } from './1796200000000-messaging-whatsapp-inbound.migration';
 
 /**
  * The messaging schema. Personal data (contact points, consents) stays in `contact` and `contact_consent`; nothing
@@ -102,4 +103,8 @@ export class Messaging1796000000000 implements MigrationInterface {
 }
 
 /** Every migration of the messaging schema, oldest first. A new migration is a new file added at the end. */
-export const messagingMigrations = [Messaging1796000000000, MessagingOptOuts1796100000000];
+export const messagingMigrations = [
+  Messaging1796000000000,
+  MessagingOptOuts1796100000000,
+  MessagingWhatsAppInbound1796200000000,
+];

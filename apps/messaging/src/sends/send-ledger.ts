@@ -95,12 +95,19 @@ function returned(result: unknown): DbRow[] {
   return (Array.isArray(result) && Array.isArray(result[0]) ? result[0] : result) as DbRow[];
 }
 
-/** Admits a request once per (outreach id, attempt): the row, or undefined when it was already admitted. */
-export async function admitSend(tx: EntityManager, request: OutreachRequested): Promise<SendRow | undefined> {
+/**
+ * Admits a request once per (outreach id, attempt), due at `now` (the service clock's): the row, or undefined when it
+ * was already admitted.
+ */
+export async function admitSend(
+  tx: EntityManager,
+  request: OutreachRequested,
+  now: number,
+): Promise<SendRow | undefined> {
   const rows: DbRow[] = await tx.query(
     `INSERT INTO send (outreach_id, attempt, case_id, workflow_id, customer_id, requested_channel, channel, template_id,
-       purpose, link_expires_at, idempotency_key, correlation_id, request_event_id, status, next_due_at)
-     VALUES ($1, $2, $3, $4, $5, $6, $6, $7, $8, to_timestamp($9 / 1000.0), $10, $11, $12, 'RECEIVED', now())
+       purpose, link_expires_at, idempotency_key, correlation_id, request_event_id, status, next_due_at, created_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $6, $7, $8, to_timestamp($9 / 1000.0), $10, $11, $12, 'RECEIVED', $13, $13)
      ON CONFLICT (outreach_id, attempt) DO NOTHING
      RETURNING *`,
     [
@@ -116,27 +123,30 @@ export async function admitSend(tx: EntityManager, request: OutreachRequested): 
       request.idempotencyKey,
       request.correlationId,
       request.eventId,
+      new Date(now),
     ],
   );
   return rows[0] ? toRow(rows[0]) : undefined;
 }
 
 /**
- * Claims up to `limit` due rows for `owner` for `leaseMs`: rows to decide (RECEIVED, DEFERRED, RETRY_WAIT), rows whose
- * outcome is open (UNKNOWN) and SENDING rows whose lease ran out (a worker stopped mid-send: resolved by lookup).
+ * Claims up to `limit` rows due at `now` (the service clock's; due times are set from it) for `owner` for `leaseMs`:
+ * rows to decide (RECEIVED, DEFERRED, RETRY_WAIT), rows whose outcome is open (UNKNOWN) and SENDING rows whose lease
+ * ran out (a worker stopped mid-send: resolved by lookup). Leases are the database's time, between workers.
  */
 export async function claimDueSends(
   tx: EntityManager,
   owner: string,
   limit: number,
   leaseMs: number,
+  now: number,
 ): Promise<SendRow[]> {
   const rows = returned(
     await tx.query(
       `WITH due AS (
        SELECT id FROM send
        WHERE status IN ('RECEIVED', 'DEFERRED', 'RETRY_WAIT', 'UNKNOWN', 'SENDING')
-         AND next_due_at <= now()
+         AND next_due_at <= $4
          AND (lease_until IS NULL OR lease_until < now())
        ORDER BY next_due_at
        LIMIT $2
@@ -144,7 +154,7 @@ export async function claimDueSends(
      UPDATE send s SET lease_owner = $1, lease_until = now() + $3 * interval '1 millisecond'
      FROM due WHERE s.id = due.id
      RETURNING s.*`,
-      [owner, limit, leaseMs],
+      [owner, limit, leaseMs, new Date(now)],
     ),
   );
   return rows.map(toRow);
@@ -254,6 +264,7 @@ export async function reportSend(
     `WITH target AS (
        SELECT id, status AS from_status FROM send
        WHERE channel = $1 AND (provider_ref = $2 OR ($3::text IS NOT NULL AND message_id = $3))
+         AND NOT ($1 = ANY (failed_channels))
        ORDER BY id DESC LIMIT 1
        FOR UPDATE)
      UPDATE send s SET
@@ -274,19 +285,20 @@ export async function reportSend(
 }
 
 /**
- * The latest send of each of the customer's outreaches whose link is still open, for a purpose (`*`: every
+ * The latest send of each of the customer's outreaches whose link is still open at `now`, for a purpose (`*`: every
  * purpose): what an opt-out ends.
  */
 export async function openSendsOf(
   tx: EntityManager,
   customerId: string,
   purpose: string,
+  now: number,
 ): Promise<SendRow[]> {
   const rows: DbRow[] = await tx.query(
     `SELECT DISTINCT ON (outreach_id) * FROM send
-     WHERE customer_id = $1 AND ($2 = '*' OR purpose = $2) AND link_expires_at > now()
+     WHERE customer_id = $1 AND ($2 = '*' OR purpose = $2) AND link_expires_at > $3
      ORDER BY outreach_id, attempt DESC, id DESC`,
-    [customerId, purpose],
+    [customerId, purpose, new Date(now)],
   );
   return rows.map(toRow).filter((r) => r.status !== 'SUPPRESSED' && r.status !== 'FAILED');
 }
@@ -304,4 +316,59 @@ export async function latestPurposeOn(
     [customerId, channel],
   );
   return rows[0]?.purpose;
+}
+
+/**
+ * The send a provider reports as failed, locked for the caller's transaction: only one that went out (or may have) on
+ * that channel and has not failed there already — a report for a send that fell back or failed finds nothing.
+ */
+export async function lockReportedSend(
+  tx: EntityManager,
+  match: { channel: Channel; providerRef: string; messageId?: string | undefined },
+): Promise<SendRow | undefined> {
+  const rows: DbRow[] = await tx.query(
+    `SELECT * FROM send
+     WHERE channel = $1 AND (provider_ref = $2 OR ($3::text IS NOT NULL AND message_id = $3))
+       AND NOT ($1 = ANY (failed_channels)) AND status = ANY ($4::text[])
+     ORDER BY id DESC LIMIT 1
+     FOR UPDATE`,
+    [match.channel, match.providerRef, match.messageId ?? null, REPORTABLE],
+  );
+  return rows[0] ? toRow(rows[0]) : undefined;
+}
+
+/**
+ * Moves a send reported failed (locked by `lockReportedSend`): back to RECEIVED, due at `nextDueAt`, to be decided
+ * again on another channel, or FAILED. Its channel joins the failed ones; whoever held the lease loses it.
+ */
+export async function failReportedSend(
+  tx: EntityManager,
+  row: SendRow,
+  change: { to: 'RECEIVED' | 'FAILED'; nextDueAt: number | null; reason: string; providerRef: string },
+): Promise<SendRow> {
+  const result: unknown = await tx.query(
+    `UPDATE send SET
+       status = $2,
+       next_due_at = $3,
+       reason = $4,
+       provider_ref = COALESCE(provider_ref, $5),
+       failed_channels = CASE WHEN channel = ANY (failed_channels) THEN failed_channels
+                              ELSE array_append(failed_channels, channel) END,
+       lease_owner = NULL,
+       lease_until = NULL,
+       updated_at = now()
+     WHERE id = $1 AND status = ANY ($6::text[])
+     RETURNING *`,
+    [
+      row.id,
+      change.to,
+      ms(change.nextDueAt),
+      change.reason,
+      change.providerRef,
+      fromStatesFor(change.to).filter((s) => REPORTABLE.includes(s)),
+    ],
+  );
+  const updated = returned(result);
+  if (!updated[0]) throw new LostLeaseError(row.id, change.to);
+  return toRow(updated[0]);
 }

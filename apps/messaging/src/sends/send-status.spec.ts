@@ -13,15 +13,16 @@ const policy: OutcomePolicy = {
   retryMaxMs: 60_000,
   lookupDelayMs: 5_000,
   lookupVisibilityMs: 60_000,
+  unknownMaxMs: 900_000,
 };
 const now = 1_800_000_000_000;
 
 describe('send ledger moves', () => {
-  it('settled rows move no further except a SENT row to its delivery report', () => {
+  it('settled rows move no further except a SENT row to its delivery report (a failure may fall back)', () => {
     expect(ALLOWED_MOVES.SUPPRESSED).toEqual([]);
     expect(ALLOWED_MOVES.FAILED).toEqual([]);
     expect(ALLOWED_MOVES.DELIVERED).toEqual([]);
-    expect(ALLOWED_MOVES.SENT).toEqual(['DELIVERED', 'FAILED']);
+    expect(ALLOWED_MOVES.SENT).toEqual(['DELIVERED', 'FAILED', 'RECEIVED']);
   });
 
   it('only a row being sent or whose outcome is open can become SENT', () => {
@@ -142,6 +143,34 @@ describe('afterLookup', () => {
       status: 'UNKNOWN',
       nextDueAt: now + 5_000,
       reason: 'SMTP has no lookup',
+    });
+  });
+
+  it('inconclusive near the unknown bound → asked again at the bound, not after it', () => {
+    const sendingSince = now - 900_000 + 2_000;
+    expect(
+      afterLookup({ kind: 'inconclusive', reason: 'SMTP has no lookup' }, { ...context, sendingSince }),
+    ).toEqual({
+      status: 'UNKNOWN',
+      nextDueAt: sendingSince + 900_000,
+      reason: 'SMTP has no lookup',
+    });
+  });
+
+  it('still inconclusive at the bound → the channel failed with OUTCOME_UNKNOWN, never sent again on it', () => {
+    const next = afterLookup(
+      { kind: 'inconclusive', reason: 'SMTP has no lookup' },
+      { ...context, sendingSince: now - 900_000 },
+    );
+    expect(next).toMatchObject({ status: 'FAILED', reason: 'OUTCOME_UNKNOWN', channelFailed: true });
+    expect(next.status === 'FAILED' && next.detail).toMatch(
+      /^never confirmed: the outcome was still unknown 900 s/,
+    );
+  });
+
+  it('a lookup that answers is taken even past the bound', () => {
+    expect(afterLookup(status('DELIVERED'), { ...context, sendingSince: now - 3_600_000 })).toMatchObject({
+      status: 'DELIVERED',
     });
   });
 });

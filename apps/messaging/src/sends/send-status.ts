@@ -7,7 +7,8 @@
  *            | RECEIVED (the channel failed permanently and another is left: decided again on it)
  *   UNKNOWN (and a SENDING row whose lease ran out) ─▶ resolved by `lookup`, never by sending blind:
  *            SENT | DELIVERED | FAILED | UNKNOWN (ask later) | RECEIVED (not found after the visibility bound)
- *   SENT ─▶ DELIVERED | FAILED (delivery reports)
+ *            | FAILED with OUTCOME_UNKNOWN (still unknown `unknownMaxMs` after the send: never sent again there)
+ *   SENT ─▶ DELIVERED | FAILED (delivery reports) | RECEIVED (reported failed, another channel is left)
  */
 import type { LookupResult, SendOutcome } from '@closeout/messaging-channels';
 import { retryDelayMs } from '@closeout/kafka';
@@ -37,7 +38,7 @@ export const ALLOWED_MOVES: Readonly<Record<SendStatus, readonly SendStatus[]>> 
   RETRY_WAIT: ['DEFERRED', 'SUPPRESSED', 'SENDING', 'FAILED'],
   SENDING: ['SENT', 'RETRY_WAIT', 'UNKNOWN', 'FAILED', 'RECEIVED', 'DELIVERED'],
   UNKNOWN: ['SENT', 'DELIVERED', 'FAILED', 'UNKNOWN', 'RECEIVED'],
-  SENT: ['DELIVERED', 'FAILED'],
+  SENT: ['DELIVERED', 'FAILED', 'RECEIVED'],
   DELIVERED: [],
   FAILED: [],
   SUPPRESSED: [],
@@ -57,15 +58,26 @@ export interface OutcomePolicy {
   lookupDelayMs: number;
   /** How long after a send started a "not found" may still be the provider not showing it yet. */
   lookupVisibilityMs: number;
+  /**
+   * How long after a send started an outcome nothing settles (lookups inconclusive, as SMTP's always are) stays open:
+   * then the channel has failed with OUTCOME_UNKNOWN, and the message is never sent on it again.
+   */
+  unknownMaxMs: number;
 }
+
+/** The reason a send ends with when nothing confirmed or refuted it within `unknownMaxMs`. */
+export const OUTCOME_UNKNOWN = 'OUTCOME_UNKNOWN';
 
 export type NextState =
   | { status: 'SENT'; providerRef: string; reason?: string }
   | { status: 'DELIVERED'; providerRef: string; reason?: string }
   | { status: 'RETRY_WAIT'; nextDueAt: number; reason: string }
   | { status: 'UNKNOWN'; nextDueAt: number; reason: string }
-  /** `channelFailed`: the channel cannot carry this message; another may (the worker decides). */
-  | { status: 'FAILED'; reason: string; channelFailed: boolean; providerRef?: string }
+  /**
+   * `channelFailed`: the channel cannot carry this message; another may (the worker decides). `detail`: what the
+   * audit event says, when the reason is a bare code.
+   */
+  | { status: 'FAILED'; reason: string; channelFailed: boolean; providerRef?: string; detail?: string }
   /** Safe to send again: the provider does not have it past its visibility bound. */
   | { status: 'RECEIVED'; nextDueAt: number; reason: string };
 
@@ -137,7 +149,20 @@ export function afterLookup(
         reason: 'not found yet, within the visibility bound',
       };
     }
-    case 'inconclusive':
-      return { status: 'UNKNOWN', nextDueAt: now + policy.lookupDelayMs, reason: result.reason };
+    case 'inconclusive': {
+      const endsAt = sendingSince + policy.unknownMaxMs;
+      if (now >= endsAt)
+        return {
+          status: 'FAILED',
+          reason: OUTCOME_UNKNOWN,
+          channelFailed: true,
+          detail: `never confirmed: the outcome was still unknown ${Math.round((now - sendingSince) / 1000)} s after sending (${result.reason}); not sent again on this channel, which could duplicate it`,
+        };
+      return {
+        status: 'UNKNOWN',
+        nextDueAt: Math.min(now + policy.lookupDelayMs, endsAt),
+        reason: result.reason,
+      };
+    }
   }
 }

@@ -10,59 +10,28 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource, EntityManager } from 'typeorm';
 import type { OutreachStatus } from '@closeout/contracts';
 import { insertOutboxMessages, type OutboxMessage } from '@closeout/outbox';
-import type { Channel, ChannelProvider, OutboundMessage, SendOutcome } from '@closeout/messaging-channels';
-import {
-  decideSend,
-  explainDecision,
-  type FrequencyCap,
-  type SendDecision,
-  type SendWindow,
-} from '@closeout/messaging-domain';
+import type { Channel, OutboundMessage, SendOutcome } from '@closeout/messaging-channels';
+import { explainDecision } from '@closeout/messaging-domain';
 import { createLogger } from '@closeout/telemetry';
-import {
-  consentRecordsOf,
-  loadContact,
-  revocationRecordsOf,
-  type StoredContact,
-} from '../contacts/contact-directory';
+import { CLOCK, type Clock } from '../clock/clock';
 import { insertLink, miniAppLinkUrl, mintLinkToken, unsubscribeUrl } from '../links/mini-app-link';
-import type { MessageTemplate, TemplateCatalog } from '../templates/template-catalog';
 import {
   claimDueSends,
   LostLeaseError,
-  priorAttempts,
   recordContactAttempt,
   transitionSend,
   type SendChange,
   type SendRow,
 } from './send-ledger';
 import { outreachEventMessage, sendAuditMessage, type SendAudit } from './send-messages';
-import { afterLookup, afterSend, TO_RESOLVE, type NextState, type OutcomePolicy } from './send-status';
+import { SendPolicy } from './send-policy';
+import { afterLookup, afterSend, TO_RESOLVE, type NextState } from './send-status';
+import { SEND_WORKER_SETTINGS, type SendWorkerSettings } from './send-worker.settings';
 
-export interface SendWorkerSettings {
-  serviceName: string;
-  miniAppBaseUrl: string;
-  defaultTimeZone: string;
-  defaultLocale: string;
-  sendWindow: SendWindow;
-  frequencyCaps: readonly FrequencyCap[];
-  fallbackChannels: readonly Channel[];
-  pollMs: number;
-  batch: number;
-  leaseMs: number;
-  /** How long a request waits for its customer's contact statement before it is decided without one. */
-  contactWaitMs: number;
-  outcomes: OutcomePolicy;
-  providers: ReadonlyMap<Channel, ChannelProvider>;
-  templates: TemplateCatalog;
-  now?: () => number;
-}
-
-export const SEND_WORKER_SETTINGS = Symbol('messaging.send-worker-settings');
+export { SEND_WORKER_SETTINGS, type SendWorkerSettings } from './send-worker.settings';
 
 const OUTBOX = 'outbox';
 const CONTACT_POLL_MS = 1_000;
-const DAY_MS = 86_400_000;
 
 /** Ours, stable per (outreach id, attempt), in the characters every provider takes (RFC 5322 dot-atom text). */
 export function messageIdOf(row: Pick<SendRow, 'outreachId' | 'attempt'>): string {
@@ -89,16 +58,6 @@ export function formatDeadline(at: number, locale: string, timeZone: string): st
   return format.format(at);
 }
 
-type Decided =
-  | {
-      kind: 'send';
-      decision: Extract<SendDecision, { kind: 'send' }>;
-      template: MessageTemplate;
-      contact: StoredContact;
-    }
-  | { kind: 'other'; decision: Exclude<SendDecision, { kind: 'send' }> }
-  | { kind: 'contact-pending' };
-
 @Injectable()
 export class SendWorker implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly log = createLogger('send-worker');
@@ -112,8 +71,10 @@ export class SendWorker implements OnApplicationBootstrap, OnModuleDestroy {
   constructor(
     @InjectDataSource() private readonly db: DataSource,
     @Inject(SEND_WORKER_SETTINGS) private readonly settings: SendWorkerSettings,
+    private readonly policy: SendPolicy,
+    @Inject(CLOCK) clock: Clock,
   ) {
-    this.now = settings.now ?? Date.now;
+    this.now = () => clock.now();
   }
 
   onApplicationBootstrap(): void {
@@ -154,7 +115,7 @@ export class SendWorker implements OnApplicationBootstrap, OnModuleDestroy {
   /** One pass: claims due rows and works them. Returns how many it claimed. */
   async tick(): Promise<number> {
     const rows = await this.db.transaction((tx) =>
-      claimDueSends(tx, this.owner, this.settings.batch, this.settings.leaseMs),
+      claimDueSends(tx, this.owner, this.settings.batch, this.settings.leaseMs, this.now()),
     );
     await Promise.all(
       rows.map(async (row) => {
@@ -175,68 +136,8 @@ export class SendWorker implements OnApplicationBootstrap, OnModuleDestroy {
     return rows.length;
   }
 
-  private preferredChannels(row: SendRow): Channel[] {
-    return [...new Set([row.requestedChannel, ...this.settings.fallbackChannels])];
-  }
-
-  /** The policy's decision for the row, with the channels that cannot carry it set aside; a send has its template. */
-  private async decide(row: SendRow, failed: readonly Channel[]): Promise<Decided> {
-    const now = this.now();
-    const found = await loadContact(this.db.manager, row.customerId);
-    if (!found && now - row.createdAt < this.settings.contactWaitMs) return { kind: 'contact-pending' };
-    const contact = found?.contact ?? { customerId: row.customerId };
-    const widest = Math.max(0, ...this.settings.frequencyCaps.map((c) => c.windowDays));
-    const prior = await priorAttempts(this.db.manager, row, now - widest * DAY_MS);
-    const preferred = this.preferredChannels(row);
-    // A channel without a provider, or without a template for this message, cannot carry it.
-    const unusable = new Set<Channel>([
-      ...failed,
-      ...preferred.filter((c) => !this.settings.providers.has(c)),
-    ]);
-    for (;;) {
-      const decision = decideSend(
-        {
-          allowedWindow: this.settings.sendWindow,
-          frequencyCaps: this.settings.frequencyCaps,
-          defaultTimeZone: this.settings.defaultTimeZone,
-        },
-        {
-          now,
-          purpose: row.purpose,
-          preferredChannels: preferred,
-          failedPermanently: [...unusable],
-          contactPoints: {
-            ...(contact.phone !== undefined ? { phone: contact.phone } : {}),
-            ...(contact.email !== undefined ? { email: contact.email } : {}),
-          },
-          ...(contact.timeZone !== undefined ? { caseTimeZone: contact.timeZone } : {}),
-          consents: [
-            ...consentRecordsOf(found?.consents ?? []),
-            ...revocationRecordsOf(found?.revocations ?? []),
-          ],
-          priorAttempts: prior,
-          // Approved WhatsApp templates are not configured yet: outside the 24-hour window WhatsApp is skipped.
-          whatsapp: { approvedTemplate: false },
-        },
-      );
-      if (decision.kind !== 'send') return { kind: 'other', decision };
-      const template = this.settings.templates.find(
-        row.templateId,
-        decision.channel,
-        contact.locale,
-        this.settings.defaultLocale,
-      );
-      if (template) return { kind: 'send', decision, template, contact };
-      this.log.warn(
-        { sendId: row.id, templateId: row.templateId, channel: decision.channel },
-        'no template for this channel: the channel is passed over',
-      );
-      unusable.add(decision.channel);
-    }
-  }
-
   private async decideAndSend(row: SendRow): Promise<void> {
-    const decided = await this.decide(row, row.failedChannels);
+    const decided = await this.policy.decide(row, row.failedChannels);
     const now = this.now();
     if (decided.kind === 'contact-pending') {
       await this.move(
@@ -276,16 +177,19 @@ export class SendWorker implements OnApplicationBootstrap, OnModuleDestroy {
       return;
     }
 
-    const { decision, template, contact } = decided;
+    const { decision, template, contact, approved } = decided;
     const channel = decision.channel;
     const provider = this.settings.providers.get(channel)!;
     const link = mintLinkToken();
     const zone = decision.timeZone.zones[0] ?? this.settings.defaultTimeZone;
     const unsubscribe =
       channel === 'EMAIL' ? unsubscribeUrl(this.settings.miniAppBaseUrl, link.token) : undefined;
-    const rendered = this.settings.templates.render(template, {
+    const values = {
       link: miniAppLinkUrl(this.settings.miniAppBaseUrl, link.token),
       deadline: formatDeadline(row.linkExpiresAt, contact.locale ?? this.settings.defaultLocale, zone),
+    };
+    const rendered = this.settings.templates.render(template, {
+      ...values,
       ...(unsubscribe !== undefined ? { unsubscribeUrl: unsubscribe } : {}),
     });
     const messageId = messageIdOf(row);
@@ -321,6 +225,16 @@ export class SendWorker implements OnApplicationBootstrap, OnModuleDestroy {
       ...(rendered.subject !== undefined ? { subject: rendered.subject } : {}),
       ...(rendered.html !== undefined ? { html: rendered.html } : {}),
       ...(unsubscribe !== undefined ? { unsubscribeUrl: unsubscribe } : {}),
+      // WhatsApp outside the 24-hour window: the approved template, with the link and the deadline as its parameters.
+      ...(approved !== undefined
+        ? {
+            template: {
+              name: approved.name,
+              language: approved.language,
+              parameters: [values.link, values.deadline],
+            },
+          }
+        : {}),
     };
     let outcome: SendOutcome;
     try {
@@ -334,7 +248,11 @@ export class SendWorker implements OnApplicationBootstrap, OnModuleDestroy {
       sendAttempts: sending.sendAttempts,
       policy: this.settings.outcomes,
     });
-    await this.record(sending, next, `${template.file}`);
+    await this.record(
+      sending,
+      next,
+      approved !== undefined ? `${template.file} as approved template ${approved.name}` : template.file,
+    );
   }
 
   private async resolve(row: SendRow): Promise<void> {
@@ -425,15 +343,8 @@ export class SendWorker implements OnApplicationBootstrap, OnModuleDestroy {
    */
   private async failChannel(row: SendRow, failed: Extract<NextState, { status: 'FAILED' }>): Promise<void> {
     const providerRef = failed.providerRef !== undefined ? { providerRef: failed.providerRef } : {};
-    const fallback = failed.channelFailed
-      ? await this.decide(row, [...row.failedChannels, row.channel])
-      : undefined;
-    const next =
-      fallback?.kind === 'send' || (fallback?.kind === 'other' && fallback.decision.kind === 'defer')
-        ? fallback.kind === 'send'
-          ? fallback.decision.channel
-          : (fallback.decision as { channel: Channel }).channel
-        : undefined;
+    const next = failed.channelFailed ? await this.policy.fallbackAfter(row, row.channel) : undefined;
+    const detail = failed.detail ?? failed.reason;
     const event = this.outreachEvent(row, 'FAILED', row.channel, { reason: failed.reason, ...providerRef });
     if (next !== undefined) {
       await this.move(
@@ -450,7 +361,7 @@ export class SendWorker implements OnApplicationBootstrap, OnModuleDestroy {
           this.audit(row, {
             action: 'outreach.channel-failed',
             outcome: 'FAILURE',
-            reason: `${failed.reason}; falling back to ${next}`,
+            reason: `${detail}; falling back to ${next}`,
             channel: row.channel,
           }),
         ],
@@ -465,7 +376,7 @@ export class SendWorker implements OnApplicationBootstrap, OnModuleDestroy {
         this.audit(row, {
           action: 'outreach.failed',
           outcome: 'FAILURE',
-          reason: failed.reason,
+          reason: detail,
           channel: row.channel,
         }),
       ],

@@ -125,7 +125,7 @@ describe('TemplateCatalog', () => {
     expect(rendered.html).toContain('by &lt;soon&gt;: <a href="https://app.example/l/a&amp;b">');
   });
 
-  it('the shipped templates load, with EMAIL and SMS in English for every seed workflow', () => {
+  it('the shipped templates load, with EMAIL, SMS and WHATSAPP in English for every seed workflow', () => {
     const catalog = TemplateCatalog.load(DEFAULT_TEMPLATES_DIR);
     const workflows = join(__dirname, '..', '..', '..', 'orchestrator', 'workflows');
     const templateIds = readdirSync(workflows)
@@ -137,7 +137,7 @@ describe('TemplateCatalog', () => {
       );
     expect(templateIds).toHaveLength(5);
     for (const id of templateIds)
-      for (const channel of ['EMAIL', 'SMS'] as const)
+      for (const channel of ['EMAIL', 'SMS', 'WHATSAPP'] as const)
         expect(catalog.find(id, channel, 'en', 'en')?.file).toBe(`${id}/${channel}.en.yaml`);
   });
 });

@@ -1,6 +1,8 @@
 /**
  * What a verified provider webhook changes. Status reports move the send ledger forward only (a duplicate or late
- * report moves nothing) with their outreach.event and audit event; an opt-out reply revokes the purpose on every
+ * report moves nothing) with their outreach.event and audit event; a report that a send failed falls back to the next
+ * channel the policy allows, or fails the send; an inbound WhatsApp message opens the customer's 24-hour window; an
+ * opt-out reply revokes the purpose on every
  * channel for the customer the sending number belongs to, reports OPTED_OUT for their open outreaches and is
  * confirmed once on the channel it came in on. Contact points and message content reach no log, event or audit.
  */
@@ -12,10 +14,21 @@ import { insertOutboxMessages, type OutboxMessage } from '@closeout/outbox';
 import type { Channel, ChannelProvider, WebhookEvent } from '@closeout/messaging-channels';
 import { consentRecordFromReply, detectReplyIntent, type ReplyIntent } from '@closeout/messaging-domain';
 import { createLogger } from '@closeout/telemetry';
+import { CLOCK, type Clock } from '../clock/clock';
 import { customersByPhone, recordRevocation } from '../contacts/contact-directory';
-import { latestPurposeOn, openSendsOf, recordContactAttempt, reportSend } from '../sends/send-ledger';
+import {
+  failReportedSend,
+  latestPurposeOn,
+  lockReportedSend,
+  openSendsOf,
+  recordContactAttempt,
+  reportSend,
+} from '../sends/send-ledger';
 import { auditMessage, outreachEventMessage, sendAuditMessage } from '../sends/send-messages';
+import { SendPolicy } from '../sends/send-policy';
 import type { SendStatus } from '../sends/send-status';
+import { SendWorker } from '../sends/send-worker';
+import { recordWhatsAppInbound } from '../whatsapp/inbound-window';
 
 export interface WebhookSettings {
   serviceName: string;
@@ -26,7 +39,8 @@ export interface WebhookSettings {
   /** The one message confirming an opt-out, sent on the channel the opt-out came in on. */
   optOutConfirmation: string;
   providers: ReadonlyMap<Channel, ChannelProvider>;
-  now?: () => number;
+  /** What the WhatsApp Cloud API's verification request must present (`hub.verify_token`); unset: refused. */
+  whatsappVerifyToken: string | undefined;
 }
 
 export const WEBHOOK_SETTINGS = Symbol('messaging.webhook-settings');
@@ -65,8 +79,11 @@ export class WebhookHandler {
   constructor(
     @InjectDataSource() private readonly db: DataSource,
     @Inject(WEBHOOK_SETTINGS) readonly settings: WebhookSettings,
+    private readonly policy: SendPolicy,
+    private readonly worker: SendWorker,
+    @Inject(CLOCK) clock: Clock,
   ) {
-    this.now = settings.now ?? Date.now;
+    this.now = () => clock.now();
   }
 
   /** A webhook whose signature does not verify: audited, nothing else changes. */
@@ -98,6 +115,7 @@ export class WebhookHandler {
     const to = statusFor(event.state);
     if (to === undefined) return;
     const reason = `${provider.name} reports ${event.state}${event.errorCode !== undefined ? ` (${event.errorCode})` : ''}`;
+    if (to === 'FAILED') return this.applyFailure(channel, event, reason);
     await this.db.transaction(async (tx) => {
       const moved = await reportSend(
         tx,
@@ -110,28 +128,59 @@ export class WebhookHandler {
       const providerRef = row.providerRef ?? event.providerRef;
       // A report that overtook the send's own answer: the attempt reached the provider.
       if (from === 'SENDING') await recordContactAttempt(tx, row, row.sendingSince ?? this.now());
-      const status = to === 'FAILED' ? 'FAILED' : to === 'DELIVERED' ? 'DELIVERED' : 'SENT';
-      const messages: OutboxMessage[] = [
-        outreachEventMessage(
-          row,
-          status,
-          channel,
-          { providerRef, ...(to === 'FAILED' ? { reason } : {}) },
-          this.now(),
-        ),
-      ];
-      messages.push(
+      const status = to === 'DELIVERED' ? 'DELIVERED' : 'SENT';
+      await insertOutboxMessages(tx, OUTBOX, [
+        outreachEventMessage(row, status, channel, { providerRef }, this.now()),
         sendAuditMessage(this.settings.serviceName, row, {
-          action:
-            to === 'FAILED' ? 'outreach.failed' : to === 'DELIVERED' ? 'outreach.delivered' : 'outreach.sent',
-          outcome: to === 'FAILED' ? 'FAILURE' : 'SUCCESS',
+          action: to === 'DELIVERED' ? 'outreach.delivered' : 'outreach.sent',
+          outcome: 'SUCCESS',
           reason,
           channel,
           providerRef,
         }),
-      );
-      await insertOutboxMessages(tx, OUTBOX, messages);
+      ]);
     });
+  }
+
+  /**
+   * A send the provider reports FAILED or UNDELIVERED: its channel has failed, and the policy decides again without
+   * it (as after a permanent refusal) — another channel it would use → the row is RECEIVED on it, due now; none →
+   * FAILED. An outreach.event FAILED says this channel failed either way. A report for a send that already fell back
+   * or failed finds nothing and moves nothing.
+   */
+  private async applyFailure(channel: Channel, event: Status, reason: string): Promise<void> {
+    const fellBackTo = await this.db.transaction(async (tx) => {
+      const row = await lockReportedSend(tx, {
+        channel,
+        providerRef: event.providerRef,
+        messageId: event.messageId,
+      });
+      if (!row) return undefined;
+      const now = this.now();
+      const next = await this.policy.fallbackAfter(row, channel);
+      const providerRef = row.providerRef ?? event.providerRef;
+      const moved = await failReportedSend(
+        tx,
+        row,
+        next !== undefined
+          ? { to: 'RECEIVED', nextDueAt: now, reason, providerRef }
+          : { to: 'FAILED', nextDueAt: null, reason, providerRef },
+      );
+      // A report that overtook the send's own answer: the attempt reached the provider.
+      if (row.status === 'SENDING') await recordContactAttempt(tx, moved, row.sendingSince ?? now);
+      await insertOutboxMessages(tx, OUTBOX, [
+        outreachEventMessage(row, 'FAILED', channel, { providerRef, reason }, now),
+        sendAuditMessage(this.settings.serviceName, row, {
+          action: next !== undefined ? 'outreach.channel-failed' : 'outreach.failed',
+          outcome: 'FAILURE',
+          reason: next !== undefined ? `${reason}; falling back to ${next}` : reason,
+          channel,
+          providerRef,
+        }),
+      ]);
+      return next;
+    });
+    if (fellBackTo !== undefined) this.worker.wake();
   }
 
   /** An inbound reply; true when it is a new opt-out to confirm. */
@@ -139,9 +188,19 @@ export class WebhookHandler {
     const intent = detectReplyIntent(reply.text);
     const correlationId = `reply-${reply.providerRef}`;
     const references = { channel, provider: provider.name, providerRef: reply.providerRef };
-    if (intent.kind !== 'opt-out') {
-      await this.db.transaction((tx) =>
-        insertOutboxMessages(tx, OUTBOX, [
+    return this.db.transaction(async (tx) => {
+      const customers = await customersByPhone(tx, reply.from);
+      // A customer's WhatsApp message opens their 24-hour window, whatever it says (never later than now).
+      if (channel === 'WHATSAPP')
+        for (const customerId of customers)
+          await recordWhatsAppInbound(tx, {
+            customerId,
+            phone: reply.from,
+            at: Math.min(reply.at, this.now()),
+            providerRef: reply.providerRef,
+          });
+      if (intent.kind !== 'opt-out') {
+        await insertOutboxMessages(tx, OUTBOX, [
           auditMessage(this.settings.serviceName, {
             action: 'messaging.reply.received',
             outcome: 'SUCCESS',
@@ -150,12 +209,9 @@ export class WebhookHandler {
             correlationId,
             references,
           }),
-        ]),
-      );
-      return false;
-    }
-    return this.db.transaction(async (tx) => {
-      const customers = await customersByPhone(tx, reply.from);
+        ]);
+        return false;
+      }
       const messages: OutboxMessage[] = [];
       let revoked = false;
       for (const customerId of customers) {
@@ -212,7 +268,7 @@ export class WebhookHandler {
         references: { customerId, purpose: record.purpose, channel, providerRef: reply.providerRef },
       }),
     );
-    for (const row of await openSendsOf(tx, customerId, record.purpose)) {
+    for (const row of await openSendsOf(tx, customerId, record.purpose, this.now())) {
       messages.push(
         outreachEventMessage(
           row,

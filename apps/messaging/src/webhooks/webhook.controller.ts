@@ -1,14 +1,16 @@
 /**
  * Provider webhooks: `POST /webhooks/sms/:provider` and `POST /webhooks/whatsapp/:provider`. The raw body is read
  * here (bounded; configureHttp leaves `/webhooks` to the route), the request is checked against the exact public URL
- * the provider signed, and only a verified call is read and applied.
+ * the provider signed, and only a verified call is read and applied. `GET /webhooks/whatsapp/:provider` answers the
+ * WhatsApp Cloud API's verification handshake.
  */
-import { Controller, HttpCode, Param, Post, Req, Res } from '@nestjs/common';
+import { Controller, Get, HttpCode, Param, Post, Req, Res } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { raw } from 'express';
 import { WebhookPayloadError, type Channel, type WebhookRequest } from '@closeout/messaging-channels';
 import { sendProblem } from '@closeout/platform';
 import { createLogger } from '@closeout/telemetry';
+import { checkVerificationHandshake } from '../whatsapp/verification-handshake';
 import { WebhookHandler } from './webhook-handler';
 
 export const WEBHOOK_PREFIX = '/webhooks';
@@ -28,6 +30,43 @@ export class WebhookController {
 
   constructor(private readonly handler: WebhookHandler) {
     this.readBody = raw({ type: () => true, limit: handler.settings.maxBodyBytes });
+  }
+
+  /**
+   * Meta's verification of the webhook: `hub.mode=subscribe`, `hub.verify_token` (compared in constant time with
+   * WHATSAPP_VERIFY_TOKEN) and `hub.challenge`, echoed as text/plain. Anything else → 403, echoing nothing.
+   */
+  @Get(':channel/:provider')
+  verify(
+    @Param('channel') channelName: string,
+    @Param('provider') providerName: string,
+    @Req() req: Request,
+    @Res() res: Response,
+  ): void {
+    const provider = this.handler.settings.providers.get('WHATSAPP');
+    if (channelName !== 'whatsapp' || provider === undefined || provider.name !== providerName)
+      return sendProblem(
+        res,
+        404,
+        'Not Found',
+        'no webhook verification of a configured provider at this path',
+      );
+    const at = req.originalUrl.indexOf('?');
+    const answer = checkVerificationHandshake(
+      at < 0 ? '' : req.originalUrl.slice(at + 1),
+      this.handler.settings.whatsappVerifyToken,
+    );
+    if (!answer.ok) {
+      this.log.warn(
+        { channel: 'WHATSAPP', provider: provider.name, why: answer.why },
+        'webhook verification refused',
+      );
+      return sendProblem(res, 403, 'Forbidden', 'the webhook verification is refused');
+    }
+    res
+      .status(200)
+      .set({ 'Content-Type': 'text/plain; charset=utf-8', 'X-Content-Type-Options': 'nosniff' })
+      .send(answer.challenge);
   }
 
   @Post(':channel/:provider')
