@@ -21,7 +21,7 @@ export class CaseQueries {
       `SELECT case_id AS "caseId", workflow_id AS "workflowId", definition_version AS "definitionVersion", state,
               correlation_id AS "correlationId", customer_id AS "customerId", source_event_id AS "sourceEventId",
               facts, offered_actions AS "offeredActions", chosen_action AS "chosenAction", retry_round AS "retryRound",
-              outreach_attempts AS "outreachAttempts", opened_at AS "openedAt", updated_at AS "updatedAt", completed_at AS "completedAt"
+              outreach_attempts AS "outreachAttempts", outreach_progress AS "outreachProgress", opened_at AS "openedAt", updated_at AS "updatedAt", completed_at AS "completedAt"
        FROM cases WHERE case_id = $1`,
       [caseId],
     )) as Record<string, unknown>[];

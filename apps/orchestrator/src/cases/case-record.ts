@@ -27,6 +27,32 @@ export interface ChosenAction {
   receivedAt: number;
 }
 
+/** What became of one outreach attempt, from the orchestrator's request and messaging's receipts. */
+export interface AttemptProgress {
+  channel: string;
+  requestedAt: number;
+  /**
+   * REQUESTED: asked for, no receipt yet (messaging may be holding it back, e.g. for quiet hours). SENT / DELIVERED:
+   * the customer was reached. HELD: suppressed by a frequency cap, counted as sent and unanswered. FAILED: no
+   * channel carried it. SUPPRESSED: messaging refused it (no consent, no contact point, opted out, …).
+   */
+  status: 'REQUESTED' | 'SENT' | 'DELIVERED' | 'HELD' | 'FAILED' | 'SUPPRESSED';
+  /** When the attempt counts as made (the first SENT/DELIVERED receipt, or the frequency cap's suppression). */
+  reachedAt?: number;
+  /** When it failed or was suppressed, and messaging's reason. */
+  endedAt?: number;
+  reason?: string;
+}
+
+/**
+ * The cadence round in hand (a hand-back starts a new one) and every attempt's progress, keyed by attempt number.
+ * Cases opened before receipts were recorded have `{}`.
+ */
+export interface OutreachProgress {
+  round?: { first: number; last: number; startedAt: number };
+  attempts?: Record<string, AttemptProgress>;
+}
+
 /** One row of `cases`, as the engine reads it under its row lock. */
 export interface CaseRecord {
   caseId: string;
@@ -41,6 +67,7 @@ export interface CaseRecord {
   chosenAction: ChosenAction | null;
   retryRound: number;
   outreachAttempts: number;
+  outreachProgress: OutreachProgress;
   openedAt: Date;
 }
 
@@ -57,6 +84,7 @@ export interface CaseRow {
   chosen_action: ChosenAction | null;
   retry_round: number;
   outreach_attempts: number;
+  outreach_progress: OutreachProgress;
   opened_at: Date;
 }
 
@@ -74,6 +102,7 @@ export function toCaseRecord(r: CaseRow): CaseRecord {
     chosenAction: r.chosen_action,
     retryRound: r.retry_round,
     outreachAttempts: r.outreach_attempts,
+    outreachProgress: r.outreach_progress,
     openedAt: r.opened_at,
   };
 }

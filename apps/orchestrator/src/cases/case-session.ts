@@ -3,7 +3,12 @@ import type { EntityManager } from 'typeorm';
 import { buildAuditEvent, type AuditInput } from '@closeout/audit';
 import { Topics, type CaseStatus } from '@closeout/contracts';
 import type { OutboxMessage } from '@closeout/outbox';
-import type { ExceptionKind, WorkflowDefinition } from '@closeout/workflow-domain';
+import type {
+  ExceptionKind,
+  ExceptionPath,
+  OptionalExceptionKind,
+  WorkflowDefinition,
+} from '@closeout/workflow-domain';
 import { assertTransition } from '../domain/case-status';
 import { toCaseRecord, type CaseRecord, type CaseRow, type CaseWritebackRow } from './case-record';
 
@@ -18,10 +23,15 @@ export interface TimerSpec {
   kind: TimerKind;
   dueAt: number;
   payload?: Record<string, unknown>;
+  /**
+   * Scheduling again moves an unfired, uncancelled timer of this id to `dueAt` if that is sooner (a receipt that
+   * brings a reminder forward); without it, scheduling an existing id is a no-op.
+   */
+  earliest?: boolean;
 }
 
 export interface ExceptionSpec {
-  kind: ExceptionKind | 'RECONCILIATION_BREAK';
+  kind: ExceptionKind | OptionalExceptionKind | 'RECONCILIATION_BREAK';
   summary: string;
   /** What happened, what was tried, what the customer did, and references into the audit trail. */
   context: Record<string, unknown>;
@@ -186,8 +196,19 @@ export class CaseSession {
     this.messages.push(message);
   }
 
+  /** One spec per timer id per session: a second one for the same id keeps the sooner due time. */
   schedule(timer: TimerSpec): void {
-    this.timers.push(timer);
+    const i = this.timers.findIndex((t) => t.timerId === timer.timerId);
+    if (i < 0) {
+      this.timers.push(timer);
+      return;
+    }
+    const before = this.timers[i]!;
+    this.timers[i] = {
+      ...before,
+      dueAt: Math.min(before.dueAt, timer.dueAt),
+      earliest: Boolean(before.earliest || timer.earliest),
+    };
   }
 
   cancelTimers(...kinds: TimerKind[]): void {
@@ -221,6 +242,7 @@ export class CaseSession {
     await this.tx.query(
       `WITH upd AS (
          UPDATE cases SET state = $3, offered_actions = $4, chosen_action = $5, retry_round = $6, outreach_attempts = $7,
+           outreach_progress = $14::jsonb,
            completed_at = CASE WHEN $3 = 'COMPLETED' THEN now() ELSE completed_at END, updated_at = now()
          WHERE case_id = $1 AND $2::boolean RETURNING 1),
        cancel AS (
@@ -229,8 +251,14 @@ export class CaseSession {
        tmr AS (
          INSERT INTO case_timer (timer_id, case_id, kind, due_at, payload)
          SELECT t->>'timerId', $1, t->>'kind', to_timestamp((t->>'dueAt')::double precision / 1000), t->'payload'
-         FROM jsonb_array_elements($9::jsonb) AS t
+         FROM jsonb_array_elements($9::jsonb) AS t WHERE NOT coalesce((t->>'earliest')::boolean, false)
          ON CONFLICT (timer_id) DO NOTHING RETURNING 1),
+       tmr_earliest AS (
+         INSERT INTO case_timer AS ct (timer_id, case_id, kind, due_at, payload)
+         SELECT t->>'timerId', $1, t->>'kind', to_timestamp((t->>'dueAt')::double precision / 1000), t->'payload'
+         FROM jsonb_array_elements($9::jsonb) AS t WHERE coalesce((t->>'earliest')::boolean, false)
+         ON CONFLICT (timer_id) DO UPDATE SET due_at = LEAST(ct.due_at, EXCLUDED.due_at)
+         WHERE ct.fired_at IS NULL AND ct.cancelled_at IS NULL RETURNING 1),
        tl AS (
          INSERT INTO case_event (case_id, kind, detail, rule_id, definition_version, causation_id, audit_event_id)
          SELECT $1, e->>'kind', e->'detail', e->>'ruleId', $10, $11, e->>'auditEventId'
@@ -254,15 +282,13 @@ export class CaseSession {
         this.cause.id,
         JSON.stringify(this.timeline),
         JSON.stringify(this.messages),
+        JSON.stringify(r.outreachProgress),
       ],
     );
   }
 
   private async insertException(e: ExceptionSpec): Promise<void> {
-    const path =
-      e.kind === 'RECONCILIATION_BREAK'
-        ? this.definition.exceptions.WRITEBACK_FAILED
-        : this.definition.exceptions[e.kind];
+    const path = exceptionPath(this.definition, e.kind);
     const exceptionId = `exc_${randomUUID()}`;
     const inserted: unknown[] = await this.tx.query(
       `INSERT INTO exception_item (exception_id, case_id, kind, queue, priority, summary, context)
@@ -295,4 +321,21 @@ export class CaseSession {
       );
     }
   }
+}
+
+/**
+ * The queue, priority and guidance of an exception kind. A reconciliation break goes where failed writebacks go. A
+ * definition written before UNREACHABLE existed routes it to its EXPIRED queue and priority (the customer did not
+ * get to act either way) with guidance of its own.
+ */
+export function exceptionPath(definition: WorkflowDefinition, kind: ExceptionSpec['kind']): ExceptionPath {
+  if (kind === 'RECONCILIATION_BREAK') return definition.exceptions.WRITEBACK_FAILED;
+  if (kind !== 'UNREACHABLE') return definition.exceptions[kind];
+  return (
+    definition.exceptions.UNREACHABLE ?? {
+      ...definition.exceptions.EXPIRED,
+      guidance:
+        'Messaging could not reach the customer (every attempt failed, or no consent or contact point to send on; the case shows which). Get consent or a working contact point, then hand the case back.',
+    }
+  );
 }

@@ -53,7 +53,7 @@ async function open(trg: CaseTriggered, scene: { first?: boolean; exists?: boole
 }
 
 describe('opening a case from a trigger', () => {
-  it('with an eligible action: the case is stored with its facts and offers, outreach starts with attempt 1 and its timers', async () => {
+  it('with an eligible action: the case is stored with its facts and offers, outreach starts with attempt 1 and the expiry timer', async () => {
     const { result, tx } = await open(trigger());
     expect(result).toEqual({ opened: true });
 
@@ -79,11 +79,14 @@ describe('opening a case from a trigger', () => {
       channel: 'EMAIL',
       linkExpiresAt: OPENED_AT.getTime() + 28 * DAY,
     });
+    // Reminders come from messaging's receipts (record-outreach-event.spec.ts); only the expiry is set now.
     expect(saved.timers).toEqual([
-      { timerId: 'tmr_case-1_reminder_2', kind: 'REMINDER', dueAt: NOW + 3 * DAY, payload: { attempt: 2 } },
-      { timerId: 'tmr_case-1_reminder_3', kind: 'REMINDER', dueAt: NOW + 10 * DAY, payload: { attempt: 3 } },
       { timerId: 'tmr_case-1_expiry_1', kind: 'EXPIRY', dueAt: NOW + 28 * DAY, payload: { firstAttempt: 1 } },
     ]);
+    expect(saved.progress).toEqual({
+      round: { first: 1, last: 3, startedAt: NOW },
+      attempts: { '1': { channel: 'EMAIL', requestedAt: NOW, status: 'REQUESTED' } },
+    });
     expect(saved.timeline.map((e) => e.kind)).toEqual([
       'case.opened',
       'action.offered',

@@ -100,6 +100,7 @@ export class OpenCaseUseCase {
       chosenAction: null,
       retryRound: 0,
       outreachAttempts: 0,
+      outreachProgress: {},
       openedAt: inserted[0]!.opened_at,
     };
     const session = new CaseSession(tx, record, definition, {

@@ -240,11 +240,8 @@ describe('resolving an exception: hand_back', () => {
     const outreach = saved.messages.filter((m) => m.topic === Topics.outreachRequested);
     expect(outreach).toHaveLength(1);
     expect(outreach[0]!.value).toMatchObject({ attempt: 4, outreachId: 'out_case-1_4', channel: 'SMS' });
-    expect(saved.timers.map((t) => t.timerId)).toEqual([
-      'tmr_case-1_reminder_5',
-      'tmr_case-1_reminder_6',
-      'tmr_case-1_expiry_4',
-    ]);
+    expect(saved.timers.map((t) => t.timerId)).toEqual(['tmr_case-1_expiry_4']);
+    expect(saved.progress.round).toEqual({ first: 4, last: 6, startedAt: expect.any(Number) });
     expect(saved.timeline.map((e) => e.kind)).toEqual([
       'case.awaiting_customer',
       'outreach.requested',

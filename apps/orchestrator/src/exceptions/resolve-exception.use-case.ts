@@ -50,6 +50,8 @@ const ALLOWED: Record<string, readonly Resolution[]> = {
   INELIGIBLE: ['close'],
   // Consent is gone: no one may message the customer again from this case.
   OPTED_OUT: ['close'],
+  // Once an agent has consent or a working contact point, the customer can be asked again.
+  UNREACHABLE: ['hand_back', 'close'],
 };
 
 interface ExceptionRow {

@@ -3,7 +3,7 @@
 // in the integration specs.
 import { join } from 'node:path';
 import type { EntityManager } from 'typeorm';
-import type { CaseRecord, CaseRow, CaseWritebackRow } from '../cases/case-record';
+import type { CaseRecord, CaseRow, CaseWritebackRow, OutreachProgress } from '../cases/case-record';
 import type { WorkflowDefinition } from '@closeout/workflow-domain';
 import { loadWorkflowDirectory } from '@closeout/workflow-loader';
 
@@ -36,9 +36,16 @@ export class ScriptedTx {
     state: string;
     dirty: boolean;
     cancelled: string[];
-    timers: { timerId: string; kind: string; dueAt: number; payload: Record<string, unknown> }[];
+    timers: {
+      timerId: string;
+      kind: string;
+      dueAt: number;
+      payload: Record<string, unknown>;
+      earliest?: boolean;
+    }[];
     timeline: { kind: string; ruleId: string | null; detail: Record<string, unknown> }[];
     messages: { topic: string; key: Record<string, unknown>; value: Record<string, unknown> }[];
+    progress: OutreachProgress;
   } {
     const save = this.matching('WITH upd AS (').at(-1);
     if (!save) throw new Error('the session was not saved');
@@ -50,6 +57,7 @@ export class ScriptedTx {
       timers: JSON.parse(p[8] as string),
       timeline: JSON.parse(p[11] as string),
       messages: JSON.parse(p[12] as string),
+      progress: JSON.parse(p[13] as string),
     };
   }
 }
@@ -87,6 +95,7 @@ export function caseRecord(over: Partial<CaseRecord> = {}): CaseRecord {
     chosenAction: null,
     retryRound: 0,
     outreachAttempts: 1,
+    outreachProgress: {},
     openedAt: new Date(1_735_689_600_000),
     ...over,
   };
@@ -108,6 +117,7 @@ export function caseRow(over: Partial<CaseRecord> = {}): CaseRow {
     chosen_action: r.chosenAction,
     retry_round: r.retryRound,
     outreach_attempts: r.outreachAttempts,
+    outreach_progress: r.outreachProgress,
     opened_at: r.openedAt,
   };
 }

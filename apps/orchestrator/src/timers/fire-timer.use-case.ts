@@ -4,6 +4,7 @@ import type { DataSource } from 'typeorm';
 import { assertUnreachable } from '@closeout/writeback-domain';
 import { CaseSession, SERVICE, type TimerKind } from '../cases/case-session';
 import { awaitsCustomer } from '../domain/case-status';
+import { attemptProgress, gapBefore, roundOf } from '../outreach/outreach-cadence';
 import { requestOutreach } from '../outreach/request-outreach';
 import { WorkflowCatalog } from '../workflows/workflow-catalog';
 
@@ -12,6 +13,12 @@ export interface DueTimer {
   case_id: string;
   kind: TimerKind;
   payload: Record<string, unknown>;
+}
+
+/** A timer that came due too soon is moved to `dueAt` instead of firing (a REMINDER whose attempt is not due yet). */
+interface Rearm {
+  dueAt: number;
+  why: string;
 }
 
 /**
@@ -50,7 +57,25 @@ export class FireTimerUseCase {
         id: timer.timer_id,
         actor: { type: 'SERVICE', id: SERVICE },
       });
-      await this.effect(session, timer, now);
+      const rearm = await this.effect(session, timer, now);
+      if (rearm) {
+        await tx.query(
+          `UPDATE case_timer SET due_at = to_timestamp($2::double precision / 1000) WHERE timer_id = $1 AND fired_at IS NULL`,
+          [timer.timer_id, rearm.dueAt],
+        );
+        session.note(
+          'timer.rearmed',
+          { timerId: timer.timer_id, kind: timer.kind, dueAt: new Date(rearm.dueAt).toISOString() },
+          {
+            outcome: 'PENDING',
+            ruleId: `${session.definition.id}@v${session.definition.version}/outreach/reminders`,
+            reason: rearm.why,
+            references: { timerId: timer.timer_id },
+          },
+        );
+        await session.save();
+        return false;
+      }
       await tx.query(`UPDATE case_timer SET fired_at = now() WHERE timer_id = $1 AND fired_at IS NULL`, [
         timer.timer_id,
       ]);
@@ -64,13 +89,12 @@ export class FireTimerUseCase {
     });
   }
 
-  private async effect(session: CaseSession, timer: DueTimer, now: number): Promise<void> {
+  private async effect(session: CaseSession, timer: DueTimer, now: number): Promise<Rearm | undefined> {
     const { record, definition } = session;
     const kind = timer.kind;
     switch (kind) {
       case 'REMINDER':
-        if (awaitsCustomer(record.state)) requestOutreach(session, Number(timer.payload['attempt']), now);
-        return;
+        return reminder(session, timer, now);
       case 'EXPIRY': {
         if (!awaitsCustomer(record.state)) return;
         const reason = `the customer did not act within ${definition.outreach.expiry.iso}`;
@@ -133,5 +157,73 @@ export class FireTimerUseCase {
       default:
         assertUnreachable(kind, 'timer kind');
     }
+  }
+}
+
+/**
+ * A REMINDER for attempt m sends it only after attempt m-1 failed or went unanswered for the cadence's gap:
+ * - the customer acted, or the case left the customer's hands: nothing;
+ * - attempt m was already requested (brought forward by a failure, or a duplicate timer): nothing, never twice;
+ * - attempt m-1 not requested, or requested with no receipt yet (messaging may be holding it for quiet hours): the
+ *   reminder waits; it is moved to the round's expiry, and the receipt that makes m-1 count brings it forward;
+ * - attempt m-1 sent, delivered or held back by a frequency cap less than the gap ago: moved to that time;
+ * - attempt m-1 failed or suppressed, or sent at least the gap ago: attempt m goes out now.
+ * A case from before receipts were recorded (no record of attempt m-1) keeps its fixed-delay reminders.
+ */
+function reminder(session: CaseSession, timer: DueTimer, now: number): Rearm | undefined {
+  const { record, definition } = session;
+  if (!awaitsCustomer(record.state)) return undefined;
+  const attempt = Number(timer.payload['attempt']);
+  const rule = `${definition.id}@v${definition.version}/outreach/reminders`;
+  if (attempt <= record.outreachAttempts) {
+    session.note(
+      'reminder.skipped',
+      { attempt },
+      {
+        outcome: 'SUCCESS',
+        ruleId: rule,
+        reason: `attempt ${attempt} was already requested: not sent again`,
+      },
+    );
+    return undefined;
+  }
+  const round = roundOf(record, definition);
+  const previous = attempt - 1;
+  const progress = attemptProgress(record.outreachProgress, previous);
+  const hold = (why: string): Rearm => {
+    const expiry = round.startedAt + definition.outreach.expiry.ms;
+    // Past the expiry the EXPIRY timer ends the case; the reminder must not come due again before it does.
+    return { dueAt: expiry > now ? expiry : now + definition.outreach.expiry.ms, why };
+  };
+  if (previous > record.outreachAttempts)
+    return hold(`attempt ${previous} has not been requested: attempt ${attempt} waits for it`);
+  if (progress === undefined) {
+    requestOutreach(session, attempt, now);
+    return undefined;
+  }
+  switch (progress.status) {
+    case 'REQUESTED':
+      return hold(
+        `attempt ${previous} has no receipt yet (not sent: messaging may be holding it, e.g. for quiet hours); attempt ${attempt} waits for it`,
+      );
+    case 'FAILED':
+    case 'SUPPRESSED':
+      requestOutreach(session, attempt, now);
+      return undefined;
+    case 'SENT':
+    case 'DELIVERED':
+    case 'HELD': {
+      const gap = gapBefore(definition, round, attempt) ?? 0;
+      const dueAt = (progress.reachedAt ?? progress.requestedAt) + gap;
+      if (dueAt > now)
+        return {
+          dueAt,
+          why: `attempt ${previous} was made at ${new Date(dueAt - gap).toISOString()}: attempt ${attempt} is due the cadence's gap after it`,
+        };
+      requestOutreach(session, attempt, now);
+      return undefined;
+    }
+    default:
+      return assertUnreachable(progress.status, 'attempt status');
   }
 }

@@ -59,6 +59,14 @@ export const EXCEPTION_KINDS = [
 ] as const;
 export type ExceptionKind = (typeof EXCEPTION_KINDS)[number];
 
+/**
+ * Exception paths a workflow may route, added after definitions were first written (so an older definition without
+ * one stays valid; the orchestrator routes that kind by a documented fallback). UNREACHABLE: messaging could not
+ * reach the customer (every attempt failed, or no consent or contact point to send on).
+ */
+export const OPTIONAL_EXCEPTION_KINDS = ['UNREACHABLE'] as const;
+export type OptionalExceptionKind = (typeof OPTIONAL_EXCEPTION_KINDS)[number];
+
 /** The audit fields every decision of a case must carry; the gate refuses a definition that omits one. */
 export const REQUIRED_AUDIT_FIELDS = [
   'actor',
@@ -240,12 +248,13 @@ export const workflowDefinitionSchema = z.strictObject({
     quietHours: z.strictObject({ start: clock, end: clock }).optional(),
   }),
   actions: z.array(actionSpecSchema).min(1, rule('must offer at least one action')),
-  exceptions: z.strictObject(
-    Object.fromEntries(EXCEPTION_KINDS.map((k) => [k, exceptionPathSchema])) as Record<
+  exceptions: z.strictObject({
+    ...(Object.fromEntries(EXCEPTION_KINDS.map((k) => [k, exceptionPathSchema])) as Record<
       ExceptionKind,
       typeof exceptionPathSchema
-    >,
-  ),
+    >),
+    UNREACHABLE: exceptionPathSchema.optional(),
+  }),
   idempotency: idempotencyDesignSchema.optional(),
   retryPolicy: z.partialRecord(z.enum(ERROR_CLASSES), retryRuleSchema).optional(),
   slo: z.strictObject({
