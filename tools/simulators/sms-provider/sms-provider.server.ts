@@ -90,6 +90,8 @@ export interface PostedWebhook {
   params: Record<string, string>;
   /** The answer's status; 0 when the call failed. */
   answeredStatus: number;
+  /** When the answer came (or the call failed), in ms since the epoch: when the receiver had it. */
+  answeredAt: number;
 }
 
 export interface SmsProvider extends SimulatedCoreControls<SmsJournalEntry, SmsProviderStats, FaultRule> {
@@ -233,7 +235,7 @@ export async function startSmsProvider(options: SmsProviderOptions): Promise<Sms
     counts.posted += 1;
     return postSignedForm(url, params, account.authToken).then((answeredStatus) => {
       countWebhookAnswer(counts, answeredStatus);
-      posted.push({ kind, url, params: Object.fromEntries(params), answeredStatus });
+      posted.push({ kind, url, params: Object.fromEntries(params), answeredStatus, answeredAt: now() });
     });
   }
 

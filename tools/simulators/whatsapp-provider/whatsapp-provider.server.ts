@@ -76,6 +76,8 @@ export interface PostedWebhook {
   kind: 'status' | 'inbound';
   body: unknown;
   answeredStatus: number;
+  /** When the answer came (or the call failed), in ms since the epoch: when the receiver had it. */
+  answeredAt: number;
 }
 
 export interface WhatsAppProvider extends SimulatedCoreControls<
@@ -200,7 +202,7 @@ export async function startWhatsAppProvider(options: WhatsAppProviderOptions): P
     counts.posted += 1;
     return postSignedJson(options.webhookUrl, body, options.appSecret).then((answeredStatus) => {
       countWebhookAnswer(counts, answeredStatus);
-      posted.push({ kind, body, answeredStatus });
+      posted.push({ kind, body, answeredStatus, answeredAt: now() });
     });
   }
 
