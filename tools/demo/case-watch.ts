@@ -1,22 +1,41 @@
 /**
- * What the main job sees of its cases on Kafka, and the stand-in for the messaging service and the mini-app: every
- * outreach.requested of one of the run's cases is answered with a delivery receipt (outreach.event) and the simulated
- * customer's choice (miniapp.action), as the case's plan says. Case states, writeback requests and results, and
- * duplicate customer actions (from the audit trail) are recorded for the report.
+ * What the main job sees of its cases on Kafka, and the stand-in for the customers: the messaging service reaches
+ * them (email through the SMTP sink, SMS through the simulated provider) and reports each message on outreach.event;
+ * once a message of the attempt a customer's plan answers has been SENT or DELIVERED, the customer finds it where
+ * they read their messages (the sink's mailbox, the SMS provider's record of the message), with its mini-app link,
+ * and only then acts: the mini-app is not built yet, so the job publishes the customer's choice (miniapp.action) as
+ * the mini-app would. Case states, outreach requests and events, messaging's quiet-hours deferrals (its audit
+ * events), writeback requests and results, and duplicate customer actions (from the audit trail) are recorded for
+ * the report.
  */
 import { randomUUID } from 'node:crypto';
 import {
   Topics,
   type CaseState,
   type MiniappAction,
-  type OutreachRequested,
+  type OutreachEvent,
   type WritebackResult,
 } from '@closeout/contracts';
+import { services } from '@closeout/deploy';
 import { KafkaClient, kafkaConnectionFromEnv } from '@closeout/kafka';
-import type { CustomerPlan } from './scenarios';
+import { findDeliveredMessage } from './inbox';
+import type { Channel, CustomerPlan } from './scenarios';
+
+/** The job's own services: an outreach audited by any other service is a test's instance on the same topics. */
+const OUR_SERVICES = new Set<string>(services.map((s) => s.name));
 
 /** States a case does not leave on its own. */
 export const TERMINAL_STATES = new Set(['COMPLETED', 'EXCEPTION', 'EXPIRED', 'CLOSED']);
+
+/** The outreach attempt an outreach id names (`out_<caseId>_<attempt>`, as the orchestrator mints them). */
+export const attemptOf = (outreachId: string): number => Number(/_(\d+)$/.exec(outreachId)?.[1] ?? '0');
+
+/** A message messaging deferred by quiet hours: the outreach and when it is decided again. */
+export interface Deferral {
+  outreachId: string;
+  channel: string;
+  until: number;
+}
 
 export class CaseWatch {
   /** The run's cases (opened by its triggers) and how each customer behaves. */
@@ -24,6 +43,21 @@ export class CaseWatch {
   readonly triggeredAt = new Map<string, number>();
   readonly actedAt = new Map<string, number>();
   readonly states = new Map<string, CaseState[]>();
+  /** outreach.requested per case: outreach id and the channel the orchestrator asked for. */
+  readonly requested = new Map<string, { outreachId: string; channel: Channel }[]>();
+  /** outreach.event per case, as messaging reported them. */
+  readonly outreachEvents = new Map<string, OutreachEvent[]>();
+  /** messaging's quiet-hours deferrals per case (its `outreach.deferred` audit events). */
+  readonly deferred = new Map<string, Deferral[]>();
+  /** The message each acting customer found, with its link, before acting. */
+  readonly reached = new Map<string, { outreachId: string; channel: string }>();
+  /**
+   * Sends reported SENT/DELIVERED whose message the customer could not find with a link (providerRefs): another
+   * messaging instance on the same topics (a test beside the job) reports sends to its own providers.
+   */
+  readonly notFound: string[] = [];
+  /** Services other than the job's messaging that audited outreach of the run's cases (tests beside the job). */
+  readonly otherMessagingServices = new Set<string>();
   /** writeback.result messages per idempotency key. */
   readonly results = new Map<string, WritebackResult[]>();
   /** When the last writeback of a case was applied (not as a duplicate). */
@@ -31,11 +65,15 @@ export class CaseWatch {
   /** The run's writebacks: idempotency key → case and destination. */
   readonly ourKeys = new Map<string, { caseId: string; destination: string }>();
   actionDuplicates = 0;
-  // An outreach can be read before the trigger POST that opened its case has returned here (a loaded machine answers
-  // the HTTP call after the orchestrator already acted on the event): it waits for the case's plan.
-  private readonly beforePlan = new Map<string, OutreachRequested[]>();
+  /** Cases whose customer is looking for a message now, and the providerRefs each has looked for. */
+  private readonly reaching = new Set<string>();
+  private readonly tried = new Map<string, Set<string>>();
+  private readonly inFlight = new Set<Promise<void>>();
 
-  private constructor(private readonly kafka: KafkaClient) {}
+  private constructor(
+    private readonly kafka: KafkaClient,
+    private readonly env: Record<string, string>,
+  ) {}
 
   /** Connects to Kafka and subscribes from the topics' current end. */
   static async start(env: Record<string, string>): Promise<CaseWatch> {
@@ -43,10 +81,10 @@ export class CaseWatch {
       clientId: `main-job-${randomUUID().slice(0, 8)}`,
       ...kafkaConnectionFromEnv(env),
       schemaRegistryUrl: env['SCHEMA_REGISTRY_URL']!,
-      topics: [Topics.outreachEvent, Topics.miniappAction],
+      topics: [Topics.miniappAction],
     });
     await kafka.start();
-    const watch = new CaseWatch(kafka);
+    const watch = new CaseWatch(kafka, env);
     await watch.subscribe(`main-job.${randomUUID()}`);
     return watch;
   }
@@ -55,30 +93,52 @@ export class CaseWatch {
     return this.states.get(caseId)?.at(-1)?.state;
   }
 
-  /** A case the run's trigger opened: its customer's plan; an outreach that came first is answered now. */
-  async opened(caseId: string, plan: CustomerPlan): Promise<void> {
+  /**
+   * A case the run's trigger opened: its customer's plan. Messages can be reported before the trigger POST that
+   * opened the case has returned here (a loaded machine answers the HTTP call after messaging already sent): those
+   * are looked at now.
+   */
+  opened(caseId: string, plan: CustomerPlan): void {
     this.plans.set(caseId, plan);
     this.triggeredAt.set(caseId, Date.now());
-    for (const o of this.beforePlan.get(caseId) ?? []) await this.act(o);
-    this.beforePlan.delete(caseId);
+    for (const e of this.outreachEvents.get(caseId) ?? []) this.consider(e);
+  }
+
+  /** Whether messaging deferred a message of the case by quiet hours and has sent none of it since. */
+  parkedByQuietHours(caseId: string): boolean {
+    if (!this.deferred.has(caseId)) return false;
+    return !(this.outreachEvents.get(caseId) ?? []).some(
+      (e) => e.status === 'SENT' || e.status === 'DELIVERED',
+    );
   }
 
   async close(): Promise<void> {
+    await Promise.allSettled([...this.inFlight]);
     await this.kafka.close();
   }
 
   private async subscribe(group: string): Promise<void> {
+    const append = <T>(map: Map<string, T[]>, key: string, value: T) =>
+      void map.set(key, [...(map.get(key) ?? []), value]);
     const subs = await Promise.all([
       this.kafka.subscriber.subscribe({
         groupId: `${group}.outreach`,
         topic: Topics.outreachRequested,
-        handler: ({ value }) => this.act(value),
+        handler: async ({ value }) =>
+          append(this.requested, value.caseId, { outreachId: value.outreachId, channel: value.channel }),
+      }),
+      this.kafka.subscriber.subscribe({
+        groupId: `${group}.outreach-events`,
+        topic: Topics.outreachEvent,
+        handler: async ({ value }) => {
+          append(this.outreachEvents, value.caseId, value);
+          this.consider(value);
+        },
       }),
       this.kafka.subscriber.subscribe({
         groupId: `${group}.states`,
         topic: Topics.caseState,
-        handler: async ({ value }) =>
-          void this.states.set(value.caseId, [...(this.states.get(value.caseId) ?? []), value]),
+        handler: async ({ value }) => append(this.states, value.caseId, value),
       }),
       this.kafka.subscriber.subscribe({
         groupId: `${group}.requests`,
@@ -93,7 +153,7 @@ export class CaseWatch {
         topic: Topics.writebackResult,
         handler: async ({ value }) => {
           if (!this.plans.has(value.caseId)) return;
-          this.results.set(value.idempotencyKey, [...(this.results.get(value.idempotencyKey) ?? []), value]);
+          append(this.results, value.idempotencyKey, value);
           if (value.status === 'APPLIED' && !value.duplicate) this.appliedAt.set(value.caseId, Date.now());
         },
       }),
@@ -103,69 +163,99 @@ export class CaseWatch {
         handler: async ({ value }) => {
           if (value.action === 'action.duplicate' && this.plans.has(value.correlationId))
             this.actionDuplicates += 1;
+          if (
+            value.action.startsWith('outreach.') &&
+            value.caseId &&
+            this.plans.has(value.caseId) &&
+            !OUR_SERVICES.has(value.service)
+          )
+            this.otherMessagingServices.add(value.service);
+          // messaging's quiet-hours deferral: "…; decided again at <ISO instant>".
+          if (value.action === 'outreach.deferred' && value.caseId) {
+            const until = Date.parse(/decided again at (\S+)$/.exec(value.reason)?.[1] ?? '');
+            append(this.deferred, value.caseId, {
+              outreachId: value.references['outreachId'] ?? '',
+              channel: value.references['channel'] ?? '',
+              until,
+            });
+          }
         },
       }),
     ]);
     await Promise.all(subs.map((s) => s.whenPositioned()));
   }
 
-  /** The customer answers the outreach attempt its plan names: delivered, then its action(s), or nothing. */
-  private async act(o: OutreachRequested): Promise<void> {
-    const plan = this.plans.get(o.caseId);
-    if (!plan) {
-      this.beforePlan.set(o.caseId, [...(this.beforePlan.get(o.caseId) ?? []), o]);
-      return;
+  /**
+   * A message of the attempt the customer answers was reported sent: they look for it, then act (once a case). A
+   * report whose message is not where the customer reads does not count; a later report is looked at then.
+   */
+  private consider(e: OutreachEvent): void {
+    const plan = this.plans.get(e.caseId);
+    if (!plan || (e.status !== 'SENT' && e.status !== 'DELIVERED')) return;
+    if (attemptOf(e.outreachId) !== plan.actOnAttempt) return;
+    if (this.reached.has(e.caseId) || this.reaching.has(e.caseId)) return;
+    this.reaching.add(e.caseId);
+    const work = this.reach(e.caseId, plan).finally(() => {
+      this.reaching.delete(e.caseId);
+      this.inFlight.delete(work);
+    });
+    this.inFlight.add(work);
+  }
+
+  /** Looks for each reported send of the attempt not looked for yet, until one is found. */
+  private async reach(caseId: string, plan: CustomerPlan): Promise<void> {
+    const tried = this.tried.get(caseId) ?? new Set<string>();
+    this.tried.set(caseId, tried);
+    let found: OutreachEvent | undefined;
+    for (;;) {
+      const next = (this.outreachEvents.get(caseId) ?? []).find(
+        (x) =>
+          (x.status === 'SENT' || x.status === 'DELIVERED') &&
+          attemptOf(x.outreachId) === plan.actOnAttempt &&
+          !tried.has(x.providerRef ?? ''),
+      );
+      if (!next) return;
+      tried.add(next.providerRef ?? '');
+      if (await findDeliveredMessage(this.env, next, plan.contact)) {
+        found = next;
+        break;
+      }
+      this.notFound.push(next.providerRef ?? '');
     }
-    if (o.attempt !== plan.actOnAttempt) return;
-    const actions = customerActions(o, plan);
+    const e = found;
+    this.reached.set(e.caseId, { outreachId: e.outreachId, channel: e.channel });
+    const actions = customerActions(e, plan);
     if (actions === undefined) return;
-    this.actedAt.set(o.caseId, Date.now());
-    await this.kafka.publisher.publishMany([
-      {
-        topic: Topics.outreachEvent,
-        key: { caseId: o.caseId },
-        value: {
-          eventId: randomUUID(),
-          occurredAt: Date.now(),
-          correlationId: o.correlationId,
-          causationId: o.eventId,
-          caseId: o.caseId,
-          outreachId: o.outreachId,
-          channel: o.channel,
-          status: 'DELIVERED' as const,
-          providerRef: `sim-${o.outreachId}`,
-          reason: null,
-        },
-        headers: { correlationId: o.correlationId },
-      },
-      ...actions.map(
+    this.actedAt.set(e.caseId, Date.now());
+    await this.kafka.publisher.publishMany(
+      actions.map(
         (a) =>
           ({
             topic: Topics.miniappAction,
-            key: { caseId: o.caseId },
+            key: { caseId: e.caseId },
             value: a,
-            headers: { correlationId: o.correlationId, idempotencyKey: a.idempotencyKey },
+            headers: { correlationId: e.correlationId, idempotencyKey: a.idempotencyKey },
           }) as const,
       ),
-    ]);
+    );
   }
 }
 
-/** What the mini-app publishes for this customer's plan; undefined for one who never answers. */
-function customerActions(o: OutreachRequested, plan: CustomerPlan): MiniappAction[] | undefined {
+/** What the mini-app publishes for this customer's plan; undefined for one who never answers (or replied STOP). */
+function customerActions(e: OutreachEvent, plan: CustomerPlan): MiniappAction[] | undefined {
   const base = (overrides: Partial<MiniappAction>): MiniappAction => ({
     eventId: randomUUID(),
     occurredAt: Date.now(),
-    correlationId: o.correlationId,
-    causationId: o.eventId,
-    idempotencyKey: `act-${o.caseId}-${plan.kind}`,
-    caseId: o.caseId,
-    workflowId: o.workflowId,
+    correlationId: e.correlationId,
+    causationId: e.eventId,
+    idempotencyKey: `act-${e.caseId}-${plan.kind}`,
+    caseId: e.caseId,
+    workflowId: plan.workflowId,
     actionId: randomUUID(),
     action: plan.action,
     identityMethod: 'OTP_AND_KNOWN_FACT',
-    consentRef: `consent-${o.caseId}`,
-    sessionRef: `sess-${o.caseId}`,
+    consentRef: `consent-${e.caseId}`,
+    sessionRef: `sess-${e.caseId}`,
     parameters: plan.parameters,
     ...overrides,
   });
@@ -178,12 +268,13 @@ function customerActions(o: OutreachRequested, plan: CustomerPlan): MiniappActio
     }
     case 'wrong-then-right':
       return [
-        base({ idempotencyKey: `act-${o.caseId}-wrong`, parameters: plan.wrongParameters ?? {} }),
+        base({ idempotencyKey: `act-${e.caseId}-wrong`, parameters: plan.wrongParameters ?? {} }),
         base({}),
       ];
     case 'decline':
       return [base({ action: 'decline', parameters: { reason: 'prefers to call' } })];
     case 'ignore':
+    case 'reply-stop':
       return undefined;
   }
 }

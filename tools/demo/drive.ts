@@ -1,12 +1,14 @@
 /**
  * Driving the main job's sample: upstream triggers across the five seed workflows, 16 at a time, each case with its
- * simulated customer's plan; about 3 % are sent again (an upstream redelivery), and writeback-rest is killed with
- * SIGKILL and restarted once half the triggers are out.
+ * simulated customer's plan and contact block; about 3 % are sent again (an upstream redelivery), and writeback-rest
+ * is killed with SIGKILL and restarted once half the triggers are out. A customer who will reply STOP has the
+ * simulated SMS provider told so (a `customer_reply` for their number) before their trigger goes out.
  */
 import { say } from './clock';
 import type { CaseWatch } from './case-watch';
-import { INGEST_TOKEN, ingestUrl, killAndRestartLater, type Platform } from './platform';
+import { INGEST_TOKEN, ingestUrl, killAndRestartLater, smsProviderUrl, type Platform } from './platform';
 import { customerPlan, SCENARIOS } from './scenarios';
+import type { ZoneChoice } from './time-zones';
 
 const IN_FLIGHT = 16;
 
@@ -22,6 +24,7 @@ export async function driveTriggers(o: {
   cases: number;
   run: string;
   random: () => number;
+  zones: ZoneChoice;
   watch: CaseWatch;
   platform: Platform;
 }): Promise<Driven> {
@@ -33,14 +36,15 @@ export async function driveTriggers(o: {
       const i = next++;
       if (i >= o.cases) return;
       const scenario = SCENARIOS[i % SCENARIOS.length]!;
-      const plan = customerPlan(scenario, o.random);
-      const body = scenario.upstream(o.run, i, o.random);
+      const plan = customerPlan(scenario, i, o.run, o.zones, o.random);
+      const body = scenario.upstream(o.run, i, o.random, plan.contact);
+      if (plan.kind === 'reply-stop') await replyStopAfterDelivery(plan.contact.phone!);
       const res = await postTrigger(body);
       if (res.status !== 202 || !res.caseId) {
         driven.refused += 1;
         continue;
       }
-      await o.watch.opened(res.caseId, plan);
+      o.watch.opened(res.caseId, plan);
       driven.sent.push({ body, caseId: res.caseId });
       if (o.random() < 0.03) {
         driven.redelivered += 1;
@@ -58,6 +62,16 @@ export async function driveTriggers(o: {
   };
   await Promise.all(Array.from({ length: IN_FLIGHT }, worker));
   return driven;
+}
+
+/** The customer answers their first SMS with STOP, once it is delivered (the simulator's `customer_reply`). */
+async function replyStopAfterDelivery(phone: string): Promise<void> {
+  const res = await fetch(`${smsProviderUrl}/_sim/faults`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ mode: 'customer_reply', body: 'STOP', count: 1, match: { to: phone } }),
+  });
+  if (res.status !== 201) throw new Error(`POST ${smsProviderUrl}/_sim/faults: HTTP ${res.status}`);
 }
 
 async function postTrigger(body: unknown): Promise<{ status: number; caseId?: string }> {

@@ -1,18 +1,22 @@
 /**
  * Closeout's main job: brings up the devstack, the simulated cores (test doubles of the bank's REST, SOAP and SFTP
- * systems of record, with faults injected) and the nine services, then drives a realistic sample to the end:
- * upstream triggers across the five seed workflows, simulated customers acting on most of them (some decline, some
- * get a parameter wrong first, some tap twice, some never answer), redelivered upstream events, and writeback-rest
- * killed and restarted midway. It prints progress while it runs and a final report, and leaves everything running.
+ * systems of record, with faults injected), the simulated SMS and WhatsApp providers and the nine services, then
+ * drives a realistic sample to the end: upstream triggers across the five seed workflows, each with the customer's
+ * contact points, time zone and consents; messaging reaches the customers by email (the devstack's SMTP sink) and SMS
+ * (the simulated provider); simulated customers act on most messages (some decline, some get a parameter wrong first,
+ * some tap twice, some never answer, a few reply STOP), a few cannot be reached (no consent, or night where they
+ * live); redelivered upstream events, and writeback-rest killed and restarted midway. It prints progress while it
+ * runs and a final report, and leaves everything running.
  *
  *   npm start                 # 1,000 triggers
  *   npm start -- --cases 200  # a shorter run
  *
- * The messaging and mini-app services do not yet reach real customers: the job stands in for them, answering each
- * outreach.requested with a delivery receipt (outreach.event) and the customer's choice (miniapp.action).
+ * The mini-app is not built yet: once a customer's message has reached them (found with its link in the sink or the
+ * SMS provider), the job publishes the customer's choice (miniapp.action) as the mini-app would.
  *
- * The parts, in the order they run: platform.ts (devstack, cores, services), case-watch.ts (what is seen on Kafka,
- * the customers' stand-in), drive.ts (the triggers), outcome.ts (settling, evidence, figures), report.ts.
+ * The parts, in the order they run: platform.ts (devstack, cores, providers, services), case-watch.ts (what is seen
+ * on Kafka, the customers' stand-in), inbox.ts (where customers read their messages), drive.ts (the triggers),
+ * outcome.ts and messaging-figures.ts (settling, evidence, figures), report.ts.
  */
 import { randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
@@ -23,7 +27,9 @@ import { say } from './clock';
 import { driveTriggers } from './drive';
 import { figuresOf, gatherEvidence, reportProgress, succeeded, waitUntilSettled } from './outcome';
 import { bringUpPlatform, printReadiness } from './platform';
+import { gatherMessagingEvidence } from './messaging-figures';
 import { percentile, printLookAround, printReport } from './report';
+import { zonesAt } from './time-zones';
 
 const { values: args } = parseArgs({
   options: { cases: { type: 'string', default: '1000' }, seed: { type: 'string', default: '7' } },
@@ -45,7 +51,15 @@ async function main(): Promise<void> {
   const runStarted = Date.now();
   say(`driving ${CASES} upstream triggers across the five seed workflows (run ${run}); ~3% are redelivered`);
   const random = seededRandom(Number(args.seed));
-  const driven = await driveTriggers({ cases: CASES, run, random, watch, platform });
+  // Customers' time zones follow the clock: most where it is day now, a few where it is night (quiet hours).
+  const zones = zonesAt(runStarted);
+  say(
+    `customers live where it is day now (${zones.daytime.slice(0, 4).join(', ')}…)` +
+      (zones.night.length > 0
+        ? `, a few where it is night (${zones.night.slice(0, 3).join(', ')}…): their messages wait for 08:00 there`
+        : ''),
+  );
+  const driven = await driveTriggers({ cases: CASES, run, random, zones, watch, platform });
   say(
     `all ${watch.plans.size} triggers accepted (${driven.redelivered} redelivered, ${driven.redeliveryDeduplicated} deduplicated, ${driven.refused} refused)`,
   );
@@ -53,8 +67,9 @@ async function main(): Promise<void> {
   progress.stop();
 
   const evidence = await gatherEvidence(runStarted);
+  const messagingEvidence = await gatherMessagingEvidence(platform.env, watch, runStarted);
   await watch.close();
-  const figures = figuresOf(watch, driven, evidence, runStarted);
+  const figures = figuresOf(watch, driven, evidence, messagingEvidence, runStarted);
   printReport(figures, percentile);
   printLookAround();
   if (!succeeded(watch, figures, CASES)) process.exitCode = 1;

@@ -1,11 +1,12 @@
 /**
- * The main job's outcome: progress while the cases run, waiting until each has settled, the evidence the reconciler
- * and the exception queue hold about the run, and the figures of the report.
+ * The main job's outcome: progress while the cases run, waiting until each has settled, the evidence the reconciler,
+ * the exception queue, the SMTP sink and the messaging providers hold about the run, and the figures of the report.
  */
 import type { WritebackResult } from '@closeout/contracts';
 import { elapsedS, say, sleep } from './clock';
 import { TERMINAL_STATES, type CaseWatch } from './case-watch';
 import type { Driven } from './drive';
+import { messagingFiguresOf, type MessagingEvidence } from './messaging-figures';
 import { AGENT_TOKEN, orchestratorUrl, RECONCILER_TOKEN, reconcilerUrl } from './platform';
 import type { RunFigures } from './report';
 
@@ -22,26 +23,54 @@ export function reportProgress(watch: CaseWatch, cases: number): { stop(): void 
       else if (s === 'EXPIRED') expired += 1;
     }
     const applied = [...watch.results.values()].filter((r) => r.some((x) => x.status === 'APPLIED')).length;
+    let sent = 0;
+    for (const id of watch.plans.keys())
+      sent += (watch.outreachEvents.get(id) ?? []).filter((e) => e.status === 'SENT').length;
+    const deferred = [...watch.plans.keys()].filter((id) => watch.parkedByQuietHours(id)).length;
     say(
-      `progress: ${watch.plans.size}/${cases} triggered, ${watch.actedAt.size} customers acted, ${completed} completed, ${exceptions} in exception, ${expired} expired; writebacks applied ${applied}/${watch.ourKeys.size}`,
+      `progress: ${watch.plans.size}/${cases} triggered, ${sent} messages sent, ${deferred} customers deferred by quiet hours, ${watch.actedAt.size} customers acted, ${completed} completed, ${exceptions} in exception, ${expired} expired; writebacks applied ${applied}/${watch.ourKeys.size}`,
     );
   }, 3_000);
   return { stop: () => clearInterval(timer) };
 }
 
-/** Until every case has settled: completed, in the exception queue, expired; at most 4 minutes. */
+/**
+ * Until every case has settled — completed, in the exception queue, expired, or waiting for a customer whose
+ * messages are deferred by quiet hours until after the run (not waited for) — at most 4 minutes; then says what
+ * state the cases still open are in.
+ */
 export async function waitUntilSettled(watch: CaseWatch): Promise<void> {
   const deadline = Date.now() + 240_000;
+  let open: string[] = [];
   while (Date.now() < deadline) {
-    const open = [...watch.plans.keys()].filter((id) => !settled(watch, id));
+    open = [...watch.plans.keys()].filter((id) => !accountedFor(watch, id));
     if (open.length === 0) break;
     await sleep(1_000);
   }
   await sleep(2_000);
+  const parked = [...watch.plans.keys()].filter((id) => !settled(watch, id) && watch.parkedByQuietHours(id));
+  if (parked.length > 0)
+    say(
+      `${parked.length} customers' messages are deferred by quiet hours until after the run: not waiting for them`,
+    );
+  if (open.length > 0) {
+    const states: Record<string, number> = {};
+    for (const id of open)
+      states[watch.lastState(id) ?? 'NONE'] = (states[watch.lastState(id) ?? 'NONE'] ?? 0) + 1;
+    say(
+      `stopped waiting after 240 s: ${open.length} cases still open (${Object.entries(states)
+        .map(([k, v]) => `${k} ${v}`)
+        .join(', ')})`,
+    );
+  }
 }
 
 export const settled = (watch: CaseWatch, caseId: string): boolean =>
   TERMINAL_STATES.has(watch.lastState(caseId) ?? '');
+
+/** Settled, or waiting only for a customer messaging will not reach before the run ends (quiet hours). */
+export const accountedFor = (watch: CaseWatch, caseId: string): boolean =>
+  settled(watch, caseId) || watch.parkedByQuietHours(caseId);
 
 /** What the platform's own APIs say about the run: reconciliation breaks, SLOs, alerts, open exceptions. */
 export interface Evidence {
@@ -72,6 +101,7 @@ export function figuresOf(
   watch: CaseWatch,
   driven: Driven,
   evidence: Evidence,
+  messagingEvidence: MessagingEvidence,
   runStarted: number,
 ): RunFigures {
   const { plans, states, results, appliedAt, triggeredAt, actedAt, ourKeys } = watch;
@@ -125,15 +155,25 @@ export function figuresOf(
     otherBreaks: evidence.breaks.filter((b) => !ours(b)).length,
     alerts: evidence.alerts.filter((a) => Date.parse(a.raisedAt) >= runStarted).map((a) => a.key),
     slo: evidence.slo,
+    reach: countBy([...plans.values()].map((p) => p.reach)),
+    messaging: messagingFiguresOf(
+      watch,
+      messagingEvidence,
+      new Map(evidence.exceptions.filter((e) => mine(e.caseId)).map((e) => [e.caseId, e.kind])),
+    ),
     elapsedS: elapsedS(),
   };
 }
 
-/** The job fails unless every case settled, no break is unexplained and every trigger was accepted. */
+/**
+ * The job fails unless every case settled (or waits for a customer deferred by quiet hours), no break is
+ * unexplained, every trigger was accepted and no message was sent twice.
+ */
 export function succeeded(watch: CaseWatch, figures: RunFigures, cases: number): boolean {
-  const allSettled = [...watch.plans.keys()].every((id) => settled(watch, id));
+  const allSettled = [...watch.plans.keys()].every((id) => accountedFor(watch, id));
   const unexplained = Object.values(figures.breaks).reduce((a, b) => a + b, 0);
-  return allSettled && unexplained === 0 && figures.cases === cases;
+  const duplicateSends = Object.values(figures.messaging.duplicates).reduce((a, b) => a + b, 0);
+  return allSettled && unexplained === 0 && figures.cases === cases && duplicateSends === 0;
 }
 
 async function api<T>(base: string, path: string, init: { method?: string } = {}): Promise<T> {

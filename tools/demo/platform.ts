@@ -1,9 +1,13 @@
 /**
  * Bringing up the main job's platform: the devstack, the seed workflows with a demo cadence, the simulated cores
- * (test doubles of the bank's REST, SOAP and SFTP systems of record, with faults injected) and the nine services,
- * each started with only its own settings. Services and cores already running are kept.
+ * (test doubles of the bank's REST, SOAP and SFTP systems of record, with faults injected), the simulated messaging
+ * providers (a Twilio-compatible SMS API and the WhatsApp Cloud API; email goes to the devstack's SMTP sink) and the
+ * nine services, each started with only its own settings. Services, cores and providers already running are kept;
+ * a service running with other settings than this run's is restarted with them.
  */
 import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Topics } from '@closeout/contracts';
 import { positionGroupsAtEnd, kafkaConnectionFromEnv } from '@closeout/kafka';
@@ -37,11 +41,39 @@ export const RECONCILER_TOKEN = 'demo-operator-token-0123456789';
 const CORE_TOKEN = 'demo-core-token-0123456789';
 const REST_CORE_PORT = 8091;
 const SOAP_CORE_PORT = 8092;
+const SMS_PROVIDER_PORT = 8095;
+const WHATSAPP_PROVIDER_PORT = 8096;
+
+/** The simulated SMS provider's account (a test double's credentials) and the number messages are sent from. */
+export const SMS_ACCOUNT = {
+  accountSid: 'AC0c105e0de70000000000000000000001',
+  authToken: 'demo-twilio-auth-token-0123456789',
+  from: '+15005550006',
+};
+const WHATSAPP_ACCOUNT = {
+  accessToken: 'demo-whatsapp-access-token-0123456789',
+  appSecret: 'demo-whatsapp-app-secret-0123456789',
+  phoneNumberId: '106540352242922',
+};
+/** The address the job's messaging sends email from (the sink is shared with tests: this tells its mail apart). */
+export const SMTP_FROM_ADDRESS = 'no-reply@main-job.closeout.example';
+/** Where the mini-app would answer the links in messages (nobody serves it yet). */
+export const MINIAPP_BASE_URL = 'https://app.closeout.test';
+export const smsProviderUrl = `http://127.0.0.1:${SMS_PROVIDER_PORT}`;
+export const whatsappProviderUrl = `http://127.0.0.1:${WHATSAPP_PROVIDER_PORT}`;
+/**
+ * The providers' journals (what each customer's handset received) live beside the SMTP sink's mailbox, outside
+ * `.devstack/services`: like the mailbox they are the outside world's records of contact points, not Closeout's.
+ */
+export const providerJournal = (name: string): string =>
+  join(repoRoot, '.devstack', 'messaging-providers', `${name}.journal.jsonl`);
 
 export const port = (name: string): number => services.find((s) => s.name === name)!.port;
 export const ingestUrl = `http://127.0.0.1:${port('trigger-ingest')}/v1/triggers`;
 export const orchestratorUrl = `http://127.0.0.1:${port('orchestrator')}`;
 export const reconcilerUrl = `http://127.0.0.1:${port('reconciler')}`;
+/** Where the providers call messaging's webhooks (the URL they sign). */
+const messagingUrl = `http://127.0.0.1:${port('messaging')}`;
 
 // Faults at each core: transient errors, resets, commits whose answer never comes (unknown outcomes), throttling,
 // server-side retries, late receipts and rejected batches.
@@ -69,10 +101,21 @@ export async function bringUpPlatform(): Promise<Platform> {
   });
   say(`seed workflows with a demo cadence (reminders 6 s / 12 s, expiry 25 s) in ${workflowsDir}`);
   startCores(env);
+  startMessagingProviders();
   await untilUp(`http://127.0.0.1:${SOAP_CORE_PORT}/health`, 30_000);
+  await untilUp(`${smsProviderUrl}/health`, 30_000);
+  await untilUp(`${whatsappProviderUrl}/health`, 30_000);
 
   const platform = { env, serviceEnv: serviceEnv(env, workflowsDir) };
   for (const s of services) {
+    const settings = envFor(s.name, platform.serviceEnv);
+    const fingerprint = settingsFingerprint(settings);
+    if (runningPid(s.name) !== undefined && startedWith(s.name) !== fingerprint) {
+      say(`${s.name} is running with other settings than this run's: restarting it`);
+      stopService(s.name);
+      if (!(await waitForExit(s.name, 15_000))) stopService(s.name, 'SIGKILL');
+      await waitForExit(s.name, 5_000);
+    }
     if (runningPid(s.name) !== undefined) say(`${s.name} already running`);
     else {
       // A stopped service's consumer groups start at the topics' current end: traffic that tests and benchmarks
@@ -81,7 +124,8 @@ export async function bringUpPlatform(): Promise<Platform> {
         kafkaConnectionFromEnv(env),
         consumerGroupsOf(s.name).map(([groupId, topic]) => ({ groupId, topic })),
       );
-      startService(s.name, s.port, envFor(s.name, platform.serviceEnv));
+      startService(s.name, s.port, settings);
+      writeFileSync(fingerprintFile(s.name), fingerprint);
       say(`${s.name} starting on :${s.port} (log ${logFile(s.name)})`);
     }
     await waitUntilReady(s.name, s.port, 180_000);
@@ -129,7 +173,23 @@ const OWNERS: Array<[RegExp, readonly string[]]> = [
   [/^WRITEBACK_SFTP_/, ['writeback-sftp']],
   [/^SFTP_/, ['writeback-sftp', 'reconciler']],
   [/^WORKFLOW_/, ['orchestrator', 'reconciler']],
+  [/^(MESSAGING|TWILIO|WHATSAPP|SMTP|MINIAPP)_/, ['messaging']],
 ];
+
+/** A digest of a service's settings, kept beside its pid file: a service started with other settings is restarted. */
+function settingsFingerprint(settings: Record<string, string>): string {
+  const sorted = Object.keys(settings)
+    .sort()
+    .map((k) => [k, settings[k]]);
+  return createHash('sha256').update(JSON.stringify(sorted)).digest('hex');
+}
+
+const fingerprintFile = (name: string): string =>
+  join(repoRoot, '.devstack', 'services', `${name}.settings-sha256`);
+
+function startedWith(name: string): string | undefined {
+  return existsSync(fingerprintFile(name)) ? readFileSync(fingerprintFile(name), 'utf8') : undefined;
+}
 
 function ownedBy(service: string, env: Record<string, string>): Record<string, string> {
   return Object.fromEntries(
@@ -172,10 +232,26 @@ function serviceEnv(env: Record<string, string>, workflowsDir: string): Record<s
     INGEST_API_TOKENS: `core-billing=${INGEST_TOKEN}`,
     ORCHESTRATOR_API_TOKENS: `demo-agent=${AGENT_TOKEN}`,
     RECONCILER_API_TOKENS: `demo-operator=${RECONCILER_TOKEN}`,
-    // messaging: links point at a mini-app address nobody serves yet; email goes to the devstack's SMTP sink.
-    MINIAPP_BASE_URL: 'https://app.closeout.test',
-    SMTP_FROM_ADDRESS: 'no-reply@closeout.example',
+    // messaging: links point at a mini-app address nobody serves yet; email goes to the devstack's SMTP sink, SMS and
+    // WhatsApp to the simulated providers, which call the webhooks back with signed status reports and replies.
+    MINIAPP_BASE_URL,
+    SMTP_FROM_ADDRESS,
+    SMTP_FROM_NAME: 'Closeout Bank',
     SMTP_TLS_MODE: 'none',
+    MESSAGING_PUBLIC_BASE_URL: messagingUrl,
+    TWILIO_ACCOUNT_SID: SMS_ACCOUNT.accountSid,
+    TWILIO_AUTH_TOKEN: SMS_ACCOUNT.authToken,
+    TWILIO_FROM: SMS_ACCOUNT.from,
+    TWILIO_BASE_URL: smsProviderUrl,
+    TWILIO_STATUS_CALLBACK_URL: `${messagingUrl}/webhooks/sms/twilio`,
+    WHATSAPP_ACCESS_TOKEN: WHATSAPP_ACCOUNT.accessToken,
+    WHATSAPP_APP_SECRET: WHATSAPP_ACCOUNT.appSecret,
+    WHATSAPP_PHONE_NUMBER_ID: WHATSAPP_ACCOUNT.phoneNumberId,
+    WHATSAPP_BASE_URL: whatsappProviderUrl,
+    // A channel the customer cannot be reached on (no contact point or consent there, WhatsApp outside its 24-hour
+    // window) passes the message to email, then SMS.
+    MESSAGING_FALLBACK_CHANNELS: 'EMAIL,SMS',
+    MESSAGING_WORKER_POLL_MS: '200',
     WORKFLOW_DEFINITIONS_DIR: workflowsDir,
     WRITEBACK_REST_DESTINATIONS: JSON.stringify([
       restCoreDestination({
@@ -266,6 +342,61 @@ function startCores(env: Record<string, string>): void {
   }
 }
 
+/**
+ * The simulated messaging providers as processes of their own (kept running after the job, like the cores): no faults
+ * injected at start (the job asks the SMS provider for a customer's STOP reply per number), status callbacks and
+ * replies POSTed to messaging's webhooks, signed. Opt-out keywords are left to messaging, which confirms them itself.
+ */
+function startMessagingProviders(): void {
+  mkdirSync(join(repoRoot, '.devstack', 'messaging-providers'), { recursive: true });
+  if (runningPid('sms-provider') === undefined) {
+    startProcess(
+      'sms-provider',
+      'tools/simulators/sms-provider/main.ts',
+      [
+        '--port',
+        String(SMS_PROVIDER_PORT),
+        '--account-sid',
+        SMS_ACCOUNT.accountSid,
+        '--auth-token',
+        SMS_ACCOUNT.authToken,
+        '--numbers',
+        SMS_ACCOUNT.from,
+        '--inbound-webhook-url',
+        `${messagingUrl}/webhooks/sms/twilio`,
+        '--keyword-opt-out',
+        'false',
+        '--journal-file',
+        providerJournal('sms-provider'),
+      ],
+      {},
+    );
+    say(`simulated SMS provider (Twilio-compatible test double) on :${SMS_PROVIDER_PORT}`);
+  }
+  if (runningPid('whatsapp-provider') === undefined) {
+    startProcess(
+      'whatsapp-provider',
+      'tools/simulators/whatsapp-provider/main.ts',
+      [
+        '--port',
+        String(WHATSAPP_PROVIDER_PORT),
+        '--access-token',
+        WHATSAPP_ACCOUNT.accessToken,
+        '--app-secret',
+        WHATSAPP_ACCOUNT.appSecret,
+        '--phone-number-id',
+        WHATSAPP_ACCOUNT.phoneNumberId,
+        '--webhook-url',
+        `${messagingUrl}/webhooks/whatsapp/whatsapp-cloud`,
+        '--journal-file',
+        providerJournal('whatsapp-provider'),
+      ],
+      {},
+    );
+    say(`simulated WhatsApp Cloud API (test double) on :${WHATSAPP_PROVIDER_PORT}`);
+  }
+}
+
 async function untilUp(url: string, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
@@ -290,6 +421,10 @@ function consumerGroupsOf(service: string): [string, string][] {
       ['miniapp-action', Topics.miniappAction],
       ['writeback-result', Topics.writebackResult],
       ['writeback-command', Topics.writebackCommand],
+    ],
+    messaging: [
+      ['customer-contact', Topics.customerContact],
+      ['outreach-requested', Topics.outreachRequested],
     ],
     reconciler: [
       ['writeback-requested', Topics.writebackRequested],

@@ -1,4 +1,5 @@
 /** The main job's final report: what happened to every case, in the figures an operations team runs on. */
+import type { MessagingFigures } from './messaging-figures';
 import { AGENT_TOKEN, orchestratorUrl, RECONCILER_TOKEN, reconcilerUrl } from './platform';
 
 export interface RunFigures {
@@ -24,6 +25,9 @@ export interface RunFigures {
   otherBreaks: number;
   alerts: string[];
   slo: unknown;
+  /** The customers' contact blocks: reachable, no consent, night where they live. */
+  reach: Record<string, number>;
+  messaging: MessagingFigures;
   elapsedS: number;
 }
 
@@ -58,6 +62,7 @@ export function printReport(f: RunFigures, p: typeof percentile): void {
     'straight-through rate',
     `${pct(f.straightThrough, completed)} of completed cases had no exception on the way`,
   );
+  printMessaging(f, line);
   console.log('  writeback success per destination');
   for (const [d, w] of Object.entries(f.writebacks).sort()) {
     line(
@@ -86,6 +91,63 @@ export function printReport(f: RunFigures, p: typeof percentile): void {
     line('', `(${f.otherBreaks} more open on earlier runs' or tests' writebacks on this devstack)`);
   line('SLO alerts open', f.alerts.length === 0 ? 'none' : f.alerts.join(', '));
   line('run time', `${f.elapsedS.toFixed(1)} s`);
+}
+
+const when = (ms: number | undefined) => (ms === undefined ? '-' : new Date(ms).toISOString());
+const total = (r: Record<string, number>) => Object.values(r).reduce((a, b) => a + b, 0);
+
+/** The messaging section: what messaging did with the outreach, checked against the sink's and providers' records. */
+function printMessaging(f: RunFigures, line: (label: string, value: string) => void): void {
+  const m = f.messaging;
+  console.log('  messaging');
+  line('  customers’ contact blocks', list(f.reach));
+  line('  outreach requested', `${total(m.requested)} (${list(m.requested)})`);
+  for (const [channel, s] of Object.entries(m.sent)) {
+    const where =
+      channel === 'EMAIL' ? 'SMTP sink' : `${channel === 'SMS' ? 'SMS' : 'WhatsApp'} provider's journal`;
+    line(
+      `  sent by ${channel}`,
+      `${s.events} (outreach.event SENT/DELIVERED; ${s.journal} in the ${where}: ${s.events === s.journal ? 'agree' : 'DISAGREE'})`,
+    );
+  }
+  line('  delivered (provider reports)', String(m.delivered));
+  if (total(m.failed) > 0) line('  failed', list(m.failed));
+  line(
+    '  deferred by quiet hours',
+    m.deferred.customers === 0
+      ? `none${m.deferred.sentLater > 0 ? ` (${m.deferred.sentLater} deferred, sent later in the run)` : ''}`
+      : `${m.deferred.customers} customers not reached during the run, due at ${when(m.deferred.firstDue)}` +
+          (m.deferred.lastDue !== m.deferred.firstDue ? ` … ${when(m.deferred.lastDue)}` : ''),
+  );
+  const suppressed = (code: string) => m.suppressed[code] ?? 0;
+  const others = Object.entries(m.suppressed).filter(
+    ([k]) =>
+      !['SUPPRESSED_NO_CONSENT', 'SUPPRESSED_FREQUENCY_CAP', 'SUPPRESSED_NO_CONTACT_POINT'].includes(k),
+  );
+  line(
+    '  suppressed (outreaches)',
+    `no consent ${suppressed('SUPPRESSED_NO_CONSENT')}, frequency cap ${suppressed('SUPPRESSED_FREQUENCY_CAP')}, ` +
+      `no contact point ${suppressed('SUPPRESSED_NO_CONTACT_POINT')}` +
+      (others.length > 0 ? `; ${others.map(([k, v]) => `${k} ${v}`).join(', ')}` : ''),
+  );
+  line(
+    '  opt-outs honoured',
+    `${m.optOuts.events} of ${m.optOuts.planned} STOP replies (OPTED_OUT reported; ${m.optOuts.exceptions} cases in the exception queue as OPTED_OUT; ${m.optOuts.confirmations} confirmations sent)`,
+  );
+  line(
+    '  customers who found their message',
+    `${m.reached} found it with the link before acting` +
+      (m.notFound > 0 ? `; ${m.notFound} reported sends not found where the customer reads` : ''),
+  );
+  if (m.otherInstances.length > 0)
+    line(
+      '  NOTE',
+      `${m.otherInstances.join(', ')} (tests on this devstack) also answered the run's outreach on the shared ` +
+        "topics: their reports are in the outreach.event counts, not in this job's sink and journals; run tests " +
+        'and the main job one at a time',
+    );
+  const dup = total(m.duplicates);
+  line('  duplicate sends in the journals', dup === 0 ? '0' : `${dup} (${list(m.duplicates)})`);
 }
 
 /** Where to look around afterwards: the platform stays up until `npm run stop`. */

@@ -1,12 +1,40 @@
 /**
- * The main job's sample: upstream events for the five seed workflows and how each simulated customer behaves.
- * Amounts, attributes and choices vary with a seeded random source, so a run is reproducible.
+ * The main job's sample: upstream events for the five seed workflows, the contact block each carries (contact
+ * points, time zone, locale, consent statements) and how each simulated customer behaves. Amounts, attributes,
+ * contacts and choices vary with a seeded random source, so a run is reproducible (the time zones also follow the
+ * clock: see time-zones.ts).
  */
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse } from 'yaml';
+import { repoRoot } from './services';
+import { localeOf, type ZoneChoice } from './time-zones';
 
-export type PlanKind = 'act' | 'double-tap' | 'wrong-then-right' | 'decline' | 'ignore';
+export type PlanKind = 'act' | 'double-tap' | 'wrong-then-right' | 'decline' | 'ignore' | 'reply-stop';
+
+/**
+ * How the customer's contact block reads for messaging: consenting on their channels in a daytime zone (reachable),
+ * no consent for the purpose (every message suppressed), or living where it is night (every message deferred by
+ * quiet hours until after the run).
+ */
+export type Reach = 'reachable' | 'no-consent' | 'quiet-hours';
+
+export type Channel = 'SMS' | 'EMAIL' | 'WHATSAPP';
+
+/** The `customer.contact` block of a trigger (apps/trigger-ingest/README.md, "Contact block"). */
+export interface ContactBlock {
+  email?: string;
+  phone?: string;
+  timeZone: string;
+  locale: string;
+  consents: { channel: Channel; purpose: string; granted: boolean; source: string; statedAt: string }[];
+}
 
 export interface CustomerPlan {
   kind: PlanKind;
+  workflowId: string;
+  reach: Reach;
+  contact: ContactBlock;
   /** The outreach attempt the customer answers (1: the first message, 2: the first reminder). */
   actOnAttempt: number;
   action: string;
@@ -17,7 +45,7 @@ export interface CustomerPlan {
 
 export interface Scenario {
   workflowId: string;
-  upstream(run: string, i: number, random: () => number): Record<string, unknown>;
+  upstream(run: string, i: number, random: () => number, contact: ContactBlock): Record<string, unknown>;
   choices: {
     action: string;
     parameters: (i: number) => Record<string, string>;
@@ -32,6 +60,7 @@ function event(
   run: string,
   i: number,
   eventType: string,
+  contact: ContactBlock,
   extra: Record<string, unknown> = {},
 ): Record<string, unknown> {
   return {
@@ -42,7 +71,9 @@ function event(
     customer: {
       customerId: `cus-${run}-${i}`,
       accountId: `40${String(i).padStart(8, '0')}`,
-      timeZone: 'Europe/London',
+      timeZone: contact.timeZone,
+      locale: contact.locale,
+      contact,
     },
     ...extra,
   };
@@ -66,8 +97,8 @@ export function hostileAttributes(i: number): Record<string, string> {
 export const SCENARIOS: Scenario[] = [
   {
     workflowId: 'failed-payment-recovery',
-    upstream: (run, i, random) =>
-      event(run, i, 'billing.payment_failed', {
+    upstream: (run, i, random, contact) =>
+      event(run, i, 'billing.payment_failed', contact, {
         amount: { amountMinor: between(random, 1_000, 60_000), currency: 'GBP' },
         // A few bounced for fraud: no self-service action is eligible, the case goes to an agent.
         attributes: {
@@ -89,8 +120,8 @@ export const SCENARIOS: Scenario[] = [
   },
   {
     workflowId: 'payment-plan-setup',
-    upstream: (run, i, random) =>
-      event(run, i, 'collections.arrears_detected', {
+    upstream: (run, i, random, contact) =>
+      event(run, i, 'collections.arrears_detected', contact, {
         amount: { amountMinor: between(random, 5_000, 300_000), currency: 'GBP' },
         attributes: { arrearsDays: String(between(random, 10, 170)), ...hostileAttributes(i) },
       }),
@@ -105,7 +136,7 @@ export const SCENARIOS: Scenario[] = [
   },
   {
     workflowId: 'kyc-refresh',
-    upstream: (run, i) => event(run, i, 'compliance.kyc_refresh_due'),
+    upstream: (run, i, _random, contact) => event(run, i, 'compliance.kyc_refresh_due', contact),
     choices: [
       {
         action: 'document.upload',
@@ -116,7 +147,7 @@ export const SCENARIOS: Scenario[] = [
   },
   {
     workflowId: 'address-update',
-    upstream: (run, i) => event(run, i, 'crm.mail_returned'),
+    upstream: (run, i, _random, contact) => event(run, i, 'crm.mail_returned', contact),
     choices: [
       {
         action: 'address.confirm',
@@ -131,7 +162,7 @@ export const SCENARIOS: Scenario[] = [
   },
   {
     workflowId: 'document-collection',
-    upstream: (run, i) => event(run, i, 'onboarding.documents_missing'),
+    upstream: (run, i, _random, contact) => event(run, i, 'onboarding.documents_missing', contact),
     choices: [
       {
         action: 'document.upload',
@@ -145,15 +176,112 @@ export const SCENARIOS: Scenario[] = [
   },
 ];
 
+/** A workflow's outreach as its seed definition states it: the purpose consent is asked for and the channel order. */
+export interface WorkflowOutreach {
+  purpose: string;
+  channels: Channel[];
+}
+
+let outreachById: Map<string, WorkflowOutreach> | undefined;
+
+/** The seed definition's outreach (apps/orchestrator/workflows): consents follow what each workflow asks for. */
+export function workflowOutreach(workflowId: string): WorkflowOutreach {
+  outreachById ??= new Map(
+    readdirSync(join(repoRoot, 'apps', 'orchestrator', 'workflows'))
+      .filter((f) => /\.ya?ml$/.test(f))
+      .map((f) => {
+        const doc = parse(readFileSync(join(repoRoot, 'apps', 'orchestrator', 'workflows', f), 'utf8')) as {
+          id: string;
+          outreach: WorkflowOutreach;
+        };
+        return [doc.id, { purpose: doc.outreach.purpose, channels: doc.outreach.channels }] as const;
+      }),
+  );
+  const found = outreachById.get(workflowId);
+  if (!found) throw new Error(`workflowId: no seed workflow definition has id ${workflowId}`);
+  return found;
+}
+
+/** Shares of the sample, drawn per customer. */
+const NO_CONSENT = 0.025;
+const QUIET_HOURS = 0.025;
+/** Of the customers whose first message is an SMS. */
+const REPLY_STOP = 0.03;
+const DAY_MS = 86_400_000;
+
+/**
+ * The customer's contact block: test contact points only (an example.com address, a +1 500 555 number: Twilio's
+ * test range), unique within the run; a daytime zone for most, a night-time one for the quiet-hours share; consent
+ * statements for the workflow's purpose on each channel the customer can be reached on (refusals for the no-consent
+ * share). A customer who will reply STOP has a phone and consents to SMS.
+ */
+function contactOf(
+  i: number,
+  run: string,
+  outreach: WorkflowOutreach,
+  reach: Reach,
+  replyStop: boolean,
+  zones: ZoneChoice,
+  random: () => number,
+): ContactBlock {
+  const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)]!;
+  const r = random();
+  const points = replyStop ? 'both' : r < 0.8 ? 'both' : r < 0.9 ? 'email' : 'phone';
+  const email = points !== 'phone' ? `customer.${run}.${i}@example.com` : undefined;
+  // +1 500 555 1000..9999: +1 500 555 0006 is the sender's number.
+  const phone = points !== 'email' ? `+1500555${String(1000 + (i % 9000))}` : undefined;
+  const timeZone =
+    reach === 'quiet-hours'
+      ? pick(zones.night)
+      : zones.daytime.includes('Europe/London') && random() < 0.7
+        ? 'Europe/London'
+        : pick(zones.daytime);
+  const statedAt = new Date(Date.now() - between(random, 1, 400) * DAY_MS).toISOString();
+  const reachable = (c: Channel) => (c === 'EMAIL' ? email !== undefined : phone !== undefined);
+  return {
+    ...(email !== undefined ? { email } : {}),
+    ...(phone !== undefined ? { phone } : {}),
+    timeZone,
+    locale: localeOf(timeZone),
+    consents: outreach.channels.filter(reachable).map((channel) => ({
+      channel,
+      purpose: outreach.purpose,
+      granted: reach !== 'no-consent',
+      source: pick(['online-banking', 'branch', 'mobile-app']),
+      statedAt,
+    })),
+  };
+}
+
 let counter = 0;
 
-/** Most customers act on the first message, some after a reminder; a few decline, tap twice, get it wrong first, or never answer. */
-export function customerPlan(scenario: Scenario, random: () => number): CustomerPlan {
+/**
+ * Most customers act on the first message, some after a reminder; a few decline, tap twice, get it wrong first,
+ * never answer, or reply STOP to the first SMS. A few cannot be reached during the run (no consent, or night where
+ * they live): whatever they would do, no message reaches them.
+ */
+export function customerPlan(
+  scenario: Scenario,
+  i: number,
+  run: string,
+  zones: ZoneChoice,
+  random: () => number,
+): CustomerPlan {
   counter += 1;
   const choice = scenario.choices[Math.floor(random() * scenario.choices.length)]!;
   const r = random();
-  const kind: PlanKind =
-    r < 0.06
+  const outreach = workflowOutreach(scenario.workflowId);
+  const rr = random();
+  const reach: Reach =
+    rr < NO_CONSENT
+      ? 'no-consent'
+      : rr < NO_CONSENT + QUIET_HOURS && zones.night.length > 0
+        ? 'quiet-hours'
+        : 'reachable';
+  const replyStop = reach === 'reachable' && outreach.channels[0] === 'SMS' && random() < REPLY_STOP;
+  const kind: PlanKind = replyStop
+    ? 'reply-stop'
+    : r < 0.06
       ? 'ignore'
       : r < 0.1
         ? 'decline'
@@ -164,6 +292,9 @@ export function customerPlan(scenario: Scenario, random: () => number): Customer
             : 'act';
   return {
     kind,
+    workflowId: scenario.workflowId,
+    reach,
+    contact: contactOf(i, run, outreach, reach, replyStop, zones, random),
     actOnAttempt: random() < 0.15 ? 2 : 1,
     action: choice.action,
     parameters: choice.parameters(counter),

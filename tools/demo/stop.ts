@@ -1,4 +1,7 @@
-/** Stops the services the main job started (SIGTERM: consumers drain and commit), then the devstack. */
+/**
+ * Stops the services the main job started (SIGTERM: consumers drain and commit), the simulated cores and messaging
+ * providers, then the devstack (unless `--keep-devstack`).
+ */
 import { execFileSync } from 'node:child_process';
 import { devstackCommand, services, stopService, waitForExit } from './services';
 
@@ -10,7 +13,7 @@ async function main(): Promise<void> {
       console.log(`${s.name} did not stop in 15 s: killed`);
     }
   }
-  for (const core of ['rest-core', 'soap-core', 'sftp-core']) {
+  for (const core of ['rest-core', 'soap-core', 'sftp-core', 'sms-provider', 'whatsapp-provider']) {
     if (stopService(core)) {
       console.log(`stopping the simulated ${core}`);
       await waitForExit(core, 5_000);
