@@ -5,7 +5,6 @@
  * consumer groups), customers and recipients.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import { createServer, type AddressInfo } from 'node:net';
 import type { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { DataSource } from 'typeorm';
@@ -22,12 +21,14 @@ import { startSmsProvider, twilioSignature, type SmsProvider } from '@closeout/s
 import { AppModule } from './app.module';
 import { configSchema } from './config';
 import { linkTokenSha256 } from './links/mini-app-link';
+import { freePort, mailTo, settle, until } from './test-support/messaging-it';
 
 const run = randomBytes(4).toString('hex');
 const serviceName = `messaging-it-${run}`;
 const schema = `messaging_it_${run}`;
-const sinkUrl = process.env['SMTP_SINK_URL']!;
 const MINIAPP = 'https://app.closeout.test';
+/** This run's sender: other services on the shared devstack may mail the same recipients. */
+const FROM = `no-reply-${run}@closeout.example`;
 const ACCOUNT = { accountSid: `AC${'ab'.repeat(16)}`, authToken: `token-${run}`, numbers: ['+15005550006'] };
 
 /** A fixed-offset zone where it is now early afternoon: quiet hours never hold a send back in this suite. */
@@ -36,43 +37,6 @@ function afternoonZone(): string {
   const wrapped = ((offset + 11 + 24) % 24) - 11; // -11 … +12
   // Etc/GMT signs are inverted: Etc/GMT-3 is UTC+3.
   return wrapped === 0 ? 'Etc/UTC' : `Etc/GMT${wrapped > 0 ? '-' : '+'}${Math.abs(wrapped)}`;
-}
-
-interface StoredMail {
-  id: string;
-  subject: string | null;
-  headers: Record<string, string[]>;
-  text: string | null;
-  html: string | null;
-}
-
-async function mailTo(address: string): Promise<StoredMail[]> {
-  const res = await fetch(`${sinkUrl}/messages?to=${encodeURIComponent(address)}`);
-  const { messages } = (await res.json()) as { messages: { id: string }[] };
-  return Promise.all(
-    messages.map(async ({ id }) => (await (await fetch(`${sinkUrl}/messages/${id}`)).json()) as StoredMail),
-  );
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline)
-      throw new Error(
-        `timed out after ${timeoutMs} ms waiting for ${what} (service log: ${process.env['LOG_FILE']})`,
-      );
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 describe('messaging service', () => {
@@ -104,7 +68,7 @@ describe('messaging service', () => {
       MESSAGING_WORKER_POLL_MS: '100',
       // Requests of other runs sharing the topic find no contact here: they wait, silently, past this suite's end.
       MESSAGING_CONTACT_WAIT_MS: '3600000',
-      SMTP_FROM_ADDRESS: 'no-reply@closeout.example',
+      SMTP_FROM_ADDRESS: FROM,
       SMTP_FROM_NAME: 'Closeout Bank',
       SMTP_TLS_MODE: 'none',
       TWILIO_ACCOUNT_SID: ACCOUNT.accountSid,
@@ -209,7 +173,18 @@ describe('messaging service', () => {
       correlationId: request.correlationId,
     });
 
-  const eventsOf = (caseId: string) => events.filter((e) => e.caseId === caseId);
+  /**
+   * The outreach.events published for a case by this service: those its outbox holds (other services on the shared
+   * devstack may answer the same requests).
+   */
+  const eventsOf = async (caseId: string) => {
+    const rows: Array<{ id: string }> = await db.query(
+      `SELECT value->>'eventId' AS id FROM outbox WHERE topic = $1 AND value->>'caseId' = $2`,
+      [Topics.outreachEvent, caseId],
+    );
+    const mine = new Set(rows.map((r) => r.id));
+    return events.filter((e) => e.caseId === caseId && mine.has(e.eventId));
+  };
 
   it('sends an email with the mini-app link and List-Unsubscribe once, and reports it SENT once, however often the request comes', async () => {
     const email = `customer-${randomUUID()}@example.com`;
@@ -218,10 +193,10 @@ describe('messaging service', () => {
     await publish(request);
 
     const sent = await until('outreach.event SENT', async () =>
-      eventsOf(request.caseId).find((e) => e.status === 'SENT'),
+      (await eventsOf(request.caseId)).find((e) => e.status === 'SENT'),
     );
     const mails = await until('the mail in the SMTP sink', async () => {
-      const found = await mailTo(email);
+      const found = await mailTo(email, FROM);
       return found.length > 0 ? found : undefined;
     });
     expect(mails).toHaveLength(1);
@@ -260,8 +235,8 @@ describe('messaging service', () => {
       return rows.length > 0 ? true : undefined;
     });
     await new Promise((r) => setTimeout(r, 1_500));
-    expect(await mailTo(email)).toHaveLength(1);
-    expect(eventsOf(request.caseId).map((e) => e.status)).toEqual(['SENT']);
+    expect(await mailTo(email, FROM)).toHaveLength(1);
+    expect((await eventsOf(request.caseId)).map((e) => e.status)).toEqual(['SENT']);
     const sends: Array<{ status: string; send_attempts: number }> = await db.query(
       'SELECT status, send_attempts FROM send WHERE outreach_id = $1',
       [request.outreachId],
@@ -290,7 +265,7 @@ describe('messaging service', () => {
     await publish(request);
 
     const suppressed = await until('outreach.event SUPPRESSED', async () =>
-      eventsOf(request.caseId).find((e) => e.status === 'SUPPRESSED'),
+      (await eventsOf(request.caseId)).find((e) => e.status === 'SUPPRESSED'),
     );
     expect(suppressed).toMatchObject({
       channel: 'EMAIL',
@@ -298,7 +273,7 @@ describe('messaging service', () => {
       providerRef: null,
     });
     await new Promise((r) => setTimeout(r, 500));
-    expect(await mailTo(email)).toEqual([]);
+    expect(await mailTo(email, FROM)).toEqual([]);
     const links: unknown[] = await db.query('SELECT 1 FROM link WHERE outreach_id = $1', [
       request.outreachId,
     ]);
@@ -312,7 +287,7 @@ describe('messaging service', () => {
     await publish(request);
 
     const sent = await until('outreach.event SENT', async () =>
-      eventsOf(request.caseId).find((e) => e.status === 'SENT'),
+      (await eventsOf(request.caseId)).find((e) => e.status === 'SENT'),
     );
     const journal = sms.journal().filter((m) => m.to === phone);
     expect(journal).toHaveLength(1);
@@ -327,7 +302,6 @@ describe('messaging service', () => {
     expect(attempts).toEqual([{ channel: 'SMS' }]);
   });
   const newPhone = () => `+447400${String(Math.floor(Math.random() * 1e6)).padStart(6, '0')}`;
-  const settle = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
   /** Sends an SMS outreach to a new customer and waits for it SENT: the request, its journal entry and its row. */
   async function sentSms(phone: string, emailToo?: string) {
@@ -337,7 +311,9 @@ describe('messaging service', () => {
     ]);
     const request = outreach(customerId, 'SMS');
     await publish(request);
-    await until('outreach.event SENT', async () => eventsOf(request.caseId).find((e) => e.status === 'SENT'));
+    await until('outreach.event SENT', async () =>
+      (await eventsOf(request.caseId)).find((e) => e.status === 'SENT'),
+    );
     const entry = sms.journal().find((m) => m.to === phone)!;
     const rows: Array<{ message_id: string; status: string }> = await db.query(
       'SELECT message_id, status FROM send WHERE outreach_id = $1',
@@ -352,7 +328,7 @@ describe('messaging service', () => {
     const { request, entry } = await sentSms(phone);
 
     const delivered = await until('outreach.event DELIVERED', async () =>
-      eventsOf(request.caseId).find((e) => e.status === 'DELIVERED'),
+      (await eventsOf(request.caseId)).find((e) => e.status === 'DELIVERED'),
     );
     expect(delivered).toMatchObject({ channel: 'SMS', providerRef: entry.sid, reason: null });
     // sent and delivered, each posted twice, every one answered 204.
@@ -364,7 +340,7 @@ describe('messaging service', () => {
     });
     expect(calls.map((c) => c.answeredStatus)).toEqual([204, 204, 204, 204]);
     await settle(1_000);
-    expect(eventsOf(request.caseId).map((e) => e.status)).toEqual(['SENT', 'DELIVERED']);
+    expect((await eventsOf(request.caseId)).map((e) => e.status)).toEqual(['SENT', 'DELIVERED']);
     const rows: Array<{ status: string }> = await db.query('SELECT status FROM send WHERE outreach_id = $1', [
       request.outreachId,
     ]);
@@ -401,7 +377,7 @@ describe('messaging service', () => {
     expect(refusals).toHaveLength(2);
     expect(refusals[0]!.value.references).toEqual({ channel: 'SMS', provider: 'twilio' });
     await settle(1_000);
-    expect(eventsOf(request.caseId).map((e) => e.status)).toEqual(['SENT']);
+    expect((await eventsOf(request.caseId)).map((e) => e.status)).toEqual(['SENT']);
     const before: Array<{ status: string }> = await db.query(
       'SELECT status FROM send WHERE outreach_id = $1',
       [request.outreachId],
@@ -423,7 +399,7 @@ describe('messaging service', () => {
     const signed = await post({ 'x-twilio-signature': twilioSignature(ACCOUNT.authToken, url, params) });
     expect(signed.status).toBe(204);
     await until('outreach.event DELIVERED', async () =>
-      eventsOf(request.caseId).find((e) => e.status === 'DELIVERED'),
+      (await eventsOf(request.caseId)).find((e) => e.status === 'DELIVERED'),
     );
   });
 
@@ -434,7 +410,7 @@ describe('messaging service', () => {
 
     await sms.customerMessage(phone, ACCOUNT.numbers[0]!, 'STOP');
     const optedOut = await until('outreach.event OPTED_OUT', async () =>
-      eventsOf(request.caseId).find((e) => e.status === 'OPTED_OUT'),
+      (await eventsOf(request.caseId)).find((e) => e.status === 'OPTED_OUT'),
     );
     expect(optedOut).toMatchObject({
       channel: 'SMS',
@@ -455,13 +431,13 @@ describe('messaging service', () => {
     const next = outreach(customerId, 'EMAIL');
     await publish(next);
     const suppressed = await until('outreach.event SUPPRESSED', async () =>
-      eventsOf(next.caseId).find((e) => e.status === 'SUPPRESSED'),
+      (await eventsOf(next.caseId)).find((e) => e.status === 'SUPPRESSED'),
     );
     expect(suppressed).toMatchObject({ channel: 'EMAIL', reason: 'SUPPRESSED_OPTED_OUT' });
     await settle(500);
-    expect(await mailTo(email)).toEqual([]);
+    expect(await mailTo(email, FROM)).toEqual([]);
     expect(sms.journal().filter((m) => m.to === phone)).toHaveLength(2);
-    expect(eventsOf(request.caseId).filter((e) => e.status === 'OPTED_OUT')).toHaveLength(1);
+    expect((await eventsOf(request.caseId)).filter((e) => e.status === 'OPTED_OUT')).toHaveLength(1);
 
     // No contact point in what went through the outbox.
     const outbox: unknown[] = await db.query('SELECT value FROM outbox');
