@@ -16,8 +16,9 @@ import { OrchestratorHarness } from './test-support/orchestrator-harness';
  * would, and reads what the orchestrator publishes. No other service runs. Each test opens cases of its own.
  */
 const harness = new OrchestratorHarness({
-  // Only kyc-refresh gets timers short enough to come due during the run (the restart test); the others are patient.
-  'kyc-refresh': { reminders: ['PT4S', 'PT6S'], expiry: 'PT8S', writebackLatencyCeiling: 'PT600S' },
+  // Only kyc-refresh gets timers short enough to come due during the run (the reminder tests); the others are
+  // patient: one reminder 600 s after the first message, so two attempts a round.
+  'kyc-refresh': { reminders: ['PT3S', 'PT5S'], expiry: 'PT12S', writebackLatencyCeiling: 'PT600S' },
 });
 const run = harness.run;
 let n = 0;
@@ -96,6 +97,41 @@ function delivered(caseId: string, outreachId: string): OutreachEvent {
   };
 }
 
+/** What messaging reports about attempt `attempt` of a case (its outreach id is the orchestrator's). */
+function receipt(
+  caseId: string,
+  attempt: number,
+  status: OutreachEvent['status'],
+  over: Partial<OutreachEvent> = {},
+): OutreachEvent {
+  return {
+    eventId: randomUUID(),
+    occurredAt: Date.now(),
+    correlationId: caseId,
+    causationId: null,
+    caseId,
+    outreachId: `out_${caseId}_${attempt}`,
+    channel: 'SMS',
+    status,
+    providerRef: status === 'SENT' || status === 'DELIVERED' ? `prov-${caseId}-${attempt}` : null,
+    reason: null,
+    ...over,
+  };
+}
+
+const publishReceipts = (events: OutreachEvent[]) =>
+  harness.kafka.publisher.publishMany(
+    events.map((e) => ({
+      topic: Topics.outreachEvent,
+      key: { caseId: e.caseId },
+      value: e,
+      headers: { correlationId: e.correlationId },
+    })),
+  );
+
+const kycTrigger = () =>
+  trigger('kyc-refresh', { amountMinor: null, eventType: 'compliance.kyc_refresh_due' });
+
 function applied(r: WritebackRequested): WritebackResult {
   return {
     eventId: randomUUID(),
@@ -171,7 +207,8 @@ describe('orchestrator (in-process; real Kafka, registry and PostgreSQL; no othe
     const after = (await harness.getCase(t.caseId))!;
     expect(after.timeline.filter((e) => e.kind === 'case.opened')).toHaveLength(1);
     expect(after.timeline.filter((e) => e.kind === 'outreach.requested')).toHaveLength(1);
-    expect(after.timers.map((x) => x.kind).sort()).toEqual(['EXPIRY', 'REMINDER']);
+    // No reminder before messaging reports the first message sent: only the expiry.
+    expect(after.timers.map((x) => x.kind)).toEqual(['EXPIRY']);
     expect(view.state).toBe('OUTREACH');
     await harness.until('the first outreach.requested', () => harness.observed.outreachOf(t.caseId)[0], {
       caseId: t.caseId,
@@ -348,28 +385,46 @@ describe('orchestrator (in-process; real Kafka, registry and PostgreSQL; no othe
     expect(audited.outcome).toBe('SUCCESS');
   });
 
-  it('fires each timer once when the orchestrator is closed before they are due and started again', async () => {
-    const t = trigger('kyc-refresh', { amountMinor: null, eventType: 'compliance.kyc_refresh_due' });
+  it('fires each timer once when the orchestrator is closed before they are due and started again; each reminder counts from the receipt before it', async () => {
+    const t = kycTrigger();
     await publishTriggers([t]);
-    const opened = await harness.waitForState(t.caseId, ['OUTREACH']);
-    expect(opened.timers.map((x) => [x.kind, x.firedAt])).toEqual([
-      ['REMINDER', null],
-      ['REMINDER', null],
-      ['EXPIRY', null],
-    ]);
-    const openedAt = Date.now();
-    await harness.stop();
-    // Down until every timer (4 s, 6 s, 8 s after the case opened) is due.
-    await new Promise((r) => setTimeout(r, Math.max(0, openedAt + 9_000 - Date.now())));
-    await harness.start();
-
-    const expired = await harness.waitForState(t.caseId, ['EXPIRED']);
-    await harness.until(
-      'outreach.requested attempts 1, 2 and 3',
-      () =>
-        new Set(harness.observed.outreachOf(t.caseId).map((o) => o.attempt)).size === 3 ? true : undefined,
+    await harness.waitForState(t.caseId, ['OUTREACH']);
+    const sentAt = Date.now();
+    await publishReceipts([receipt(t.caseId, 1, 'SENT', { channel: 'EMAIL', occurredAt: sentAt })]);
+    const scheduled = await harness.until(
+      'the reminder for attempt 2 after attempt 1 was sent',
+      async () => {
+        const view = await harness.getCase(t.caseId);
+        return view?.timers.some((x) => x.kind === 'REMINDER') ? view : undefined;
+      },
       { caseId: t.caseId },
     );
+    expect(scheduled.timers.map((x) => [x.timerId, x.firedAt]).sort()).toEqual([
+      [`tmr_${t.caseId}_expiry_1`, null],
+      [`tmr_${t.caseId}_reminder_2`, null],
+    ]);
+    await harness.stop();
+    // Down until the reminder (3 s after the send) is due.
+    await new Promise((r) => setTimeout(r, Math.max(0, sentAt + 4_000 - Date.now())));
+    await harness.start();
+
+    const second = await harness.until(
+      'outreach.requested attempt 2',
+      () => harness.observed.outreachOf(t.caseId).find((o) => o.attempt === 2),
+      { caseId: t.caseId },
+    );
+    expect(second.occurredAt).toBeGreaterThanOrEqual(sentAt + 3_000);
+    const deliveredAt = Date.now();
+    await publishReceipts([receipt(t.caseId, 2, 'DELIVERED', { occurredAt: deliveredAt })]);
+    const third = await harness.until(
+      'outreach.requested attempt 3',
+      () => harness.observed.outreachOf(t.caseId).find((o) => o.attempt === 3),
+      { caseId: t.caseId, timeoutMs: 15_000 },
+    );
+    // The gap between the reminders (5 s − 3 s) after attempt 2 was delivered.
+    expect(third.occurredAt).toBeGreaterThanOrEqual(deliveredAt + 2_000);
+
+    const expired = await harness.waitForState(t.caseId, ['EXPIRED']);
     const view = (await harness.getCase(t.caseId))!;
     const timers = view.timers.filter((x) => x.kind === 'REMINDER' || x.kind === 'EXPIRY');
     expect(timers).toHaveLength(3);
@@ -391,5 +446,114 @@ describe('orchestrator (in-process; real Kafka, registry and PostgreSQL; no othe
     expect([1, 2, 3].map((a) => byAttempt.get(a))).toEqual(['EMAIL', 'SMS', 'EMAIL']);
     expect(new Set(outreach.map((o) => o.eventId)).size).toBe(3);
     expect(expired.exceptions).toEqual([expect.objectContaining({ kind: 'EXPIRED', status: 'OPEN' })]);
+  });
+
+  it('a REMINDER due before attempt 1 was sent (e.g. held for quiet hours) does not send attempt 2; the send starts its clock', async () => {
+    const t = kycTrigger();
+    await publishTriggers([t]);
+    const opened = await harness.waitForState(t.caseId, ['OUTREACH']);
+    expect(opened.timers.map((x) => x.kind)).toEqual(['EXPIRY']);
+    // A reminder due now, as a fixed-delay cadence would have scheduled it 3 s after the first message.
+    await query(
+      `INSERT INTO case_timer (timer_id, case_id, kind, due_at, payload) VALUES ($1, $2, 'REMINDER', now(), '{"attempt": 2}')`,
+      [`tmr_${t.caseId}_reminder_2`, t.caseId],
+    );
+    const held = await harness.until(
+      'the reminder to wait for attempt 1',
+      async () => {
+        const view = await harness.getCase(t.caseId);
+        return view?.timeline.some((e) => e.kind === 'timer.rearmed') ? view : undefined;
+      },
+      { caseId: t.caseId },
+    );
+    expect(held.timers.find((x) => x.kind === 'REMINDER')).toMatchObject({
+      firedAt: null,
+      cancelledAt: null,
+    });
+    // Past the first reminder's delay from the case's start, with no receipt: still no attempt 2.
+    await new Promise((r) => setTimeout(r, 3_500));
+    // (The relay publishes at least once: the observer may see attempt 1's request twice, one event id.)
+    expect(new Set(harness.observed.outreachOf(t.caseId).map((o) => o.attempt))).toEqual(new Set([1]));
+
+    const sentAt = Date.now();
+    await publishReceipts([receipt(t.caseId, 1, 'SENT', { channel: 'EMAIL', occurredAt: sentAt })]);
+    const second = await harness.until(
+      'outreach.requested attempt 2, 3 s after attempt 1 was sent',
+      () => harness.observed.outreachOf(t.caseId).find((o) => o.attempt === 2),
+      { caseId: t.caseId },
+    );
+    expect(second.channel).toBe('SMS');
+    expect(second.occurredAt).toBeGreaterThanOrEqual(sentAt + 3_000);
+    const view = (await harness.getCase(t.caseId))!;
+    expect(view.timeline.filter((e) => e.kind === 'outreach.requested')).toHaveLength(2);
+  });
+
+  it('FAILED on attempt 1 → attempt 2 at once on the next channel; FAILED on the last → UNREACHABLE', async () => {
+    // failed-payment-recovery: SMS, EMAIL, WHATSAPP; the patient cadence has one reminder 600 s out.
+    const t = trigger('failed-payment-recovery');
+    await publishTriggers([t]);
+    await harness.until(
+      'outreach.requested attempt 1',
+      () => harness.observed.outreachOf(t.caseId).find((o) => o.attempt === 1),
+      { caseId: t.caseId },
+    );
+    const failedAt = Date.now();
+    await publishReceipts([receipt(t.caseId, 1, 'FAILED', { reason: 'number not in service' })]);
+    const second = await harness.until(
+      'outreach.requested attempt 2 right after the failure',
+      () => harness.observed.outreachOf(t.caseId).find((o) => o.attempt === 2),
+      { caseId: t.caseId, timeoutMs: 15_000 },
+    );
+    expect(second).toMatchObject({ channel: 'EMAIL', outreachId: `out_${t.caseId}_2` });
+    expect(second.occurredAt - failedAt).toBeLessThan(15_000);
+    const moved = (await harness.getCase(t.caseId))!;
+    expect(moved.state).toBe('OUTREACH');
+    expect(moved.timeline.map((e) => e.kind)).toEqual(
+      expect.arrayContaining(['outreach.failed', 'outreach.next_attempt_early']),
+    );
+
+    await publishReceipts([
+      receipt(t.caseId, 2, 'FAILED', { channel: 'EMAIL', reason: 'mailbox unavailable' }),
+    ]);
+    const view = await harness.waitForState(t.caseId, ['EXCEPTION']);
+    expect(view.exceptions).toEqual([expect.objectContaining({ kind: 'UNREACHABLE', status: 'OPEN' })]);
+    for (const timer of view.timers) expect(timer.cancelledAt).not.toBeNull();
+    expect(new Set(harness.observed.outreachOf(t.caseId).map((o) => o.attempt))).toEqual(new Set([1, 2]));
+  });
+
+  it('SUPPRESSED for no consent → UNREACHABLE exception, reminders cancelled; an agent hands it back once consent is got', async () => {
+    const t = trigger('failed-payment-recovery');
+    await publishTriggers([t]);
+    await harness.until(
+      'outreach.requested attempt 1',
+      () => harness.observed.outreachOf(t.caseId).find((o) => o.attempt === 1),
+      { caseId: t.caseId },
+    );
+    await publishReceipts([receipt(t.caseId, 1, 'SUPPRESSED', { reason: 'SUPPRESSED_NO_CONSENT' })]);
+    const view = await harness.waitForState(t.caseId, ['EXCEPTION']);
+    const exception = view.exceptions.find((e) => e.kind === 'UNREACHABLE');
+    expect(exception).toMatchObject({ status: 'OPEN' });
+    expect(exception!.context).toMatchObject({
+      messaging: { status: 'SUPPRESSED', reason: 'SUPPRESSED_NO_CONSENT' },
+    });
+    for (const timer of view.timers) expect(timer.cancelledAt).not.toBeNull();
+    const [row] = await query<{ queue: string; priority: string }>(
+      `SELECT queue, priority FROM exception_item WHERE exception_id = $1`,
+      [exception!.exceptionId],
+    );
+    expect(row).toEqual({ queue: 'collections-servicing', priority: 'high' });
+    expect(new Set(harness.observed.outreachOf(t.caseId).map((o) => o.attempt))).toEqual(new Set([1]));
+
+    const handedBack = await harness.api(`/v1/exceptions/${exception!.exceptionId}/resolve`, {
+      method: 'POST',
+      body: { resolution: 'hand_back', note: 'consent to SMS confirmed by phone' },
+    });
+    expect(handedBack.status).toBe(200);
+    const again = await harness.until(
+      'outreach.requested attempt 2 after the hand-back',
+      () => harness.observed.outreachOf(t.caseId).find((o) => o.attempt === 2),
+      { caseId: t.caseId },
+    );
+    expect(again.channel).toBe('EMAIL');
   });
 });

@@ -8,3 +8,16 @@ export class CaseNotFoundError extends DomainError<'CASE_NOT_FOUND'> {
     });
   }
 }
+
+/**
+ * An outreach.event for a case this orchestrator does not hold. Messaging reports only on outreach the orchestrator
+ * asked for, and it asks only once the case has committed, so the case cannot turn up later: the event is someone
+ * else's (another deployment on the same topic) and waiting for it would only hold up the partition.
+ */
+export class UnknownOutreachCaseError extends DomainError<'OUTREACH_CASE_UNKNOWN'> {
+  constructor(readonly caseId: string) {
+    super('OUTREACH_CASE_UNKNOWN', 'no such case: this orchestrator never asked for this outreach', {
+      field: 'caseId',
+    });
+  }
+}

@@ -1,5 +1,7 @@
 import type { DataSource } from 'typeorm';
 import { Topics, type OutreachEvent } from '@closeout/contracts';
+import { poisonReason } from '../cases/case-batch';
+import { UnknownOutreachCaseError } from '../cases/case-errors';
 import type { CaseRecord } from '../cases/case-record';
 import { caseRow, ScriptedTx, seedDefinition } from '../test-support/scripted-tx';
 import type { WorkflowCatalog } from '../workflows/workflow-catalog';
@@ -126,6 +128,18 @@ describe('a SENT or DELIVERED receipt: the reminder for the next attempt counts 
     const tx = await record(receipt({ status: 'SENT' }), awaiting(2, { state: 'AWAITING_CUSTOMER' }));
     expect(tx.saved().timers).toEqual([]);
     expect(tx.saved().timeline.map((e) => e.kind)).toEqual(['outreach.sent']);
+  });
+
+  it('a receipt for a case this orchestrator never opened is dead-lettered at once, not retried', async () => {
+    const tx = new ScriptedTx([['WITH inbox AS', []]]);
+    const db = {
+      transaction: (work: (m: unknown) => Promise<unknown>) => work(tx.manager),
+    } as unknown as DataSource;
+    const err = await new RecordOutreachEventUseCase(db, catalog)
+      .execute(receipt({ status: 'SENT', caseId: 'case-elsewhere' }), NOW)
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(UnknownOutreachCaseError);
+    expect(poisonReason(err, 1)).toMatch(/caseId: no such case/);
   });
 
   it('a redelivered receipt (the inbox has it) changes nothing', async () => {

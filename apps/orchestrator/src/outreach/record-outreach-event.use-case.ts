@@ -4,7 +4,7 @@ import type { DataSource } from 'typeorm';
 import type { OutreachEvent } from '@closeout/contracts';
 import { assertUnreachable } from '@closeout/writeback-domain';
 import type { AttemptProgress } from '../cases/case-record';
-import { CaseNotFoundError } from '../cases/case-errors';
+import { UnknownOutreachCaseError } from '../cases/case-errors';
 import { CaseSession } from '../cases/case-session';
 import { awaitsCustomer } from '../domain/case-status';
 import { WorkflowCatalog } from '../workflows/workflow-catalog';
@@ -39,7 +39,7 @@ export class RecordOutreachEventUseCase {
   async execute(event: OutreachEvent, now = Date.now()): Promise<void> {
     await this.db.transaction(async (tx) => {
       const locked = await CaseSession.lockOnFirstDelivery(tx, 'outreach-event', event.eventId, event.caseId);
-      if (!locked) throw new CaseNotFoundError(event.caseId);
+      if (!locked) throw new UnknownOutreachCaseError(event.caseId);
       if (!locked.first) return;
       const { record } = locked;
       const definition = this.catalog.get(record.workflowId, record.definitionVersion);
