@@ -79,7 +79,17 @@ export interface MessagingHarnessReport {
     optedOut: { stopsAnswered: number; stopsRefused: number; outreachesReported: number; suppressed: number };
     failed: number;
   };
-  unknowns: { resolvedByLookup: number; resendAllowed: number; open: Record<string, number> };
+  unknowns: {
+    /** Sends whose outcome was open (no answer, a cut connection). */
+    opened: number;
+    resolvedByLookup: number;
+    resendAllowed: number;
+    /** Ended FAILED OUTCOME_UNKNOWN on their channel (an e-mail cut after DATA: SMTP has no lookup). */
+    endedUnknown: number;
+    /** Of those, sent again on a fallback channel: the customer may hold both messages. */
+    thenFallback: number;
+    open: Record<string, number>;
+  };
   faults: {
     sms: Record<string, number>;
     whatsapp: Record<string, number>;
@@ -380,7 +390,7 @@ export async function runMessagingHarness(options: MessagingHarnessOptions): Pro
 
     /** Every request of `wave` settled: a final ledger row with its outcome event, or deferred for quiet hours. */
     const waitSettled = async (wave: Request[], label: string): Promise<boolean> => {
-      const deadline = Date.now() + (options.settleTimeoutMs ?? Math.max(240_000, wave.length * 80));
+      const deadline = Date.now() + (options.settleTimeoutMs ?? Math.max(300_000, wave.length * 160));
       let lastLog = 0;
       while (Date.now() < deadline) {
         await sleep(1_000);
@@ -622,6 +632,11 @@ export async function runMessagingHarness(options: MessagingHarnessOptions): Pro
       `value->>'action' IN ('outreach.sent','outreach.delivered','outreach.channel-failed','outreach.failed') AND value->>'reason' LIKE 'provider reports%'`,
     );
     const resendAllowed = await audit(`value->>'action' = 'outreach.resend-allowed'`);
+    const opened = await audit(`value->>'action' = 'outreach.outcome-unknown'`);
+    const endedUnknownIds = [...events]
+      .filter(([, list]) => list.some((e) => e.status === 'FAILED' && /OUTCOME_UNKNOWN/.test(e.reason ?? '')))
+      .map(([id]) => id);
+    const thenFallback = endedUnknownIds.filter((id) => (check.sentOn.get(id)?.size ?? 0) > 1).length;
     const optedOutReported = [...events.values()].filter((list) =>
       list.some((e) => e.status === 'OPTED_OUT'),
     ).length;
@@ -661,7 +676,14 @@ export async function runMessagingHarness(options: MessagingHarnessOptions): Pro
         },
         failed,
       },
-      unknowns: { resolvedByLookup, resendAllowed, open: openUnknown },
+      unknowns: {
+        opened,
+        resolvedByLookup,
+        resendAllowed,
+        endedUnknown: endedUnknownIds.length,
+        thenFallback,
+        open: openUnknown,
+      },
       faults: {
         sms: Object.fromEntries(Object.entries(smsStats.faultsInjected).filter(([, n]) => n > 0)),
         whatsapp: Object.fromEntries(Object.entries(waStats.faultsInjected).filter(([, n]) => n > 0)),
@@ -705,7 +727,7 @@ export function formatReport(r: MessagingHarnessReport): string {
     `ledger:      ${kv(r.ledger)}`,
     `outcomes:    deferred ${r.outcomes.deferred}, failed ${r.outcomes.failed}, suppressed ${kv(r.outcomes.suppressed)}`,
     `opt-outs:    ${r.outcomes.optedOut.stopsAnswered} STOPs answered by the service (${r.outcomes.optedOut.stopsRefused} refused), ${r.outcomes.optedOut.outreachesReported} outreaches reported OPTED_OUT, ${r.outcomes.optedOut.suppressed} later requests SUPPRESSED_OPTED_OUT`,
-    `unknowns:    ${r.unknowns.resolvedByLookup} resolved by lookup, ${r.unknowns.resendAllowed} found absent and sent again, still open: ${kv(r.unknowns.open)}`,
+    `unknowns:    ${r.unknowns.opened} opened, ${r.unknowns.resolvedByLookup} resolved by lookup (the others by status webhooks), ${r.unknowns.resendAllowed} found absent and sent again, ${r.unknowns.endedUnknown} ended FAILED OUTCOME_UNKNOWN (${r.unknowns.thenFallback} of them then sent on a fallback channel), still open: ${kv(r.unknowns.open)}`,
     `faults:      SMS ${kv(r.faults.sms)}; WhatsApp ${kv(r.faults.whatsapp)}; SMTP ${r.faults.smtpRules} recipient rules; Retry-After undercut ${r.faults.retryAfterUndercut}`,
     `webhooks:    ${r.webhooks.forwarded} forwarded, ${r.webhooks.failedOver} failed over to the other instance, ${r.webhooks.unreachable} with no instance up`,
     `duplicates ${r.duplicates}, lost ${r.lost}, outside the window ${r.outsideWindow}, after opt-out ${r.afterOptOut}; violations ${r.violations.length}`,
