@@ -82,7 +82,12 @@ export class AppModule {
         ServiceCoreModule.forService({
           config,
           topics: [Topics.outreachRequested, Topics.customerContact, Topics.outreachEvent, Topics.auditEvent],
-          database: { schema: config.MESSAGING_DB_SCHEMA, entities: [], migrations: messagingMigrations },
+          database: {
+            schema: config.MESSAGING_DB_SCHEMA,
+            entities: [],
+            migrations: messagingMigrations,
+            poolSize: config.MESSAGING_DB_POOL,
+          },
         }),
       ],
       providers: [

@@ -166,7 +166,10 @@ export const configSchema = baseEnvSchema
     MESSAGING_TEMPLATES_DIR: optionalText,
     MESSAGING_WORKER_POLL_MS: positiveInt(500),
     MESSAGING_CONTACT_WAIT_MS: positiveInt(60_000),
-    MESSAGING_WORKER_BATCH: positiveInt(10),
+    /** Sends a worker works at once: its slots, refilled as they free. */
+    MESSAGING_WORKER_BATCH: positiveInt(32),
+    /** PostgreSQL connections of the service's pool (the worker's slots, the consumers and the outbox relay share it). */
+    MESSAGING_DB_POOL: z.coerce.number().int().min(2).max(200).default(20),
     MESSAGING_LEASE_MS: positiveInt(60_000),
     MESSAGING_MAX_SEND_ATTEMPTS: positiveInt(5),
     MESSAGING_RETRY_BASE_MS: positiveInt(30_000),

@@ -4,25 +4,34 @@ import type { DataSource, EntityManager } from 'typeorm';
 import { Topics, type CustomerContact, type OutreachRequested } from '@closeout/contracts';
 import { buildAuditEvent } from '@closeout/audit';
 import { EventSubscriber } from '@closeout/kafka';
-import { insertOutboxMessages } from '@closeout/outbox';
+import { insertOutboxMessages, type OutboxMessage } from '@closeout/outbox';
 import { CLOCK, type Clock } from './clock/clock';
 import { upsertContact } from './contacts/contact-directory';
-import { admitSend } from './sends/send-ledger';
+import { admitSends } from './sends/send-ledger';
 import { SendWorker } from './sends/send-worker';
 
 export const MESSAGING_SERVICE_NAME = Symbol('messaging.service-name');
 
 /**
- * Records that `consumer` handled `eventId`, in the caller's transaction: false when it already had (a redelivery,
- * which then changes nothing).
+ * Records that `consumer` handled these events, in the caller's transaction, in one statement: the ids it had not
+ * handled yet (a redelivery, which then changes nothing, is not among them).
  */
-export async function firstDelivery(tx: EntityManager, consumer: string, eventId: string): Promise<boolean> {
-  const rows: unknown[] = await tx.query(
-    'INSERT INTO processed_event (consumer, event_id) VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING event_id',
-    [consumer, eventId],
+export async function firstDeliveries(
+  tx: EntityManager,
+  consumer: string,
+  eventIds: readonly string[],
+): Promise<Set<string>> {
+  if (eventIds.length === 0) return new Set();
+  const rows: Array<{ event_id: string }> = await tx.query(
+    `INSERT INTO processed_event (consumer, event_id) SELECT $1, unnest($2::text[])
+     ON CONFLICT DO NOTHING RETURNING event_id`,
+    [consumer, eventIds],
   );
-  return rows.length > 0;
+  return new Set(rows.map((r) => r.event_id));
 }
+
+/** Most messages a batch handler takes at once (one transaction each). */
+const BATCH = 200;
 
 /**
  * Messaging's inputs, through the Kafka lib's one delivery path: `customer.contact.v1` updates the contact directory,
@@ -44,53 +53,92 @@ export class MessagingConsumer implements OnApplicationBootstrap {
       groupId: `${this.serviceName}.customer-contact`,
       topic: Topics.customerContact,
       deriveCorrelationId: (m) => m.value.correlationId,
-      handler: (m) => this.recordContact(m.value),
+      maxBatchSize: BATCH,
+      batchHandler: (messages) => this.recordContacts(messages.map((m) => m.value)),
     });
     await this.subscriber.subscribe({
       groupId: `${this.serviceName}.outreach-requested`,
       topic: Topics.outreachRequested,
-      handler: async (m) => void (await this.admit(m.value)),
+      maxBatchSize: BATCH,
+      batchHandler: async (messages) => void (await this.admitMany(messages.map((m) => m.value))),
     });
   }
 
   async recordContact(contact: CustomerContact): Promise<void> {
+    await this.recordContacts([contact]);
+  }
+
+  /** Contact statements in offset order, in one transaction; a statement already handled changes nothing. */
+  async recordContacts(contacts: readonly CustomerContact[]): Promise<void> {
     await this.db.transaction(async (tx) => {
-      if (await firstDelivery(tx, 'customer-contact', contact.eventId)) await upsertContact(tx, contact);
+      const fresh = await firstDeliveries(
+        tx,
+        'customer-contact',
+        contacts.map((c) => c.eventId),
+      );
+      for (const contact of contacts) {
+        if (!fresh.delete(contact.eventId)) continue;
+        await upsertContact(tx, contact);
+      }
     });
   }
 
   /** True when the request was admitted now; false for one already admitted (or an event already handled). */
   async admit(request: OutreachRequested): Promise<boolean> {
+    return (await this.admitMany([request])) > 0;
+  }
+
+  /**
+   * Admits requests in one transaction (inbox, send rows and their audit events, a statement each): how many were
+   * admitted now. A request already admitted, or an event already handled, changes nothing.
+   */
+  async admitMany(requests: readonly OutreachRequested[]): Promise<number> {
     const admitted = await this.db.transaction(async (tx) => {
-      if (!(await firstDelivery(tx, 'outreach-requested', request.eventId))) return false;
-      const row = await admitSend(tx, request, this.clock.now());
-      if (!row) return false;
-      const event = buildAuditEvent(this.serviceName, {
-        actor: { type: 'SERVICE', id: this.serviceName },
-        action: 'outreach.received',
-        outcome: 'PENDING',
-        reason: `outreach ${request.outreachId} attempt ${request.attempt} on ${request.channel} admitted to the send ledger`,
-        correlationId: request.correlationId,
-        causationId: request.eventId,
-        caseId: request.caseId,
-        versions: { templateId: request.templateId },
-        references: {
-          outreachId: request.outreachId,
-          attempt: String(request.attempt),
-          idempotencyKey: request.idempotencyKey,
-        },
+      const fresh = await firstDeliveries(
+        tx,
+        'outreach-requested',
+        requests.map((r) => r.eventId),
+      );
+      const first = requests.filter((r) => fresh.delete(r.eventId));
+      const rows = await admitSends(tx, first, this.clock.now());
+      // The first request for an (outreach id, attempt) is the one admitted when the batch repeats one.
+      const byRequest = new Map<string, OutreachRequested>();
+      for (const r of first) {
+        const key = `${r.outreachId}|${r.attempt}`;
+        if (!byRequest.has(key)) byRequest.set(key, r);
+      }
+      const audits = rows.map((row) => {
+        const request = byRequest.get(`${row.outreachId}|${row.attempt}`)!;
+        return this.receivedAudit(request);
       });
-      await insertOutboxMessages(tx, 'outbox', [
-        {
-          topic: Topics.auditEvent,
-          key: { correlationId: event.correlationId },
-          value: event,
-          headers: { correlationId: event.correlationId, causationId: request.eventId },
-        },
-      ]);
-      return true;
+      await insertOutboxMessages(tx, 'outbox', audits);
+      return rows.length;
     });
-    if (admitted) this.worker.wake();
+    if (admitted > 0) this.worker.wake();
     return admitted;
+  }
+
+  private receivedAudit(request: OutreachRequested): OutboxMessage {
+    const event = buildAuditEvent(this.serviceName, {
+      actor: { type: 'SERVICE', id: this.serviceName },
+      action: 'outreach.received',
+      outcome: 'PENDING',
+      reason: `outreach ${request.outreachId} attempt ${request.attempt} on ${request.channel} admitted to the send ledger`,
+      correlationId: request.correlationId,
+      causationId: request.eventId,
+      caseId: request.caseId,
+      versions: { templateId: request.templateId },
+      references: {
+        outreachId: request.outreachId,
+        attempt: String(request.attempt),
+        idempotencyKey: request.idempotencyKey,
+      },
+    });
+    return {
+      topic: Topics.auditEvent,
+      key: { correlationId: event.correlationId },
+      value: event,
+      headers: { correlationId: event.correlationId, causationId: request.eventId },
+    };
   }
 }

@@ -80,6 +80,7 @@ export interface StoredRevocation {
   revokedAt: number;
 }
 
+/** The customer's contact points, consents and opt-outs, in one statement; undefined when no statement is held. */
 export async function loadContact(
   tx: EntityManager,
   customerId: string,
@@ -91,32 +92,34 @@ export async function loadContact(
     phone: string | null;
     time_zone: string | null;
     locale: string | null;
-  }> = await tx.query('SELECT email, phone, time_zone, locale FROM contact WHERE customer_id = $1', [
-    customerId,
-  ]);
-  const row = rows[0];
-  if (!row) return undefined;
-  const consents: Array<{
-    channel: Channel;
-    purpose: string;
-    granted: boolean;
-    source: string;
-    stated_at: Date;
+    consents: Array<{
+      channel: Channel;
+      purpose: string;
+      granted: boolean;
+      source: string;
+      stated_at: number;
+    }>;
+    revocations: Array<{ purpose: string; channel: Channel; source: string; revoked_at: number }>;
   }> = await tx.query(
-    'SELECT channel, purpose, granted, source, stated_at FROM contact_consent WHERE customer_id = $1',
+    `SELECT c.email, c.phone, c.time_zone, c.locale,
+       coalesce((SELECT jsonb_agg(jsonb_build_object('channel', k.channel, 'purpose', k.purpose,
+                   'granted', k.granted, 'source', k.source,
+                   'stated_at', floor(extract(epoch FROM k.stated_at) * 1000)::bigint))
+                 FROM contact_consent k WHERE k.customer_id = c.customer_id), '[]') AS consents,
+       coalesce((SELECT jsonb_agg(jsonb_build_object('purpose', r.purpose, 'channel', r.channel, 'source', r.source,
+                   'revoked_at', floor(extract(epoch FROM r.revoked_at) * 1000)::bigint))
+                 FROM consent_revocation r WHERE r.customer_id = c.customer_id), '[]') AS revocations
+     FROM contact c WHERE c.customer_id = $1`,
     [customerId],
   );
-  const revocations: Array<{ purpose: string; channel: Channel; source: string; revoked_at: Date }> =
-    await tx.query(
-      'SELECT purpose, channel, source, revoked_at FROM consent_revocation WHERE customer_id = $1',
-      [customerId],
-    );
+  const row = rows[0];
+  if (!row) return undefined;
   return {
-    revocations: revocations.map((r) => ({
+    revocations: row.revocations.map((r) => ({
       purpose: r.purpose,
       channel: r.channel,
       source: r.source,
-      revokedAt: r.revoked_at.getTime(),
+      revokedAt: Number(r.revoked_at),
     })),
     contact: {
       customerId,
@@ -125,12 +128,12 @@ export async function loadContact(
       ...(row.time_zone ? { timeZone: row.time_zone } : {}),
       ...(row.locale ? { locale: row.locale } : {}),
     },
-    consents: consents.map((c) => ({
+    consents: row.consents.map((c) => ({
       channel: c.channel,
       purpose: c.purpose,
       granted: c.granted,
       source: c.source,
-      statedAt: c.stated_at.getTime(),
+      statedAt: Number(c.stated_at),
     })),
   };
 }

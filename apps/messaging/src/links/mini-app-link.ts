@@ -5,7 +5,6 @@
  * receives it, verifies it by hashing it and reading this table.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import type { EntityManager } from 'typeorm';
 
 /** Bytes of randomness per token: 256 bits. */
 export const LINK_TOKEN_BYTES = 32;
@@ -31,20 +30,3 @@ export const miniAppLinkUrl = (base: string, token: string): string => `${base}/
 
 /** The one-click unsubscribe URL of an email (List-Unsubscribe), served by the mini-app with the same token. */
 export const unsubscribeUrl = (base: string, token: string): string => `${base}/l/${token}/unsubscribe`;
-
-export interface LinkRecord {
-  tokenSha256: string;
-  caseId: string;
-  outreachId: string;
-  sendId: string;
-  purpose: string;
-  expiresAt: Date;
-}
-
-/** Stores the link's hash, in the caller's transaction. */
-export async function insertLink(tx: EntityManager, link: LinkRecord): Promise<void> {
-  await tx.query(
-    `INSERT INTO link (token_sha256, case_id, outreach_id, send_id, purpose, expires_at) VALUES ($1, $2, $3, $4, $5, $6)`,
-    [link.tokenSha256, link.caseId, link.outreachId, link.sendId, link.purpose, link.expiresAt],
-  );
-}

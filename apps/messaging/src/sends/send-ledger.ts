@@ -1,12 +1,14 @@
 /**
  * The send ledger in PostgreSQL: the work queue and the record of every outreach attempt. Admitted once per
- * (outreach id, attempt); claimed with FOR UPDATE SKIP LOCKED and a lease; every move is one UPDATE guarded by the
- * row's status (`ALLOWED_MOVES`) and the lease holder, in the transaction that writes its outbox messages.
+ * (outreach id, attempt); claimed with FOR UPDATE SKIP LOCKED and a lease; every worker move is one statement: the
+ * UPDATE guarded by the row's status (`ALLOWED_MOVES`) and the lease holder, with the outbox messages (and contact
+ * attempt, and link hash) it writes (`moveSend`).
  */
 import type { EntityManager } from 'typeorm';
 import type { OutreachRequested } from '@closeout/contracts';
 import type { Channel } from '@closeout/messaging-channels';
 import { DomainError } from '@closeout/errors';
+import type { OutboxMessage } from '@closeout/outbox';
 import { fromStatesFor, type SendStatus } from './send-status';
 
 export class LostLeaseError extends DomainError<'SEND_LEASE_LOST'> {
@@ -96,40 +98,6 @@ function returned(result: unknown): DbRow[] {
 }
 
 /**
- * Admits a request once per (outreach id, attempt), due at `now` (the service clock's): the row, or undefined when it
- * was already admitted.
- */
-export async function admitSend(
-  tx: EntityManager,
-  request: OutreachRequested,
-  now: number,
-): Promise<SendRow | undefined> {
-  const rows: DbRow[] = await tx.query(
-    `INSERT INTO send (outreach_id, attempt, case_id, workflow_id, customer_id, requested_channel, channel, template_id,
-       purpose, link_expires_at, idempotency_key, correlation_id, request_event_id, status, next_due_at, created_at)
-     VALUES ($1, $2, $3, $4, $5, $6, $6, $7, $8, to_timestamp($9 / 1000.0), $10, $11, $12, 'RECEIVED', $13, $13)
-     ON CONFLICT (outreach_id, attempt) DO NOTHING
-     RETURNING *`,
-    [
-      request.outreachId,
-      request.attempt,
-      request.caseId,
-      request.workflowId,
-      request.customerId,
-      request.channel,
-      request.templateId,
-      request.purpose,
-      request.linkExpiresAt,
-      request.idempotencyKey,
-      request.correlationId,
-      request.eventId,
-      new Date(now),
-    ],
-  );
-  return rows[0] ? toRow(rows[0]) : undefined;
-}
-
-/**
  * Claims up to `limit` rows due at `now` (the service clock's; due times are set from it) for `owner` for `leaseMs`:
  * rows to decide (RECEIVED, DEFERRED, RETRY_WAIT), rows whose outcome is open (UNKNOWN) and SENDING rows whose lease
  * ran out (a worker stopped mid-send: resolved by lookup). Leases are the database's time, between workers.
@@ -182,26 +150,59 @@ export interface SendChange {
 const ms = (v: number | null | undefined): Date | null | undefined =>
   v === undefined ? undefined : v === null ? null : new Date(v);
 
-/** Moves a row, guarded by the statuses that may move to `change.to` and by the lease holder. */
-export async function transitionSend(tx: EntityManager, id: string, change: SendChange): Promise<SendRow> {
-  const result: unknown = await tx.query(
-    `UPDATE send SET
-       status = $3,
-       next_due_at = $4,
-       reason = COALESCE($5, reason),
-       channel = COALESCE($6, channel),
-       provider_ref = CASE WHEN $7::boolean THEN $8 ELSE provider_ref END,
-       provider = COALESCE($9, provider),
-       message_id = COALESCE($10, message_id),
-       sending_since = CASE WHEN $11::boolean THEN $12 ELSE sending_since END,
-       send_attempts = send_attempts + CASE WHEN $13::boolean THEN 1 ELSE 0 END,
-       failed_channels = CASE WHEN $14::text IS NULL OR $14 = ANY (failed_channels) THEN failed_channels
-                              ELSE array_append(failed_channels, $14::text) END,
-       lease_owner = CASE WHEN $15::boolean THEN lease_owner ELSE NULL END,
-       lease_until = CASE WHEN $15::boolean THEN lease_until ELSE NULL END,
-       updated_at = now()
-     WHERE id = $1 AND lease_owner = $2 AND status = ANY ($16::text[])
-     RETURNING *`,
+/** What a move writes besides the row, in the same statement. */
+export interface MoveWrites {
+  /** outreach.event and audit messages for the outbox, in publishing order. */
+  outbox: readonly OutboxMessage[];
+  /** A contact attempt at this instant (epoch ms), counted by the frequency caps. */
+  attemptAt?: number;
+  /** The SHA-256 of the mini-app link minted for this send (base64url); the link expires with the request's link. */
+  linkSha256?: string;
+}
+
+/**
+ * Moves a row, guarded by the statuses that may move to `change.to` and by the lease holder, with what the move writes
+ * besides the row — the contact attempt, the mini-app link's hash and the outbox messages — as data-modifying CTEs of
+ * one statement: atomic on its own, one round trip and one commit. The inserts select FROM the guarded UPDATE, so a
+ * move whose guard matched nothing writes nothing else either (LostLeaseError).
+ */
+export async function moveSend(
+  db: EntityManager,
+  id: string,
+  change: SendChange,
+  writes: MoveWrites,
+): Promise<SendRow> {
+  const result: unknown = await db.query(
+    `WITH upd AS (
+       UPDATE send SET
+         status = $3,
+         next_due_at = $4,
+         reason = COALESCE($5, reason),
+         channel = COALESCE($6, channel),
+         provider_ref = CASE WHEN $7::boolean THEN $8 ELSE provider_ref END,
+         provider = COALESCE($9, provider),
+         message_id = COALESCE($10, message_id),
+         sending_since = CASE WHEN $11::boolean THEN $12 ELSE sending_since END,
+         send_attempts = send_attempts + CASE WHEN $13::boolean THEN 1 ELSE 0 END,
+         failed_channels = CASE WHEN $14::text IS NULL OR $14 = ANY (failed_channels) THEN failed_channels
+                                ELSE array_append(failed_channels, $14::text) END,
+         lease_owner = CASE WHEN $15::boolean THEN lease_owner ELSE NULL END,
+         lease_until = CASE WHEN $15::boolean THEN lease_until ELSE NULL END,
+         updated_at = now()
+       WHERE id = $1 AND lease_owner = $2 AND status = ANY ($16::text[])
+       RETURNING *),
+     att AS (
+       INSERT INTO contact_attempt (customer_id, purpose, channel, send_id, attempted_at)
+       SELECT customer_id, purpose, channel, id, $17 FROM upd WHERE $17::timestamptz IS NOT NULL),
+     lnk AS (
+       INSERT INTO link (token_sha256, case_id, outreach_id, send_id, purpose, expires_at)
+       SELECT $18, case_id, outreach_id, id, purpose, link_expires_at FROM upd WHERE $18::text IS NOT NULL),
+     ob AS (
+       INSERT INTO outbox (topic, key, value, headers)
+       SELECT m.value ->> 'topic', m.value -> 'key', m.value -> 'value', m.value -> 'headers'
+       FROM upd, jsonb_array_elements($19::jsonb) WITH ORDINALITY AS m(value, n)
+       ORDER BY m.n)
+     SELECT * FROM upd`,
     [
       id,
       change.owner,
@@ -219,11 +220,40 @@ export async function transitionSend(tx: EntityManager, id: string, change: Send
       change.failedChannel ?? null,
       change.keepLease === true,
       fromStatesFor(change.to),
+      ms(writes.attemptAt) ?? null,
+      writes.linkSha256 ?? null,
+      JSON.stringify(writes.outbox),
     ],
   );
   const updated = returned(result);
   if (!updated[0]) throw new LostLeaseError(id, change.to);
   return toRow(updated[0]);
+}
+
+/**
+ * Admits requests once per (outreach id, attempt), due at `now` (the service clock's), in one statement: the rows
+ * admitted now; requests already admitted (or repeated in the batch) give none.
+ */
+export async function admitSends(
+  tx: EntityManager,
+  requests: readonly OutreachRequested[],
+  now: number,
+): Promise<SendRow[]> {
+  if (requests.length === 0) return [];
+  const rows: DbRow[] = await tx.query(
+    `INSERT INTO send (outreach_id, attempt, case_id, workflow_id, customer_id, requested_channel, channel, template_id,
+       purpose, link_expires_at, idempotency_key, correlation_id, request_event_id, status, next_due_at, created_at)
+     SELECT r."outreachId", r.attempt, r."caseId", r."workflowId", r."customerId", r.channel, r.channel, r."templateId",
+       r.purpose, to_timestamp(r."linkExpiresAt" / 1000.0), r."idempotencyKey", r."correlationId", r."eventId",
+       'RECEIVED', $2, $2
+     FROM jsonb_to_recordset($1::jsonb) AS r("outreachId" text, attempt int, "caseId" text, "workflowId" text,
+       "customerId" text, channel text, "templateId" text, purpose text, "linkExpiresAt" bigint,
+       "idempotencyKey" text, "correlationId" text, "eventId" text)
+     ON CONFLICT (outreach_id, attempt) DO NOTHING
+     RETURNING *`,
+    [JSON.stringify(requests), new Date(now)],
+  );
+  return rows.map(toRow);
 }
 
 /** Records an attempt that may have reached the customer, for the frequency caps. */

@@ -7,22 +7,15 @@ import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { Inject, Injectable, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import type { DataSource, EntityManager } from 'typeorm';
+import type { DataSource } from 'typeorm';
 import type { OutreachStatus } from '@closeout/contracts';
-import { insertOutboxMessages, type OutboxMessage } from '@closeout/outbox';
+import type { OutboxMessage } from '@closeout/outbox';
 import type { Channel, OutboundMessage, SendOutcome } from '@closeout/messaging-channels';
 import { explainDecision } from '@closeout/messaging-domain';
 import { createLogger } from '@closeout/telemetry';
 import { CLOCK, type Clock } from '../clock/clock';
-import { insertLink, miniAppLinkUrl, mintLinkToken, unsubscribeUrl } from '../links/mini-app-link';
-import {
-  claimDueSends,
-  LostLeaseError,
-  recordContactAttempt,
-  transitionSend,
-  type SendChange,
-  type SendRow,
-} from './send-ledger';
+import { miniAppLinkUrl, mintLinkToken, unsubscribeUrl } from '../links/mini-app-link';
+import { claimDueSends, LostLeaseError, moveSend, type SendChange, type SendRow } from './send-ledger';
 import { outreachEventMessage, sendAuditMessage, type SendAudit } from './send-messages';
 import { SendPolicy } from './send-policy';
 import { afterLookup, afterSend, TO_RESOLVE, type NextState } from './send-status';
@@ -30,13 +23,15 @@ import { SEND_WORKER_SETTINGS, type SendWorkerSettings } from './send-worker.set
 
 export { SEND_WORKER_SETTINGS, type SendWorkerSettings } from './send-worker.settings';
 
-const OUTBOX = 'outbox';
 const CONTACT_POLL_MS = 1_000;
 
 /** Ours, stable per (outreach id, attempt), in the characters every provider takes (RFC 5322 dot-atom text). */
 export function messageIdOf(row: Pick<SendRow, 'outreachId' | 'attempt'>): string {
   return `${row.outreachId.replace(/[^A-Za-z0-9_-]/g, '-')}.${row.attempt}`;
 }
+
+const deadlineFormats = new Map<string, Intl.DateTimeFormat>();
+const MAX_DEADLINE_FORMATS = 1_000;
 
 /** The link's expiry for the recipient: their locale and the zone the policy resolved. */
 export function formatDeadline(at: number, locale: string, timeZone: string): string {
@@ -49,11 +44,16 @@ export function formatDeadline(at: number, locale: string, timeZone: string): st
     timeZone,
     timeZoneName: 'short',
   };
-  let format: Intl.DateTimeFormat;
-  try {
-    format = new Intl.DateTimeFormat(locale, options);
-  } catch {
-    format = new Intl.DateTimeFormat('en', options);
+  const key = `${locale}|${timeZone}`;
+  let format = deadlineFormats.get(key);
+  if (format === undefined) {
+    try {
+      format = new Intl.DateTimeFormat(locale, options);
+    } catch {
+      format = new Intl.DateTimeFormat('en', options);
+    }
+    // Building a format costs far more than using one; locales and zones are few, and the bound keeps them so.
+    if (deadlineFormats.size < MAX_DEADLINE_FORMATS) deadlineFormats.set(key, format);
   }
   return format.format(at);
 }
@@ -67,6 +67,8 @@ export class SendWorker implements OnApplicationBootstrap, OnModuleDestroy {
   private running: Promise<void> | undefined;
   private stopped = true;
   private again = false;
+  /** Rows being worked: at most `batch`; a slot that frees is filled at once, not when the whole pass is done. */
+  private readonly working = new Set<Promise<void>>();
 
   constructor(
     @InjectDataSource() private readonly db: DataSource,
@@ -86,6 +88,7 @@ export class SendWorker implements OnApplicationBootstrap, OnModuleDestroy {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
     await this.running;
+    await Promise.all(this.working);
   }
 
   /** Looks for due rows now (a request was just admitted) rather than at the next poll. */
@@ -112,28 +115,39 @@ export class SendWorker implements OnApplicationBootstrap, OnModuleDestroy {
     }, delayMs);
   }
 
-  /** One pass: claims due rows and works them. Returns how many it claimed. */
+  /**
+   * One pass: claims due rows for the free slots and starts working them, without waiting for them (rows that end
+   * wake the worker to fill their slots). Returns how many it claimed.
+   */
   async tick(): Promise<number> {
-    const rows = await this.db.transaction((tx) =>
-      claimDueSends(tx, this.owner, this.settings.batch, this.settings.leaseMs, this.now()),
-    );
-    await Promise.all(
-      rows.map(async (row) => {
-        try {
-          if (TO_RESOLVE.includes(row.status)) await this.resolve(row);
-          else await this.decideAndSend(row);
-        } catch (error) {
-          // The lease runs out and the row comes back: a SENDING row as a lookup, never as a blind resend.
-          const lost = error instanceof LostLeaseError;
-          this.log[lost ? 'warn' : 'error'](
-            { err: error, sendId: row.id, outreachId: row.outreachId, status: row.status },
-            lost ? 'send moved on under another worker' : 'send not worked; retried when its lease runs out',
-          );
-        }
-      }),
-    );
-    if (rows.length === this.settings.batch) this.again = true;
+    const free = this.settings.batch - this.working.size;
+    if (free <= 0) return 0;
+    // One statement (its UPDATE takes the rows FOR UPDATE SKIP LOCKED): atomic without a transaction around it.
+    const rows = await claimDueSends(this.db.manager, this.owner, free, this.settings.leaseMs, this.now());
+    for (const row of rows) {
+      const working = this.work(row).finally(() => {
+        this.working.delete(working);
+        // Claims again once a quarter of the slots are free: one claim per few rows, not one per row.
+        if (this.working.size <= (this.settings.batch * 3) / 4) this.wake();
+      });
+      this.working.add(working);
+    }
+    if (rows.length === free) this.again = true;
     return rows.length;
+  }
+
+  private async work(row: SendRow): Promise<void> {
+    try {
+      if (TO_RESOLVE.includes(row.status)) await this.resolve(row);
+      else await this.decideAndSend(row);
+    } catch (error) {
+      // The lease runs out and the row comes back: a SENDING row as a lookup, never as a blind resend.
+      const lost = error instanceof LostLeaseError;
+      this.log[lost ? 'warn' : 'error'](
+        { err: error, sendId: row.id, outreachId: row.outreachId, status: row.status },
+        lost ? 'send moved on under another worker' : 'send not worked; retried when its lease runs out',
+      );
+    }
   }
 
   private async decideAndSend(row: SendRow): Promise<void> {
@@ -195,8 +209,10 @@ export class SendWorker implements OnApplicationBootstrap, OnModuleDestroy {
     const messageId = messageIdOf(row);
     // SENDING commits before the provider is called, with the link's hash: if this worker stops mid-send, the row
     // comes back when its lease runs out and is resolved by lookup.
-    const sending = await this.db.transaction(async (tx) => {
-      const moved = await transitionSend(tx, row.id, {
+    const sending = await moveSend(
+      this.db.manager,
+      row.id,
+      {
         to: 'SENDING',
         owner: this.owner,
         nextDueAt: now + this.settings.leaseMs,
@@ -206,17 +222,9 @@ export class SendWorker implements OnApplicationBootstrap, OnModuleDestroy {
         sendingSince: now,
         countSend: true,
         keepLease: true,
-      });
-      await insertLink(tx, {
-        tokenSha256: link.tokenSha256,
-        caseId: row.caseId,
-        outreachId: row.outreachId,
-        sendId: row.id,
-        purpose: row.purpose,
-        expiresAt: new Date(row.linkExpiresAt),
-      });
-      return moved;
-    });
+      },
+      { outbox: [], linkSha256: link.tokenSha256 },
+    );
     const message: OutboundMessage = {
       messageId,
       channel,
@@ -389,11 +397,15 @@ export class SendWorker implements OnApplicationBootstrap, OnModuleDestroy {
     messages: OutboxMessage[],
     recordAttempt = false,
   ): Promise<void> {
-    await this.db.transaction(async (tx: EntityManager) => {
-      const moved = await transitionSend(tx, row.id, { ...change, owner: this.owner });
-      if (recordAttempt) await recordContactAttempt(tx, moved, moved.sendingSince ?? this.now());
-      await insertOutboxMessages(tx, OUTBOX, messages);
-    });
+    await moveSend(
+      this.db.manager,
+      row.id,
+      { ...change, owner: this.owner },
+      {
+        outbox: messages,
+        ...(recordAttempt ? { attemptAt: row.sendingSince ?? this.now() } : {}),
+      },
+    );
   }
 
   private outreachEvent(
