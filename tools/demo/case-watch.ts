@@ -18,7 +18,7 @@ import {
 } from '@closeout/contracts';
 import { services } from '@closeout/deploy';
 import { KafkaClient, kafkaConnectionFromEnv } from '@closeout/kafka';
-import { findDeliveredMessage } from './inbox';
+import { findDeliveredMessage, SinkMailboxes } from './inbox';
 import type { Channel, CustomerPlan } from './scenarios';
 
 /** The job's own services: an outreach audited by any other service is a test's instance on the same topics. */
@@ -70,10 +70,15 @@ export class CaseWatch {
   private readonly tried = new Map<string, Set<string>>();
   private readonly inFlight = new Set<Promise<void>>();
 
+  /** The SMTP sink's mail since the job started: the customers' mailboxes. */
+  readonly mailboxes: SinkMailboxes;
+
   private constructor(
     private readonly kafka: KafkaClient,
-    private readonly env: Record<string, string>,
-  ) {}
+    env: Record<string, string>,
+  ) {
+    this.mailboxes = new SinkMailboxes(env['SMTP_SINK_DATA_DIR']!, Date.now() - 1_000);
+  }
 
   /** Connects to Kafka and subscribes from the topics' current end. */
   static async start(env: Record<string, string>): Promise<CaseWatch> {
@@ -216,7 +221,7 @@ export class CaseWatch {
       );
       if (!next) return;
       tried.add(next.providerRef ?? '');
-      if (await findDeliveredMessage(this.env, next, plan.contact)) {
+      if (await findDeliveredMessage(this.mailboxes, next, plan.contact)) {
         found = next;
         break;
       }

@@ -1,9 +1,11 @@
 /**
  * Where the simulated customers read their messages, and what the outside world recorded of every message sent:
- * the devstack's SMTP sink (the customers' mailboxes, `SMTP_SINK_URL`), the simulated SMS provider (its Message
- * resource by sid, its journal) and the simulated WhatsApp Cloud API (its journal). Nothing here prints a contact
- * point or a link: callers get booleans and counts.
+ * the devstack's SMTP sink (the customers' mailboxes: its store, `SMTP_SINK_DATA_DIR`), the simulated SMS provider
+ * (its Message resource by sid, its journal) and the simulated WhatsApp Cloud API (its journal). Nothing here prints
+ * a contact point or a link: callers get booleans and counts.
  */
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { OutreachEvent } from '@closeout/contracts';
 import type { SmsJournalEntry } from '@closeout/simulators/sms-provider';
 import type { WhatsAppJournalEntry } from '@closeout/simulators/whatsapp-provider';
@@ -21,12 +23,65 @@ import type { ContactBlock } from './scenarios';
 const hasLink = (text: string | null | undefined): boolean =>
   text != null && text.includes(`${MINIAPP_BASE_URL}/l/`);
 
-/** The summary the SMTP sink lists for a stored message. */
-export interface MailSummary {
+/** A message the SMTP sink stored (its `<id>.json`), as much of it as the job reads. */
+export interface StoredMail {
   id: string;
   messageId: string | null;
   from: string[];
+  /** Recipients, lower-case. */
   to: string[];
+  /** Whether the text or HTML part holds a mini-app link (read for the job's own mail only). */
+  hasLink: boolean;
+}
+
+/**
+ * The sink's messages since the job started, read from its store: one `<id>.json` per message, written last through
+ * a rename (a listed file is complete), ids sorting by arrival (`<ms>-<8 hex>`), so only the run's period is read —
+ * the sink's list API reads every message it ever stored, and the devstack's sink is shared with every test.
+ */
+export class SinkMailboxes {
+  private readonly mails = new Map<string, StoredMail>();
+  private scanning: Promise<void> | undefined;
+
+  constructor(
+    private readonly dir: string,
+    private readonly since: number,
+  ) {}
+
+  /** Reads the messages stored since the last look (concurrent callers share one look). */
+  refresh(): Promise<void> {
+    this.scanning ??= this.scan().finally(() => (this.scanning = undefined));
+    return this.scanning;
+  }
+
+  /** The job's own messages (sent from `SMTP_FROM_ADDRESS`) seen so far. */
+  ours(): StoredMail[] {
+    return [...this.mails.values()].filter((m) => m.from.includes(SMTP_FROM_ADDRESS));
+  }
+
+  private async scan(): Promise<void> {
+    const names = await readdir(this.dir).catch(() => [] as string[]);
+    for (const name of names) {
+      if (!name.endsWith('.json')) continue;
+      const id = name.slice(0, -'.json'.length);
+      if (this.mails.has(id) || Number(id.split('-')[0]) < this.since) continue;
+      const stored = JSON.parse(await readFile(join(this.dir, name), 'utf8')) as {
+        messageId: string | null;
+        from: string[];
+        to: string[];
+        text: string | null;
+        html: string | null;
+      };
+      const own = stored.from.includes(SMTP_FROM_ADDRESS);
+      this.mails.set(id, {
+        id,
+        messageId: stored.messageId,
+        from: stored.from,
+        to: stored.to.map((a) => a.toLowerCase()),
+        hasLink: own && (hasLink(stored.text) || hasLink(stored.html)),
+      });
+    }
+  }
 }
 
 /** `messageId` of messaging's send (`out_<caseId>_<attempt>.<attempt>`) from an e-mail's Message-ID header. */
@@ -50,51 +105,31 @@ async function getJson<T>(url: string, init: RequestInit = {}): Promise<T | unde
 }
 
 /**
- * The sink's messages addressed to `email` (the last 1,000). The sink is shared: what the job's messaging sent comes
- * from its own address (`SMTP_FROM_ADDRESS`).
- */
-export async function mailbox(env: Record<string, string>, email: string): Promise<MailSummary[]> {
-  const url = `${env['SMTP_SINK_URL']}/messages?to=${encodeURIComponent(email)}&limit=1000`;
-  return (await getJson<{ messages: MailSummary[] }>(url))?.messages ?? [];
-}
-
-/**
  * Whether the message messaging reported SENT/DELIVERED is where the customer reads it, addressed to them, with a
  * mini-app link: the e-mail in the sink whose Message-ID is the event's providerRef, or the SMS the provider holds
  * under the event's sid. Asked a few times over ~3 s (a mail is stored before the sink answers, an SMS before the
  * provider does, but the event may be read first on a loaded machine).
  */
 export async function findDeliveredMessage(
-  env: Record<string, string>,
+  mailboxes: SinkMailboxes,
   e: OutreachEvent,
   contact: ContactBlock,
 ): Promise<boolean> {
   for (let i = 0; i < 10; i++) {
-    if (await findOnce(env, e, contact)) return true;
+    if (await findOnce(mailboxes, e, contact)) return true;
     await sleep(300);
   }
   return false;
 }
 
-async function findOnce(
-  env: Record<string, string>,
-  e: OutreachEvent,
-  contact: ContactBlock,
-): Promise<boolean> {
+async function findOnce(mailboxes: SinkMailboxes, e: OutreachEvent, contact: ContactBlock): Promise<boolean> {
   if (!e.providerRef) return false;
   switch (e.channel) {
     case 'EMAIL': {
       if (!contact.email) return false;
-      const mails = (await mailbox(env, contact.email)).filter(
-        (m) => m.messageId === e.providerRef && m.from.includes(SMTP_FROM_ADDRESS),
-      );
-      for (const summary of mails) {
-        const mail = await getJson<{ text: string | null; html: string | null }>(
-          `${env['SMTP_SINK_URL']}/messages/${encodeURIComponent(summary.id)}`,
-        );
-        if (hasLink(mail?.text) || hasLink(mail?.html)) return true;
-      }
-      return false;
+      const email = contact.email.toLowerCase();
+      await mailboxes.refresh();
+      return mailboxes.ours().some((m) => m.messageId === e.providerRef && m.to.includes(email) && m.hasLink);
     }
     case 'SMS': {
       const auth = Buffer.from(`${SMS_ACCOUNT.accountSid}:${SMS_ACCOUNT.authToken}`).toString('base64');

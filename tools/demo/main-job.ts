@@ -67,7 +67,7 @@ async function main(): Promise<void> {
   progress.stop();
 
   const evidence = await gatherEvidence(runStarted);
-  const messagingEvidence = await gatherMessagingEvidence(platform.env, watch, runStarted);
+  const messagingEvidence = await gatherMessagingEvidence(watch, runStarted);
   await watch.close();
   const figures = figuresOf(watch, driven, evidence, messagingEvidence, runStarted);
   printReport(figures, percentile);

@@ -6,19 +6,11 @@
 import type { SmsJournalEntry } from '@closeout/simulators/sms-provider';
 import type { WhatsAppJournalEntry } from '@closeout/simulators/whatsapp-provider';
 import type { CaseWatch } from './case-watch';
-import {
-  mailbox,
-  messageIdOfMail,
-  messageIdOfSms,
-  smsJournal,
-  whatsappJournal,
-  type MailSummary,
-} from './inbox';
-import { SMTP_FROM_ADDRESS } from './platform';
+import { messageIdOfMail, messageIdOfSms, smsJournal, whatsappJournal, type StoredMail } from './inbox';
 
 /** What the sink and the providers hold for the run's customers. */
 export interface MessagingEvidence {
-  mail: MailSummary[];
+  mail: StoredMail[];
   sms: SmsJournalEntry[];
   whatsapp: WhatsAppJournalEntry[];
 }
@@ -54,16 +46,14 @@ export interface MessagingFigures {
  * both providers' journals since the run began to the run's phone numbers (numbers recur from run to run).
  */
 export async function gatherMessagingEvidence(
-  env: Record<string, string>,
   watch: CaseWatch,
   runStarted: number,
 ): Promise<MessagingEvidence> {
-  const emails = [...watch.plans.values()].flatMap((p) => (p.contact.email ? [p.contact.email] : []));
-  const mail: MailSummary[] = [];
-  for (let i = 0; i < emails.length; i += 16) {
-    const boxes = await Promise.all(emails.slice(i, i + 16).map((e) => mailbox(env, e)));
-    mail.push(...boxes.flat().filter((m) => m.from.includes(SMTP_FROM_ADDRESS)));
-  }
+  const emails = new Set(
+    [...watch.plans.values()].flatMap((p) => (p.contact.email ? [p.contact.email.toLowerCase()] : [])),
+  );
+  await watch.mailboxes.refresh();
+  const mail = watch.mailboxes.ours().filter((m) => m.to.some((a) => emails.has(a)));
   const phones = new Set(
     [...watch.plans.values()].flatMap((p) => (p.contact.phone ? [p.contact.phone] : [])),
   );

@@ -252,6 +252,10 @@ function serviceEnv(env: Record<string, string>, workflowsDir: string): Record<s
     // window) passes the message to email, then SMS.
     MESSAGING_FALLBACK_CHANNELS: 'EMAIL,SMS',
     MESSAGING_WORKER_POLL_MS: '200',
+    MESSAGING_WORKER_BATCH: '50',
+    // Every trigger of the run states its contact before its case asks for outreach: a request whose customer has
+    // none (traffic of tests on the shared topics) is not waited for long.
+    MESSAGING_CONTACT_WAIT_MS: '15000',
     WORKFLOW_DEFINITIONS_DIR: workflowsDir,
     WRITEBACK_REST_DESTINATIONS: JSON.stringify([
       restCoreDestination({
