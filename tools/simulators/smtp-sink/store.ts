@@ -69,6 +69,15 @@ export function isMessageId(id: string): boolean {
 }
 
 export class MessageStore {
+  /**
+   * Every stored message's summary in arrival order, read from disk once and kept as messages arrive: a listing
+   * (tests and the main job poll it) costs no file reads, however many messages the store holds. This process is
+   * the directory's only writer.
+   */
+  private summaries: StoredMessageSummary[] | undefined;
+  /** Messages saved while the first listing reads the directory (it may or may not see their files). */
+  private savedWhileLoading: StoredMessageSummary[] | undefined;
+
   private constructor(readonly dir: string) {}
 
   static async open(dir: string): Promise<MessageStore> {
@@ -101,6 +110,8 @@ export class MessageStore {
     };
     await this.writeAtomically(`${id}.eml`, raw);
     await this.writeAtomically(`${id}.json`, JSON.stringify(message, null, 2));
+    this.summaries?.push(summaryOf(message));
+    this.savedWhileLoading?.push(summaryOf(message));
     return message;
   }
 
@@ -110,18 +121,31 @@ export class MessageStore {
     limit: number;
   }): Promise<{ messages: StoredMessageSummary[] }> {
     const wanted = options.to?.toLowerCase();
-    const messages: StoredMessageSummary[] = [];
-    for (const id of await this.ids()) {
-      const message = await this.get(id);
-      if (!message) continue;
-      if (
-        wanted !== undefined &&
-        ![...message.envelope.rcptTo, ...message.to].some((a) => a.toLowerCase() === wanted)
-      )
-        continue;
-      messages.push(summaryOf(message));
-    }
+    const messages = (await this.all()).filter(
+      (message) =>
+        wanted === undefined ||
+        [...message.envelope.rcptTo, ...message.to].some((a) => a.toLowerCase() === wanted),
+    );
     return { messages: messages.slice(-options.limit) };
+  }
+
+  private async all(): Promise<StoredMessageSummary[]> {
+    if (this.summaries === undefined) {
+      const arrived: StoredMessageSummary[] = [];
+      this.savedWhileLoading ??= arrived;
+      const loaded: StoredMessageSummary[] = [];
+      for (const id of await this.ids()) {
+        const message = await this.get(id);
+        if (message) loaded.push(summaryOf(message));
+      }
+      if (this.summaries === undefined) {
+        const seen = new Set(loaded.map((m) => m.id));
+        const all = [...loaded, ...this.savedWhileLoading.filter((m) => !seen.has(m.id))];
+        this.summaries = all.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+        this.savedWhileLoading = undefined;
+      }
+    }
+    return this.summaries;
   }
 
   async get(id: string): Promise<StoredMessage | undefined> {
@@ -142,6 +166,7 @@ export class MessageStore {
   /** Deletes every stored message; returns how many there were. */
   async clear(): Promise<number> {
     const ids = await this.ids();
+    this.summaries = [];
     await Promise.all(
       (await readdir(this.dir))
         .filter((name) => /\.(eml|json)(\.tmp)?$/.test(name))
@@ -151,7 +176,7 @@ export class MessageStore {
   }
 
   async count(): Promise<number> {
-    return (await this.ids()).length;
+    return (await this.all()).length;
   }
 
   private async ids(): Promise<string[]> {
