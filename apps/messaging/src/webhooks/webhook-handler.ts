@@ -15,12 +15,12 @@ import type { Channel, ChannelProvider, WebhookEvent } from '@closeout/messaging
 import { consentRecordFromReply, detectReplyIntent, type ReplyIntent } from '@closeout/messaging-domain';
 import { createLogger } from '@closeout/telemetry';
 import { CLOCK, type Clock } from '../clock/clock';
-import { customersByPhone, recordRevocation } from '../contacts/contact-directory';
+import { customersByPhone } from '../contacts/contact-directory';
+import { recordOptOut } from '../opt-outs/record-opt-out';
 import {
   failReportedSend,
   latestPurposeOn,
   lockReportedSend,
-  openSendsOf,
   recordContactAttempt,
   reportSend,
 } from '../sends/send-ledger';
@@ -245,48 +245,25 @@ export class WebhookHandler {
     const answered = await latestPurposeOn(tx, customerId, channel);
     const record = consentRecordFromReply(intent, { channel, purpose: answered ?? '*', at: reply.at });
     if (!record) return false;
-    const held: unknown[] = await tx.query(
-      `SELECT 1 FROM consent_revocation WHERE customer_id = $1 AND (purpose = $2 OR purpose = '*')`,
-      [customerId, record.purpose],
-    );
-    const fresh = await recordRevocation(tx, {
-      customerId,
-      purpose: record.purpose,
-      channel,
-      source: record.source,
-      providerRef: reply.providerRef,
-      revokedAt: record.at,
-    });
-    if (!fresh || held.length > 0) return false;
-    const reason = `opted out by ${optOutName(intent)} on ${channel}`;
-    messages.push(
-      auditMessage(this.settings.serviceName, {
-        action: 'consent.revoked',
-        outcome: 'SUCCESS',
-        reason: `${reason}: purpose ${record.purpose} on every channel`,
+    const recorded = await recordOptOut(
+      tx,
+      this.settings.serviceName,
+      {
+        customerId,
+        purpose: record.purpose,
+        channel,
+        source: record.source,
+        once: reply.providerRef,
+        at: record.at,
+        reason: `opted out by ${optOutName(intent)} on ${channel}`,
         correlationId: `reply-${reply.providerRef}`,
         references: { customerId, purpose: record.purpose, channel, providerRef: reply.providerRef },
-      }),
+        providerRef: reply.providerRef,
+      },
+      this.now(),
     );
-    for (const row of await openSendsOf(tx, customerId, record.purpose, this.now())) {
-      messages.push(
-        outreachEventMessage(
-          row,
-          'OPTED_OUT',
-          channel,
-          { providerRef: reply.providerRef, reason: 'SUPPRESSED_OPTED_OUT' },
-          this.now(),
-        ),
-        sendAuditMessage(this.settings.serviceName, row, {
-          action: 'outreach.opted-out',
-          outcome: 'SUCCESS',
-          reason,
-          channel,
-          providerRef: reply.providerRef,
-        }),
-      );
-    }
-    return true;
+    messages.push(...recorded);
+    return recorded.length > 0;
   }
 
   /** The one confirmation of an opt-out, on its channel; a failure is logged (the opt-out holds regardless). */
