@@ -88,6 +88,7 @@ function delivered(caseId: string, outreachId: string): OutreachEvent {
     status: 'DELIVERED',
     providerRef: `sms-${outreachId}`,
     reason: null,
+    fallbackChannel: null,
   };
 }
 

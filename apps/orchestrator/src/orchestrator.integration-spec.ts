@@ -94,6 +94,7 @@ function delivered(caseId: string, outreachId: string): OutreachEvent {
     status: 'DELIVERED',
     providerRef: `sms-${outreachId}`,
     reason: null,
+    fallbackChannel: null,
   };
 }
 
@@ -115,6 +116,7 @@ function receipt(
     status,
     providerRef: status === 'SENT' || status === 'DELIVERED' ? `prov-${caseId}-${attempt}` : null,
     reason: null,
+    fallbackChannel: null,
     ...over,
   };
 }

@@ -9,11 +9,16 @@ import type { OutboxMessage } from '@closeout/outbox';
 import type { Channel } from '@closeout/messaging-channels';
 import type { SendRow } from './send-ledger';
 
+/**
+ * An outreach.event for the row. `fallbackChannel` (on a FAILED only): the channel the row falls back to for the same
+ * outreach — the FAILED is for `channel` alone and the message goes out on the fallback next; without it the FAILED
+ * is final.
+ */
 export function outreachEventMessage(
   row: SendRow,
   status: OutreachStatus,
   channel: Channel,
-  detail: { providerRef?: string; reason?: string },
+  detail: { providerRef?: string; reason?: string; fallbackChannel?: Channel },
   at: number,
 ): OutboxMessage {
   const value: OutreachEvent = {
@@ -27,6 +32,7 @@ export function outreachEventMessage(
     status,
     providerRef: detail.providerRef ?? null,
     reason: detail.reason ?? null,
+    fallbackChannel: detail.fallbackChannel ?? null,
   };
   return {
     topic: Topics.outreachEvent,

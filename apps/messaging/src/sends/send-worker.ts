@@ -347,13 +347,18 @@ export class SendWorker implements OnApplicationBootstrap, OnModuleDestroy {
 
   /**
    * A channel that cannot carry the message: the policy decides again without it. Another channel it would use →
-   * the row is decided again on it (an outreach.event FAILED says this channel failed); none → the row FAILS.
+   * the row is decided again on it (an outreach.event FAILED for this channel names it as `fallbackChannel`); none →
+   * the row FAILS (the FAILED carries no fallback: it is final).
    */
   private async failChannel(row: SendRow, failed: Extract<NextState, { status: 'FAILED' }>): Promise<void> {
     const providerRef = failed.providerRef !== undefined ? { providerRef: failed.providerRef } : {};
     const next = failed.channelFailed ? await this.policy.fallbackAfter(row, row.channel) : undefined;
     const detail = failed.detail ?? failed.reason;
-    const event = this.outreachEvent(row, 'FAILED', row.channel, { reason: failed.reason, ...providerRef });
+    const event = this.outreachEvent(row, 'FAILED', row.channel, {
+      reason: failed.reason,
+      ...providerRef,
+      ...(next !== undefined ? { fallbackChannel: next } : {}),
+    });
     if (next !== undefined) {
       await this.move(
         row,
@@ -412,7 +417,7 @@ export class SendWorker implements OnApplicationBootstrap, OnModuleDestroy {
     row: SendRow,
     status: OutreachStatus,
     channel: Channel,
-    detail: { providerRef?: string; reason?: string },
+    detail: { providerRef?: string; reason?: string; fallbackChannel?: Channel },
   ): OutboxMessage {
     return outreachEventMessage(row, status, channel, detail, this.now());
   }

@@ -145,8 +145,8 @@ export class WebhookHandler {
   /**
    * A send the provider reports FAILED or UNDELIVERED: its channel has failed, and the policy decides again without
    * it (as after a permanent refusal) — another channel it would use → the row is RECEIVED on it, due now; none →
-   * FAILED. An outreach.event FAILED says this channel failed either way. A report for a send that already fell back
-   * or failed finds nothing and moves nothing.
+   * FAILED. An outreach.event FAILED says this channel failed either way, naming the fallback channel when there is
+   * one. A report for a send that already fell back or failed finds nothing and moves nothing.
    */
   private async applyFailure(channel: Channel, event: Status, reason: string): Promise<void> {
     const fellBackTo = await this.db.transaction(async (tx) => {
@@ -169,7 +169,13 @@ export class WebhookHandler {
       // A report that overtook the send's own answer: the attempt reached the provider.
       if (row.status === 'SENDING') await recordContactAttempt(tx, moved, row.sendingSince ?? now);
       await insertOutboxMessages(tx, OUTBOX, [
-        outreachEventMessage(row, 'FAILED', channel, { providerRef, reason }, now),
+        outreachEventMessage(
+          row,
+          'FAILED',
+          channel,
+          { providerRef, reason, ...(next !== undefined ? { fallbackChannel: next } : {}) },
+          now,
+        ),
         sendAuditMessage(this.settings.serviceName, row, {
           action: next !== undefined ? 'outreach.channel-failed' : 'outreach.failed',
           outcome: 'FAILURE',

@@ -47,6 +47,7 @@ function receipt(over: Partial<OutreachEvent> & Pick<OutreachEvent, 'status'>): 
     channel: 'EMAIL',
     providerRef: null,
     reason: null,
+    fallbackChannel: null,
     ...over,
   };
 }
