@@ -12,6 +12,8 @@ import { SendPolicy } from './sends/send-policy';
 import { SEND_WORKER_SETTINGS, SendWorker, type SendWorkerSettings } from './sends/send-worker';
 import { DEFAULT_TEMPLATES_DIR, TemplateCatalog } from './templates/template-catalog';
 import { WEBHOOK_SETTINGS, WebhookHandler, type WebhookSettings } from './webhooks/webhook-handler';
+import { UnsubscribeController } from './unsubscribe/unsubscribe.controller';
+import { UnsubscribeService } from './unsubscribe/unsubscribe.service';
 import { WebhookController } from './webhooks/webhook.controller';
 
 /** One provider per configured channel: email through SMTP, SMS and WhatsApp through `providerFor`. */
@@ -77,7 +79,7 @@ export class AppModule {
     };
     return {
       module: AppModule,
-      controllers: [WebhookController],
+      controllers: [WebhookController, UnsubscribeController],
       imports: [
         ServiceCoreModule.forService({
           config,
@@ -97,6 +99,7 @@ export class AppModule {
         { provide: SEND_WORKER_SETTINGS, useValue: worker },
         { provide: WEBHOOK_SETTINGS, useValue: webhooks },
         WebhookHandler,
+        UnsubscribeService,
         // outreach.event.v1 and audit events, from the messaging schema's outbox.
         {
           provide: OUTBOX_RELAY_SETTINGS,

@@ -7,6 +7,6 @@ launchService({
   port: 3003,
   configSchema,
   appModule: async (config) => (await import('./app.module')).AppModule.register(config),
-  // Provider webhooks are signed over their raw body (form or JSON): their routes read it themselves.
-  http: () => ({ rawBodyPrefixes: ['/webhooks'] }),
+  // Provider webhooks (signed over their raw body) and the one-click unsubscribe (a form) read their own body.
+  http: () => ({ rawBodyPrefixes: ['/webhooks', '/l/'] }),
 });
