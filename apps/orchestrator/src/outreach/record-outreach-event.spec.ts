@@ -219,6 +219,90 @@ describe('a FAILED receipt moves the case on', () => {
   });
 });
 
+describe('a FAILED receipt that names a fallback channel: messaging is still sending the attempt', () => {
+  const fellBack = (over: Partial<OutreachEvent> = {}) =>
+    receipt({
+      status: 'FAILED',
+      reason: 'twilio reports undelivered (30003)',
+      channel: 'SMS',
+      fallbackChannel: 'EMAIL',
+      ...over,
+    });
+
+  it('the latest attempt: noted on the timeline only — no next attempt, no exception, the attempt still under way', async () => {
+    const tx = await record(fellBack(), awaiting(1));
+    const saved = tx.saved();
+    expect(requests(tx)).toEqual([]);
+    expect(exceptionKind(tx)).toBeUndefined();
+    expect(saved.state).toBe('OUTREACH');
+    expect(saved.timers).toEqual([]);
+    expect(saved.cancelled).toEqual([]);
+    expect(saved.timeline).toEqual([
+      expect.objectContaining({
+        kind: 'outreach.channel_failed',
+        detail: expect.objectContaining({
+          attempt: 1,
+          channel: 'SMS',
+          status: 'FAILED',
+          fallbackChannel: 'EMAIL',
+          reason: 'twilio reports undelivered (30003)',
+        }),
+      }),
+    ]);
+    // Not FAILED: a reminder that fires meanwhile waits for the fallback's receipt instead of sending attempt 2.
+    expect(saved.progress.attempts?.['1']).toMatchObject({ status: 'REQUESTED' });
+    expect(saved.progress.attempts?.['2']).toBeUndefined();
+  });
+
+  it('the round’s last attempt: no UNREACHABLE, reminders and expiry left as they are', async () => {
+    const tx = await record(
+      fellBack({ outreachId: 'out_case-1_3' }),
+      awaiting(3, { state: 'AWAITING_CUSTOMER' }),
+    );
+    const saved = tx.saved();
+    expect(saved.state).toBe('AWAITING_CUSTOMER');
+    expect(exceptionKind(tx)).toBeUndefined();
+    expect(saved.cancelled).toEqual([]);
+    expect(saved.timeline.map((e) => e.kind)).toEqual(['outreach.channel_failed']);
+  });
+
+  it('after the attempt was SENT (a delivery report fails it and messaging falls back): the sent record and its reminder stand', async () => {
+    const over = awaiting(1, { state: 'AWAITING_CUSTOMER' });
+    over.outreachProgress!.attempts!['1'] = {
+      channel: 'SMS',
+      requestedAt: STARTED,
+      status: 'SENT',
+      reachedAt: STARTED,
+    };
+    const tx = await record(fellBack(), over);
+    const saved = tx.saved();
+    expect(requests(tx)).toEqual([]);
+    expect(saved.cancelled).toEqual([]);
+    expect(saved.progress.attempts?.['1']).toMatchObject({ status: 'SENT', reachedAt: STARTED });
+  });
+
+  it('the fallback’s own final FAILED (no fallback channel left) then moves the case on as any FAILED does', async () => {
+    const tx = await record(
+      receipt({
+        status: 'FAILED',
+        channel: 'EMAIL',
+        reason: 'mailbox does not exist',
+        fallbackChannel: null,
+      }),
+      awaiting(1),
+    );
+    expect(requests(tx)).toEqual([expect.objectContaining({ attempt: 2, channel: 'SMS' })]);
+    expect(tx.saved().progress.attempts?.['1']).toMatchObject({ status: 'FAILED' });
+  });
+
+  it('a receipt built without the field (absent, not null) is final, as before the field existed', async () => {
+    const older: Partial<OutreachEvent> = receipt({ status: 'FAILED', reason: 'mailbox does not exist' });
+    delete older.fallbackChannel;
+    const tx = await record(older as OutreachEvent, awaiting(1));
+    expect(requests(tx)).toEqual([expect.objectContaining({ attempt: 2 })]);
+  });
+});
+
 describe('a SUPPRESSED receipt is not silence', () => {
   it('SUPPRESSED_OPTED_OUT: as an opt-out, outreach stops and an OPTED_OUT exception opens', async () => {
     const tx = await record(receipt({ status: 'SUPPRESSED', reason: 'SUPPRESSED_OPTED_OUT' }), awaiting(1));

@@ -22,8 +22,11 @@ import { requestOutreach, scheduleNextReminder } from './request-outreach';
  * on the case's timeline; the one for the case's latest attempt, while the customer may still act, also decides:
  * - SENT / DELIVERED: the customer was reached; the reminder for the next attempt is scheduled the cadence's gap
  *   after the first such receipt.
- * - FAILED (and SUPPRESSED for exhausted channels or a missing template): the next attempt goes out now on the
- *   cadence's next channel; after the round's last attempt the case goes to the exception queue as UNREACHABLE.
+ * - FAILED with a fallbackChannel: one channel failed and messaging sends the same attempt on another; noted only
+ *   (the attempt is still under way, its receipt on the fallback channel decides).
+ * - FAILED without one (and SUPPRESSED for exhausted channels or a missing template): the attempt is over; the next
+ *   one goes out now on the cadence's next channel; after the round's last attempt the case goes to the exception
+ *   queue as UNREACHABLE.
  * - SUPPRESSED for no consent, no (valid) contact point or no safe send time: UNREACHABLE, reminders cancelled.
  * - SUPPRESSED by a frequency cap: counted as made and unanswered; the next reminder follows from it.
  * - OPTED_OUT, or SUPPRESSED_OPTED_OUT (for any attempt): outreach stops on every channel, an OPTED_OUT exception.
@@ -105,6 +108,21 @@ function apply(session: CaseSession, event: OutreachEvent, now: number): void {
       });
       return;
     case 'FAILED': {
+      // No fallback channel (null, the schema's default for receipts from before the field): the FAILED is final.
+      const fallback = event.fallbackChannel ?? null;
+      if (fallback !== null) {
+        // Not the attempt's end: messaging sends it on the fallback channel, whose receipt decides.
+        session.note(
+          'outreach.channel_failed',
+          { ...detail, fallbackChannel: fallback },
+          {
+            outcome: 'FAILURE',
+            reason: `${event.channel} message failed (${event.reason ?? 'no reason given'}); messaging falls back to ${fallback} for the same outreach`,
+            references,
+          },
+        );
+        return;
+      }
       session.note('outreach.failed', detail, {
         outcome: 'FAILURE',
         reason: event.reason ?? `${event.channel} message failed`,
