@@ -512,6 +512,8 @@ describe('messaging policy over time', () => {
         channel: 'SMS',
         providerRef: entry.sid,
         reason: 'twilio reports UNDELIVERED (30003)',
+        // Not final: the orchestrator must not send its next attempt beside this fallback.
+        fallbackChannel: 'EMAIL',
       }),
     ]);
     const position = (eventId: string) => events.findIndex((e) => e.eventId === eventId);
