@@ -7,7 +7,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Topics } from '@closeout/contracts';
 import { positionGroupsAtEnd, kafkaConnectionFromEnv } from '@closeout/kafka';
@@ -93,13 +93,14 @@ export async function bringUpPlatform(): Promise<Platform> {
   say('starting tools/devstack (Kafka, Apicurio Registry, PostgreSQL, sshd)');
   execFileSync(devstackCommand, ['up'], { stdio: 'inherit' });
   const env = devstackEnv();
-  // The seed workflows with a demo cadence: reminders after seconds instead of days, so the run shows them.
+  // The seed workflows with a demo cadence: reminders after seconds instead of days, so the run shows them. The
+  // links expire a minute after the request: messaging works a thousand triggers off in about that on a small machine.
   const workflowsDir = writeDefinitions(join(repoRoot, '.devstack', 'demo', 'workflows'), {
     reminders: ['PT6S', 'PT12S'],
-    expiry: 'PT25S',
+    expiry: 'PT60S',
     writebackLatencyCeiling: 'PT90S',
   });
-  say(`seed workflows with a demo cadence (reminders 6 s / 12 s, expiry 25 s) in ${workflowsDir}`);
+  say(`seed workflows with a demo cadence (reminders 6 s / 12 s, expiry 60 s) in ${workflowsDir}`);
   startCores(env);
   startMessagingProviders();
   await untilUp(`http://127.0.0.1:${SOAP_CORE_PORT}/health`, 30_000);
@@ -107,9 +108,14 @@ export async function bringUpPlatform(): Promise<Platform> {
   await untilUp(`${whatsappProviderUrl}/health`, 30_000);
 
   const platform = { env, serviceEnv: serviceEnv(env, workflowsDir) };
+  // The definitions are settings too (the orchestrator and the reconciler read them at boot).
+  const definitions = readdirSync(workflowsDir)
+    .sort()
+    .map((f) => readFileSync(join(workflowsDir, f), 'utf8'))
+    .join('\n');
   for (const s of services) {
     const settings = envFor(s.name, platform.serviceEnv);
-    const fingerprint = settingsFingerprint(settings);
+    const fingerprint = settingsFingerprint({ ...settings, '(workflow definitions)': definitions });
     if (runningPid(s.name) !== undefined && startedWith(s.name) !== fingerprint) {
       say(`${s.name} is running with other settings than this run's: restarting it`);
       stopService(s.name);
