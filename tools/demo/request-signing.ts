@@ -24,7 +24,8 @@ function load(): Stored {
   const anyRunning = services.some((s) => runningPid(s.name) !== undefined);
   if (anyRunning && existsSync(stateFile)) {
     const stored = JSON.parse(readFileSync(stateFile, 'utf8')) as Stored;
-    if (existsSync(stored.orchestratorEnv['WRITEBACK_REQUEST_SIGNING_KEY_FILE'] ?? '')) return (current = stored);
+    if (existsSync(stored.orchestratorEnv['WRITEBACK_REQUEST_SIGNING_KEY_FILE'] ?? ''))
+      return (current = stored);
   }
   const fresh = localRequestSigning('demo-orchestrator');
   current = { orchestratorEnv: fresh.orchestratorEnv, writebackEnv: fresh.writebackEnv };
