@@ -19,7 +19,11 @@ describe('personal-data scan finds what was planted, names where, quotes nothing
   const topic = `scan.it.${suffix}`;
   const dir = mkdtempSync(join(tmpdir(), 'scan-it-'));
   const db = new Client({ connectionString: databaseUrl });
-  const kafka = new Kafka({ clientId: 'scan-it', ...kafkajsConnection(connection), logLevel: logLevel.NOTHING });
+  const kafka = new Kafka({
+    clientId: 'scan-it',
+    ...kafkajsConnection(connection),
+    logLevel: logLevel.NOTHING,
+  });
 
   beforeAll(async () => {
     await db.connect();
@@ -77,7 +81,7 @@ describe('personal-data scan finds what was planted, names where, quotes nothing
       topics: [topic],
       kafkaTimeoutMs: 60_000,
       paths: [dir],
-      allowList: { contactPoints: [], pans: [] },
+      allowList: { contactPoints: [], pans: [], ownDomains: [] },
     });
     const by = Object.fromEntries(report.findings.map((f) => [f.location, f]));
     expect(by[`db:${schema}.notes.note`]).toMatchObject({ pans: 1, emails: 0, phones: 0, allowed: false });
@@ -99,7 +103,7 @@ describe('personal-data scan finds what was planted, names where, quotes nothing
     const report = await runScan({
       databaseUrl,
       schemas: [schema],
-      allowList: { contactPoints: [`db:${schema}.`], pans: [] },
+      allowList: { contactPoints: [`db:${schema}.`], pans: [], ownDomains: [] },
     });
     const by = Object.fromEntries(report.findings.map((f) => [f.location, f]));
     expect(by[`db:${schema}.notes.doc`]?.allowed).toBe(true);
@@ -122,7 +126,7 @@ describe('personal-data scan finds what was planted, names where, quotes nothing
     const report = await runScan({
       databaseUrl,
       schemas: [schema],
-      allowList: { contactPoints: [`db:${schema}.outbox[customer.contact.v1].`], pans: [] },
+      allowList: { contactPoints: [`db:${schema}.outbox[customer.contact.v1].`], pans: [], ownDomains: [] },
     });
     const by = Object.fromEntries(report.findings.map((f) => [f.location, f]));
     expect(by[`db:${schema}.outbox[customer.contact.v1].value`]).toMatchObject({

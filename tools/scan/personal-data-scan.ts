@@ -34,11 +34,19 @@ export interface AllowList {
   contactPoints: string[];
   /** Location prefixes where card numbers are expected: none, ever. Kept for symmetry and audits. */
   pans: string[];
+  /**
+   * The institution's own mail domains (and their subdomains): an address there — a sender such as no-reply@, or an
+   * email's Message-ID `<id@domain>`, which messaging keeps as the provider reference — is not a customer's.
+   */
+  ownDomains: string[];
 }
 
 /** The scan's Kafka options from a connection (KAFKA_BROKERS and the KAFKA_SECURITY_PROTOCOL / SASL / SSL settings). */
 export function kafkaTarget(connection: KafkaConnection): Pick<ScanOptions, 'brokers' | 'kafkaSecurity'> {
-  return { brokers: connection.brokers, ...(connection.security ? { kafkaSecurity: connection.security } : {}) };
+  return {
+    brokers: connection.brokers,
+    ...(connection.security ? { kafkaSecurity: connection.security } : {}),
+  };
 }
 
 export interface ScanOptions {
@@ -77,21 +85,32 @@ export interface ScanReport {
 
 const MAX_TEXT = 1_000_000;
 
-/** Card numbers, e-mail addresses and phone numbers in one text (masked values are not counted). */
-export function countIn(text: string): Counts {
+/** True when the address's domain is one of `ownDomains` or a subdomain of one. */
+export function isOwnAddress(address: string, ownDomains: readonly string[]): boolean {
+  const domain = address.slice(address.lastIndexOf('@') + 1).toLowerCase();
+  return ownDomains.some((d) => domain === d.toLowerCase() || domain.endsWith(`.${d.toLowerCase()}`));
+}
+
+/**
+ * Card numbers, e-mail addresses and phone numbers in one text (masked values are not counted, nor addresses at the
+ * institution's own domains).
+ */
+export function countIn(text: string, ownDomains: readonly string[] = []): Counts {
   const t = text.length > MAX_TEXT ? text.slice(0, MAX_TEXT) : text;
   const contacts = findContactPoints(t);
   return {
     pans: findPans(t).length,
-    emails: contacts.filter((c) => c.kind === 'email').length,
+    emails: contacts.filter((c) => c.kind === 'email' && !isOwnAddress(t.slice(c.start, c.end), ownDomains))
+      .length,
     phones: contacts.filter((c) => c.kind === 'phone').length,
   };
 }
 
 class Tally {
   private readonly map = new Map<string, Counts>();
+  constructor(private readonly ownDomains: readonly string[]) {}
   add(location: string, text: string): void {
-    const c = countIn(text);
+    const c = countIn(text, this.ownDomains);
     if (c.pans + c.emails + c.phones === 0) return;
     const prev = this.map.get(location) ?? { pans: 0, emails: 0, phones: 0 };
     this.map.set(location, {
@@ -215,7 +234,11 @@ async function scanKafka(
   report: ScanReport,
   progress: (s: string) => void,
 ): Promise<void> {
-  const kafka = new Kafka({ clientId: 'personal-data-scan', ...kafkajsConnection(connection), logLevel: logLevel.NOTHING });
+  const kafka = new Kafka({
+    clientId: 'personal-data-scan',
+    ...kafkajsConnection(connection),
+    logLevel: logLevel.NOTHING,
+  });
   const admin = kafka.admin();
   await admin.connect();
   const groupId = `personal-data-scan-${randomUUID()}`;
@@ -329,11 +352,11 @@ async function scanMetrics(
 
 export function loadAllowList(file: string): AllowList {
   const raw = JSON.parse(readFileSync(file, 'utf8')) as Partial<AllowList>;
-  return { contactPoints: raw.contactPoints ?? [], pans: raw.pans ?? [] };
+  return { contactPoints: raw.contactPoints ?? [], pans: raw.pans ?? [], ownDomains: raw.ownDomains ?? [] };
 }
 
 export async function runScan(options: ScanOptions): Promise<ScanReport> {
-  const tally = new Tally();
+  const tally = new Tally(options.allowList?.ownDomains ?? []);
   const progress = options.onProgress ?? (() => undefined);
   const report: ScanReport = {
     findings: [],
@@ -358,7 +381,7 @@ export async function runScan(options: ScanOptions): Promise<ScanReport> {
     }
   }
   if (options.metrics?.length) await scanMetrics(options.metrics, tally, report);
-  report.findings = tally.findings(options.allowList ?? { contactPoints: [], pans: [] });
+  report.findings = tally.findings(options.allowList ?? { contactPoints: [], pans: [], ownDomains: [] });
   report.violations = report.findings.filter((f) => !f.allowed).length;
   return report;
 }

@@ -17,6 +17,9 @@ const WORD_CHAR = /[A-Za-z_]/;
 /** A UUID's canonical form: its groups may all be digits (`…-9219-291841117099`), yet it is an id, not a card. */
 const UUID = /[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}/g;
 
+/** A W3C `traceparent` (version-traceid-spanid-flags): its span id may be 16 decimal digits, yet it is an id. */
+const TRACEPARENT = /\b[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}\b/g;
+
 /**
  * A bare 13-digit run from 2001 to 2100 in ms since the epoch is a timestamp (one in ten passes Luhn by chance). No
  * card scheme issues 13-digit numbers starting with 1 or 2 (Visa's old 13-digit numbers start with 4).
@@ -62,7 +65,9 @@ export interface PanMatch {
  */
 export function findPans(text: string): PanMatch[] {
   const found: PanMatch[] = [];
-  const uuids = [...text.matchAll(UUID)].map((m) => [m.index, m.index + m[0].length] as const);
+  const uuids = [...text.matchAll(UUID), ...text.matchAll(TRACEPARENT)].map(
+    (m) => [m.index, m.index + m[0].length] as const,
+  );
   const inUuid = (at: number): boolean => uuids.some(([from, to]) => at >= from && at < to);
   for (const run of text.matchAll(DIGIT_RUN)) {
     const groups = [...run[0].matchAll(/\d+/g)].map((g) => {

@@ -83,6 +83,10 @@ describe('our own ids are not personal data', () => {
     expect(luhnValid('9219291841117099')).toBe(true);
     expect(findPans('case 1325efd4-dd19-4948-9219-291841117099 done')).toEqual([]);
     expect(findPans('e2342184-79f5-4adb-8957-510526214139')).toEqual([]);
+    // A traceparent whose span id is 16 decimal digits passing Luhn (one span in a few thousand).
+    expect(luhnValid('9258991394411771')).toBe(true);
+    expect(findPans('00-4bf92f3577b34da6a3ce929d0e0e4736-9258991394411771-01')).toEqual([]);
+    expect(findPans('span 9258991394411771 ok')).toHaveLength(1);
     // A card number beside a UUID is still found.
     expect(findPans('1325efd4-dd19-4948-9219-291841117099 4111 1111 1111 1111')).toHaveLength(1);
     expect(findPans('card 4111 1111 1111 1111.')).toHaveLength(1);
