@@ -6,7 +6,7 @@ import { buildAuditEvent } from '@closeout/audit';
 import { EventSubscriber } from '@closeout/kafka';
 import { insertOutboxMessages, type OutboxMessage } from '@closeout/outbox';
 import { CLOCK, type Clock } from './clock/clock';
-import { upsertContact } from './contacts/contact-directory';
+import { upsertContacts } from './contacts/contact-directory';
 import { admitSends } from './sends/send-ledger';
 import { SendWorker } from './sends/send-worker';
 
@@ -76,10 +76,10 @@ export class MessagingConsumer implements OnApplicationBootstrap {
         'customer-contact',
         contacts.map((c) => c.eventId),
       );
-      for (const contact of contacts) {
-        if (!fresh.delete(contact.eventId)) continue;
-        await upsertContact(tx, contact);
-      }
+      await upsertContacts(
+        tx,
+        contacts.filter((c) => fresh.delete(c.eventId)),
+      );
     });
   }
 

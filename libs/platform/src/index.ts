@@ -6,3 +6,4 @@ export * from './bootstrap/bootstrap';
 export * from './core/core.module';
 export * from './http/bearer-auth';
 export * from './http/configure-http';
+export * from './database/statement-batcher';

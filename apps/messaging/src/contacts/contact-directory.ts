@@ -36,38 +36,61 @@ export function latestConsents(consents: CustomerContact['consents']): CustomerC
   return [...latest.values()];
 }
 
-/** Applies a statement in the caller's transaction: the contact points if not older than those held, each consent if newer. */
-export async function upsertContact(tx: EntityManager, contact: CustomerContact): Promise<void> {
+/**
+ * Applies statements in the caller's transaction, in two statements whatever their number: per customer the contact
+ * points of the latest statement (`occurredAt`; a later one in the list on a tie) if not older than those held, and
+ * per (customer, channel, purpose) the latest consent if newer than the one held (a revocation wins a tie) — the
+ * same as applying them one by one.
+ */
+export async function upsertContacts(tx: EntityManager, contacts: readonly CustomerContact[]): Promise<void> {
+  if (contacts.length === 0) return;
+  const latest = new Map<string, CustomerContact>();
+  const consents = new Map<string, CustomerContact['consents']>();
+  for (const c of contacts) {
+    const held = latest.get(c.customerId);
+    if (!held || c.occurredAt >= held.occurredAt) latest.set(c.customerId, c);
+    consents.set(c.customerId, [...(consents.get(c.customerId) ?? []), ...c.consents]);
+  }
   await tx.query(
     `INSERT INTO contact (customer_id, email, phone, time_zone, locale, source_system, source_event_id, stated_at)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, to_timestamp($8 / 1000.0))
+     SELECT c."customerId", c.email, c.phone, c."timeZone", c.locale, c."sourceSystem", c."sourceEventId",
+            to_timestamp(c."occurredAt" / 1000.0)
+     FROM jsonb_to_recordset($1::jsonb) AS c("customerId" text, email text, phone text, "timeZone" text,
+       locale text, "sourceSystem" text, "sourceEventId" text, "occurredAt" bigint)
      ON CONFLICT (customer_id) DO UPDATE SET
        email = EXCLUDED.email, phone = EXCLUDED.phone, time_zone = EXCLUDED.time_zone, locale = EXCLUDED.locale,
        source_system = EXCLUDED.source_system, source_event_id = EXCLUDED.source_event_id,
        stated_at = EXCLUDED.stated_at, updated_at = now()
      WHERE contact.stated_at <= EXCLUDED.stated_at`,
     [
-      contact.customerId,
-      contact.email,
-      contact.phone,
-      contact.timeZone,
-      contact.locale,
-      contact.sourceSystem,
-      contact.sourceEventId,
-      contact.occurredAt,
+      JSON.stringify(
+        [...latest.values()].map((c) => ({
+          customerId: c.customerId,
+          email: c.email ?? null,
+          phone: c.phone ?? null,
+          timeZone: c.timeZone ?? null,
+          locale: c.locale ?? null,
+          sourceSystem: c.sourceSystem,
+          sourceEventId: c.sourceEventId,
+          occurredAt: c.occurredAt,
+        })),
+      ),
     ],
   );
-  const consents = latestConsents(contact.consents);
-  if (consents.length === 0) return;
+  const rows = [...consents].flatMap(([customerId, stated]) =>
+    latestConsents(stated).map((c) => ({ customerId, ...c })),
+  );
+  if (rows.length === 0) return;
   await tx.query(
     `INSERT INTO contact_consent (customer_id, channel, purpose, granted, source, stated_at)
-     SELECT $1, c.channel, c.purpose, c.granted, c.source, to_timestamp(c."statedAt" / 1000.0)
-     FROM jsonb_to_recordset($2::jsonb) AS c(channel text, purpose text, granted boolean, source text, "statedAt" bigint)
+     SELECT c."customerId", c.channel, c.purpose, c.granted, c.source, to_timestamp(c."statedAt" / 1000.0)
+     FROM jsonb_to_recordset($1::jsonb) AS c("customerId" text, channel text, purpose text, granted boolean,
+       source text, "statedAt" bigint)
      ON CONFLICT (customer_id, channel, purpose) DO UPDATE SET
        granted = EXCLUDED.granted, source = EXCLUDED.source, stated_at = EXCLUDED.stated_at, updated_at = now()
      WHERE contact_consent.stated_at < EXCLUDED.stated_at
         OR (contact_consent.stated_at = EXCLUDED.stated_at AND NOT EXCLUDED.granted)`,
-    [contact.customerId, JSON.stringify(consents)],
+    [JSON.stringify(rows)],
   );
 }
 
@@ -80,14 +103,20 @@ export interface StoredRevocation {
   revokedAt: number;
 }
 
-/** The customer's contact points, consents and opt-outs, in one statement; undefined when no statement is held. */
-export async function loadContact(
+export interface LoadedContact {
+  contact: StoredContact;
+  consents: StoredConsent[];
+  revocations: StoredRevocation[];
+}
+
+/** Customers' contact points, consents and opt-outs, in one statement, in the order asked; undefined for a customer with no statement held. */
+export async function loadContacts(
   tx: EntityManager,
-  customerId: string,
-): Promise<
-  { contact: StoredContact; consents: StoredConsent[]; revocations: StoredRevocation[] } | undefined
-> {
+  customerIds: readonly string[],
+): Promise<Array<LoadedContact | undefined>> {
+  if (customerIds.length === 0) return [];
   const rows: Array<{
+    customer_id: string;
     email: string | null;
     phone: string | null;
     time_zone: string | null;
@@ -101,7 +130,7 @@ export async function loadContact(
     }>;
     revocations: Array<{ purpose: string; channel: Channel; source: string; revoked_at: number }>;
   }> = await tx.query(
-    `SELECT c.email, c.phone, c.time_zone, c.locale,
+    `SELECT c.customer_id, c.email, c.phone, c.time_zone, c.locale,
        coalesce((SELECT jsonb_agg(jsonb_build_object('channel', k.channel, 'purpose', k.purpose,
                    'granted', k.granted, 'source', k.source,
                    'stated_at', floor(extract(epoch FROM k.stated_at) * 1000)::bigint))
@@ -109,33 +138,37 @@ export async function loadContact(
        coalesce((SELECT jsonb_agg(jsonb_build_object('purpose', r.purpose, 'channel', r.channel, 'source', r.source,
                    'revoked_at', floor(extract(epoch FROM r.revoked_at) * 1000)::bigint))
                  FROM consent_revocation r WHERE r.customer_id = c.customer_id), '[]') AS revocations
-     FROM contact c WHERE c.customer_id = $1`,
-    [customerId],
+     FROM contact c WHERE c.customer_id = ANY ($1::text[])`,
+    [customerIds],
   );
-  const row = rows[0];
-  if (!row) return undefined;
-  return {
-    revocations: row.revocations.map((r) => ({
-      purpose: r.purpose,
-      channel: r.channel,
-      source: r.source,
-      revokedAt: Number(r.revoked_at),
-    })),
-    contact: {
-      customerId,
-      ...(row.email ? { email: row.email } : {}),
-      ...(row.phone ? { phone: row.phone } : {}),
-      ...(row.time_zone ? { timeZone: row.time_zone } : {}),
-      ...(row.locale ? { locale: row.locale } : {}),
-    },
-    consents: row.consents.map((c) => ({
-      channel: c.channel,
-      purpose: c.purpose,
-      granted: c.granted,
-      source: c.source,
-      statedAt: Number(c.stated_at),
-    })),
-  };
+  const byCustomer = new Map(
+    rows.map((row) => [
+      row.customer_id,
+      {
+        revocations: row.revocations.map((r) => ({
+          purpose: r.purpose,
+          channel: r.channel,
+          source: r.source,
+          revokedAt: Number(r.revoked_at),
+        })),
+        contact: {
+          customerId: row.customer_id,
+          ...(row.email ? { email: row.email } : {}),
+          ...(row.phone ? { phone: row.phone } : {}),
+          ...(row.time_zone ? { timeZone: row.time_zone } : {}),
+          ...(row.locale ? { locale: row.locale } : {}),
+        },
+        consents: row.consents.map((c) => ({
+          channel: c.channel,
+          purpose: c.purpose,
+          granted: c.granted,
+          source: c.source,
+          statedAt: Number(c.stated_at),
+        })),
+      },
+    ]),
+  );
+  return customerIds.map((id) => byCustomer.get(id));
 }
 
 /** The policy's consent sources, from the free-text capture points systems of record state. */

@@ -2,7 +2,7 @@
  * The send ledger in PostgreSQL: the work queue and the record of every outreach attempt. Admitted once per
  * (outreach id, attempt); claimed with FOR UPDATE SKIP LOCKED and a lease; every worker move is one statement: the
  * UPDATE guarded by the row's status (`ALLOWED_MOVES`) and the lease holder, with the outbox messages (and contact
- * attempt, and link hash) it writes (`moveSend`).
+ * attempt, and link hash) it writes, many rows per statement (`moveSends`).
  */
 import type { EntityManager } from 'typeorm';
 import type { OutreachRequested } from '@closeout/contracts';
@@ -160,74 +160,98 @@ export interface MoveWrites {
   linkSha256?: string;
 }
 
+export interface SendMove {
+  id: string;
+  change: SendChange;
+  writes: MoveWrites;
+}
+
+const MOVE = `
+  WITH input AS (
+    SELECT * FROM ROWS FROM (jsonb_to_recordset($1::jsonb) AS (
+      id bigint, owner text, to_status text, next_due_at timestamptz, reason text, channel text,
+      set_provider_ref boolean, provider_ref text, provider text, message_id text, set_sending_since boolean,
+      sending_since timestamptz, count_send boolean, failed_channel text, keep_lease boolean, from_statuses text,
+      attempt_at timestamptz, link_sha256 text, outbox jsonb)) WITH ORDINALITY AS i(id, owner, to_status, next_due_at,
+      reason, channel, set_provider_ref, provider_ref, provider, message_id, set_sending_since, sending_since,
+      count_send, failed_channel, keep_lease, from_statuses, attempt_at, link_sha256, outbox, ord)
+  ),
+  upd AS (
+    UPDATE send s SET
+      status = i.to_status,
+      next_due_at = i.next_due_at,
+      reason = COALESCE(i.reason, s.reason),
+      channel = COALESCE(i.channel, s.channel),
+      provider_ref = CASE WHEN i.set_provider_ref THEN i.provider_ref ELSE s.provider_ref END,
+      provider = COALESCE(i.provider, s.provider),
+      message_id = COALESCE(i.message_id, s.message_id),
+      sending_since = CASE WHEN i.set_sending_since THEN i.sending_since ELSE s.sending_since END,
+      send_attempts = s.send_attempts + CASE WHEN i.count_send THEN 1 ELSE 0 END,
+      failed_channels = CASE WHEN i.failed_channel IS NULL OR i.failed_channel = ANY (s.failed_channels)
+                             THEN s.failed_channels ELSE array_append(s.failed_channels, i.failed_channel) END,
+      lease_owner = CASE WHEN i.keep_lease THEN s.lease_owner ELSE NULL END,
+      lease_until = CASE WHEN i.keep_lease THEN s.lease_until ELSE NULL END,
+      updated_at = now()
+    FROM input i
+    WHERE s.id = i.id AND s.lease_owner = i.owner AND s.status = ANY (string_to_array(i.from_statuses, ','))
+    RETURNING s.*, i.ord AS input_ord
+  ),
+  att AS (
+    INSERT INTO contact_attempt (customer_id, purpose, channel, send_id, attempted_at)
+    SELECT upd.customer_id, upd.purpose, upd.channel, upd.id, i.attempt_at
+    FROM upd JOIN input i ON i.ord = upd.input_ord WHERE i.attempt_at IS NOT NULL
+  ),
+  lnk AS (
+    INSERT INTO link (token_sha256, case_id, outreach_id, send_id, purpose, expires_at)
+    SELECT i.link_sha256, upd.case_id, upd.outreach_id, upd.id, upd.purpose, upd.link_expires_at
+    FROM upd JOIN input i ON i.ord = upd.input_ord WHERE i.link_sha256 IS NOT NULL
+  ),
+  ob AS (
+    INSERT INTO outbox (topic, key, value, headers)
+    SELECT m.value ->> 'topic', m.value -> 'key', m.value -> 'value', m.value -> 'headers'
+    FROM upd JOIN input i ON i.ord = upd.input_ord, jsonb_array_elements(i.outbox) WITH ORDINALITY AS m(value, n)
+    ORDER BY upd.input_ord, m.n
+  )
+  SELECT * FROM upd`;
+
 /**
- * Moves a row, guarded by the statuses that may move to `change.to` and by the lease holder, with what the move writes
- * besides the row — the contact attempt, the mini-app link's hash and the outbox messages — as data-modifying CTEs of
- * one statement: atomic on its own, one round trip and one commit. The inserts select FROM the guarded UPDATE, so a
- * move whose guard matched nothing writes nothing else either (LostLeaseError).
+ * Moves rows, each guarded by the statuses that may move to its `change.to` and by the lease holder, with what each
+ * move writes besides the row — the contact attempt, the mini-app link's hash and the outbox messages — as
+ * data-modifying CTEs of one statement: atomic on its own, one round trip and one commit for the lot. The inserts
+ * select FROM the guarded UPDATE, so a move whose guard matched nothing writes nothing else either: its answer is a
+ * LostLeaseError. Answers come in the order given; rows must be distinct.
  */
-export async function moveSend(
+export async function moveSends(
   db: EntityManager,
-  id: string,
-  change: SendChange,
-  writes: MoveWrites,
-): Promise<SendRow> {
-  const result: unknown = await db.query(
-    `WITH upd AS (
-       UPDATE send SET
-         status = $3,
-         next_due_at = $4,
-         reason = COALESCE($5, reason),
-         channel = COALESCE($6, channel),
-         provider_ref = CASE WHEN $7::boolean THEN $8 ELSE provider_ref END,
-         provider = COALESCE($9, provider),
-         message_id = COALESCE($10, message_id),
-         sending_since = CASE WHEN $11::boolean THEN $12 ELSE sending_since END,
-         send_attempts = send_attempts + CASE WHEN $13::boolean THEN 1 ELSE 0 END,
-         failed_channels = CASE WHEN $14::text IS NULL OR $14 = ANY (failed_channels) THEN failed_channels
-                                ELSE array_append(failed_channels, $14::text) END,
-         lease_owner = CASE WHEN $15::boolean THEN lease_owner ELSE NULL END,
-         lease_until = CASE WHEN $15::boolean THEN lease_until ELSE NULL END,
-         updated_at = now()
-       WHERE id = $1 AND lease_owner = $2 AND status = ANY ($16::text[])
-       RETURNING *),
-     att AS (
-       INSERT INTO contact_attempt (customer_id, purpose, channel, send_id, attempted_at)
-       SELECT customer_id, purpose, channel, id, $17 FROM upd WHERE $17::timestamptz IS NOT NULL),
-     lnk AS (
-       INSERT INTO link (token_sha256, case_id, outreach_id, send_id, purpose, expires_at)
-       SELECT $18, case_id, outreach_id, id, purpose, link_expires_at FROM upd WHERE $18::text IS NOT NULL),
-     ob AS (
-       INSERT INTO outbox (topic, key, value, headers)
-       SELECT m.value ->> 'topic', m.value -> 'key', m.value -> 'value', m.value -> 'headers'
-       FROM upd, jsonb_array_elements($19::jsonb) WITH ORDINALITY AS m(value, n)
-       ORDER BY m.n)
-     SELECT * FROM upd`,
-    [
-      id,
-      change.owner,
-      change.to,
-      ms(change.nextDueAt),
-      change.reason ?? null,
-      change.channel ?? null,
-      change.providerRef !== undefined,
-      change.providerRef ?? null,
-      change.provider ?? null,
-      change.messageId ?? null,
-      change.sendingSince !== undefined,
-      ms(change.sendingSince) ?? null,
-      change.countSend === true,
-      change.failedChannel ?? null,
-      change.keepLease === true,
-      fromStatesFor(change.to),
-      ms(writes.attemptAt) ?? null,
-      writes.linkSha256 ?? null,
-      JSON.stringify(writes.outbox),
-    ],
-  );
-  const updated = returned(result);
-  if (!updated[0]) throw new LostLeaseError(id, change.to);
-  return toRow(updated[0]);
+  moves: readonly SendMove[],
+): Promise<Array<SendRow | LostLeaseError>> {
+  if (moves.length === 0) return [];
+  const input = moves.map(({ id, change, writes }) => ({
+    id,
+    owner: change.owner,
+    to_status: change.to,
+    next_due_at: ms(change.nextDueAt)?.toISOString() ?? null,
+    reason: change.reason ?? null,
+    channel: change.channel ?? null,
+    set_provider_ref: change.providerRef !== undefined,
+    provider_ref: change.providerRef ?? null,
+    provider: change.provider ?? null,
+    message_id: change.messageId ?? null,
+    set_sending_since: change.sendingSince !== undefined,
+    sending_since: ms(change.sendingSince)?.toISOString() ?? null,
+    count_send: change.countSend === true,
+    failed_channel: change.failedChannel ?? null,
+    keep_lease: change.keepLease === true,
+    from_statuses: fromStatesFor(change.to).join(','),
+    attempt_at: ms(writes.attemptAt)?.toISOString() ?? null,
+    link_sha256: writes.linkSha256 ?? null,
+    outbox: writes.outbox,
+  }));
+  const rows = returned(await db.query(MOVE, [JSON.stringify(input)])) as Array<
+    DbRow & { input_ord: string }
+  >;
+  const byOrd = new Map(rows.map((r) => [Number(r.input_ord), toRow(r)]));
+  return moves.map((m, i) => byOrd.get(i + 1) ?? new LostLeaseError(m.id, m.change.to));
 }
 
 /**

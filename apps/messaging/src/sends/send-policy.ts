@@ -9,11 +9,13 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
 import type { Channel } from '@closeout/messaging-channels';
 import { decideSend, type SendDecision } from '@closeout/messaging-domain';
+import { StatementBatcher } from '@closeout/platform';
 import { createLogger } from '@closeout/telemetry';
 import { CLOCK, type Clock } from '../clock/clock';
 import {
   consentRecordsOf,
-  loadContact,
+  loadContacts,
+  type LoadedContact,
   revocationRecordsOf,
   type StoredContact,
 } from '../contacts/contact-directory';
@@ -41,6 +43,15 @@ export type Decided =
 export class SendPolicy {
   private readonly log = createLogger('send-policy');
 
+  /**
+   * Contact reads of the rows being decided at once, one statement for those that ask while another runs (the read
+   * is the policy's first step, so a claimed batch reads its contacts together).
+   */
+  private readonly contacts = new StatementBatcher<string, LoadedContact | undefined>(
+    (customerIds) => loadContacts(this.db.manager, customerIds),
+    { maxBatch: 64, maxInFlight: 2 },
+  );
+
   constructor(
     @InjectDataSource() private readonly db: DataSource,
     @Inject(SEND_WORKER_SETTINGS) private readonly settings: SendWorkerSettings,
@@ -55,7 +66,7 @@ export class SendPolicy {
   /** The policy's decision for the row, with the channels that cannot carry it set aside; a send has its template. */
   async decide(row: SendRow, failed: readonly Channel[]): Promise<Decided> {
     const now = this.clock.now();
-    const found = await loadContact(this.db.manager, row.customerId);
+    const found = await this.contacts.submit(row.customerId);
     if (!found && now - row.createdAt < this.settings.contactWaitMs) return { kind: 'contact-pending' };
     const contact = found?.contact ?? { customerId: row.customerId };
     const widest = Math.max(0, ...this.settings.frequencyCaps.map((c) => c.windowDays));

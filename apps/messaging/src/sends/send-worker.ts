@@ -12,10 +12,18 @@ import type { OutreachStatus } from '@closeout/contracts';
 import type { OutboxMessage } from '@closeout/outbox';
 import type { Channel, OutboundMessage, SendOutcome } from '@closeout/messaging-channels';
 import { explainDecision } from '@closeout/messaging-domain';
+import { StatementBatcher } from '@closeout/platform';
 import { createLogger } from '@closeout/telemetry';
 import { CLOCK, type Clock } from '../clock/clock';
 import { miniAppLinkUrl, mintLinkToken, unsubscribeUrl } from '../links/mini-app-link';
-import { claimDueSends, LostLeaseError, moveSend, type SendChange, type SendRow } from './send-ledger';
+import {
+  claimDueSends,
+  LostLeaseError,
+  moveSends,
+  type SendChange,
+  type SendMove,
+  type SendRow,
+} from './send-ledger';
 import { outreachEventMessage, sendAuditMessage, type SendAudit } from './send-messages';
 import { SendPolicy } from './send-policy';
 import { afterLookup, afterSend, TO_RESOLVE, type NextState } from './send-status';
@@ -69,6 +77,14 @@ export class SendWorker implements OnApplicationBootstrap, OnModuleDestroy {
   private again = false;
   /** Rows being worked: at most `batch`; a slot that frees is filled at once, not when the whole pass is done. */
   private readonly working = new Set<Promise<void>>();
+  /**
+   * The rows' moves, grouped into `moveSends` statements: while one runs, the moves other rows make meanwhile wait and
+   * go out together in the next — one commit for many sends on a busy worker, no wait on an idle one.
+   */
+  private readonly moves = new StatementBatcher<SendMove, SendRow>(
+    (items) => moveSends(this.db.manager, items),
+    { keyOf: (m) => m.id, maxBatch: 64, maxInFlight: 2 },
+  );
 
   constructor(
     @InjectDataSource() private readonly db: DataSource,
@@ -209,10 +225,9 @@ export class SendWorker implements OnApplicationBootstrap, OnModuleDestroy {
     const messageId = messageIdOf(row);
     // SENDING commits before the provider is called, with the link's hash: if this worker stops mid-send, the row
     // comes back when its lease runs out and is resolved by lookup.
-    const sending = await moveSend(
-      this.db.manager,
-      row.id,
-      {
+    const sending = await this.moves.submit({
+      id: row.id,
+      change: {
         to: 'SENDING',
         owner: this.owner,
         nextDueAt: now + this.settings.leaseMs,
@@ -223,8 +238,8 @@ export class SendWorker implements OnApplicationBootstrap, OnModuleDestroy {
         countSend: true,
         keepLease: true,
       },
-      { outbox: [], linkSha256: link.tokenSha256 },
-    );
+      writes: { outbox: [], linkSha256: link.tokenSha256 },
+    });
     const message: OutboundMessage = {
       messageId,
       channel,
@@ -402,15 +417,14 @@ export class SendWorker implements OnApplicationBootstrap, OnModuleDestroy {
     messages: OutboxMessage[],
     recordAttempt = false,
   ): Promise<void> {
-    await moveSend(
-      this.db.manager,
-      row.id,
-      { ...change, owner: this.owner },
-      {
+    await this.moves.submit({
+      id: row.id,
+      change: { ...change, owner: this.owner },
+      writes: {
         outbox: messages,
         ...(recordAttempt ? { attemptAt: row.sendingSince ?? this.now() } : {}),
       },
-    );
+    });
   }
 
   private outreachEvent(
