@@ -10,36 +10,27 @@
  * publishes): other services on the shared devstack may consume the same topics. Mails are counted by this run's
  * From address for the same reason.
  */
-import { randomBytes, randomUUID } from 'node:crypto';
-import type { INestApplication } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
+import { randomBytes } from 'node:crypto';
 import { DateTime } from 'luxon';
-import { DataSource } from 'typeorm';
-import { loadConfig } from '@closeout/config';
-import {
-  Topics,
-  type CustomerContact,
-  type OutreachEvent,
-  type OutreachRequested,
-} from '@closeout/contracts';
-import { KafkaClient, kafkaConnectionFromEnv, positionGroupsAtEnd } from '@closeout/kafka';
-import { configureHttp } from '@closeout/platform';
-import { startSmsProvider, twilioSignature, type SmsProvider } from '@closeout/simulators/sms-provider';
-import {
-  hubSignature,
-  startWhatsAppProvider,
-  type WhatsAppProvider,
-} from '@closeout/simulators/whatsapp-provider';
-import { AppModule } from './app.module';
-import { configSchema, type Config } from './config';
+import type { DataSource } from 'typeorm';
+import { Topics, type OutreachEvent, type OutreachRequested } from '@closeout/contracts';
+import { twilioSignature, type SmsProvider } from '@closeout/simulators/sms-provider';
+import { hubSignature, type WhatsAppProvider } from '@closeout/simulators/whatsapp-provider';
 import { formatDeadline } from './sends/send-worker';
-import { freePort, mailTo, MovableClock, settle, until } from './test-support/messaging-it';
+import {
+  mailTo,
+  MINIAPP,
+  MovableClock,
+  newEmail,
+  newPhone,
+  settle,
+  startMessagingUnderTest,
+  until,
+  type MessagingUnderTest,
+} from './test-support/messaging-it';
 
 const run = randomBytes(4).toString('hex');
-const serviceName = `messaging-policy-it-${run}`;
-const schema = `messaging_policy_it_${run}`;
 const FROM = `no-reply-${run}@closeout.example`;
-const MINIAPP = 'https://app.closeout.test';
 const ZONE = 'Europe/London';
 const PURPOSE = 'servicing-collections';
 const SMS_ACCOUNT = {
@@ -71,163 +62,45 @@ interface SendRowView {
 
 describe('messaging policy over time', () => {
   const clock = new MovableClock();
-  let kafka: KafkaClient;
+  let service: MessagingUnderTest;
   let sms: SmsProvider;
   let wa: WhatsAppProvider;
-  let config: Config;
-  let app: INestApplication | undefined;
   let db: DataSource;
-  let port: number;
   let base: string;
-  let cases = 0;
-
-  async function startApp(): Promise<void> {
-    app = await NestFactory.create(AppModule.register(config, { clock }), {
-      logger: false,
-      bodyParser: false,
-    });
-    configureHttp(app, { rawBodyPrefixes: ['/webhooks'] });
-    await app.listen(port, '127.0.0.1');
-    db = app.get(DataSource);
-  }
+  let customer: MessagingUnderTest['customer'];
+  let outreach: MessagingUnderTest['outreach'];
+  let publish: (request: OutreachRequested) => Promise<unknown>;
 
   beforeAll(async () => {
     clock.set(at(0, 12));
-    port = await freePort();
-    base = `http://127.0.0.1:${port}`;
-    sms = await startSmsProvider({
-      account: SMS_ACCOUNT,
-      inboundWebhookUrl: `${base}/webhooks/sms/twilio`,
-      keywordOptOut: false,
-      now: () => clock.now(),
+    service = await startMessagingUnderTest({
+      run,
+      name: 'messaging-policy-it',
+      from: FROM,
+      smsAccount: SMS_ACCOUNT,
+      timeZone: ZONE,
+      purpose: PURPOSE,
+      linkValidMs: 30 * 86_400_000,
+      clock,
+      whatsApp: { ...WA, templates: [APPROVED] },
+      env: {
+        // Requests of other runs sharing the topic find no contact here: they wait, silently, past this suite's end
+        // (the clock runs days ahead).
+        MESSAGING_CONTACT_WAIT_MS: String(60 * 86_400_000),
+        MESSAGING_FREQUENCY_CAPS: `${PURPOSE}=7/7`,
+        MESSAGING_FALLBACK_CHANNELS: 'EMAIL',
+        WHATSAPP_APPROVED_TEMPLATES: JSON.stringify({
+          'failed-payment-recovery.v1': { en: { name: APPROVED, language: 'en_GB' } },
+        }),
+      },
     });
-    wa = await startWhatsAppProvider({
-      accessToken: WA.accessToken,
-      appSecret: WA.appSecret,
-      phoneNumberId: WA.phoneNumberId,
-      webhookUrl: `${base}/webhooks/whatsapp/whatsapp-cloud`,
-      templates: [APPROVED],
-      now: () => clock.now(),
-    });
-    config = loadConfig(configSchema, {
-      ...process.env,
-      SERVICE_NAME: serviceName,
-      HTTP_PORT: '3103',
-      MESSAGING_DB_SCHEMA: schema,
-      MINIAPP_BASE_URL: MINIAPP,
-      MESSAGING_WORKER_POLL_MS: '100',
-      // Requests of other runs sharing the topic find no contact here: they wait, silently, past this suite's end
-      // (the clock runs days ahead).
-      MESSAGING_CONTACT_WAIT_MS: String(60 * 86_400_000),
-      MESSAGING_FREQUENCY_CAPS: `${PURPOSE}=7/7`,
-      MESSAGING_FALLBACK_CHANNELS: 'EMAIL',
-      SMTP_FROM_ADDRESS: FROM,
-      SMTP_FROM_NAME: 'Closeout Bank',
-      SMTP_TLS_MODE: 'none',
-      TWILIO_ACCOUNT_SID: SMS_ACCOUNT.accountSid,
-      TWILIO_AUTH_TOKEN: SMS_ACCOUNT.authToken,
-      TWILIO_FROM: SMS_ACCOUNT.numbers[0],
-      TWILIO_BASE_URL: sms.url,
-      TWILIO_STATUS_CALLBACK_URL: `${base}/webhooks/sms/twilio`,
-      WHATSAPP_PHONE_NUMBER_ID: WA.phoneNumberId,
-      WHATSAPP_ACCESS_TOKEN: WA.accessToken,
-      WHATSAPP_APP_SECRET: WA.appSecret,
-      WHATSAPP_BASE_URL: wa.url,
-      WHATSAPP_APPROVED_TEMPLATES: JSON.stringify({
-        'failed-payment-recovery.v1': { en: { name: APPROVED, language: 'en_GB' } },
-      }),
-      WHATSAPP_VERIFY_TOKEN: WA.verifyToken,
-      MESSAGING_PUBLIC_BASE_URL: base,
-    });
-    const connection = kafkaConnectionFromEnv(process.env);
-    await positionGroupsAtEnd(connection, [
-      { groupId: `${serviceName}.customer-contact`, topic: Topics.customerContact },
-      { groupId: `${serviceName}.outreach-requested`, topic: Topics.outreachRequested },
-    ]);
-    kafka = new KafkaClient({
-      clientId: `messaging-policy-it-${run}`,
-      ...connection,
-      schemaRegistryUrl: process.env['SCHEMA_REGISTRY_URL']!,
-      topics: [Topics.customerContact, Topics.outreachRequested],
-    });
-    await kafka.start();
-    await startApp();
+    ({ sms, db, base, customer, outreach, publish } = service);
+    wa = service.wa!;
   });
 
   afterAll(async () => {
-    await db?.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-    await app?.close();
-    await kafka?.close();
-    await sms?.close();
-    await wa?.close();
+    await service?.close();
   });
-
-  /** A customer of this run in London with the contact points and consents given. */
-  async function customer(
-    contact: Partial<Pick<CustomerContact, 'email' | 'phone'>>,
-    channels: Array<'SMS' | 'EMAIL' | 'WHATSAPP'>,
-  ): Promise<string> {
-    const customerId = `cust-${run}-${randomUUID().slice(0, 8)}`;
-    const statedAt = Date.now() - 60_000;
-    const value: CustomerContact = {
-      eventId: `cc-${randomUUID()}`,
-      occurredAt: statedAt,
-      correlationId: `corr-${customerId}`,
-      causationId: null,
-      customerId,
-      sourceSystem: 'billing-core',
-      sourceEventId: `evt-${customerId}`,
-      email: contact.email ?? null,
-      phone: contact.phone ?? null,
-      timeZone: ZONE,
-      locale: 'en-GB',
-      consents: channels.map((channel) => ({
-        channel,
-        purpose: PURPOSE,
-        granted: true,
-        source: 'online-banking',
-        statedAt,
-      })),
-    };
-    await kafka.publisher.publish(Topics.customerContact, { customerId }, value, {
-      correlationId: value.correlationId,
-    });
-    await until(
-      `the contact of ${customerId}`,
-      async () => {
-        const rows: unknown[] = await db.query('SELECT 1 FROM contact WHERE customer_id = $1', [customerId]);
-        return rows.length > 0 ? true : undefined;
-      },
-      60_000,
-    );
-    return customerId;
-  }
-
-  function outreach(customerId: string, channel: 'SMS' | 'EMAIL' | 'WHATSAPP'): OutreachRequested {
-    const caseId = `case-${run}-${++cases}`;
-    const outreachId = `out-${run}-${cases}`;
-    return {
-      eventId: `orq_${outreachId}`,
-      occurredAt: Date.now(),
-      correlationId: caseId,
-      causationId: null,
-      idempotencyKey: `${outreachId}:1`,
-      caseId,
-      workflowId: 'failed-payment-recovery',
-      outreachId,
-      customerId,
-      channel,
-      templateId: 'failed-payment-recovery.v1',
-      purpose: PURPOSE,
-      attempt: 1,
-      linkExpiresAt: clock.now() + 30 * 86_400_000,
-    };
-  }
-
-  const publish = (request: OutreachRequested) =>
-    kafka.publisher.publish(Topics.outreachRequested, { caseId: request.caseId }, request, {
-      correlationId: request.correlationId,
-    });
 
   /** The outreach.events the service wrote for a case, in order (its outbox, which the relay publishes). */
   async function eventsOf(caseId: string): Promise<OutreachEvent[]> {
@@ -256,9 +129,6 @@ describe('messaging policy over time', () => {
     );
     return rows[0]!;
   }
-
-  const newPhone = () => `+447400${String(Math.floor(Math.random() * 1e6)).padStart(6, '0')}`;
-  const newEmail = () => `customer-${randomUUID()}@example.com`;
 
   it('defers a message due at 22:30 local (QUIET_HOURS) to 08:00 local the next day, and sends it once then', async () => {
     clock.set(at(0, 22, 30));
@@ -319,9 +189,8 @@ describe('messaging policy over time', () => {
     expect(Number(attempts[0]!.n)).toBe(7);
 
     // The count is the ledger's, not the process's: a restarted service still holds the 8th back.
-    await app!.close();
-    app = undefined;
-    await startApp();
+    await service.restart();
+    db = service.db;
 
     clock.set(at(7, 11));
     const eighth = outreach(customerId, 'EMAIL');

@@ -4,190 +4,56 @@
  * started here, which calls the service's webhooks over HTTP. Each run has its own schema, service name (hence
  * consumer groups), customers and recipients.
  */
-import { randomBytes, randomUUID } from 'node:crypto';
-import type { INestApplication } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
-import { DataSource } from 'typeorm';
-import { loadConfig } from '@closeout/config';
-import {
-  Topics,
-  type CustomerContact,
-  type OutreachEvent,
-  type OutreachRequested,
-} from '@closeout/contracts';
-import { KafkaClient, kafkaConnectionFromEnv, positionGroupsAtEnd, type Subscription } from '@closeout/kafka';
-import { configureHttp } from '@closeout/platform';
-import { startSmsProvider, twilioSignature, type SmsProvider } from '@closeout/simulators/sms-provider';
-import { AppModule } from './app.module';
-import { configSchema } from './config';
+import { randomBytes } from 'node:crypto';
+import type { DataSource } from 'typeorm';
+import { Topics, type OutreachEvent, type OutreachRequested } from '@closeout/contracts';
+import { twilioSignature, type SmsProvider } from '@closeout/simulators/sms-provider';
 import { linkTokenSha256 } from './links/mini-app-link';
-import { freePort, mailTo, settle, until } from './test-support/messaging-it';
+import {
+  afternoonZone,
+  mailTo,
+  MINIAPP,
+  newEmail,
+  newPhone,
+  settle,
+  startMessagingUnderTest,
+  until,
+  type MessagingUnderTest,
+} from './test-support/messaging-it';
 
 const run = randomBytes(4).toString('hex');
-const serviceName = `messaging-it-${run}`;
-const schema = `messaging_it_${run}`;
-const MINIAPP = 'https://app.closeout.test';
 /** This run's sender: other services on the shared devstack may mail the same recipients. */
 const FROM = `no-reply-${run}@closeout.example`;
 const ACCOUNT = { accountSid: `AC${'ab'.repeat(16)}`, authToken: `token-${run}`, numbers: ['+15005550006'] };
 
-/** A fixed-offset zone where it is now early afternoon: quiet hours never hold a send back in this suite. */
-function afternoonZone(): string {
-  const offset = 13 - new Date().getUTCHours(); // local = UTC + offset
-  const wrapped = ((offset + 11 + 24) % 24) - 11; // -11 … +12
-  // Etc/GMT signs are inverted: Etc/GMT-3 is UTC+3.
-  return wrapped === 0 ? 'Etc/UTC' : `Etc/GMT${wrapped > 0 ? '-' : '+'}${Math.abs(wrapped)}`;
-}
-
 describe('messaging service', () => {
-  let kafka: KafkaClient;
+  let service: MessagingUnderTest;
   let sms: SmsProvider;
-  let app: INestApplication;
   let db: DataSource;
-  const events: OutreachEvent[] = [];
-  let observer: Subscription;
-  const zone = afternoonZone();
-  let cases = 0;
   let base: string;
+  let customer: MessagingUnderTest['customer'];
+  let outreach: MessagingUnderTest['outreach'];
+  let publish: (request: OutreachRequested) => Promise<unknown>;
+  let eventsOf: (caseId: string) => Promise<OutreachEvent[]>;
 
   beforeAll(async () => {
-    const port = await freePort();
-    base = `http://127.0.0.1:${port}`;
-    // The service answers opt-outs itself (one confirmation), so the simulator does not unsubscribe the sender.
-    sms = await startSmsProvider({
-      account: ACCOUNT,
-      inboundWebhookUrl: `${base}/webhooks/sms/twilio`,
-      keywordOptOut: false,
+    service = await startMessagingUnderTest({
+      run,
+      name: 'messaging-it',
+      from: FROM,
+      smsAccount: ACCOUNT,
+      timeZone: afternoonZone(),
+      observeEvents: true,
     });
-    const config = loadConfig(configSchema, {
-      ...process.env,
-      SERVICE_NAME: serviceName,
-      HTTP_PORT: '3103',
-      MESSAGING_DB_SCHEMA: schema,
-      MINIAPP_BASE_URL: MINIAPP,
-      MESSAGING_WORKER_POLL_MS: '100',
-      // Requests of other runs sharing the topic find no contact here: they wait, silently, past this suite's end.
-      MESSAGING_CONTACT_WAIT_MS: '3600000',
-      SMTP_FROM_ADDRESS: FROM,
-      SMTP_FROM_NAME: 'Closeout Bank',
-      SMTP_TLS_MODE: 'none',
-      TWILIO_ACCOUNT_SID: ACCOUNT.accountSid,
-      TWILIO_AUTH_TOKEN: ACCOUNT.authToken,
-      TWILIO_FROM: ACCOUNT.numbers[0],
-      TWILIO_BASE_URL: sms.url,
-      TWILIO_STATUS_CALLBACK_URL: `${base}/webhooks/sms/twilio`,
-      MESSAGING_PUBLIC_BASE_URL: base,
-    });
-    const connection = kafkaConnectionFromEnv(process.env);
-    await positionGroupsAtEnd(connection, [
-      { groupId: `${serviceName}.customer-contact`, topic: Topics.customerContact },
-      { groupId: `${serviceName}.outreach-requested`, topic: Topics.outreachRequested },
-    ]);
-    kafka = new KafkaClient({
-      clientId: `messaging-it-${run}`,
-      ...connection,
-      schemaRegistryUrl: process.env['SCHEMA_REGISTRY_URL']!,
-      topics: [Topics.customerContact, Topics.outreachRequested, Topics.outreachEvent],
-    });
-    await kafka.start();
-    observer = await kafka.subscriber.subscribe({
-      groupId: `messaging-it-${run}.observer`,
-      topic: Topics.outreachEvent,
-      handler: async ({ value }) => void (value.caseId.includes(run) && events.push(value)),
-    });
-    await observer.whenPositioned();
-    app = await NestFactory.create(AppModule.register(config), { logger: false, bodyParser: false });
-    configureHttp(app, { rawBodyPrefixes: ['/webhooks'] });
-    await app.listen(port, '127.0.0.1');
-    db = app.get(DataSource);
+    ({ sms, db, base, customer, outreach, publish, eventsOf } = service);
   });
 
   afterAll(async () => {
-    await db?.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-    await app?.close();
-    await observer?.stop();
-    await kafka?.close();
-    await sms?.close();
+    await service?.close();
   });
 
-  /** A customer of this run with the contact points and consents given. */
-  async function customer(
-    contact: Partial<Pick<CustomerContact, 'email' | 'phone'>>,
-    consents: Array<{ channel: 'SMS' | 'EMAIL' | 'WHATSAPP'; purpose: string; granted?: boolean }>,
-  ): Promise<string> {
-    const customerId = `cust-${run}-${randomUUID().slice(0, 8)}`;
-    const statedAt = Date.now() - 60_000;
-    const value: CustomerContact = {
-      eventId: `cc-${randomUUID()}`,
-      occurredAt: statedAt,
-      correlationId: `corr-${customerId}`,
-      causationId: null,
-      customerId,
-      sourceSystem: 'billing-core',
-      sourceEventId: `evt-${customerId}`,
-      email: contact.email ?? null,
-      phone: contact.phone ?? null,
-      timeZone: zone,
-      locale: 'en-GB',
-      consents: consents.map((c) => ({
-        channel: c.channel,
-        purpose: c.purpose,
-        granted: c.granted ?? true,
-        source: 'online-banking',
-        statedAt,
-      })),
-    };
-    await kafka.publisher.publish(Topics.customerContact, { customerId }, value, {
-      correlationId: value.correlationId,
-    });
-    await until(`the contact of ${customerId}`, async () => {
-      const rows: unknown[] = await db.query('SELECT 1 FROM contact WHERE customer_id = $1', [customerId]);
-      return rows.length > 0 ? true : undefined;
-    });
-    return customerId;
-  }
-
-  function outreach(customerId: string, channel: 'SMS' | 'EMAIL'): OutreachRequested {
-    const caseId = `case-${run}-${++cases}`;
-    const outreachId = `out-${run}-${cases}`;
-    return {
-      eventId: `orq_${outreachId}`,
-      occurredAt: Date.now(),
-      correlationId: caseId,
-      causationId: null,
-      idempotencyKey: `${outreachId}:1`,
-      caseId,
-      workflowId: 'failed-payment-recovery',
-      outreachId,
-      customerId,
-      channel,
-      templateId: 'failed-payment-recovery.v1',
-      purpose: 'servicing-collections',
-      attempt: 1,
-      linkExpiresAt: Date.now() + 7 * 86_400_000,
-    };
-  }
-
-  const publish = (request: OutreachRequested) =>
-    kafka.publisher.publish(Topics.outreachRequested, { caseId: request.caseId }, request, {
-      correlationId: request.correlationId,
-    });
-
-  /**
-   * The outreach.events published for a case by this service: those its outbox holds (other services on the shared
-   * devstack may answer the same requests).
-   */
-  const eventsOf = async (caseId: string) => {
-    const rows: Array<{ id: string }> = await db.query(
-      `SELECT value->>'eventId' AS id FROM outbox WHERE topic = $1 AND value->>'caseId' = $2`,
-      [Topics.outreachEvent, caseId],
-    );
-    const mine = new Set(rows.map((r) => r.id));
-    return events.filter((e) => e.caseId === caseId && mine.has(e.eventId));
-  };
-
   it('sends an email with the mini-app link and List-Unsubscribe once, and reports it SENT once, however often the request comes', async () => {
-    const email = `customer-${randomUUID()}@example.com`;
+    const email = newEmail();
     const customerId = await customer({ email }, [{ channel: 'EMAIL', purpose: 'servicing-collections' }]);
     const request = outreach(customerId, 'EMAIL');
     await publish(request);
@@ -256,7 +122,7 @@ describe('messaging service', () => {
   });
 
   it('suppresses a request the customer has not consented to: SUPPRESSED_NO_CONSENT, and no mail', async () => {
-    const email = `customer-${randomUUID()}@example.com`;
+    const email = newEmail();
     const customerId = await customer({ email }, [
       { channel: 'EMAIL', purpose: 'compliance-kyc' },
       { channel: 'EMAIL', purpose: 'servicing-collections', granted: false },
@@ -281,7 +147,7 @@ describe('messaging service', () => {
   });
 
   it('sends an SMS through the provider and reports it SENT with the provider reference', async () => {
-    const phone = `+447400${String(Math.floor(Math.random() * 1e6)).padStart(6, '0')}`;
+    const phone = newPhone();
     const customerId = await customer({ phone }, [{ channel: 'SMS', purpose: 'servicing-collections' }]);
     const request = outreach(customerId, 'SMS');
     await publish(request);
@@ -301,7 +167,6 @@ describe('messaging service', () => {
     );
     expect(attempts).toEqual([{ channel: 'SMS' }]);
   });
-  const newPhone = () => `+447400${String(Math.floor(Math.random() * 1e6)).padStart(6, '0')}`;
 
   /** Sends an SMS outreach to a new customer and waits for it SENT: the request, its journal entry and its row. */
   async function sentSms(phone: string, emailToo?: string) {
@@ -405,7 +270,7 @@ describe('messaging service', () => {
 
   it('takes a STOP reply as an opt-out: OPTED_OUT, one confirmation SMS, and a later EMAIL for the purpose suppressed', async () => {
     const phone = newPhone();
-    const email = `customer-${randomUUID()}@example.com`;
+    const email = newEmail();
     const { customerId, request } = await sentSms(phone, email);
 
     await sms.customerMessage(phone, ACCOUNT.numbers[0]!, 'STOP');

@@ -5,178 +5,61 @@
  * host routes `/l/<token>/unsubscribe` to messaging, so the test calls the same path on the service. Each run has its
  * own schema, service name, customers and sender address.
  */
-import { randomBytes, randomUUID } from 'node:crypto';
-import type { INestApplication } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
-import { DataSource } from 'typeorm';
-import { loadConfig } from '@closeout/config';
-import {
-  Topics,
-  type CustomerContact,
-  type OutreachEvent,
-  type OutreachRequested,
-} from '@closeout/contracts';
-import { KafkaClient, kafkaConnectionFromEnv, positionGroupsAtEnd, type Subscription } from '@closeout/kafka';
-import { configureHttp } from '@closeout/platform';
-import { startSmsProvider, type SmsProvider } from '@closeout/simulators/sms-provider';
-import { AppModule } from '../app.module';
-import { configSchema } from '../config';
+import { randomBytes } from 'node:crypto';
+import type { DataSource } from 'typeorm';
+import { Topics, type OutreachEvent, type OutreachRequested } from '@closeout/contracts';
+import type { SmsProvider } from '@closeout/simulators/sms-provider';
 import { mintLinkToken } from '../links/mini-app-link';
-import { freePort, mailTo, settle, until } from '../test-support/messaging-it';
+import {
+  afternoonZone,
+  mailTo,
+  MINIAPP,
+  newEmail,
+  newPhone,
+  settle,
+  startMessagingUnderTest,
+  until,
+  type MessagingUnderTest,
+} from '../test-support/messaging-it';
 import { UNSUBSCRIBE_CONFIRMATION_SUBJECT } from './unsubscribe.service';
 
 const run = randomBytes(4).toString('hex');
-const serviceName = `messaging-unsub-it-${run}`;
-const schema = `messaging_unsub_it_${run}`;
-const MINIAPP = 'https://app.closeout.test';
 const FROM = `no-reply-${run}@closeout.example`;
 const ACCOUNT = { accountSid: `AC${'cd'.repeat(16)}`, authToken: `token-${run}`, numbers: ['+15005550006'] };
 const PURPOSE = 'servicing-collections';
 const ONE_CLICK = 'List-Unsubscribe=One-Click';
 const FORM = { 'content-type': 'application/x-www-form-urlencoded' };
 
-/** A fixed-offset zone where it is now early afternoon: quiet hours never hold a send back in this suite. */
-function afternoonZone(): string {
-  const offset = 13 - new Date().getUTCHours();
-  const wrapped = ((offset + 11 + 24) % 24) - 11;
-  return wrapped === 0 ? 'Etc/UTC' : `Etc/GMT${wrapped > 0 ? '-' : '+'}${Math.abs(wrapped)}`;
-}
-
 describe('the one-click unsubscribe (List-Unsubscribe, RFC 8058)', () => {
-  let kafka: KafkaClient;
+  let service: MessagingUnderTest;
   let sms: SmsProvider;
-  let app: INestApplication;
   let db: DataSource;
-  let observer: Subscription;
   let base: string;
-  let cases = 0;
-  const events: OutreachEvent[] = [];
-  const zone = afternoonZone();
+  let eventsOf: (caseId: string) => Promise<OutreachEvent[]>;
 
   beforeAll(async () => {
-    const port = await freePort();
-    base = `http://127.0.0.1:${port}`;
-    sms = await startSmsProvider({
-      account: ACCOUNT,
-      inboundWebhookUrl: `${base}/webhooks/sms/twilio`,
-      keywordOptOut: false,
+    service = await startMessagingUnderTest({
+      run,
+      name: 'messaging-unsub-it',
+      from: FROM,
+      smsAccount: ACCOUNT,
+      timeZone: afternoonZone(),
+      purpose: PURPOSE,
+      observeEvents: true,
     });
-    const config = loadConfig(configSchema, {
-      ...process.env,
-      SERVICE_NAME: serviceName,
-      HTTP_PORT: '3103',
-      MESSAGING_DB_SCHEMA: schema,
-      MINIAPP_BASE_URL: MINIAPP,
-      MESSAGING_WORKER_POLL_MS: '100',
-      MESSAGING_CONTACT_WAIT_MS: '3600000',
-      SMTP_FROM_ADDRESS: FROM,
-      SMTP_FROM_NAME: 'Closeout Bank',
-      SMTP_TLS_MODE: 'none',
-      TWILIO_ACCOUNT_SID: ACCOUNT.accountSid,
-      TWILIO_AUTH_TOKEN: ACCOUNT.authToken,
-      TWILIO_FROM: ACCOUNT.numbers[0],
-      TWILIO_BASE_URL: sms.url,
-      TWILIO_STATUS_CALLBACK_URL: `${base}/webhooks/sms/twilio`,
-      MESSAGING_PUBLIC_BASE_URL: base,
-    });
-    const connection = kafkaConnectionFromEnv(process.env);
-    await positionGroupsAtEnd(connection, [
-      { groupId: `${serviceName}.customer-contact`, topic: Topics.customerContact },
-      { groupId: `${serviceName}.outreach-requested`, topic: Topics.outreachRequested },
-    ]);
-    kafka = new KafkaClient({
-      clientId: serviceName,
-      ...connection,
-      schemaRegistryUrl: process.env['SCHEMA_REGISTRY_URL']!,
-      topics: [Topics.customerContact, Topics.outreachRequested, Topics.outreachEvent],
-    });
-    await kafka.start();
-    observer = await kafka.subscriber.subscribe({
-      groupId: `${serviceName}.observer`,
-      topic: Topics.outreachEvent,
-      handler: async ({ value }) => void (value.caseId.includes(run) && events.push(value)),
-    });
-    await observer.whenPositioned();
-    app = await NestFactory.create(AppModule.register(config), { logger: false, bodyParser: false });
-    // As main.ts: the webhooks and the unsubscribe read their own body.
-    configureHttp(app, { rawBodyPrefixes: ['/webhooks', '/l/'] });
-    await app.listen(port, '127.0.0.1');
-    db = app.get(DataSource);
+    ({ sms, db, base, eventsOf } = service);
   });
 
   afterAll(async () => {
-    await db?.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-    await app?.close();
-    await observer?.stop();
-    await kafka?.close();
-    await sms?.close();
+    await service?.close();
   });
 
-  async function customer(email: string, phone: string): Promise<string> {
-    const customerId = `cust-${run}-${randomUUID().slice(0, 8)}`;
-    const statedAt = Date.now() - 60_000;
-    const value: CustomerContact = {
-      eventId: `cc-${randomUUID()}`,
-      occurredAt: statedAt,
-      correlationId: `corr-${customerId}`,
-      causationId: null,
-      customerId,
-      sourceSystem: 'billing-core',
-      sourceEventId: `evt-${customerId}`,
-      email,
-      phone,
-      timeZone: zone,
-      locale: 'en-GB',
-      consents: (['EMAIL', 'SMS'] as const).map((channel) => ({
-        channel,
-        purpose: PURPOSE,
-        granted: true,
-        source: 'online-banking',
-        statedAt,
-      })),
-    };
-    await kafka.publisher.publish(Topics.customerContact, { customerId }, value, {
-      correlationId: value.correlationId,
-    });
-    await until(`the contact of ${customerId}`, async () => {
-      const rows: unknown[] = await db.query('SELECT 1 FROM contact WHERE customer_id = $1', [customerId]);
-      return rows.length > 0 ? true : undefined;
-    });
-    return customerId;
-  }
-
+  /** An outreach request of this run, published. */
   async function request(customerId: string, channel: 'SMS' | 'EMAIL'): Promise<OutreachRequested> {
-    const caseId = `case-${run}-${++cases}`;
-    const outreachId = `out-${run}-${cases}`;
-    const value: OutreachRequested = {
-      eventId: `orq_${outreachId}`,
-      occurredAt: Date.now(),
-      correlationId: caseId,
-      causationId: null,
-      idempotencyKey: `${outreachId}:1`,
-      caseId,
-      workflowId: 'failed-payment-recovery',
-      outreachId,
-      customerId,
-      channel,
-      templateId: 'failed-payment-recovery.v1',
-      purpose: PURPOSE,
-      attempt: 1,
-      linkExpiresAt: Date.now() + 7 * 86_400_000,
-    };
-    await kafka.publisher.publish(Topics.outreachRequested, { caseId }, value, { correlationId: caseId });
+    const value = service.outreach(customerId, channel);
+    await service.publish(value);
     return value;
   }
-
-  /** This service's outreach.events for a case (its outbox holds them; other services share the topic). */
-  const eventsOf = async (caseId: string): Promise<OutreachEvent[]> => {
-    const rows: Array<{ id: string }> = await db.query(
-      `SELECT value->>'eventId' AS id FROM outbox WHERE topic = $1 AND value->>'caseId' = $2`,
-      [Topics.outreachEvent, caseId],
-    );
-    const mine = new Set(rows.map((r) => r.id));
-    return events.filter((e) => e.caseId === caseId && mine.has(e.eventId));
-  };
 
   const eventWith = (caseId: string, status: OutreachEvent['status']) =>
     until(`outreach.event ${status} of ${caseId}`, async () =>
@@ -208,9 +91,9 @@ describe('the one-click unsubscribe (List-Unsubscribe, RFC 8058)', () => {
     url: string;
     caseId: string;
   }> {
-    const email = `customer-${randomUUID()}@example.com`;
-    const phone = `+447400${String(Math.floor(Math.random() * 1e6)).padStart(6, '0')}`;
-    const customerId = await customer(email, phone);
+    const email = newEmail();
+    const phone = newPhone();
+    const customerId = await service.customer({ email, phone }, ['EMAIL', 'SMS']);
     const sent = await request(customerId, 'EMAIL');
     await eventWith(sent.caseId, 'SENT');
     const [mail] = await until('the mail in the SMTP sink', async () => {
