@@ -288,14 +288,35 @@ export async function recordContactAttempt(tx: EntityManager, row: SendRow, at: 
   );
 }
 
-/** The instants of the customer's earlier attempts for the purpose (other sends than this one) since `since`. */
-export async function priorAttempts(tx: EntityManager, row: SendRow, since: number): Promise<number[]> {
-  const rows: Array<{ attempted_at: Date }> = await tx.query(
-    `SELECT attempted_at FROM contact_attempt
-     WHERE customer_id = $1 AND purpose = $2 AND send_id <> $3 AND attempted_at >= $4`,
-    [row.customerId, row.purpose, row.id, new Date(since)],
+/**
+ * For each row, the instants of the customer's earlier attempts for the purpose (other sends than this one) since
+ * `since`: one statement for many rows, answered in the order asked.
+ */
+export async function priorAttemptsOf(
+  tx: EntityManager,
+  asked: ReadonlyArray<{ row: SendRow; since: number }>,
+): Promise<number[][]> {
+  if (asked.length === 0) return [];
+  const rows: Array<{ ord: string; attempted_at: Date }> = await tx.query(
+    `SELECT q.ord, a.attempted_at
+     FROM ROWS FROM (jsonb_to_recordset($1::jsonb) AS (customer_id text, purpose text, send_id bigint,
+            since timestamptz)) WITH ORDINALITY AS q(customer_id, purpose, send_id, since, ord)
+     JOIN contact_attempt a ON a.customer_id = q.customer_id AND a.purpose = q.purpose
+                           AND a.send_id <> q.send_id AND a.attempted_at >= q.since`,
+    [
+      JSON.stringify(
+        asked.map(({ row, since }) => ({
+          customer_id: row.customerId,
+          purpose: row.purpose,
+          send_id: row.id,
+          since: new Date(since).toISOString(),
+        })),
+      ),
+    ],
   );
-  return rows.map((r) => r.attempted_at.getTime());
+  const answers = asked.map((): number[] => []);
+  for (const r of rows) answers[Number(r.ord) - 1]!.push(r.attempted_at.getTime());
+  return answers;
 }
 
 /** The statuses a provider's report may move a row from: a send that went out, or may have. */

@@ -22,7 +22,7 @@ import {
 import type { MessageTemplate } from '../templates/template-catalog';
 import { approvedTemplateFor, type ApprovedTemplate } from '../whatsapp/approved-templates';
 import { lastWhatsAppInbound } from '../whatsapp/inbound-window';
-import { priorAttempts, type SendRow } from './send-ledger';
+import { priorAttemptsOf, type SendRow } from './send-ledger';
 import { SEND_WORKER_SETTINGS, type SendWorkerSettings } from './send-worker.settings';
 
 const DAY_MS = 86_400_000;
@@ -52,6 +52,12 @@ export class SendPolicy {
     { maxBatch: 64, maxInFlight: 2 },
   );
 
+  /** The customers' earlier attempts for the purpose (the frequency caps), read the same way. */
+  private readonly attempts = new StatementBatcher<{ row: SendRow; since: number }, number[]>(
+    (asked) => priorAttemptsOf(this.db.manager, asked),
+    { maxBatch: 64, maxInFlight: 2 },
+  );
+
   constructor(
     @InjectDataSource() private readonly db: DataSource,
     @Inject(SEND_WORKER_SETTINGS) private readonly settings: SendWorkerSettings,
@@ -70,7 +76,7 @@ export class SendPolicy {
     if (!found && now - row.createdAt < this.settings.contactWaitMs) return { kind: 'contact-pending' };
     const contact = found?.contact ?? { customerId: row.customerId };
     const widest = Math.max(0, ...this.settings.frequencyCaps.map((c) => c.windowDays));
-    const prior = await priorAttempts(this.db.manager, row, now - widest * DAY_MS);
+    const prior = await this.attempts.submit({ row, since: now - widest * DAY_MS });
     const preferred = this.preferredChannels(row);
     const locale = contact.locale;
     // Outside the 24-hour window WhatsApp needs a template approved at the provider for this message and locale.
