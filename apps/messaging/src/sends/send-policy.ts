@@ -49,13 +49,13 @@ export class SendPolicy {
    */
   private readonly contacts = new StatementBatcher<string, LoadedContact | undefined>(
     (customerIds) => loadContacts(this.db.manager, customerIds),
-    { maxBatch: 64, maxInFlight: 2 },
+    { maxBatch: 64, maxInFlight: 1 },
   );
 
   /** The customers' earlier attempts for the purpose (the frequency caps), read the same way. */
   private readonly attempts = new StatementBatcher<{ row: SendRow; since: number }, number[]>(
     (asked) => priorAttemptsOf(this.db.manager, asked),
-    { maxBatch: 64, maxInFlight: 2 },
+    { maxBatch: 64, maxInFlight: 1 },
   );
 
   constructor(

@@ -83,7 +83,7 @@ export class SendWorker implements OnApplicationBootstrap, OnModuleDestroy {
    */
   private readonly moves = new StatementBatcher<SendMove, SendRow>(
     (items) => moveSends(this.db.manager, items),
-    { keyOf: (m) => m.id, maxBatch: 64, maxInFlight: 2 },
+    { keyOf: (m) => m.id, maxBatch: 64, maxInFlight: 1 },
   );
 
   constructor(
