@@ -42,7 +42,8 @@ export interface Cadence {
 
 export const FAST_CADENCE: Cadence = {
   reminders: ['PT3S', 'PT6S'],
-  expiry: 'PT10S',
+  // Reminders count from each attempt's delivery receipt: room for an orchestrator restart before the round expires.
+  expiry: 'PT30S',
   writebackLatencyCeiling: 'PT20S',
 };
 export const PATIENT_CADENCE: Cadence = {
@@ -217,7 +218,11 @@ export class CaseStack {
     // writeback services trust that key only (and so never act on another run's requests on the shared topic).
     const signing = localRequestSigning(`it-${run}`);
     const signingEnv = (app: StackApp): Record<string, string> =>
-      app === 'orchestrator' ? signing.orchestratorEnv : app.startsWith('writeback-') ? signing.writebackEnv : {};
+      app === 'orchestrator'
+        ? signing.orchestratorEnv
+        : app.startsWith('writeback-')
+          ? signing.writebackEnv
+          : {};
     const common = { ...env, LOG_LEVEL: 'warn', INGEST_API_TOKENS: `core-billing=${this.ingestToken}` };
     const writebackApps = new Set<string>(
       this.options.writebackServices ?? ['writeback-rest', 'writeback-soap', 'writeback-sftp'],
@@ -239,7 +244,10 @@ export class CaseStack {
       {
         ORCHESTRATOR_DB_SCHEMA: `orch_it_${run}`,
         WORKFLOW_DEFINITIONS_DIR: definitionsDir,
-        ORCHESTRATOR_API_TOKENS: [`ops=${this.apiToken}`, ...AGENTS.map((a) => `${a}=${this.agentToken(a)}`)].join(','),
+        ORCHESTRATOR_API_TOKENS: [
+          `ops=${this.apiToken}`,
+          ...AGENTS.map((a) => `${a}=${this.agentToken(a)}`),
+        ].join(','),
         ORCHESTRATOR_TIMER_POLL_MS: '200',
       },
       [

@@ -82,7 +82,13 @@ describe('orchestrator outbox: set-aside columns (real PostgreSQL)', () => {
       },
     ]);
 
-    await db.undoLastMigration({ transaction: 'each' });
+    // Reverted newest first, down to the set-aside migration (later migrations come off before it).
+    for (;;) {
+      const [last] = (await db.query(`SELECT name FROM migrations ORDER BY id DESC LIMIT 1`)) as { name: string }[];
+      await db.undoLastMigration({ transaction: 'each' });
+      if (last?.name.startsWith('OutboxSetAside')) break;
+      if (!last) throw new Error('the set-aside migration was never run');
+    }
     const columns: { column_name: string }[] = await db.query(
       `SELECT column_name FROM information_schema.columns WHERE table_schema = $1 AND table_name = 'outbox'`,
       [schema],
