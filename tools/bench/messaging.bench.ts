@@ -43,6 +43,7 @@ import { startSmsProvider } from '@closeout/simulators/sms-provider';
 import { configureLogging } from '@closeout/telemetry';
 import { devstackEnv, startService, stopService, waitForExit, waitUntilReady } from '../demo/services';
 import { freePort } from '../e2e/case-stack';
+import { percentiles, type Row } from './figures';
 
 const N = Number(process.argv[2] ?? 2_000);
 const CONCURRENCY = Number(process.argv[3] ?? 32);
@@ -55,12 +56,6 @@ const TEMPLATE = 'failed-payment-recovery.v1';
 const MINIAPP = 'https://app.closeout.test';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-function percentiles(samples: number[]): { p50: number; p95: number; p99: number } {
-  const sorted = [...samples].sort((a, b) => a - b);
-  const at = (p: number) => sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? 0;
-  return { p50: at(0.5), p95: at(0.95), p99: at(0.99) };
-}
 
 /** A fixed-offset zone where the local hour is now `hour`: inside the send window, so nothing is deferred. */
 function zoneAtLocalHour(hour: number): string {
@@ -75,14 +70,6 @@ interface Recipient {
   to: string;
   outreachId: string;
   caseId: string;
-}
-
-interface Row {
-  what: string;
-  n: number;
-  perSecond: number;
-  latency: { p50: number; p95: number; p99: number };
-  note: string;
 }
 
 async function main(): Promise<void> {

@@ -19,7 +19,12 @@ import { cpus } from 'node:os';
 import { join } from 'node:path';
 import axios from 'axios';
 import { Topics, type WritebackRequested } from '@closeout/contracts';
-import { KafkaClient, positionGroupsAtEnd, type OutgoingEvent, kafkaConnectionFromEnv } from '@closeout/kafka';
+import {
+  KafkaClient,
+  positionGroupsAtEnd,
+  type OutgoingEvent,
+  kafkaConnectionFromEnv,
+} from '@closeout/kafka';
 import { localRequestSigning } from '@closeout/kafka';
 import { configureLogging } from '@closeout/telemetry';
 import { createWritebackDataSource } from '@closeout/writeback-core';
@@ -33,6 +38,7 @@ import {
   waitForExit,
   waitUntilReady,
 } from '../demo/services';
+import { percentiles, type Row } from './figures';
 
 const N = Number(process.argv[2] ?? 5_000);
 const CONCURRENCY = Number(process.argv[3] ?? 64);
@@ -41,20 +47,6 @@ const SERVICE_PORT = 3106;
 const INSTANCE = 'writeback-rest-bench';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-function percentiles(samples: number[]): { p50: number; p95: number; p99: number } {
-  const sorted = [...samples].sort((a, b) => a - b);
-  const at = (p: number) => sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? 0;
-  return { p50: at(0.5), p95: at(0.95), p99: at(0.99) };
-}
-
-interface Row {
-  what: string;
-  n: number;
-  perSecond: number;
-  latency: { p50: number; p95: number; p99: number };
-  note: string;
-}
 
 async function startCore(): Promise<ChildProcess> {
   const core = spawn(
