@@ -58,6 +58,8 @@ export interface SmtpSinkStats {
   oversized: number;
   dropped: number;
   authFailures: number;
+  /** SMTP connections opened to the sink (a client that reuses connections opens fewer than it sends messages). */
+  connections: number;
 }
 
 export interface SmtpSink {
@@ -72,6 +74,8 @@ export interface SmtpSink {
   addFaults(...rules: FaultRule[]): void;
   clearFaults(): void;
   faults(): FaultRule[];
+  /** Cuts every open SMTP connection without a word, as a relay closing idle connections does. */
+  dropConnections(): void;
   close(): Promise<void>;
 }
 
@@ -109,6 +113,7 @@ export async function startSmtpSink(options: SmtpSinkOptions): Promise<SmtpSink>
     oversized: 0,
     dropped: 0,
     authFailures: 0,
+    connections: 0,
   };
   /** Summaries of what this process took, for `/_sim/journal`. */
   const journal: StoredMessageSummary[] = [];
@@ -125,6 +130,10 @@ export async function startSmtpSink(options: SmtpSinkOptions): Promise<SmtpSink>
     authOptional: !auth,
     allowInsecureAuth: true,
     authMethods: ['PLAIN', 'LOGIN'],
+    onConnect(_session, callback) {
+      counts.connections += 1;
+      callback();
+    },
     logger: false,
     closeTimeout: 1000,
     onAuth(credentials, _session, callback) {
@@ -317,6 +326,9 @@ export async function startSmtpSink(options: SmtpSinkOptions): Promise<SmtpSink>
     addFaults: (...rules) => faults.add(...rules),
     clearFaults: () => faults.clear(),
     faults: () => faults.list(),
+    dropConnections: () => {
+      for (const connection of smtp.connections) connection._socket.destroy();
+    },
     close() {
       closing ??= (async () => {
         const smtpClosed = new Promise<void>((resolve) => smtp.close(() => resolve()));

@@ -20,9 +20,20 @@ describe('parseEmailProviderConfig', () => {
       name: 'smtp',
       tls: { mode: 'starttls', rejectUnauthorized: true, minVersion: 'TLSv1.2' },
       timeouts: { connectMs: 10_000, greetingMs: 10_000, socketMs: 30_000, sendMs: 60_000 },
+      connections: { maxIdle: 8, maxMessages: 100, idleMs: 5_000 },
       retryAfterMs: 60_000,
       maxReplyBytes: 65_536,
     });
+  });
+
+  it('bounds connection reuse', () => {
+    expect(problems({ ...minimal, connections: { idleMs: 1000, spare: 1 } })).toEqual([
+      { field: 'connections', rule: 'unknown field(s) "spare"' },
+    ]);
+    expect(problems({ ...minimal, connections: { maxIdle: 65, maxMessages: 0 } })).toEqual([
+      { field: 'connections.maxIdle', rule: 'must be an integer from 0 to 64' },
+      { field: 'connections.maxMessages', rule: 'must be an integer > 0' },
+    ]);
   });
 
   it('names each failing field and its rule', () => {

@@ -84,6 +84,22 @@ export const emailProviderConfigSchema = strict({
     /** For the whole exchange, connecting to the answer to the data. */
     sendMs: positiveInt(60_000),
   }).prefault({}),
+  /**
+   * Connection reuse: after an accepted message the connection stays open for the next one (MAIL FROM starts a new
+   * transaction), as nodemailer's pool does. `maxIdle` 0 turns reuse off (one connection per message).
+   */
+  connections: strict({
+    /** Open connections kept waiting for the next message. */
+    maxIdle: z
+      .int({ error: 'must be an integer from 0 to 64' })
+      .min(0, 'must be an integer from 0 to 64')
+      .max(64, 'must be an integer from 0 to 64')
+      .default(8),
+    /** Messages one connection carries before it is closed (relays limit this too). */
+    maxMessages: positiveInt(100),
+    /** How long an unused connection stays open (below the relay's own idle timeout, often 60 s or more). */
+    idleMs: positiveInt(5_000),
+  }).prefault({}),
   /** How long to wait before sending a message again after a temporary (4xx) refusal or a failed session. */
   retryAfterMs: positiveInt(60_000),
   /** The longest server reply read; a longer one ends the exchange. */

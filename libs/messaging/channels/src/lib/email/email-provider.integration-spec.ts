@@ -232,3 +232,61 @@ describe('EmailProvider against an SMTP server that requires AUTH', () => {
     expect(sink.stats().authFailures).toBe(1);
   });
 });
+
+describe('EmailProvider reusing connections', () => {
+  let sink: SmtpSink;
+  let dir: string;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'closeout-email-reuse-'));
+    sink = await startSmtpSink({ dataDir: dir });
+  });
+  afterAll(async () => {
+    await sink.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('sends one message after another over one connection, each delivered once', async () => {
+    const provider = emailProvider({ host: sink.host, port: sink.smtpPort });
+    const before = sink.stats().connections;
+    const recipients = Array.from({ length: 5 }, recipient);
+    for (const to of recipients)
+      await expect(provider.send(messageTo(to))).resolves.toMatchObject({ kind: 'accepted' });
+    expect(sink.stats().connections - before).toBe(1);
+    expect(provider.idleConnections).toBe(1);
+    for (const to of recipients) expect(await receivedBy(sink.apiUrl, to)).toHaveLength(1);
+    provider.close();
+    expect(provider.idleConnections).toBe(0);
+  });
+
+  it('sends over a new connection, once, when the relay dropped the kept one', async () => {
+    const provider = emailProvider({ host: sink.host, port: sink.smtpPort });
+    const [first, second] = [recipient(), recipient()];
+    await expect(provider.send(messageTo(first))).resolves.toMatchObject({ kind: 'accepted' });
+    const before = sink.stats().connections;
+    sink.dropConnections();
+    await expect(provider.send(messageTo(second))).resolves.toMatchObject({ kind: 'accepted' });
+    expect(sink.stats().connections - before).toBe(1);
+    expect(await receivedBy(sink.apiUrl, second)).toHaveLength(1);
+    provider.close();
+  });
+
+  it('opens a connection per message with reuse off', async () => {
+    const provider = emailProvider({ host: sink.host, port: sink.smtpPort, connections: { maxIdle: 0 } });
+    const before = sink.stats().connections;
+    for (const to of [recipient(), recipient(), recipient()])
+      await expect(provider.send(messageTo(to))).resolves.toMatchObject({ kind: 'accepted' });
+    expect(sink.stats().connections - before).toBe(3);
+    expect(provider.idleConnections).toBe(0);
+  });
+
+  it('keeps no more idle connections than maxIdle when sends run at once', async () => {
+    const provider = emailProvider({ host: sink.host, port: sink.smtpPort, connections: { maxIdle: 2 } });
+    const recipients = Array.from({ length: 6 }, recipient);
+    const outcomes = await Promise.all(recipients.map((to) => provider.send(messageTo(to))));
+    expect(outcomes.every((o) => o.kind === 'accepted')).toBe(true);
+    expect(provider.idleConnections).toBe(2);
+    for (const to of recipients) expect(await receivedBy(sink.apiUrl, to)).toHaveLength(1);
+    provider.close();
+  });
+});

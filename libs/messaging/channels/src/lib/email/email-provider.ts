@@ -65,8 +65,8 @@ interface ExchangeResult {
 }
 
 /**
- * The email channel over SMTP (nodemailer's composer and SMTP client): one connection per message, multipart text and
- * HTML, `List-Unsubscribe` (https, one-click per RFC 8058) and our Message-ID, `<messageId@messageIdDomain>`, which is
+ * The email channel over SMTP (nodemailer's composer and SMTP client), a connection kept open for the next message
+ * after an accepted one (`connections`), multipart text and HTML, `List-Unsubscribe` (https, one-click per RFC 8058) and our Message-ID, `<messageId@messageIdDomain>`, which is
  * also the `providerRef` of an accepted message.
  *
  * The exchange is followed stage by stage (`classify-smtp.ts`): what the server answered, and whether the message's
@@ -188,51 +188,91 @@ export class EmailProvider implements ChannelProvider {
       .build();
   }
 
-  /** One SMTP exchange on a new connection, followed by stage; never rejects. */
-  private exchange(to: string, raw: Buffer): Promise<ExchangeResult> {
-    const { config } = this;
-    return new Promise<ExchangeResult>((resolve) => {
-      let stage: SmtpStage = 'session';
-      let settled = false;
-      const connection = new SMTPConnection({
-        host: config.host,
-        port: config.port,
-        secure: config.tls.mode === 'implicit',
-        requireTLS: config.tls.mode === 'starttls',
-        ignoreTLS: config.tls.mode === 'none',
-        opportunisticTLS: false,
-        tls: this.tls,
-        ...(config.clientName !== undefined ? { name: config.clientName } : {}),
-        connectionTimeout: config.timeouts.connectMs,
-        greetingTimeout: config.timeouts.greetingMs,
-        socketTimeout: config.timeouts.socketMs,
-        socketCloseTimeout: 0,
-        maxResponseSize: config.maxReplyBytes,
-        logger: false,
-        transactionLog: false,
-        debug: false,
-      });
+  /**
+   * One SMTP exchange, on a connection left open by an earlier accepted message when there is one, else on a new one.
+   * A reused connection the relay has dropped meanwhile fails before a byte of the message left (no reply at all, and
+   * the stage is not yet `data`): the message then goes once more on a new connection, as nodemailer's pool does.
+   * Never rejects.
+   */
+  private async exchange(to: string, raw: Buffer): Promise<ExchangeResult> {
+    const reused = this.takeIdle();
+    if (reused !== undefined) {
+      const first = await this.attempt(reused, to, raw);
+      if (!('retryOnNewConnection' in first)) return first;
+    }
+    const result = await this.attempt(undefined, to, raw);
+    return 'retryOnNewConnection' in result ? { exchange: { kind: 'failed', stage: 'envelope' } } : result;
+  }
 
-      const finish = (result: ExchangeResult, closeWith: 'quit' | 'close'): void => {
+  private newConnection(): SMTPConnection {
+    const { config } = this;
+    return new SMTPConnection({
+      host: config.host,
+      port: config.port,
+      secure: config.tls.mode === 'implicit',
+      requireTLS: config.tls.mode === 'starttls',
+      ignoreTLS: config.tls.mode === 'none',
+      opportunisticTLS: false,
+      tls: this.tls,
+      ...(config.clientName !== undefined ? { name: config.clientName } : {}),
+      connectionTimeout: config.timeouts.connectMs,
+      greetingTimeout: config.timeouts.greetingMs,
+      socketTimeout: config.timeouts.socketMs,
+      socketCloseTimeout: 0,
+      maxResponseSize: config.maxReplyBytes,
+      logger: false,
+      transactionLog: false,
+      debug: false,
+    });
+  }
+
+  /** One exchange on `pooled` (already greeted and logged in) or on a new connection; never rejects. */
+  private attempt(
+    pooled: PooledConnection | undefined,
+    to: string,
+    raw: Buffer,
+  ): Promise<ExchangeResult | { retryOnNewConnection: true }> {
+    const { config } = this;
+    const entry: PooledConnection = pooled ?? { connection: this.newConnection(), messages: 0 };
+    const { connection } = entry;
+    return new Promise((resolve) => {
+      let stage: SmtpStage = pooled === undefined ? 'session' : 'envelope';
+      let settled = false;
+
+      const settle = (
+        result: ExchangeResult | { retryOnNewConnection: true },
+        then: 'quit' | 'close' | 'keep',
+      ): void => {
         if (settled) return;
         settled = true;
         clearTimeout(deadline);
-        if (closeWith === 'quit') connection.quit();
+        connection.removeListener('error', onError);
+        connection.removeListener('end', onEnd);
+        if (then !== 'keep') ignoreLateErrors(connection);
+        if (then === 'keep') this.release(entry);
+        else if (then === 'quit') connection.quit();
         else connection.close();
         resolve(result);
       };
-      const fail = (error: NodemailerFailure): void =>
-        finish(
+      const fail = (error: NodemailerFailure): void => {
+        // Nothing of the message left and the relay said nothing: a kept connection it had closed meanwhile.
+        if (pooled !== undefined && stage !== 'data' && error.responseCode === undefined) {
+          settle({ retryOnNewConnection: true }, 'close');
+          return;
+        }
+        settle(
           {
             exchange: { kind: 'failed', stage, responseCode: error.responseCode, code: error.code },
             reply: error.response,
           },
           'close',
         );
-
+      };
       // Errors arrive as events (connecting, a cut, a timeout) and through the callbacks: the first one settles.
-      connection.on('error', (error: NodemailerFailure) => fail(error));
-      connection.once('end', () => fail({ code: 'ECONNECTION' }));
+      const onError = (error: NodemailerFailure): void => fail(error);
+      const onEnd = (): void => fail({ code: 'ECONNECTION' });
+      connection.on('error', onError);
+      connection.once('end', onEnd);
       const deadline = setTimeout(() => fail({ code: 'ETIMEDOUT' }), config.timeouts.sendMs);
 
       // Read by the client only once the server has answered DATA with 354: from then on the server may end up
@@ -254,10 +294,20 @@ export class EmailProvider implements ChannelProvider {
               responseCode: info.rejectedErrors?.[0]?.responseCode,
               response: info.rejectedErrors?.[0]?.response,
             });
-          else finish({ exchange: { kind: 'accepted' }, reply: info.response }, 'quit');
+          else {
+            entry.messages += 1;
+            settle(
+              { exchange: { kind: 'accepted' }, reply: info.response },
+              this.keeps(entry) ? 'keep' : 'quit',
+            );
+          }
         });
       };
 
+      if (pooled !== undefined) {
+        sendMessage();
+        return;
+      }
       connection.connect((error) => {
         if (error) {
           fail(error);
@@ -274,4 +324,88 @@ export class EmailProvider implements ChannelProvider {
       });
     });
   }
+
+  private readonly idle: PooledConnection[] = [];
+
+  private keeps(entry: PooledConnection): boolean {
+    const limits = this.config.connections;
+    return entry.messages < limits.maxMessages && this.idle.length < limits.maxIdle;
+  }
+
+  /** The most recently used idle connection (the likeliest to be alive), taken out of the idle list. */
+  private takeIdle(): PooledConnection | undefined {
+    const entry = this.idle.pop();
+    if (entry === undefined) return undefined;
+    clearTimeout(entry.idleTimer);
+    if (entry.onIdleDrop) {
+      entry.connection.removeListener('error', entry.onIdleDrop);
+      entry.connection.removeListener('end', entry.onIdleDrop);
+    }
+    socketOf(entry.connection)?.ref();
+    return entry;
+  }
+
+  /**
+   * Keeps an open connection for the next message. While idle it does not hold the process open (like Node's HTTP
+   * agent with keep-alive), closes after `connections.idleMs`, and leaves the list if the relay drops it.
+   */
+  private release(entry: PooledConnection): void {
+    const drop = (): void => {
+      const at = this.idle.indexOf(entry);
+      if (at >= 0) this.idle.splice(at, 1);
+      clearTimeout(entry.idleTimer);
+      ignoreLateErrors(entry.connection);
+      entry.connection.close();
+    };
+    entry.onIdleDrop = drop;
+    entry.connection.on('error', drop);
+    entry.connection.once('end', drop);
+    entry.idleTimer = setTimeout(() => {
+      const at = this.idle.indexOf(entry);
+      if (at >= 0) this.idle.splice(at, 1);
+      if (entry.onIdleDrop) entry.connection.removeListener('error', entry.onIdleDrop);
+      ignoreLateErrors(entry.connection);
+      entry.connection.quit();
+    }, this.config.connections.idleMs);
+    entry.idleTimer.unref();
+    socketOf(entry.connection)?.unref();
+    this.idle.push(entry);
+  }
+
+  /** Closes every idle connection (QUIT); sends in flight finish on their own. */
+  close(): void {
+    for (const entry of this.idle.splice(0)) {
+      clearTimeout(entry.idleTimer);
+      if (entry.onIdleDrop) {
+        entry.connection.removeListener('error', entry.onIdleDrop);
+        entry.connection.removeListener('end', entry.onIdleDrop);
+      }
+      ignoreLateErrors(entry.connection);
+      entry.connection.quit();
+    }
+  }
+
+  /** How many connections are open and waiting for the next message (for tests and metrics). */
+  get idleConnections(): number {
+    return this.idle.length;
+  }
+}
+
+interface PooledConnection {
+  connection: SMTPConnection;
+  /** Messages accepted over it so far. */
+  messages: number;
+  idleTimer?: NodeJS.Timeout;
+  onIdleDrop?: () => void;
+}
+
+/** A connection being closed may still report a reset; nothing waits for it any more. */
+function ignoreLateErrors(connection: SMTPConnection): void {
+  if (connection.listenerCount('error') === 0) connection.on('error', () => undefined);
+}
+
+/** The connection's socket (nodemailer keeps it as `_socket`), to unref it while idle. */
+function socketOf(connection: SMTPConnection): { ref(): void; unref(): void } | undefined {
+  const socket = (connection as unknown as { _socket?: { ref(): void; unref(): void } })._socket;
+  return typeof socket?.unref === 'function' ? socket : undefined;
 }
