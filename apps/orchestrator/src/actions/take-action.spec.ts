@@ -2,6 +2,7 @@ import type { DataSource } from 'typeorm';
 import { Topics, type MiniappAction } from '@closeout/contracts';
 import { EligibilityPolicy } from '@closeout/workflow-domain';
 import { CaseNotFoundError } from '../cases/case-errors';
+import { exceptionPath } from '../cases/case-session';
 import type { CaseRecord } from '../cases/case-record';
 import type { WorkflowCatalog } from '../workflows/workflow-catalog';
 import { caseRow, ScriptedTx, seedDefinition } from '../test-support/scripted-tx';
@@ -167,6 +168,77 @@ describe('a customer action', () => {
     ]);
   });
 
+  it('identity.locked (one-time code tries used up): the case goes to EXCEPTION as VERIFICATION_FAILED on the workflow’s queue at high priority, reminders and expiry cancelled, audited', async () => {
+    const locked = action({
+      action: 'identity.locked',
+      actionId: 'identity.locked',
+      identityMethod: 'NONE',
+      consentRef: null,
+      parameters: { reason: 'otp-attempts' },
+    });
+    const { run, tx } = await take(locked, { record: { outreachAttempts: 1 } });
+    expect(await run).toBe('locked');
+    expect(recordedOutcome(tx)).toBe('locked');
+    const saved = tx.saved();
+    expect(saved).toMatchObject({ state: 'EXCEPTION', dirty: true });
+    expect([...saved.cancelled].sort()).toEqual(['EXPIRY', 'REMINDER']);
+    const insert = tx.matching('INSERT INTO exception_item')[0]!;
+    expect(insert.params.slice(1, 5)).toEqual([
+      'case-1',
+      'VERIFICATION_FAILED',
+      definition.exceptions.VERIFICATION_FAILED!.queue,
+      'high',
+    ]);
+    const context = JSON.parse(insert.params[6] as string) as Record<string, unknown>;
+    expect(context).toMatchObject({
+      whatWasTried: { outreachAttempts: 1, identityRequired: 'OTP' },
+      customerDid: { action: 'identity.locked', reason: 'otp-attempts', identityMethod: 'NONE' },
+      audit: { actionEventId: 'act-evt-1' },
+      guidance: definition.exceptions.VERIFICATION_FAILED!.guidance,
+    });
+    expect(saved.timeline.map((e) => e.kind)).toEqual(['case.exception', 'identity.locked', 'exception.opened']);
+    expect(saved.messages.find((m) => m.topic === Topics.caseState)?.value).toMatchObject({
+      state: 'EXCEPTION',
+      previousState: 'AWAITING_CUSTOMER',
+    });
+    expect(audits(tx).find((a) => a['action'] === 'identity.locked')).toMatchObject({
+      actor: { type: 'CUSTOMER', id: 'cus-1' },
+      outcome: 'DENIED',
+    });
+    expect(tx.matching('INSERT INTO case_writeback')).toEqual([]);
+  });
+
+  it('identity.locked for known-fact tries says so; a reason outside the contract is recorded as unstated, never quoted', async () => {
+    const facts = await take(action({ action: 'identity.locked', parameters: { reason: 'known-fact-attempts' } }));
+    expect(await facts.run).toBe('locked');
+    const factsContext = JSON.parse(facts.tx.matching('INSERT INTO exception_item')[0]!.params[6] as string);
+    expect(factsContext).toMatchObject({ customerDid: { reason: 'known-fact-attempts' } });
+
+    const odd = await take(action({ action: 'identity.locked', parameters: { reason: '1984-03-12 SW1A1AA' } }));
+    expect(await odd.run).toBe('locked');
+    const oddInsert = odd.tx.matching('INSERT INTO exception_item')[0]!;
+    expect(JSON.parse(oddInsert.params[6] as string)).toMatchObject({ customerDid: { reason: 'unstated' } });
+    expect(JSON.stringify(odd.tx.saved())).not.toContain('1984-03-12');
+  });
+
+  it('identity.locked on a case that no longer awaits the customer: refused (DENIED), no exception opened', async () => {
+    const { run, tx } = await take(action({ action: 'identity.locked', parameters: { reason: 'otp-attempts' } }), {
+      record: { state: 'EXCEPTION' },
+    });
+    expect(await run).toBe('refused');
+    expect(tx.saved()).toMatchObject({ state: 'EXCEPTION', dirty: false, cancelled: [] });
+    expect(tx.matching('INSERT INTO exception_item')).toEqual([]);
+  });
+
+  it('identity.locked redelivered: duplicate, nothing decided or recorded', async () => {
+    const { run, tx } = await take(action({ action: 'identity.locked', parameters: { reason: 'otp-attempts' } }), {
+      first: false,
+    });
+    expect(await run).toBe('duplicate');
+    expect(tx.matching('INSERT INTO exception_item')).toEqual([]);
+    expect(tx.matching('WITH upd AS (')).toEqual([]);
+  });
+
   it('on a case no longer awaiting the customer: refused (DENIED), the case unchanged', async () => {
     const { run, tx } = await take(action(), { record: { state: 'AWAITING_WRITEBACK' } });
     expect(await run).toBe('refused');
@@ -200,5 +272,15 @@ describe('a customer action', () => {
     await expect(run).rejects.toBeInstanceOf(CaseNotFoundError);
     await expect(run).rejects.toMatchObject({ code: 'CASE_NOT_FOUND', caseId: 'case-404' });
     expect(tx.matching('WITH upd AS (')).toEqual([]);
+  });
+});
+
+describe('a VERIFICATION_FAILED exception on a definition that names no VERIFICATION_FAILED path', () => {
+  it('goes to the definition’s DECLINED queue at high priority, with guidance to verify by phone', () => {
+    const older = { ...definition, exceptions: { ...definition.exceptions } };
+    delete older.exceptions.VERIFICATION_FAILED;
+    const path = exceptionPath(older, 'VERIFICATION_FAILED');
+    expect(path).toMatchObject({ queue: definition.exceptions.DECLINED.queue, priority: 'high' });
+    expect(path.guidance).toMatch(/verify them by phone; never read a one-time code or a known fact back/);
   });
 });

@@ -9,10 +9,24 @@ import { CaseSession } from '../cases/case-session';
 import { WorkflowCatalog } from '../workflows/workflow-catalog';
 import { actionFactsOf, buildWritebacksOf, requestWritebacks } from '../writebacks/request-writebacks';
 
-export type ActionOutcome = 'accepted' | 'declined' | 'refused' | 'duplicate';
+export type ActionOutcome = 'accepted' | 'declined' | 'locked' | 'refused' | 'duplicate';
+
+/** The mini-app's verification lock: the customer used up their tries at the identity check. */
+export const IDENTITY_LOCKED = 'identity.locked';
+/** Why the mini-app locked: too many wrong one-time codes, or too many wrong known-fact answers. */
+const LOCK_REASONS = ['otp-attempts', 'known-fact-attempts'] as const;
+type LockReason = (typeof LOCK_REASONS)[number] | 'unstated';
+
+const lockReasonOf = (parameters: Record<string, string>): LockReason => {
+  const stated = parameters['reason'];
+  // Only a reason of the contract's is recorded: the parameter is input, and it goes into the audit trail.
+  return (LOCK_REASONS as readonly string[]).includes(stated ?? '') ? (stated as LockReason) : 'unstated';
+};
 
 /**
- * Applies a verified customer's action: a decline goes to the exception queue; any other action must be one the
+ * Applies a verified customer's action: a decline goes to the exception queue, and so does the mini-app's
+ * verification lock (`identity.locked`: the customer used up their identity-check tries) as VERIFICATION_FAILED, for
+ * an agent to verify them by phone; any other action must be one the
  * workflow defines, eligible for this customer, with valid parameters and strong enough identity, or it is refused
  * and audited with the rule that refused it. An accepted action becomes its writebacks, each with an idempotency key
  * stable for the business action, and the case waits for them.
@@ -113,6 +127,11 @@ export class TakeActionUseCase {
       return 'declined';
     }
 
+    if (action.action === IDENTITY_LOCKED) {
+      this.lock(session, action, references);
+      return 'locked';
+    }
+
     const chosen: ChosenAction = {
       eventId: action.eventId,
       actionId: '',
@@ -184,5 +203,45 @@ export class TakeActionUseCase {
       payload: { round: record.retryRound },
     });
     return 'accepted';
+  }
+
+  /**
+   * Self-service stops: the case goes to the exception queue as VERIFICATION_FAILED with why the mini-app locked and
+   * which identity check the workflow asks for, and its reminders and expiry are cancelled (no new link would help).
+   */
+  private lock(session: CaseSession, action: MiniappAction, references: Record<string, string>): void {
+    const { record, definition } = session;
+    const reason = lockReasonOf(action.parameters);
+    const summary =
+      reason === 'otp-attempts'
+        ? 'the customer used up their one-time code tries in the mini-app'
+        : reason === 'known-fact-attempts'
+          ? 'the customer used up their known-fact tries in the mini-app'
+          : 'the mini-app locked the identity check';
+    session.transition('EXCEPTION', summary);
+    session.cancelTimers('REMINDER', 'EXPIRY');
+    session.openException({
+      kind: 'VERIFICATION_FAILED',
+      summary,
+      context: {
+        whatHappened: summary,
+        whatWasTried: {
+          outreachAttempts: record.outreachAttempts,
+          identityRequired: definition.identity.method,
+        },
+        customerDid: { action: IDENTITY_LOCKED, reason, identityMethod: action.identityMethod },
+        audit: { correlationId: record.correlationId, actionEventId: action.eventId },
+      },
+    });
+    session.note(
+      'identity.locked',
+      { reason, identityRequired: definition.identity.method },
+      {
+        outcome: 'DENIED',
+        ruleId: `${definition.id}@v${definition.version}/identity`,
+        reason: summary,
+        references,
+      },
+    );
   }
 }

@@ -324,18 +324,44 @@ export class CaseSession {
 }
 
 /**
- * The queue, priority and guidance of an exception kind. A reconciliation break goes where failed writebacks go. A
- * definition written before UNREACHABLE existed routes it to its EXPIRED queue and priority (the customer did not
- * get to act either way) with guidance of its own.
+ * The queue, priority and guidance of an exception kind. A reconciliation break goes where failed writebacks go.
+ * Kinds added after definitions were first written fall back when a definition does not name them: UNREACHABLE to
+ * its EXPIRED queue and priority (the customer did not get to act either way), VERIFICATION_FAILED to its DECLINED
+ * queue (the customer's own servicing queue) at high priority; each with guidance of its own.
  */
 export function exceptionPath(definition: WorkflowDefinition, kind: ExceptionSpec['kind']): ExceptionPath {
-  if (kind === 'RECONCILIATION_BREAK') return definition.exceptions.WRITEBACK_FAILED;
-  if (kind !== 'UNREACHABLE') return definition.exceptions[kind];
-  return (
-    definition.exceptions.UNREACHABLE ?? {
-      ...definition.exceptions.EXPIRED,
-      guidance:
-        'Messaging could not reach the customer (every attempt failed, or no consent or contact point to send on; the case shows which). Get consent or a working contact point, then hand the case back.',
-    }
-  );
+  switch (kind) {
+    case 'RECONCILIATION_BREAK':
+      return definition.exceptions.WRITEBACK_FAILED;
+    case 'UNREACHABLE':
+      return (
+        definition.exceptions.UNREACHABLE ?? {
+          ...definition.exceptions.EXPIRED,
+          guidance:
+            'Messaging could not reach the customer (every attempt failed, or no consent or contact point to send on; the case shows which). Get consent or a working contact point, then hand the case back.',
+        }
+      );
+    case 'VERIFICATION_FAILED':
+      return (
+        definition.exceptions.VERIFICATION_FAILED ?? {
+          queue: definition.exceptions.DECLINED.queue,
+          priority: 'high',
+          guidance:
+            'The customer used up their tries at the identity check in the mini-app. Call them on the number on file and verify them by phone; never read a one-time code or a known fact back to them.',
+        }
+      );
+    case 'DECLINED':
+    case 'INELIGIBLE':
+    case 'EXPIRED':
+    case 'OPTED_OUT':
+    case 'WRITEBACK_FAILED':
+    case 'DESTINATION_DEGRADED':
+      return definition.exceptions[kind];
+    default:
+      return assertUnreachable(kind);
+  }
+}
+
+function assertUnreachable(kind: never): never {
+  throw new Error(`unhandled exception kind ${String(kind)}`);
 }

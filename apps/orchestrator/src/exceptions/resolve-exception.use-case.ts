@@ -52,6 +52,8 @@ const ALLOWED: Record<string, readonly Resolution[]> = {
   OPTED_OUT: ['close'],
   // Once an agent has consent or a working contact point, the customer can be asked again.
   UNREACHABLE: ['hand_back', 'close'],
+  // Once an agent has verified the customer by phone, they can be asked again (a new link), or the agent closes it.
+  VERIFICATION_FAILED: ['hand_back', 'close'],
 };
 
 interface ExceptionRow {

@@ -62,9 +62,11 @@ export type ExceptionKind = (typeof EXCEPTION_KINDS)[number];
 /**
  * Exception paths a workflow may route, added after definitions were first written (so an older definition without
  * one stays valid; the orchestrator routes that kind by a documented fallback). UNREACHABLE: messaging could not
- * reach the customer (every attempt failed, or no consent or contact point to send on).
+ * reach the customer (every attempt failed, or no consent or contact point to send on). VERIFICATION_FAILED: the
+ * customer used up their tries at the mini-app's identity check (one-time code or known facts), so the case is locked
+ * for self-service and an agent must verify them another way.
  */
-export const OPTIONAL_EXCEPTION_KINDS = ['UNREACHABLE'] as const;
+export const OPTIONAL_EXCEPTION_KINDS = ['UNREACHABLE', 'VERIFICATION_FAILED'] as const;
 export type OptionalExceptionKind = (typeof OPTIONAL_EXCEPTION_KINDS)[number];
 
 /** The audit fields every decision of a case must carry; the gate refuses a definition that omits one. */
@@ -253,7 +255,10 @@ export const workflowDefinitionSchema = z.strictObject({
       ExceptionKind,
       typeof exceptionPathSchema
     >),
-    UNREACHABLE: exceptionPathSchema.optional(),
+    ...(Object.fromEntries(OPTIONAL_EXCEPTION_KINDS.map((k) => [k, exceptionPathSchema.optional()])) as Record<
+      OptionalExceptionKind,
+      z.ZodOptional<typeof exceptionPathSchema>
+    >),
   }),
   idempotency: idempotencyDesignSchema.optional(),
   retryPolicy: z.partialRecord(z.enum(ERROR_CLASSES), retryRuleSchema).optional(),
