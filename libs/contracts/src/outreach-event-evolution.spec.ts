@@ -1,5 +1,6 @@
 /**
- * outreach.event.v1 gained `fallbackChannel` after it was first registered. The registry runs BACKWARD compatibility:
+ * outreach.event.v1 gained `fallbackChannel` after it was first registered, then `link` (the mini-app link a SENT
+ * message carries). The registry runs BACKWARD compatibility:
  * a consumer on the current schema must read every event written with the previous one. Producers and consumers are
  * also upgraded one service at a time, so a consumer still on the previous schema must read the current one's events
  * (the field is dropped). Checked with avsc's schema resolution, the rules the registry applies.
@@ -41,8 +42,18 @@ const PREVIOUS = {
   ],
 };
 
+/** outreach.event.v1 before `link` (version 2 of the subject): the first version with `fallbackChannel`. */
+const BEFORE_LINK = {
+  ...PREVIOUS,
+  fields: [
+    ...PREVIOUS.fields,
+    { name: 'fallbackChannel', type: ['null', 'io.closeout.common.Channel'], default: null },
+  ],
+};
+
 // Timestamps stay plain longs here, as in the platform's serde (no logical-type conversion).
 const previous = Type.forSchema(PREVIOUS as never);
+const beforeLink = Type.forSchema(BEFORE_LINK as never);
 const current = Type.forSchema(JSON.parse(avroSchemas['outreach.event.v1-value']));
 
 const failedOnSms = {
@@ -62,20 +73,62 @@ describe('outreach.event.v1: fallbackChannel added compatibly', () => {
   it('BACKWARD: an event written with the previous schema reads with fallbackChannel null (a final FAILED)', () => {
     const bytes = previous.toBuffer(failedOnSms);
     const read = current.fromBuffer(bytes, current.createResolver(previous));
-    expect({ ...read }).toEqual({ ...failedOnSms, fallbackChannel: null });
+    expect({ ...read }).toEqual({ ...failedOnSms, fallbackChannel: null, link: null });
   });
 
   it('FORWARD: a consumer still on the previous schema reads the current events, without the new field', () => {
-    const bytes = current.toBuffer({ ...failedOnSms, fallbackChannel: 'EMAIL' });
+    const bytes = current.toBuffer({ ...failedOnSms, fallbackChannel: 'EMAIL', link: null });
     const read = previous.fromBuffer(bytes, previous.createResolver(current));
     expect({ ...read }).toEqual(failedOnSms);
   });
 
   it('the current schema carries a fallback channel and the null of a final FAILED, and refuses anything else', () => {
     for (const fallbackChannel of ['EMAIL', 'WHATSAPP', null]) {
-      const event = { ...failedOnSms, fallbackChannel };
+      const event = { ...failedOnSms, fallbackChannel, link: null };
       expect({ ...current.fromBuffer(current.toBuffer(event)) }).toEqual(event);
     }
-    expect(current.isValid({ ...failedOnSms, fallbackChannel: 'PIGEON' })).toBe(false);
+    expect(current.isValid({ ...failedOnSms, fallbackChannel: 'PIGEON', link: null })).toBe(false);
+  });
+});
+
+describe('outreach.event.v1: link added compatibly', () => {
+  const sent = { ...failedOnSms, status: 'SENT', reason: null, fallbackChannel: null };
+  const link = {
+    tokenSha256: 'a'.repeat(64),
+    customerId: 'cust-1',
+    workflowId: 'failed-payment-recovery',
+    purpose: 'servicing-collections',
+    expiresAt: 1_736_600_000_000,
+    locale: 'en',
+  };
+
+  it('BACKWARD: an event written before link reads with link null', () => {
+    const bytes = beforeLink.toBuffer(sent);
+    const read = current.fromBuffer(bytes, current.createResolver(beforeLink));
+    expect({ ...read }).toEqual({ ...sent, link: null });
+  });
+
+  it('BACKWARD from the first version too: neither fallbackChannel nor link, both null', () => {
+    const first: Record<string, unknown> = { ...sent };
+    delete first['fallbackChannel'];
+    const read = current.fromBuffer(previous.toBuffer(first), current.createResolver(previous));
+    expect({ ...read }).toEqual({ ...sent, link: null });
+  });
+
+  it('FORWARD: a consumer still before link reads a SENT with a link, without it', () => {
+    const bytes = current.toBuffer({ ...sent, link });
+    const read = beforeLink.fromBuffer(bytes, beforeLink.createResolver(current));
+    expect({ ...read }).toEqual(sent);
+  });
+
+  it('the current schema carries a link (locale optional) or null, and refuses a link missing a field', () => {
+    for (const value of [link, { ...link, locale: null }, null]) {
+      const event = { ...sent, link: value };
+      const read = current.fromBuffer(current.toBuffer(event));
+      expect(JSON.parse(JSON.stringify(read))).toEqual(event);
+    }
+    const partial: Record<string, unknown> = { ...link };
+    delete partial['tokenSha256'];
+    expect(current.isValid({ ...sent, link: partial })).toBe(false);
   });
 });
