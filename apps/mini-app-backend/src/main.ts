@@ -1,4 +1,12 @@
 // Serves the customer's mini-app and publishes what they do as miniapp.action.v1.
 import { launchService } from '@closeout/platform/launch';
+import { configSchema } from './config';
+import { FORM_ROUTE_PREFIXES } from './http/routes';
 
-launchService({ name: 'mini-app-backend', port: 3004, appModule: async (config) => (await import('./app.module')).AppModule.register(config) });
+launchService({
+  name: 'mini-app-backend',
+  port: 3004,
+  configSchema,
+  appModule: async (config) => (await import('./app.module')).AppModule.register(config),
+  http: () => ({ rawBodyPrefixes: FORM_ROUTE_PREFIXES }),
+});

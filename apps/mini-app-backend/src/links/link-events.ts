@@ -1,0 +1,147 @@
+/**
+ * What the mini-app learns from other services' events, as SQL in the caller's transaction: the links messaging sent
+ * (outreach.event SENT with `link`), their revocation (a newer link for the case, an opt-out, a terminal case), and
+ * the customers' hashed known facts (customer.facts.v1). Every write is idempotent: a redelivered event changes nothing.
+ */
+import type { EntityManager } from 'typeorm';
+
+/** `outreach.event.v1`'s `link` (interfaces: the MiniAppLink record), as the mini-app reads it. */
+export interface SentLink {
+  tokenSha256: string;
+  customerId: string;
+  workflowId: string;
+  purpose: string;
+  expiresAt: number;
+  locale: string | null;
+}
+
+/** The part of an outreach.event the mini-app reads. */
+export interface OutreachEventView {
+  eventId: string;
+  occurredAt: number;
+  correlationId: string;
+  caseId: string;
+  outreachId: string;
+  channel: string;
+  status: string;
+  link?: SentLink | null;
+}
+
+/** One hashed fact of `customer.facts.v1` (HashedKnownFact). */
+export interface HashedFactView {
+  name: string;
+  algorithm: string;
+  salt: string;
+  hash: string;
+}
+
+export interface CustomerFactsView {
+  eventId: string;
+  occurredAt: number;
+  customerId: string;
+  facts: HashedFactView[];
+}
+
+/** The case states after which no link of the case may be used. */
+export const TERMINAL_CASE_STATES: ReadonlySet<string> = new Set([
+  'COMPLETED',
+  'EXCEPTION',
+  'EXPIRED',
+  'CLOSED',
+]);
+
+export type RevocationReason = 'superseded' | 'opted-out' | 'case-terminal' | 'identity-locked';
+
+/**
+ * Records a sent link; the case's other open links sent before it are revoked (superseded). A link of a case already
+ * terminal is stored revoked. Returns how many older links were revoked.
+ */
+export async function recordSentLink(
+  tx: EntityManager,
+  event: OutreachEventView,
+  link: SentLink,
+): Promise<number> {
+  await tx.query(
+    `INSERT INTO link (token_sha256, case_id, outreach_id, customer_id, workflow_id, purpose, locale, channel,
+                       correlation_id, sent_at, expires_at, status, revoked_at, revoked_reason)
+     SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, to_timestamp($10 / 1000.0), to_timestamp($11 / 1000.0),
+            CASE WHEN r.case_id IS NULL THEN 'OPEN' ELSE 'REVOKED' END,
+            CASE WHEN r.case_id IS NULL THEN NULL ELSE now() END, r.reason
+       FROM (SELECT 1) one LEFT JOIN revoked_case r ON r.case_id = $2
+     ON CONFLICT (token_sha256) DO NOTHING`,
+    [
+      link.tokenSha256.toLowerCase(),
+      event.caseId,
+      event.outreachId,
+      link.customerId,
+      link.workflowId,
+      link.purpose,
+      link.locale,
+      event.channel,
+      event.correlationId,
+      event.occurredAt,
+      link.expiresAt,
+    ],
+  );
+  const revoked: unknown[] = await tx.query(
+    `UPDATE link SET status = 'REVOKED', revoked_at = now(), revoked_reason = 'superseded'
+      WHERE case_id = $1 AND status = 'OPEN' AND token_sha256 <> $2 AND sent_at <= to_timestamp($3 / 1000.0)
+      RETURNING token_sha256`,
+    [event.caseId, link.tokenSha256.toLowerCase(), event.occurredAt],
+  );
+  return revoked.length;
+}
+
+/** Revokes the case's open links; with `remember`, links of the case that arrive later are stored revoked too. */
+export async function revokeCaseLinks(
+  tx: EntityManager,
+  caseId: string,
+  reason: RevocationReason,
+  remember = false,
+): Promise<number> {
+  if (remember)
+    await tx.query(`INSERT INTO revoked_case (case_id, reason) VALUES ($1, $2) ON CONFLICT DO NOTHING`, [
+      caseId,
+      reason,
+    ]);
+  const rows: unknown[] = await tx.query(
+    `UPDATE link SET status = 'REVOKED', revoked_at = now(), revoked_reason = $2
+      WHERE case_id = $1 AND status = 'OPEN' RETURNING token_sha256`,
+    [caseId, reason],
+  );
+  return rows.length;
+}
+
+/**
+ * Replaces the customer's facts with a statement's, unless a later statement is already held (the latest
+ * `occurredAt` wins; facts not in the statement are removed). Returns whether it was applied.
+ */
+export async function replaceKnownFacts(tx: EntityManager, statement: CustomerFactsView): Promise<boolean> {
+  const applied: unknown[] = await tx.query(
+    `INSERT INTO known_fact_statement (customer_id, event_id, occurred_at)
+     VALUES ($1, $2, to_timestamp($3 / 1000.0))
+     ON CONFLICT (customer_id) DO UPDATE SET event_id = EXCLUDED.event_id, occurred_at = EXCLUDED.occurred_at,
+       updated_at = now()
+       WHERE known_fact_statement.occurred_at <= EXCLUDED.occurred_at
+     RETURNING customer_id`,
+    [statement.customerId, statement.eventId, statement.occurredAt],
+  );
+  if (applied.length === 0) return false;
+  await tx.query(`DELETE FROM known_fact WHERE customer_id = $1`, [statement.customerId]);
+  // The last fact of a name wins when a statement repeats one.
+  const byName = new Map(statement.facts.map((f) => [f.name, f]));
+  const facts = [...byName.values()];
+  if (facts.length > 0)
+    await tx.query(
+      `INSERT INTO known_fact (customer_id, name, algorithm, salt, hash)
+       SELECT $1, unnest($2::text[]), unnest($3::text[]), unnest($4::text[]), unnest($5::text[])`,
+      [
+        statement.customerId,
+        facts.map((f) => f.name),
+        facts.map((f) => f.algorithm),
+        facts.map((f) => f.salt),
+        facts.map((f) => f.hash),
+      ],
+    );
+  return true;
+}

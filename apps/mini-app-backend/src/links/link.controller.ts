@@ -1,0 +1,153 @@
+/**
+ * `GET /l/:token` shows a page with a Continue button and consumes nothing (mail scanners and link previews fetch
+ * links); `POST /l/:token` (from our own origin) consumes the link atomically, creates the session and 303s to
+ * /s/verify with the session cookie. A malformed, unknown, expired, used or revoked link gets a localised page saying
+ * what to do next, a 4xx, and an audit event naming at most the first 12 hex digits of the token's hash.
+ */
+import { Controller, Get, Inject, Param, Post, Req, Res } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import type { Request, Response } from 'express';
+import type { DataSource } from 'typeorm';
+import { insertOutboxMessages } from '@closeout/outbox';
+import { auditMessage } from '../audit';
+import { RateLimits } from '../http/rate-limits';
+import { clientIp, fromOwnOrigin } from '../http/request-context';
+import { PageRenderer } from '../pages/page-renderer';
+import { openLink, sessionCookie, type LinkFacts, type LinkRefusal } from '../sessions/session-store';
+import type { MiniAppSettings } from '../settings';
+import { MINIAPP_SETTINGS } from '../tokens';
+import { hashPrefix, isLinkToken, linkTokenSha256 } from './link-token';
+
+type Refusal = LinkRefusal | 'malformed' | 'cross-origin';
+
+const REFUSAL_PAGE: Record<Refusal, { status: number; key: string }> = {
+  malformed: { status: 404, key: 'link.unknown' },
+  unknown: { status: 404, key: 'link.unknown' },
+  expired: { status: 410, key: 'link.expired' },
+  used: { status: 410, key: 'link.used' },
+  revoked: { status: 410, key: 'link.revoked' },
+  'cross-origin': { status: 403, key: 'link.origin' },
+};
+
+@Controller('l')
+export class LinkController {
+  constructor(
+    @InjectDataSource() private readonly db: DataSource,
+    @Inject(MINIAPP_SETTINGS) private readonly settings: MiniAppSettings,
+    private readonly pages: PageRenderer,
+    private readonly limits: RateLimits,
+  ) {}
+
+  @Get(':token')
+  async page(@Param('token') token: string, @Req() req: Request, @Res() res: Response): Promise<void> {
+    if (await this.limited(req, res)) return;
+    if (!isLinkToken(token)) return this.refuse(res, 'malformed', linkTokenSha256(token));
+    const tokenSha256 = linkTokenSha256(token);
+    const rows: Array<{
+      status: string;
+      expired: boolean;
+      caseId: string;
+      correlationId: string;
+      locale: string | null;
+    }> = await this.db.query(
+      `SELECT status, expires_at <= now() AS expired, case_id AS "caseId", correlation_id AS "correlationId", locale
+           FROM link WHERE token_sha256 = $1`,
+      [tokenSha256],
+    );
+    const link = rows[0];
+    if (!link) return this.refuse(res, 'unknown', tokenSha256);
+    const facts: LinkFacts = { caseId: link.caseId, correlationId: link.correlationId, locale: link.locale };
+    if (link.status === 'USED') return this.refuse(res, 'used', tokenSha256, facts);
+    if (link.status === 'REVOKED') return this.refuse(res, 'revoked', tokenSha256, facts);
+    if (link.expired) return this.refuse(res, 'expired', tokenSha256, facts);
+    const locale = this.pages.catalog.resolve(link.locale);
+    const t = this.pages.translator(locale);
+    const html = await this.pages.render(locale, 'link', t('link.title'), {
+      intro: t('link.intro'),
+      continue: t('link.continue'),
+    });
+    this.pages.send(res, 200, html);
+  }
+
+  @Post(':token')
+  async open(@Param('token') token: string, @Req() req: Request, @Res() res: Response): Promise<void> {
+    if (await this.limited(req, res)) return;
+    const tokenSha256 = linkTokenSha256(token);
+    if (!isLinkToken(token)) return this.refuse(res, 'malformed', tokenSha256);
+    const wait = await this.limits.consume('link', tokenSha256);
+    if (wait !== undefined) return this.tooMany(res, wait);
+    if (!fromOwnOrigin(req, this.settings.publicOrigin)) return this.refuse(res, 'cross-origin', tokenSha256);
+    const outcome = await this.db.transaction(async (tx) => {
+      const opened = await openLink(
+        tx,
+        tokenSha256,
+        (tag) => this.pages.catalog.resolve(tag),
+        this.settings.sessionMaxSeconds,
+      );
+      if (opened.opened)
+        await insertOutboxMessages(tx, 'outbox', [
+          auditMessage(this.settings.serviceName, {
+            actor: { type: 'CUSTOMER', id: opened.session.ref },
+            action: 'miniapp.link-opened',
+            outcome: 'SUCCESS',
+            reason: 'the link was opened and a session started',
+            correlationId: opened.session.correlationId,
+            caseId: opened.session.caseId,
+            references: { linkHashPrefix: hashPrefix(tokenSha256), sessionRef: opened.session.ref },
+          }),
+        ]);
+      return opened;
+    });
+    if (!outcome.opened) return this.refuse(res, outcome.refusal, tokenSha256, outcome.link);
+    res
+      .status(303)
+      .set({
+        Location: '/s/verify',
+        'Set-Cookie': sessionCookie(outcome.sessionId),
+        'Cache-Control': 'no-store',
+      })
+      .end();
+  }
+
+  private async limited(req: Request, res: Response): Promise<boolean> {
+    const wait = await this.limits.consume('ip', clientIp(req));
+    if (wait === undefined) return false;
+    await this.tooMany(res, wait);
+    return true;
+  }
+
+  private async tooMany(res: Response, wait: number): Promise<void> {
+    res.set('Retry-After', String(wait));
+    await this.pages.sendMessage(res, this.pages.catalog.resolve(null), 429, 'rate.title', 'rate.body', {
+      seconds: wait,
+    });
+  }
+
+  private async refuse(
+    res: Response,
+    refusal: Refusal,
+    tokenSha256: string,
+    link?: LinkFacts,
+  ): Promise<void> {
+    const prefix = hashPrefix(tokenSha256);
+    await insertOutboxMessages(this.db.manager, 'outbox', [
+      auditMessage(this.settings.serviceName, {
+        actor: { type: 'CUSTOMER', id: 'anonymous' },
+        action: 'miniapp.link-refused',
+        outcome: 'DENIED',
+        reason: `link refused: ${refusal}`,
+        correlationId: link?.correlationId ?? `link-${prefix}`,
+        caseId: link?.caseId ?? null,
+        references: { linkHashPrefix: prefix, refusal },
+      }),
+    ]);
+    const { status, key } = REFUSAL_PAGE[refusal];
+    await this.pages.sendMessage(
+      res,
+      this.pages.catalog.resolve(link?.locale),
+      status,
+      `${key}.title`,
+      `${key}.body`,
+    );
+  }
+}
