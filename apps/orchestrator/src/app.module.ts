@@ -9,6 +9,7 @@ import { OpenCaseUseCase } from './cases/open-case.use-case';
 import { CaseEventsConsumer } from './cases/case-events.consumer';
 import { CaseBatchRunner } from './cases/case-batch';
 import { CaseQueries } from './cases/case-queries';
+import { EligibleActionsQuery } from './cases/eligible-actions.query';
 import { ORCHESTRATOR_INSTANCE } from './cases/orchestrator-instance';
 import { TakeActionUseCase } from './actions/take-action.use-case';
 import { RecordOutreachEventUseCase } from './outreach/record-outreach-event.use-case';
@@ -84,6 +85,7 @@ export class AppModule {
         ResolveExceptionUseCase,
         FlagBreakUseCase,
         CaseQueries,
+        EligibleActionsQuery,
         CaseBatchRunner,
         CaseEventsConsumer,
         OutboxRelayService,

@@ -196,7 +196,11 @@ describe('a customer action', () => {
       audit: { actionEventId: 'act-evt-1' },
       guidance: definition.exceptions.VERIFICATION_FAILED!.guidance,
     });
-    expect(saved.timeline.map((e) => e.kind)).toEqual(['case.exception', 'identity.locked', 'exception.opened']);
+    expect(saved.timeline.map((e) => e.kind)).toEqual([
+      'case.exception',
+      'identity.locked',
+      'exception.opened',
+    ]);
     expect(saved.messages.find((m) => m.topic === Topics.caseState)?.value).toMatchObject({
       state: 'EXCEPTION',
       previousState: 'AWAITING_CUSTOMER',
@@ -209,12 +213,16 @@ describe('a customer action', () => {
   });
 
   it('identity.locked for known-fact tries says so; a reason outside the contract is recorded as unstated, never quoted', async () => {
-    const facts = await take(action({ action: 'identity.locked', parameters: { reason: 'known-fact-attempts' } }));
+    const facts = await take(
+      action({ action: 'identity.locked', parameters: { reason: 'known-fact-attempts' } }),
+    );
     expect(await facts.run).toBe('locked');
     const factsContext = JSON.parse(facts.tx.matching('INSERT INTO exception_item')[0]!.params[6] as string);
     expect(factsContext).toMatchObject({ customerDid: { reason: 'known-fact-attempts' } });
 
-    const odd = await take(action({ action: 'identity.locked', parameters: { reason: '1984-03-12 SW1A1AA' } }));
+    const odd = await take(
+      action({ action: 'identity.locked', parameters: { reason: '1984-03-12 SW1A1AA' } }),
+    );
     expect(await odd.run).toBe('locked');
     const oddInsert = odd.tx.matching('INSERT INTO exception_item')[0]!;
     expect(JSON.parse(oddInsert.params[6] as string)).toMatchObject({ customerDid: { reason: 'unstated' } });
@@ -222,18 +230,24 @@ describe('a customer action', () => {
   });
 
   it('identity.locked on a case that no longer awaits the customer: refused (DENIED), no exception opened', async () => {
-    const { run, tx } = await take(action({ action: 'identity.locked', parameters: { reason: 'otp-attempts' } }), {
-      record: { state: 'EXCEPTION' },
-    });
+    const { run, tx } = await take(
+      action({ action: 'identity.locked', parameters: { reason: 'otp-attempts' } }),
+      {
+        record: { state: 'EXCEPTION' },
+      },
+    );
     expect(await run).toBe('refused');
     expect(tx.saved()).toMatchObject({ state: 'EXCEPTION', dirty: false, cancelled: [] });
     expect(tx.matching('INSERT INTO exception_item')).toEqual([]);
   });
 
   it('identity.locked redelivered: duplicate, nothing decided or recorded', async () => {
-    const { run, tx } = await take(action({ action: 'identity.locked', parameters: { reason: 'otp-attempts' } }), {
-      first: false,
-    });
+    const { run, tx } = await take(
+      action({ action: 'identity.locked', parameters: { reason: 'otp-attempts' } }),
+      {
+        first: false,
+      },
+    );
     expect(await run).toBe('duplicate');
     expect(tx.matching('INSERT INTO exception_item')).toEqual([]);
     expect(tx.matching('WITH upd AS (')).toEqual([]);

@@ -3,6 +3,7 @@ import type { Request, Response } from 'express';
 import { RequirePrincipalGuard, principalOf } from '@closeout/platform';
 import { z } from 'zod';
 import { CaseQueries } from '../cases/case-queries';
+import { EligibleActionsQuery } from '../cases/eligible-actions.query';
 import { RESOLUTIONS, ResolveExceptionUseCase } from '../exceptions/resolve-exception.use-case';
 
 function problem(
@@ -61,6 +62,7 @@ export class CasesController {
   constructor(
     private readonly queries: CaseQueries,
     private readonly resolve: ResolveExceptionUseCase,
+    private readonly eligibleActions: EligibleActionsQuery,
   ) {}
 
   @Get('cases/:caseId')
@@ -68,6 +70,16 @@ export class CasesController {
     if (!id.safeParse(caseId).success)
       return problem(res, 400, 'Invalid case id', [{ field: 'caseId', rule: ID_RULE }]);
     const found = await this.queries.getCase(caseId);
+    if (!found) return problem(res, 404, 'No such case', [{ field: 'caseId', rule: 'no case has this id' }]);
+    res.json(found);
+  }
+
+  /** What the mini-app may offer the customer now; the orchestrator still checks every action it receives. */
+  @Get('cases/:caseId/eligible-actions')
+  async getEligibleActions(@Param('caseId') caseId: string, @Res() res: Response): Promise<void> {
+    if (!id.safeParse(caseId).success)
+      return problem(res, 400, 'Invalid case id', [{ field: 'caseId', rule: ID_RULE }]);
+    const found = await this.eligibleActions.execute(caseId);
     if (!found) return problem(res, 404, 'No such case', [{ field: 'caseId', rule: 'no case has this id' }]);
     res.json(found);
   }

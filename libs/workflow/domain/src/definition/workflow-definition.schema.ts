@@ -255,10 +255,9 @@ export const workflowDefinitionSchema = z.strictObject({
       ExceptionKind,
       typeof exceptionPathSchema
     >),
-    ...(Object.fromEntries(OPTIONAL_EXCEPTION_KINDS.map((k) => [k, exceptionPathSchema.optional()])) as Record<
-      OptionalExceptionKind,
-      z.ZodOptional<typeof exceptionPathSchema>
-    >),
+    ...(Object.fromEntries(
+      OPTIONAL_EXCEPTION_KINDS.map((k) => [k, exceptionPathSchema.optional()]),
+    ) as Record<OptionalExceptionKind, z.ZodOptional<typeof exceptionPathSchema>>),
   }),
   idempotency: idempotencyDesignSchema.optional(),
   retryPolicy: z.partialRecord(z.enum(ERROR_CLASSES), retryRuleSchema).optional(),
