@@ -5,6 +5,7 @@ import type {
   CaseState,
   CaseTriggered,
   CustomerContact,
+  CustomerFacts,
   CustomerKey,
   MiniappAction,
   OutreachEvent,
@@ -27,6 +28,7 @@ export const Topics = {
   caseState: 'case.state.v1',
   auditEvent: 'audit.event.v1',
   customerContact: 'customer.contact.v1',
+  customerFacts: 'customer.facts.v1',
 } as const;
 
 export type TopicName = (typeof Topics)[keyof typeof Topics];
@@ -43,6 +45,7 @@ export interface TopicTypes {
   'case.state.v1': { key: CaseKey; value: CaseState };
   'audit.event.v1': { key: AuditKey; value: AuditEvent };
   'customer.contact.v1': { key: CustomerKey; value: CustomerContact };
+  'customer.facts.v1': { key: CustomerKey; value: CustomerFacts };
 }
 
 export type KeyOf<T extends TopicName> = TopicTypes[T]['key'];
@@ -76,6 +79,12 @@ export const topicContracts: Record<TopicName, TopicContract> = {
     topic: Topics.customerContact,
     keySchema: 'customer-key',
     valueSchema: 'customer.contact.v1-value',
+  },
+  // Personal data, hashed: published by trigger-ingest, read by the mini-app only.
+  'customer.facts.v1': {
+    topic: Topics.customerFacts,
+    keySchema: 'customer-key',
+    valueSchema: 'customer.facts.v1-value',
   },
 };
 
