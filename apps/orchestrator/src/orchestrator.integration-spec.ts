@@ -95,6 +95,7 @@ function delivered(caseId: string, outreachId: string): OutreachEvent {
     providerRef: `sms-${outreachId}`,
     reason: null,
     fallbackChannel: null,
+    link: null,
   };
 }
 
@@ -117,6 +118,7 @@ function receipt(
     providerRef: status === 'SENT' || status === 'DELIVERED' ? `prov-${caseId}-${attempt}` : null,
     reason: null,
     fallbackChannel: null,
+    link: null,
     ...over,
   };
 }

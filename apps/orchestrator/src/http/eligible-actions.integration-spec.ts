@@ -56,7 +56,8 @@ async function openAndReach(t: CaseTriggered): Promise<void> {
     providerRef: `sms-${t.caseId}`,
     reason: null,
     fallbackChannel: null,
-  } as OutreachEvent;
+    link: null,
+  };
   await harness.kafka.publisher.publish(Topics.outreachEvent, { caseId: t.caseId }, delivered, {
     correlationId: t.correlationId,
   });

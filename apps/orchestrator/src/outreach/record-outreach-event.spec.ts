@@ -48,6 +48,7 @@ function receipt(over: Partial<OutreachEvent> & Pick<OutreachEvent, 'status'>): 
     providerRef: null,
     reason: null,
     fallbackChannel: null,
+    link: null,
     ...over,
   };
 }
@@ -288,6 +289,7 @@ describe('a FAILED receipt that names a fallback channel: messaging is still sen
         channel: 'EMAIL',
         reason: 'mailbox does not exist',
         fallbackChannel: null,
+        link: null,
       }),
       awaiting(1),
     );
