@@ -26,6 +26,7 @@ import type { MiniAppSettings } from '../settings';
 import { MINIAPP_SETTINGS } from '../tokens';
 import { MAX_WRONG_TRIES } from './identity-method';
 import { CODE_VALID_MS, codeHmac, newCode, normalizeCode, sameHmac } from './one-time-code';
+import { rowsOf } from '../persistence/rows';
 
 /** Codes a session may ask for (messaging allows 5 per link per hour besides). */
 export const MAX_CODES_PER_SESSION = 5;
@@ -158,7 +159,8 @@ export class IdentityService {
   /** Takes one try of the check: the number of tries used with it, or undefined when the session has none left. */
   private async reserveTry(session: SessionRow, check: Check): Promise<number | undefined> {
     const column = check === 'otp' ? 'otp_failures' : 'fact_failures';
-    const rows: Array<{ used: number }> = await this.db.query(
+    const rows = await rowsOf<{ used: number }>(
+      this.db,
       `UPDATE session SET ${column} = ${column} + 1
         WHERE id_sha256 = $1 AND status = 'ACTIVE' AND ${column} < $2 RETURNING ${column} AS used`,
       [session.idSha256, MAX_WRONG_TRIES],
@@ -170,7 +172,8 @@ export class IdentityService {
   private async giveBack(tx: EntityManager, session: SessionRow, check: Check): Promise<boolean> {
     const [failures, verified] =
       check === 'otp' ? ['otp_failures', 'otp_verified_at'] : ['fact_failures', 'fact_verified_at'];
-    const rows: unknown[] = await tx.query(
+    const rows = await rowsOf(
+      tx,
       `UPDATE session SET ${failures} = ${failures} - 1, ${verified} = now()
         WHERE id_sha256 = $1 AND status = 'ACTIVE' RETURNING id_sha256`,
       [session.idSha256],
@@ -220,7 +223,8 @@ export class IdentityService {
     method: 'OTP' | 'KNOWN_FACT',
   ): Promise<void> {
     await this.db.transaction(async (tx) => {
-      const locked: unknown[] = await tx.query(
+      const locked = await rowsOf(
+        tx,
         `UPDATE session SET status = 'LOCKED' WHERE id_sha256 = $1 AND status = 'ACTIVE' RETURNING ref`,
         [session.idSha256],
       );

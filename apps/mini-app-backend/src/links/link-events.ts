@@ -4,6 +4,7 @@
  * the customers' hashed known facts (customer.facts.v1). Every write is idempotent: a redelivered event changes nothing.
  */
 import type { EntityManager } from 'typeorm';
+import { rowsOf } from '../persistence/rows';
 
 /** `outreach.event.v1`'s `link` (interfaces: the MiniAppLink record), as the mini-app reads it. */
 export interface SentLink {
@@ -83,7 +84,8 @@ export async function recordSentLink(
       link.expiresAt,
     ],
   );
-  const revoked: unknown[] = await tx.query(
+  const revoked = await rowsOf(
+    tx,
     `UPDATE link SET status = 'REVOKED', revoked_at = now(), revoked_reason = 'superseded'
       WHERE case_id = $1 AND status = 'OPEN' AND token_sha256 <> $2 AND sent_at <= to_timestamp($3 / 1000.0)
       RETURNING token_sha256`,
@@ -104,7 +106,8 @@ export async function revokeCaseLinks(
       caseId,
       reason,
     ]);
-  const rows: unknown[] = await tx.query(
+  const rows = await rowsOf(
+    tx,
     `UPDATE link SET status = 'REVOKED', revoked_at = now(), revoked_reason = $2
       WHERE case_id = $1 AND status = 'OPEN' RETURNING token_sha256`,
     [caseId, reason],

@@ -5,6 +5,7 @@
  */
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import type { EntityManager } from 'typeorm';
+import { rowsOf } from '../persistence/rows';
 
 export const SESSION_COOKIE = '__Host-closeout_session';
 
@@ -118,7 +119,8 @@ export async function touchSession(
 ): Promise<SessionLookup> {
   if (!/^[A-Za-z0-9_-]{43}$/.test(sessionId)) return { kind: 'ended' };
   const idSha256 = sha256Hex(sessionId);
-  const rows: SessionRow[] = await db.query(
+  const rows = await rowsOf<SessionRow>(
+    db,
     `UPDATE session SET last_seen_at = now()
       WHERE id_sha256 = $1 AND status = 'ACTIVE' AND expires_at > now()
         AND last_seen_at > now() - make_interval(secs => $2)
