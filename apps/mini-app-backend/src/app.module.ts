@@ -57,7 +57,13 @@ export class AppModule {
       imports: [
         ServiceCoreModule.forService({
           config,
-          topics: [Topics.outreachEvent, Topics.caseState, Topics.miniappAction, Topics.auditEvent],
+          topics: [
+            Topics.outreachEvent,
+            Topics.caseState,
+            Topics.customerFacts,
+            Topics.miniappAction,
+            Topics.auditEvent,
+          ],
           database: {
             schema: config.MINIAPP_DB_SCHEMA,
             entities: [],

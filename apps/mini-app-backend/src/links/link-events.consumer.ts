@@ -97,6 +97,13 @@ export class LinkEventsConsumer implements OnApplicationBootstrap {
       maxBatchSize: BATCH,
       batchHandler: (messages) => this.recordCaseStates(messages.map((m) => m.value)),
     });
+    await this.subscriber.subscribe({
+      groupId: `${this.serviceName}.customer-facts`,
+      topic: Topics.customerFacts,
+      maxBatchSize: BATCH,
+      validate: ({ value }) => factsProblem(value),
+      batchHandler: (messages) => this.recordCustomerFacts(messages.map((m) => m.value)),
+    });
   }
 
   /** SENT with a link → recorded (older open links of the case revoked); OPTED_OUT → the case's open links revoked. */

@@ -134,6 +134,7 @@ export async function startMiniAppUnderTest(
   await positionGroupsAtEnd(kafkaConnectionFromEnv(process.env), [
     { groupId: `${serviceName}.outreach-event`, topic: Topics.outreachEvent },
     { groupId: `${serviceName}.case-state`, topic: Topics.caseState },
+    { groupId: `${serviceName}.customer-facts`, topic: Topics.customerFacts },
   ]);
   const app = await NestFactory.create(AppModule.register(config), { logger: false, bodyParser: false });
   configureHttp(app, { rawBodyPrefixes: FORM_ROUTE_PREFIXES });
