@@ -28,8 +28,9 @@ export class AppModule {
       imports: [
         ServiceCoreModule.forService({
           config,
-          // customer.contact.v1 holds contact points: written here, read by messaging only (docs/security/kafka.md).
-          topics: [Topics.caseTriggered, Topics.customerContact, Topics.auditEvent],
+          // customer.contact.v1 holds contact points: written here, read by messaging only; customer.facts.v1 holds
+          // hashed known facts: written here, read by the mini-app only (docs/security/kafka.md). Each with its DLQ.
+          topics: [Topics.caseTriggered, Topics.customerContact, Topics.customerFacts, Topics.auditEvent],
           // Upstream topics are created if missing (with their DLQs) and read with the schemas defined here.
           catalog: upstreamCatalog(upstream),
           extraTopics: upstream.map((t) => t.topic),
@@ -43,7 +44,7 @@ export class AppModule {
       controllers: [TriggersController],
       providers: [
         IngestTriggerUseCase,
-        // case.triggered.v1, customer.contact.v1 and the audit events of its decisions, from the `ingest` schema's outbox.
+        // case.triggered.v1, customer.contact.v1, customer.facts.v1 and the audit events of its decisions, from the `ingest` schema's outbox.
         OutboxRelayService,
         UpstreamEventsConsumer,
         { provide: INGEST_SERVICE_NAME, useValue: config.SERVICE_NAME },

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { Money } from '@closeout/contracts';
 import { currencySchema, MAX_AMOUNT_MINOR } from './field-rules';
 import type { ContactBlock } from './contact-block';
+import type { KnownFacts } from './known-facts';
 import { currencyExponent, decimalToMinorUnits } from './money';
 import { TriggerRefusedError, type FieldProblem } from './trigger-refused.error';
 import { problemsOf, type UpstreamEnvelope } from './upstream-envelope';
@@ -44,6 +45,8 @@ export interface CanonicalTrigger {
   attributes: Record<string, string>;
   /** The customer's contact block, for customer.contact.v1 only (never case.triggered.v1); null when none was sent. */
   contact: ContactBlock | null;
+  /** The customer's raw known facts, to be hashed for customer.facts.v1 only; null when none were sent. */
+  knownFacts: KnownFacts | null;
 }
 
 const currency = currencySchema.refine(
@@ -115,6 +118,7 @@ export class TriggerMappingTable {
       amount: readAmount(mapping.amount, event),
       attributes: event.attributes,
       contact: event.customer.contact ?? null,
+      knownFacts: event.customer.knownFacts ?? null,
     };
   }
 

@@ -10,6 +10,7 @@ import {
   MAX_EVENT_LEAD_MS,
 } from './field-rules';
 import { contactBlockSchema } from './contact-block';
+import { knownFactsSchema } from './known-facts';
 
 /** `attributes`: at most MAX_ATTRIBUTES names (letter first, 64 characters) mapping to bounded free text. */
 const attributesSchema = z
@@ -81,6 +82,8 @@ export const upstreamEnvelopeSchema = z.strictObject({
         .optional(),
       // Contact points and consents: for customer.contact.v1 only (contact-block.ts).
       contact: contactBlockSchema.optional(),
+      // Date of birth and postcode: hashed for customer.facts.v1 only (known-facts.ts).
+      knownFacts: knownFactsSchema.optional(),
     },
     'must be an object with customerId',
   ),

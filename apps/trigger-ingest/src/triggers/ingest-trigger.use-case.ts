@@ -1,14 +1,21 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
-import { Topics, type AuditEvent, type CaseTriggered, type CustomerContact } from '@closeout/contracts';
+import {
+  Topics,
+  type AuditEvent,
+  type CaseTriggered,
+  type CustomerContact,
+  type CustomerFacts,
+} from '@closeout/contracts';
 import { AuditEmitter, buildAuditEvent, type AuditInput } from '@closeout/audit';
 import { insertOutboxMessages, type OutboxMessage } from '@closeout/outbox';
 import { caseIdOf, sha256 } from '../ingest/case-id';
 import { contactKinds, type ContactBlock } from '../ingest/contact-block';
 import type { CanonicalTrigger, TriggerMappingTable } from '../ingest/trigger-mapping';
 import { TRIGGER_MAPPINGS } from '../ingest/trigger-mappings';
-import { containsPan } from '@closeout/privacy';
+import { containsPan, type HashedKnownFact } from '@closeout/privacy';
+import { hashKnownFacts, knownFactNames, withoutKnownFacts, type KnownFacts } from '../ingest/known-facts';
 import { screenEvent } from '../ingest/event-screening';
 import { TriggerRefusedError } from '../ingest/trigger-refused.error';
 import {
@@ -69,6 +76,8 @@ export function fingerprintOf(trigger: CanonicalTrigger): string {
       attributes,
       // Only when present, so events without a contact block keep the fingerprints stored before it existed.
       ...(trigger.contact ? [contactFingerprintPart(trigger.contact)] : []),
+      // Known facts are left out on purpose: a digest over a date of birth and fields case.triggered.v1 publishes
+      // could be guessed back. A repeat that differs only in its known facts is a duplicate.
     ]),
   )}`;
 }
@@ -106,7 +115,8 @@ export class IngestTriggerUseCase {
   ) {}
 
   async execute(input: unknown, channel: IngestChannel): Promise<IngestOutcome> {
-    const payloadRef = `sha256:${sha256(JSON.stringify(input) ?? '')}`;
+    // Taken without the known facts: a digest over a date of birth could be guessed back (known-facts.ts).
+    const payloadRef = `sha256:${sha256(JSON.stringify(withoutKnownFacts(input)) ?? '')}`;
     let trigger: CanonicalTrigger;
     let masked: string[];
     try {
@@ -119,6 +129,9 @@ export class IngestTriggerUseCase {
     }
     const caseId = caseIdOf(trigger.sourceSystem, trigger.eventId);
     const fingerprint = fingerprintOf(trigger);
+    // Hashed before the transaction (scrypt is slow on purpose: no connection is held meanwhile); the raw facts go
+    // no further than this.
+    const hashedFacts = trigger.knownFacts ? await hashKnownFacts(trigger.knownFacts) : [];
     const references = { sourceEventId: trigger.eventId, payloadRef, channel: channelName(channel) };
     const versions = { triggerMapping: trigger.mappingVersion, eventVersion: String(trigger.eventVersion) };
     const audited = (decision: Omit<AuditInput, 'correlationId' | 'caseId' | 'versions' | 'references'>) =>
@@ -195,11 +208,21 @@ export class IngestTriggerUseCase {
               },
             ]
           : []),
+        ...(hashedFacts.length > 0
+          ? [
+              {
+                topic: Topics.customerFacts,
+                key: { customerId: trigger.customer.customerId },
+                value: customerFacts(caseId, trigger, hashedFacts),
+                headers: { correlationId: caseId },
+              },
+            ]
+          : []),
         audited({
           actor: { type: 'SYSTEM', id: trigger.sourceSystem },
           action: 'trigger.accepted',
           outcome: 'SUCCESS',
-          reason: `${trigger.eventType} v${trigger.eventVersion} maps to workflow ${trigger.workflowId} (${trigger.mappingVersion})${contactSummary(trigger.contact)}`,
+          reason: `${trigger.eventType} v${trigger.eventVersion} maps to workflow ${trigger.workflowId} (${trigger.mappingVersion})${contactSummary(trigger.contact)}${knownFactsSummary(trigger.knownFacts)}`,
         }),
       ]);
       return 'inserted';
@@ -331,6 +354,28 @@ function customerContact(caseId: string, trigger: CanonicalTrigger, contact: Con
       statedAt: c.statedAt,
     })),
   };
+}
+
+/**
+ * The hashed known facts as customer.facts.v1 carries them, keyed by the customer. Its event id derives from the
+ * case, so a relay's re-publication is recognised downstream.
+ */
+function customerFacts(caseId: string, trigger: CanonicalTrigger, facts: HashedKnownFact[]): CustomerFacts {
+  return {
+    eventId: `kfs_${sha256(`${caseId}\u0000known-facts`).slice(0, 24)}`,
+    occurredAt: trigger.occurredAt,
+    correlationId: caseId,
+    causationId: null,
+    customerId: trigger.customer.customerId,
+    sourceSystem: trigger.sourceSystem,
+    sourceEventId: trigger.eventId,
+    facts: facts.map((f) => ({ name: f.name, algorithm: f.algorithm, salt: f.salt, hash: f.hash })),
+  };
+}
+
+/** What the audit trail says of known facts: which were stated, never a value or a hash. */
+function knownFactsSummary(facts: KnownFacts | null): string {
+  return facts ? `; known facts received (${knownFactNames(facts).join(', ')}) for customer.facts.v1` : '';
 }
 
 /** What the audit trail says of a contact block: which kinds it stated and how many consents, never a value. */

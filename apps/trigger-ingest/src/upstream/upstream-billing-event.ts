@@ -68,6 +68,22 @@ export const upstreamBillingEventSchema = JSON.stringify({
             ],
             default: null,
           },
+          {
+            name: 'knownFacts',
+            doc: 'Date of birth and postcode as the system of record knows them: hashed for customer.facts.v1 only',
+            type: [
+              'null',
+              {
+                type: 'record',
+                name: 'UpstreamKnownFacts',
+                fields: [
+                  { name: 'dateOfBirth', type: ['null', 'string'], default: null, doc: 'YYYY-MM-DD' },
+                  { name: 'postalCode', type: ['null', 'string'], default: null },
+                ],
+              },
+            ],
+            default: null,
+          },
         ],
       },
     },
@@ -121,10 +137,17 @@ export interface UpstreamBillingEvent {
     timeZone: string | null;
     /** Absent from records written before the field existed (the reader's default then applies: null). */
     contact?: UpstreamContact | null;
+    /** Absent from records written before the field existed (the reader's default then applies: null). */
+    knownFacts?: UpstreamKnownFacts | null;
   };
   amount: { amountMinor: number; currency: string } | null;
   amountDue: { value: string; currency: string } | null;
   attributes: Record<string, string>;
+}
+
+export interface UpstreamKnownFacts {
+  dateOfBirth: string | null;
+  postalCode: string | null;
 }
 
 export interface UpstreamContact {
@@ -158,6 +181,7 @@ export function upstreamBillingEventToJson(event: UpstreamBillingEvent): Record<
     customer: present({
       ...event.customer,
       contact: event.customer.contact ? contactToJson(event.customer.contact) : null,
+      knownFacts: event.customer.knownFacts ? present({ ...event.customer.knownFacts }) : null,
     }),
     amount: event.amount ? { ...event.amount } : null,
     amountDue: event.amountDue ? { ...event.amountDue } : null,
