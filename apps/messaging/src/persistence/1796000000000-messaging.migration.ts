@@ -2,6 +2,7 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
 import { outboxDdl } from '@closeout/outbox';
 import { MessagingOptOuts1796100000000 } from './1796100000000-messaging-opt-outs.migration';
 import { MessagingWhatsAppInbound1796200000000 } from './1796200000000-messaging-whatsapp-inbound.migration';
+import { MessagingMiniApp1796300000000 } from './1796300000000-messaging-mini-app.migration';
 
 /**
  * The messaging schema. Personal data (contact points, consents) stays in `contact` and `contact_consent`; nothing
@@ -107,4 +108,5 @@ export const messagingMigrations = [
   Messaging1796000000000,
   MessagingOptOuts1796100000000,
   MessagingWhatsAppInbound1796200000000,
+  MessagingMiniApp1796300000000,
 ];

@@ -156,8 +156,10 @@ export interface MoveWrites {
   outbox: readonly OutboxMessage[];
   /** A contact attempt at this instant (epoch ms), counted by the frequency caps. */
   attemptAt?: number;
-  /** The SHA-256 of the mini-app link minted for this send (base64url); the link expires with the request's link. */
+  /** The SHA-256 of the mini-app link minted for this send (hex); the link expires with the request's link. */
   linkSha256?: string;
+  /** The locale the message with that link rendered in. */
+  linkLocale?: string;
 }
 
 export interface SendMove {
@@ -172,9 +174,10 @@ const MOVE = `
       id bigint, owner text, to_status text, next_due_at timestamptz, reason text, channel text,
       set_provider_ref boolean, provider_ref text, provider text, message_id text, set_sending_since boolean,
       sending_since timestamptz, count_send boolean, failed_channel text, keep_lease boolean, from_statuses text,
-      attempt_at timestamptz, link_sha256 text, outbox jsonb)) WITH ORDINALITY AS i(id, owner, to_status, next_due_at,
-      reason, channel, set_provider_ref, provider_ref, provider, message_id, set_sending_since, sending_since,
-      count_send, failed_channel, keep_lease, from_statuses, attempt_at, link_sha256, outbox, ord)
+      attempt_at timestamptz, link_sha256 text, link_locale text, outbox jsonb)) WITH ORDINALITY AS i(id, owner,
+      to_status, next_due_at, reason, channel, set_provider_ref, provider_ref, provider, message_id, set_sending_since,
+      sending_since, count_send, failed_channel, keep_lease, from_statuses, attempt_at, link_sha256, link_locale, outbox,
+      ord)
   ),
   upd AS (
     UPDATE send s SET
@@ -202,8 +205,8 @@ const MOVE = `
     FROM upd JOIN input i ON i.ord = upd.input_ord WHERE i.attempt_at IS NOT NULL
   ),
   lnk AS (
-    INSERT INTO link (token_sha256, case_id, outreach_id, send_id, purpose, expires_at)
-    SELECT i.link_sha256, upd.case_id, upd.outreach_id, upd.id, upd.purpose, upd.link_expires_at
+    INSERT INTO link (token_sha256, case_id, outreach_id, send_id, purpose, expires_at, locale)
+    SELECT i.link_sha256, upd.case_id, upd.outreach_id, upd.id, upd.purpose, upd.link_expires_at, i.link_locale
     FROM upd JOIN input i ON i.ord = upd.input_ord WHERE i.link_sha256 IS NOT NULL
   ),
   ob AS (
@@ -245,6 +248,7 @@ export async function moveSends(
     from_statuses: fromStatesFor(change.to).join(','),
     attempt_at: ms(writes.attemptAt)?.toISOString() ?? null,
     link_sha256: writes.linkSha256 ?? null,
+    link_locale: writes.linkLocale ?? null,
     outbox: writes.outbox,
   }));
   const rows = returned(await db.query(MOVE, [JSON.stringify(input)])) as Array<

@@ -7,18 +7,20 @@ import { Topics, type AuditEvent, type OutreachEvent, type OutreachStatus } from
 import { buildAuditEvent, type AuditInput } from '@closeout/audit';
 import type { OutboxMessage } from '@closeout/outbox';
 import type { Channel } from '@closeout/messaging-channels';
+import type { PublishedLink } from '../links/link-store';
 import type { SendRow } from './send-ledger';
 
 /**
  * An outreach.event for the row. `fallbackChannel` (on a FAILED only): the channel the row falls back to for the same
  * outreach — the FAILED is for `channel` alone and the message goes out on the fallback next; without it the FAILED
- * is final.
+ * is final. `link` (on the event that first says the message went out: SENT, or a DELIVERED no SENT preceded): the
+ * mini-app link the message carries, for the mini-app to honour.
  */
 export function outreachEventMessage(
   row: SendRow,
   status: OutreachStatus,
   channel: Channel,
-  detail: { providerRef?: string; reason?: string; fallbackChannel?: Channel },
+  detail: { providerRef?: string; reason?: string; fallbackChannel?: Channel; link?: PublishedLink | null },
   at: number,
 ): OutboxMessage {
   const value: OutreachEvent = {
@@ -33,6 +35,7 @@ export function outreachEventMessage(
     providerRef: detail.providerRef ?? null,
     reason: detail.reason ?? null,
     fallbackChannel: detail.fallbackChannel ?? null,
+    link: detail.link ?? null,
   };
   return {
     topic: Topics.outreachEvent,

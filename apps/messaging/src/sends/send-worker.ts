@@ -15,6 +15,7 @@ import { explainDecision } from '@closeout/messaging-domain';
 import { StatementBatcher } from '@closeout/platform';
 import { createLogger } from '@closeout/telemetry';
 import { CLOCK, type Clock } from '../clock/clock';
+import { linkOfSend, publishedLink, type PublishedLink } from '../links/link-store';
 import { miniAppLinkUrl, mintLinkToken, unsubscribeUrl } from '../links/mini-app-link';
 import {
   claimDueSends,
@@ -238,7 +239,7 @@ export class SendWorker implements OnApplicationBootstrap, OnModuleDestroy {
         countSend: true,
         keepLease: true,
       },
-      writes: { outbox: [], linkSha256: link.tokenSha256 },
+      writes: { outbox: [], linkSha256: link.tokenSha256, linkLocale: template.locale },
     });
     const message: OutboundMessage = {
       messageId,
@@ -275,6 +276,7 @@ export class SendWorker implements OnApplicationBootstrap, OnModuleDestroy {
       sending,
       next,
       approved !== undefined ? `${template.file} as approved template ${approved.name}` : template.file,
+      publishedLink(row, { tokenSha256: link.tokenSha256, locale: template.locale }),
     );
   }
 
@@ -295,18 +297,29 @@ export class SendWorker implements OnApplicationBootstrap, OnModuleDestroy {
     await this.record(row, next);
   }
 
-  /** Records what a send or a lookup came to. */
-  private async record(row: SendRow, next: NextState, templateFile?: string): Promise<void> {
+  /**
+   * Records what a send or a lookup came to. `sentLink`: the link of the message just sent (a lookup reads the send's
+   * latest link instead).
+   */
+  private async record(
+    row: SendRow,
+    next: NextState,
+    templateFile?: string,
+    sentLink?: PublishedLink,
+  ): Promise<void> {
     const reached = row.status === 'SENDING' && ['SENT', 'DELIVERED', 'UNKNOWN'].includes(next.status);
     const versions = templateFile ? { template: templateFile } : undefined;
     switch (next.status) {
       case 'SENT':
-      case 'DELIVERED':
+      case 'DELIVERED': {
+        // The first event saying the message went out carries its link: a SENT, or a DELIVERED no SENT preceded.
+        const first = next.status === 'SENT' || row.status === 'SENDING' || row.status === 'UNKNOWN';
+        const link = first ? (sentLink ?? (await linkOfSend(this.db.manager, row))) : null;
         await this.move(
           row,
           { to: next.status, nextDueAt: null, providerRef: next.providerRef, reason: next.reason ?? null },
           [
-            this.outreachEvent(row, next.status, row.channel, { providerRef: next.providerRef }),
+            this.outreachEvent(row, next.status, row.channel, { providerRef: next.providerRef, link }),
             this.audit(row, {
               action: next.status === 'SENT' ? 'outreach.sent' : 'outreach.delivered',
               outcome: 'SUCCESS',
@@ -319,6 +332,7 @@ export class SendWorker implements OnApplicationBootstrap, OnModuleDestroy {
           reached,
         );
         return;
+      }
       case 'RETRY_WAIT':
         await this.move(row, { to: 'RETRY_WAIT', nextDueAt: next.nextDueAt, reason: next.reason }, [
           this.audit(row, {
@@ -431,7 +445,7 @@ export class SendWorker implements OnApplicationBootstrap, OnModuleDestroy {
     row: SendRow,
     status: OutreachStatus,
     channel: Channel,
-    detail: { providerRef?: string; reason?: string; fallbackChannel?: Channel },
+    detail: { providerRef?: string; reason?: string; fallbackChannel?: Channel; link?: PublishedLink | null },
   ): OutboxMessage {
     return outreachEventMessage(row, status, channel, detail, this.now());
   }

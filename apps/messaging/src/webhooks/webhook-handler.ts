@@ -24,6 +24,7 @@ import {
   recordContactAttempt,
   reportSend,
 } from '../sends/send-ledger';
+import { linkOfSend } from '../links/link-store';
 import { auditMessage, outreachEventMessage, sendAuditMessage } from '../sends/send-messages';
 import { SendPolicy } from '../sends/send-policy';
 import type { SendStatus } from '../sends/send-status';
@@ -129,8 +130,10 @@ export class WebhookHandler {
       // A report that overtook the send's own answer: the attempt reached the provider.
       if (from === 'SENDING') await recordContactAttempt(tx, row, row.sendingSince ?? this.now());
       const status = to === 'DELIVERED' ? 'DELIVERED' : 'SENT';
+      // The first event saying the message went out carries its mini-app link: a SENT, or a DELIVERED no SENT preceded.
+      const link = status === 'SENT' || from !== 'SENT' ? await linkOfSend(tx, row) : null;
       await insertOutboxMessages(tx, OUTBOX, [
-        outreachEventMessage(row, status, channel, { providerRef }, this.now()),
+        outreachEventMessage(row, status, channel, { providerRef, link }, this.now()),
         sendAuditMessage(this.settings.serviceName, row, {
           action: to === 'DELIVERED' ? 'outreach.delivered' : 'outreach.sent',
           outcome: 'SUCCESS',
