@@ -15,6 +15,13 @@ import { WEBHOOK_SETTINGS, WebhookHandler, type WebhookSettings } from './webhoo
 import { UnsubscribeController } from './unsubscribe/unsubscribe.controller';
 import { UnsubscribeService } from './unsubscribe/unsubscribe.service';
 import { WebhookController } from './webhooks/webhook.controller';
+import { InternalController } from './internal/internal.controller';
+import {
+  ONE_TIME_CODE_SETTINGS,
+  OneTimeCodeService,
+  type OneTimeCodeSettings,
+} from './internal/one-time-code.service';
+import { ONE_TIME_CODE_TEMPLATE_ID } from './templates/template-catalog';
 
 /** One provider per configured channel: email through SMTP, SMS and WhatsApp through `providerFor`. */
 export function channelProviders(config: Config): Map<Channel, ChannelProvider> {
@@ -59,6 +66,23 @@ export function sendWorkerSettings(
   };
 }
 
+/**
+ * With the internal API served, each configured channel needs a one-time code template in the default locale (SMS too
+ * when WhatsApp is configured: its fallback outside the window); the service does not start without them.
+ */
+export function checkCodeTemplates(config: Config, worker: SendWorkerSettings): void {
+  if (!config.MESSAGING_INTERNAL_API_TOKENS) return;
+  const missing = [...worker.providers.keys()].filter(
+    (channel) =>
+      !worker.templates.find(ONE_TIME_CODE_TEMPLATE_ID, channel, worker.defaultLocale, worker.defaultLocale),
+  );
+  if (missing.length > 0)
+    throw new Error(
+      `MESSAGING_INTERNAL_API_TOKENS is set but templates/${ONE_TIME_CODE_TEMPLATE_ID} has no ${missing.join(', ')} ` +
+        `template in ${worker.defaultLocale} (MESSAGING_DEFAULT_LOCALE)`,
+    );
+}
+
 /** What a caller may set when building the module: the clock (the system's by default), worker settings. */
 export interface AppModuleOptions extends Partial<SendWorkerSettings> {
   clock?: Clock;
@@ -69,6 +93,10 @@ export class AppModule {
   static register(config: Config, options: AppModuleOptions = {}): DynamicModule {
     const { clock = systemClock, ...overrides } = options;
     const worker = sendWorkerSettings(config, overrides);
+    checkCodeTemplates(config, worker);
+    const codes: OneTimeCodeSettings = { sendTimeoutMs: config.MESSAGING_CODE_SEND_TIMEOUT_MS };
+    // Without tokens the internal API is not served at all: its routes answer 404.
+    const internal = config.MESSAGING_INTERNAL_API_TOKENS ? [InternalController] : [];
     const webhooks: WebhookSettings = {
       serviceName: config.SERVICE_NAME,
       publicBaseUrl: config.MESSAGING_PUBLIC_BASE_URL,
@@ -79,7 +107,7 @@ export class AppModule {
     };
     return {
       module: AppModule,
-      controllers: [WebhookController, UnsubscribeController],
+      controllers: [WebhookController, UnsubscribeController, ...internal],
       imports: [
         ServiceCoreModule.forService({
           config,
@@ -100,6 +128,8 @@ export class AppModule {
         { provide: WEBHOOK_SETTINGS, useValue: webhooks },
         WebhookHandler,
         UnsubscribeService,
+        { provide: ONE_TIME_CODE_SETTINGS, useValue: codes },
+        OneTimeCodeService,
         // outreach.event.v1 and audit events, from the messaging schema's outbox.
         {
           provide: OUTBOX_RELAY_SETTINGS,

@@ -144,4 +144,20 @@ describe('messaging config', () => {
       'MESSAGING_UNKNOWN_MAX_MS: must be ≥ MESSAGING_LOOKUP_VISIBILITY_MS',
     ]);
   });
+
+  it('reads the internal API tokens (unset: no internal API) and the code send timeout, naming a refusal', () => {
+    const config = loadConfig(configSchema, {
+      ...base,
+      MESSAGING_INTERNAL_API_TOKENS: 'mini-app=0123456789abcdef0123',
+    });
+    expect(config.MESSAGING_INTERNAL_API_TOKENS).toEqual([
+      { principal: { id: 'mini-app', sources: ['mini-app'] }, token: '0123456789abcdef0123' },
+    ]);
+    expect(config.MESSAGING_CODE_SEND_TIMEOUT_MS).toBe(10_000);
+    expect(loadConfig(configSchema, base).MESSAGING_INTERNAL_API_TOKENS).toBeUndefined();
+    expect(problems({ ...base, MESSAGING_INTERNAL_API_TOKENS: 'mini-app=short' })).toEqual([
+      'MESSAGING_INTERNAL_API_TOKENS: entry 1: the token must be 16–512 printable ASCII characters without spaces',
+    ]);
+    expect(problems({ ...base, MESSAGING_CODE_SEND_TIMEOUT_MS: '120000' })).toHaveLength(1);
+  });
 });

@@ -1,4 +1,4 @@
-import { baseEnvSchema, z } from '@closeout/config';
+import { apiTokensSchema, baseEnvSchema, z } from '@closeout/config';
 import {
   parseEmailProviderConfig,
   parseTwilioSmsConfig,
@@ -201,6 +201,13 @@ export const configSchema = baseEnvSchema
     WHATSAPP_BASE_URL: optionalText,
     /** Our template id and locale → the provider's approved template, sent outside the 24-hour window. */
     WHATSAPP_APPROVED_TEMPLATES: approvedTemplates,
+    /**
+     * Who may call the internal API (`/internal/v1/…`, the mini-app's one-time codes and opt-outs): comma-separated
+     * `principal=token` entries, e.g. `mini-app=<token>`. Unset: the internal API is not served (its routes 404).
+     */
+    MESSAGING_INTERNAL_API_TOKENS: apiTokensSchema.optional(),
+    /** How long a one-time code's send may take (the customer waits for it) before the answer is 503. */
+    MESSAGING_CODE_SEND_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(10_000),
     /** What Meta's webhook verification (GET `hub.verify_token`) must present; unset: every verification is refused. */
     WHATSAPP_VERIFY_TOKEN: z
       .string()

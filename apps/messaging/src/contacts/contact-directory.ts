@@ -185,6 +185,8 @@ const SOURCES: Record<string, ConsentSource> = {
   'preference-centre': 'preference-centre',
   'inbound-reply': 'inbound-reply',
   'list-unsubscribe': 'list-unsubscribe',
+  // The customer's own opt-out in the mini-app, a web form of ours.
+  'mini-app': 'web-form',
   carrier: 'carrier',
 };
 

@@ -14,13 +14,16 @@ import { recordRevocation } from '../contacts/contact-directory';
 import { openSendsOf } from '../sends/send-ledger';
 import { auditMessage, outreachEventMessage, sendAuditMessage } from '../sends/send-messages';
 
+/** Where an opt-out was stated: the policy's consent sources, and the mini-app's opt-out (through the internal API). */
+export type OptOutSource = ConsentSource | 'mini-app';
+
 export interface OptOut {
   customerId: string;
   /** The purpose revoked, or `*` (every purpose). */
   purpose: string;
   /** Where the customer said it; the revocation covers every channel. */
   channel: Channel;
-  source: ConsentSource;
+  source: OptOutSource;
   /** What makes the record once per statement: a reply's provider reference, or the link's reference. */
   once: string;
   /** When the customer said it (ms since epoch). */

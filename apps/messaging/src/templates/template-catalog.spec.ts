@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import {
+  checkCodeTemplate,
   checkTemplate,
   DEFAULT_TEMPLATES_DIR,
   TemplateCatalog,
@@ -139,5 +140,47 @@ describe('TemplateCatalog', () => {
     for (const id of templateIds)
       for (const channel of ['EMAIL', 'SMS', 'WHATSAPP'] as const)
         expect(catalog.find(id, channel, 'en', 'en')?.file).toBe(`${id}/${channel}.en.yaml`);
+  });
+});
+
+describe('one-time code templates', () => {
+  const codeProblems = (channel: 'SMS' | 'EMAIL', source: string): string[] => {
+    const result = checkCodeTemplate('one-time-code/X.en.yaml', channel, source);
+    return 'problems' in result ? result.problems : [];
+  };
+
+  it('the shipped ones load and render the code and its validity, with no link', () => {
+    const catalog = TemplateCatalog.load(DEFAULT_TEMPLATES_DIR);
+    for (const channel of ['SMS', 'EMAIL', 'WHATSAPP'] as const) {
+      const template = catalog.find('one-time-code', channel, 'en-GB', 'en')!;
+      expect(template.file).toBe(`one-time-code/${channel}.en.yaml`);
+      const rendered = catalog.renderCode(template, { code: '123456', validMinutes: 10 });
+      expect(rendered.text).toContain('123456');
+      expect(rendered.text).toContain('10 minutes');
+      expect(rendered.text).toMatch(/Never share it/);
+      expect(rendered.subject ?? '').not.toContain('123456');
+    }
+    // A message template is not a code template, nor the other way round.
+    const sms = catalog.find('one-time-code', 'SMS', 'en', 'en')!;
+    expect(() => catalog.render(sms, { link: 'x', deadline: 'y' })).toThrow(TemplateCatalogError);
+    const outreach = catalog.find('failed-payment-recovery.v1', 'SMS', 'en', 'en')!;
+    expect(() => catalog.renderCode(outreach, { code: '123456', validMinutes: 10 })).toThrow(
+      TemplateCatalogError,
+    );
+  });
+
+  it('names what a code template lacks or must not carry', () => {
+    expect(codeProblems('SMS', "text: 'Code {{ code }}'")).toEqual([
+      'one-time-code/X.en.yaml: text is missing how long the code is valid ({{ validMinutes }})',
+    ]);
+    expect(codeProblems('SMS', "text: '{{ code }} for {{ validMinutes }} min: {{ link }}'")).toEqual([
+      'one-time-code/X.en.yaml: text uses {{ link }}; a code message has only code and validMinutes',
+    ]);
+    expect(
+      codeProblems('EMAIL', "subject: 'Code {{ code }}'\ntext: '{{ code }} {{ validMinutes }}'"),
+    ).toEqual(['one-time-code/X.en.yaml: subject must not show the code (mail clients list subjects)']);
+    expect(codeProblems('EMAIL', "text: '{{ code }} {{ validMinutes }}'")).toEqual([
+      'one-time-code/X.en.yaml: subject is required for EMAIL',
+    ]);
   });
 });

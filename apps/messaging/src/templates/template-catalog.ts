@@ -3,6 +3,10 @@
  * `<templateId>/<CHANNEL>.<locale>.yaml` (the template id carries its version: `failed-payment-recovery.v1`), rendered
  * with liquidjs. Every template is checked when the catalog loads, and the service does not start on a template that
  * lacks a required part: the action asked of the customer, the deadline, the mini-app link and the opt-out text.
+ *
+ * One template id is of another kind: `one-time-code` (`ONE_TIME_CODE_TEMPLATE_ID`), the message carrying a one-time
+ * code the mini-app asks for. Its bodies must use `{{ code }}` and `{{ validMinutes }}` and may not carry a link (a
+ * code message only ever answers the customer's own request in the mini-app); it has no action or opt-out text.
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -31,6 +35,15 @@ export interface TemplateValues {
   unsubscribeUrl?: string;
 }
 
+/** The template id of one-time code messages (the mini-app's identity check). */
+export const ONE_TIME_CODE_TEMPLATE_ID = 'one-time-code';
+
+/** What a one-time code message is rendered with. The code is in the message only: never stored or logged. */
+export interface CodeValues {
+  code: string;
+  validMinutes: number;
+}
+
 export interface RenderedMessage {
   subject?: string;
   text: string;
@@ -49,6 +62,18 @@ const fileSchema = z.strictObject({
   html: z.string().min(1).optional(),
 });
 
+const codeFileSchema = z.strictObject({
+  subject: z.string().min(1).optional(),
+  text: z.string().min(1, 'must have a text body'),
+  html: z.string().min(1).optional(),
+});
+
+/** Each required part of a one-time code body and the variable that carries it. */
+const CODE_PARTS: ReadonlyArray<readonly [variable: string, part: string]> = [
+  ['code', 'the code'],
+  ['validMinutes', 'how long the code is valid'],
+];
+
 /** Each required part and the variable that carries it into a body. */
 const REQUIRED_PARTS: ReadonlyArray<readonly [variable: string, part: string]> = [
   ['action', 'the action'],
@@ -58,8 +83,9 @@ const REQUIRED_PARTS: ReadonlyArray<readonly [variable: string, part: string]> =
 ];
 
 interface Parsed {
-  action: Template[];
-  optOut: Template[];
+  /** Absent from one-time code templates. */
+  action?: Template[];
+  optOut?: Template[];
   subject?: Template[];
   text: Template[];
   html?: Template[];
@@ -101,7 +127,11 @@ export class TemplateCatalog {
         }
         const channel = match[1] as Channel;
         const locale = match[2]!;
-        const found = checkTemplate(file, channel, readFileSync(join(dir, templateId, name), 'utf8'));
+        const source = readFileSync(join(dir, templateId, name), 'utf8');
+        const found =
+          templateId === ONE_TIME_CODE_TEMPLATE_ID
+            ? checkCodeTemplate(file, channel, source)
+            : checkTemplate(file, channel, source);
         if ('problems' in found) problems.push(...found.problems);
         else
           templates.set(keyOf(templateId, channel, locale), {
@@ -141,15 +171,34 @@ export class TemplateCatalog {
   }
 
   render(template: MessageTemplate, values: TemplateValues): RenderedMessage {
-    const t = this.templates.get(keyOf(template.templateId, template.channel, template.locale));
-    if (!t) throw new TemplateCatalogError([`${template.file}: not in the catalog`]);
+    const t = this.parsedOf(template);
+    if (!t.parsed.action || !t.parsed.optOut)
+      throw new TemplateCatalogError([`${template.file}: not a message template`]);
     const scope: Record<string, string> = { ...values } as Record<string, string>;
     scope['action'] = text.renderSync(t.parsed.action, scope) as string;
     scope['optOut'] = text.renderSync(t.parsed.optOut, scope) as string;
+    return this.bodies(t.parsed, scope);
+  }
+
+  /** Renders a one-time code template (`ONE_TIME_CODE_TEMPLATE_ID`). */
+  renderCode(template: MessageTemplate, values: CodeValues): RenderedMessage {
+    if (template.templateId !== ONE_TIME_CODE_TEMPLATE_ID)
+      throw new TemplateCatalogError([`${template.file}: not a one-time code template`]);
+    const t = this.parsedOf(template);
+    return this.bodies(t.parsed, { code: values.code, validMinutes: String(values.validMinutes) });
+  }
+
+  private parsedOf(template: MessageTemplate): MessageTemplate & { parsed: Parsed } {
+    const t = this.templates.get(keyOf(template.templateId, template.channel, template.locale));
+    if (!t) throw new TemplateCatalogError([`${template.file}: not in the catalog`]);
+    return t;
+  }
+
+  private bodies(t: Parsed, scope: Record<string, string>): RenderedMessage {
     return {
-      ...(t.parsed.subject ? { subject: (text.renderSync(t.parsed.subject, scope) as string).trim() } : {}),
-      text: (text.renderSync(t.parsed.text, scope) as string).trim(),
-      ...(t.parsed.html ? { html: html.renderSync(t.parsed.html, scope) as string } : {}),
+      ...(t.subject ? { subject: (text.renderSync(t.subject, scope) as string).trim() } : {}),
+      text: (text.renderSync(t.text, scope) as string).trim(),
+      ...(t.html ? { html: html.renderSync(t.html, scope) as string } : {}),
     };
   }
 }
@@ -212,6 +261,66 @@ export function checkTemplate(
     const used = new Set(engine.globalVariablesSync(templates));
     for (const [variable, part] of REQUIRED_PARTS)
       if (!used.has(variable)) problems.push(`${file}: ${name} is missing ${part} ({{ ${variable} }})`);
+  }
+  return problems.length > 0 ? { problems } : (parsed as Parsed);
+}
+
+/** The problems of one one-time code template file, or its parsed parts. */
+export function checkCodeTemplate(
+  file: string,
+  channel: Channel,
+  source: string,
+): Parsed | { problems: string[] } {
+  let document: unknown;
+  try {
+    document = parse(source);
+  } catch (error) {
+    return { problems: [`${file}: not YAML (${(error as Error).message.split('\n')[0]})`] };
+  }
+  const shape = codeFileSchema.safeParse(document);
+  if (!shape.success)
+    return {
+      problems: shape.error.issues.map((i) => `${file}: ${i.path.join('.') || '(file)'} ${i.message}`),
+    };
+  const doc = shape.data;
+  const problems: string[] = [];
+  const parsed: Partial<Parsed> = {};
+  const bodies: Array<[keyof Parsed, string | undefined, Liquid]> = [
+    ['text', doc.text, text],
+    ['html', doc.html, html],
+  ];
+  if (channel === 'EMAIL') {
+    if (doc.subject === undefined) problems.push(`${file}: subject is required for EMAIL`);
+  } else if (doc.subject !== undefined || doc.html !== undefined)
+    problems.push(`${file}: subject and html are for EMAIL only`);
+  if (doc.subject !== undefined) {
+    try {
+      const subject = text.parse(doc.subject);
+      parsed.subject = subject;
+      if (text.globalVariablesSync(subject).includes('code'))
+        problems.push(`${file}: subject must not show the code (mail clients list subjects)`);
+    } catch (error) {
+      problems.push(`${file}: subject is not a valid template (${(error as Error).message.split('\n')[0]})`);
+    }
+  }
+  for (const [name, body, engine] of bodies) {
+    if (body === undefined) continue;
+    let templates: Template[];
+    try {
+      templates = engine.parse(body);
+    } catch (error) {
+      problems.push(`${file}: ${name} is not a valid template (${(error as Error).message.split('\n')[0]})`);
+      continue;
+    }
+    parsed[name] = templates;
+    const used = new Set(engine.globalVariablesSync(templates));
+    for (const [variable, part] of CODE_PARTS)
+      if (!used.has(variable)) problems.push(`${file}: ${name} is missing ${part} ({{ ${variable} }})`);
+    for (const variable of used)
+      if (!CODE_PARTS.some(([v]) => v === variable))
+        problems.push(
+          `${file}: ${name} uses {{ ${variable} }}; a code message has only code and validMinutes`,
+        );
   }
   return problems.length > 0 ? { problems } : (parsed as Parsed);
 }

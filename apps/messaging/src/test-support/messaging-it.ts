@@ -31,6 +31,7 @@ import {
 import { AppModule } from '../app.module';
 import { systemClock, type Clock } from '../clock/clock';
 import { configSchema } from '../config';
+import { messagingHttpOptions } from '../http-options';
 
 export interface StoredMail {
   id: string;
@@ -278,8 +279,8 @@ export async function startMessagingUnderTest(
         logger: false,
         bodyParser: false,
       });
-      // As main.ts: the provider webhooks and the one-click unsubscribe read their own body.
-      configureHttp(app, { rawBodyPrefixes: ['/webhooks', '/l/'] });
+      // As main.ts: raw bodies for the webhooks and the unsubscribe, bearer tokens on the internal API.
+      configureHttp(app, messagingHttpOptions(config));
       await app.listen(port, '127.0.0.1');
       db = app.get(DataSource);
     };

@@ -5,24 +5,40 @@
  * `list-unsubscribe`, once per link, OPTED_OUT for the customer's open outreaches of the purpose and the audit events
  * through the outbox. An expired link still unsubscribes. A new opt-out is confirmed once by email, as a STOP reply
  * is confirmed once on its channel.
+ *
+ * The mini-app's opt-out (the internal API, `optOut(tokenSha256, 'mini-app')`) is the same path with source
+ * `mini-app`, on the channel of the link's message, confirmed once on that channel (WhatsApp only within its 24-hour
+ * window, where free-form text may be sent).
  */
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
+import type { Channel } from '@closeout/messaging-channels';
+import { whatsappMessageMode } from '@closeout/messaging-domain';
 import { insertOutboxMessages } from '@closeout/outbox';
 import { createLogger } from '@closeout/telemetry';
 import { CLOCK, type Clock } from '../clock/clock';
 import { linkTokenSha256 } from '../links/mini-app-link';
 import { recordOptOut } from '../opt-outs/record-opt-out';
 import { WEBHOOK_SETTINGS, type WebhookSettings } from '../webhooks/webhook-handler';
+import { lastWhatsAppInbound } from '../whatsapp/inbound-window';
 
 const OUTBOX = 'outbox';
 
 /** The subject of the one confirmation mail; its text is MESSAGING_OPT_OUT_CONFIRMATION. */
 export const UNSUBSCRIBE_CONFIRMATION_SUBJECT = 'You have been unsubscribed';
 
+/** Where a link's opt-out comes from: the email's one-click unsubscribe, or the mini-app (internal API). */
+export type LinkOptOutSource = 'list-unsubscribe' | 'mini-app';
+
+const OPT_OUT_REASONS: Record<LinkOptOutSource, string> = {
+  'list-unsubscribe': 'opted out by the one-click unsubscribe link of an email',
+  'mini-app': 'opted out in the mini-app',
+};
+
 interface LinkRow {
   send_id: string;
+  channel: Channel;
   outreach_id: string;
   case_id: string;
   purpose: string;
@@ -54,34 +70,43 @@ export class UnsubscribeService {
   }
 
   /** Records the opt-out a link's one-click POST states; the confirmation mail goes out after the commit. */
-  async unsubscribe(token: string): Promise<UnsubscribeOutcome> {
-    const tokenSha256 = linkTokenSha256(token);
+  unsubscribe(token: string): Promise<UnsubscribeOutcome> {
+    return this.optOut(linkTokenSha256(token), 'list-unsubscribe');
+  }
+
+  /**
+   * Records the opt-out of the link's purpose on every channel, stated through `source` (once per link and source);
+   * the one confirmation goes out after the commit: by email for the one-click unsubscribe, on the link's channel for
+   * the mini-app.
+   */
+  async optOut(tokenSha256: string, source: LinkOptOutSource): Promise<UnsubscribeOutcome> {
     const done = await this.db.transaction(async (tx) => {
       const rows: LinkRow[] = await tx.query(
-        `SELECT l.send_id, l.outreach_id, l.case_id, l.purpose, s.customer_id, s.correlation_id
+        `SELECT l.send_id, s.channel, l.outreach_id, l.case_id, l.purpose, s.customer_id, s.correlation_id
          FROM link l JOIN send s ON s.id = l.send_id WHERE l.token_sha256 = $1`,
         [tokenSha256],
       );
       const link = rows[0];
       if (!link) return undefined;
       const now = this.clock.now();
+      const channel: Channel = source === 'list-unsubscribe' ? 'EMAIL' : link.channel;
       const messages = await recordOptOut(
         tx,
         this.settings.serviceName,
         {
           customerId: link.customer_id,
           purpose: link.purpose,
-          channel: 'EMAIL',
-          source: 'list-unsubscribe',
+          channel,
+          source,
           // Once per link: the same link again finds its revocation and changes nothing.
-          once: `list-unsubscribe:${tokenSha256}`,
+          once: `${source}:${tokenSha256}`,
           at: now,
-          reason: 'opted out by the one-click unsubscribe link of an email',
+          reason: OPT_OUT_REASONS[source],
           correlationId: link.correlation_id,
           references: {
             customerId: link.customer_id,
             purpose: link.purpose,
-            channel: 'EMAIL',
+            channel,
             caseId: link.case_id,
             outreachId: link.outreach_id,
           },
@@ -89,30 +114,42 @@ export class UnsubscribeService {
         now,
       );
       await insertOutboxMessages(tx, OUTBOX, messages);
-      return { link, fresh: messages.length > 0 };
+      return { link, channel, fresh: messages.length > 0 };
     });
     if (!done) return { kind: 'unknown' };
-    this.log.info({ outreachId: done.link.outreach_id, fresh: done.fresh }, 'unsubscribed by link');
-    if (done.fresh) void this.confirm(done.link);
+    this.log.info({ outreachId: done.link.outreach_id, source, fresh: done.fresh }, 'opted out by link');
+    if (done.fresh) void this.confirm(done.link, done.channel, source);
     return { kind: 'unsubscribed', fresh: done.fresh };
   }
 
-  /** The one confirmation, by email to the customer's address; a failure is logged (the opt-out holds regardless). */
-  private async confirm(link: LinkRow): Promise<void> {
-    const provider = this.settings.providers.get('EMAIL');
+  /**
+   * The one confirmation, on `channel` to the customer's contact point there (WhatsApp only within its 24-hour
+   * window); a failure is logged (the opt-out holds regardless).
+   */
+  private async confirm(link: LinkRow, channel: Channel, source: LinkOptOutSource): Promise<void> {
+    const provider = this.settings.providers.get(channel);
     if (!provider) return;
     try {
-      const rows: Array<{ email: string | null }> = await this.db.query(
-        'SELECT email FROM contact WHERE customer_id = $1',
+      const rows: Array<{ email: string | null; phone: string | null }> = await this.db.query(
+        'SELECT email, phone FROM contact WHERE customer_id = $1',
         [link.customer_id],
       );
-      const to = rows[0]?.email;
+      const to = channel === 'EMAIL' ? rows[0]?.email : rows[0]?.phone;
       if (!to) return;
+      if (channel === 'WHATSAPP') {
+        const lastInboundAt = await lastWhatsAppInbound(this.db.manager, link.customer_id, to);
+        const now = this.clock.now();
+        if (
+          whatsappMessageMode({ now, ...(lastInboundAt !== undefined ? { lastInboundAt } : {}) }) !==
+          'free-form'
+        )
+          return;
+      }
       const outcome = await provider.send({
-        messageId: `opt-out-link-${link.send_id}`,
-        channel: 'EMAIL',
+        messageId: `opt-out-${source === 'list-unsubscribe' ? 'link' : source}-${link.send_id}`,
+        channel,
         to,
-        subject: UNSUBSCRIBE_CONFIRMATION_SUBJECT,
+        ...(channel === 'EMAIL' ? { subject: UNSUBSCRIBE_CONFIRMATION_SUBJECT } : {}),
         text: this.settings.optOutConfirmation,
       });
       if (outcome.kind !== 'accepted')
