@@ -38,6 +38,7 @@ const extraVariables: Partial<Record<ServiceName, { plain?: string[]; secret?: s
     secret: ['WRITEBACK_SFTP_DESTINATIONS'],
   },
   reconciler: { secret: ['RECONCILER_API_TOKENS'] },
+  messaging: { secret: ['MESSAGING_INTERNAL_API_TOKENS'] },
 };
 /** Variables that carry credentials: only ever read from a Secret. */
 const secretVariables = [
@@ -45,6 +46,7 @@ const secretVariables = [
   'INGEST_API_TOKENS',
   'ORCHESTRATOR_API_TOKENS',
   'RECONCILER_API_TOKENS',
+  'MESSAGING_INTERNAL_API_TOKENS',
   'KAFKA_SASL_PASSWORD',
   'WRITEBACK_REST_DESTINATIONS',
   'WRITEBACK_SOAP_DESTINATIONS',
