@@ -9,12 +9,13 @@ import {
   type AuditEvent,
   type CaseTriggered,
   type CustomerContact,
+  type CustomerFacts,
   type CustomerKey,
 } from '@closeout/contracts';
 import { KafkaClient, kafkaConnectionFromEnv, positionGroupsAtEnd, type Subscription } from '@closeout/kafka';
 import { OutboxRelay, type RelayLogger } from '@closeout/outbox';
 import { dataSourceOptions, migrate, type DatabaseOptions } from '@closeout/platform';
-import { findContactPoints } from '@closeout/privacy';
+import { findContactPoints, verifyKnownFact, type KnownFactName } from '@closeout/privacy';
 import { caseIdOf } from '../ingest/case-id';
 import { defaultTriggerMappings } from '../ingest/trigger-mappings';
 import { TriggerRefusedError } from '../ingest/trigger-refused.error';
@@ -57,6 +58,18 @@ const contactEvent = (eventId: string, contact: Record<string, unknown> = {}): R
   },
 });
 
+/** An event stating the customer's date of birth and postcode, for a customer of this run only. */
+const factsEvent = (eventId: string, knownFacts: Record<string, unknown>): Record<string, unknown> => ({
+  ...event(eventId),
+  customer: {
+    ...(fixture['customer'] as Record<string, unknown>),
+    customerId: `cust-${eventId}-${run}`,
+    knownFacts,
+  },
+});
+/** Every way the facts of these tests could be written down raw. */
+const RAW_FACTS = ['1984-03-12', '12/03/1984', '19840312', 'SW1A 1AA', 'SW1A1AA', 'sw1a'];
+
 async function eventually(condition: () => boolean | Promise<boolean>, timeoutMs = 20_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await condition())) {
@@ -82,6 +95,8 @@ describe('trigger-ingest through its transactional outbox (real PostgreSQL, Kafk
   const triggers: CaseTriggered[] = [];
   const audits: AuditEvent[] = [];
   const contacts: Array<{ key: CustomerKey; value: CustomerContact; correlationId: string }> = [];
+  const facts: Array<{ key: CustomerKey; value: CustomerFacts; correlationId: string }> = [];
+  const factsFor = (caseId: string) => facts.filter((f) => f.correlationId === caseId);
 
   const triggersFor = (caseId: string) => triggers.filter((t) => t.caseId === caseId);
   const contactsFor = (caseId: string) => contacts.filter((c) => c.correlationId === caseId);
@@ -115,12 +130,15 @@ describe('trigger-ingest through its transactional outbox (real PostgreSQL, Kafk
       ...connection,
       schemaRegistryUrl: process.env['SCHEMA_REGISTRY_URL']!,
       consumerDefaults: { sessionTimeoutMs: 10_000, heartbeatIntervalMs: 1_000, maxWaitTimeMs: 100 },
+      // As the service does at boot (app.module.ts): customer.facts.v1 and its DLQ exist before anything is relayed.
+      topics: [Topics.customerFacts],
     });
     await kafka.start();
     await positionGroupsAtEnd(connection, [
       { groupId: `trigger-ingest-outbox-it-triggers-${run}`, topic: Topics.caseTriggered },
       { groupId: `trigger-ingest-outbox-it-audit-${run}`, topic: Topics.auditEvent },
       { groupId: `trigger-ingest-outbox-it-contact-${run}`, topic: Topics.customerContact },
+      { groupId: `trigger-ingest-outbox-it-facts-${run}`, topic: Topics.customerFacts },
     ]);
     subscriptions.push(
       await kafka.subscriber.subscribe({
@@ -143,6 +161,14 @@ describe('trigger-ingest through its transactional outbox (real PostgreSQL, Kafk
         handler: async (m) => {
           if (m.value.sourceSystem === billing)
             contacts.push({ key: m.key, value: m.value, correlationId: m.headers.correlationId });
+        },
+      }),
+      await kafka.subscriber.subscribe({
+        groupId: `trigger-ingest-outbox-it-facts-${run}`,
+        topic: Topics.customerFacts,
+        handler: async (m) => {
+          if (m.value.sourceSystem === billing)
+            facts.push({ key: m.key, value: m.value, correlationId: m.headers.correlationId });
         },
       }),
     );
@@ -350,6 +376,110 @@ describe('trigger-ingest through its transactional outbox (real PostgreSQL, Kafk
     await settle();
     expect(contactsFor(caseId)).toEqual([]);
     expect(triggersFor(caseId)).toEqual([]);
+    expect(await outboxRows(caseId)).toEqual([]);
+    expect(await db.query(`SELECT 1 FROM source_event WHERE case_id = $1`, [caseId])).toEqual([]);
+  });
+
+  it('publishes known facts once on customer.facts.v1 as salted hashes that verifyKnownFact accepts; no raw fact on any topic or in any ingest table', async () => {
+    const stated = factsEvent('facts', { dateOfBirth: '1984-03-12', postalCode: 'SW1A 1AA' });
+    const caseId = caseOf(stated);
+    const customerId = (stated['customer'] as { customerId: string }).customerId;
+    await startRelay();
+
+    expect(await ingest.execute(stated, channel)).toEqual({ caseId, duplicate: false });
+    await eventually(
+      () =>
+        triggersFor(caseId).length === 1 &&
+        factsFor(caseId).length === 1 &&
+        auditsFor(caseId, 'trigger.accepted').length === 1,
+    );
+    const [message] = factsFor(caseId);
+    expect(message).toEqual({
+      key: { customerId },
+      correlationId: caseId,
+      value: {
+        eventId: expect.stringMatching(/^kfs_[0-9a-f]{24}$/),
+        occurredAt: Date.parse('2025-01-15T09:30:00.000Z'),
+        correlationId: caseId,
+        causationId: null,
+        customerId,
+        sourceSystem: billing,
+        sourceEventId: stated['eventId'],
+        facts: [
+          expect.objectContaining({ name: 'dateOfBirth', algorithm: 'scrypt:N=16384,r=8,p=1,len=32' }),
+          expect.objectContaining({ name: 'postalCode', algorithm: 'scrypt:N=16384,r=8,p=1,len=32' }),
+        ],
+      },
+    });
+    const hashed = message!.value.facts.map((f) => ({ ...f, name: f.name as KnownFactName }));
+    expect(await verifyKnownFact(hashed[0]!, '12/03/1984')).toBe(true);
+    expect(await verifyKnownFact(hashed[0]!, '1984-03-13')).toBe(false);
+    expect(await verifyKnownFact(hashed[1]!, 'sw1a1aa')).toBe(true);
+    expect(await verifyKnownFact(hashed[1]!, 'SW1A 1AB')).toBe(false);
+
+    // Nothing downstream holds a raw fact: not customer.facts.v1, case.triggered.v1 or the audit trail, which
+    // names the facts received only.
+    const accepted = auditsFor(caseId, 'trigger.accepted')[0]!;
+    expect(accepted.reason).toContain('known facts received (dateOfBirth, postalCode) for customer.facts.v1');
+    for (const published of [message, triggersFor(caseId)[0], accepted]) {
+      const text = JSON.stringify(published).toLowerCase();
+      for (const raw of RAW_FACTS)
+        expect({ raw, found: text.includes(raw.toLowerCase()) }).toEqual({ raw, found: false });
+    }
+
+    // A repeat is a duplicate: no second statement.
+    expect(await ingest.execute(stated, channel)).toEqual({ caseId, duplicate: true });
+    await eventually(() => auditsFor(caseId, 'trigger.duplicate').length === 1);
+    await settle();
+    expect(factsFor(caseId)).toHaveLength(1);
+
+    // No ingest table holds them, in any column or row (the outbox's customer.facts.v1 row holds the hashes only).
+    const tables: { table_name: string }[] = await db.query(
+      `SELECT table_name FROM information_schema.tables WHERE table_schema = $1 AND table_type = 'BASE TABLE'`,
+      [schema],
+    );
+    expect(tables.map((t) => t.table_name)).toEqual(expect.arrayContaining(['source_event', 'outbox']));
+    for (const { table_name } of tables) {
+      const [row] = (await db.query(
+        `SELECT coalesce(string_agg(lower(t::text), ' '), '') AS text FROM "${schema}"."${table_name}" t`,
+      )) as { text: string }[];
+      for (const raw of RAW_FACTS)
+        expect({ table_name, raw, found: row!.text.includes(raw.toLowerCase()) }).toEqual({
+          table_name,
+          raw,
+          found: false,
+        });
+    }
+    expect((await outboxRows(caseId)).map((row) => row.topic)).toEqual([
+      Topics.caseTriggered,
+      Topics.customerFacts,
+      Topics.auditEvent,
+      Topics.auditEvent,
+    ]);
+  });
+
+  it('refuses a malformed date of birth naming customer.knownFacts.dateOfBirth, never the value, and writes nothing', async () => {
+    const invalid = factsEvent('bad-facts', { dateOfBirth: '12/31/1984' });
+    const caseId = caseOf(invalid);
+    await startRelay();
+
+    const refusal = await ingest.execute(invalid, channel).then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    expect(refusal).toBeInstanceOf(TriggerRefusedError);
+    expect((refusal as TriggerRefusedError).problems).toEqual([
+      {
+        field: 'customer.knownFacts.dateOfBirth',
+        rule: 'must be a date of birth as YYYY-MM-DD (or DD/MM/YYYY), between 1900 and today',
+      },
+    ]);
+    await eventually(() => audits.some((a) => a.correlationId === caseId));
+    const refusedAudit = audits.filter((a) => a.correlationId === caseId);
+    expect(refusedAudit.map((a) => a.action)).toEqual(['trigger.refused']);
+    expect(JSON.stringify(refusedAudit)).not.toContain('12/31/1984');
+    await settle();
+    expect(factsFor(caseId)).toEqual([]);
     expect(await outboxRows(caseId)).toEqual([]);
     expect(await db.query(`SELECT 1 FROM source_event WHERE case_id = $1`, [caseId])).toEqual([]);
   });
