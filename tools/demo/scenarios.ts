@@ -1,6 +1,7 @@
 /**
  * The main job's sample: upstream events for the five seed workflows, the contact block each carries (contact
- * points, time zone, locale, consent statements) and how each simulated customer behaves. Amounts, attributes,
+ * points, time zone, locale, consent statements), the known facts (date of birth, postcode) and how each simulated
+ * customer behaves. Amounts, attributes,
  * contacts and choices vary with a seeded random source, so a run is reproducible (the time zones also follow the
  * clock: see time-zones.ts).
  */
@@ -30,11 +31,21 @@ export interface ContactBlock {
   consents: { channel: Channel; purpose: string; granted: boolean; source: string; statedAt: string }[];
 }
 
+/**
+ * What the system of record knows that the customer can be asked to confirm (the trigger's `customer.knownFacts`,
+ * apps/trigger-ingest/README.md): the simulated customer types the same into the mini-app.
+ */
+export interface KnownFacts {
+  dateOfBirth: string;
+  postalCode: string;
+}
+
 export interface CustomerPlan {
   kind: PlanKind;
   workflowId: string;
   reach: Reach;
   contact: ContactBlock;
+  knownFacts: KnownFacts;
   /** The outreach attempt the customer answers (1: the first message, 2: the first reminder). */
   actOnAttempt: number;
   action: string;
@@ -74,8 +85,33 @@ function event(
       timeZone: contact.timeZone,
       locale: contact.locale,
       contact,
+      knownFacts: knownFactsOf(run, i),
     },
     ...extra,
+  };
+}
+
+const POSTCODE_AREAS = ['LS', 'M', 'B', 'EH', 'CF', 'BT', 'SW', 'NE'] as const;
+
+/**
+ * The customer's date of birth and postcode, from the run and the customer's number alone, so the trigger and the
+ * simulated customer agree without passing them around: born 1940–2004, a UK-shaped postcode.
+ */
+export function knownFactsOf(run: string, i: number): KnownFacts {
+  let h = 0;
+  for (const c of `${run}:${i}`) h = (Math.imul(h, 31) + c.charCodeAt(0)) >>> 0;
+  // murmur3's finaliser: neighbouring customers get unrelated facts.
+  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
+  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
+  h = (h ^ (h >>> 16)) >>> 0;
+  const year = 1940 + (h % 65);
+  const month = 1 + ((h >>> 7) % 12);
+  const day = 1 + ((h >>> 11) % 28);
+  const letter = (n: number) => String.fromCharCode(65 + (n % 26));
+  const pad = (n: number) => String(n).padStart(2, '0');
+  return {
+    dateOfBirth: `${year}-${pad(month)}-${pad(day)}`,
+    postalCode: `${POSTCODE_AREAS[(h >>> 3) % POSTCODE_AREAS.length]}${1 + ((h >>> 5) % 20)} ${(h >>> 9) % 10}${letter(h >>> 13)}${letter(h >>> 17)}`,
   };
 }
 
@@ -295,6 +331,7 @@ export function customerPlan(
     workflowId: scenario.workflowId,
     reach,
     contact: contactOf(i, run, outreach, reach, replyStop, zones, random),
+    knownFacts: knownFactsOf(run, i),
     actOnAttempt: random() < 0.15 ? 2 : 1,
     action: choice.action,
     parameters: choice.parameters(counter),
