@@ -89,6 +89,7 @@ function delivered(caseId: string, outreachId: string): OutreachEvent {
     providerRef: `sms-${outreachId}`,
     reason: null,
     fallbackChannel: null,
+    link: null,
   };
 }
 
