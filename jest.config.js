@@ -1,5 +1,6 @@
-// One Jest configuration for the whole workspace: unit tests (`*.spec.ts`, no I/O) and integration tests
-// (`*.integration-spec.ts`, against the real Kafka, registry, PostgreSQL and sshd resolved by the global setup).
+// One Jest configuration for the whole workspace: unit tests (`*.spec.ts`, no I/O), integration tests
+// (`*.integration-spec.ts`, against the real Kafka, registry, PostgreSQL and sshd resolved by the global setup) and
+// browser tests (`*.browser-spec.ts`: Debian's chromium through playwright-core over running services, tools/browser).
 const { compilerOptions } = require('./tsconfig.base.json');
 
 const moduleNameMapper = Object.fromEntries(
@@ -42,6 +43,14 @@ module.exports = {
       globalSetup: '<rootDir>/tools/jest/integration-global-setup.ts',
       globalTeardown: '<rootDir>/tools/jest/integration-global-teardown.ts',
       setupFilesAfterEnv: ['<rootDir>/tools/jest/integration-timeout.ts'],
+    },
+    {
+      ...common,
+      displayName: 'browser',
+      testMatch: ['<rootDir>/{apps,libs,tools,deploy}/**/*.browser-spec.ts'],
+      globalSetup: '<rootDir>/tools/browser/browser-global-setup.ts',
+      globalTeardown: '<rootDir>/tools/jest/integration-global-teardown.ts',
+      setupFilesAfterEnv: ['<rootDir>/tools/browser/browser-test-setup.ts'],
     },
   ],
 };
