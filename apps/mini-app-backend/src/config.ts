@@ -16,45 +16,73 @@ const secret = (min: number) =>
 const int = (min: number, max: number, fallback: number) =>
   z.coerce.number().int().min(min).max(max).default(fallback);
 
-export const configSchema = baseEnvSchema.extend({
-  /** The service's PostgreSQL schema (tests run one per suite). */
-  MINIAPP_DB_SCHEMA: z
-    .string()
-    .regex(/^[a-z_][a-z0-9_]{0,62}$/, 'must be a lower-case PostgreSQL identifier')
-    .default('miniapp'),
-  MINIAPP_DB_POOL: int(2, 200, 20),
-  /** Where customers reach the mini-app (the links in messages start with it); the origin POSTs must come from. */
-  MINIAPP_PUBLIC_BASE_URL: baseUrl('https://app.closeout.example'),
-  /** The orchestrator's API (eligible actions): `GET /v1/cases/{caseId}/eligible-actions`. */
-  ORCHESTRATOR_URL: baseUrl('http://127.0.0.1:3002'),
-  /** A bearer token in the orchestrator's ORCHESTRATOR_API_TOKENS. Secret. */
-  MINIAPP_ORCHESTRATOR_TOKEN: secret(16),
-  /** Messaging's internal API (one-time codes, opt-outs). */
-  MESSAGING_INTERNAL_URL: baseUrl('http://127.0.0.1:3003'),
-  /** A bearer token in messaging's MESSAGING_INTERNAL_API_TOKENS. Secret. */
-  MINIAPP_MESSAGING_TOKEN: secret(16),
-  /** HMAC-SHA256 key of the stored one-time codes. Secret. */
-  MINIAPP_OTP_KEY: secret(32),
-  /** A session unused this long ends (at most 15 minutes). */
-  MINIAPP_SESSION_IDLE_SECONDS: int(60, 900, 900),
-  /** A session ends this long after the link was opened, however active (at most an hour). */
-  MINIAPP_SESSION_MAX_SECONDS: int(300, 3_600, 1_800),
-  /** How long the orchestrator and messaging have to answer before the page says to try again. */
-  MINIAPP_UPSTREAM_TIMEOUT_MS: int(100, 30_000, 5_000),
-  /** Requests per minute: from one IP address, on one link (opening it), for one customer (their session). */
-  MINIAPP_RATE_LIMIT_PER_IP: int(1, 100_000, 300),
-  MINIAPP_RATE_LIMIT_PER_LINK: int(1, 10_000, 20),
-  MINIAPP_RATE_LIMIT_PER_CUSTOMER: int(1, 10_000, 60),
-  /** Uploads of a multipart form: files per request and bytes per file. */
-  MINIAPP_UPLOAD_MAX_FILES: int(1, 10, 3),
-  MINIAPP_UPLOAD_MAX_BYTES: int(1_024, 50 * 1024 * 1024, 10 * 1024 * 1024),
-  /** The card processor's origin (its hosted card page is the one other origin forms may post to). */
-  CARD_PROCESSOR_URL: baseUrl('https://pay.processor.example').optional(),
-  /** Server-to-server token lookups at the processor. Secret. */
-  CARD_PROCESSOR_API_KEY: secret(16).optional(),
-  /** clamd (INSTREAM); unset: documents are stored NOT_SCANNED. */
-  CLAMAV_HOST: z.string().min(1).max(255).optional(),
-  CLAMAV_PORT: z.coerce.number().int().min(1).max(65535).default(3310),
-});
+/** The largest upload accepted (25 MiB): what the devstack's clamd takes in one INSTREAM. */
+export const MAX_UPLOAD_BYTES = 25 * 1024 * 1024;
+
+const PROCESSOR_VARIABLES = [
+  'CARD_PROCESSOR_URL',
+  'CARD_PROCESSOR_API_KEY',
+  'MINIAPP_PROCESSOR_STATE_KEY',
+] as const;
+
+export const configSchema = baseEnvSchema
+  .extend({
+    /** The service's PostgreSQL schema (tests run one per suite). */
+    MINIAPP_DB_SCHEMA: z
+      .string()
+      .regex(/^[a-z_][a-z0-9_]{0,62}$/, 'must be a lower-case PostgreSQL identifier')
+      .default('miniapp'),
+    MINIAPP_DB_POOL: int(2, 200, 20),
+    /** Where customers reach the mini-app (the links in messages start with it); the origin POSTs must come from. */
+    MINIAPP_PUBLIC_BASE_URL: baseUrl('https://app.closeout.example'),
+    /** The orchestrator's API (eligible actions): `GET /v1/cases/{caseId}/eligible-actions`. */
+    ORCHESTRATOR_URL: baseUrl('http://127.0.0.1:3002'),
+    /** A bearer token in the orchestrator's ORCHESTRATOR_API_TOKENS. Secret. */
+    MINIAPP_ORCHESTRATOR_TOKEN: secret(16),
+    /** Messaging's internal API (one-time codes, opt-outs). */
+    MESSAGING_INTERNAL_URL: baseUrl('http://127.0.0.1:3003'),
+    /** A bearer token in messaging's MESSAGING_INTERNAL_API_TOKENS. Secret. */
+    MINIAPP_MESSAGING_TOKEN: secret(16),
+    /** HMAC-SHA256 key of the stored one-time codes. Secret. */
+    MINIAPP_OTP_KEY: secret(32),
+    /** A session unused this long ends (at most 15 minutes). */
+    MINIAPP_SESSION_IDLE_SECONDS: int(60, 900, 900),
+    /** A session ends this long after the link was opened, however active (at most an hour). */
+    MINIAPP_SESSION_MAX_SECONDS: int(300, 3_600, 1_800),
+    /** How long the orchestrator and messaging have to answer before the page says to try again. */
+    MINIAPP_UPSTREAM_TIMEOUT_MS: int(100, 30_000, 5_000),
+    /** Requests per minute: from one IP address, on one link (opening it), for one customer (their session). */
+    MINIAPP_RATE_LIMIT_PER_IP: int(1, 100_000, 300),
+    MINIAPP_RATE_LIMIT_PER_LINK: int(1, 10_000, 20),
+    MINIAPP_RATE_LIMIT_PER_CUSTOMER: int(1, 10_000, 60),
+    /** Uploads of a multipart form: files per request and bytes per file. */
+    MINIAPP_UPLOAD_MAX_FILES: int(1, 10, 3),
+    /**
+     * Bytes per uploaded file, both the multipart limit and the document form's own (so an oversized file is a 413
+     * naming the field). At most 25 MiB: the devstack's clamd (StreamMaxLength) refuses more.
+     */
+    MINIAPP_UPLOAD_MAX_BYTES: int(1_024, MAX_UPLOAD_BYTES, 10 * 1024 * 1024),
+    /** The card processor's origin (its hosted card page is the one other origin forms may post to). */
+    CARD_PROCESSOR_URL: baseUrl('https://pay.processor.example').optional(),
+    /** Server-to-server token lookups at the processor. Secret. */
+    CARD_PROCESSOR_API_KEY: secret(16).optional(),
+    /** HMAC key binding the processor round trip's `state` to the session and the action. Secret. */
+    MINIAPP_PROCESSOR_STATE_KEY: secret(32).optional(),
+    /** clamd (INSTREAM); unset: documents are stored NOT_SCANNED. */
+    CLAMAV_HOST: z.string().min(1).max(255).optional(),
+    CLAMAV_PORT: z.coerce.number().int().min(1).max(65535).default(3310),
+  })
+  // The card processor's three variables go together: all set (the processor forms are offered) or none.
+  .superRefine((c, ctx) => {
+    const set = PROCESSOR_VARIABLES.filter((name) => c[name] !== undefined);
+    if (set.length === 0 || set.length === PROCESSOR_VARIABLES.length) return;
+    for (const name of PROCESSOR_VARIABLES)
+      if (c[name] === undefined)
+        ctx.addIssue({
+          code: 'custom',
+          path: [name],
+          message: `must be set when ${set.join(' and ')} ${set.length === 1 ? 'is' : 'are'} (the card processor's variables go together)`,
+        });
+  });
 
 export type Config = z.infer<typeof configSchema>;

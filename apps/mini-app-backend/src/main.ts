@@ -7,6 +7,12 @@ launchService({
   name: 'mini-app-backend',
   port: 3004,
   configSchema,
-  appModule: async (config) => (await import('./app.module')).AppModule.register(config),
+  appModule: async (config) => {
+    const [{ AppModule }, { miniAppModuleOptions }] = await Promise.all([
+      import('./app.module'),
+      import('./wiring'),
+    ]);
+    return AppModule.register(config, miniAppModuleOptions(config));
+  },
   http: () => ({ rawBodyPrefixes: FORM_ROUTE_PREFIXES }),
 });

@@ -74,7 +74,15 @@ export type ParseResult =
       /** The version id of the consent / terms text the form showed (hashed text versions live with the form). */
       consentTextVersion: string;
     }
-  | { ok: false; errors: FieldError[] };
+  | {
+      ok: false;
+      errors: FieldError[];
+      /**
+       * A document refused for what it is (malware found by the scanner), for the caller to audit: the rule, the
+       * scanner and the signature's name — never the content.
+       */
+      refused?: { rule: string; scanner: string; signature: string };
+    };
 
 export interface RenderState {
   /** What the customer typed, to show again after an error (never card data: forms do not receive it). */

@@ -1,9 +1,9 @@
 import { Liquid, type Template } from 'liquidjs';
 import type { Response } from 'express';
 import type { Catalog, Translate } from './i18n';
-import { ACTIONS, LAYOUT, LINK, MESSAGE, VERIFY_CODE, VERIFY_FACTS } from './templates';
+import { ACTIONS, LAYOUT, LINK, MESSAGE, RETURN_BOUNCE, VERIFY_CODE, VERIFY_FACTS } from './templates';
 
-export type PageName = 'message' | 'link' | 'verify-code' | 'verify-facts' | 'actions';
+export type PageName = 'message' | 'link' | 'verify-code' | 'verify-facts' | 'actions' | 'return-bounce';
 
 const SOURCES: Record<PageName, string> = {
   message: MESSAGE,
@@ -11,6 +11,7 @@ const SOURCES: Record<PageName, string> = {
   'verify-code': VERIFY_CODE,
   'verify-facts': VERIFY_FACTS,
   actions: ACTIONS,
+  'return-bounce': RETURN_BOUNCE,
 };
 
 /** An error shown in the summary and by its field: `field` is the input's id. */
@@ -65,6 +66,8 @@ export class PageRenderer {
     title: string,
     data: Record<string, unknown>,
     errors: readonly ShownError[] = [],
+    /** A same-origin path to go to at once (meta refresh), for the processor's return page. */
+    refresh?: string,
   ): Promise<string> {
     const t = this.translator(locale);
     const content = (await this.liquid.render(this.templates.get(page)!, {
@@ -77,6 +80,7 @@ export class PageRenderer {
       lang: locale,
       title,
       content,
+      refresh,
       hasErrors: errors.length > 0,
       t: {
         appName: t('app.name'),

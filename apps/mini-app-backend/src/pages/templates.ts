@@ -10,6 +10,7 @@ export const LAYOUT = `<!doctype html>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="robots" content="noindex, nofollow">
+{% if refresh %}<meta http-equiv="refresh" content="0; url={{ refresh }}">{% endif %}
 <title>{% if hasErrors %}{{ t.errorPrefix }}{% endif %}{{ title }} – {{ t.appName }}</title>
 <link rel="stylesheet" href="/assets/app.css">
 </head>
@@ -32,6 +33,18 @@ export const ERROR_SUMMARY = `{% if errors.size > 0 %}<div class="error-summary"
 export const MESSAGE = `<h1>{{ title }}</h1>
 <p>{{ body }}</p>
 {% if call %}<p>{{ call }}</p>{% endif %}`;
+
+/**
+ * The card processor's return reached us without the session cookie (SameSite=Strict is not sent at the end of a
+ * cross-site redirect chain): the same URL again, as a same-site navigation — at once (meta refresh in the layout),
+ * or by this Continue button where refresh is off. No script.
+ */
+export const RETURN_BOUNCE = `<h1>{{ title }}</h1>
+<p>{{ body }}</p>
+<form method="get" action="{{ action }}" novalidate>
+{% for f in fields %}<input type="hidden" name="{{ f.name }}" value="{{ f.value }}">
+{% endfor %}<button type="submit" class="button">{{ continue }}</button>
+</form>`;
 
 /** GET /l/:token: consumes nothing; the form posts back to the same URL (mail scanners fetch, people press). */
 export const LINK = `<h1>{{ title }}</h1>

@@ -1,3 +1,4 @@
+import { MiniappDocuments1797500000000 } from '../documents/1797500000000-miniapp-documents.migration';
 import type { MigrationInterface, QueryRunner } from 'typeorm';
 import { outboxDdl } from '@closeout/outbox';
 
@@ -125,4 +126,8 @@ export class MiniApp1797000000000 implements MigrationInterface {
 }
 
 /** Every migration of the mini-app schema, oldest first. A new migration is a new file added at the end. */
-export const miniAppMigrations: Array<new () => MigrationInterface> = [MiniApp1797000000000];
+/** In order; the documents' tables are always migrated, whether or not the forms are wired. */
+export const miniAppMigrations: Array<new () => MigrationInterface> = [
+  MiniApp1797000000000,
+  MiniappDocuments1797500000000,
+];

@@ -17,6 +17,8 @@ import {
   type RenderState,
 } from '../actions/action-form';
 import { DOCUMENT_READER, formsByAction, type DocumentReader } from '../actions/action-forms.registry';
+import { ActionFormUnavailableError } from '../actions/forms/form-errors';
+import { RETURN_MARKER } from '../actions/forms/hosted-token-form';
 import { publishAction } from '../actions/publish-action';
 import { auditMessage } from '../audit';
 import { UpstreamError } from '../clients/bounded-json';
@@ -51,6 +53,9 @@ import { MINIAPP_SETTINGS } from '../tokens';
 
 export const DECLINE_REASON_MAX = 500;
 const TERMS_VERSION = 'miniapp.terms.v1';
+/** The query parameters the processor's return carries, kept on the bounce; and the bounce's own marker. */
+const RETURN_FIELDS = new Set([RETURN_MARKER.name, 'state', 'token']);
+const BOUNCED = 'bounced';
 const escapeHtml = (text: string): string =>
   text.replace(
     /[&<>"']/g,
@@ -171,11 +176,54 @@ export class SessionController {
     @Req() req: Request,
     @Res() res: Response,
   ): Promise<void> {
+    if (query[RETURN_MARKER.name] === RETURN_MARKER.value && !sessionIdFrom(req.headers.cookie))
+      if (query[BOUNCED] === undefined) return this.returnBounce(actionId, query, req, res);
     const session = await this.session(req, res);
     if (!session) return;
     const eligible = await this.verifiedEligible(session, res);
     if (!eligible) return;
     await this.actionsPage(res, session, eligible, 200, { actionId, state: { query } });
+  }
+
+  /**
+   * The card processor's 303 back to us ends a cross-site redirect chain, and the browser does not send a
+   * SameSite=Strict cookie on it. Rather than answer "session ended" (and clear the cookie the browser still holds),
+   * a small page of ours asks for the same URL again as a same-site navigation — at once by meta refresh, or by its
+   * Continue button — and the cookie comes with it. The bounced request carries `bounced=1`: without a cookie then,
+   * the session really is gone. Nothing is looked up or logged here, the token included.
+   */
+  private async returnBounce(
+    actionId: string,
+    query: Record<string, string>,
+    req: Request,
+    res: Response,
+  ): Promise<void> {
+    const ipWait = await this.limits.consume('ip', clientIp(req));
+    if (ipWait !== undefined) return this.tooMany(res, this.pages.catalog.resolve(null), ipWait);
+    const locale = this.pages.catalog.resolve(null);
+    const t = this.pages.translator(locale);
+    const fields = [
+      ...Object.entries(query)
+        .filter(([name, value]) => RETURN_FIELDS.has(name) && typeof value === 'string')
+        .map(([name, value]) => ({ name, value })),
+      { name: BOUNCED, value: '1' },
+    ];
+    const action = `/s/actions/${encodeURIComponent(actionId)}`;
+    const again = `${action}?${new URLSearchParams(fields.map((f): [string, string] => [f.name, f.value])).toString()}`;
+    const html = await this.pages.render(
+      locale,
+      'return-bounce',
+      t('processor.return.title'),
+      {
+        body: t('processor.return.body'),
+        continue: t('processor.return.continue'),
+        action,
+        fields,
+      },
+      [],
+      again,
+    );
+    this.pages.send(res, 200, html);
   }
 
   @Post('actions/:actionId')
@@ -204,8 +252,36 @@ export class SessionController {
     if (!(await this.csrfOk(session, read.fields, res))) return;
     if (!satisfies(verified, offered.identity)) return void res.redirect(303, '/s/verify');
     const ctx = this.formContext(session, eligible, offered);
-    const parsed = await form.parse(ctx, read.fields, read.files);
+    let parsed;
+    try {
+      parsed = await form.parse(ctx, read.fields, read.files);
+    } catch (error) {
+      if (!(error instanceof ActionFormUnavailableError)) throw error;
+      // Not the customer's doing: nothing saved, try again later (the code names the dependency, no input).
+      await this.audit(
+        session,
+        'miniapp.action-unavailable',
+        'FAILURE',
+        `${offered.action} could not be decided: ${error.code}`,
+      );
+      res.set('Retry-After', String(error.retryAfterSeconds));
+      return this.pages.sendMessage(
+        res,
+        session.locale,
+        503,
+        'action.unavailable.title',
+        'action.unavailable.body',
+      );
+    }
     if (!parsed.ok) {
+      if (parsed.refused)
+        await this.audit(
+          session,
+          'document.refused',
+          'DENIED',
+          `an upload for ${offered.action} was refused: ${parsed.refused.rule} (${parsed.refused.scanner}: ${parsed.refused.signature})`,
+          { rule: parsed.refused.rule, scanner: parsed.refused.scanner, signature: parsed.refused.signature },
+        );
       const values = Object.fromEntries(Object.entries(read.fields).filter(([k]) => k !== '_csrf'));
       return this.actionsPage(res, session, eligible, 422, {
         actionId,
@@ -652,6 +728,7 @@ export class SessionController {
     action: string,
     outcome: 'SUCCESS' | 'FAILURE' | 'DENIED',
     reason: string,
+    references: Record<string, string> = {},
   ): Promise<void> {
     await insertOutboxMessages(this.db.manager, 'outbox', [
       auditMessage(this.settings.serviceName, {
@@ -661,7 +738,7 @@ export class SessionController {
         reason,
         correlationId: session.correlationId,
         caseId: session.caseId,
-        references: { sessionRef: session.ref },
+        references: { ...references, sessionRef: session.ref },
       }),
     ]);
   }

@@ -175,6 +175,7 @@ describe('document.upload form', () => {
     expect(await infected.parse(collection, { documentType: 'bank_statement' }, [file(PDF_BYTES)])).toEqual({
       ok: false,
       errors: [{ field: 'document', rule: 'malware-detected' }],
+      refused: { rule: 'malware-detected', scanner: 'clamd', signature: 'Eicar-Signature' },
     });
     expect(store.puts).toHaveLength(0);
     const down = new DocumentUploadForm(store, scanner(new Error('clamd timeout')));

@@ -180,7 +180,11 @@ export class DocumentUploadForm implements ActionForm {
       throw new ActionFormUnavailableError('MALWARE_SCANNER_UNAVAILABLE');
     }
     if (verdict.status === 'INFECTED')
-      return { ok: false, errors: [{ field: DOCUMENT_FIELD, rule: MALWARE_DETECTED_RULE }] };
+      return {
+        ok: false,
+        errors: [{ field: DOCUMENT_FIELD, rule: MALWARE_DETECTED_RULE }],
+        refused: { rule: MALWARE_DETECTED_RULE, scanner: verdict.scanner, signature: verdict.signature },
+      };
 
     const sha256 = sha256Hex(file.bytes);
     const stored = await this.store.put({

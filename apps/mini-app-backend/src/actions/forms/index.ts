@@ -31,10 +31,14 @@ import { ProcessorState } from './processor-state';
 export const ACTION_FORM_SETTINGS = Symbol('ACTION_FORM_SETTINGS');
 
 export interface ActionFormSettings {
-  /** CARD_PROCESSOR_URL, CARD_PROCESSOR_API_KEY (and an optional lookup timeout). */
-  cardProcessor: CardProcessorSettings;
+  /**
+   * CARD_PROCESSOR_URL, CARD_PROCESSOR_API_KEY (and an optional lookup timeout). Without it (or without the state
+   * key) the three processor forms — card.update, payment.authorize, payment.bank_transfer — are not registered, and
+   * those actions show "call us".
+   */
+  cardProcessor?: CardProcessorSettings;
   /** HMAC key (≥ 32 bytes, secret) binding the processor's `state` to the session: MINIAPP_PROCESSOR_STATE_KEY. */
-  processorStateKey: string;
+  processorStateKey?: string;
   /** Largest upload accepted (bytes), default 10 MiB; the controller's multipart limit must be at least this. */
   maxDocumentBytes?: number;
   /** Time the malware scanner may take per document, default 15 s. */
@@ -46,29 +50,24 @@ export const ATTESTATION_TEXTS = { 'kyc-refresh': 'kyc-refresh.v1' } as const;
 
 const HOSTED_DEPS = Symbol('HOSTED_TOKEN_FORM_DEPS');
 
-const FORM_CLASSES = [
-  CardUpdateForm,
-  PaymentAuthorizeForm,
-  BankTransferForm,
-  PlanChooseForm,
-  AddressConfirmForm,
-  DocumentUploadForm,
-] as const;
+/** The forms that need the card processor's hosted page. */
+const PROCESSOR_FORM_CLASSES = [CardUpdateForm, PaymentAuthorizeForm, BankTransferForm] as const;
+/** The forms that work on their own. */
+const OWN_FORM_CLASSES = [PlanChooseForm, AddressConfirmForm, DocumentUploadForm] as const;
 
-export const ACTION_FORM_PROVIDERS: Provider[] = [
+const PROCESSOR_FORM_PROVIDERS: Provider[] = [
   {
     provide: HOSTED_DEPS,
-    useFactory: (s: ActionFormSettings): HostedTokenFormDeps => ({
-      processorUrl: s.cardProcessor.url,
-      client: new CardProcessorClient(s.cardProcessor),
-      state: new ProcessorState(s.processorStateKey),
-    }),
+    useFactory: (s: ActionFormSettings): HostedTokenFormDeps => {
+      if (!s.cardProcessor || !s.processorStateKey)
+        throw new Error('the processor forms need cardProcessor and processorStateKey');
+      return {
+        processorUrl: s.cardProcessor.url,
+        client: new CardProcessorClient(s.cardProcessor),
+        state: new ProcessorState(s.processorStateKey),
+      };
+    },
     inject: [ACTION_FORM_SETTINGS],
-  },
-  {
-    provide: DocumentStore,
-    useFactory: (db: DataSource) => new DocumentStore(db),
-    inject: [DataSource],
   },
   {
     provide: CardUpdateForm,
@@ -84,6 +83,14 @@ export const ACTION_FORM_PROVIDERS: Provider[] = [
     provide: BankTransferForm,
     useFactory: (d: HostedTokenFormDeps) => new BankTransferForm(d),
     inject: [HOSTED_DEPS],
+  },
+];
+
+const OWN_FORM_PROVIDERS: Provider[] = [
+  {
+    provide: DocumentStore,
+    useFactory: (db: DataSource) => new DocumentStore(db),
+    inject: [DataSource],
   },
   { provide: PlanChooseForm, useFactory: () => new PlanChooseForm() },
   { provide: AddressConfirmForm, useFactory: () => new AddressConfirmForm() },
@@ -102,20 +109,31 @@ export const ACTION_FORM_PROVIDERS: Provider[] = [
       }),
     inject: [ACTION_FORM_SETTINGS, DocumentStore, MALWARE_SCANNER],
   },
-  {
-    provide: ACTION_FORMS,
-    useFactory: (...forms: ActionForm[]): ActionForm[] => forms,
-    inject: [...FORM_CLASSES],
-  },
   { provide: DOCUMENT_READER, useExisting: DocumentStore },
 ];
 
-/** The settings and the scanner, then ACTION_FORM_PROVIDERS: what AppModule's `actionFormProviders` takes. */
+/** Whether the settings let the processor forms be registered. */
+export function processorConfigured(settings: ActionFormSettings): boolean {
+  return settings.cardProcessor !== undefined && settings.processorStateKey !== undefined;
+}
+
+/**
+ * The settings and the scanner, the forms' providers and the ACTION_FORMS registry: what AppModule's
+ * `actionFormProviders` takes. The processor forms only when the processor is configured.
+ */
 export function actionFormProviders(settings: ActionFormSettings, scanner: MalwareScanner): Provider[] {
+  const withProcessor = processorConfigured(settings);
+  const forms = [...(withProcessor ? PROCESSOR_FORM_CLASSES : []), ...OWN_FORM_CLASSES];
   return [
     { provide: ACTION_FORM_SETTINGS, useValue: settings },
     { provide: MALWARE_SCANNER, useValue: scanner },
-    ...ACTION_FORM_PROVIDERS,
+    ...(withProcessor ? PROCESSOR_FORM_PROVIDERS : []),
+    ...OWN_FORM_PROVIDERS,
+    {
+      provide: ACTION_FORMS,
+      useFactory: (...registered: ActionForm[]): ActionForm[] => registered,
+      inject: forms,
+    },
   ];
 }
 
