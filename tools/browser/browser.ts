@@ -169,12 +169,15 @@ export async function axeCheck(page: Page): Promise<AxeViolation[]> {
   const browser = page.context().browser();
   if (!browser) throw new Error('axeCheck: the page has no browser to open a scripting twin in');
   const url = page.url();
+  const documentUrl = new URL(url);
+  documentUrl.hash = '';
   const html = await page.content();
   const twin = await newPhone(browser);
   try {
     await twin.addCookies(await page.context().cookies());
+    // The document request only (never sent to the server: a page that answered a POST is not fetched again).
     await twin.route(
-      (u) => u.href === url,
+      (u) => u.href === documentUrl.href,
       (route) =>
         route.fulfill({
           status: 200,
@@ -182,6 +185,7 @@ export async function axeCheck(page: Page): Promise<AxeViolation[]> {
           headers: { 'content-security-policy': "script-src 'none'" },
           body: html,
         }),
+      { times: 1 },
     );
     const copy = await twin.newPage();
     await copy.setViewportSize(page.viewportSize() ?? { ...PHONE_VIEWPORT });
