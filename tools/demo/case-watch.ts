@@ -1,14 +1,15 @@
 /**
- * What the main job sees of its cases on Kafka, and the stand-in for the customers: the messaging service reaches
- * them (email through the SMTP sink, SMS through the simulated provider) and reports each message on outreach.event;
- * once a message of the attempt a customer's plan answers has been SENT or DELIVERED, the customer finds it where
- * they read their messages (the sink's mailbox, the SMS provider's record of the message), with its mini-app link,
- * and only then acts: the mini-app is not built yet, so the job publishes the customer's choice (miniapp.action) as
- * the mini-app would. Case states, outreach requests and events, messaging's quiet-hours deferrals (its audit
- * events), writeback requests and results, and duplicate customer actions (from the audit trail) are recorded for
- * the report.
+ * What the main job sees of its cases on Kafka, and its simulated customers: the messaging service reaches them
+ * (email through the SMTP sink, SMS and WhatsApp through the simulated providers) and reports each message on
+ * outreach.event; once a message of the attempt a customer's plan answers has been SENT or DELIVERED, the customer
+ * finds it where they read their messages (the sink's mailbox, the SMS provider's record of the message, the WhatsApp
+ * journal), takes its mini-app link and goes through the mini-app's real pages (customer-journey.ts), a bounded
+ * number of customers at a time. What the mini-app publishes for them (miniapp.action), case states, outreach
+ * requests and events, messaging's quiet-hours deferrals (its audit events), writeback requests and results, and
+ * duplicate customer actions (from the audit trail) are recorded for the report.
  */
 import { randomUUID } from 'node:crypto';
+import Bottleneck from 'bottleneck';
 import {
   Topics,
   type CaseState,
@@ -18,7 +19,8 @@ import {
 } from '@closeout/contracts';
 import { services } from '@closeout/deploy';
 import { KafkaClient, kafkaConnectionFromEnv } from '@closeout/kafka';
-import { findDeliveredMessage, SinkMailboxes } from './inbox';
+import { walkJourney, type JourneyRecord } from './customer-journey';
+import { findDeliveredMessage, handsets, SinkMailboxes } from './inbox';
 import type { Channel, CustomerPlan } from './scenarios';
 
 /** The job's own services: an outreach audited by any other service is a test's instance on the same topics. */
@@ -51,6 +53,10 @@ export class CaseWatch {
   readonly deferred = new Map<string, Deferral[]>();
   /** The message each acting customer found, with its link, before acting. */
   readonly reached = new Map<string, { outreachId: string; channel: string }>();
+  /** Each customer's journey through the mini-app: how far they got and how it ended. */
+  readonly journeys = new Map<string, JourneyRecord>();
+  /** What the mini-app published for the run's cases (miniapp.action), per case. */
+  readonly miniappActions = new Map<string, MiniappAction[]>();
   /**
    * Sends reported SENT/DELIVERED whose message the customer could not find with a link (providerRefs): another
    * messaging instance on the same topics (a test beside the job) reports sends to its own providers.
@@ -69,6 +75,8 @@ export class CaseWatch {
   private readonly reaching = new Set<string>();
   private readonly tried = new Map<string, Set<string>>();
   private readonly inFlight = new Set<Promise<void>>();
+  /** Customers on the mini-app at once (the machine has 2 cores, shared with the services). */
+  private readonly customers: Bottleneck;
 
   /** The SMTP sink's mail since the job started: the customers' mailboxes. */
   readonly mailboxes: SinkMailboxes;
@@ -76,20 +84,22 @@ export class CaseWatch {
   private constructor(
     private readonly kafka: KafkaClient,
     env: Record<string, string>,
+    customersInFlight: number,
   ) {
     this.mailboxes = new SinkMailboxes(env['SMTP_SINK_DATA_DIR']!, Date.now() - 1_000);
+    this.customers = new Bottleneck({ maxConcurrent: customersInFlight });
   }
 
   /** Connects to Kafka and subscribes from the topics' current end. */
-  static async start(env: Record<string, string>): Promise<CaseWatch> {
+  static async start(env: Record<string, string>, customersInFlight: number): Promise<CaseWatch> {
     const kafka = new KafkaClient({
       clientId: `main-job-${randomUUID().slice(0, 8)}`,
       ...kafkaConnectionFromEnv(env),
       schemaRegistryUrl: env['SCHEMA_REGISTRY_URL']!,
-      topics: [Topics.miniappAction],
     });
     await kafka.start();
-    const watch = new CaseWatch(kafka, env);
+    await handsets.mark();
+    const watch = new CaseWatch(kafka, env, customersInFlight);
     await watch.subscribe(`main-job.${randomUUID()}`);
     return watch;
   }
@@ -138,6 +148,13 @@ export class CaseWatch {
         handler: async ({ value }) => {
           append(this.outreachEvents, value.caseId, value);
           this.consider(value);
+        },
+      }),
+      this.kafka.subscriber.subscribe({
+        groupId: `${group}.miniapp-actions`,
+        topic: Topics.miniappAction,
+        handler: async ({ value }) => {
+          if (this.plans.has(value.caseId)) append(this.miniappActions, value.caseId, value);
         },
       }),
       this.kafka.subscriber.subscribe({
@@ -211,7 +228,7 @@ export class CaseWatch {
   private async reach(caseId: string, plan: CustomerPlan): Promise<void> {
     const tried = this.tried.get(caseId) ?? new Set<string>();
     this.tried.set(caseId, tried);
-    let found: OutreachEvent | undefined;
+    let found: { event: OutreachEvent; url: string } | undefined;
     for (;;) {
       const next = (this.outreachEvents.get(caseId) ?? []).find(
         (x) =>
@@ -221,65 +238,24 @@ export class CaseWatch {
       );
       if (!next) return;
       tried.add(next.providerRef ?? '');
-      if (await findDeliveredMessage(this.mailboxes, next, plan.contact)) {
-        found = next;
+      const link = await findDeliveredMessage(this.mailboxes, next, plan.contact);
+      if (link) {
+        found = { event: next, url: link };
         break;
       }
       this.notFound.push(next.providerRef ?? '');
     }
-    const e = found;
+    if (!found) return;
+    const e = found.event;
+    const url = found.url;
     this.reached.set(e.caseId, { outreachId: e.outreachId, channel: e.channel });
-    const actions = customerActions(e, plan);
-    if (actions === undefined) return;
-    this.actedAt.set(e.caseId, Date.now());
-    await this.kafka.publisher.publishMany(
-      actions.map(
-        (a) =>
-          ({
-            topic: Topics.miniappAction,
-            key: { caseId: e.caseId },
-            value: a,
-            headers: { correlationId: e.correlationId, idempotencyKey: a.idempotencyKey },
-          }) as const,
-      ),
+    // A customer who never answers, or who replied STOP, does not open the link.
+    if (plan.kind === 'ignore' || plan.kind === 'reply-stop') return;
+    const journey = await this.customers.schedule(() =>
+      walkJourney({ link: url, caseId: e.caseId, plan, mailboxes: this.mailboxes }),
     );
-  }
-}
-
-/** What the mini-app publishes for this customer's plan; undefined for one who never answers (or replied STOP). */
-function customerActions(e: OutreachEvent, plan: CustomerPlan): MiniappAction[] | undefined {
-  const base = (overrides: Partial<MiniappAction>): MiniappAction => ({
-    eventId: randomUUID(),
-    occurredAt: Date.now(),
-    correlationId: e.correlationId,
-    causationId: e.eventId,
-    idempotencyKey: `act-${e.caseId}-${plan.kind}`,
-    caseId: e.caseId,
-    workflowId: plan.workflowId,
-    actionId: randomUUID(),
-    action: plan.action,
-    identityMethod: 'OTP_AND_KNOWN_FACT',
-    consentRef: `consent-${e.caseId}`,
-    sessionRef: `sess-${e.caseId}`,
-    parameters: plan.parameters,
-    ...overrides,
-  });
-  switch (plan.kind) {
-    case 'act':
-      return [base({})];
-    case 'double-tap': {
-      const first = base({});
-      return [first, { ...first, eventId: randomUUID() }];
-    }
-    case 'wrong-then-right':
-      return [
-        base({ idempotencyKey: `act-${e.caseId}-wrong`, parameters: plan.wrongParameters ?? {} }),
-        base({}),
-      ];
-    case 'decline':
-      return [base({ action: 'decline', parameters: { reason: 'prefers to call' } })];
-    case 'ignore':
-    case 'reply-stop':
-      return undefined;
+    this.journeys.set(e.caseId, journey);
+    if (journey.outcome === 'acted' || journey.outcome === 'declined')
+      this.actedAt.set(e.caseId, journey.finishedAt ?? Date.now());
   }
 }

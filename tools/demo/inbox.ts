@@ -4,7 +4,7 @@
  * (its Message resource by sid, its journal) and the simulated WhatsApp Cloud API (its journal). Nothing here prints
  * a contact point or a link: callers get booleans and counts.
  */
-import { readdir, readFile } from 'node:fs/promises';
+import { open, readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { OutreachEvent } from '@closeout/contracts';
 import type { SmsJournalEntry } from '@closeout/simulators/sms-provider';
@@ -12,6 +12,7 @@ import type { WhatsAppJournalEntry } from '@closeout/simulators/whatsapp-provide
 import { sleep } from './clock';
 import {
   MINIAPP_BASE_URL,
+  providerJournal,
   SMS_ACCOUNT,
   SMTP_FROM_ADDRESS,
   smsProviderUrl,
@@ -19,9 +20,16 @@ import {
 } from './platform';
 import type { ContactBlock } from './scenarios';
 
-/** A mini-app link as messaging mints them: `<MINIAPP_BASE_URL>/l/<token>`. */
-const hasLink = (text: string | null | undefined): boolean =>
-  text != null && text.includes(`${MINIAPP_BASE_URL}/l/`);
+const LINK = new RegExp(
+  `${MINIAPP_BASE_URL.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}/l/[A-Za-z0-9_-]{43}(?![A-Za-z0-9_-])`,
+);
+/** The mini-app link a message carries, as messaging mints them: `<MINIAPP_BASE_URL>/l/<43 base64url>`. */
+export const linkIn = (text: string | null | undefined): string | undefined =>
+  text == null ? undefined : LINK.exec(text)?.[0];
+const hasLink = (text: string | null | undefined): boolean => linkIn(text) !== undefined;
+/** The one-time code of messaging's one-time-code templates ("… code is 123456."). */
+export const codeIn = (text: string | null | undefined): string | undefined =>
+  text == null ? undefined : /code is (?:<strong>)?(\d{6})\b/.exec(text)?.[1];
 
 /** A message the SMTP sink stored (its `<id>.json`), as much of it as the job reads. */
 export interface StoredMail {
@@ -32,6 +40,11 @@ export interface StoredMail {
   to: string[];
   /** Whether the text or HTML part holds a mini-app link (read for the job's own mail only). */
   hasLink: boolean;
+  /** The link itself and a one-time code, when the mail carries one (the job's own mail only). */
+  link: string | undefined;
+  code: string | undefined;
+  /** When the sink stored it (its id's milliseconds). */
+  storedAt: number;
 }
 
 /**
@@ -79,6 +92,9 @@ export class SinkMailboxes {
         from: stored.from,
         to: stored.to.map((a) => a.toLowerCase()),
         hasLink: own && (hasLink(stored.text) || hasLink(stored.html)),
+        link: own ? (linkIn(stored.text) ?? linkIn(stored.html)) : undefined,
+        code: own ? (codeIn(stored.text) ?? codeIn(stored.html)) : undefined,
+        storedAt: Number(id.split('-')[0]),
       });
     }
   }
@@ -105,31 +121,38 @@ async function getJson<T>(url: string, init: RequestInit = {}): Promise<T | unde
 }
 
 /**
- * Whether the message messaging reported SENT/DELIVERED is where the customer reads it, addressed to them, with a
- * mini-app link: the e-mail in the sink whose Message-ID is the event's providerRef, or the SMS the provider holds
- * under the event's sid. Asked a few times over ~3 s (a mail is stored before the sink answers, an SMS before the
- * provider does, but the event may be read first on a loaded machine).
+ * The mini-app link of the message messaging reported SENT/DELIVERED, read where the customer reads it, addressed to
+ * them: the e-mail in the sink whose Message-ID is the event's providerRef, or the SMS the provider holds under the
+ * event's sid, or the WhatsApp message its journal holds under the event's id; undefined when it is not there. Asked
+ * a few times over ~3 s (a mail is stored before the sink answers, an SMS before the provider does, but the event
+ * may be read first on a loaded machine).
  */
 export async function findDeliveredMessage(
   mailboxes: SinkMailboxes,
   e: OutreachEvent,
   contact: ContactBlock,
-): Promise<boolean> {
+): Promise<string | undefined> {
   for (let i = 0; i < 10; i++) {
-    if (await findOnce(mailboxes, e, contact)) return true;
+    const link = await findOnce(mailboxes, e, contact);
+    if (link) return link;
     await sleep(300);
   }
-  return false;
+  return undefined;
 }
 
-async function findOnce(mailboxes: SinkMailboxes, e: OutreachEvent, contact: ContactBlock): Promise<boolean> {
-  if (!e.providerRef) return false;
+async function findOnce(
+  mailboxes: SinkMailboxes,
+  e: OutreachEvent,
+  contact: ContactBlock,
+): Promise<string | undefined> {
+  if (!e.providerRef) return undefined;
   switch (e.channel) {
     case 'EMAIL': {
-      if (!contact.email) return false;
+      if (!contact.email) return undefined;
       const email = contact.email.toLowerCase();
       await mailboxes.refresh();
-      return mailboxes.ours().some((m) => m.messageId === e.providerRef && m.to.includes(email) && m.hasLink);
+      return mailboxes.ours().find((m) => m.messageId === e.providerRef && m.to.includes(email) && m.hasLink)
+        ?.link;
     }
     case 'SMS': {
       const auth = Buffer.from(`${SMS_ACCOUNT.accountSid}:${SMS_ACCOUNT.authToken}`).toString('base64');
@@ -137,13 +160,119 @@ async function findOnce(mailboxes: SinkMailboxes, e: OutreachEvent, contact: Con
         `${smsProviderUrl}/2010-04-01/Accounts/${SMS_ACCOUNT.accountSid}/Messages/${encodeURIComponent(e.providerRef)}.json`,
         { headers: { authorization: `Basic ${auth}` } },
       );
-      return sms !== undefined && sms.to === contact.phone && hasLink(sms.body);
+      return sms !== undefined && sms.to === contact.phone ? linkIn(sms.body) : undefined;
     }
     case 'WHATSAPP': {
       // The Cloud API has no lookup: the customer's handset is the provider's journal.
-      const entry = (await whatsappJournal()).find((j) => j.id === e.providerRef);
-      return entry !== undefined && `+${entry.waId}` === contact.phone && hasLink(entry.text);
+      await handsets.refresh();
+      const entry = handsets.whatsapp.find((j) => j.id === e.providerRef);
+      return entry !== undefined && `+${entry.waId}` === contact.phone ? linkIn(entry.text) : undefined;
     }
+  }
+}
+
+/**
+ * The customers' phones: the simulated SMS provider's and WhatsApp Cloud API's journals (JSONL, one line per message
+ * accepted, appended synchronously), read on from where they stood when the job started — only the run's messages,
+ * and without asking the providers for every message they ever took on each look.
+ */
+class JournalTail<T> {
+  readonly entries: T[] = [];
+  private offset: number | undefined;
+  private rest = '';
+  private reading: Promise<void> | undefined;
+
+  constructor(private readonly file: string) {}
+
+  /** Where the journal stands now: later reads start here. */
+  async mark(): Promise<void> {
+    this.offset = (await stat(this.file).catch(() => undefined))?.size ?? 0;
+  }
+
+  refresh(): Promise<void> {
+    this.reading ??= this.read().finally(() => (this.reading = undefined));
+    return this.reading;
+  }
+
+  private async read(): Promise<void> {
+    const handle = await open(this.file, 'r').catch(() => undefined);
+    if (!handle) return;
+    try {
+      const size = (await handle.stat()).size;
+      const from = this.offset ?? 0;
+      if (size <= from) return;
+      const buffer = Buffer.alloc(size - from);
+      await handle.read(buffer, 0, buffer.length, from);
+      this.offset = size;
+      const lines = (this.rest + buffer.toString('utf8')).split('\n');
+      this.rest = lines.pop() ?? '';
+      for (const line of lines) if (line.trim() !== '') this.entries.push(JSON.parse(line) as T);
+    } finally {
+      await handle.close();
+    }
+  }
+}
+
+/** Both providers' journals, read on together. */
+class Handsets {
+  private readonly smsTail = new JournalTail<SmsJournalEntry>(providerJournal('sms-provider'));
+  private readonly whatsappTail = new JournalTail<WhatsAppJournalEntry>(providerJournal('whatsapp-provider'));
+
+  get sms(): SmsJournalEntry[] {
+    return this.smsTail.entries;
+  }
+
+  get whatsapp(): WhatsAppJournalEntry[] {
+    return this.whatsappTail.entries;
+  }
+
+  async mark(): Promise<void> {
+    await Promise.all([this.smsTail.mark(), this.whatsappTail.mark()]);
+  }
+
+  async refresh(): Promise<void> {
+    await Promise.all([this.smsTail.refresh(), this.whatsappTail.refresh()]);
+  }
+}
+
+/** The run's customers' phones (marked where the journals stand when the job starts: `handsets.mark()`). */
+export const handsets = new Handsets();
+
+/**
+ * The newest one-time code that reached the customer since `since` (ms), on whichever of their channels messaging
+ * sent it (their mailbox, SMS or WhatsApp — a person looks at all of them); undefined after ~`waitMs`.
+ */
+export async function findOneTimeCode(
+  mailboxes: SinkMailboxes,
+  contact: ContactBlock,
+  since: number,
+  waitMs = 15_000,
+): Promise<string | undefined> {
+  const deadline = Date.now() + waitMs;
+  const email = contact.email?.toLowerCase();
+  const waId = contact.phone?.replace(/^\+/, '');
+  for (;;) {
+    await Promise.all([mailboxes.refresh(), handsets.refresh()]);
+    const found: { at: number; code: string }[] = [];
+    if (email)
+      for (const m of mailboxes.ours())
+        if (m.code && m.storedAt >= since && m.to.includes(email))
+          found.push({ at: m.storedAt, code: m.code });
+    if (contact.phone)
+      for (const s of handsets.sms) {
+        const code = codeIn(s.body);
+        const at = Date.parse(s.acceptedAt);
+        if (code && at >= since && s.to === contact.phone) found.push({ at, code });
+      }
+    if (waId)
+      for (const w of handsets.whatsapp) {
+        const code = w.template ? w.template.parameters.find((p) => /^\d{6}$/.test(p)) : codeIn(w.text);
+        const at = Date.parse(w.acceptedAt);
+        if (code && at >= since && w.waId === waId) found.push({ at, code });
+      }
+    if (found.length > 0) return found.sort((a, b) => b.at - a.at)[0]!.code;
+    if (Date.now() >= deadline) return undefined;
+    await sleep(250);
   }
 }
 

@@ -1,21 +1,23 @@
 /**
  * Closeout's main job: brings up the devstack, the simulated cores (test doubles of the bank's REST, SOAP and SFTP
- * systems of record, with faults injected), the simulated SMS and WhatsApp providers and the nine services, then
- * drives a realistic sample to the end: upstream triggers across the five seed workflows, each with the customer's
- * contact points, time zone and consents; messaging reaches the customers by email (the devstack's SMTP sink) and SMS
- * (the simulated provider); simulated customers act on most messages (some decline, some get a parameter wrong first,
- * some tap twice, some never answer, a few reply STOP), a few cannot be reached (no consent, or night where they
- * live); redelivered upstream events, and writeback-rest killed and restarted midway. It prints progress while it
- * runs and a final report, and leaves everything running.
+ * systems of record, with faults injected), the simulated SMS and WhatsApp providers, the simulated card processor
+ * and the nine services, then drives a realistic sample to the end: upstream triggers across the five seed
+ * workflows, each with the customer's contact points, time zone, consents and known facts; messaging reaches the
+ * customers by email (the devstack's SMTP sink), SMS and WhatsApp (the simulated providers); simulated customers read
+ * their message there, open its link and go through the mini-app's real pages and forms — one-time code from their
+ * own mailbox or phone, date of birth and postcode where asked, then their action (a test card on the processor's
+ * hosted page, a PDF, a plan, an address), or decline, or stop messages; some get a field wrong first, some tap
+ * twice, some mistype the code five times, some never answer, a few reply STOP; a few cannot be reached (no consent,
+ * or night where they live); redelivered upstream events, and writeback-rest killed and restarted midway. It prints
+ * progress while it runs and a final report, and leaves the services running.
  *
- *   npm start                 # 1,000 triggers
- *   npm start -- --cases 200  # a shorter run
+ *   npm start                                        # 1,000 triggers
+ *   npm start -- --cases 200                         # a shorter run
+ *   npm start -- --cases 200 --customers-in-flight 8 # fewer customers on the mini-app at once (default 12)
  *
- * The mini-app is not built yet: once a customer's message has reached them (found with its link in the sink or the
- * SMS provider), the job publishes the customer's choice (miniapp.action) as the mini-app would.
- *
- * The parts, in the order they run: platform.ts (devstack, cores, providers, services), case-watch.ts (what is seen
- * on Kafka, the customers' stand-in), inbox.ts (where customers read their messages), drive.ts (the triggers),
+ * The parts, in the order they run: platform.ts (devstack, cores, providers, card processor, services), case-watch.ts
+ * (what is seen on Kafka; the customers set off), inbox.ts (where customers read their messages and codes),
+ * customer-journey.ts and customer-browser.ts (the customer on the mini-app's pages), drive.ts (the triggers),
  * outcome.ts and messaging-figures.ts (settling, evidence, figures), report.ts.
  */
 import { randomUUID } from 'node:crypto';
@@ -32,11 +34,20 @@ import { percentile, printLookAround, printReport } from './report';
 import { zonesAt } from './time-zones';
 
 const { values: args } = parseArgs({
-  options: { cases: { type: 'string', default: '1000' }, seed: { type: 'string', default: '7' } },
+  options: {
+    cases: { type: 'string', default: '1000' },
+    seed: { type: 'string', default: '7' },
+    'customers-in-flight': { type: 'string', default: '12' },
+  },
 });
 const CASES = Number(args.cases);
 if (!Number.isInteger(CASES) || CASES < 5) {
   console.error('--cases: must be an integer ≥ 5');
+  process.exit(2);
+}
+const IN_FLIGHT = Number(args['customers-in-flight']);
+if (!Number.isInteger(IN_FLIGHT) || IN_FLIGHT < 1 || IN_FLIGHT > 64) {
+  console.error('--customers-in-flight: must be an integer from 1 to 64');
   process.exit(2);
 }
 
@@ -44,7 +55,7 @@ async function main(): Promise<void> {
   configureLogging({ level: 'warn', service: 'main-job' });
   const platform = await bringUpPlatform();
   await printReadiness();
-  const watch = await CaseWatch.start(platform.env);
+  const watch = await CaseWatch.start(platform.env, IN_FLIGHT);
   const progress = reportProgress(watch, CASES);
 
   const run = randomUUID().slice(0, 8);
@@ -69,7 +80,9 @@ async function main(): Promise<void> {
   const evidence = await gatherEvidence(runStarted);
   const messagingEvidence = await gatherMessagingEvidence(watch, runStarted);
   await watch.close();
-  const figures = figuresOf(watch, driven, evidence, messagingEvidence, runStarted);
+  const figures = figuresOf(watch, driven, evidence, messagingEvidence, runStarted, platform.cardProcessor);
+  // The processor runs in this process: it stops with the job.
+  await platform.cardProcessor.close();
   printReport(figures, percentile);
   printLookAround();
   if (!succeeded(watch, figures, CASES)) process.exitCode = 1;

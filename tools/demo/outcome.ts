@@ -3,6 +3,7 @@
  * the exception queue, the SMTP sink and the messaging providers hold about the run, and the figures of the report.
  */
 import type { WritebackResult } from '@closeout/contracts';
+import type { CardProcessor } from '../simulators/card-processor';
 import { elapsedS, say, sleep } from './clock';
 import { TERMINAL_STATES, type CaseWatch } from './case-watch';
 import type { Driven } from './drive';
@@ -28,7 +29,7 @@ export function reportProgress(watch: CaseWatch, cases: number): { stop(): void 
       sent += (watch.outreachEvents.get(id) ?? []).filter((e) => e.status === 'SENT').length;
     const deferred = [...watch.plans.keys()].filter((id) => watch.parkedByQuietHours(id)).length;
     say(
-      `progress: ${watch.plans.size}/${cases} triggered, ${sent} messages sent, ${deferred} customers deferred by quiet hours, ${watch.actedAt.size} customers acted, ${completed} completed, ${exceptions} in exception, ${expired} expired; writebacks applied ${applied}/${watch.ourKeys.size}`,
+      `progress: ${watch.plans.size}/${cases} triggered, ${sent} messages sent, ${deferred} customers deferred by quiet hours, ${watch.journeys.size} journeys through the mini-app, ${watch.actedAt.size} customers acted, ${completed} completed, ${exceptions} in exception, ${expired} expired; writebacks applied ${applied}/${watch.ourKeys.size}`,
     );
   }, 3_000);
   return { stop: () => clearInterval(timer) };
@@ -103,6 +104,7 @@ export function figuresOf(
   evidence: Evidence,
   messagingEvidence: MessagingEvidence,
   runStarted: number,
+  cardProcessor: CardProcessor,
 ): RunFigures {
   const { plans, states, results, appliedAt, triggeredAt, actedAt, ourKeys } = watch;
   const mine = (id: string) => plans.has(id);
@@ -161,7 +163,67 @@ export function figuresOf(
       messagingEvidence,
       new Map(evidence.exceptions.filter((e) => mine(e.caseId)).map((e) => [e.caseId, e.kind])),
     ),
+    journeys: journeyFiguresOf(watch, cardProcessor),
     elapsedS: elapsedS(),
+  };
+}
+
+/**
+ * The customers' journeys through the mini-app, and what the mini-app itself published for the run's cases
+ * (miniapp.action by action): the two must agree — every customer who acted has exactly one action on the topic,
+ * every decline one decline, every locked session one identity.locked.
+ */
+export function journeyFiguresOf(watch: CaseWatch, cardProcessor: CardProcessor): RunFigures['journeys'] {
+  const journeys = [...watch.journeys.values()];
+  const count = (f: (j: (typeof journeys)[number]) => boolean) => journeys.filter(f).length;
+  const published = [...watch.miniappActions.entries()];
+  const byAction = countBy(published.flatMap(([, actions]) => actions.map((a) => a.action)));
+  const casesWith = (test: (action: string) => boolean) =>
+    new Set(published.filter(([, actions]) => actions.some((a) => test(a.action))).map(([id]) => id));
+  const businessCases = casesWith((a) => a !== 'decline' && a !== 'identity.locked');
+  const acted = new Set(journeys.filter((j) => j.outcome === 'acted').map((j) => j.caseId));
+  const declined = new Set(journeys.filter((j) => j.outcome === 'declined').map((j) => j.caseId));
+  const locked = new Set(journeys.filter((j) => j.outcome === 'failed-verification').map((j) => j.caseId));
+  const sameSet = (a: Set<string>, b: Set<string>) => a.size === b.size && [...a].every((x) => b.has(x));
+  const durations = journeys.filter((j) => j.finishedAt).map((j) => j.finishedAt! - j.startedAt);
+  const stats = cardProcessor.stats();
+  return {
+    started: count((j) => j.started),
+    verified: count((j) => j.verified),
+    failedVerification: locked.size,
+    acted: acted.size,
+    declined: declined.size,
+    optedOut: count((j) => j.outcome === 'opted-out'),
+    byOutcome: countBy(journeys.map((j) => j.outcome)),
+    stoppedAt: countBy(
+      journeys.filter((j) => j.stoppedAt !== undefined).map((j) => `${j.outcome}: ${j.stoppedAt}`),
+    ),
+    refusedFirst: count((j) => j.refusedFirst),
+    doubleTaps: count((j) => j.submissions > 1 && j.outcome === 'acted'),
+    codesRequested: journeys.reduce((a, j) => a + j.codesRequested, 0),
+    requests: journeys.reduce((a, j) => a + j.requests, 0),
+    durations,
+    published: byAction,
+    publishedMoreThanOnce: published.filter(
+      ([, actions]) => new Set(actions.map((a) => a.idempotencyKey)).size !== actions.length,
+    ).length,
+    agrees: {
+      acted: sameSet(acted, businessCases),
+      declined: sameSet(
+        declined,
+        casesWith((a) => a === 'decline'),
+      ),
+      failedVerification: sameSet(
+        locked,
+        casesWith((a) => a === 'identity.locked'),
+      ),
+    },
+    processor: {
+      pagesServed: stats.pagesServed,
+      tokensIssued: stats.tokensIssued,
+      refusedOnPage: stats.refusedOnPage,
+      lookups: stats.lookups.ok,
+    },
   };
 }
 

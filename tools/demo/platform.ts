@@ -1,16 +1,20 @@
 /**
  * Bringing up the main job's platform: the devstack, the seed workflows with a demo cadence, the simulated cores
  * (test doubles of the bank's REST, SOAP and SFTP systems of record, with faults injected), the simulated messaging
- * providers (a Twilio-compatible SMS API and the WhatsApp Cloud API; email goes to the devstack's SMTP sink) and the
- * nine services, each started with only its own settings. Services, cores and providers already running are kept;
- * a service running with other settings than this run's is restarted with them.
+ * providers (a Twilio-compatible SMS API and the WhatsApp Cloud API; email goes to the devstack's SMTP sink), the
+ * simulated card processor (in this process, on its own origin) and the nine services, each started with only its
+ * own settings — the mini-app among them, answering the links in messages. The secrets between services (the
+ * mini-app's tokens at the orchestrator and at messaging, its one-time-code and processor-state keys, the
+ * processor's API key) are generated per run and never printed. Services, cores and providers already running are
+ * kept; a service running with other settings than this run's is restarted with them.
  */
 import { execFileSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Topics } from '@closeout/contracts';
 import { positionGroupsAtEnd, kafkaConnectionFromEnv } from '@closeout/kafka';
+import { startCardProcessor, type CardProcessor } from '../simulators/card-processor';
 import { writeDefinitions } from '../e2e/case-stack';
 import { say } from './clock';
 import {
@@ -43,6 +47,7 @@ const REST_CORE_PORT = 8091;
 const SOAP_CORE_PORT = 8092;
 const SMS_PROVIDER_PORT = 8095;
 const WHATSAPP_PROVIDER_PORT = 8096;
+const CARD_PROCESSOR_PORT = 8097;
 
 /** The simulated SMS provider's account (a test double's credentials) and the number messages are sent from. */
 export const SMS_ACCOUNT = {
@@ -57,8 +62,6 @@ const WHATSAPP_ACCOUNT = {
 };
 /** The address the job's messaging sends email from (the sink is shared with tests: this tells its mail apart). */
 export const SMTP_FROM_ADDRESS = 'no-reply@main-job.closeout.example';
-/** Where the mini-app would answer the links in messages (nobody serves it yet). */
-export const MINIAPP_BASE_URL = 'https://app.closeout.test';
 export const smsProviderUrl = `http://127.0.0.1:${SMS_PROVIDER_PORT}`;
 export const whatsappProviderUrl = `http://127.0.0.1:${WHATSAPP_PROVIDER_PORT}`;
 /**
@@ -72,6 +75,13 @@ export const port = (name: string): number => services.find((s) => s.name === na
 export const ingestUrl = `http://127.0.0.1:${port('trigger-ingest')}/v1/triggers`;
 export const orchestratorUrl = `http://127.0.0.1:${port('orchestrator')}`;
 export const reconcilerUrl = `http://127.0.0.1:${port('reconciler')}`;
+/**
+ * Where customers reach the mini-app: the links messaging puts in messages start with it (MINIAPP_BASE_URL) and the
+ * mini-app answers them (MINIAPP_PUBLIC_BASE_URL). Plain HTTP on loopback, as the mini-app's config allows there.
+ */
+export const MINIAPP_BASE_URL = `http://127.0.0.1:${port('mini-app-backend')}`;
+/** The simulated card processor's origin (another port: another origin than the mini-app's). */
+export const cardProcessorUrl = `http://127.0.0.1:${CARD_PROCESSOR_PORT}`;
 /** Where the providers call messaging's webhooks (the URL they sign). */
 const messagingUrl = `http://127.0.0.1:${port('messaging')}`;
 
@@ -82,11 +92,23 @@ const REST_FAULTS =
 const SOAP_FAULTS = 'vendor_transient@0.05,vendor_ambiguous@0.02,throttled@0.02,server_retry@0.03';
 const SFTP_FAULTS = 'delay_receipt@0.1,checksum_mismatch@0.03';
 
-/** The running platform: the devstack's environment and every service's settings. */
+/** The running platform: the devstack's environment, every service's settings and the in-process card processor. */
 export interface Platform {
   env: Record<string, string>;
   serviceEnv: Record<string, string>;
+  cardProcessor: CardProcessor;
 }
+
+/** The run's secrets between services: random per run, handed to the services that need them, never printed. */
+interface RunSecrets {
+  miniappOrchestratorToken: string;
+  miniappMessagingToken: string;
+  otpKey: string;
+  processorStateKey: string;
+  cardProcessorApiKey: string;
+}
+
+const secret = (): string => randomBytes(32).toString('base64url');
 
 /** Devstack, seed workflows, simulated cores, then the nine services one after another, each until ready. */
 export async function bringUpPlatform(): Promise<Platform> {
@@ -106,8 +128,23 @@ export async function bringUpPlatform(): Promise<Platform> {
   await untilUp(`http://127.0.0.1:${SOAP_CORE_PORT}/health`, 30_000);
   await untilUp(`${smsProviderUrl}/health`, 30_000);
   await untilUp(`${whatsappProviderUrl}/health`, 30_000);
+  const secrets: RunSecrets = {
+    miniappOrchestratorToken: secret(),
+    miniappMessagingToken: secret(),
+    otpKey: secret(),
+    processorStateKey: secret(),
+    cardProcessorApiKey: secret(),
+  };
+  // The processor sends customers back to the mini-app only (its allowed return origin).
+  const cardProcessor = await startCardProcessor({
+    port: CARD_PROCESSOR_PORT,
+    host: '127.0.0.1',
+    apiKey: secrets.cardProcessorApiKey,
+    returnOrigins: [MINIAPP_BASE_URL],
+  });
+  say(`simulated card processor (tokenizing test double, hosted card page) on ${cardProcessor.url}`);
 
-  const platform = { env, serviceEnv: serviceEnv(env, workflowsDir) };
+  const platform = { env, serviceEnv: serviceEnv(env, workflowsDir, secrets), cardProcessor };
   // The definitions are settings too (the orchestrator and the reconciler read them at boot).
   const definitions = readdirSync(workflowsDir)
     .sort()
@@ -172,6 +209,11 @@ export async function killAndRestartLater(platform: Platform, name: string): Pro
  */
 const OWNERS: Array<[RegExp, readonly string[]]> = [
   [/^INGEST_/, ['trigger-ingest']],
+  // The mini-app's view of the orchestrator and messaging (their URLs) and its own settings and secrets.
+  [/^(ORCHESTRATOR_URL|MESSAGING_INTERNAL_URL|CARD_PROCESSOR_.*|CLAMAV_.*)$/, ['mini-app-backend']],
+  // The links messaging mints point at the mini-app.
+  [/^MINIAPP_BASE_URL$/, ['messaging']],
+  [/^MINIAPP_/, ['mini-app-backend']],
   [/^ORCHESTRATOR_/, ['orchestrator']],
   [/^RECONCILER_/, ['reconciler']],
   [/^WRITEBACK_REST_/, ['writeback-rest']],
@@ -179,7 +221,7 @@ const OWNERS: Array<[RegExp, readonly string[]]> = [
   [/^WRITEBACK_SFTP_/, ['writeback-sftp']],
   [/^SFTP_/, ['writeback-sftp', 'reconciler']],
   [/^WORKFLOW_/, ['orchestrator', 'reconciler']],
-  [/^(MESSAGING|TWILIO|WHATSAPP|SMTP|MINIAPP)_/, ['messaging']],
+  [/^(MESSAGING|TWILIO|WHATSAPP|SMTP)_/, ['messaging']],
 ];
 
 /** A digest of a service's settings, kept beside its pid file: a service started with other settings is restarted. */
@@ -229,18 +271,38 @@ function envFor(service: string, all: Record<string, string>): Record<string, st
   };
 }
 
-function serviceEnv(env: Record<string, string>, workflowsDir: string): Record<string, string> {
+function serviceEnv(
+  env: Record<string, string>,
+  workflowsDir: string,
+  secrets: RunSecrets,
+): Record<string, string> {
   const soapCore = `http://127.0.0.1:${SOAP_CORE_PORT}`;
   const sftpDir = `${env['SFTP_REMOTE_ROOT']}/core-banking-sftp`;
   return {
     ...env,
     LOG_LEVEL: 'info',
     INGEST_API_TOKENS: `core-billing=${INGEST_TOKEN}`,
-    ORCHESTRATOR_API_TOKENS: `demo-agent=${AGENT_TOKEN}`,
+    ORCHESTRATOR_API_TOKENS: `demo-agent=${AGENT_TOKEN},mini-app=${secrets.miniappOrchestratorToken}`,
     RECONCILER_API_TOKENS: `demo-operator=${RECONCILER_TOKEN}`,
-    // messaging: links point at a mini-app address nobody serves yet; email goes to the devstack's SMTP sink, SMS and
-    // WhatsApp to the simulated providers, which call the webhooks back with signed status reports and replies.
+    // The mini-app: where customers reach it, the orchestrator's eligible actions and messaging's internal API (one-
+    // time codes, opt-outs) with its own tokens, its keys, the card processor and the devstack's clamd (CLAMAV_HOST/
+    // PORT from the devstack's environment). Every simulated customer comes from 127.0.0.1: the per-IP limit is
+    // lifted (the per-link and per-customer limits stay as they are by default).
+    MINIAPP_PUBLIC_BASE_URL: MINIAPP_BASE_URL,
+    ORCHESTRATOR_URL: orchestratorUrl,
+    MINIAPP_ORCHESTRATOR_TOKEN: secrets.miniappOrchestratorToken,
+    MESSAGING_INTERNAL_URL: messagingUrl,
+    MINIAPP_MESSAGING_TOKEN: secrets.miniappMessagingToken,
+    MINIAPP_OTP_KEY: secrets.otpKey,
+    MINIAPP_PROCESSOR_STATE_KEY: secrets.processorStateKey,
+    MINIAPP_RATE_LIMIT_PER_IP: '100000',
+    CARD_PROCESSOR_URL: cardProcessorUrl,
+    CARD_PROCESSOR_API_KEY: secrets.cardProcessorApiKey,
+    // messaging: links point at the mini-app, which asks messaging for one-time codes and opt-outs (its internal API);
+    // email goes to the devstack's SMTP sink, SMS and WhatsApp to the simulated providers, which call the webhooks
+    // back with signed status reports and replies.
     MINIAPP_BASE_URL,
+    MESSAGING_INTERNAL_API_TOKENS: `mini-app=${secrets.miniappMessagingToken}`,
     SMTP_FROM_ADDRESS,
     SMTP_FROM_NAME: 'Closeout Bank',
     SMTP_TLS_MODE: 'none',
@@ -435,6 +497,11 @@ function consumerGroupsOf(service: string): [string, string][] {
     messaging: [
       ['customer-contact', Topics.customerContact],
       ['outreach-requested', Topics.outreachRequested],
+    ],
+    'mini-app-backend': [
+      ['outreach-event', Topics.outreachEvent],
+      ['case-state', Topics.caseState],
+      ['customer-facts', Topics.customerFacts],
     ],
     reconciler: [
       ['writeback-requested', Topics.writebackRequested],

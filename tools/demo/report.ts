@@ -28,6 +28,31 @@ export interface RunFigures {
   /** The customers' contact blocks: reachable, no consent, night where they live. */
   reach: Record<string, number>;
   messaging: MessagingFigures;
+  /** The customers' journeys through the mini-app and what it published for them. */
+  journeys: {
+    started: number;
+    verified: number;
+    failedVerification: number;
+    acted: number;
+    declined: number;
+    optedOut: number;
+    byOutcome: Record<string, number>;
+    /** Where journeys that did not finish stopped (`<outcome>: <status> <page heading>`). */
+    stoppedAt: Record<string, number>;
+    refusedFirst: number;
+    doubleTaps: number;
+    codesRequested: number;
+    requests: number;
+    /** Link opened → done page, ms, per finished journey. */
+    durations: number[];
+    /** miniapp.action for the run's cases, by action (read from the topic). */
+    published: Record<string, number>;
+    /** Cases with the same idempotency key published more than once. */
+    publishedMoreThanOnce: number;
+    /** Whether the customers' outcomes and the mini-app's published actions name the same cases. */
+    agrees: { acted: boolean; declined: boolean; failedVerification: boolean };
+    processor: { pagesServed: number; tokensIssued: number; refusedOnPage: number; lookups: number };
+  };
   elapsedS: number;
 }
 
@@ -63,6 +88,7 @@ export function printReport(f: RunFigures, p: typeof percentile): void {
     `${pct(f.straightThrough, completed)} of completed cases had no exception on the way`,
   );
   printMessaging(f, line);
+  printJourneys(f, line, p);
   console.log('  writeback success per destination');
   for (const [d, w] of Object.entries(f.writebacks).sort()) {
     line(
@@ -148,6 +174,46 @@ function printMessaging(f: RunFigures, line: (label: string, value: string) => v
     );
   const dup = total(m.duplicates);
   line('  duplicate sends in the journals', dup === 0 ? '0' : `${dup} (${list(m.duplicates)})`);
+}
+
+/** The customers on the mini-app's pages, and what the mini-app published for them. */
+function printJourneys(
+  f: RunFigures,
+  line: (label: string, value: string) => void,
+  p: typeof percentile,
+): void {
+  const j = f.journeys;
+  const agree = (ok: boolean) => (ok ? 'agrees' : 'DISAGREES');
+  console.log('  the mini-app (customers through its real pages and forms)');
+  line(
+    '  journeys',
+    `${j.started} started (link opened into a session), ${j.verified} verified, ${j.failedVerification} failed verification (five wrong codes), ` +
+      `${j.acted} acted, ${j.declined} declined, ${j.optedOut} stopped messages`,
+  );
+  line('  journey outcomes', list(j.byOutcome));
+  const stops = Object.entries(j.stoppedAt).sort((a, b) => b[1] - a[1]);
+  if (stops.length > 0)
+    line(
+      '  where the others stopped',
+      stops
+        .slice(0, 6)
+        .map(([k, v]) => `${k} ×${v}`)
+        .join('; '),
+    );
+  line(
+    '  on the way',
+    `${j.refusedFirst} first tries refused naming the field, ${j.doubleTaps} double taps, ${j.codesRequested} one-time codes requested, ` +
+      `${j.requests} HTTP requests; link → done p50 ${secs(p(j.durations, 50))}, p95 ${secs(p(j.durations, 95))}`,
+  );
+  line(
+    '  card processor (hosted page)',
+    `${j.processor.pagesServed} pages served, ${j.processor.refusedOnPage} refused on its page, ${j.processor.tokensIssued} tokens issued, ${j.processor.lookups} looked up by the mini-app`,
+  );
+  line(
+    '  miniapp.action on the topic',
+    `${list(j.published)}; acted ${agree(j.agrees.acted)}, declined ${agree(j.agrees.declined)}, ` +
+      `identity.locked ${agree(j.agrees.failedVerification)} with the journeys; ${j.publishedMoreThanOnce} cases published twice`,
+  );
 }
 
 /** Where to look around afterwards: the platform stays up until `npm run stop`. */

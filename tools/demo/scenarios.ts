@@ -11,7 +11,25 @@ import { parse } from 'yaml';
 import { repoRoot } from './services';
 import { localeOf, type ZoneChoice } from './time-zones';
 
-export type PlanKind = 'act' | 'double-tap' | 'wrong-then-right' | 'decline' | 'ignore' | 'reply-stop';
+export type PlanKind =
+  | 'act'
+  | 'double-tap'
+  | 'wrong-then-right'
+  | 'decline'
+  | 'ignore'
+  | 'reply-stop'
+  | 'stop-in-app'
+  | 'mistype-code';
+
+/**
+ * What a customer types to take an action through the mini-app's real pages: on the processor's hosted page (card or
+ * bank details, never seen by Closeout), into the action's form, and whether they attach a small clean PDF.
+ */
+export interface CustomerInput {
+  processor?: Record<string, string>;
+  form?: Record<string, string>;
+  document?: boolean;
+}
 
 /**
  * How the customer's contact block reads for messaging: consenting on their channels in a daytime zone (reachable),
@@ -48,10 +66,13 @@ export interface CustomerPlan {
   knownFacts: KnownFacts;
   /** The outreach attempt the customer answers (1: the first message, 2: the first reminder). */
   actOnAttempt: number;
+  /** The action the customer takes (the eligible action of the workflow offering it) and what they type for it. */
   action: string;
-  parameters: Record<string, string>;
-  /** What a customer who gets it wrong first submits (refused by the workflow's rules). */
-  wrongParameters?: Record<string, string>;
+  input: CustomerInput;
+  /** What a customer who gets it wrong first types (refused, naming the field, by the form or the processor). */
+  wrongInput?: CustomerInput;
+  /** The customer's number in the run, e.g. for the name they type under an attestation. */
+  index: number;
 }
 
 export interface Scenario {
@@ -59,12 +80,21 @@ export interface Scenario {
   upstream(run: string, i: number, random: () => number, contact: ContactBlock): Record<string, unknown>;
   choices: {
     action: string;
-    parameters: (i: number) => Record<string, string>;
-    wrong?: Record<string, string>;
+    input: (i: number) => CustomerInput;
+    wrong?: CustomerInput;
   }[];
 }
 
-const SHA = (i: number) => i.toString(16).padStart(64, '0');
+/** Test cards of the simulated processor (Luhn-valid, never a real card), typed on its hosted page only. */
+const TEST_CARDS = ['4242424242424242', '5555555555554444', '4000056655665556'];
+const card = (i: number, expiryMonth = String(1 + (i % 12))): CustomerInput => ({
+  processor: {
+    cardNumber: TEST_CARDS[i % TEST_CARDS.length]!,
+    expiryMonth,
+    expiryYear: String(2028 + (i % 4)),
+    cvc: String(100 + (i % 900)),
+  },
+});
 const between = (random: () => number, lo: number, hi: number) => lo + Math.floor(random() * (hi - lo + 1));
 
 function event(
@@ -145,13 +175,16 @@ export const SCENARIOS: Scenario[] = [
         },
       }),
     choices: [
-      { action: 'payment.authorize', parameters: (i) => ({ paymentMethodToken: `pm_tok_${i}` }), wrong: {} },
+      // A card number with a wrong check digit first, refused on the processor's page.
+      { action: 'payment.authorize', input: card, wrong: { processor: { cardNumber: '4242424242424241' } } },
+      // An expiry month of 13 first, refused on the processor's page.
+      { action: 'card.update', input: (i) => card(i, '9'), wrong: card(0, '13') },
       {
-        action: 'card.update',
-        parameters: (i) => ({ cardToken: `card_tok_${i}`, expiryMonth: '9', expiryYear: '2029' }),
-        wrong: { cardToken: 'card_tok_x', expiryMonth: '13', expiryYear: '2029' },
+        action: 'payment.bank_transfer',
+        input: (i) => ({
+          processor: { sortCode: '400000', accountNumber: String(10_000_000 + (i % 89_999_999)) },
+        }),
       },
-      { action: 'payment.bank_transfer', parameters: (i) => ({ paymentMethodToken: `bank_tok_${i}` }) },
     ],
   },
   {
@@ -163,11 +196,13 @@ export const SCENARIOS: Scenario[] = [
       }),
     choices: [
       {
+        // The first due date is picked from the form's own bounds (firstDueDate: 'earliest').
         action: 'plan.choose',
-        parameters: (i) => ({ installments: String(1 + (i % 6)), firstDueDate: '2027-02-01' }),
-        wrong: { installments: '9', firstDueDate: '2027-02-01' },
+        input: (i) => ({ form: { installments: String(1 + (i % 6)), firstDueDate: 'earliest' } }),
+        // More installments than the workflow allows, refused by the form naming the field.
+        wrong: { form: { installments: '99', firstDueDate: 'earliest' } },
       },
-      { action: 'payment.authorize', parameters: (i) => ({ paymentMethodToken: `pm_tok_${i}` }) },
+      { action: 'payment.authorize', input: card },
     ],
   },
   {
@@ -176,8 +211,9 @@ export const SCENARIOS: Scenario[] = [
     choices: [
       {
         action: 'document.upload',
-        parameters: (i) => ({ documentType: 'passport', documentRef: `docs/kyc/${i}.pdf`, sha256: SHA(i) }),
-        wrong: { documentType: 'selfie', documentRef: 'x', sha256: SHA(1) },
+        input: () => ({ form: { documentType: 'passport' }, document: true }),
+        // Submitted without the file first: refused naming the document field.
+        wrong: { form: { documentType: 'passport' }, document: false },
       },
     ],
   },
@@ -187,11 +223,13 @@ export const SCENARIOS: Scenario[] = [
     choices: [
       {
         action: 'address.confirm',
-        parameters: (i) => ({
-          line1: `${1 + (i % 200)} High Street`,
-          city: 'Leeds',
-          postalCode: 'LS1 1AA',
-          country: 'GB',
+        input: (i) => ({
+          form: {
+            line1: `${1 + (i % 200)} High Street`,
+            city: 'Leeds',
+            postalCode: 'ls1 1aa',
+            country: 'GB',
+          },
         }),
       },
     ],
@@ -202,11 +240,7 @@ export const SCENARIOS: Scenario[] = [
     choices: [
       {
         action: 'document.upload',
-        parameters: (i) => ({
-          documentType: 'proof_of_address',
-          documentRef: `docs/onboarding/${i}.pdf`,
-          sha256: SHA(i),
-        }),
+        input: () => ({ form: { documentType: 'proof_of_address' }, document: true }),
       },
     ],
   },
@@ -218,23 +252,50 @@ export interface WorkflowOutreach {
   channels: Channel[];
 }
 
-let outreachById: Map<string, WorkflowOutreach> | undefined;
+/** An action a seed workflow offers: its id and the label the mini-app shows as its heading. */
+export interface WorkflowAction {
+  id: string;
+  action: string;
+  label: string;
+}
 
-/** The seed definition's outreach (apps/orchestrator/workflows): consents follow what each workflow asks for. */
-export function workflowOutreach(workflowId: string): WorkflowOutreach {
-  outreachById ??= new Map(
+let seedsById: Map<string, { outreach: WorkflowOutreach; actions: WorkflowAction[] }> | undefined;
+
+function seeds(): Map<string, { outreach: WorkflowOutreach; actions: WorkflowAction[] }> {
+  seedsById ??= new Map(
     readdirSync(join(repoRoot, 'apps', 'orchestrator', 'workflows'))
       .filter((f) => /\.ya?ml$/.test(f))
       .map((f) => {
         const doc = parse(readFileSync(join(repoRoot, 'apps', 'orchestrator', 'workflows', f), 'utf8')) as {
           id: string;
           outreach: WorkflowOutreach;
+          actions: WorkflowAction[];
         };
-        return [doc.id, { purpose: doc.outreach.purpose, channels: doc.outreach.channels }] as const;
+        return [
+          doc.id,
+          {
+            outreach: { purpose: doc.outreach.purpose, channels: doc.outreach.channels },
+            actions: doc.actions.map((a) => ({ id: a.id, action: a.action, label: a.label })),
+          },
+        ] as const;
       }),
   );
-  const found = outreachById.get(workflowId);
+  return seedsById;
+}
+
+/** The seed definition's outreach (apps/orchestrator/workflows): consents follow what each workflow asks for. */
+export function workflowOutreach(workflowId: string): WorkflowOutreach {
+  const found = seeds().get(workflowId);
   if (!found) throw new Error(`workflowId: no seed workflow definition has id ${workflowId}`);
+  return found.outreach;
+}
+
+/** The seed workflow's action of that kind: the customer looks for its label on the mini-app's page. */
+export function workflowAction(workflowId: string, action: string): WorkflowAction {
+  const found = seeds()
+    .get(workflowId)
+    ?.actions.find((a) => a.action === action);
+  if (!found) throw new Error(`action: the seed workflow ${workflowId} offers no ${action}`);
   return found;
 }
 
@@ -293,7 +354,8 @@ let counter = 0;
 
 /**
  * Most customers act on the first message, some after a reminder; a few decline, tap twice, get it wrong first,
- * never answer, or reply STOP to the first SMS. A few cannot be reached during the run (no consent, or night where
+ * never answer, mistype the one-time code five times (the case goes to the exception queue as VERIFICATION_FAILED),
+ * stop messages from the mini-app's page, or reply STOP to the first SMS. A few cannot be reached during the run (no consent, or night where
  * they live): whatever they would do, no message reaches them.
  */
 export function customerPlan(
@@ -317,15 +379,19 @@ export function customerPlan(
   const replyStop = reach === 'reachable' && outreach.channels[0] === 'SMS' && random() < REPLY_STOP;
   const kind: PlanKind = replyStop
     ? 'reply-stop'
-    : r < 0.06
+    : r < 0.05
       ? 'ignore'
-      : r < 0.1
-        ? 'decline'
-        : r < 0.14
-          ? 'double-tap'
-          : r < 0.18 && choice.wrong
-            ? 'wrong-then-right'
-            : 'act';
+      : r < 0.08
+        ? 'mistype-code'
+        : r < 0.1
+          ? 'stop-in-app'
+          : r < 0.14
+            ? 'decline'
+            : r < 0.18
+              ? 'double-tap'
+              : r < 0.22 && choice.wrong
+                ? 'wrong-then-right'
+                : 'act';
   return {
     kind,
     workflowId: scenario.workflowId,
@@ -334,7 +400,8 @@ export function customerPlan(
     knownFacts: knownFactsOf(run, i),
     actOnAttempt: random() < 0.15 ? 2 : 1,
     action: choice.action,
-    parameters: choice.parameters(counter),
-    ...(choice.wrong ? { wrongParameters: choice.wrong } : {}),
+    input: choice.input(counter),
+    ...(choice.wrong ? { wrongInput: choice.wrong } : {}),
+    index: i,
   };
 }
