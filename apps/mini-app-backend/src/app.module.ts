@@ -49,7 +49,13 @@ export class AppModule {
   static register(config: Config, options: AppModuleOptions = {}): DynamicModule {
     const settings = miniAppSettings(config);
     const catalog = new Catalog();
-    for (const [locale, strings] of Object.entries(options.strings ?? {})) catalog.add(locale, strings);
+    // A tag of a language the pages already speak (the forms' `en`, an alias of en-GB) adds to that locale rather
+    // than making a partial one of its own: the pages keep answering in en-GB, `lang="en-GB"`.
+    for (const [locale, strings] of Object.entries(options.strings ?? {})) {
+      const known = catalog.resolve(locale);
+      const sameLanguage = known.split('-')[0]?.toLowerCase() === locale.split('-')[0]?.toLowerCase();
+      catalog.add(sameLanguage ? known : locale, strings);
+    }
     const formProviders = options.actionFormProviders ?? [{ provide: ACTION_FORMS, useValue: [] }];
     return {
       module: AppModule,

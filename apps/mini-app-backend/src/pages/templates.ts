@@ -10,8 +10,8 @@ export const LAYOUT = `<!doctype html>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="robots" content="noindex, nofollow">
-{% if refresh %}<meta http-equiv="refresh" content="0; url={{ refresh }}">{% endif %}
-<title>{% if hasErrors %}{{ t.errorPrefix }}{% endif %}{{ title }} – {{ t.appName }}</title>
+{% if refresh %}<meta http-equiv="refresh" content="0; url={{ refresh }}">
+{% endif %}<title>{% if hasErrors %}{{ t.errorPrefix }}{% endif %}{{ title }} – {{ t.appName }}</title>
 <link rel="stylesheet" href="/assets/app.css">
 </head>
 <body>

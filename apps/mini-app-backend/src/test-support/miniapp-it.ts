@@ -18,6 +18,7 @@ import { AppModule } from '../app.module';
 import { configSchema } from '../config';
 import { FORM_ROUTE_PREFIXES } from '../http/routes';
 import { LinkEventsConsumer } from '../links/link-events.consumer';
+import { miniAppModuleOptions } from '../wiring';
 import { linkTokenSha256 } from '../links/link-token';
 import type { EligibleActions } from '../clients/orchestrator.client';
 
@@ -92,15 +93,21 @@ export interface MiniAppUnderTest {
   /** A new link of this run, recorded as messaging's SENT event would (the consumer's handler): its token. */
   sentLink(options?: {
     caseId?: string;
+    workflowId?: string;
     expiresInMs?: number;
     customerId?: string;
   }): Promise<{ token: string; caseId: string; customerId: string }>;
   close(): Promise<void>;
 }
 
+/**
+ * The service as main.ts wires it (miniAppModuleOptions: the forms, the document store, the scanner the config asks
+ * for). `env` may be a function of the service's base URL, for what must know it first (the card processor's
+ * return origins).
+ */
 export async function startMiniAppUnderTest(
   run: string,
-  env: Record<string, string> = {},
+  env: Record<string, string> | ((base: string) => Promise<Record<string, string>>) = {},
 ): Promise<MiniAppUnderTest> {
   const serviceName = `mini-app-it-${run}`;
   const schema = serviceName.replace(/-/g, '_');
@@ -118,6 +125,7 @@ export async function startMiniAppUnderTest(
     });
   });
   const base = `http://127.0.0.1:${port}`;
+  const extra = typeof env === 'function' ? await env(base) : env;
   const config = loadConfig(configSchema, {
     ...process.env,
     SERVICE_NAME: serviceName,
@@ -129,14 +137,17 @@ export async function startMiniAppUnderTest(
     MESSAGING_INTERNAL_URL: messaging.url,
     MINIAPP_MESSAGING_TOKEN: messagingToken,
     MINIAPP_OTP_KEY: randomBytes(32).toString('hex'),
-    ...env,
+    ...extra,
   });
   await positionGroupsAtEnd(kafkaConnectionFromEnv(process.env), [
     { groupId: `${serviceName}.outreach-event`, topic: Topics.outreachEvent },
     { groupId: `${serviceName}.case-state`, topic: Topics.caseState },
     { groupId: `${serviceName}.customer-facts`, topic: Topics.customerFacts },
   ]);
-  const app = await NestFactory.create(AppModule.register(config), { logger: false, bodyParser: false });
+  const app = await NestFactory.create(AppModule.register(config, miniAppModuleOptions(config)), {
+    logger: false,
+    bodyParser: false,
+  });
   configureHttp(app, { rawBodyPrefixes: FORM_ROUTE_PREFIXES });
   await app.listen(port, '127.0.0.1');
   const db = app.get(DataSource);
@@ -170,7 +181,7 @@ export async function startMiniAppUnderTest(
           link: {
             tokenSha256: linkTokenSha256(token),
             customerId,
-            workflowId: 'failed-payment-recovery',
+            workflowId: options.workflowId ?? 'failed-payment-recovery',
             purpose: 'servicing-collections',
             expiresAt: Date.now() + (options.expiresInMs ?? 3_600_000),
             locale: 'en',
