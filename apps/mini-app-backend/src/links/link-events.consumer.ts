@@ -5,6 +5,7 @@ import { Topics, type CaseState, type OutreachEvent } from '@closeout/contracts'
 import { EventSubscriber } from '@closeout/kafka';
 import {
   TERMINAL_CASE_STATES,
+  recordDeliveredLink,
   recordSentLink,
   replaceKnownFacts,
   revokeCaseLinks,
@@ -87,7 +88,9 @@ export class LinkEventsConsumer implements OnApplicationBootstrap {
       maxBatchSize: BATCH,
       validate: ({ value }) => {
         const link = linkOf(value);
-        return value.status === 'SENT' && link ? linkProblem(link) : undefined;
+        return (value.status === 'SENT' || value.status === 'DELIVERED') && link
+          ? linkProblem(link)
+          : undefined;
       },
       batchHandler: (messages) => this.recordOutreachEvents(messages.map((m) => m.value)),
     });
@@ -106,9 +109,14 @@ export class LinkEventsConsumer implements OnApplicationBootstrap {
     });
   }
 
-  /** SENT with a link → recorded (older open links of the case revoked); OPTED_OUT → the case's open links revoked. */
+  /**
+   * SENT with a link → recorded (older open links of the case revoked); DELIVERED with a link (no SENT preceded it)
+   * → recorded if new, open only when the case has no other link; OPTED_OUT → the case's open links revoked.
+   */
   async recordOutreachEvents(events: readonly OutreachEvent[]): Promise<void> {
-    const relevant = events.filter((e) => (e.status === 'SENT' && linkOf(e)) || e.status === 'OPTED_OUT');
+    const relevant = events.filter(
+      (e) => ((e.status === 'SENT' || e.status === 'DELIVERED') && linkOf(e)) || e.status === 'OPTED_OUT',
+    );
     if (relevant.length === 0) return;
     await this.db.transaction(async (tx) => {
       const fresh = await firstDeliveries(
@@ -120,6 +128,8 @@ export class LinkEventsConsumer implements OnApplicationBootstrap {
         if (!fresh.delete(event.eventId)) continue;
         const link = linkOf(event);
         if (event.status === 'SENT' && link) await recordSentLink(tx, event as OutreachEventView, link);
+        else if (event.status === 'DELIVERED' && link)
+          await recordDeliveredLink(tx, event as OutreachEventView, link);
         else await revokeCaseLinks(tx, event.caseId, 'opted-out');
       }
     });

@@ -94,6 +94,45 @@ export async function recordSentLink(
   return revoked.length;
 }
 
+/**
+ * Records the link of a DELIVERED that no SENT preceded (messaging settled the send's outcome by lookup or receipt):
+ * the event's time is the delivery's, not the send's, so it cannot order links. The link is stored OPEN only when
+ * the case has no other link (and is not terminal); otherwise it is stored REVOKED as superseded, and it revokes
+ * nothing. A link already known (its SENT came first) is left as it is.
+ */
+export async function recordDeliveredLink(
+  tx: EntityManager,
+  event: OutreachEventView,
+  link: SentLink,
+): Promise<void> {
+  await tx.query(
+    `INSERT INTO link (token_sha256, case_id, outreach_id, customer_id, workflow_id, purpose, locale, channel,
+                       correlation_id, sent_at, expires_at, status, revoked_at, revoked_reason)
+     SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, to_timestamp($10 / 1000.0), to_timestamp($11 / 1000.0),
+            CASE WHEN r.case_id IS NULL AND other.token_sha256 IS NULL THEN 'OPEN' ELSE 'REVOKED' END,
+            CASE WHEN r.case_id IS NULL AND other.token_sha256 IS NULL THEN NULL ELSE now() END,
+            CASE WHEN r.case_id IS NOT NULL THEN r.reason WHEN other.token_sha256 IS NOT NULL THEN 'superseded' END
+       FROM (SELECT 1) one
+       LEFT JOIN revoked_case r ON r.case_id = $2
+       LEFT JOIN LATERAL (SELECT token_sha256 FROM link WHERE case_id = $2 AND token_sha256 <> $1 LIMIT 1) other
+         ON true
+     ON CONFLICT (token_sha256) DO NOTHING`,
+    [
+      link.tokenSha256.toLowerCase(),
+      event.caseId,
+      event.outreachId,
+      link.customerId,
+      link.workflowId,
+      link.purpose,
+      link.locale,
+      event.channel,
+      event.correlationId,
+      event.occurredAt,
+      link.expiresAt,
+    ],
+  );
+}
+
 /** Revokes the case's open links; with `remember`, links of the case that arrive later are stored revoked too. */
 export async function revokeCaseLinks(
   tx: EntityManager,
