@@ -121,6 +121,16 @@ describe('EmailProvider against the devstack SMTP server', () => {
     expect(received!.sizeBytes).toBeGreaterThan(0);
   });
 
+  it('takes a plain-http unsubscribe link to this machine (a mini-app run locally) and sends it as it is', async () => {
+    const to = recipient();
+    const local = 'http://127.0.0.1:3004/l/abc/unsubscribe';
+    await expect(emailProvider().send(messageTo(to, { unsubscribeUrl: local }))).resolves.toMatchObject({
+      kind: 'accepted',
+    });
+    const [mail] = await receivedBy(sinkUrl, to);
+    expect(mail?.headers['list-unsubscribe']).toEqual([`<${local}>`]);
+  });
+
   it('reads a 451 after the data as a rejection that may be retried', async () => {
     const to = recipient();
     await addFault({ mode: 'temp_fail', count: 1, match: { to } });

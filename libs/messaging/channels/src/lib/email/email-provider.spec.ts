@@ -50,12 +50,12 @@ describe('EmailProvider', () => {
     [
       'a plain-http unsubscribe link',
       { unsubscribeUrl: 'http://app.closeout.example/u' },
-      'unsubscribeUrl: must be an https URL of at most 900 characters',
+      'unsubscribeUrl: must be an https URL (http only to this machine) of at most 900 characters',
     ],
     [
       'a mailto unsubscribe link',
       { unsubscribeUrl: 'mailto:unsubscribe@closeout.example' },
-      'unsubscribeUrl: must be an https URL of at most 900 characters',
+      'unsubscribeUrl: must be an https URL (http only to this machine) of at most 900 characters',
     ],
   ])('refuses %s for good, before connecting', async (_what, change, reason) => {
     const { email, lines } = provider();

@@ -36,6 +36,11 @@ const MAX_MESSAGE_ID = 200;
 const MAX_UNSUBSCRIBE_URL = 900;
 const recipientSchema = z.email().max(254);
 
+/** RFC 8058 one-click links are https; plain http only to this machine (a mini-app run locally, tests). */
+const secureEnough = (url: URL): boolean =>
+  url.protocol === 'https:' ||
+  (url.protocol === 'http:' && ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname));
+
 /** What a message must be for this provider; a message that is not cannot be sent, now or later. */
 function refusal(message: OutboundMessage): string | undefined {
   if (message.channel !== 'EMAIL') return 'channel: must be EMAIL';
@@ -46,8 +51,8 @@ function refusal(message: OutboundMessage): string | undefined {
     return 'subject: must be a non-empty string';
   if (message.unsubscribeUrl !== undefined) {
     const url = URL.parse(message.unsubscribeUrl);
-    if (url === null || url.protocol !== 'https:' || url.href.length > MAX_UNSUBSCRIBE_URL)
-      return `unsubscribeUrl: must be an https URL of at most ${MAX_UNSUBSCRIBE_URL} characters`;
+    if (url === null || !secureEnough(url) || url.href.length > MAX_UNSUBSCRIBE_URL)
+      return `unsubscribeUrl: must be an https URL (http only to this machine) of at most ${MAX_UNSUBSCRIBE_URL} characters`;
   }
   return undefined;
 }
