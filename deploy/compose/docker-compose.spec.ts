@@ -20,8 +20,22 @@ const requiredVariables: Partial<Record<ServiceName, string[]>> = {
   'writeback-soap': ['WRITEBACK_SOAP_DESTINATIONS', 'WRITEBACK_REQUEST_PUBLIC_KEYS'],
   'writeback-sftp': ['WRITEBACK_SFTP_DESTINATIONS', 'WRITEBACK_REQUEST_PUBLIC_KEYS'],
   reconciler: ['RECONCILER_API_TOKENS'],
+  messaging: ['MINIAPP_BASE_URL'],
+  'mini-app-backend': [
+    'MINIAPP_PUBLIC_BASE_URL',
+    'ORCHESTRATOR_URL',
+    'MINIAPP_ORCHESTRATOR_TOKEN',
+    'MESSAGING_INTERNAL_URL',
+    'MINIAPP_MESSAGING_TOKEN',
+    'MINIAPP_OTP_KEY',
+  ],
 };
-const tokenVariables = ['INGEST_API_TOKENS', 'ORCHESTRATOR_API_TOKENS', 'RECONCILER_API_TOKENS'];
+const tokenVariables = [
+  'INGEST_API_TOKENS',
+  'ORCHESTRATOR_API_TOKENS',
+  'RECONCILER_API_TOKENS',
+  'MESSAGING_INTERNAL_API_TOKENS',
+];
 
 interface ComposeService {
   depends_on?: Record<string, { condition: string }>;
@@ -110,6 +124,19 @@ describe('docker-compose.yml', () => {
           problem: undefined,
         });
     }
+  });
+
+  it("gives the mini-app tokens the orchestrator's and messaging's APIs accept, and links that point at it", () => {
+    const mini = envOf('mini-app-backend');
+    const tokensOf = (value: string | undefined) =>
+      (parseApiTokens(value ?? '').entries ?? []).map((e) => e.token);
+    expect(tokensOf(envOf('orchestrator')['ORCHESTRATOR_API_TOKENS'])).toContain(
+      mini['MINIAPP_ORCHESTRATOR_TOKEN'],
+    );
+    expect(tokensOf(envOf('messaging')['MESSAGING_INTERNAL_API_TOKENS'])).toContain(
+      mini['MINIAPP_MESSAGING_TOKEN'],
+    );
+    expect(envOf('messaging')['MINIAPP_BASE_URL']).toBe(mini['MINIAPP_PUBLIC_BASE_URL']);
   });
 
   it('only the orchestrator holds the request signing key; the writeback services get the public keys, read-only', () => {

@@ -39,6 +39,10 @@ const extraVariables: Partial<Record<ServiceName, { plain?: string[]; secret?: s
   },
   reconciler: { secret: ['RECONCILER_API_TOKENS'] },
   messaging: { secret: ['MESSAGING_INTERNAL_API_TOKENS'] },
+  'mini-app-backend': {
+    plain: ['MINIAPP_PUBLIC_BASE_URL', 'ORCHESTRATOR_URL', 'MESSAGING_INTERNAL_URL'],
+    secret: ['MINIAPP_ORCHESTRATOR_TOKEN', 'MINIAPP_MESSAGING_TOKEN', 'MINIAPP_OTP_KEY'],
+  },
 };
 /** Variables that carry credentials: only ever read from a Secret. */
 const secretVariables = [
@@ -47,6 +51,11 @@ const secretVariables = [
   'ORCHESTRATOR_API_TOKENS',
   'RECONCILER_API_TOKENS',
   'MESSAGING_INTERNAL_API_TOKENS',
+  'MINIAPP_ORCHESTRATOR_TOKEN',
+  'MINIAPP_MESSAGING_TOKEN',
+  'MINIAPP_OTP_KEY',
+  'CARD_PROCESSOR_API_KEY',
+  'MINIAPP_PROCESSOR_STATE_KEY',
   'KAFKA_SASL_PASSWORD',
   'WRITEBACK_REST_DESTINATIONS',
   'WRITEBACK_SOAP_DESTINATIONS',

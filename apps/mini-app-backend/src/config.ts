@@ -10,6 +10,22 @@ const baseUrl = (example: string) =>
     )
     .transform((u) => u.replace(/\/+$/, ''));
 
+/**
+ * A base URL of another Closeout service: https, or plain http inside the deployment's own network — loopback, a
+ * single-label host (`orchestrator`, a compose service) or a Kubernetes service name (`….svc`, `….svc.cluster.local`),
+ * where a service mesh or network policy carries the transport protection. Never http over a public name.
+ */
+const internalUrl = (example: string) =>
+  z
+    .url(`must be a URL such as ${example}`)
+    .refine(
+      (u) =>
+        u.startsWith('https://') ||
+        /^http:\/\/(localhost|127\.0\.0\.1|[a-z0-9][a-z0-9-]{0,62}|[a-z0-9.-]+\.svc(\.cluster\.local)?)(:\d+)?(\/|$)/.test(u),
+      'must be https (http only to localhost, 127.0.0.1, a single-label service name or a Kubernetes .svc name)',
+    )
+    .transform((u) => u.replace(/\/+$/, ''));
+
 const secret = (min: number) =>
   z.string().min(min, `must be at least ${min} characters`).max(512, 'must be at most 512 characters');
 
@@ -36,11 +52,11 @@ export const configSchema = baseEnvSchema
     /** Where customers reach the mini-app (the links in messages start with it); the origin POSTs must come from. */
     MINIAPP_PUBLIC_BASE_URL: baseUrl('https://app.closeout.example'),
     /** The orchestrator's API (eligible actions): `GET /v1/cases/{caseId}/eligible-actions`. */
-    ORCHESTRATOR_URL: baseUrl('http://127.0.0.1:3002'),
+    ORCHESTRATOR_URL: internalUrl('http://orchestrator:3000'),
     /** A bearer token in the orchestrator's ORCHESTRATOR_API_TOKENS. Secret. */
     MINIAPP_ORCHESTRATOR_TOKEN: secret(16),
     /** Messaging's internal API (one-time codes, opt-outs). */
-    MESSAGING_INTERNAL_URL: baseUrl('http://127.0.0.1:3003'),
+    MESSAGING_INTERNAL_URL: internalUrl('http://messaging:3000'),
     /** A bearer token in messaging's MESSAGING_INTERNAL_API_TOKENS. Secret. */
     MINIAPP_MESSAGING_TOKEN: secret(16),
     /** HMAC-SHA256 key of the stored one-time codes. Secret. */
