@@ -19,6 +19,7 @@ import {
 } from '@closeout/contracts';
 import { services } from '@closeout/deploy';
 import { KafkaClient, kafkaConnectionFromEnv } from '@closeout/kafka';
+import { sleep } from './clock';
 import { walkJourney, type JourneyRecord } from './customer-journey';
 import { findDeliveredMessage, handsets, SinkMailboxes } from './inbox';
 import type { Channel, CustomerPlan } from './scenarios';
@@ -251,6 +252,7 @@ export class CaseWatch {
     this.reached.set(e.caseId, { outreachId: e.outreachId, channel: e.channel });
     // A customer who never answers, or who replied STOP, does not open the link.
     if (plan.kind === 'ignore' || plan.kind === 'reply-stop') return;
+    await sleep(plan.readsAfterMs);
     const journey = await this.customers.schedule(() =>
       walkJourney({ link: url, caseId: e.caseId, plan, mailboxes: this.mailboxes }),
     );

@@ -115,14 +115,16 @@ export async function bringUpPlatform(): Promise<Platform> {
   say('starting tools/devstack (Kafka, Apicurio Registry, PostgreSQL, sshd)');
   execFileSync(devstackCommand, ['up'], { stdio: 'inherit' });
   const env = devstackEnv();
-  // The seed workflows with a demo cadence: reminders after seconds instead of days, so the run shows them. The
-  // links expire a minute after the request: messaging works a thousand triggers off in about that on a small machine.
+  // The seed workflows with a demo cadence: reminders after seconds instead of days, so the run shows them. A
+  // reminder's link supersedes the message's before it: the customers, who read for a few seconds and then go through
+  // the mini-app's pages, get 15 s per message. The cases expire 75 s after the request: messaging works a thousand
+  // triggers off in about a minute on a small machine.
   const workflowsDir = writeDefinitions(join(repoRoot, '.devstack', 'demo', 'workflows'), {
-    reminders: ['PT6S', 'PT12S'],
-    expiry: 'PT60S',
+    reminders: ['PT15S', 'PT30S'],
+    expiry: 'PT75S',
     writebackLatencyCeiling: 'PT90S',
   });
-  say(`seed workflows with a demo cadence (reminders 6 s / 12 s, expiry 60 s) in ${workflowsDir}`);
+  say(`seed workflows with a demo cadence (reminders 15 s / 30 s, expiry 75 s) in ${workflowsDir}`);
   startCores(env);
   startMessagingProviders();
   await untilUp(`http://127.0.0.1:${SOAP_CORE_PORT}/health`, 30_000);

@@ -73,6 +73,8 @@ export interface CustomerPlan {
   wrongInput?: CustomerInput;
   /** The customer's number in the run, e.g. for the name they type under an attestation. */
   index: number;
+  /** How long after their message arrives the customer opens its link (people read first). */
+  readsAfterMs: number;
 }
 
 export interface Scenario {
@@ -403,5 +405,6 @@ export function customerPlan(
     input: choice.input(counter),
     ...(choice.wrong ? { wrongInput: choice.wrong } : {}),
     index: i,
+    readsAfterMs: 2_000 + Math.floor(random() * 3_000),
   };
 }
