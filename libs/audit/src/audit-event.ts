@@ -2,8 +2,8 @@ import { DomainError } from '@closeout/errors';
 
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
-import type { Actor, AuditEvent, AuditOutcome } from '@closeout/contracts';
-import { maskPans, redactText } from '@closeout/privacy';
+import { Topics, type Actor, type AuditEvent, type AuditKey, type AuditOutcome } from '@closeout/contracts';
+import { findContactPoints, findPans, maskPans, redactText } from '@closeout/privacy';
 
 /** What a service says when it audits a decision; the builder fills in when, where and the event id. */
 export interface AuditInput {
@@ -16,39 +16,84 @@ export interface AuditInput {
   reason: string;
   correlationId: string;
   causationId?: string | null;
+  /** The case the decision concerns; required (non-blank) for the case-scoped families (CASE_SCOPED_FAMILIES). */
   caseId?: string | null;
   /** contract, mapping and definition versions in force */
   versions?: Record<string, string>;
-  /** idempotency key, provider reference, payload and consent references */
+  /** idempotency key, provider reference, payload and consent references: references, never payloads */
   references?: Record<string, string>;
 }
 
-export class AuditFieldError extends DomainError<'AUDIT_FIELD_MISSING'> {
-  constructor(field: string) {
-    super('AUDIT_FIELD_MISSING', 'is required and must not be empty in an audit event', { field });
+export type AuditFieldCode = 'AUDIT_FIELD_MISSING' | 'AUDIT_FIELD_INVALID' | 'AUDIT_FIELD_UNSAFE';
+
+/** Evidence refused where it is built: names the field (`references.providerRef`) and the rule it breaks. */
+export class AuditFieldError extends DomainError<AuditFieldCode> {
+  constructor(
+    field: string,
+    rule = 'is required and must not be empty in an audit event',
+    code: AuditFieldCode = 'AUDIT_FIELD_MISSING',
+  ) {
+    super(code, rule, { field });
   }
 }
 
 /**
- * Builds a complete audit.event.v1. Evidence with a blank who, what, why or correlation id is refused
- * here rather than discovered by an auditor later.
+ * Bounds. A reason is prose and is cut (marked with `…`) at `reason` characters: it often quotes a provider's error.
+ * A reference or version is an id: its value is cut at `value` characters the same way. A map holds at most
+ * `mapEntries` entries (more is refused: which ones to drop is the caller's decision, not the builder's) under
+ * names of at most `mapKey` characters. Structured fields (ids, action, service, host) are refused over `id`.
+ */
+export const AUDIT_LIMITS = { reason: 1000, value: 512, mapEntries: 50, mapKey: 64, id: 512 } as const;
+
+/**
+ * Action families whose every event concerns one case: their events must carry a caseId. Other families (trigger.*
+ * refusals, reconciler.*, messaging.*, consent.*, miniapp.*, identity.*) may concern no case yet.
+ */
+export const CASE_SCOPED_FAMILIES = [
+  'case',
+  'action',
+  'exception',
+  'timer',
+  'outreach',
+  'writeback',
+] as const;
+
+/** Case-scoped families' events that are about a record refused before any case could be read from it. */
+const CASE_SCOPE_EXEMPT = new Set(['writeback.request_unauthenticated']);
+
+const OUTCOMES: ReadonlySet<string> = new Set<AuditOutcome>(['SUCCESS', 'FAILURE', 'DENIED', 'PENDING']);
+const ACTOR_TYPES: ReadonlySet<string> = new Set<Actor['type']>(['SYSTEM', 'SERVICE', 'CUSTOMER', 'AGENT']);
+
+/** `<entity>.<verb>` and deeper (`messaging.webhook.refused`): lower-case words joined by `.`, `_` or `-`. */
+const ACTION = /^[a-z][a-z0-9_-]*(?:\.[a-z0-9][a-z0-9_-]*)+$/;
+/** A reference or version name: a code identifier (`providerRef`, `sessionRef`, `trigger-mapping`). */
+const MAP_KEY = /^[A-Za-z][A-Za-z0-9_.:-]*$/;
+/** Names that would hold a secret or a raw card: nothing under such a name can be made safe by masking. */
+const SECRET_KEY = /(password|passwd|secret|api[-_]?key|private[-_]?key|cvv|cvc|card[-_]?number|^pan$)/i;
+/** Names of one-time codes: `code`, `otp`, `oneTimeCode`, `passcode`, `pin`. Their six-digit runs are masked. */
+const CODE_KEY = /(code|otp|passcode|pin)$/i;
+const SIX_DIGITS = /(?<![0-9])[0-9]{6}(?![0-9])/g;
+/** A six-digit run shortly after the words code/otp/passcode in prose: `one-time code 123456 sent`. */
+const CODE_IN_TEXT = /\b(code|otp|passcode|pin)\b([^0-9]{0,24})(?<![0-9])[0-9]{6}(?![0-9])/gi;
+
+export function isCaseScoped(action: string): boolean {
+  const family = action.split('.', 1)[0] ?? '';
+  return (CASE_SCOPED_FAMILIES as readonly string[]).includes(family) && !CASE_SCOPE_EXEMPT.has(action);
+}
+
+/**
+ * Builds a complete audit.event.v1: the event id, when (now) and where (service, host) filled in, every required
+ * field checked (eventId, occurredAt, correlationId, actor, action, outcome, service, host, reason; caseId for a
+ * case-scoped action), sizes bounded and personal data minimised (see `finishAuditEvent`). Evidence that is
+ * incomplete or cannot be made safe throws AuditFieldError naming the field and the rule, rather than being found
+ * by an auditor later.
  */
 export function buildAuditEvent(
   service: string,
   input: AuditInput,
   now: () => number = Date.now,
 ): AuditEvent {
-  const required: [string, string][] = [
-    ['actor.id', input.actor.id],
-    ['action', input.action],
-    ['reason', input.reason],
-    ['correlationId', input.correlationId],
-    ['service', service],
-  ];
-  for (const [field, value] of required) {
-    if (!value || value.trim() === '') throw new AuditFieldError(field);
-  }
-  return maskAuditEvent({
+  return finishAuditEvent({
     eventId: randomUUID(),
     occurredAt: now(),
     correlationId: input.correlationId,
@@ -65,51 +110,172 @@ export function buildAuditEvent(
   });
 }
 
-/** Bounds: a reason is prose, a reference or version is an id; a map holds a handful of entries. */
-export const AUDIT_LIMITS = { reason: 1000, id: 256, mapEntries: 32, mapKey: 64 } as const;
+/**
+ * The event as it may be stored and published, whoever built it: every required field checked, then card numbers
+ * masked in every string field; contact points masked in the reason, the actor id, and every reference and version
+ * value (libs/privacy's `redactText`); six-digit codes masked under code/otp-like names and after those words in the
+ * reason; the reason and map values cut to their bounds. Structured ids (event, correlation, causation, case) are
+ * ours and only masked for card numbers. A map with too many entries, an entry named like a secret, an entry whose
+ * value is not a string (a payload, not a reference), or a value still holding a card number or contact point after
+ * masking throws AuditFieldError.
+ */
+export function finishAuditEvent(event: AuditEvent): AuditEvent {
+  const text = (field: string, value: unknown): string => {
+    if (typeof value !== 'string' || value.trim() === '') throw new AuditFieldError(field);
+    return value;
+  };
+  const id = (field: string, value: unknown): string => {
+    const s = text(field, value);
+    if (s.length > AUDIT_LIMITS.id)
+      throw new AuditFieldError(
+        field,
+        `must be at most ${AUDIT_LIMITS.id} characters`,
+        'AUDIT_FIELD_INVALID',
+      );
+    return maskPans(s);
+  };
+  const eventId = id('eventId', event.eventId);
+  if (!Number.isSafeInteger(event.occurredAt) || event.occurredAt < 0)
+    throw new AuditFieldError(
+      'occurredAt',
+      'must be a whole number of ms since the epoch',
+      'AUDIT_FIELD_INVALID',
+    );
+  const actor = event.actor as Partial<Actor> | undefined;
+  if (!actor || typeof actor !== 'object') throw new AuditFieldError('actor');
+  const actorType = actor.type;
+  if (actorType === undefined || !ACTOR_TYPES.has(actorType))
+    throw new AuditFieldError(
+      'actor.type',
+      `must be one of ${[...ACTOR_TYPES].join(', ')}`,
+      'AUDIT_FIELD_INVALID',
+    );
+  const action = id('action', event.action);
+  if (!ACTION.test(action))
+    throw new AuditFieldError(
+      'action',
+      'must be <entity>.<verb> in lower case (writeback.applied)',
+      'AUDIT_FIELD_INVALID',
+    );
+  if (!OUTCOMES.has(String(event.outcome)))
+    throw new AuditFieldError('outcome', `must be one of ${[...OUTCOMES].join(', ')}`, 'AUDIT_FIELD_INVALID');
+  const caseId = event.caseId == null ? null : id('caseId', event.caseId);
+  if (caseId === null && isCaseScoped(action))
+    throw new AuditFieldError(
+      'caseId',
+      `is required for a case-scoped action (${action.split('.', 1)[0]}.*)`,
+    );
+  const finished: AuditEvent = {
+    eventId,
+    occurredAt: event.occurredAt,
+    correlationId: id('correlationId', event.correlationId),
+    causationId: event.causationId == null ? null : id('causationId', event.causationId),
+    actor: { type: actorType, id: redactText(id('actor.id', actor.id)) },
+    action,
+    outcome: event.outcome,
+    service: id('service', event.service),
+    host: id('host', event.host),
+    reason: maskCodesInText(redactText(cut(text('reason', event.reason), AUDIT_LIMITS.reason))),
+    caseId,
+    versions: minimiseMap('versions', event.versions ?? {}),
+    references: minimiseMap('references', event.references ?? {}),
+  };
+  return finished;
+}
 
 function cut(text: string, max: number): string {
-  return text.length > max ? `${text.slice(0, max)}…` : text;
+  return text.length > max ? `${text.slice(0, max - 1)}…` : text;
 }
 
-/** A structured id: card numbers masked (never a contact point rule, which would mangle hex keys), bounded. */
-function maskId(text: string, max: number = AUDIT_LIMITS.id): string {
-  return maskPans(cut(text, max));
+function maskCodesInText(text: string): string {
+  return text.replace(CODE_IN_TEXT, (_m, word: string, between: string) => `${word}${between}******`);
 }
 
-/** Free text (reasons): card numbers and contact points masked, bounded. */
-function maskFreeText(text: string): string {
-  return redactText(cut(text, AUDIT_LIMITS.reason));
-}
-
-function maskMap(map: Record<string, string>): Record<string, string> {
+function minimiseMap(field: 'versions' | 'references', map: Record<string, unknown>): Record<string, string> {
+  if (map === null || typeof map !== 'object' || Array.isArray(map))
+    throw new AuditFieldError(field, 'must be a map of names to string references', 'AUDIT_FIELD_INVALID');
+  const entries = Object.entries(map);
+  if (entries.length > AUDIT_LIMITS.mapEntries)
+    throw new AuditFieldError(
+      field,
+      `must hold at most ${AUDIT_LIMITS.mapEntries} entries (${entries.length} given)`,
+      'AUDIT_FIELD_INVALID',
+    );
   const out: Record<string, string> = {};
-  for (const [key, value] of Object.entries(map).slice(0, AUDIT_LIMITS.mapEntries)) {
-    out[maskId(key, AUDIT_LIMITS.mapKey)] = maskId(String(value));
+  for (const [key, value] of entries) {
+    if (key.length > AUDIT_LIMITS.mapKey || !MAP_KEY.test(key))
+      throw new AuditFieldError(
+        field,
+        `entry names must be identifiers (letters, digits, _ . : -) of at most ${AUDIT_LIMITS.mapKey} characters`,
+        'AUDIT_FIELD_INVALID',
+      );
+    const name = `${field}.${key}`;
+    if (SECRET_KEY.test(key))
+      throw new AuditFieldError(
+        name,
+        'names a secret or a card number: never audited, not even masked',
+        'AUDIT_FIELD_UNSAFE',
+      );
+    if (typeof value !== 'string')
+      throw new AuditFieldError(
+        name,
+        'must be a string reference (an id, a digest, a version): a payload is referenced, never embedded',
+        'AUDIT_FIELD_UNSAFE',
+      );
+    let safe = redactText(cut(value, AUDIT_LIMITS.value));
+    if (CODE_KEY.test(key)) safe = safe.replace(SIX_DIGITS, '******');
+    // Belt and braces: masking leaves neither; a value that still holds one is refused rather than published.
+    if (findPans(safe).length > 0 || findContactPoints(safe).length > 0)
+      throw new AuditFieldError(
+        name,
+        'holds a card number or contact point that could not be masked',
+        'AUDIT_FIELD_UNSAFE',
+      );
+    out[key] = safe;
   }
   return out;
 }
 
+/** The headers an audit message carries besides its correlation (the writeback services add the idempotency key). */
+export interface AuditHeaders {
+  correlationId: string;
+  causationId?: string;
+  idempotencyKey?: string;
+}
+
+/** An audit.event.v1 message for a transactional outbox (`insertOutboxMessages` takes it as an OutboxMessage). */
+export interface AuditMessage {
+  topic: typeof Topics.auditEvent;
+  key: AuditKey;
+  value: AuditEvent;
+  headers: AuditHeaders;
+}
+
 /**
- * The event as it may be published: card numbers masked in every string field; contact points masked in the free-text
- * field (`reason`) and in references, whose values are ids and must never be a contact point; every field bounded.
- * Structured ids (event, correlation, causation, case) are ours (UUIDs) and are only masked for card numbers.
+ * The one way an audit event becomes a message: keyed by its correlation id (a case's trail stays in one partition,
+ * in order), with the correlation and causation headers taken from the event (and the idempotency key when given).
+ * A service writes it with its decision, in the decision's transaction, through its outbox.
  */
-export function maskAuditEvent(event: AuditEvent): AuditEvent {
+export function auditMessage(event: AuditEvent, extra: { idempotencyKey?: string } = {}): AuditMessage {
   return {
-    ...event,
-    eventId: maskId(event.eventId),
-    correlationId: maskId(event.correlationId),
-    causationId: event.causationId == null ? null : maskId(event.causationId),
-    actor: { type: event.actor.type, id: redactText(maskId(event.actor.id)) },
-    action: maskId(event.action, 128),
-    service: maskId(event.service, 128),
-    host: maskId(event.host, 128),
-    reason: maskFreeText(event.reason),
-    caseId: event.caseId == null ? null : maskId(event.caseId),
-    versions: maskMap(event.versions ?? {}),
-    references: Object.fromEntries(
-      Object.entries(maskMap(event.references ?? {})).map(([k, v]) => [k, redactText(v)]),
-    ),
+    topic: Topics.auditEvent,
+    key: { correlationId: event.correlationId },
+    value: event,
+    headers: {
+      correlationId: event.correlationId,
+      ...(event.causationId ? { causationId: event.causationId } : {}),
+      ...(extra.idempotencyKey ? { idempotencyKey: extra.idempotencyKey } : {}),
+    },
   };
+}
+
+/** `buildAuditEvent` and `auditMessage` in one: what most call sites want. */
+export function buildAuditMessage(
+  service: string,
+  input: AuditInput,
+  options: { now?: () => number; idempotencyKey?: string } = {},
+): AuditMessage {
+  return auditMessage(buildAuditEvent(service, input, options.now), {
+    idempotencyKey: options.idempotencyKey,
+  });
 }

@@ -1,13 +1,14 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { Topics } from '@closeout/contracts';
 import { EventPublisher } from '@closeout/kafka';
-import { buildAuditEvent, maskAuditEvent, type AuditInput } from './audit-event';
+import { buildAuditMessage, type AuditInput } from './audit-event';
 
 export const AUDIT_SERVICE_NAME = Symbol('closeout.audit.service-name');
 
 /**
- * The one way a service audits a decision that is not already written through a transactional outbox:
- * builds a complete audit.event.v1 and publishes it keyed by correlation id, so a case's trail stays ordered.
+ * Publishes an audit event straight to Kafka, outside any transaction. Only for a decision that writes nothing (a
+ * refusal answered at once) in a service with no outbox: a decision that commits anything writes its audit event
+ * with it, through the service's outbox (`buildAuditMessage`), so no crash between the commit and the publish can
+ * lose it. Built by the same builder: required fields checked, sizes bounded, personal data minimised.
  */
 @Injectable()
 export class AuditEmitter {
@@ -17,11 +18,7 @@ export class AuditEmitter {
   ) {}
 
   async emit(input: AuditInput): Promise<void> {
-    // Masked again at the edge: whatever built the event, no card number or contact point is published.
-    const event = maskAuditEvent(buildAuditEvent(this.service, input));
-    await this.publisher.publish(Topics.auditEvent, { correlationId: event.correlationId }, event, {
-      correlationId: event.correlationId,
-      ...(event.causationId ? { causationId: event.causationId } : {}),
-    });
+    const message = buildAuditMessage(this.service, input);
+    await this.publisher.publish(message.topic, message.key, message.value, message.headers);
   }
 }
