@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { buildAuditEvent, type AuditInput } from '@closeout/audit';
+import { buildAuditMessage, type AuditInput } from '@closeout/audit';
 import {
   Topics,
   type AuditOutcome,
@@ -73,18 +73,17 @@ export interface AuditFacts {
 }
 
 /**
- * An `audit.event.v1` outbox message, built by @closeout/audit's builder like every other audit event: the required
- * fields are checked (a blank who, what, why or correlation id throws AuditFieldError) and card numbers and contact
- * points are masked. Keyed by correlation id, so a case's trail stays ordered.
+ * An `audit.event.v1` outbox message, built by @closeout/audit's one builder like every other service's: required
+ * fields checked (a blank who, what, why or correlation id throws AuditFieldError), sizes bounded, card numbers and
+ * contact points masked, keyed by correlation id so a case's trail stays ordered, with the idempotency key's header.
  */
 function auditOutboxMessage(
   service: string,
   input: AuditInput,
   now: number,
-  headers: OutboxMessage['headers'],
+  idempotencyKey?: string,
 ): OutboxMessage {
-  const event = buildAuditEvent(service, input, () => now);
-  return { topic: Topics.auditEvent, key: { correlationId: event.correlationId }, headers, value: event };
+  return buildAuditMessage(service, input, { now: () => now, idempotencyKey });
 }
 
 /**
@@ -114,11 +113,7 @@ export function auditMessage(service: string, request: WritebackRequested, facts
       references,
     },
     facts.now,
-    {
-      correlationId: request.correlationId,
-      causationId: request.eventId,
-      idempotencyKey: request.idempotencyKey,
-    },
+    request.idempotencyKey,
   );
 }
 
@@ -159,11 +154,7 @@ export function commandAuditMessage(
       references,
     },
     facts.now,
-    {
-      correlationId: command.correlationId,
-      causationId: command.eventId,
-      idempotencyKey: command.idempotencyKey,
-    },
+    command.idempotencyKey,
   );
 }
 
@@ -203,6 +194,5 @@ export function unauthenticatedAuditMessage(
       references,
     },
     now,
-    { correlationId },
   );
 }
