@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { EntityManager } from 'typeorm';
-import { buildAuditEvent, type AuditInput } from '@closeout/audit';
+import { auditMessage, buildAuditEvent, type AuditInput } from '@closeout/audit';
 import { Topics, type CaseStatus } from '@closeout/contracts';
 import type { OutboxMessage } from '@closeout/outbox';
 import type {
@@ -183,12 +183,8 @@ export class CaseSession {
         ...audit.references,
       },
     });
-    this.messages.push({
-      topic: Topics.auditEvent,
-      key: { correlationId: event.correlationId },
-      value: event,
-      headers: { correlationId: event.correlationId, causationId: this.cause.id },
-    });
+    // Written with the session's other messages, in the transaction that records the decision.
+    this.messages.push(auditMessage(event));
     this.timeline.push({ kind, detail, ruleId, auditEventId: event.eventId });
   }
 
