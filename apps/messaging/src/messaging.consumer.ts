@@ -2,7 +2,7 @@ import { Inject, Injectable, type OnApplicationBootstrap } from '@nestjs/common'
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource, EntityManager } from 'typeorm';
 import { Topics, type CustomerContact, type OutreachRequested } from '@closeout/contracts';
-import { buildAuditEvent } from '@closeout/audit';
+import { buildAuditMessage } from '@closeout/audit';
 import { EventSubscriber } from '@closeout/kafka';
 import { insertOutboxMessages, type OutboxMessage } from '@closeout/outbox';
 import { CLOCK, type Clock } from './clock/clock';
@@ -119,7 +119,7 @@ export class MessagingConsumer implements OnApplicationBootstrap {
   }
 
   private receivedAudit(request: OutreachRequested): OutboxMessage {
-    const event = buildAuditEvent(this.serviceName, {
+    return buildAuditMessage(this.serviceName, {
       actor: { type: 'SERVICE', id: this.serviceName },
       action: 'outreach.received',
       outcome: 'PENDING',
@@ -134,11 +134,5 @@ export class MessagingConsumer implements OnApplicationBootstrap {
         idempotencyKey: request.idempotencyKey,
       },
     });
-    return {
-      topic: Topics.auditEvent,
-      key: { correlationId: event.correlationId },
-      value: event,
-      headers: { correlationId: event.correlationId, causationId: request.eventId },
-    };
   }
 }

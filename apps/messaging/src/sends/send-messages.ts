@@ -3,8 +3,8 @@
  * contact point or message content.
  */
 import { randomUUID } from 'node:crypto';
-import { Topics, type AuditEvent, type OutreachEvent, type OutreachStatus } from '@closeout/contracts';
-import { buildAuditEvent, type AuditInput } from '@closeout/audit';
+import { Topics, type OutreachEvent, type OutreachStatus } from '@closeout/contracts';
+import { buildAuditMessage, type AuditInput } from '@closeout/audit';
 import type { OutboxMessage } from '@closeout/outbox';
 import type { Channel } from '@closeout/messaging-channels';
 import type { PublishedLink } from '../links/link-store';
@@ -73,19 +73,7 @@ export function sendAuditMessage(serviceName: string, row: SendRow, what: SendAu
   });
 }
 
-/** An audit event of this service, as an outbox message. */
+/** An audit event of this service (its actor), as an outbox message: @closeout/audit's one builder. */
 export function auditMessage(serviceName: string, input: Omit<AuditInput, 'actor'>): OutboxMessage {
-  const event: AuditEvent = buildAuditEvent(serviceName, {
-    actor: { type: 'SERVICE', id: serviceName },
-    ...input,
-  });
-  return {
-    topic: Topics.auditEvent,
-    key: { correlationId: event.correlationId },
-    value: event,
-    headers: {
-      correlationId: event.correlationId,
-      ...(input.causationId ? { causationId: input.causationId } : {}),
-    },
-  };
+  return buildAuditMessage(serviceName, { actor: { type: 'SERVICE', id: serviceName }, ...input });
 }
