@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import type { EntityManager } from 'typeorm';
 import { Topics, type MiniappAction } from '@closeout/contracts';
 import { insertOutboxMessages } from '@closeout/outbox';
-import { auditMessage } from '../audit';
+import { buildAuditMessage } from '@closeout/audit';
 import type { IdentityMethod } from '../identity/identity-method';
 import type { SessionRow } from '../sessions/session-store';
 
@@ -80,7 +80,7 @@ export async function publishAction(
       value,
       headers: { correlationId: value.correlationId, idempotencyKey: key },
     },
-    auditMessage(serviceName, {
+    buildAuditMessage(serviceName, {
       actor: { type: 'CUSTOMER', id: a.session.ref },
       action: `miniapp.${a.action}`,
       outcome: a.action === 'identity.locked' ? 'FAILURE' : 'SUCCESS',

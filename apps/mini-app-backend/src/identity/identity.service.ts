@@ -17,7 +17,7 @@ import {
   type HashedKnownFact,
   type KnownFactName,
 } from '@closeout/privacy';
-import { auditMessage } from '../audit';
+import { buildAuditMessage } from '@closeout/audit';
 import { MessagingClient, type CodeSent } from '../clients/messaging.client';
 import { revokeCaseLinks } from '../links/link-events';
 import { publishAction } from '../actions/publish-action';
@@ -67,7 +67,7 @@ export class IdentityService {
         [session.ref, codeHmac(this.settings.otpKey, session.ref, code), CODE_VALID_MS / 1000],
       );
       await insertOutboxMessages(tx, 'outbox', [
-        auditMessage(this.settings.serviceName, {
+        buildAuditMessage(this.settings.serviceName, {
           actor: { type: 'CUSTOMER', id: session.ref },
           action: 'miniapp.otp-issued',
           outcome: 'PENDING',
@@ -183,7 +183,7 @@ export class IdentityService {
 
   private async verified(session: SessionRow, check: Check): Promise<CheckOutcome> {
     await insertOutboxMessages(this.db.manager, 'outbox', [
-      auditMessage(this.settings.serviceName, {
+      buildAuditMessage(this.settings.serviceName, {
         actor: { type: 'CUSTOMER', id: session.ref },
         action: 'miniapp.identity-verified',
         outcome: 'SUCCESS',
@@ -200,7 +200,7 @@ export class IdentityService {
     const method = check === 'otp' ? 'OTP' : 'KNOWN_FACT';
     if (used < MAX_WRONG_TRIES) {
       await insertOutboxMessages(this.db.manager, 'outbox', [
-        auditMessage(this.settings.serviceName, {
+        buildAuditMessage(this.settings.serviceName, {
           actor: { type: 'CUSTOMER', id: session.ref },
           action: 'miniapp.identity-failed',
           outcome: 'DENIED',

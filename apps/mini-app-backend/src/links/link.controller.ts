@@ -9,7 +9,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import type { Request, Response } from 'express';
 import type { DataSource } from 'typeorm';
 import { insertOutboxMessages } from '@closeout/outbox';
-import { auditMessage } from '../audit';
+import { buildAuditMessage } from '@closeout/audit';
 import { RateLimits } from '../http/rate-limits';
 import { clientIp, fromOwnOrigin } from '../http/request-context';
 import { PageRenderer } from '../pages/page-renderer';
@@ -86,7 +86,7 @@ export class LinkController {
       );
       if (opened.opened)
         await insertOutboxMessages(tx, 'outbox', [
-          auditMessage(this.settings.serviceName, {
+          buildAuditMessage(this.settings.serviceName, {
             actor: { type: 'CUSTOMER', id: opened.session.ref },
             action: 'miniapp.link-opened',
             outcome: 'SUCCESS',
@@ -131,7 +131,7 @@ export class LinkController {
   ): Promise<void> {
     const prefix = hashPrefix(tokenSha256);
     await insertOutboxMessages(this.db.manager, 'outbox', [
-      auditMessage(this.settings.serviceName, {
+      buildAuditMessage(this.settings.serviceName, {
         actor: { type: 'CUSTOMER', id: 'anonymous' },
         action: 'miniapp.link-refused',
         outcome: 'DENIED',

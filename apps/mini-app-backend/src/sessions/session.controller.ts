@@ -20,7 +20,7 @@ import { DOCUMENT_READER, formsByAction, type DocumentReader } from '../actions/
 import { ActionFormUnavailableError } from '../actions/forms/form-errors';
 import { RETURN_MARKER } from '../actions/forms/hosted-token-form';
 import { publishAction } from '../actions/publish-action';
-import { auditMessage } from '../audit';
+import { buildAuditMessage } from '@closeout/audit';
 import { UpstreamError } from '../clients/bounded-json';
 import {
   OrchestratorClient,
@@ -731,7 +731,7 @@ export class SessionController {
     references: Record<string, string> = {},
   ): Promise<void> {
     await insertOutboxMessages(this.db.manager, 'outbox', [
-      auditMessage(this.settings.serviceName, {
+      buildAuditMessage(this.settings.serviceName, {
         actor: { type: 'CUSTOMER', id: session.ref },
         action,
         outcome,
