@@ -1,7 +1,8 @@
 import type { DataSource } from 'typeorm';
 import { Topics, type MiniappAction } from '@closeout/contracts';
 import { EligibilityPolicy } from '@closeout/workflow-domain';
-import { CaseNotFoundError } from '../cases/case-errors';
+import { UnknownActionCaseError } from '../cases/case-errors';
+import { poisonReason } from '../cases/case-batch';
 import { exceptionPath } from '../cases/case-session';
 import type { CaseRecord } from '../cases/case-record';
 import type { WorkflowCatalog } from '../workflows/workflow-catalog';
@@ -281,10 +282,13 @@ describe('a customer action', () => {
     expect(tx.matching('WITH upd AS (')).toEqual([]);
   });
 
-  it('for a case that does not exist (yet): CaseNotFoundError, so the consumer can retry', async () => {
+  it('for a case this orchestrator never held: dead-lettered at once, never retried in place', async () => {
     const { run, tx } = await take(action({ caseId: 'case-404' }), { record: null });
-    await expect(run).rejects.toBeInstanceOf(CaseNotFoundError);
-    await expect(run).rejects.toMatchObject({ code: 'CASE_NOT_FOUND', caseId: 'case-404' });
+    await expect(run).rejects.toBeInstanceOf(UnknownActionCaseError);
+    await expect(run).rejects.toMatchObject({ code: 'ACTION_CASE_UNKNOWN', caseId: 'case-404' });
+    expect(poisonReason(await run.catch((e: unknown) => e), 1)).toBe(
+      'caseId: no such case: this orchestrator never offered it to a customer',
+    );
     expect(tx.matching('WITH upd AS (')).toEqual([]);
   });
 });

@@ -4,7 +4,7 @@ import type { DataSource, EntityManager } from 'typeorm';
 import type { MiniappAction } from '@closeout/contracts';
 import { awaitsCustomer } from '../domain/case-status';
 import type { ChosenAction } from '../cases/case-record';
-import { CaseNotFoundError } from '../cases/case-errors';
+import { UnknownActionCaseError } from '../cases/case-errors';
 import { CaseSession } from '../cases/case-session';
 import { WorkflowCatalog } from '../workflows/workflow-catalog';
 import { actionFactsOf, buildWritebacksOf, requestWritebacks } from '../writebacks/request-writebacks';
@@ -45,7 +45,7 @@ export class TakeActionUseCase {
   /** The same in the caller's transaction: a partition batch shares one (see case-batch.ts). */
   async executeIn(tx: EntityManager, action: MiniappAction, now = Date.now()): Promise<ActionOutcome> {
     const locked = await CaseSession.lockOnFirstDelivery(tx, 'miniapp-action', action.eventId, action.caseId);
-    if (!locked) throw new CaseNotFoundError(action.caseId);
+    if (!locked) throw new UnknownActionCaseError(action.caseId);
     if (!locked.first) return 'duplicate';
     const { record } = locked;
     const definition = this.catalog.get(record.workflowId, record.definitionVersion);

@@ -4,7 +4,7 @@ import { Counter } from 'prom-client';
 import type { DataSource, EntityManager } from 'typeorm';
 import type { BatchRejection, ConsumedMessage } from '@closeout/kafka';
 import { UnknownWorkflowError } from '../workflows/workflow-catalog';
-import { CaseNotFoundError, UnknownOutreachCaseError } from './case-errors';
+import { CaseNotFoundError, UnknownActionCaseError, UnknownOutreachCaseError } from './case-errors';
 
 /** An event for a case not opened yet is retried in place a few times (the trigger may be a moment behind), then dead-lettered. */
 export const CASE_NOT_FOUND_ATTEMPTS = 8;
@@ -34,7 +34,12 @@ export interface CaseWork<V, P = undefined> {
  * (the batch is retried in place).
  */
 export function poisonReason(err: unknown, attempt: number): string | undefined {
-  if (err instanceof UnknownWorkflowError || err instanceof UnknownOutreachCaseError) return err.message;
+  if (
+    err instanceof UnknownWorkflowError ||
+    err instanceof UnknownOutreachCaseError ||
+    err instanceof UnknownActionCaseError
+  )
+    return err.message;
   if (err instanceof CaseNotFoundError && attempt >= CASE_NOT_FOUND_ATTEMPTS) {
     return `${err.message}; gave up after ${attempt} attempts`;
   }

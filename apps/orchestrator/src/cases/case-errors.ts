@@ -21,3 +21,17 @@ export class UnknownOutreachCaseError extends DomainError<'OUTREACH_CASE_UNKNOWN
     });
   }
 }
+
+/**
+ * A miniapp.action for a case this orchestrator does not hold. The mini-app learns of a case only from the link
+ * messaging sent, and messaging sends only for outreach the orchestrator asked for once the case had committed: the
+ * case cannot turn up later, so the action is someone else's (another deployment on the same topic) and waiting for
+ * it would only hold up the partition and the actions of real customers behind it.
+ */
+export class UnknownActionCaseError extends DomainError<'ACTION_CASE_UNKNOWN'> {
+  constructor(readonly caseId: string) {
+    super('ACTION_CASE_UNKNOWN', 'no such case: this orchestrator never offered it to a customer', {
+      field: 'caseId',
+    });
+  }
+}
