@@ -3,7 +3,6 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Registry } from 'prom-client';
 import { DataSource } from 'typeorm';
-import { AuditEmitter } from '@closeout/audit';
 import {
   Topics,
   type AuditEvent,
@@ -173,13 +172,7 @@ describe('trigger-ingest through its transactional outbox (real PostgreSQL, Kafk
       }),
     );
     await Promise.all(subscriptions.map((s) => s.whenPositioned()));
-    ingest = new IngestTriggerUseCase(
-      db,
-      new AuditEmitter(kafka.publisher, 'trigger-ingest'),
-      defaultTriggerMappings(),
-      new Set([billing]),
-      'trigger-ingest',
-    );
+    ingest = new IngestTriggerUseCase(db, defaultTriggerMappings(), new Set([billing]), 'trigger-ingest');
   });
 
   afterEach(async () => {
@@ -353,7 +346,7 @@ describe('trigger-ingest through its transactional outbox (real PostgreSQL, Kafk
     ]);
   });
 
-  it('refuses an invalid phone number naming customer.contact.phone, and writes nothing', async () => {
+  it('refuses an invalid phone number naming customer.contact.phone, and writes nothing but its audit event', async () => {
     const invalid = contactEvent('bad-phone', { phone: '+44 20 7946' });
     const caseId = caseOf(invalid);
     await startRelay();
@@ -376,7 +369,8 @@ describe('trigger-ingest through its transactional outbox (real PostgreSQL, Kafk
     await settle();
     expect(contactsFor(caseId)).toEqual([]);
     expect(triggersFor(caseId)).toEqual([]);
-    expect(await outboxRows(caseId)).toEqual([]);
+    // Only the refusal's audit event, written through the outbox like every other.
+    expect((await outboxRows(caseId)).map((row) => row.topic)).toEqual([Topics.auditEvent]);
     expect(await db.query(`SELECT 1 FROM source_event WHERE case_id = $1`, [caseId])).toEqual([]);
   });
 
@@ -458,7 +452,7 @@ describe('trigger-ingest through its transactional outbox (real PostgreSQL, Kafk
     ]);
   });
 
-  it('refuses a malformed date of birth naming customer.knownFacts.dateOfBirth, never the value, and writes nothing', async () => {
+  it('refuses a malformed date of birth naming customer.knownFacts.dateOfBirth, never the value, and writes nothing but its audit event', async () => {
     const invalid = factsEvent('bad-facts', { dateOfBirth: '12/31/1984' });
     const caseId = caseOf(invalid);
     await startRelay();
@@ -480,7 +474,8 @@ describe('trigger-ingest through its transactional outbox (real PostgreSQL, Kafk
     expect(JSON.stringify(refusedAudit)).not.toContain('12/31/1984');
     await settle();
     expect(factsFor(caseId)).toEqual([]);
-    expect(await outboxRows(caseId)).toEqual([]);
+    // Only the refusal's audit event, written through the outbox like every other.
+    expect((await outboxRows(caseId)).map((row) => row.topic)).toEqual([Topics.auditEvent]);
     expect(await db.query(`SELECT 1 FROM source_event WHERE case_id = $1`, [caseId])).toEqual([]);
   });
 });

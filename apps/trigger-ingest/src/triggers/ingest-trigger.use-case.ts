@@ -1,15 +1,9 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
-import {
-  Topics,
-  type AuditEvent,
-  type CaseTriggered,
-  type CustomerContact,
-  type CustomerFacts,
-} from '@closeout/contracts';
-import { AuditEmitter, buildAuditEvent, type AuditInput } from '@closeout/audit';
-import { insertOutboxMessages, type OutboxMessage } from '@closeout/outbox';
+import { Topics, type CaseTriggered, type CustomerContact, type CustomerFacts } from '@closeout/contracts';
+import { buildAuditMessage, type AuditInput } from '@closeout/audit';
+import { insertOutboxMessages } from '@closeout/outbox';
 import { caseIdOf, sha256 } from '../ingest/case-id';
 import { contactKinds, type ContactBlock } from '../ingest/contact-block';
 import type { CanonicalTrigger, TriggerMappingTable } from '../ingest/trigger-mapping';
@@ -108,7 +102,6 @@ export class IngestTriggerUseCase {
 
   constructor(
     @InjectDataSource() private readonly db: DataSource,
-    private readonly audit: AuditEmitter,
     @Inject(TRIGGER_MAPPINGS) private readonly mappings: TriggerMappingTable,
     @Inject(KNOWN_SOURCES) private readonly knownSources: ReadonlySet<string>,
     @Inject(INGEST_SERVICE_NAME) private readonly serviceName: string,
@@ -135,15 +128,13 @@ export class IngestTriggerUseCase {
     const references = { sourceEventId: trigger.eventId, payloadRef, channel: channelName(channel) };
     const versions = { triggerMapping: trigger.mappingVersion, eventVersion: String(trigger.eventVersion) };
     const audited = (decision: Omit<AuditInput, 'correlationId' | 'caseId' | 'versions' | 'references'>) =>
-      auditMessage(
-        buildAuditEvent(this.serviceName, {
-          ...decision,
-          correlationId: caseId,
-          caseId,
-          versions,
-          references,
-        }),
-      );
+      buildAuditMessage(this.serviceName, {
+        ...decision,
+        correlationId: caseId,
+        caseId,
+        versions,
+        references,
+      });
     const inserted = await this.db.transaction(async (tx) => {
       const rows: unknown[] = await tx.query(
         `INSERT INTO source_event (source_system, event_id, event_type, case_id, payload_ref, event_version, mapping_version, channel, fingerprint)
@@ -242,7 +233,10 @@ export class IngestTriggerUseCase {
     return { caseId, duplicate: false, ...(masked.length > 0 ? { masked } : {}) };
   }
 
-  /** Audited when the event names its source and id (the would-be case is the correlation); always counted. */
+  /**
+   * Audited (through the outbox) when the event names its source and id (the would-be case is the correlation), or
+   * when a token is used for another source's events; always counted.
+   */
   private async refused(
     input: unknown,
     channel: IngestChannel,
@@ -250,11 +244,12 @@ export class IngestTriggerUseCase {
     error: TriggerRefusedError,
   ): Promise<void> {
     const origin = originOf(channel);
+    const refusals: AuditInput[] = [];
     if (error.code === 'TRIGGER_FORBIDDEN' && channel.kind === 'http') {
       // A token used for another source's events is a security event: audited under the caller's principal, with the
       // claimed source named only when it is a configured one (the correlation is the payload's digest otherwise).
       const claimed = sourceIdentityOf(input, origin, this.knownSources, safeId);
-      await this.audit.emit({
+      refusals.push({
         actor: { type: 'SYSTEM', id: channel.principal },
         action: 'trigger.forbidden',
         outcome: 'DENIED',
@@ -272,7 +267,7 @@ export class IngestTriggerUseCase {
     const identity = sourceIdentityOf(input, origin, this.allowedFor(channel), safeId);
     if (identity) {
       const caseId = caseIdOf(identity.sourceSystem, identity.eventId);
-      await this.audit.emit({
+      refusals.push({
         actor: { type: 'SYSTEM', id: identity.sourceSystem },
         action: 'trigger.refused',
         outcome: 'DENIED',
@@ -282,6 +277,16 @@ export class IngestTriggerUseCase {
         references: { sourceEventId: identity.eventId, payloadRef, channel: channelName(channel) },
       });
     }
+    // Through the outbox like every other audit event of this service: a refusal writes nothing else, so its own
+    // transaction is the decision's, and a Kafka outage neither loses the record nor turns the 4xx into a 5xx.
+    if (refusals.length > 0)
+      await this.db.transaction((tx) =>
+        insertOutboxMessages(
+          tx,
+          OUTBOX,
+          refusals.map((r) => buildAuditMessage(this.serviceName, r)),
+        ),
+      );
     this.count('refused', channel, knownSourceSystemOf(input, origin, this.knownSources));
   }
 
@@ -296,16 +301,6 @@ export class IngestTriggerUseCase {
       sourceSystem !== undefined && this.knownSources.has(sourceSystem) ? sourceSystem : 'unknown';
     this.counter.inc({ outcome, channel: channelName(channel), source_system: label });
   }
-}
-
-/** An audit event as the outbox carries it: keyed and correlated by the case, like AuditEmitter publishes it. */
-function auditMessage(event: AuditEvent): OutboxMessage {
-  return {
-    topic: Topics.auditEvent,
-    key: { correlationId: event.correlationId },
-    value: event,
-    headers: { correlationId: event.correlationId },
-  };
 }
 
 function caseTriggered(caseId: string, trigger: CanonicalTrigger, payloadRef: string): CaseTriggered {
