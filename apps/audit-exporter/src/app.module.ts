@@ -1,19 +1,62 @@
 import { Module, type DynamicModule } from '@nestjs/common';
+import { getDataSourceToken } from '@nestjs/typeorm';
+import type { DataSource } from 'typeorm';
 import { Topics } from '@closeout/contracts';
 import { ServiceCoreModule } from '@closeout/platform';
-import type { BaseConfig } from '@closeout/config';
+import type { Config } from './config';
+import { AuditController } from './http/audit.controller';
+import { auditMigrations } from './persistence/1797600000000-audit-store.migration';
+import { AuditEventConsumer, type AuditServiceSettings } from './store/audit-event.consumer';
+import { AuditStoreWriter, type AuditStoreSettings } from './store/audit-store.writer';
+import { CaseTrailQuery } from './store/case-trail.query';
+import { AUDIT_SERVICE_SETTINGS, AUDIT_STORE_SETTINGS } from './tokens';
+import { StoreVerificationService } from './verify/store-verification.service';
+
+/** What a caller may set when building the module (the specs: new events only). */
+export interface AppModuleOptions {
+  fromBeginning?: boolean;
+}
 
 @Module({})
 export class AppModule {
-  static register(config: BaseConfig): DynamicModule {
+  static register(config: Config, options: AppModuleOptions = {}): DynamicModule {
+    const store: AuditStoreSettings = {
+      schema: config.AUDIT_DB_SCHEMA,
+      checkpointEveryRecords: config.AUDIT_CHECKPOINT_EVERY_RECORDS,
+      checkpointEveryMs: config.AUDIT_CHECKPOINT_EVERY_MS,
+      ...(config.signer ? { signer: config.signer } : {}),
+    };
+    const service: AuditServiceSettings = {
+      serviceName: config.SERVICE_NAME,
+      fromBeginning: options.fromBeginning ?? true,
+      checkpointEveryMs: config.AUDIT_CHECKPOINT_EVERY_MS,
+    };
     return {
       module: AppModule,
+      controllers: [AuditController],
       imports: [
         ServiceCoreModule.forService({
           config,
           topics: [Topics.auditEvent],
-          database: { schema: 'audit', entities: [], migrations: [] },
+          database: {
+            schema: config.AUDIT_DB_SCHEMA,
+            entities: [],
+            migrations: auditMigrations,
+            poolSize: config.AUDIT_DB_POOL,
+          },
         }),
+      ],
+      providers: [
+        { provide: AUDIT_STORE_SETTINGS, useValue: store },
+        { provide: AUDIT_SERVICE_SETTINGS, useValue: service },
+        {
+          provide: AuditStoreWriter,
+          inject: [getDataSourceToken()],
+          useFactory: (db: DataSource) => new AuditStoreWriter(db, store),
+        },
+        AuditEventConsumer,
+        CaseTrailQuery,
+        StoreVerificationService,
       ],
     };
   }

@@ -1,4 +1,15 @@
-// Stores audit.event.v1 in a hash-chained store and exports it to SIEMs.
+// Stores audit.event.v1 in a hash-chained, append-only store with signed checkpoints; serves a case's trail and the
+// store's verification.
 import { launchService } from '@closeout/platform/launch';
+import { configSchema } from './config';
 
-launchService({ name: 'audit-exporter', port: 3009, appModule: async (config) => (await import('./app.module')).AppModule.register(config) });
+launchService({
+  name: 'audit-exporter',
+  port: 3009,
+  configSchema,
+  appModule: async (config) => (await import('./app.module')).AppModule.register(config),
+  http: (config) => ({
+    ...(config.AUDIT_API_TOKENS ? { tokens: config.AUDIT_API_TOKENS } : {}),
+    protectedPrefixes: ['/v1'],
+  }),
+});
