@@ -46,10 +46,11 @@ describe('internal API input', () => {
       expect(rulesOf(oneTimeCodeBody, body)).toEqual([{ field: '(body)', rule: 'must be a JSON object' }]);
   });
 
-  it('takes an opt-out from the mini-app only', () => {
+  it("takes an opt-out stated in the mini-app or through an email's one-click link the mini-app received", () => {
     expect(rulesOf(optOutBody, { source: 'mini-app' })).toEqual([]);
-    expect(rulesOf(optOutBody, { source: 'list-unsubscribe' })).toEqual([
-      { field: 'source', rule: 'must be mini-app' },
+    expect(rulesOf(optOutBody, { source: 'list-unsubscribe' })).toEqual([]);
+    expect(rulesOf(optOutBody, { source: 'sms-reply' })).toEqual([
+      { field: 'source', rule: 'must be mini-app or list-unsubscribe' },
     ]);
   });
 });

@@ -20,7 +20,9 @@ export const oneTimeCodeBody = bodyObject({
 });
 
 export const optOutBody = bodyObject({
-  source: z.literal('mini-app', 'must be mini-app'),
+  /** `mini-app`: the customer's "stop messages" in the mini-app; `list-unsubscribe`: an email's one-click link, which
+   *  the public link host (the mini-app) received on its own `/l/<token>/unsubscribe`. */
+  source: z.enum(['mini-app', 'list-unsubscribe'], 'must be mini-app or list-unsubscribe'),
 });
 
 export interface FieldProblem {

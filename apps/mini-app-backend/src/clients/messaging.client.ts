@@ -37,13 +37,17 @@ export class MessagingClient {
     return value;
   }
 
-  async optOut(tokenSha256: string): Promise<{ alreadyOptedOut: boolean }> {
+  /** `mini-app`: "stop messages" in a session; `list-unsubscribe`: an email's one-click link (RFC 8058). */
+  async optOut(
+    tokenSha256: string,
+    source: 'mini-app' | 'list-unsubscribe' = 'mini-app',
+  ): Promise<{ alreadyOptedOut: boolean }> {
     const { value } = await callJson({
       upstream: 'messaging',
       url: `${this.settings.baseUrl}/internal/v1/links/${tokenSha256}/opt-out`,
       method: 'POST',
       token: this.settings.token,
-      body: { source: 'mini-app' },
+      body: { source },
       timeoutMs: this.settings.timeoutMs,
       maxBytes: 1024,
       ok: [200],

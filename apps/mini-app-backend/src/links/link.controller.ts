@@ -3,6 +3,12 @@
  * links); `POST /l/:token` (from our own origin) consumes the link atomically, creates the session and 303s to
  * /s/verify with the session cookie. A malformed, unknown, expired, used or revoked link gets a localised page saying
  * what to do next, a 4xx, and an audit event naming at most the first 12 hex digits of the token's hash.
+ *
+ * `/l/:token/unsubscribe` is an email's List-Unsubscribe link (RFC 8058): the mini-app is the public link host, so it
+ * answers it and has messaging record the opt-out (its internal API, source `list-unsubscribe`). GET shows a page
+ * with an Unsubscribe button and changes nothing; POST (a mail client's one-click `List-Unsubscribe=One-Click`, or
+ * the button) unsubscribes, whether or not the link was used or has expired. No origin check there: one-click POSTs
+ * come from mail providers' servers, and the token in the path is the capability.
  */
 import { Controller, Get, Inject, Param, Post, Req, Res } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
@@ -10,6 +16,8 @@ import type { Request, Response } from 'express';
 import type { DataSource } from 'typeorm';
 import { insertOutboxMessages } from '@closeout/outbox';
 import { buildAuditMessage } from '@closeout/audit';
+import { UpstreamError } from '../clients/bounded-json';
+import { MessagingClient } from '../clients/messaging.client';
 import { RateLimits } from '../http/rate-limits';
 import { clientIp, fromOwnOrigin } from '../http/request-context';
 import { PageRenderer } from '../pages/page-renderer';
@@ -36,7 +44,52 @@ export class LinkController {
     @Inject(MINIAPP_SETTINGS) private readonly settings: MiniAppSettings,
     private readonly pages: PageRenderer,
     private readonly limits: RateLimits,
+    private readonly messaging: MessagingClient,
   ) {}
+
+  @Get(':token/unsubscribe')
+  async unsubscribePage(
+    @Param('token') token: string,
+    @Req() req: Request,
+    @Res() res: Response,
+  ): Promise<void> {
+    if (await this.limited(req, res)) return;
+    if (!isLinkToken(token)) return this.refuse(res, 'malformed', linkTokenSha256(token));
+    const locale = await this.localeOf(linkTokenSha256(token));
+    const t = this.pages.translator(locale);
+    const html = await this.pages.render(locale, 'link', t('unsubscribe.title'), {
+      intro: t('unsubscribe.intro'),
+      continue: t('unsubscribe.confirm'),
+    });
+    this.pages.send(res, 200, html);
+  }
+
+  @Post(':token/unsubscribe')
+  async unsubscribe(@Param('token') token: string, @Req() req: Request, @Res() res: Response): Promise<void> {
+    if (await this.limited(req, res)) return;
+    const tokenSha256 = linkTokenSha256(token);
+    if (!isLinkToken(token)) return this.refuse(res, 'malformed', tokenSha256);
+    const wait = await this.limits.consume('link', tokenSha256);
+    if (wait !== undefined) return this.tooMany(res, wait);
+    const locale = await this.localeOf(tokenSha256);
+    try {
+      await this.messaging.optOut(tokenSha256, 'list-unsubscribe');
+    } catch (error) {
+      if (!(error instanceof UpstreamError)) throw error;
+      if (error.status === 404) return this.refuse(res, 'unknown', tokenSha256);
+      return this.pages.sendMessage(res, locale, 503, 'upstream.title', 'upstream.body');
+    }
+    await this.pages.sendMessage(res, locale, 200, 'unsubscribe.done.title', 'unsubscribe.done.body');
+  }
+
+  /** The locale of the link's message when the mini-app holds the link, else the default. */
+  private async localeOf(tokenSha256: string): Promise<string> {
+    const rows: Array<{ locale: string | null }> = await this.db.query(
+      'SELECT locale FROM link WHERE token_sha256 = $1',
+      [tokenSha256],
+    );
+    return this.pages.catalog.resolve(rows[0]?.locale ?? null);
+  }
 
   @Get(':token')
   async page(@Param('token') token: string, @Req() req: Request, @Res() res: Response): Promise<void> {
