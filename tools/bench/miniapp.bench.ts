@@ -63,6 +63,7 @@ const C = Number(process.argv[3] ?? 32);
 const PROFILE = (process.argv[4] ?? 'otp') as Profile;
 const WARMUP = Math.min(100, Math.max(10, Math.floor(N / 10)));
 const TARGET = 200;
+const DB_STATEMENTS = 'miniapp_db_statements_total';
 const REQUEST_TIMEOUT_MS = 10_000;
 const ACTION_ID = 'confirm-address';
 const ACTION = 'address.confirm';
@@ -429,6 +430,20 @@ function machineUsage(): { busyMs: number; totalMs: number } | undefined {
   }
 }
 
+/** The service's `miniapp_db_statements_total` by kind, from its /metrics; undefined when it cannot be read. */
+async function statementsOf(base: string): Promise<Map<string, number> | undefined> {
+  try {
+    const res = await fetch(`${base}/metrics`, { signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
+    if (!res.ok) return undefined;
+    const out = new Map<string, number>();
+    for (const m of (await res.text()).matchAll(/^miniapp_db_statements_total\{kind="([a-z]+)"\} (\d+)$/gm))
+      out.set(m[1]!, Number(m[2]));
+    return out;
+  } catch {
+    return undefined;
+  }
+}
+
 // ── the run ──────────────────────────────────────────────────────────────────────────────────────────────────────
 
 async function main(): Promise<void> {
@@ -648,7 +663,10 @@ async function main(): Promise<void> {
     const self0 = process.cpuUsage();
     const machine0 = machineUsage();
     const loadBefore = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
+    const sql0 = await statementsOf(base);
     const { wallMs, requests, failed } = await drive(measured);
+    const sql1 = await statementsOf(base);
+    const loadAfter = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
     const cpu1 = processUsage(pid);
     const backends1 = await backendsCpu(db, serviceName);
     const calls1 = { orchestrator: orchestrator.calls, messaging: messaging.calls };
@@ -702,6 +720,7 @@ async function main(): Promise<void> {
           `${(((cpu1.systemMs - cpu0.systemMs) / Math.max(1, cpu1.cpuMs - cpu0.cpuMs)) * 100).toFixed(0)} % of it in the kernel`,
       );
     else report.push(`service (pid ${pid}): /proc not readable, no CPU or RSS figures`);
+    const perJourney = (n: number) => (n / Math.max(1, completed.length)).toFixed(1);
     const pgMs = [...backends1].reduce((sum, [p, ms]) => sum + ms - (backends0.get(p) ?? 0), 0);
     report.push(
       backends1.size > 0
@@ -709,7 +728,21 @@ async function main(): Promise<void> {
             `(${(pgMs / wallMs).toFixed(2)} cores, ${(pgMs / Math.max(1, completed.length)).toFixed(2)} ms per journey)`
         : `its PostgreSQL backends: not found in pg_stat_activity (application_name ${serviceName})`,
     );
-    const perJourney = (n: number) => (n / Math.max(1, completed.length)).toFixed(1);
+    if (sql0 && sql1) {
+      const delta = (kind?: string) =>
+        [...sql1].reduce(
+          (sum, [k, n]) => (kind === undefined || k === kind ? sum + n - (sql0.get(k) ?? 0) : sum),
+          0,
+        );
+      const kinds = [...sql1.keys()]
+        .sort()
+        .map((k) => `${k} ${perJourney(delta(k))}`)
+        .join(', ');
+      report.push(
+        `SQL per journey (${DB_STATEMENTS}, outbox relay included): ${perJourney(delta())} statements, ` +
+          `${perJourney(delta('begin'))} explicit transactions (${kinds})`,
+      );
+    } else report.push(`SQL per journey: ${DB_STATEMENTS} not readable on the service's /metrics`);
     report.push(
       `calls to the stand-ins per journey: orchestrator eligible-actions ${perJourney(
         calls1.orchestrator - calls0.orchestrator,
@@ -723,7 +756,7 @@ async function main(): Promise<void> {
           : ''),
     );
     report.push(
-      `machine: ${cpus().length} CPUs (${cpus()[0]?.model ?? 'unknown'}), load average before the measured run ${loadBefore}`,
+      `machine: ${cpus().length} CPUs (${cpus()[0]?.model ?? 'unknown'}), load average before the measured run ${loadBefore}, after ${loadAfter}`,
     );
     report.push(
       `TARGET ≥ ${TARGET} journeys/s: ${rate >= TARGET ? 'met' : 'NOT met'} (${rate.toFixed(1)} journeys/s)`,

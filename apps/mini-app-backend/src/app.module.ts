@@ -14,6 +14,7 @@ import { AssetsController } from './pages/assets.controller';
 import { Catalog } from './pages/i18n';
 import { PageRenderer } from './pages/page-renderer';
 import { miniAppMigrations } from './persistence/1797000000000-miniapp.migration';
+import { DbStatementMetrics } from './persistence/db-metrics';
 import { SessionController } from './sessions/session.controller';
 import type { MiniAppSettings } from './settings';
 import { MINIAPP_SERVICE_NAME, MINIAPP_SETTINGS } from './tokens';
@@ -109,6 +110,7 @@ export class AppModule {
         ...formProviders,
         IdentityService,
         LinkEventsConsumer,
+        DbStatementMetrics,
         // miniapp.action.v1 and audit events, from the mini-app schema's outbox.
         {
           provide: OUTBOX_RELAY_SETTINGS,
