@@ -1,5 +1,6 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { Topics } from '@closeout/contracts';
+import { OUTBOX_RELAY_SETTINGS, OutboxRelayService } from '@closeout/outbox';
 import { ServiceCoreModule } from '@closeout/platform';
 import { loadWorkflowDirectory } from '@closeout/workflow-loader';
 import type { Config } from './config';
@@ -37,6 +38,9 @@ export class AppModule {
         { provide: CORE_EXTRACTS, useValue: extracts },
         ReconcilerIntakeConsumer,
         ReconcileScheduler,
+        // The audit events of the breaks and alerts it records, from its schema's outbox.
+        OutboxRelayService,
+        { provide: OUTBOX_RELAY_SETTINGS, useValue: { retentionMs: config.OUTBOX_RETENTION_MS } },
       ],
     };
   }

@@ -8,6 +8,7 @@ import { DataSource } from 'typeorm';
 import { loadConfig } from '@closeout/config';
 import {
   Topics,
+  type AuditEvent,
   type CaseState,
   type Protocol,
   type WritebackCommand,
@@ -76,6 +77,21 @@ describe('reconciler (real Kafka, registry, PostgreSQL, sshd; simulated REST, SO
   let writeback: INestApplication | undefined;
   let url: string;
   const commands: WritebackCommand[] = [];
+  /** This reconciler's audit events as they reached audit.event.v1 (published by its outbox relay). */
+  const audits: AuditEvent[] = [];
+  const auditsOf = (correlationId: string) => audits.filter((a) => a.correlationId === correlationId);
+  /** This reconciler's outbox rows of audit events about an alert (by its key) or a break (by its id), in order. */
+  const outboxAudits = async (about: { alertKey: string } | { breakId: string }): Promise<string[]> =>
+    (
+      (await reconciler.get(DataSource).query(
+        `SELECT value ->> 'action' AS action FROM "reconciler_${run}".outbox
+           WHERE topic = $1 AND value -> 'references' ->> $2 = $3 ORDER BY id`,
+        [
+          Topics.auditEvent,
+          ...('alertKey' in about ? ['alertKey', about.alertKey] : ['breakId', about.breakId]),
+        ],
+      )) as Array<{ action: string }>
+    ).map((r) => r.action);
   let publisher: EventPublisher;
 
   const operatorToken = `it-operator-${run}-0123456789`;
@@ -255,6 +271,22 @@ describe('reconciler (real Kafka, registry, PostgreSQL, sshd; simulated REST, SO
       },
     });
     await sub.whenPositioned();
+    const auditSub = await reconciler.get(EventSubscriber).subscribe({
+      groupId: `audit-reader-${run}`,
+      topic: Topics.auditEvent,
+      fromBeginning: false,
+      consumer: {
+        sessionTimeoutMs: 10_000,
+        heartbeatIntervalMs: 1_000,
+        rebalanceTimeoutMs: 10_000,
+        maxWaitTimeMs: 100,
+      },
+      handler: ({ value }) => {
+        if (value.service === `reconciler-${run}`) audits.push(value);
+        return Promise.resolve();
+      },
+    });
+    await auditSub.whenPositioned();
     await startWriteback();
   });
 
@@ -407,6 +439,22 @@ describe('reconciler (real Kafka, registry, PostgreSQL, sshd; simulated REST, SO
     expect(flag.reason).toMatch(
       /^APPLIED_MISSING_IN_CORE \(break \d+\): writeback\.result says APPLIED .* no posting for the key/,
     );
+    // The break's audit event was written with the break, through the outbox, and published once.
+    expect(await outboxAudits({ breakId: found.id })).toEqual(['reconciler.break_detected']);
+    const detected = await until('the break_detected audit event', () =>
+      Promise.resolve(audits.find((a) => a.references['breakId'] === found.id)),
+    );
+    expect(detected).toMatchObject({
+      action: 'reconciler.break_detected',
+      caseId: r.caseId,
+      outcome: 'FAILURE',
+      references: {
+        breakId: found.id,
+        kind: 'APPLIED_MISSING_IN_CORE',
+        destination: rest,
+        idempotencyKey: r.idempotencyKey,
+      },
+    });
   });
 
   it('IN_CORE_NOT_REQUESTED over the REST list endpoint: a posting made straight into the core is flagged', async () => {
@@ -793,6 +841,20 @@ describe('reconciler (real Kafka, registry, PostgreSQL, sshd; simulated REST, SO
     await post('/v1/reconcile');
     expect(await alertsFor(sloKey)).toHaveLength(1);
     expect(await alertsFor(unknownKey)).toHaveLength(1);
+    // One raise and one clear audited per alert over all those passes, each written with its change.
+    for (const key of [sloKey, unknownKey]) {
+      expect(await outboxAudits({ alertKey: key })).toEqual([
+        'reconciler.alert_raised',
+        'reconciler.alert_cleared',
+      ]);
+      await until(`the audit events of ${key}`, () =>
+        Promise.resolve(auditsOf(`alert:${key}`).length >= 2 ? true : undefined),
+      );
+      expect(auditsOf(`alert:${key}`).map((a) => a.action)).toEqual([
+        'reconciler.alert_raised',
+        'reconciler.alert_cleared',
+      ]);
+    }
     const slo = await get<{
       windows: Array<{ window: string; writebacks: Array<{ workflowId: string; successRate: number }> }>;
     }>('/v1/slo');

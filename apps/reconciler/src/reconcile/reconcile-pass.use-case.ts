@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import type { DataSource } from 'typeorm';
+import type { DataSource, EntityManager } from 'typeorm';
 import { Topics, type Protocol, type WritebackCommand } from '@closeout/contracts';
-import type { AuditEmitter } from '@closeout/audit';
+import { buildAuditMessage, type AuditInput } from '@closeout/audit';
 import type { EventPublisher } from '@closeout/kafka';
+import { insertOutboxMessages } from '@closeout/outbox';
 import {
   commandFor,
   detectBreaks,
@@ -47,7 +48,6 @@ export class ReconcilePassUseCase {
     private readonly config: Config,
     private readonly extracts: readonly CoreExtractAdapter[],
     private readonly publisher: EventPublisher,
-    private readonly audit: AuditEmitter,
     private readonly slo: SloService,
   ) {
     this.repository = new ReconcilerRepository(dataSource);
@@ -108,23 +108,22 @@ export class ReconcilePassUseCase {
     const plan = planBreaks(open, detection);
     const protocolOf = new Map<string, Protocol>(this.extracts.map((a) => [a.destination, a.protocol]));
 
+    // Each break opened or resolved commits with its audit event (through the outbox): no crash between the two.
     for (const detected of plan.toOpen) {
       const command = commandFor(detected.kind);
-      const row = await this.repository.openBreak(
-        detected,
-        command,
-        `cmd-${randomUUID()}`,
-        detected.protocol ?? protocolOf.get(detected.destination) ?? null,
+      const row = await this.recorded(
+        (repository) =>
+          repository.openBreak(detected, command, `cmd-${randomUUID()}`, detected.protocol ?? protocolOf.get(detected.destination) ?? null),
+        (opened) => breakAudit(opened, 'reconciler.break_detected', 'FAILURE', String(detected.context['reason'] ?? detected.kind)),
       );
-      if (!row) continue;
-      summary.opened += 1;
-      await this.auditBreak(row, 'reconciler.break_detected', 'FAILURE', String(detected.context['reason'] ?? detected.kind));
+      if (row) summary.opened += 1;
     }
     for (const b of plan.toResolve) {
-      const row = await this.repository.resolveBreak(b.id);
-      if (!row) continue;
-      summary.resolved += 1;
-      await this.auditBreak(row, 'reconciler.break_resolved', 'SUCCESS', `${row.kind} no longer holds: the views agree again`);
+      const row = await this.recorded(
+        (repository) => repository.resolveBreak(b.id),
+        (resolved) => breakAudit(resolved, 'reconciler.break_resolved', 'SUCCESS', `${resolved.kind} no longer holds: the views agree again`),
+      );
+      if (row) summary.resolved += 1;
     }
 
     // Commands for open breaks not yet sent (a failed publish is retried next pass: nothing is lost), and one
@@ -157,31 +156,34 @@ export class ReconcilePassUseCase {
     const openAlerts = await this.repository.alerts({ status: 'OPEN' });
     const alertPlan = planAlerts(new Set(openAlerts.map((a) => a.key)), await this.slo.alertConditions(now));
     for (const condition of alertPlan.raise) {
-      const alert = await this.repository.raiseAlert(condition);
+      const alert = await this.recorded(
+        (repository) => repository.raiseAlert(condition),
+        (raised) => ({
+          actor: { type: 'SERVICE', id: SERVICE },
+          action: 'reconciler.alert_raised',
+          outcome: 'FAILURE',
+          reason: String(condition.context['reason'] ?? condition.key),
+          correlationId: `alert:${raised.key}`,
+          references: { alertId: raised.id, alertKey: raised.key, kind: raised.kind },
+        }),
+      );
       if (!alert) continue;
       summary.alertsRaised += 1;
       this.log.warn({ key: alert.key, context: alert.context }, 'alert raised');
-      await this.audit.emit({
-        actor: { type: 'SERVICE', id: SERVICE },
-        action: 'reconciler.alert_raised',
-        outcome: 'FAILURE',
-        reason: String(condition.context['reason'] ?? condition.key),
-        correlationId: `alert:${alert.key}`,
-        references: { alertId: alert.id, alertKey: alert.key, kind: alert.kind },
-      });
     }
     for (const key of alertPlan.clear) {
-      const alert = await this.repository.clearAlert(key);
-      if (!alert) continue;
-      summary.alertsCleared += 1;
-      await this.audit.emit({
-        actor: { type: 'SERVICE', id: SERVICE },
-        action: 'reconciler.alert_cleared',
-        outcome: 'SUCCESS',
-        reason: `${key}: the condition no longer holds`,
-        correlationId: `alert:${alert.key}`,
-        references: { alertId: alert.id, alertKey: alert.key, kind: alert.kind },
-      });
+      const alert = await this.recorded(
+        (repository) => repository.clearAlert(key),
+        (cleared) => ({
+          actor: { type: 'SERVICE', id: SERVICE },
+          action: 'reconciler.alert_cleared',
+          outcome: 'SUCCESS',
+          reason: `${key}: the condition no longer holds`,
+          correlationId: `alert:${cleared.key}`,
+          references: { alertId: cleared.id, alertKey: cleared.key, kind: cleared.kind },
+        }),
+      );
+      if (alert) summary.alertsCleared += 1;
     }
     this.log.info({ ...summary, extractFailures: summary.extractFailures.length }, 'reconciliation pass done');
     return summary;
@@ -213,19 +215,37 @@ export class ReconcilePassUseCase {
     });
   }
 
-  private async auditBreak(row: BreakRow, action: string, outcome: 'SUCCESS' | 'FAILURE', reason: string): Promise<void> {
-    const references: Record<string, string> = { breakId: row.id, breakKey: row.key, kind: row.kind, destination: row.destination };
-    if (row.idempotencyKey) references['idempotencyKey'] = row.idempotencyKey;
-    await this.audit.emit({
-      actor: { type: 'SERVICE', id: SERVICE },
-      action,
-      outcome,
-      reason,
-      correlationId: row.correlationId ?? `break:${row.id}`,
-      caseId: row.caseId,
-      references,
+  /**
+   * A change of a break or alert and its audit event in one transaction, through the schema's outbox: the relay
+   * publishes the event once the change commits, and never when it does not. `change` returns null when nothing
+   * changed (already open, already resolved): nothing is audited then.
+   */
+  private async recorded<Row>(
+    change: (repository: ReconcilerRepository) => Promise<Row | null>,
+    audit: (row: Row) => AuditInput,
+  ): Promise<Row | null> {
+    return this.dataSource.transaction(async (tx: EntityManager) => {
+      const row = await change(new ReconcilerRepository(tx));
+      if (row !== null) await insertOutboxMessages(tx, 'outbox', [buildAuditMessage(this.config.SERVICE_NAME, audit(row))]);
+      return row;
     });
   }
+
+}
+
+/** The audit event of a break opened or resolved: which break, of what kind, at which destination, and why. */
+function breakAudit(row: BreakRow, action: string, outcome: 'SUCCESS' | 'FAILURE', reason: string): AuditInput {
+  const references: Record<string, string> = { breakId: row.id, breakKey: row.key, kind: row.kind, destination: row.destination };
+  if (row.idempotencyKey) references['idempotencyKey'] = row.idempotencyKey;
+  return {
+    actor: { type: 'SERVICE', id: SERVICE },
+    action,
+    outcome,
+    reason,
+    correlationId: row.correlationId ?? `break:${row.id}`,
+    caseId: row.caseId,
+    references,
+  };
 }
 
 /**

@@ -1,6 +1,5 @@
 import { Inject, Injectable, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { AuditEmitter } from '@closeout/audit';
 import { EventPublisher } from '@closeout/kafka';
 import { ReadinessRegistry } from '@closeout/platform';
 import { createLogger } from '@closeout/telemetry';
@@ -26,12 +25,11 @@ export class ReconcileScheduler implements OnApplicationBootstrap, BeforeApplica
     @Inject(CORE_EXTRACTS) private readonly extracts: CoreExtractAdapter[],
     dataSource: DataSource,
     publisher: EventPublisher,
-    audit: AuditEmitter,
     private readonly readiness: ReadinessRegistry,
   ) {
     this.repository = new ReconcilerRepository(dataSource);
     this.slo = new SloService(this.repository, config);
-    this.pass = new ReconcilePassUseCase(dataSource, config, extracts, publisher, audit, this.slo);
+    this.pass = new ReconcilePassUseCase(dataSource, config, extracts, publisher, this.slo);
   }
 
   onApplicationBootstrap(): void {
