@@ -109,7 +109,13 @@ export default tseslint.config(
     rules: { '@typescript-eslint/no-non-null-assertion': 'off' },
   },
   {
-    files: ['**/*.spec.ts', '**/*.integration-spec.ts', '**/bench/**/*.ts', '**/test-support/**/*.ts'],
+    files: [
+      '**/*.spec.ts',
+      '**/*.integration-spec.ts',
+      '**/*.browser-spec.ts',
+      '**/bench/**/*.ts',
+      '**/test-support/**/*.ts',
+    ],
     rules: { '@nx/enforce-module-boundaries': boundaries(testDepConstraints) },
   },
   prettier,

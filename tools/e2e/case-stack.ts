@@ -95,6 +95,11 @@ export interface StackOptions {
   extraEnv?: Partial<Record<StackApp, Record<string, string>>>;
   /** Watch the topics into `observed` (default true). A benchmark that keeps its own watcher turns it off. */
   watch?: boolean;
+  /**
+   * More principals of the orchestrator's API, `principal → token`, beside the operations tool's and the agents' (e.g.
+   * `mini-app`, which asks for a case's eligible actions).
+   */
+  apiPrincipals?: Record<string, string>;
 }
 
 /** The agents the stack's orchestrator knows, each with a token of its own. */
@@ -247,6 +252,7 @@ export class CaseStack {
         ORCHESTRATOR_API_TOKENS: [
           `ops=${this.apiToken}`,
           ...AGENTS.map((a) => `${a}=${this.agentToken(a)}`),
+          ...Object.entries(this.options.apiPrincipals ?? {}).map(([p, t]) => `${p}=${t}`),
         ].join(','),
         ORCHESTRATOR_TIMER_POLL_MS: '200',
       },

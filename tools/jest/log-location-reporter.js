@@ -1,5 +1,5 @@
-// Names the log file of each integration suite that failed: its in-process services log there (LOG_FILE, set in
-// tools/jest/integration-timeout.ts), not into the test output.
+// Names the log file of each integration or browser suite that failed: its in-process services log there (LOG_FILE,
+// set in tools/jest/integration-timeout.ts and tools/browser/browser-test-setup.ts), not into the test output.
 const { basename, join, relative } = require('node:path');
 
 class LogLocationReporter {
@@ -9,16 +9,17 @@ class LogLocationReporter {
   }
 
   onTestResult(_test, result) {
-    if (!result.testFilePath.endsWith('.integration-spec.ts')) return;
+    const kind = /\.(integration|browser)-spec\.ts$/.exec(result.testFilePath);
+    if (!kind) return;
     if (result.numFailingTests === 0 && !result.testExecError) return;
-    const suite = basename(result.testFilePath).replace(/\.integration-spec\.ts$/, '');
+    const suite = basename(result.testFilePath).slice(0, -kind[0].length);
     this.failed.push(relative(this.rootDir, join(this.rootDir, '.devstack', 'test-logs', `${suite}.log`)));
   }
 
   onRunComplete() {
     if (this.failed.length === 0) return;
     process.stderr.write(
-      `\nLogs of the failed integration suites (services started as processes log under .devstack/services):\n${this.failed
+      `\nLogs of the failed integration and browser suites (services started as processes log under .devstack/services):\n${this.failed
         .map((f) => `  ${f}`)
         .join('\n')}\n`,
     );
