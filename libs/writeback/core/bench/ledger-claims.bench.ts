@@ -10,6 +10,7 @@
 import 'reflect-metadata';
 import { randomBytes } from 'node:crypto';
 import { cpus } from 'node:os';
+import { buildAuditMessage } from '@closeout/audit';
 import { Topics, type WritebackRequested } from '@closeout/contracts';
 import type { OutboxMessage } from '@closeout/outbox';
 import { createWritebackDataSource, LedgerRepository, type LedgerRow } from '../src';
@@ -69,26 +70,18 @@ function applied(row: LedgerRow): OutboxMessage[] {
         destinationDegraded: false,
       },
     },
-    {
-      topic: Topics.auditEvent,
-      key: { correlationId: row.correlationId },
-      headers: { correlationId: row.correlationId, causationId: row.request.eventId },
-      value: {
-        eventId: randomBytes(16).toString('hex'),
-        occurredAt: Date.now(),
-        correlationId: row.correlationId,
-        causationId: row.request.eventId,
-        actor: { type: 'SERVICE', id: 'writeback-bench' },
-        action: 'writeback.applied',
-        outcome: 'SUCCESS',
-        service: 'writeback-bench',
-        host: 'bench',
-        reason: 'destination acknowledged',
-        caseId: row.caseId,
-        versions: { contract: row.contractVersion, mapping: row.mappingVersion },
-        references: { idempotencyKey: row.idempotencyKey, providerRef: row.providerRef ?? '' },
-      },
-    },
+    // Built as the worker builds it (@closeout/audit's builder): checked, bounded and masked, as in production.
+    buildAuditMessage('writeback-bench', {
+      actor: { type: 'SERVICE', id: 'writeback-bench' },
+      action: 'writeback.applied',
+      outcome: 'SUCCESS',
+      reason: 'destination acknowledged',
+      correlationId: row.correlationId,
+      causationId: row.request.eventId,
+      caseId: row.caseId,
+      versions: { contract: row.contractVersion, mapping: row.mappingVersion },
+      references: { idempotencyKey: row.idempotencyKey, providerRef: row.providerRef ?? '' },
+    }),
   ];
 }
 
