@@ -212,12 +212,13 @@ describe('the five seed workflows through the mini-app in chromium', () => {
       const postings = restPostings(view);
       expect(postings.map((p) => p.operation).sort()).toEqual(['card.update', 'payment.post']);
       const card = postings.find((p) => p.operation === 'card.update')!.body as Record<string, unknown>;
+      // The core's own wire format: the processor's token and the expiry typed on its page.
       expect(card).toMatchObject({
-        cardToken: expect.stringMatching(/^tok_[A-Za-z0-9]{24}$/),
-        expiryMonth: 9,
+        card_token: expect.stringMatching(/^tok_[A-Za-z0-9]{24}$/),
+        expiry: `${CARD_EXPIRY_YEAR}-09`,
       });
       // The token is the processor's: a Visa ending 4242. The card number itself never reached the core.
-      expect((await stack.processorToken(card['cardToken'] as string)).body).toMatchObject({
+      expect((await stack.processorToken(card['card_token'] as string)).body).toMatchObject({
         brand: 'visa',
         last4: '4242',
       });

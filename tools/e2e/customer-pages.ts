@@ -145,6 +145,7 @@ export async function updateCard(
   expect(new URL(page.url()).origin).toBe(o.reach.miniappUrl);
   const last4 = o.card.number.slice(-4);
   expect(await page.getByText(new RegExp(`card ending ${last4}`)).count()).toBeGreaterThan(0);
+  await confirm.scrollIntoViewIfNeeded();
   await checkPage(page, o.test, 'card to confirm');
   await confirm.click();
 }
