@@ -21,7 +21,13 @@ import { MessagingClient } from '../clients/messaging.client';
 import { RateLimits } from '../http/rate-limits';
 import { clientIp, fromOwnOrigin } from '../http/request-context';
 import { PageRenderer } from '../pages/page-renderer';
-import { openLink, sessionCookie, type LinkFacts, type LinkRefusal } from '../sessions/session-store';
+import {
+  linkState,
+  openLink,
+  sessionCookie,
+  type LinkFacts,
+  type LinkRefusal,
+} from '../sessions/session-store';
 import type { MiniAppSettings } from '../settings';
 import { MINIAPP_SETTINGS } from '../tokens';
 import { hashPrefix, isLinkToken, linkTokenSha256 } from './link-token';
@@ -96,18 +102,7 @@ export class LinkController {
     if (await this.limited(req, res)) return;
     if (!isLinkToken(token)) return this.refuse(res, 'malformed', linkTokenSha256(token));
     const tokenSha256 = linkTokenSha256(token);
-    const rows: Array<{
-      status: string;
-      expired: boolean;
-      caseId: string;
-      correlationId: string;
-      locale: string | null;
-    }> = await this.db.query(
-      `SELECT status, expires_at <= now() AS expired, case_id AS "caseId", correlation_id AS "correlationId", locale
-           FROM link WHERE token_sha256 = $1`,
-      [tokenSha256],
-    );
-    const link = rows[0];
+    const link = await linkState(this.db.manager, tokenSha256);
     if (!link) return this.refuse(res, 'unknown', tokenSha256);
     const facts: LinkFacts = { caseId: link.caseId, correlationId: link.correlationId, locale: link.locale };
     if (link.status === 'USED') return this.refuse(res, 'used', tokenSha256, facts);
@@ -130,27 +125,22 @@ export class LinkController {
     const wait = await this.limits.consume('link', tokenSha256);
     if (wait !== undefined) return this.tooMany(res, wait);
     if (!fromOwnOrigin(req, this.settings.publicOrigin)) return this.refuse(res, 'cross-origin', tokenSha256);
-    const outcome = await this.db.transaction(async (tx) => {
-      const opened = await openLink(
-        tx,
-        tokenSha256,
-        (tag) => this.pages.catalog.resolve(tag),
-        this.settings.sessionMaxSeconds,
-      );
-      if (opened.opened)
-        await insertOutboxMessages(tx, 'outbox', [
-          buildAuditMessage(this.settings.serviceName, {
-            actor: { type: 'CUSTOMER', id: opened.session.ref },
-            action: 'miniapp.link-opened',
-            outcome: 'SUCCESS',
-            reason: 'the link was opened and a session started',
-            correlationId: opened.session.correlationId,
-            caseId: opened.session.caseId,
-            references: { linkHashPrefix: hashPrefix(tokenSha256), sessionRef: opened.session.ref },
-          }),
-        ]);
-      return opened;
-    });
+    const outcome = await openLink(
+      this.db.manager,
+      tokenSha256,
+      (tag) => this.pages.catalog.resolve(tag),
+      this.settings.sessionMaxSeconds,
+      (opened) =>
+        buildAuditMessage(this.settings.serviceName, {
+          actor: { type: 'CUSTOMER', id: opened.ref },
+          action: 'miniapp.link-opened',
+          outcome: 'SUCCESS',
+          reason: 'the link was opened and a session started',
+          correlationId: opened.correlationId,
+          caseId: opened.caseId,
+          references: { linkHashPrefix: hashPrefix(tokenSha256), sessionRef: opened.ref },
+        }),
+    );
     if (!outcome.opened) return this.refuse(res, outcome.refusal, tokenSha256, outcome.link);
     res
       .status(303)

@@ -1,11 +1,12 @@
 /**
  * Links are opened and sessions kept in SQL, each step one guarded statement: of many parallel opens of one link
  * exactly one finds it OPEN (`UPDATE … WHERE status = 'OPEN' AND expires_at > now()`), and that statement creates the
- * session. The cookie carries the session id; only its SHA-256 is stored.
+ * session and writes its audit event. The cookie carries the session id; only its SHA-256 is stored.
  */
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import type { EntityManager } from 'typeorm';
-import { rowsOf } from '../persistence/rows';
+import type { OutboxMessage } from '@closeout/outbox';
+import { outboxCte, outboxParam } from '../persistence/outbox-cte';
 
 export const SESSION_COOKIE = '__Host-closeout_session';
 
@@ -47,60 +48,79 @@ export type OpenOutcome =
   | { opened: true; sessionId: string; session: SessionRow }
   | { opened: false; refusal: LinkRefusal; link?: LinkFacts };
 
-/** Consumes an OPEN, unexpired link and creates its session in one statement; otherwise says why not. */
-export async function openLink(
-  db: EntityManager,
-  tokenSha256: string,
-  locale: (tag: string | null) => string,
-  maxSeconds: number,
-): Promise<OpenOutcome> {
-  const sessionId = randomBytes(32).toString('base64url');
-  const rows: SessionRow[] = await db.query(
-    `WITH used AS (
-       UPDATE link SET status = 'USED', used_at = now()
-        WHERE token_sha256 = $1 AND status = 'OPEN' AND expires_at > now()
-        RETURNING token_sha256, case_id, outreach_id, customer_id, workflow_id, correlation_id, locale)
-     INSERT INTO session (id_sha256, ref, token_sha256, case_id, outreach_id, customer_id, workflow_id,
-                          correlation_id, locale, csrf_token, expires_at)
-     SELECT $2, $3, token_sha256, case_id, outreach_id, customer_id, workflow_id, correlation_id, locale, $4,
-            now() + make_interval(secs => $5)
-       FROM used
-     RETURNING ${SESSION_COLUMNS}`,
-    [
-      tokenSha256,
-      sha256Hex(sessionId),
-      `ses_${randomUUID()}`,
-      randomBytes(32).toString('base64url'),
-      maxSeconds,
-    ],
-  );
-  const session = rows[0];
-  if (session) {
-    // The locale is the link's (the message's); the page resolves it to one it has strings for.
-    const resolved = locale(session.locale);
-    if (resolved !== session.locale) {
-      await db.query(`UPDATE session SET locale = $2 WHERE id_sha256 = $1`, [session.idSha256, resolved]);
-      session.locale = resolved;
-    }
-    return { opened: true, sessionId, session };
-  }
-  const found: Array<{
-    status: string;
-    expired: boolean;
-    caseId: string;
-    correlationId: string;
-    locale: string | null;
-  }> = await db.query(
+/** What the link open writes with the session, in the same statement: its audit event. */
+export type OpenedAudit = (opened: { ref: string; caseId: string; correlationId: string }) => OutboxMessage;
+
+interface LinkState extends LinkFacts {
+  status: string;
+  expired: boolean;
+}
+
+/** The link's state, or undefined when the mini-app holds no such link. */
+export async function linkState(db: EntityManager, tokenSha256: string): Promise<LinkState | undefined> {
+  const rows: LinkState[] = await db.query(
     `SELECT status, expires_at <= now() AS expired, case_id AS "caseId", correlation_id AS "correlationId", locale
-         FROM link WHERE token_sha256 = $1`,
+       FROM link WHERE token_sha256 = $1`,
     [tokenSha256],
   );
-  const link = found[0];
+  return rows[0];
+}
+
+const refusalOf = (link: LinkState | undefined): OpenOutcome & { opened: false } => {
   if (!link) return { opened: false, refusal: 'unknown' };
   const facts = { caseId: link.caseId, correlationId: link.correlationId, locale: link.locale };
   if (link.status === 'USED') return { opened: false, refusal: 'used', link: facts };
   if (link.status === 'REVOKED') return { opened: false, refusal: 'revoked', link: facts };
   return { opened: false, refusal: 'expired', link: facts };
+};
+
+/**
+ * Consumes an OPEN, unexpired link, creates its session and writes the audit event in one statement (no explicit
+ * transaction); otherwise says why not. The link is read first for its case, correlation and locale (they never change
+ * once stored), so the audit event and the session's resolved locale are known before the guarded UPDATE: of many
+ * parallel opens exactly one finds the link OPEN, and only that one's session and audit event are written.
+ */
+export async function openLink(
+  db: EntityManager,
+  tokenSha256: string,
+  locale: (tag: string | null) => string,
+  maxSeconds: number,
+  audit: OpenedAudit,
+): Promise<OpenOutcome> {
+  const link = await linkState(db, tokenSha256);
+  if (!link || link.status !== 'OPEN' || link.expired) return refusalOf(link);
+  const sessionId = randomBytes(32).toString('base64url');
+  const ref = `ses_${randomUUID()}`;
+  const message = audit({ ref, caseId: link.caseId, correlationId: link.correlationId });
+  const rows: SessionRow[] = await db.query(
+    `WITH used AS (
+       UPDATE link SET status = 'USED', used_at = now()
+        WHERE token_sha256 = $1 AND status = 'OPEN' AND expires_at > now()
+        RETURNING token_sha256, case_id, outreach_id, customer_id, workflow_id, correlation_id),
+     opened AS (
+       INSERT INTO session (id_sha256, ref, token_sha256, case_id, outreach_id, customer_id, workflow_id,
+                            correlation_id, locale, csrf_token, expires_at)
+       SELECT $2, $3, token_sha256, case_id, outreach_id, customer_id, workflow_id, correlation_id, $6, $4,
+              now() + make_interval(secs => $5)
+         FROM used
+       RETURNING ${SESSION_COLUMNS}),
+     ${outboxCte('audited', 7, 'opened')}
+     SELECT * FROM opened`,
+    [
+      tokenSha256,
+      sha256Hex(sessionId),
+      ref,
+      randomBytes(32).toString('base64url'),
+      maxSeconds,
+      // The locale is the link's (the message's), resolved to one the pages have strings for.
+      locale(link.locale),
+      outboxParam([message]),
+    ],
+  );
+  const session = rows[0];
+  if (session) return { opened: true, sessionId, session };
+  // Another open won the race, or the link expired or was revoked meanwhile.
+  return refusalOf(await linkState(db, tokenSha256));
 }
 
 export type SessionLookup =
@@ -109,8 +129,15 @@ export type SessionLookup =
   | { kind: 'ended'; locale?: string };
 
 /**
+ * `last_seen_at` is written only when it is older than this: the idle time is counted from the last write, so a
+ * session may end up to this much before MINIAPP_SESSION_IDLE_SECONDS of real idleness (never later), and a journey's
+ * requests read the session without writing it.
+ */
+export const SESSION_TOUCH_AFTER_SECONDS = 30;
+
+/**
  * The session a cookie names, if it is active: not locked or ended, used within the idle time, before its absolute
- * end. Touching it restarts the idle time.
+ * end. One statement reads it and, when last seen more than SESSION_TOUCH_AFTER_SECONDS ago, restarts its idle time.
  */
 export async function touchSession(
   db: EntityManager,
@@ -118,21 +145,21 @@ export async function touchSession(
   idleSeconds: number,
 ): Promise<SessionLookup> {
   if (!/^[A-Za-z0-9_-]{43}$/.test(sessionId)) return { kind: 'ended' };
-  const idSha256 = sha256Hex(sessionId);
-  const rows = await rowsOf<SessionRow>(
-    db,
-    `UPDATE session SET last_seen_at = now()
-      WHERE id_sha256 = $1 AND status = 'ACTIVE' AND expires_at > now()
-        AND last_seen_at > now() - make_interval(secs => $2)
-      RETURNING ${SESSION_COLUMNS}`,
-    [idSha256, idleSeconds],
+  const live = `status = 'ACTIVE' AND expires_at > now() AND last_seen_at > now() - make_interval(secs => $2)`;
+  const rows: Array<SessionRow & { live: boolean }> = await db.query(
+    `WITH touched AS (
+       UPDATE session SET last_seen_at = now()
+        WHERE id_sha256 = $1 AND ${live} AND last_seen_at <= now() - make_interval(secs => $3)
+        RETURNING id_sha256)
+     SELECT ${SESSION_COLUMNS}, ${live} AS live FROM session WHERE id_sha256 = $1`,
+    [sha256Hex(sessionId), idleSeconds, SESSION_TOUCH_AFTER_SECONDS],
   );
-  if (rows[0]) return { kind: 'active', session: rows[0] };
-  const other: SessionRow[] = await db.query(`SELECT ${SESSION_COLUMNS} FROM session WHERE id_sha256 = $1`, [
-    idSha256,
-  ]);
-  if (other[0]?.status === 'LOCKED') return { kind: 'locked', session: other[0] };
-  return other[0] ? { kind: 'ended', locale: other[0].locale } : { kind: 'ended' };
+  const found = rows[0];
+  if (!found) return { kind: 'ended' };
+  const { live: isLive, ...session } = found;
+  if (isLive) return { kind: 'active', session };
+  if (session.status === 'LOCKED') return { kind: 'locked', session };
+  return { kind: 'ended', locale: session.locale };
 }
 
 /** The cookie's attributes: a `__Host-` cookie must be Secure, Path=/ and carry no Domain. */
