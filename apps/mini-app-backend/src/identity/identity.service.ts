@@ -7,7 +7,7 @@
  */
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import type { DataSource, EntityManager } from 'typeorm';
+import type { DataSource } from 'typeorm';
 import { insertOutboxMessages } from '@closeout/outbox';
 import {
   KNOWN_FACT_NAMES,
@@ -27,6 +27,7 @@ import { MINIAPP_SETTINGS } from '../tokens';
 import { MAX_WRONG_TRIES } from './identity-method';
 import { CODE_VALID_MS, codeHmac, newCode, normalizeCode, sameHmac } from './one-time-code';
 import { rowsOf } from '../persistence/rows';
+import { outboxCte, outboxParam } from '../persistence/outbox-cte';
 
 /** Codes a session may ask for (messaging allows 5 per link per hour besides). */
 export const MAX_CODES_PER_SESSION = 5;
@@ -49,36 +50,42 @@ export class IdentityService {
     private readonly messaging: MessagingClient,
   ) {}
 
-  /** A new code (the session's earlier ones no longer count), sent by messaging on the link's channel. */
+  /**
+   * A new code (the session's earlier ones no longer count), sent by messaging on the link's channel. The count, the
+   * voiding of the earlier codes, the new code and its audit event are one statement.
+   */
   async sendCode(session: SessionRow): Promise<SendOutcome> {
     const code = newCode();
-    const inserted = await this.db.transaction(async (tx) => {
-      const [{ count }] = (await tx.query(
-        `SELECT count(*)::int AS count FROM one_time_code WHERE session_ref = $1`,
-        [session.ref],
-      )) as Array<{ count: number }>;
-      if (count >= MAX_CODES_PER_SESSION) return undefined;
-      await tx.query(`UPDATE one_time_code SET used_at = now() WHERE session_ref = $1 AND used_at IS NULL`, [
-        session.ref,
-      ]);
-      const rows: Array<{ id: string }> = await tx.query(
-        `INSERT INTO one_time_code (session_ref, code_hmac, expires_at)
-         VALUES ($1, $2, now() + make_interval(secs => $3)) RETURNING id`,
-        [session.ref, codeHmac(this.settings.otpKey, session.ref, code), CODE_VALID_MS / 1000],
-      );
-      await insertOutboxMessages(tx, 'outbox', [
-        buildAuditMessage(this.settings.serviceName, {
-          actor: { type: 'CUSTOMER', id: session.ref },
-          action: 'miniapp.otp-issued',
-          outcome: 'PENDING',
-          reason: 'a one-time code was issued for the session and handed to messaging to send',
-          correlationId: session.correlationId,
-          caseId: session.caseId,
-          references: { sessionRef: session.ref },
-        }),
-      ]);
-      return rows[0]?.id;
+    const audit = buildAuditMessage(this.settings.serviceName, {
+      actor: { type: 'CUSTOMER', id: session.ref },
+      action: 'miniapp.otp-issued',
+      outcome: 'PENDING',
+      reason: 'a one-time code was issued for the session and handed to messaging to send',
+      correlationId: session.correlationId,
+      caseId: session.caseId,
+      references: { sessionRef: session.ref },
     });
+    const rows: Array<{ id: string }> = await this.db.query(
+      `WITH issued AS (SELECT count(*)::int AS n FROM one_time_code WHERE session_ref = $1),
+       voided AS (
+         UPDATE one_time_code SET used_at = now()
+          WHERE session_ref = $1 AND used_at IS NULL AND (SELECT n FROM issued) < $4
+          RETURNING id),
+       created AS (
+         INSERT INTO one_time_code (session_ref, code_hmac, expires_at)
+         SELECT $1, $2, now() + make_interval(secs => $3) WHERE (SELECT n FROM issued) < $4
+         RETURNING id),
+       ${outboxCte('audited', 5, 'created')}
+       SELECT id FROM created`,
+      [
+        session.ref,
+        codeHmac(this.settings.otpKey, session.ref, code),
+        CODE_VALID_MS / 1000,
+        MAX_CODES_PER_SESSION,
+        outboxParam([audit]),
+      ],
+    );
+    const inserted = rows[0]?.id;
     if (inserted === undefined) return { kind: 'too-many' };
     try {
       return { kind: 'sent', sent: await this.messaging.sendOneTimeCode(session.tokenSha256, code) };
@@ -100,24 +107,33 @@ export class IdentityService {
     return rows.length > 0;
   }
 
+  /**
+   * One statement takes the try and reads the live code; when the code matches (compared here, in constant time), one
+   * more uses it, gives the try back, records the check and writes its audit event.
+   */
   async checkCode(session: SessionRow, input: string): Promise<CheckOutcome> {
     const code = normalizeCode(input);
     if (code === undefined) return { kind: 'invalid', errors: [{ field: 'code', rule: 'must be 6 digits' }] };
-    const reserved = await this.reserveTry(session, 'otp');
+    const rows: Array<{ used: number; id: string | null; code_hmac: string | null }> = await this.db.query(
+      `WITH reserved AS (
+         UPDATE session SET otp_failures = otp_failures + 1
+          WHERE id_sha256 = $1 AND status = 'ACTIVE' AND otp_failures < $2 RETURNING otp_failures AS used)
+       SELECT reserved.used, live.id, live.code_hmac
+         FROM reserved LEFT JOIN LATERAL (
+           SELECT id, code_hmac FROM one_time_code
+            WHERE session_ref = $3 AND used_at IS NULL AND expires_at > now()
+            ORDER BY id DESC LIMIT 1) live ON true`,
+      [session.idSha256, MAX_WRONG_TRIES, session.ref],
+    );
+    const reserved = rows[0];
     if (reserved === undefined) return { kind: 'locked' };
     const expected = codeHmac(this.settings.otpKey, session.ref, code);
-    const right = await this.db.transaction(async (tx) => {
-      const live: Array<{ id: string; code_hmac: string }> = await tx.query(
-        `SELECT id, code_hmac FROM one_time_code WHERE session_ref = $1 AND used_at IS NULL AND expires_at > now()
-          ORDER BY id DESC LIMIT 1 FOR UPDATE`,
-        [session.ref],
-      );
-      const row = live[0];
-      if (!row || !sameHmac(row.code_hmac, expected)) return false;
-      await tx.query(`UPDATE one_time_code SET used_at = now() WHERE id = $1`, [row.id]);
-      return this.giveBack(tx, session, 'otp');
-    });
-    return right ? this.verified(session, 'otp') : this.wrong(session, 'otp', reserved);
+    const right =
+      reserved.id !== null &&
+      reserved.code_hmac !== null &&
+      sameHmac(reserved.code_hmac, expected) &&
+      (await this.passed(session, 'otp', reserved.id));
+    return right ? { kind: 'verified' } : this.wrong(session, 'otp', reserved.used);
   }
 
   /** The facts the mini-app holds for the customer (names only), in a stable order. */
@@ -150,10 +166,10 @@ export class IdentityService {
     if (errors.length > 0) return { kind: 'invalid', errors };
     const reserved = await this.reserveTry(session, 'knownFact');
     if (reserved === undefined) return { kind: 'locked' };
-    let allMatch = true;
-    for (const fact of stored) if (!(await verifyKnownFact(fact, answers[fact.name] ?? ''))) allMatch = false;
-    const right = allMatch && (await this.db.transaction((tx) => this.giveBack(tx, session, 'knownFact')));
-    return right ? this.verified(session, 'knownFact') : this.wrong(session, 'knownFact', reserved);
+    // Every fact is checked, all at once (scrypt runs on libuv's thread pool), whether or not one fails.
+    const matches = await Promise.all(stored.map((fact) => verifyKnownFact(fact, answers[fact.name] ?? '')));
+    const right = matches.every(Boolean) && (await this.passed(session, 'knownFact'));
+    return right ? { kind: 'verified' } : this.wrong(session, 'knownFact', reserved);
   }
 
   /** Takes one try of the check: the number of tries used with it, or undefined when the session has none left. */
@@ -168,32 +184,36 @@ export class IdentityService {
     return rows[0]?.used;
   }
 
-  /** A right answer: the try is given back and the check recorded, unless the session was locked meanwhile. */
-  private async giveBack(tx: EntityManager, session: SessionRow, check: Check): Promise<boolean> {
+  /**
+   * A right answer, in one statement: the code used (a code check), the try given back and the check recorded unless
+   * the session was locked meanwhile, and the audit event with them. False when the session was locked or the code
+   * used by a parallel check.
+   */
+  private async passed(session: SessionRow, check: Check, codeId?: string): Promise<boolean> {
     const [failures, verified] =
       check === 'otp' ? ['otp_failures', 'otp_verified_at'] : ['fact_failures', 'fact_verified_at'];
-    const rows = await rowsOf(
-      tx,
-      `UPDATE session SET ${failures} = ${failures} - 1, ${verified} = now()
-        WHERE id_sha256 = $1 AND status = 'ACTIVE' RETURNING id_sha256`,
-      [session.idSha256],
+    const audit = buildAuditMessage(this.settings.serviceName, {
+      actor: { type: 'CUSTOMER', id: session.ref },
+      action: 'miniapp.identity-verified',
+      outcome: 'SUCCESS',
+      reason: check === 'otp' ? 'the one-time code matched' : 'the known facts matched',
+      correlationId: session.correlationId,
+      caseId: session.caseId,
+      references: { sessionRef: session.ref, identityMethod: check === 'otp' ? 'OTP' : 'KNOWN_FACT' },
+    });
+    const rows: unknown[] = await this.db.query(
+      `WITH used AS (
+         UPDATE one_time_code SET used_at = now()
+          WHERE id = $3 AND used_at IS NULL AND expires_at > now() RETURNING id),
+       passed AS (
+         UPDATE session SET ${failures} = ${failures} - 1, ${verified} = now()
+          WHERE id_sha256 = $1 AND status = 'ACTIVE' AND ($3::bigint IS NULL OR EXISTS (SELECT 1 FROM used))
+          RETURNING id_sha256),
+       ${outboxCte('audited', 2, 'passed')}
+       SELECT id_sha256 FROM passed`,
+      [session.idSha256, outboxParam([audit]), codeId ?? null],
     );
     return rows.length > 0;
-  }
-
-  private async verified(session: SessionRow, check: Check): Promise<CheckOutcome> {
-    await insertOutboxMessages(this.db.manager, 'outbox', [
-      buildAuditMessage(this.settings.serviceName, {
-        actor: { type: 'CUSTOMER', id: session.ref },
-        action: 'miniapp.identity-verified',
-        outcome: 'SUCCESS',
-        reason: check === 'otp' ? 'the one-time code matched' : 'the known facts matched',
-        correlationId: session.correlationId,
-        caseId: session.caseId,
-        references: { sessionRef: session.ref, identityMethod: check === 'otp' ? 'OTP' : 'KNOWN_FACT' },
-      }),
-    ]);
-    return { kind: 'verified' };
   }
 
   private async wrong(session: SessionRow, check: Check, used: number): Promise<CheckOutcome> {
