@@ -4,6 +4,7 @@ import { OUTBOX_RELAY_SETTINGS, OutboxRelayService } from '@closeout/outbox';
 import { ServiceCoreModule } from '@closeout/platform';
 import { ACTION_FORMS } from './actions/action-form';
 import { MessagingClient } from './clients/messaging.client';
+import { EligibilityCache } from './clients/eligibility-cache';
 import { OrchestratorClient } from './clients/orchestrator.client';
 import type { Config } from './config';
 import { RateLimits } from './http/rate-limits';
@@ -18,6 +19,10 @@ import { DbStatementMetrics } from './persistence/db-metrics';
 import { SessionController } from './sessions/session.controller';
 import type { MiniAppSettings } from './settings';
 import { MINIAPP_SERVICE_NAME, MINIAPP_SETTINGS } from './tokens';
+
+/** How long a session's eligible actions are reused (see EligibilityCache), and for how many sessions at most. */
+const ELIGIBILITY_TTL_MS = 5_000;
+const ELIGIBILITY_MAX_SESSIONS = 10_000;
 
 export function miniAppSettings(config: Config): MiniAppSettings {
   return {
@@ -98,6 +103,15 @@ export class AppModule {
             token: config.MINIAPP_ORCHESTRATOR_TOKEN,
             timeoutMs: config.MINIAPP_UPSTREAM_TIMEOUT_MS,
           }),
+        },
+        {
+          provide: EligibilityCache,
+          inject: [OrchestratorClient],
+          useFactory: (orchestrator: OrchestratorClient) =>
+            new EligibilityCache(orchestrator, {
+              ttlMs: ELIGIBILITY_TTL_MS,
+              maxEntries: ELIGIBILITY_MAX_SESSIONS,
+            }),
         },
         {
           provide: MessagingClient,

@@ -22,11 +22,8 @@ import { RETURN_MARKER } from '../actions/forms/hosted-token-form';
 import { publishAction } from '../actions/publish-action';
 import { buildAuditMessage } from '@closeout/audit';
 import { UpstreamError } from '../clients/bounded-json';
-import {
-  OrchestratorClient,
-  type EligibleAction,
-  type EligibleActions,
-} from '../clients/orchestrator.client';
+import { EligibilityCache } from '../clients/eligibility-cache';
+import { type EligibleAction, type EligibleActions } from '../clients/orchestrator.client';
 import { MessagingClient } from '../clients/messaging.client';
 import { readForm } from '../http/form-body';
 import { RateLimits } from '../http/rate-limits';
@@ -80,7 +77,7 @@ export class SessionController {
     private readonly pages: PageRenderer,
     private readonly limits: RateLimits,
     private readonly identity: IdentityService,
-    private readonly orchestrator: OrchestratorClient,
+    private readonly orchestrator: EligibilityCache,
     private readonly messaging: MessagingClient,
     @Inject(ACTION_FORMS) forms: ActionForm[],
     @Optional() @Inject(DOCUMENT_READER) private readonly documents?: DocumentReader,
@@ -291,20 +288,18 @@ export class SessionController {
     }
     const consentKey = `consent.${parsed.consentTextVersion}`;
     const t = this.pages.translator(session.locale);
-    await this.db.transaction((tx) =>
-      publishAction(tx, this.settings.serviceName, {
-        session,
-        actionId,
-        action: offered.action,
-        parameters: parsed.parameters,
-        identityMethod: methodOf(verified),
-        consent: {
-          textVersion: parsed.consentTextVersion,
-          textSha256: this.pages.catalog.has(session.locale, consentKey) ? sha256Hex(t(consentKey)) : null,
-        },
-        reason: `the customer took the eligible action ${actionId} (${offered.action})`,
-      }),
-    );
+    await publishAction(this.db.manager, this.settings.serviceName, {
+      session,
+      actionId,
+      action: offered.action,
+      parameters: parsed.parameters,
+      identityMethod: methodOf(verified),
+      consent: {
+        textVersion: parsed.consentTextVersion,
+        textSha256: this.pages.catalog.has(session.locale, consentKey) ? sha256Hex(t(consentKey)) : null,
+      },
+      reason: `the customer took the eligible action ${actionId} (${offered.action})`,
+    });
     res.redirect(303, '/s/done');
   }
 
@@ -441,10 +436,13 @@ export class SessionController {
       .send(read.rule);
   }
 
-  /** The orchestrator's answer for the session's case, or a 503 page when it cannot be had. */
+  /**
+   * The orchestrator's answer for the session's case (asked once per request at most, kept a few seconds per session:
+   * EligibilityCache), or a 503 page when it cannot be had.
+   */
   private async eligible(session: SessionRow, res: Response): Promise<EligibleActions | undefined> {
     try {
-      return await this.orchestrator.eligibleActions(session.caseId);
+      return await this.orchestrator.eligibleActions(session.ref, session.caseId);
     } catch (error) {
       if (!(error instanceof Error)) throw error;
       await this.audit(
@@ -704,17 +702,15 @@ export class SessionController {
       });
     }
     const t = this.pages.translator(session.locale);
-    await this.db.transaction((tx) =>
-      publishAction(tx, this.settings.serviceName, {
-        session,
-        actionId: 'decline',
-        action: 'decline',
-        parameters: reason ? { reason } : {},
-        identityMethod: methodOf(verified),
-        consent: { textVersion: TERMS_VERSION, textSha256: sha256Hex(t(`consent.${TERMS_VERSION}`)) },
-        reason: 'the customer declined every offered action',
-      }),
-    );
+    await publishAction(this.db.manager, this.settings.serviceName, {
+      session,
+      actionId: 'decline',
+      action: 'decline',
+      parameters: reason ? { reason } : {},
+      identityMethod: methodOf(verified),
+      consent: { textVersion: TERMS_VERSION, textSha256: sha256Hex(t(`consent.${TERMS_VERSION}`)) },
+      reason: 'the customer declined every offered action',
+    });
     res.redirect(303, '/s/done');
   }
 
