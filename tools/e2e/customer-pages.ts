@@ -33,6 +33,9 @@ export const pathOf = (page: Page): string => new URL(page.url()).pathname;
 export const headingOf = async (page: Page): Promise<string> =>
   ((await page.getByRole('heading', { level: 1 }).textContent()) ?? '').trim();
 
+/** How long the customer takes to read the message before tapping its link. */
+const READING_MS = 3_000;
+
 export type IdentityStep = 'code-sent' | 'code-typed' | 'facts';
 
 /**
@@ -48,6 +51,10 @@ export async function openAndVerify(
     baseUrl: o.reach.miniappUrl,
     timeoutMs: 45_000,
   });
+  // A person reads the message before tapping its link. (The mini-app learns of a link from messaging's SENT event,
+  // which reaches it through the outbox and Kafka about when the message reaches the phone: a link tapped within
+  // that moment gets "This link does not work".)
+  await page.waitForTimeout(READING_MS);
   const opened = await page.goto(link);
   expect({ status: opened?.status(), heading: await headingOf(page) }).toEqual({
     status: 200,
