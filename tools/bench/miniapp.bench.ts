@@ -80,6 +80,8 @@ interface StandIn {
   url: string;
   /** Requests answered. */
   readonly calls: number;
+  /** TCP connections the service opened to it (fewer than calls: keep-alive reuses them). */
+  readonly connections: number;
   close(): Promise<void>;
 }
 
@@ -96,6 +98,8 @@ async function serve(
     });
     req.on('end', () => handler(req, body, res));
   });
+  let connections = 0;
+  server.on('connection', () => connections++);
   server.keepAliveTimeout = 30_000;
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
@@ -103,6 +107,9 @@ async function serve(
     url: `http://127.0.0.1:${port}`,
     get calls() {
       return calls;
+    },
+    get connections() {
+      return connections;
     },
     close: () =>
       new Promise((resolve) => {
@@ -660,6 +667,7 @@ async function main(): Promise<void> {
     const cpu0 = processUsage(pid);
     const backends0 = await backendsCpu(db, serviceName);
     const calls0 = { orchestrator: orchestrator.calls, messaging: messaging.calls };
+    const connections0 = orchestrator.connections + messaging.connections;
     const self0 = process.cpuUsage();
     const machine0 = machineUsage();
     const loadBefore = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
@@ -670,6 +678,7 @@ async function main(): Promise<void> {
     const cpu1 = processUsage(pid);
     const backends1 = await backendsCpu(db, serviceName);
     const calls1 = { orchestrator: orchestrator.calls, messaging: messaging.calls };
+    const connections1 = orchestrator.connections + messaging.connections;
     const self1 = process.cpuUsage(self0);
     const machine1 = machineUsage();
 
@@ -746,7 +755,8 @@ async function main(): Promise<void> {
     report.push(
       `calls to the stand-ins per journey: orchestrator eligible-actions ${perJourney(
         calls1.orchestrator - calls0.orchestrator,
-      )}, messaging one-time-code ${perJourney(calls1.messaging - calls0.messaging)}`,
+      )}, messaging one-time-code ${perJourney(calls1.messaging - calls0.messaging)}; ` +
+        `${connections1 - connections0} new connections to them over the run`,
     );
     const selfMs = (self1.user + self1.system) / 1000;
     report.push(
