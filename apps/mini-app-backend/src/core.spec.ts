@@ -1,3 +1,5 @@
+import type { Request } from 'express';
+import { fromOwnOrigin } from './http/request-context';
 import { checksOf, methodOf, requiredMethod, satisfies } from './identity/identity-method';
 import { codeHmac, newCode, normalizeCode, sameHmac } from './identity/one-time-code';
 import { factsProblem, linkProblem } from './links/link-events.consumer';
@@ -101,5 +103,25 @@ describe('pages', () => {
     expect(t('card.title')).toBe('Your card');
     expect(t('rate.body', { seconds: 7 })).toBe('Wait 7 seconds and try again.');
     expect(t('no.such.key')).toBe('no.such.key');
+  });
+});
+
+describe('a POST from our own pages', () => {
+  const origin = 'https://app.closeout.example';
+  const req = (headers: Record<string, string>) => ({ headers }) as unknown as Request;
+
+  it('is one whose Origin is ours, or whose Referer is on it when there is no Origin', () => {
+    expect(fromOwnOrigin(req({ origin }), origin)).toBe(true);
+    expect(fromOwnOrigin(req({ referer: `${origin}/l/abc` }), origin)).toBe(true);
+    expect(fromOwnOrigin(req({ origin: 'https://evil.example' }), origin)).toBe(false);
+    expect(fromOwnOrigin(req({ referer: 'https://app.closeout.example.evil.example/' }), origin)).toBe(false);
+    expect(fromOwnOrigin(req({}), origin)).toBe(false);
+  });
+
+  it("takes Origin null (a no-referrer page's own form) only with the browser's Sec-Fetch-Site same-origin", () => {
+    expect(fromOwnOrigin(req({ origin: 'null', 'sec-fetch-site': 'same-origin' }), origin)).toBe(true);
+    expect(fromOwnOrigin(req({ origin: 'null', 'sec-fetch-site': 'cross-site' }), origin)).toBe(false);
+    expect(fromOwnOrigin(req({ origin: 'null', 'sec-fetch-site': 'same-site' }), origin)).toBe(false);
+    expect(fromOwnOrigin(req({ origin: 'null' }), origin)).toBe(false);
   });
 });
