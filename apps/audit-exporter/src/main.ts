@@ -2,14 +2,12 @@
 // store's verification.
 import { launchService } from '@closeout/platform/launch';
 import { configSchema } from './config';
+import { auditHttpOptions } from './http/http-options';
 
 launchService({
   name: 'audit-exporter',
   port: 3009,
   configSchema,
   appModule: async (config) => (await import('./app.module')).AppModule.register(config),
-  http: (config) => ({
-    ...(config.AUDIT_API_TOKENS ? { tokens: config.AUDIT_API_TOKENS } : {}),
-    protectedPrefixes: ['/v1'],
-  }),
+  http: auditHttpOptions,
 });

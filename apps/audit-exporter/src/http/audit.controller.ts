@@ -71,16 +71,12 @@ export class AuditController {
   async verify(@Res() res: Response): Promise<void> {
     const report = await this.verification.verify();
     if (!report) {
-      res
-        .status(429)
-        .set('Retry-After', '5')
-        .type('application/problem+json')
-        .json({
-          type: 'about:blank',
-          title: 'Too Many Requests',
-          status: 429,
-          detail: 'a verification is running',
-        });
+      res.status(429).set('Retry-After', '5').type('application/problem+json').json({
+        type: 'about:blank',
+        title: 'Too Many Requests',
+        status: 429,
+        detail: 'a verification is running',
+      });
       return;
     }
     res.status(report.ok ? 200 : 409).json(report);
