@@ -39,6 +39,7 @@ const extraVariables: Partial<Record<ServiceName, { plain?: string[]; secret?: s
   },
   reconciler: { secret: ['RECONCILER_API_TOKENS'] },
   messaging: { secret: ['MESSAGING_INTERNAL_API_TOKENS'] },
+  'audit-exporter': { plain: ['AUDIT_SIGNING_KEY_FILE', 'AUDIT_SIGNING_KEY_ID'], secret: ['AUDIT_API_TOKENS'] },
   'mini-app-backend': {
     plain: ['MINIAPP_PUBLIC_BASE_URL', 'ORCHESTRATOR_URL', 'MESSAGING_INTERNAL_URL'],
     secret: ['MINIAPP_ORCHESTRATOR_TOKEN', 'MINIAPP_MESSAGING_TOKEN', 'MINIAPP_OTP_KEY'],
