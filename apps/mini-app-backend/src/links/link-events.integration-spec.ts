@@ -5,6 +5,7 @@
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { OutreachEvent } from '@closeout/contracts';
+import { LINK_ARRIVAL_GRACE_MS } from './link.controller';
 import { LinkEventsConsumer } from './link-events.consumer';
 import { linkTokenSha256 } from './link-token';
 import { startMiniAppUnderTest, type MiniAppUnderTest } from '../test-support/miniapp-it';
@@ -87,5 +88,23 @@ describe('links from outreach events', () => {
     await consumer.recordOutreachEvents([event(caseId, 'SENT', link, Date.now() - 500)]);
     await consumer.recordOutreachEvents([event(caseId, 'DELIVERED', link, Date.now())]);
     expect(await statusOf(link)).toEqual({ status: 'OPEN', revoked_reason: null });
+  });
+
+  it('lets a link that is on its way arrive: a tap before its SENT is recorded still gets the page', async () => {
+    const caseId = `case-${run}-early`;
+    const early = token();
+    const page = fetch(`${mini.base}/l/${early}`);
+    await new Promise((resolve) => setTimeout(resolve, 800));
+    await consumer.recordOutreachEvents([event(caseId, 'SENT', early, Date.now())]);
+    const res = await page;
+    expect(res.status).toBe(200);
+    expect(await res.text()).toContain('Continue');
+  });
+
+  it('refuses a link that never arrives once the grace has passed', async () => {
+    const started = Date.now();
+    const res = await fetch(`${mini.base}/l/${token()}`);
+    expect(res.status).toBe(404);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(LINK_ARRIVAL_GRACE_MS);
   });
 });

@@ -34,6 +34,9 @@ import { hashPrefix, isLinkToken, linkTokenSha256 } from './link-token';
 
 type Refusal = LinkRefusal | 'malformed' | 'cross-origin';
 
+/** How long GET /l/:token waits for a link it does not know yet (see `arrivedLink`). */
+export const LINK_ARRIVAL_GRACE_MS = 3_000;
+
 const REFUSAL_PAGE: Record<Refusal, { status: number; key: string }> = {
   malformed: { status: 404, key: 'link.unknown' },
   unknown: { status: 404, key: 'link.unknown' },
@@ -88,6 +91,21 @@ export class LinkController {
     await this.pages.sendMessage(res, locale, 200, 'unsubscribe.done.title', 'unsubscribe.done.body');
   }
 
+  /**
+   * The link's state, allowing it a moment to arrive: the mini-app learns of a link from messaging's SENT event,
+   * which travels about as fast as the SMS that carries the link (p50 0.16 s, 1 s at worst in the main job), so a
+   * customer who taps at once can get here first. A well-formed token the mini-app does not know yet is looked for
+   * again for up to LINK_ARRIVAL_GRACE_MS (rate-limited per IP like every request) before it is refused as unknown.
+   */
+  private async arrivedLink(tokenSha256: string): Promise<Awaited<ReturnType<typeof linkState>>> {
+    const deadline = Date.now() + LINK_ARRIVAL_GRACE_MS;
+    for (;;) {
+      const link = await linkState(this.db.manager, tokenSha256);
+      if (link || Date.now() >= deadline) return link;
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+  }
+
   /** The locale of the link's message when the mini-app holds the link, else the default. */
   private async localeOf(tokenSha256: string): Promise<string> {
     const rows: Array<{ locale: string | null }> = await this.db.query(
@@ -102,7 +120,7 @@ export class LinkController {
     if (await this.limited(req, res)) return;
     if (!isLinkToken(token)) return this.refuse(res, 'malformed', linkTokenSha256(token));
     const tokenSha256 = linkTokenSha256(token);
-    const link = await linkState(this.db.manager, tokenSha256);
+    const link = await this.arrivedLink(tokenSha256);
     if (!link) return this.refuse(res, 'unknown', tokenSha256);
     const facts: LinkFacts = { caseId: link.caseId, correlationId: link.correlationId, locale: link.locale };
     if (link.status === 'USED') return this.refuse(res, 'used', tokenSha256, facts);
