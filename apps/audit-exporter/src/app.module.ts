@@ -4,6 +4,7 @@ import type { DataSource } from 'typeorm';
 import { Topics } from '@closeout/contracts';
 import { ServiceCoreModule } from '@closeout/platform';
 import type { Config } from './config';
+import { EXPORT_MIGRATIONS, ExportModule } from './export/export.module';
 import { AuditController } from './http/audit.controller';
 import { auditMigrations } from './persistence/1797600000000-audit-store.migration';
 import { AuditEventConsumer, type AuditServiceSettings } from './store/audit-event.consumer';
@@ -41,10 +42,12 @@ export class AppModule {
           database: {
             schema: config.AUDIT_DB_SCHEMA,
             entities: [],
-            migrations: auditMigrations,
+            // The store's, then the SIEM export's (its positions, reading the store's records).
+            migrations: [...auditMigrations, ...EXPORT_MIGRATIONS],
             poolSize: config.AUDIT_DB_POOL,
           },
         }),
+        ExportModule.register(config.siemExport),
       ],
       providers: [
         { provide: AUDIT_STORE_SETTINGS, useValue: store },

@@ -1,5 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { apiTokensSchema, baseEnvSchema, z } from '@closeout/config';
+import {
+  ExportConfigError,
+  exportConfigFrom,
+  exportEnvShape,
+  type ExportConfig,
+} from './export/export.config';
 import { checkpointSigner, SigningKeyError, type CheckpointSigner } from './store/checkpoint-signing';
 
 const KEY_ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$/;
@@ -26,6 +32,8 @@ export const configSchema = baseEnvSchema
       .optional(),
     AUDIT_CHECKPOINT_EVERY_RECORDS: z.coerce.number().int().min(1).max(1_000_000).default(1000),
     AUDIT_CHECKPOINT_EVERY_MS: z.coerce.number().int().min(1000).max(86_400_000).default(60_000),
+    // The SIEM export's variables (export/export.config.ts).
+    ...exportEnvShape,
   })
   .transform((env, ctx) => {
     let signer: CheckpointSigner | undefined;
@@ -56,7 +64,16 @@ export const configSchema = baseEnvSchema
         path: ['AUDIT_SIGNING_KEY_FILE'],
         message: 'is required with AUDIT_SIGNING_KEY_ID',
       });
-    return { ...env, signer };
+    let siemExport: ExportConfig | undefined;
+    try {
+      siemExport = exportConfigFrom(env);
+    } catch (error) {
+      if (!(error instanceof ExportConfigError)) throw error;
+      for (const issue of error.issues)
+        ctx.addIssue({ code: 'custom', path: [issue.variable], message: issue.rule });
+    }
+    if (!siemExport) return z.NEVER;
+    return { ...env, signer, siemExport };
   });
 
 export type Config = z.infer<typeof configSchema>;
