@@ -53,6 +53,21 @@ export const TERMINAL_CASE_STATES: ReadonlySet<string> = new Set([
 
 export type RevocationReason = 'superseded' | 'opted-out' | 'case-terminal' | 'identity-locked';
 
+/** The values of a link row's columns $1–$11, in the order both inserts below list them. */
+const linkRowValues = (event: OutreachEventView, link: SentLink): unknown[] => [
+  link.tokenSha256.toLowerCase(),
+  event.caseId,
+  event.outreachId,
+  link.customerId,
+  link.workflowId,
+  link.purpose,
+  link.locale,
+  event.channel,
+  event.correlationId,
+  event.occurredAt,
+  link.expiresAt,
+];
+
 /**
  * Records a sent link; the case's other open links sent before it are revoked (superseded). A link of a case already
  * terminal is stored revoked. Returns how many older links were revoked.
@@ -70,19 +85,7 @@ export async function recordSentLink(
             CASE WHEN r.case_id IS NULL THEN NULL ELSE now() END, r.reason
        FROM (SELECT 1) one LEFT JOIN revoked_case r ON r.case_id = $2
      ON CONFLICT (token_sha256) DO NOTHING`,
-    [
-      link.tokenSha256.toLowerCase(),
-      event.caseId,
-      event.outreachId,
-      link.customerId,
-      link.workflowId,
-      link.purpose,
-      link.locale,
-      event.channel,
-      event.correlationId,
-      event.occurredAt,
-      link.expiresAt,
-    ],
+    linkRowValues(event, link),
   );
   const revoked = await rowsOf(
     tx,
@@ -117,19 +120,7 @@ export async function recordDeliveredLink(
        LEFT JOIN LATERAL (SELECT token_sha256 FROM link WHERE case_id = $2 AND token_sha256 <> $1 LIMIT 1) other
          ON true
      ON CONFLICT (token_sha256) DO NOTHING`,
-    [
-      link.tokenSha256.toLowerCase(),
-      event.caseId,
-      event.outreachId,
-      link.customerId,
-      link.workflowId,
-      link.purpose,
-      link.locale,
-      event.channel,
-      event.correlationId,
-      event.occurredAt,
-      link.expiresAt,
-    ],
+    linkRowValues(event, link),
   );
 }
 
