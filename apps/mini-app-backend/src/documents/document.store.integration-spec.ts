@@ -144,6 +144,35 @@ describe('DocumentStore (real PostgreSQL)', () => {
     expect(result.parameters['attestationTextSha256']).toBe(text.sha256);
   });
 
+  it('records one attestation when the declaration is submitted several times at once (double taps), each answered with its ref', async () => {
+    for (let round = 0; round < 5; round++) {
+      const id = caseId();
+      const { ref: documentRef } = await store.put({
+        caseId: id,
+        sha256: 'cd'.repeat(32),
+        detectedType: 'application/pdf',
+        bytes: PDF_BYTES,
+        scan: { status: 'NOT_SCANNED', scanner: 'none' },
+      });
+      const signed = {
+        caseId: id,
+        sessionRef: `ses_${id}`,
+        documentRef,
+        textVersion: 'kyc-refresh.v1.en-GB',
+        textSha256: 'ab'.repeat(32),
+        typedName: 'Ada Lovelace',
+        signedAt: new Date(),
+      };
+      const refs = await Promise.all(Array.from({ length: 8 }, () => store.recordAttestation(signed)));
+      const rows: Array<{ ref: string }> = await db.query(
+        'SELECT ref::text FROM attestation WHERE case_id = $1',
+        [id],
+      );
+      expect(rows).toHaveLength(1);
+      expect(refs).toEqual(Array(8).fill(rows[0]!.ref));
+    }
+  });
+
   it('the migration reverts', async () => {
     const other = { ...options, schema: `${schema}_r` };
     await migrate(other);

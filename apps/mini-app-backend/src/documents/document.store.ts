@@ -141,7 +141,15 @@ export class DocumentStore implements DocumentReader {
       ],
     );
     const row = rows[0];
-    if (!row) throw new Error('attestation insert returned no row');
-    return row.ref;
+    if (row) return row.ref;
+    // A double tap: the other request's insert committed after this statement's snapshot was taken, so ON CONFLICT
+    // skipped the row and the SELECT could not see it yet. A new statement (a new snapshot) does.
+    const again: { ref: string }[] = await this.db.query(
+      `SELECT ref::text FROM attestation
+        WHERE case_id = $1 AND document_ref IS NOT DISTINCT FROM $2::uuid AND text_sha256 = $3 LIMIT 1`,
+      [a.caseId, a.documentRef, a.textSha256],
+    );
+    if (!again[0]) throw new Error('attestation insert returned no row');
+    return again[0].ref;
   }
 }
