@@ -72,6 +72,8 @@ export class CaseWatch {
   /** The run's writebacks: idempotency key → case and destination. */
   readonly ourKeys = new Map<string, { caseId: string; destination: string }>();
   actionDuplicates = 0;
+  /** Ids of the audit events the job's services published while the job watched (what the audit store must hold). */
+  readonly auditEventIds = new Set<string>();
   /** Cases whose customer is looking for a message now, and the providerRefs each has looked for. */
   private readonly reaching = new Set<string>();
   private readonly tried = new Map<string, Set<string>>();
@@ -184,6 +186,7 @@ export class CaseWatch {
         groupId: `${group}.audit`,
         topic: Topics.auditEvent,
         handler: async ({ value }) => {
+          if (OUR_SERVICES.has(value.service)) this.auditEventIds.add(value.eventId);
           if (value.action === 'action.duplicate' && this.plans.has(value.correlationId))
             this.actionDuplicates += 1;
           if (

@@ -18,7 +18,8 @@
  * The parts, in the order they run: platform.ts (devstack, cores, providers, card processor, services), case-watch.ts
  * (what is seen on Kafka; the customers set off), inbox.ts (where customers read their messages and codes),
  * customer-journey.ts and customer-browser.ts (the customer on the mini-app's pages), drive.ts (the triggers),
- * outcome.ts and messaging-figures.ts (settling, evidence, figures), report.ts.
+ * outcome.ts and messaging-figures.ts (settling, evidence, figures), audit-trail.ts (the run's audit store, verified,
+ * and what the SIEMs received), report.ts.
  */
 import { randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
@@ -30,7 +31,8 @@ import { driveTriggers } from './drive';
 import { figuresOf, gatherEvidence, reportProgress, succeeded, waitUntilSettled } from './outcome';
 import { bringUpPlatform, printReadiness } from './platform';
 import { gatherMessagingEvidence } from './messaging-figures';
-import { percentile, printLookAround, printReport } from './report';
+import { auditSucceeded, percentile, printAuditTrail, printLookAround, printReport } from './report';
+import { settleAuditTrail } from './audit-trail';
 import { zonesAt } from './time-zones';
 
 const { values: args } = parseArgs({
@@ -53,12 +55,12 @@ if (!Number.isInteger(IN_FLIGHT) || IN_FLIGHT < 1 || IN_FLIGHT > 64) {
 
 async function main(): Promise<void> {
   configureLogging({ level: 'warn', service: 'main-job' });
-  const platform = await bringUpPlatform();
+  const run = randomUUID().slice(0, 8);
+  const platform = await bringUpPlatform(run);
   await printReadiness();
   const watch = await CaseWatch.start(platform.env, IN_FLIGHT);
   const progress = reportProgress(watch, CASES);
 
-  const run = randomUUID().slice(0, 8);
   const runStarted = Date.now();
   say(`driving ${CASES} upstream triggers across the five seed workflows (run ${run}); ~3% are redelivered`);
   const random = seededRandom(Number(args.seed));
@@ -83,9 +85,22 @@ async function main(): Promise<void> {
   const figures = figuresOf(watch, driven, evidence, messagingEvidence, runStarted, platform.cardProcessor);
   // The processor runs in this process: it stops with the job.
   await platform.cardProcessor.close();
+  say(
+    `audit trail: waiting until the store holds the ${watch.auditEventIds.size} audit events the services published and both SIEMs have them`,
+  );
+  const completedCase = [...watch.plans.keys()].find((id) => watch.lastState(id) === 'COMPLETED');
+  const audit = await settleAuditTrail(
+    platform.audit,
+    platform.env,
+    watch.auditEventIds,
+    completedCase,
+  ).catch((err: unknown) => new Error(err instanceof Error ? err.message : String(err)));
+  // The simulated HEC runs in this process too: it stops with the job (the audit-exporter retries until the next run).
+  await platform.audit.hec.close();
   printReport(figures, percentile);
+  printAuditTrail(audit);
   printLookAround();
-  if (!succeeded(watch, figures, CASES)) process.exitCode = 1;
+  if (!succeeded(watch, figures, CASES) || !auditSucceeded(audit)) process.exitCode = 1;
 }
 
 main().catch((err: unknown) => {

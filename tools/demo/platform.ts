@@ -5,7 +5,9 @@
  * simulated card processor (in this process, on its own origin) and the nine services, each started with only its
  * own settings — the mini-app among them, answering the links in messages. The secrets between services (the
  * mini-app's tokens at the orchestrator and at messaging, its one-time-code and processor-state keys, the
- * processor's API key) are generated per run and never printed. Services, cores and providers already running are
+ * processor's API key) are generated per run and never printed. The audit-exporter keeps the run's trail in a store
+ * of its own, signed with a key made for the run, and exports it to a simulated Splunk HEC (in this process) and the
+ * devstack's rsyslog over TLS (audit-trail.ts). Services, cores and providers already running are
  * kept; a service running with other settings than this run's is restarted with them.
  */
 import { execFileSync } from 'node:child_process';
@@ -16,6 +18,7 @@ import { Topics } from '@closeout/contracts';
 import { positionGroupsAtEnd, kafkaConnectionFromEnv } from '@closeout/kafka';
 import { startCardProcessor, type CardProcessor } from '../simulators/card-processor';
 import { writeDefinitions } from '../e2e/case-stack';
+import { auditExporterEnv, prepareAuditRun, type AuditRun } from './audit-trail';
 import { say } from './clock';
 import {
   restCoreDestination,
@@ -97,6 +100,8 @@ export interface Platform {
   env: Record<string, string>;
   serviceEnv: Record<string, string>;
   cardProcessor: CardProcessor;
+  /** The run's audit store, key and tokens, and the simulated HEC (in this process). */
+  audit: AuditRun;
 }
 
 /** The run's secrets between services: random per run, handed to the services that need them, never printed. */
@@ -111,7 +116,7 @@ interface RunSecrets {
 const secret = (): string => randomBytes(32).toString('base64url');
 
 /** Devstack, seed workflows, simulated cores, then the nine services one after another, each until ready. */
-export async function bringUpPlatform(): Promise<Platform> {
+export async function bringUpPlatform(run: string): Promise<Platform> {
   say('starting tools/devstack (Kafka, Apicurio Registry, PostgreSQL, sshd)');
   execFileSync(devstackCommand, ['up'], { stdio: 'inherit' });
   const env = devstackEnv();
@@ -146,7 +151,17 @@ export async function bringUpPlatform(): Promise<Platform> {
   });
   say(`simulated card processor (tokenizing test double, hosted card page) on ${cardProcessor.url}`);
 
-  const platform = { env, serviceEnv: serviceEnv(env, workflowsDir, secrets), cardProcessor };
+  const audit = await prepareAuditRun(run, env);
+  say(
+    `audit trail: store ${audit.schema}, checkpoints signed with key ${audit.keyId} (made for the run); ` +
+      `simulated Splunk HEC (acks on) on ${audit.hec.url}; rsyslog over TLS on ${env['AUDIT_SYSLOG_HOST']}:${env['AUDIT_SYSLOG_PORT']}`,
+  );
+  const platform = {
+    env,
+    serviceEnv: { ...serviceEnv(env, workflowsDir, secrets), ...auditExporterEnv(audit, env) },
+    cardProcessor,
+    audit,
+  };
   // The definitions are settings too (the orchestrator and the reconciler read them at boot).
   const definitions = readdirSync(workflowsDir)
     .sort()
@@ -224,6 +239,8 @@ const OWNERS: Array<[RegExp, readonly string[]]> = [
   [/^SFTP_/, ['writeback-sftp', 'reconciler']],
   [/^WORKFLOW_/, ['orchestrator', 'reconciler']],
   [/^(MESSAGING|TWILIO|WHATSAPP|SMTP)_/, ['messaging']],
+  // The audit store's key and tokens, the SIEM sinks (and rsyslog's output file, which the job reads itself).
+  [/^AUDIT_/, ['audit-exporter']],
 ];
 
 /** A digest of a service's settings, kept beside its pid file: a service started with other settings is restarted. */
@@ -510,6 +527,8 @@ function consumerGroupsOf(service: string): [string, string][] {
       ['writeback-result', Topics.writebackResult],
       ['case-state', Topics.caseState],
     ],
+    // The run's store is new: it keeps what the services publish from now on.
+    'audit-exporter': [['audit-event', Topics.auditEvent]],
   };
   const writeback: [string, string][] = [
     ['writeback-requested', Topics.writebackRequested],

@@ -1,4 +1,5 @@
 /** The main job's final report: what happened to every case, in the figures an operations team runs on. */
+import type { AuditFigures, SinkFigures } from './audit-trail';
 import type { MessagingFigures } from './messaging-figures';
 import { AGENT_TOKEN, orchestratorUrl, RECONCILER_TOKEN, reconcilerUrl } from './platform';
 
@@ -213,6 +214,48 @@ function printJourneys(
     '  miniapp.action on the topic',
     `${list(j.published)}; acted ${agree(j.agrees.acted)}, declined ${agree(j.agrees.declined)}, ` +
       `identity.locked ${agree(j.agrees.failedVerification)} with the journeys; ${j.publishedMoreThanOnce} cases published twice`,
+  );
+}
+
+/** The run's audit trail: stored, verified with the public key alone, one case's story, and each SIEM's copy. */
+export function printAuditTrail(a: AuditFigures | Error): void {
+  const line = (label: string, value: string) => console.log(`  ${label.padEnd(34)} ${value}`);
+  console.log('  audit trail (audit-exporter)');
+  if (a instanceof Error) {
+    line('  NOT CHECKED', a.message);
+    return;
+  }
+  line(
+    `  store ${a.schema}`,
+    `${a.stored} of the ${a.published} audit events the services published stored` +
+      ` (store end seq ${a.storeEnd}; stored, delivered to both SIEMs and sealed by a checkpoint ${a.caughtUpS.toFixed(1)} s after the job asked)`,
+  );
+  console.log(`    ${a.verdict}`);
+  if (a.caseStory)
+    line(
+      '  case query (a completed case)',
+      `${a.caseStory.caseId}: ${a.caseStory.events} events, first ${a.caseStory.first}, last ${a.caseStory.last}`,
+    );
+  const sink = (label: string, s: SinkFigures, receiver: string) =>
+    line(
+      `  ${label}`,
+      `exported ${s.exported}, re-sent ${s.resent}, lag ${s.lagSeconds.toFixed(1)} s; ${receiver}: ${s.received} ` +
+        `(${s.unique} unique), ${s.missing === 0 ? 'every stored event there' : `${s.missing} stored events MISSING`}`,
+    );
+  sink('Splunk HEC (simulated, acks on)', a.hec, 'events indexed');
+  sink('rsyslog over TLS', a.syslog, "lines of this run in rsyslog's file");
+  for (const p of a.problems) line('  NOT DONE', p);
+}
+
+/** The trail is whole: every published event stored, the chain verified, nothing missing at either SIEM. */
+export function auditSucceeded(a: AuditFigures | Error): boolean {
+  return (
+    !(a instanceof Error) &&
+    a.verified &&
+    a.stored === a.published &&
+    a.hec.missing === 0 &&
+    a.syslog.missing === 0 &&
+    a.problems.length === 0
   );
 }
 
