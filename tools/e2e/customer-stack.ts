@@ -9,6 +9,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { Client } from 'pg';
 import { Topics } from '@closeout/contracts';
 import { kafkaConnectionFromEnv, positionGroupsAtEnd } from '@closeout/kafka';
 import { startCardProcessor, type CardProcessor } from '../simulators/card-processor';
@@ -148,6 +149,15 @@ export class CustomerStack {
     for (const i of [this.messaging, this.miniapp]) if (i) await this.stop(i);
     await Promise.all([this.sms?.close(), this.cardProcessor?.close()]);
     await this.cases.close();
+    // The run's contact points (messaging) and sessions and documents (mini-app) do not outlive the run.
+    const db = new Client({ connectionString: process.env['DATABASE_URL'] });
+    await db.connect();
+    try {
+      for (const schema of [`msg_it_${this.runId}`, `miniapp_it_${this.runId}`])
+        await db.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+    } finally {
+      await db.end();
+    }
   }
 
   /**
