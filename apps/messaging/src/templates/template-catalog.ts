@@ -205,24 +205,35 @@ export class TemplateCatalog {
 
 const keyOf = (templateId: string, channel: Channel, locale: string) => `${templateId}|${channel}|${locale}`;
 
-/** The problems of one template file, or its parsed parts. */
-export function checkTemplate(
+/** A template file's YAML checked against its schema: the document, or its problems named by file and field. */
+function readTemplateFile<S extends z.ZodType>(
   file: string,
-  channel: Channel,
   source: string,
-): Parsed | { problems: string[] } {
+  schema: S,
+): { doc: z.infer<S> } | { problems: string[] } {
   let document: unknown;
   try {
     document = parse(source);
   } catch (error) {
     return { problems: [`${file}: not YAML (${(error as Error).message.split('\n')[0]})`] };
   }
-  const shape = fileSchema.safeParse(document);
+  const shape = schema.safeParse(document);
   if (!shape.success)
     return {
       problems: shape.error.issues.map((i) => `${file}: ${i.path.join('.') || '(file)'} ${i.message}`),
     };
-  const doc = shape.data;
+  return { doc: shape.data };
+}
+
+/** The problems of one template file, or its parsed parts. */
+export function checkTemplate(
+  file: string,
+  channel: Channel,
+  source: string,
+): Parsed | { problems: string[] } {
+  const read = readTemplateFile(file, source, fileSchema);
+  if ('problems' in read) return read;
+  const doc = read.doc;
   const problems: string[] = [];
   const parsed: Partial<Parsed> = {};
   const compile = (
@@ -271,18 +282,9 @@ export function checkCodeTemplate(
   channel: Channel,
   source: string,
 ): Parsed | { problems: string[] } {
-  let document: unknown;
-  try {
-    document = parse(source);
-  } catch (error) {
-    return { problems: [`${file}: not YAML (${(error as Error).message.split('\n')[0]})`] };
-  }
-  const shape = codeFileSchema.safeParse(document);
-  if (!shape.success)
-    return {
-      problems: shape.error.issues.map((i) => `${file}: ${i.path.join('.') || '(file)'} ${i.message}`),
-    };
-  const doc = shape.data;
+  const read = readTemplateFile(file, source, codeFileSchema);
+  if ('problems' in read) return read;
+  const doc = read.doc;
   const problems: string[] = [];
   const parsed: Partial<Parsed> = {};
   const bodies: Array<[keyof Parsed, string | undefined, Liquid]> = [
