@@ -11,6 +11,7 @@
 import { Controller, Param, Post, Req, Res, UseGuards } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { principalOf, RequirePrincipalGuard } from '@closeout/platform';
+import type { z } from 'zod';
 import { UnsubscribeService } from '../unsubscribe/unsubscribe.service';
 import { INTERNAL_API_STATUSES, InternalApiError, linkNotFound } from './internal-api.errors';
 import {
@@ -47,6 +48,20 @@ function answerError(res: Response, error: unknown): void {
   );
 }
 
+/** The link's hash from the path and the body, both checked: the body's data, or every problem named. */
+function requestOf<S extends z.ZodType>(
+  tokenSha256: string,
+  raw: unknown,
+  schema: S,
+): { data: z.infer<S> } | { problems: FieldProblem[] } {
+  const problems: FieldProblem[] = tokenSha256Schema.safeParse(tokenSha256).success
+    ? []
+    : [{ field: 'tokenSha256', rule: TOKEN_SHA256_RULE }];
+  const body = schema.safeParse(raw);
+  if (!body.success) problems.push(...problemsOf(body.error));
+  return problems.length > 0 || !body.success ? { problems } : { data: body.data };
+}
+
 @Controller('internal/v1/links')
 @UseGuards(RequirePrincipalGuard)
 export class InternalController {
@@ -61,14 +76,8 @@ export class InternalController {
     @Req() req: Request,
     @Res() res: Response,
   ): Promise<void> {
-    const problems = [
-      ...(tokenSha256Schema.safeParse(tokenSha256).success
-        ? []
-        : [{ field: 'tokenSha256', rule: TOKEN_SHA256_RULE }]),
-    ];
-    const body = oneTimeCodeBody.safeParse(req.body);
-    if (!body.success) problems.push(...problemsOf(body.error));
-    if (problems.length > 0 || !body.success) return badRequest(res, problems);
+    const body = requestOf(tokenSha256, req.body, oneTimeCodeBody);
+    if ('problems' in body) return badRequest(res, body.problems);
     try {
       const sent = await this.codes.send(tokenSha256, body.data.code, principalOf(req).id);
       res.status(202).json(sent);
@@ -83,14 +92,8 @@ export class InternalController {
     @Req() req: Request,
     @Res() res: Response,
   ): Promise<void> {
-    const problems = [
-      ...(tokenSha256Schema.safeParse(tokenSha256).success
-        ? []
-        : [{ field: 'tokenSha256', rule: TOKEN_SHA256_RULE }]),
-    ];
-    const body = optOutBody.safeParse(req.body);
-    if (!body.success) problems.push(...problemsOf(body.error));
-    if (problems.length > 0 || !body.success) return badRequest(res, problems);
+    const body = requestOf(tokenSha256, req.body, optOutBody);
+    if ('problems' in body) return badRequest(res, body.problems);
     const outcome = await this.optOuts.optOut(tokenSha256, body.data.source);
     if (outcome.kind === 'unknown') return answerError(res, linkNotFound());
     res.status(200).json({ optedOut: true, alreadyOptedOut: !outcome.fresh });
