@@ -1,34 +1,16 @@
 import { Inject, Injectable, type OnApplicationBootstrap } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import type { DataSource, EntityManager } from 'typeorm';
+import type { DataSource } from 'typeorm';
 import { Topics, type CustomerContact, type OutreachRequested } from '@closeout/contracts';
 import { buildAuditMessage } from '@closeout/audit';
 import { EventSubscriber } from '@closeout/kafka';
-import { insertOutboxMessages, type OutboxMessage } from '@closeout/outbox';
+import { firstDeliveries, insertOutboxMessages, type OutboxMessage } from '@closeout/outbox';
 import { CLOCK, type Clock } from './clock/clock';
 import { upsertContacts } from './contacts/contact-directory';
 import { admitSends } from './sends/send-ledger';
 import { SendWorker } from './sends/send-worker';
 
 export const MESSAGING_SERVICE_NAME = Symbol('messaging.service-name');
-
-/**
- * Records that `consumer` handled these events, in the caller's transaction, in one statement: the ids it had not
- * handled yet (a redelivery, which then changes nothing, is not among them).
- */
-export async function firstDeliveries(
-  tx: EntityManager,
-  consumer: string,
-  eventIds: readonly string[],
-): Promise<Set<string>> {
-  if (eventIds.length === 0) return new Set();
-  const rows: Array<{ event_id: string }> = await tx.query(
-    `INSERT INTO processed_event (consumer, event_id) SELECT $1, unnest($2::text[])
-     ON CONFLICT DO NOTHING RETURNING event_id`,
-    [consumer, eventIds],
-  );
-  return new Set(rows.map((r) => r.event_id));
-}
 
 /** Most messages a batch handler takes at once (one transaction each). */
 const BATCH = 200;

@@ -5,3 +5,4 @@ export * from './lib/outbox-schema';
 export * from './lib/outbox-set-aside';
 export * from './lib/outbox-tables';
 export * from './lib/outbox-relay.service';
+export * from './lib/first-deliveries';

@@ -1,8 +1,9 @@
 import { Inject, Injectable, type OnApplicationBootstrap } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import type { DataSource, EntityManager } from 'typeorm';
+import type { DataSource } from 'typeorm';
 import { Topics, type CaseState, type OutreachEvent } from '@closeout/contracts';
 import { EventSubscriber } from '@closeout/kafka';
+import { firstDeliveries } from '@closeout/outbox';
 import {
   TERMINAL_CASE_STATES,
   recordDeliveredLink,
@@ -19,24 +20,6 @@ import { MINIAPP_SERVICE_NAME } from '../tokens';
 const BATCH = 200;
 
 const HEX64 = /^[0-9a-f]{64}$/;
-
-/**
- * Records that `consumer` handled these events, in the caller's transaction: the ids it had not handled yet (a
- * redelivery, which then changes nothing, is not among them).
- */
-export async function firstDeliveries(
-  tx: EntityManager,
-  consumer: string,
-  eventIds: readonly string[],
-): Promise<Set<string>> {
-  if (eventIds.length === 0) return new Set();
-  const rows: Array<{ event_id: string }> = await tx.query(
-    `INSERT INTO processed_event (consumer, event_id) SELECT $1, unnest($2::text[])
-     ON CONFLICT DO NOTHING RETURNING event_id`,
-    [consumer, eventIds],
-  );
-  return new Set(rows.map((r) => r.event_id));
-}
 
 /** What is wrong with a SENT event's link (the rule, never the value), or undefined. */
 export function linkProblem(link: SentLink): string | undefined {
