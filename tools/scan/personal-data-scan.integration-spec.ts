@@ -4,11 +4,13 @@ import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { Client } from 'pg';
 import { Kafka, logLevel } from 'kafkajs';
-import { kafkaConnectionFromEnv, kafkajsConnection } from '@closeout/kafka';
+import { avroSchemas, type MiniappAction } from '@closeout/contracts';
+import { AvroSerde, SchemaCatalog, kafkaConnectionFromEnv, kafkajsConnection } from '@closeout/kafka';
 import { formatReport, kafkaTarget, runScan } from './personal-data-scan';
 
 const databaseUrl = process.env['DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/closeout';
 const connection = kafkaConnectionFromEnv(process.env, '127.0.0.1:9092');
+const registryUrl = process.env['SCHEMA_REGISTRY_URL'] ?? 'http://127.0.0.1:8081/apis/ccompat/v7';
 
 const PAN = '4111 1111 1111 1111';
 const EMAIL = 'planted.person@example.com';
@@ -140,4 +142,95 @@ describe('personal-data scan finds what was planted, names where, quotes nothing
     expect(by[`db:${schema}.outbox[?].value`]).toBeUndefined();
     expect(formatReport(report) + JSON.stringify(report)).not.toContain(EMAIL);
   }, 60_000);
+
+  describe('Kafka values are decoded through the schema registry before they are scanned', () => {
+    // A per-run topic carrying the real miniapp.action.v1 key and value schemas under its own subjects.
+    const avroTopic = `scan.it.avro.${suffix}`;
+    const action = (caseId: string, parameters: Record<string, string>): MiniappAction => ({
+      eventId: randomUUID(),
+      occurredAt: 1_765_000_000_000,
+      correlationId: randomUUID(),
+      causationId: null,
+      idempotencyKey: `miniapp:${caseId}:document.upload`,
+      caseId,
+      workflowId: 'billing.payment_failed',
+      actionId: 'act_1',
+      action: 'document.upload',
+      identityMethod: 'OTP',
+      consentRef: null,
+      sessionRef: `sess_${suffix}`,
+      parameters,
+    });
+
+    beforeAll(async () => {
+      const catalog = new SchemaCatalog().define(avroTopic, {
+        keySchema: avroSchemas['case-key'],
+        valueSchema: avroSchemas['miniapp.action.v1-value'],
+      });
+      const serde = new AvroSerde(catalog, { registryUrl });
+      const admin = kafka.admin();
+      await admin.connect();
+      await admin.createTopics({ topics: [{ topic: avroTopic, numPartitions: 1 }], waitForLeaders: true });
+      await admin.disconnect();
+      const messages = [
+        // A refused upload: the map key `signature`, then a 32-character string whose Avro length byte is `@`.
+        action('case-refused', {
+          refused: 'malware-detected',
+          signature: 'Closeout.Test.Malware.UNOFFICIAL',
+        }),
+        action('case-planted', { note: `write to ${EMAIL}` }),
+      ];
+      const producer = kafka.producer();
+      await producer.connect();
+      await producer.send({
+        topic: avroTopic,
+        messages: await Promise.all(
+          messages.map(async (m) => ({
+            key: await serde.encode(avroTopic, 'key', { caseId: m.caseId }),
+            value: await serde.encode(avroTopic, 'value', m),
+          })),
+        ),
+      });
+      await producer.disconnect();
+    }, 60_000);
+
+    afterAll(async () => {
+      const admin = kafka.admin();
+      await admin.connect();
+      await admin.deleteTopics({ topics: [avroTopic] }).catch(() => undefined);
+      await admin.disconnect();
+    });
+
+    it('as raw bytes, a malware signature after the map key `signature` reads as an address', async () => {
+      const report = await runScan({
+        ...kafkaTarget(connection),
+        topics: [avroTopic],
+        kafkaTimeoutMs: 60_000,
+      });
+      expect(report.findings).toEqual([
+        expect.objectContaining({ location: `kafka:${avroTopic}`, emails: 2, pans: 0, phones: 0 }),
+      ]);
+      // Without a registry nothing decodes, and the report says the bytes were scanned raw.
+      expect(report.undecoded[`kafka:${avroTopic}`]).toBe(4);
+      expect(formatReport(report)).toContain(`raw      kafka:${avroTopic}  4 key(s)/value(s) did not decode`);
+    }, 120_000);
+
+    it('decoded, only the real address in a decoded field is counted', async () => {
+      const report = await runScan({
+        ...kafkaTarget(connection),
+        registryUrl,
+        topics: [avroTopic, topic],
+        kafkaTimeoutMs: 60_000,
+      });
+      const by = Object.fromEntries(report.findings.map((f) => [f.location, f]));
+      expect(by[`kafka:${avroTopic}`]).toMatchObject({ emails: 1, pans: 0, phones: 0, allowed: false });
+      expect(report.undecoded[`kafka:${avroTopic}`]).toBeUndefined();
+      // A value that does not decode (the framed one with an unknown schema id, the plain ones) is still scanned raw.
+      expect(by[`kafka:${topic}`]).toMatchObject({ pans: 1, emails: 1 });
+      expect(report.undecoded[`kafka:${topic}`]).toBe(6);
+      const text = formatReport(report) + JSON.stringify(report);
+      expect(text).not.toContain(EMAIL);
+      expect(text).not.toContain('UNOFFICIAL');
+    }, 120_000);
+  });
 });

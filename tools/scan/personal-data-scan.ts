@@ -13,7 +13,15 @@ import { randomUUID } from 'node:crypto';
 import { Client } from 'pg';
 import { Kafka, logLevel } from 'kafkajs';
 import type { KafkaSecurity } from '@closeout/config';
-import { kafkaConnectionFromEnv, kafkajsConnection, type KafkaConnection } from '@closeout/kafka';
+import {
+  AvroSerde,
+  SchemaCatalog,
+  kafkaConnectionFromEnv,
+  kafkajsConnection,
+  readWireHeader,
+  type KafkaConnection,
+  type MessagePart,
+} from '@closeout/kafka';
 import { findContactPoints, findPans } from '@closeout/privacy';
 import { services } from '@closeout/deploy';
 
@@ -58,6 +66,12 @@ export interface ScanOptions {
   kafkaSecurity?: KafkaSecurity;
   /** Only these topics (default: every topic but Kafka's internal ones). */
   topics?: string[];
+  /**
+   * The schema registry's Confluent-compatible URL (SCHEMA_REGISTRY_URL). With it, each key and value is decoded
+   * through the registry and its decoded fields are scanned one by one; without it, or for a message that does not
+   * decode, the raw bytes are scanned as text.
+   */
+  registryUrl?: string;
   kafkaTimeoutMs?: number;
   /** Files and folders to read (recursively). */
   paths?: string[];
@@ -79,6 +93,12 @@ export interface ScanReport {
     metrics: number;
   };
   skipped: string[];
+  /**
+   * Per topic, how many keys and values were scanned as raw bytes because they did not decode through the schema
+   * registry (not Confluent-framed, an id the registry does not know, a body that does not match its schema), or
+   * because no registry was given. Raw bytes can read as a contact point where decoded fields would not.
+   */
+  undecoded: Record<string, number>;
   /** Findings outside the allow-list. */
   violations: number;
 }
@@ -226,8 +246,78 @@ async function scanDatabase(
   }
 }
 
+/**
+ * Decodes Kafka keys and values through the schema registry with Closeout's own serde (libs/kafka AvroSerde): a
+ * contract topic with its own schemas, its DLQ (`<topic>.dlq`, which keeps the original bytes) with the topic's,
+ * and any other topic with the writer schema the registry holds for the message's schema id.
+ */
+export class RegistryDecoder {
+  private readonly catalog = new SchemaCatalog();
+  private readonly serde: AvroSerde;
+  /** Writer schemas fetched for topics outside the contracts, by schema id. */
+  private readonly writerSchemas = new Map<number, Promise<string | undefined>>();
+
+  constructor(private readonly registryUrl: string) {
+    this.serde = new AvroSerde(this.catalog, { registryUrl, clientId: 'personal-data-scan' });
+  }
+
+  /** The decoded key or value, or undefined when the bytes do not decode (the caller scans them raw). */
+  async decode(topic: string, part: MessagePart, bytes: Buffer): Promise<unknown> {
+    const header = readWireHeader(bytes);
+    if (!header.ok) return undefined;
+    const base = topic.endsWith('.dlq') ? topic.slice(0, -'.dlq'.length) : topic;
+    let as = this.catalog.has(base) ? base : undefined;
+    if (!as) {
+      // Outside the contracts: read it as a topic of its own, with the schema the message says it was written with.
+      const schema = await this.writerSchema(header.schemaId);
+      if (!schema) return undefined;
+      as = `personal-data-scan/${header.schemaId}`;
+      if (!this.catalog.has(as)) this.catalog.define(as, { keySchema: schema, valueSchema: schema });
+    }
+    try {
+      return await this.serde.decode(as, part, bytes);
+    } catch {
+      return undefined;
+    }
+  }
+
+  private writerSchema(id: number): Promise<string | undefined> {
+    let known = this.writerSchemas.get(id);
+    if (!known) {
+      known = fetch(`${this.registryUrl.replace(/\/+$/, '')}/schemas/ids/${id}`, {
+        headers: { accept: 'application/vnd.schemaregistry.v1+json' },
+        signal: AbortSignal.timeout(5000),
+      })
+        .then(async (res) => {
+          if (!res.ok) return undefined;
+          const body = (await res.json()) as { schema?: unknown; schemaType?: string };
+          if (body.schemaType && body.schemaType !== 'AVRO') return undefined;
+          return typeof body.schema === 'string' ? body.schema : undefined;
+        })
+        .catch(() => undefined);
+      this.writerSchemas.set(id, known);
+    }
+    return known;
+  }
+}
+
+/** Every text inside a decoded Avro value: strings, map keys, enum symbols, bytes as UTF-8, each on its own. */
+export function* decodedTexts(value: unknown): Generator<string> {
+  if (typeof value === 'string') yield value;
+  else if (Buffer.isBuffer(value)) yield value.toString('utf8');
+  else if (Array.isArray(value)) for (const v of value) yield* decodedTexts(v);
+  else if (value !== null && typeof value === 'object') {
+    for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
+      // Record field names are the schema's; map keys are data. Both are scanned: a field name holds nothing personal.
+      yield k;
+      yield* decodedTexts(v);
+    }
+  }
+}
+
 async function scanKafka(
   connection: KafkaConnection,
+  registryUrl: string | undefined,
   only: string[] | undefined,
   timeoutMs: number,
   tally: Tally,
@@ -256,6 +346,19 @@ async function scanKafka(
     }
     report.scanned.topics += topics.length;
     if (remaining.size === 0) return;
+    const decoder = registryUrl ? new RegistryDecoder(registryUrl) : undefined;
+    /** A key or value scanned field by field when it decodes, as raw bytes (counted as undecoded) otherwise. */
+    const scanPart = async (topic: string, part: MessagePart, bytes: Buffer): Promise<void> => {
+      const location = `kafka:${topic}`;
+      const decoded = decoder ? await decoder.decode(topic, part, bytes) : undefined;
+      if (decoded !== undefined) {
+        for (const text of decodedTexts(decoded)) tally.add(location, text);
+        return;
+      }
+      report.undecoded[location] = (report.undecoded[location] ?? 0) + 1;
+      // Avro strings are raw UTF-8 inside the bytes: the bytes as text still catch them.
+      tally.add(location, bytes.toString('utf8'));
+    };
     const consumer = kafka.consumer({ groupId, sessionTimeout: 10_000, maxBytes: 5 * 1024 * 1024 });
     await consumer.connect();
     try {
@@ -274,9 +377,8 @@ async function scanKafka(
             if (high !== undefined && Number(m.offset) >= high) break;
             report.scanned.messages++;
             const location = `kafka:${batch.topic}`;
-            // Avro strings are raw UTF-8 inside the value: the bytes as text catch them; keys and headers too.
-            if (m.value) tally.add(location, m.value.toString('utf8'));
-            if (m.key) tally.add(location, m.key.toString('utf8'));
+            if (m.value) await scanPart(batch.topic, 'value', m.value);
+            if (m.key) await scanPart(batch.topic, 'key', m.key);
             for (const [h, v] of Object.entries(m.headers ?? {})) {
               const values = Array.isArray(v) ? v : [v];
               for (const x of values) if (x != null) tally.add(`${location}#header:${h}`, x.toString());
@@ -362,12 +464,14 @@ export async function runScan(options: ScanOptions): Promise<ScanReport> {
     findings: [],
     scanned: { columns: 0, rows: 0, topics: 0, messages: 0, files: 0, metrics: 0 },
     skipped: [],
+    undecoded: {},
     violations: 0,
   };
   if (options.databaseUrl) await scanDatabase(options.databaseUrl, options.schemas, tally, report, progress);
   if (options.brokers?.length)
     await scanKafka(
       { brokers: options.brokers, ...(options.kafkaSecurity ? { security: options.kafkaSecurity } : {}) },
+      options.registryUrl,
       options.topics,
       options.kafkaTimeoutMs ?? 120_000,
       tally,
@@ -399,6 +503,11 @@ export function formatReport(report: ScanReport): string {
     );
   }
   for (const k of report.skipped) out.push(`  skipped  ${k}`);
+  for (const [location, n] of Object.entries(report.undecoded).sort(([a], [b]) => a.localeCompare(b))) {
+    out.push(
+      `  raw      ${location}  ${n} key(s)/value(s) did not decode through the schema registry: scanned as raw bytes`,
+    );
+  }
   out.push(
     report.violations === 0
       ? '  RESULT: clean'
@@ -426,7 +535,12 @@ async function main(): Promise<void> {
     ...(has('--no-db')
       ? {}
       : { databaseUrl: env['DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/closeout' }),
-    ...(has('--no-kafka') ? {} : kafkaTarget(kafkaConnectionFromEnv(env, '127.0.0.1:9092'))),
+    ...(has('--no-kafka')
+      ? {}
+      : {
+          ...kafkaTarget(kafkaConnectionFromEnv(env, '127.0.0.1:9092')),
+          registryUrl: env['SCHEMA_REGISTRY_URL'] ?? 'http://127.0.0.1:8081/apis/ccompat/v7',
+        }),
     kafkaTimeoutMs: Number(value('--kafka-timeout-ms') ?? 180_000),
     paths: has('--no-files')
       ? []
