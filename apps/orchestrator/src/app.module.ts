@@ -23,7 +23,7 @@ import {
   WORKFLOW_GOLDEN_PAYLOADS_DIR,
   WorkflowCatalog,
 } from './workflows/workflow-catalog';
-import { CasesController } from './http/cases.controller';
+import { CasesController, ON_BEHALF_OF_PRINCIPALS } from './http/cases.controller';
 
 @Module({})
 export class AppModule {
@@ -61,6 +61,7 @@ export class AppModule {
       controllers: [CasesController],
       providers: [
         provideDomainErrorStatuses(RESOLVE_ERROR_STATUSES),
+        { provide: ON_BEHALF_OF_PRINCIPALS, useValue: config.ORCHESTRATOR_ON_BEHALF_OF_PRINCIPALS },
         {
           provide: ORCHESTRATOR_INSTANCE,
           useValue: { serviceName: config.SERVICE_NAME, schema: config.ORCHESTRATOR_DB_SCHEMA },

@@ -15,6 +15,21 @@ export const configSchema = baseEnvSchema.extend({
    * entries: the principal a token names is the agent recorded as resolving an exception.
    */
   ORCHESTRATOR_API_TOKENS: apiTokensSchema,
+  /**
+   * Principals of ORCHESTRATOR_API_TOKENS that act for a human agent named in the `X-On-Behalf-Of` header (e.g. the
+   * ops console, which signs its operators in itself): comma-separated principal ids. The agent named is recorded as
+   * the resolver and audit actor, with the principal as `via`. Empty (the default): no principal may.
+   */
+  ORCHESTRATOR_ON_BEHALF_OF_PRINCIPALS: z
+    .string()
+    .default('')
+    .transform((raw) =>
+      raw
+        .split(',')
+        .map((p) => p.trim())
+        .filter((p) => p !== ''),
+    )
+    .pipe(z.array(z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._:@-]{0,63}$/, 'each entry must be a principal id'))),
   /** How often the timer scheduler looks for due timers when none woke it earlier. */
   ORCHESTRATOR_TIMER_POLL_MS: z.coerce.number().int().min(10).max(60_000).default(500),
   /** Timers fired per scheduler pass (each in its own transaction). */

@@ -38,6 +38,8 @@ export interface ResolveCommand {
   resolution: Resolution;
   agentId: string;
   note: string;
+  /** The tool the agent acted through when it is not the agent's own token (e.g. `ops-console`), recorded with them. */
+  via?: string | undefined;
 }
 
 /** Which resolutions make sense for which exception: a retry re-asks the cores, a hand-back asks the customer again. */
@@ -117,6 +119,7 @@ export class ResolveExceptionUseCase {
           JSON.stringify({
             resolution: command.resolution,
             by: command.agentId,
+            ...(command.via ? { via: command.via } : {}),
             note: command.note,
             at: new Date(now).toISOString(),
           }),
@@ -129,10 +132,11 @@ export class ResolveExceptionUseCase {
           kind: exception.kind,
           resolution: command.resolution,
           note: command.note,
+          ...(command.via ? { via: command.via } : {}),
         },
         {
           outcome: 'SUCCESS',
-          reason: `${command.resolution} by ${command.agentId}: ${command.note}`,
+          reason: `${command.resolution} by ${command.agentId}${command.via ? ` via ${command.via}` : ''}: ${command.note}`,
           references: { exceptionId: command.exceptionId },
         },
       );

@@ -1,4 +1,4 @@
-import { Body, Controller, Get, HttpCode, Param, Post, Query, Req, Res, UseGuards } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Inject, Param, Post, Query, Req, Res, UseGuards } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { RequirePrincipalGuard, principalOf } from '@closeout/platform';
 import { z } from 'zod';
@@ -14,6 +14,14 @@ function problem(
 ): void {
   res.status(status).type('application/problem+json').json({ type: 'about:blank', title, status, errors });
 }
+
+/** The principals (ORCHESTRATOR_ON_BEHALF_OF_PRINCIPALS) whose token may name the human agent in `X-On-Behalf-Of`. */
+export const ON_BEHALF_OF_PRINCIPALS = Symbol('orchestrator.on-behalf-of-principals');
+
+/** The header a tool that signs its own operators in names the agent with; only its principal may send it. */
+export const ON_BEHALF_OF_HEADER = 'x-on-behalf-of';
+const AGENT_RULE = 'must be 1–64 characters of letters, digits and . _ : @ -, starting with a letter or digit';
+const AGENT_ID = /^[A-Za-z0-9][A-Za-z0-9._:@-]{0,63}$/;
 
 /** Ids in paths and filters: what case ids, exception ids, queues, kinds and workflow ids are made of. */
 const ID_RULE = 'must be 1–128 characters of letters, digits and . _ : -';
@@ -63,6 +71,7 @@ export class CasesController {
     private readonly queries: CaseQueries,
     private readonly resolve: ResolveExceptionUseCase,
     private readonly eligibleActions: EligibleActionsQuery,
+    @Inject(ON_BEHALF_OF_PRINCIPALS) private readonly onBehalfOf: readonly string[],
   ) {}
 
   @Get('cases/:caseId')
@@ -103,10 +112,24 @@ export class CasesController {
       return problem(res, 400, 'Invalid exception id', [{ field: 'exceptionId', rule: ID_RULE }]);
     const parsed = resolveBody.safeParse(body);
     if (!parsed.success) return problem(res, 400, 'Invalid resolution', issues(parsed.error));
-    const agentId = principalOf(req).id;
+    const principal = principalOf(req).id;
+    // A tool that signs its operators in (the ops console) names the agent; anyone else acts in its own name.
+    const named = req.headers[ON_BEHALF_OF_HEADER];
+    let agentId = principal;
+    let via: string | undefined;
+    if (named !== undefined) {
+      if (!this.onBehalfOf.includes(principal))
+        return problem(res, 403, 'This caller may not act on behalf of an agent', [
+          { field: 'X-On-Behalf-Of', rule: 'only a principal of ORCHESTRATOR_ON_BEHALF_OF_PRINCIPALS may send it' },
+        ]);
+      if (typeof named !== 'string' || !AGENT_ID.test(named))
+        return problem(res, 400, 'Invalid agent', [{ field: 'X-On-Behalf-Of', rule: AGENT_RULE }]);
+      agentId = named;
+      via = principal;
+    }
     if (parsed.data.agentId !== undefined && parsed.data.agentId !== agentId)
       return problem(res, 403, 'An agent resolves exceptions in its own name', [
-        { field: 'agentId', rule: 'must be the agent the bearer token names, or left out' },
+        { field: 'agentId', rule: 'must be the agent the bearer token (or X-On-Behalf-Of) names, or left out' },
       ]);
     // A ResolveExceptionError is answered by the HTTP layer's ProblemDetailsFilter (RESOLVE_ERROR_STATUSES).
     res.json(
@@ -115,6 +138,7 @@ export class CasesController {
         note: parsed.data.note,
         resolution: parsed.data.resolution,
         agentId,
+        via,
       }),
     );
   }

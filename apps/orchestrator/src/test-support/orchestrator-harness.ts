@@ -172,7 +172,13 @@ export class OrchestratorHarness {
   private readonly subscriptions: Subscription[] = [];
   private rawConsumer: Consumer | undefined;
 
-  constructor(private readonly cadences: Record<string, Cadence> = {}) {}
+  constructor(
+    private readonly cadences: Record<string, Cadence> = {},
+    /** More variables of the orchestrator's config, applied last (e.g. ORCHESTRATOR_ON_BEHALF_OF_PRINCIPALS). */
+    private readonly extraEnv: Record<string, string> = {},
+    /** More principals of the API beside agent-7, `principal → token`. */
+    readonly principalTokens: Record<string, string> = {},
+  ) {}
 
   /** The orchestrator's own consumer groups start at the topics' current end: other runs' traffic is not ours. */
   async prepare(): Promise<void> {
@@ -187,9 +193,10 @@ export class OrchestratorHarness {
       ORCHESTRATOR_DB_POOL: '6',
       ORCHESTRATOR_TIMER_POLL_MS: '100',
       WORKFLOW_DEFINITIONS_DIR: definitions,
-      ORCHESTRATOR_API_TOKENS: Object.entries(this.agentTokens)
+      ORCHESTRATOR_API_TOKENS: Object.entries({ ...this.agentTokens, ...this.principalTokens })
         .map(([agent, token]) => `${agent}=${token}`)
         .join(','),
+      ...this.extraEnv,
     });
     await positionGroupsAtEnd(
       kafkaConnectionFromEnv(process.env),
@@ -266,7 +273,7 @@ export class OrchestratorHarness {
 
   async api(
     path: string,
-    init: { method?: string; body?: unknown; token?: string | null } = {},
+    init: { method?: string; body?: unknown; token?: string | null; headers?: Record<string, string> } = {},
   ): Promise<{ status: number; contentType: string | null; body: unknown }> {
     const token = init.token === undefined ? this.agentTokens['agent-7'] : init.token;
     const res = await fetch(`${this.running.url}${path}`, {
@@ -274,6 +281,7 @@ export class OrchestratorHarness {
       headers: {
         ...(token ? { authorization: `Bearer ${token}` } : {}),
         ...(init.body !== undefined ? { 'content-type': 'application/json' } : {}),
+        ...init.headers,
       },
       ...(init.body !== undefined ? { body: JSON.stringify(init.body) } : {}),
     });
