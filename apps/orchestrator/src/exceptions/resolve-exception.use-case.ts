@@ -58,6 +58,11 @@ const ALLOWED: Record<string, readonly Resolution[]> = {
   VERIFICATION_FAILED: ['hand_back', 'close'],
 };
 
+/** The resolutions an agent may choose for an exception of this kind (what the case and exception API lists). */
+export function allowedResolutions(kind: string): readonly Resolution[] {
+  return ALLOWED[kind] ?? ['close'];
+}
+
 interface ExceptionRow {
   exception_id: string;
   case_id: string;
@@ -98,7 +103,7 @@ export class ResolveExceptionUseCase {
           'the exception is already resolved',
         );
       }
-      const allowed = ALLOWED[exception.kind] ?? ['close'];
+      const allowed = allowedResolutions(exception.kind);
       if (!allowed.includes(command.resolution)) {
         throw new ResolveExceptionError(
           'RESOLUTION_NOT_ALLOWED',

@@ -4,7 +4,11 @@ import { RequirePrincipalGuard, principalOf } from '@closeout/platform';
 import { z } from 'zod';
 import { CaseQueries } from '../cases/case-queries';
 import { EligibleActionsQuery } from '../cases/eligible-actions.query';
-import { RESOLUTIONS, ResolveExceptionUseCase } from '../exceptions/resolve-exception.use-case';
+import {
+  RESOLUTIONS,
+  ResolveExceptionUseCase,
+  allowedResolutions,
+} from '../exceptions/resolve-exception.use-case';
 
 function problem(
   res: Response,
@@ -57,6 +61,13 @@ const resolveBody = z
   })
   .strict();
 
+/** What an agent may do with each open exception: the same table the resolve route checks. */
+const withAllowedResolutions = (items: Record<string, unknown>[]) =>
+  items.map((i) => ({
+    ...i,
+    allowedResolutions: i['status'] === 'OPEN' ? allowedResolutions(String(i['kind'])) : [],
+  }));
+
 const issues = (e: z.ZodError) =>
   e.issues.map((i) => ({
     field: i.path.join('.') || '(body)',
@@ -80,7 +91,7 @@ export class CasesController {
       return problem(res, 400, 'Invalid case id', [{ field: 'caseId', rule: ID_RULE }]);
     const found = await this.queries.getCase(caseId);
     if (!found) return problem(res, 404, 'No such case', [{ field: 'caseId', rule: 'no case has this id' }]);
-    res.json(found);
+    res.json({ ...found, exceptions: withAllowedResolutions(found['exceptions'] as Record<string, unknown>[]) });
   }
 
   /** What the mini-app may offer the customer now; the orchestrator still checks every action it receives. */
@@ -97,7 +108,7 @@ export class CasesController {
   async list(@Query() query: unknown, @Res() res: Response): Promise<void> {
     const parsed = listQuery.safeParse(query);
     if (!parsed.success) return problem(res, 400, 'Invalid exception filter', issues(parsed.error));
-    res.json({ items: await this.queries.listExceptions(parsed.data) });
+    res.json({ items: withAllowedResolutions(await this.queries.listExceptions(parsed.data)) });
   }
 
   @Post('exceptions/:exceptionId/resolve')

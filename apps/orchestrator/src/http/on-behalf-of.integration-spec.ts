@@ -47,6 +47,8 @@ async function openException(): Promise<{ caseId: string; exceptionId: string }>
   const view = await harness.waitForState(t.caseId, ['EXCEPTION']);
   const item = view.exceptions.find((e) => e.kind === 'INELIGIBLE');
   expect(item).toBeDefined();
+  // What an agent may do with it, listed with the item (the table the resolve route checks).
+  expect((item as unknown as { allowedResolutions: string[] }).allowedResolutions).toEqual(['close']);
   return { caseId: t.caseId, exceptionId: item!.exceptionId };
 }
 
