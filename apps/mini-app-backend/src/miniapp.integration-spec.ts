@@ -111,6 +111,46 @@ describe('the link', () => {
     expect(first.headers.get('cache-control')).toBe('no-store');
   });
 
+  it('opened after its page (the page kept its case, not its state): one session of 20 parallel Continues; a link revoked meanwhile is refused', async () => {
+    const { token, caseId } = await mini.sentLink();
+    const customer = new Customer(mini.base);
+    expect((await customer.get(`/l/${token}`)).status).toBe(200);
+    const answers = await Promise.all(
+      Array.from({ length: 20 }, () =>
+        fetch(`${mini.base}/l/${token}`, {
+          method: 'POST',
+          redirect: 'manual',
+          headers: { origin: mini.base },
+        }),
+      ),
+    );
+    expect(answers.filter((a) => a.status === 303)).toHaveLength(1);
+    expect(answers.filter((a) => a.status === 410)).toHaveLength(19);
+    const sessions: Array<{ ref: string; case_id: string; locale: string }> = await mini.db.query(
+      `SELECT ref, case_id, locale FROM session WHERE token_sha256 = $1`,
+      [linkTokenSha256(token)],
+    );
+    expect(sessions).toEqual([{ ref: expect.any(String), case_id: caseId, locale: 'en-GB' }]);
+    const openedAudit = (await audits('miniapp.link-opened')).filter((a) => a['caseId'] === caseId);
+    expect(openedAudit).toHaveLength(1);
+    expect(openedAudit[0]!['actor']).toMatchObject({ id: sessions[0]!.ref });
+
+    // The page was shown while the link was open; it is revoked before the Continue: the open itself decides.
+    const revoked = await mini.sentLink();
+    expect((await new Customer(mini.base).get(`/l/${revoked.token}`)).status).toBe(200);
+    await mini.db.query(
+      `UPDATE link SET status = 'REVOKED', revoked_at = now(), revoked_reason = 'superseded' WHERE token_sha256 = $1`,
+      [linkTokenSha256(revoked.token)],
+    );
+    expect((await new Customer(mini.base).post(`/l/${revoked.token}`, {})).status).toBe(410);
+    const refusals = (await audits('miniapp.link-refused')).filter((a) => a['caseId'] === revoked.caseId);
+    expect(refusals.map((a) => (a['references'] as Record<string, string>)['refusal'])).toEqual(['revoked']);
+    const none: unknown[] = await mini.db.query(`SELECT 1 FROM session WHERE token_sha256 = $1`, [
+      linkTokenSha256(revoked.token),
+    ]);
+    expect(none).toHaveLength(0);
+  });
+
   it('gives a __Host- session cookie: HttpOnly, Secure, SameSite=Strict, Path=/, and 303s to /s/verify', async () => {
     const { token } = await mini.sentLink();
     const customer = new Customer(mini.base);
@@ -209,8 +249,13 @@ describe('identity', () => {
 
   it('verifies by a one-time code, then shows the actions', async () => {
     const { customer, token } = await opened('OTP');
-    const csrf = Customer.csrfOf((await customer.get('/s/verify')).body);
+    const before = await customer.get('/s/verify');
+    // No code live yet: the page offers to send one, no code field.
+    expect(before.body).not.toContain('action="/s/verify/code"');
+    const csrf = Customer.csrfOf(before.body);
     await customer.post('/s/verify/send-code', { _csrf: csrf });
+    // A code is live (read with the session): the page asks for it again.
+    expect((await customer.get('/s/verify')).body).toContain('action="/s/verify/code"');
     const code = (mini.codes.get(linkTokenSha256(token)) ?? [])[0]!;
     const res = await customer.post('/s/verify/code', { _csrf: csrf, code });
     expect(res.status).toBe(303);

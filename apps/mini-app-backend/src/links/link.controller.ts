@@ -30,6 +30,7 @@ import {
 } from '../sessions/session-store';
 import type { MiniAppSettings } from '../settings';
 import { MINIAPP_SETTINGS } from '../tokens';
+import { LinkFactsCache } from './link-facts-cache';
 import { hashPrefix, isLinkToken, linkTokenSha256 } from './link-token';
 
 type Refusal = LinkRefusal | 'malformed' | 'cross-origin';
@@ -48,6 +49,9 @@ const REFUSAL_PAGE: Record<Refusal, { status: number; key: string }> = {
 
 @Controller('l')
 export class LinkController {
+  /** The facts of links whose page was just shown, for their Continue (see LinkFactsCache). */
+  private readonly shownLinks = new LinkFactsCache();
+
   constructor(
     @InjectDataSource() private readonly db: DataSource,
     @Inject(MINIAPP_SETTINGS) private readonly settings: MiniAppSettings,
@@ -126,6 +130,7 @@ export class LinkController {
     if (link.status === 'USED') return this.refuse(res, 'used', tokenSha256, facts);
     if (link.status === 'REVOKED') return this.refuse(res, 'revoked', tokenSha256, facts);
     if (link.expired) return this.refuse(res, 'expired', tokenSha256, facts);
+    this.shownLinks.remember(tokenSha256, facts);
     const locale = this.pages.catalog.resolve(link.locale);
     const t = this.pages.translator(locale);
     const html = await this.pages.render(locale, 'link', t('link.title'), {
@@ -158,6 +163,7 @@ export class LinkController {
           caseId: opened.caseId,
           references: { linkHashPrefix: hashPrefix(tokenSha256), sessionRef: opened.ref },
         }),
+      this.shownLinks.take(tokenSha256),
     );
     if (!outcome.opened) return this.refuse(res, outcome.refusal, tokenSha256, outcome.link);
     res

@@ -1,4 +1,5 @@
 import { MiniappDocuments1797500000000 } from '../documents/1797500000000-miniapp-documents.migration';
+import { MiniappSubmissionSession1797600000000 } from './1797600000000-miniapp-submission-session.migration';
 import type { MigrationInterface, QueryRunner } from 'typeorm';
 import { outboxDdl } from '@closeout/outbox';
 
@@ -130,4 +131,5 @@ export class MiniApp1797000000000 implements MigrationInterface {
 export const miniAppMigrations: Array<new () => MigrationInterface> = [
   MiniApp1797000000000,
   MiniappDocuments1797500000000,
+  MiniappSubmissionSession1797600000000,
 ];

@@ -76,9 +76,11 @@ const refusalOf = (link: LinkState | undefined): OpenOutcome & { opened: false }
 
 /**
  * Consumes an OPEN, unexpired link, creates its session and writes the audit event in one statement (no explicit
- * transaction); otherwise says why not. The link is read first for its case, correlation and locale (they never change
- * once stored), so the audit event and the session's resolved locale are known before the guarded UPDATE: of many
- * parallel opens exactly one finds the link OPEN, and only that one's session and audit event are written.
+ * transaction); otherwise says why not. The link's case, correlation and locale (they never change once stored) are
+ * needed before the guarded UPDATE, for the audit event and the session's resolved locale: they are read first unless
+ * `known` (the link page read them moments before; `LinkFactsCache`). Of many parallel opens exactly one finds the
+ * link OPEN and unexpired in the UPDATE itself, and only that one's session and audit event are written; the others
+ * read the link to say why not.
  */
 export async function openLink(
   db: EntityManager,
@@ -86,9 +88,15 @@ export async function openLink(
   locale: (tag: string | null) => string,
   maxSeconds: number,
   audit: OpenedAudit,
+  /** The link's facts when already known (the link page read them): the read before the open is then skipped. */
+  known?: LinkFacts,
 ): Promise<OpenOutcome> {
-  const link = await linkState(db, tokenSha256);
-  if (!link || link.status !== 'OPEN' || link.expired) return refusalOf(link);
+  let link: LinkFacts | undefined = known;
+  if (!link) {
+    const state = await linkState(db, tokenSha256);
+    if (!state || state.status !== 'OPEN' || state.expired) return refusalOf(state);
+    link = state;
+  }
   const sessionId = randomBytes(32).toString('base64url');
   const ref = `ses_${randomUUID()}`;
   const message = audit({ ref, caseId: link.caseId, correlationId: link.correlationId });
@@ -123,8 +131,16 @@ export async function openLink(
   return refusalOf(await linkState(db, tokenSha256));
 }
 
+/** What a page may also need to know of its session, read by the same statement as the session. */
+export interface SessionExtras {
+  /** An unused, unexpired one-time code is held for the session. */
+  codeLive?: boolean;
+  /** The session has published an action (identity.locked aside). */
+  acted?: boolean;
+}
+
 export type SessionLookup =
-  | { kind: 'active'; session: SessionRow }
+  | { kind: 'active'; session: SessionRow; extras: SessionExtras }
   | { kind: 'locked'; session: SessionRow }
   | { kind: 'ended'; locale?: string };
 
@@ -143,21 +159,33 @@ export async function touchSession(
   db: EntityManager,
   sessionId: string,
   idleSeconds: number,
+  /** The extras the page needs, read in the same statement (a lookup by the indexed session_ref each). */
+  want: { codeLive?: boolean; acted?: boolean } = {},
 ): Promise<SessionLookup> {
   if (!/^[A-Za-z0-9_-]{43}$/.test(sessionId)) return { kind: 'ended' };
   const live = `status = 'ACTIVE' AND expires_at > now() AND last_seen_at > now() - make_interval(secs => $2)`;
-  const rows: Array<SessionRow & { live: boolean }> = await db.query(
+  const extras = [
+    want.codeLive
+      ? `, EXISTS (SELECT 1 FROM one_time_code c WHERE c.session_ref = session.ref AND c.used_at IS NULL
+                      AND c.expires_at > now()) AS "codeLive"`
+      : '',
+    want.acted
+      ? `, EXISTS (SELECT 1 FROM action_submission a WHERE a.session_ref = session.ref
+                      AND a.action <> 'identity.locked') AS acted`
+      : '',
+  ].join('');
+  const rows: Array<SessionRow & { live: boolean; codeLive?: boolean; acted?: boolean }> = await db.query(
     `WITH touched AS (
        UPDATE session SET last_seen_at = now()
         WHERE id_sha256 = $1 AND ${live} AND last_seen_at <= now() - make_interval(secs => $3)
         RETURNING id_sha256)
-     SELECT ${SESSION_COLUMNS}, ${live} AS live FROM session WHERE id_sha256 = $1`,
+     SELECT ${SESSION_COLUMNS}, ${live} AS live${extras} FROM session WHERE id_sha256 = $1`,
     [sha256Hex(sessionId), idleSeconds, SESSION_TOUCH_AFTER_SECONDS],
   );
   const found = rows[0];
   if (!found) return { kind: 'ended' };
-  const { live: isLive, ...session } = found;
-  if (isLive) return { kind: 'active', session };
+  const { live: isLive, codeLive, acted, ...session } = found;
+  if (isLive) return { kind: 'active', session, extras: { codeLive, acted } };
   if (session.status === 'LOCKED') return { kind: 'locked', session };
   return { kind: 'ended', locale: session.locale };
 }

@@ -43,6 +43,7 @@ import {
   sessionIdFrom,
   sha256Hex,
   touchSession,
+  type SessionExtras,
   type SessionRow,
 } from './session-store';
 import type { MiniAppSettings } from '../settings';
@@ -89,11 +90,12 @@ export class SessionController {
 
   @Get('verify')
   async verify(@Req() req: Request, @Res() res: Response): Promise<void> {
-    const session = await this.session(req, res);
-    if (!session) return;
+    const found = await this.sessionWith(req, res, { codeLive: true });
+    if (!found) return;
+    const { session, extras } = found;
     const eligible = await this.eligible(session, res);
     if (!eligible) return;
-    await this.nextVerifyStep(session, eligible, res);
+    await this.nextVerifyStep(session, eligible, res, extras.codeLive === true);
   }
 
   @Post('verify/send-code')
@@ -158,10 +160,12 @@ export class SessionController {
 
   @Get('actions')
   async actions(@Req() req: Request, @Res() res: Response): Promise<void> {
-    const session = await this.session(req, res);
-    if (!session) return;
+    const found = await this.sessionWith(req, res, { acted: true });
+    if (!found) return;
+    const { session, extras } = found;
     const eligible = await this.verifiedEligible(session, res);
     if (!eligible) return;
+    if (extras.acted) return void res.redirect(303, '/s/done');
     await this.actionsPage(res, session, eligible, 200, {});
   }
 
@@ -175,10 +179,12 @@ export class SessionController {
   ): Promise<void> {
     if (query[RETURN_MARKER.name] === RETURN_MARKER.value && !sessionIdFrom(req.headers.cookie))
       if (query[BOUNCED] === undefined) return this.returnBounce(actionId, query, req, res);
-    const session = await this.session(req, res);
-    if (!session) return;
+    const found = await this.sessionWith(req, res, { acted: true });
+    if (!found) return;
+    const { session, extras } = found;
     const eligible = await this.verifiedEligible(session, res);
     if (!eligible) return;
+    if (extras.acted) return void res.redirect(303, '/s/done');
     await this.actionsPage(res, session, eligible, 200, { actionId, state: { query } });
   }
 
@@ -355,11 +361,20 @@ export class SessionController {
 
   /** The active session of the cookie (rate-limited per IP and per customer), or a page saying why there is none. */
   private async session(req: Request, res: Response): Promise<SessionRow | undefined> {
+    return (await this.sessionWith(req, res, {}))?.session;
+  }
+
+  /** `session`, with what else the page needs of it read in the same statement (`touchSession`). */
+  private async sessionWith(
+    req: Request,
+    res: Response,
+    want: { codeLive?: boolean; acted?: boolean },
+  ): Promise<{ session: SessionRow; extras: SessionExtras } | undefined> {
     const ipWait = await this.limits.consume('ip', clientIp(req));
     if (ipWait !== undefined) return void (await this.tooMany(res, this.pages.catalog.resolve(null), ipWait));
     const id = sessionIdFrom(req.headers.cookie);
     const found = id
-      ? await touchSession(this.db.manager, id, this.settings.sessionIdleSeconds)
+      ? await touchSession(this.db.manager, id, this.settings.sessionIdleSeconds, want)
       : { kind: 'ended' as const };
     if (found.kind === 'locked') {
       res.set('Set-Cookie', clearedSessionCookie());
@@ -383,7 +398,7 @@ export class SessionController {
     }
     const wait = await this.limits.consume('customer', found.session.customerId);
     if (wait !== undefined) return void (await this.tooMany(res, found.session.locale, wait));
-    return found.session;
+    return { session: found.session, extras: found.extras };
   }
 
   /** The session of a urlencoded POST whose CSRF token is right, with the form's fields. */
@@ -470,13 +485,18 @@ export class SessionController {
     return eligible;
   }
 
-  private async nextVerifyStep(session: SessionRow, eligible: EligibleActions, res: Response): Promise<void> {
+  private async nextVerifyStep(
+    session: SessionRow,
+    eligible: EligibleActions,
+    res: Response,
+    codeLive: boolean,
+  ): Promise<void> {
     const required: IdentityMethod = requiredMethod(
       eligible.identity.method,
       eligible.actions.map((a) => a.identity),
     );
     const need = checksOf(required);
-    if (need.otp && !session.otpVerified) return this.codePage(res, session, 200, {});
+    if (need.otp && !session.otpVerified) return this.codePage(res, session, 200, { codeLive });
     if (need.knownFact && !session.factVerified) return this.factsPage(res, session, 200, {}, {});
     res.redirect(303, '/s/actions');
   }
@@ -525,10 +545,12 @@ export class SessionController {
     res: Response,
     session: SessionRow,
     status: number,
-    shown: { sentTo?: string; codeError?: string },
+    /** `codeLive`: whether a code is live, when the session's read said so already. */
+    shown: { sentTo?: string; codeError?: string; codeLive?: boolean },
   ): Promise<void> {
     const t = this.pages.translator(session.locale);
-    const codeLive = shown.sentTo !== undefined || (await this.identity.codeLive(session));
+    const codeLive =
+      shown.sentTo !== undefined || (shown.codeLive ?? (await this.identity.codeLive(session)));
     const errors: ShownError[] = shown.codeError ? [{ field: 'code', message: shown.codeError }] : [];
     const html = await this.pages.render(
       session.locale,
@@ -630,11 +652,6 @@ export class SessionController {
     page: PageState,
   ): Promise<void> {
     const t = this.pages.translator(session.locale);
-    const acted: unknown[] = await this.db.query(
-      `SELECT 1 FROM action_submission WHERE session_ref = $1 AND action <> 'identity.locked' LIMIT 1`,
-      [session.ref],
-    );
-    if (acted.length > 0 && status === 200) return void res.redirect(303, '/s/done');
     const actions = await Promise.all(
       eligible.actions.map(async (a) => {
         const form = this.forms.get(a.action);

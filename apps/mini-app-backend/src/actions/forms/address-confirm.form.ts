@@ -50,12 +50,27 @@ const normalise = (raw: string | undefined): string =>
 
 export class AddressConfirmForm implements ActionForm {
   readonly action = 'address.confirm';
+  /**
+   * The country select's options per locale, localised and sorted once: they depend on the locale alone, and
+   * building them (≈250 names through Intl.DisplayNames, then a localeCompare sort) is most of the form's cost.
+   * The locales are the pages' own (the session's resolved one), a handful.
+   */
+  private readonly countryOptions = new Map<string, ReadonlyArray<{ value: string; label: string }>>();
+
+  private countries(locale: string): ReadonlyArray<{ value: string; label: string }> {
+    let options = this.countryOptions.get(locale);
+    if (!options) {
+      const names = new Intl.DisplayNames([locale, 'en'], { type: 'region' });
+      options = COUNTRY_CODES.map((code) => ({ value: code, label: names.of(code) ?? code })).sort((a, b) =>
+        a.label.localeCompare(b.label, locale),
+      );
+      if (this.countryOptions.size < 64) this.countryOptions.set(locale, options);
+    }
+    return options;
+  }
 
   private fields(ctx: ActionFormContext): FieldSpec[] {
-    const names = new Intl.DisplayNames([ctx.locale, 'en'], { type: 'region' });
-    const options = COUNTRY_CODES.map((code) => ({ value: code, label: names.of(code) ?? code })).sort(
-      (a, b) => a.label.localeCompare(b.label, ctx.locale),
-    );
+    const options = this.countries(ctx.locale);
     return [
       {
         name: 'line1',

@@ -21,7 +21,7 @@ export interface FieldSpec {
   max?: string;
   accept?: string;
   /** For selects: value and already-localised label. */
-  options?: { value: string; label: string }[];
+  options?: ReadonlyArray<{ value: string; label: string }>;
 }
 
 /** The string-keyed message of one error: `error.<rule>` with the field's label and bounds. */
