@@ -33,7 +33,12 @@ function ineligible(): CaseTriggered {
       mappingVersion: '1',
       payloadRef: 'b'.repeat(64),
     },
-    customer: { customerId: `cus-obo-${run}-${n}`, accountId: null, locale: 'en-GB', timeZone: 'Europe/London' },
+    customer: {
+      customerId: `cus-obo-${run}-${n}`,
+      accountId: null,
+      locale: 'en-GB',
+      timeZone: 'Europe/London',
+    },
     amount: { amountMinor: 4599, currency: 'GBP' },
     attributes: { declineReason: 'insufficient_funds' },
   };
