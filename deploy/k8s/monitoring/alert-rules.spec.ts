@@ -6,7 +6,8 @@ import { parse } from 'yaml';
 // Checked on the files, so neither Prometheus nor a cluster is needed.
 
 interface Rule {
-  alert: string;
+  alert?: string;
+  record?: string;
   expr: string;
   for?: string;
   labels?: Record<string, string>;
@@ -14,11 +15,16 @@ interface Rule {
 }
 
 const repoRoot = join(__dirname, '..', '..', '..');
-const rules: Rule[] = (
-  parse(readFileSync(join(__dirname, 'closeout-alerts.yaml'), 'utf8')) as {
-    spec: { groups: { rules: Rule[] }[] };
-  }
-).spec.groups.flatMap((g) => g.rules);
+// Every PrometheusRule here (generated from deploy/prometheus/rules): recording rules and alerts.
+const all: Rule[] = readdirSync(__dirname)
+  .filter((f) => f.endsWith('.yaml') && f !== 'kustomization.yaml')
+  .map((f) => parse(readFileSync(join(__dirname, f), 'utf8')) as { kind: string; spec: { groups?: { rules: Rule[] }[] } })
+  .filter((m) => m.kind === 'PrometheusRule')
+  .flatMap((m) => m.spec.groups ?? [])
+  .flatMap((g) => g.rules);
+const rules = all.filter((r): r is Rule & { alert: string } => r.alert !== undefined);
+/** A histogram's series are its name with _bucket, _count or _sum. */
+const family = (metric: string): string => metric.replace(/_(bucket|count|sum)$/, '');
 
 /** The source of every service and lib, where metrics are registered. */
 function sources(dir: string): string[] {
@@ -41,11 +47,16 @@ describe('deploy/k8s/monitoring alert rules', () => {
     );
   });
 
-  it.each(rules.map((r) => [r.alert, r] as const))('%s names only metrics the code registers', (_, rule) => {
-    const metrics = rule.expr.match(/closeout_[a-z_]+/g) ?? [];
-    expect(metrics.length).toBeGreaterThan(0);
-    for (const metric of metrics)
-      expect({ metric, registered: code.includes(`'${metric}'`) }).toEqual({ metric, registered: true });
+  it.each(all.map((r) => [r.alert ?? r.record, r] as const))('%s names only metrics the code registers', (_, rule) => {
+    const metrics = rule.expr.match(/\bcloseout_[a-z_]+/g) ?? [];
+    const recorded = rule.expr.match(/\bcloseout:[a-z_:0-9]+/g) ?? [];
+    expect(metrics.length + recorded.length).toBeGreaterThan(0);
+    for (const metric of metrics) {
+      const registered = code.includes(`'${metric}'`) || code.includes(`'${family(metric)}'`);
+      expect({ metric, registered }).toEqual({ metric, registered: true });
+    }
+    for (const name of recorded)
+      expect({ name, recorded: all.some((r) => r.record === name) }).toEqual({ name, recorded: true });
   });
 
   it.each(rules.map((r) => [r.alert, r] as const))(

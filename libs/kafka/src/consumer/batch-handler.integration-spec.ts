@@ -1,3 +1,4 @@
+import { register } from 'prom-client';
 import type { CaseKey, WritebackRequested } from '@closeout/contracts';
 import type { KafkaClient } from '../kafka-client';
 import {
@@ -67,6 +68,11 @@ describe('batch handlers on a real broker', () => {
     const [committed] = await admin.fetchOffsets({ groupId, topics: [topic] });
     await admin.disconnect();
     expect(committed?.partitions).toEqual([expect.objectContaining({ partition: 0, offset: '40' })]);
+    // Caught up: the group's lag on the partition is 0 (it was 39 or less after the first batch).
+    const lag = await register.getSingleMetric('closeout_kafka_consumer_lag_messages')!.get();
+    expect(lag.values.filter((v) => v.labels['group'] === groupId)).toEqual([
+      { value: 0, labels: { topic, group: groupId, partition: '0' } },
+    ]);
   });
 
   it('refuses a subscription with both a handler and a batch handler, or neither', async () => {

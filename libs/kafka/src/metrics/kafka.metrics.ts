@@ -69,6 +69,24 @@ export function trackPartitionHeads(source: () => PartitionHeadsReport): () => v
   return () => partitionHeadSources.delete(source);
 }
 
+/**
+ * Messages a consumer group has yet to handle per partition, as this consumer last saw it: the partition's high
+ * watermark minus the offset after the last batch handled (0 when caught up). Set after each batch; a partition this
+ * consumer no longer holds is dropped at its next group join. Labels: topic, group, partition (bounded by the topics'
+ * partition counts).
+ */
+export function consumerLagGauge(): Gauge<'topic' | 'group' | 'partition'> {
+  const name = 'closeout_kafka_consumer_lag_messages';
+  return (
+    (register.getSingleMetric(name) as Gauge<'topic' | 'group' | 'partition'> | undefined) ??
+    new Gauge({
+      name,
+      help: "Messages a consumer group has yet to handle on a partition (high watermark minus the position after the group's last batch)",
+      labelNames: ['topic', 'group', 'partition'],
+    })
+  );
+}
+
 export interface KafkaMetrics {
   published: Counter<'topic'>;
   consumed: Counter<'topic' | 'group'>;

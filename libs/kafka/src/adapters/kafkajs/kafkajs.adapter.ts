@@ -14,6 +14,7 @@ import type { KafkaSecurity } from '@closeout/config';
 import { createLogger } from '@closeout/telemetry';
 import { kafkajsSecurity } from '../../connection/kafka-connection';
 import { BrokerRejectedError } from '../../kafka.errors';
+import { consumerLagGauge } from '../../metrics/kafka.metrics';
 import { CoalescingSender } from '../../producer/coalescing-sender';
 import type {
   AdminPort,
@@ -142,10 +143,14 @@ class KafkajsConsumer implements ConsumerPort {
   private readonly crashListeners: Array<(error: Error, willRestart: boolean) => void> = [];
   private readonly positionedListeners: Array<() => void> = [];
   private awaitingFirstFetch = false;
+  private readonly lag = consumerLagGauge();
+  /** The partitions whose lag this consumer reports, as gauge labels: dropped at each group join. */
+  private readonly lagLabels = new Map<string, { topic: string; group: string; partition: string }>();
 
   constructor(
     private readonly consumer: Consumer,
     private readonly partitionsConcurrently: number,
+    private readonly groupId: string,
   ) {
     this.consumer.on(this.consumer.events.CRASH, (event) => {
       const { error, restart } = event.payload;
@@ -155,6 +160,8 @@ class KafkajsConsumer implements ConsumerPort {
     // first fetch after a join, not in the join itself; the FETCH event follows that fetch.
     this.consumer.on(this.consumer.events.GROUP_JOIN, () => {
       this.awaitingFirstFetch = true;
+      for (const labels of this.lagLabels.values()) this.lag.remove(labels);
+      this.lagLabels.clear();
     });
     this.consumer.on(this.consumer.events.FETCH, () => {
       if (!this.awaitingFirstFetch) return;
@@ -191,6 +198,9 @@ class KafkajsConsumer implements ConsumerPort {
           heartbeat: () => payload.heartbeat(),
           isActive: () => payload.isRunning() && !payload.isStale(),
         });
+        const labels = { topic: batch.topic, group: this.groupId, partition: String(batch.partition) };
+        this.lagLabels.set(`${batch.topic}\u0000${batch.partition}`, labels);
+        this.lag.set(labels, Math.max(0, Number(batch.offsetLag())));
       },
     });
   }
@@ -326,6 +336,7 @@ export class KafkajsMessageBus implements MessageBus {
         ...(options.maxWaitTimeMs !== undefined ? { maxWaitTimeInMs: options.maxWaitTimeMs } : {}),
       }),
       options.partitionsConcurrently ?? 1,
+      options.groupId,
     );
   }
 

@@ -12,8 +12,12 @@ type AttemptLabels = 'destination' | 'kind' | 'outcome' | 'error_class';
 export class WritebackMetrics {
   /** Every send and every resolve lookup, by what it led to and why. */
   readonly attempts: Counter<AttemptLabels>;
-  /** Transitions the service announced (writeback.result), by status and error class. */
-  readonly outcomes: Counter<'destination' | 'status' | 'error_class'>;
+  /**
+   * Transitions the service announced (writeback.result), by workflow, status and error class: the writeback success
+   * SLO (deploy/prometheus/rules/closeout-slo.rules.yml). `workflow` is the request's workflow id, one of the
+   * orchestrator's definitions: a bounded set.
+   */
+  readonly outcomes: Counter<'destination' | 'workflow' | 'status' | 'error_class'>;
   /** Requests whose key the ledger already held with the same payload: nothing was sent again. */
   readonly duplicatesPrevented: Counter<'destination'>;
   /** Same key, different payload: refused and audited. */
@@ -34,8 +38,8 @@ export class WritebackMetrics {
   readonly breakerTransitions: Counter<'destination' | 'to'>;
   /** One call to the destination (send or lookup), as the adapter saw it. */
   readonly callDuration: Histogram<'destination' | 'kind' | 'outcome'>;
-  /** From the request to its settled outcome (APPLIED or FAILED_PERMANENT). */
-  readonly settleDuration: Histogram<'destination' | 'status'>;
+  /** From the request to its settled outcome (APPLIED or FAILED_PERMANENT), per workflow: the latency SLO. */
+  readonly settleDuration: Histogram<'destination' | 'workflow' | 'status'>;
   /** Transitions lost to another worker (a lease that expired under a slow call). */
   readonly lostLeases: Counter<'destination'>;
   /** writeback.command.v1 by command and what was done (skipped_not_owned, duplicate, marked_for_resolution…). */
@@ -64,8 +68,8 @@ export class WritebackMetrics {
     );
     this.outcomes = counter(
       'closeout_writeback_outcomes_total',
-      'Writeback results announced, by status and error class',
-      ['destination', 'status', 'error_class'],
+      'Writeback results announced, by workflow, status and error class',
+      ['destination', 'workflow', 'status', 'error_class'],
     );
     this.duplicatesPrevented = counter(
       'closeout_writeback_duplicates_prevented_total',
@@ -115,8 +119,8 @@ export class WritebackMetrics {
     );
     this.settleDuration = histogram(
       'closeout_writeback_settle_duration_seconds',
-      'From the writeback request to its settled outcome',
-      ['destination', 'status'],
+      'From the writeback request to its settled outcome, by workflow',
+      ['destination', 'workflow', 'status'],
       [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600, 7200, 86400],
     );
     this.lostLeases = counter(

@@ -574,12 +574,17 @@ export class WritebackWorker {
     }
     if (change.announce) {
       metrics.outcomes
-        .labels({ destination: row.destination, status: change.to, error_class: change.errorClass ?? 'none' })
+        .labels({
+          destination: row.destination,
+          workflow: row.request.workflowId,
+          status: change.to,
+          error_class: change.errorClass ?? 'none',
+        })
         .inc();
     }
     if (change.to === 'APPLIED' || change.to === 'FAILED_PERMANENT') {
       metrics.settleDuration
-        .labels({ destination: row.destination, status: change.to })
+        .labels({ destination: row.destination, workflow: row.request.workflowId, status: change.to })
         .observe(Math.max(0, now - row.request.requestedAt) / 1000);
     }
   }
