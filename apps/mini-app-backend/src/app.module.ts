@@ -15,6 +15,7 @@ import { AssetsController } from './pages/assets.controller';
 import { Catalog } from './pages/i18n';
 import { PageRenderer } from './pages/page-renderer';
 import { miniAppMigrations } from './persistence/1797000000000-miniapp.migration';
+import { OutboxTraceContext1797900000000 } from './persistence/1797900000000-outbox-trace-context.migration';
 import { DbStatementMetrics } from './persistence/db-metrics';
 import { SessionController } from './sessions/session.controller';
 import type { MiniAppSettings } from './settings';
@@ -79,7 +80,8 @@ export class AppModule {
           database: {
             schema: config.MINIAPP_DB_SCHEMA,
             entities: [],
-            migrations: miniAppMigrations,
+            // The outbox's trace context columns come last, after every migration of miniAppMigrations.
+            migrations: [...miniAppMigrations, OutboxTraceContext1797900000000],
             poolSize: config.MINIAPP_DB_POOL,
           },
         }),

@@ -36,7 +36,20 @@ export function loadConfig<S extends z.ZodType>(schema: S, env: NodeJS.ProcessEn
     const { issues } = resolveKafkaSecurity(parsed.data);
     if (issues.length > 0) throw new ConfigError(issues);
   }
+  const tracing = tracingIssues(parsed.data);
+  if (tracing.length > 0) throw new ConfigError(tracing);
   return parsed.data;
+}
+
+/** The trace exporter chosen must have its endpoint. */
+function tracingIssues(data: unknown): { variable: string; rule: string }[] {
+  const env = (data ?? {}) as Record<string, unknown>;
+  if (env['OTEL_SDK_DISABLED'] === true) return [];
+  if (env['OTEL_TRACES_EXPORTER'] === 'zipkin' && !env['ZIPKIN_ENDPOINT'])
+    return [{ variable: 'ZIPKIN_ENDPOINT', rule: 'is required when OTEL_TRACES_EXPORTER=zipkin' }];
+  if (env['OTEL_TRACES_EXPORTER'] === 'otlp' && !env['OTEL_EXPORTER_OTLP_TRACES_ENDPOINT'])
+    return [{ variable: 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT', rule: 'is required when OTEL_TRACES_EXPORTER=otlp' }];
+  return [];
 }
 
 /**
@@ -77,6 +90,18 @@ export const baseEnvSchema = z.object({
   ...kafkaSecurityEnv,
   KAFKA_DEFAULT_PARTITIONS: z.coerce.number().int().min(1).default(6),
   OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: z.url().optional(),
+  /**
+   * Tracing (docs/operations/tracing.md). `OTEL_SDK_DISABLED=true` switches it off entirely (no spans, no trace
+   * headers). `OTEL_TRACES_EXPORTER`: `otlp` (production; needs OTEL_EXPORTER_OTLP_TRACES_ENDPOINT), `zipkin` (the
+   * devstack's Zipkin; needs ZIPKIN_ENDPOINT, its /api/v2/spans) or `none`; unset = `otlp` when the OTLP endpoint is
+   * set, else `none` (spans are created and propagated, not exported).
+   */
+  OTEL_SDK_DISABLED: z
+    .enum(['true', 'false'], { message: 'must be true or false' })
+    .default('false')
+    .transform((v) => v === 'true'),
+  OTEL_TRACES_EXPORTER: z.enum(['otlp', 'zipkin', 'none']).optional(),
+  ZIPKIN_ENDPOINT: z.url({ message: 'must be a URL such as http://127.0.0.1:9411/api/v2/spans' }).optional(),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).default(10_000),
   /**
    * Consumer group membership (every subscription of the service; unset means the Kafka lib's default, in

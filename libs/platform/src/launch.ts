@@ -36,7 +36,10 @@ export function launchService<C extends BaseConfig = BaseConfig>(options: Launch
   }
   initTelemetry({
     serviceName: config.SERVICE_NAME,
+    enabled: !config.OTEL_SDK_DISABLED,
+    exporter: config.OTEL_TRACES_EXPORTER,
     otlpEndpoint: config.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT,
+    zipkinEndpoint: config.ZIPKIN_ENDPOINT,
   });
   configureLogging({ level: config.LOG_LEVEL, service: config.SERVICE_NAME });
 

@@ -4,54 +4,172 @@ import {
   trace,
   SpanKind,
   SpanStatusCode,
+  type Attributes,
   type Context,
+  type Link,
   type Span,
 } from '@opentelemetry/api';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { NodeSDK } from '@opentelemetry/sdk-node';
+import { BatchSpanProcessor, type SpanExporter, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
+import { ZipkinExporter } from '@opentelemetry/exporter-zipkin';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { ATTR_SERVICE_NAME } from '@opentelemetry/semantic-conventions';
 
 let sdk: NodeSDK | undefined;
+let processors: SpanProcessor[] = [];
+
+/** Where finished spans go: OTLP/HTTP (production), a Zipkin server (the devstack), or nowhere. */
+export type TraceExporterKind = 'otlp' | 'zipkin' | 'none';
 
 export interface TelemetryOptions {
   serviceName: string;
-  /** OTLP/HTTP endpoint for traces; without it spans are still created and propagated, just not exported. */
+  /**
+   * False switches tracing off entirely: no SDK, no context propagation, no trace headers on messages (what the
+   * end-to-end bench compares against). Default true.
+   */
+  enabled?: boolean;
+  /** Default: `otlp` when `otlpEndpoint` is given, else `none` (spans are created and propagated, not exported). */
+  exporter?: TraceExporterKind;
+  /** OTLP/HTTP endpoint for traces (`exporter: 'otlp'`). */
   otlpEndpoint?: string;
+  /** Zipkin's span intake, e.g. http://127.0.0.1:9411/api/v2/spans (`exporter: 'zipkin'`). */
+  zipkinEndpoint?: string;
+}
+
+/** The exporter `options` ask for; throws naming what is missing (the config validator checks the same first). */
+export function traceExporterOf(options: TelemetryOptions): SpanExporter | undefined {
+  const kind = options.exporter ?? (options.otlpEndpoint ? 'otlp' : 'none');
+  switch (kind) {
+    case 'none':
+      return undefined;
+    case 'otlp':
+      if (!options.otlpEndpoint)
+        throw new Error('the otlp trace exporter needs OTEL_EXPORTER_OTLP_TRACES_ENDPOINT');
+      return new OTLPTraceExporter({ url: options.otlpEndpoint });
+    case 'zipkin':
+      if (!options.zipkinEndpoint) throw new Error('the zipkin trace exporter needs ZIPKIN_ENDPOINT');
+      return new ZipkinExporter({ url: options.zipkinEndpoint, serviceName: options.serviceName });
+  }
 }
 
 /**
  * Starts OpenTelemetry. Call it first in main.ts, before Nest or any client library is loaded,
- * so that context propagation is in place for everything that follows.
+ * so that context propagation is in place for everything that follows. Only traces are set up: the SDK's metric
+ * and log exporters stay off (metrics are Prometheus', logs pino's).
  */
 export function initTelemetry(options: TelemetryOptions): void {
-  if (sdk) return;
+  if (sdk || options.enabled === false) return;
+  const exporter = traceExporterOf(options);
+  // Sized for a service handling thousands of messages a second: a span waits at most a second to be sent, and
+  // a burst is queued rather than dropped.
+  processors = exporter
+    ? [
+        new BatchSpanProcessor(exporter, {
+          maxQueueSize: 16_384,
+          maxExportBatchSize: 1_024,
+          scheduledDelayMillis: 1_000,
+        }),
+      ]
+    : [];
   sdk = new NodeSDK({
     resource: resourceFromAttributes({ [ATTR_SERVICE_NAME]: options.serviceName }),
+    autoDetectResources: false,
     contextManager: new AsyncLocalStorageContextManager(),
     textMapPropagator: new W3CTraceContextPropagator(),
-    ...(options.otlpEndpoint ? { traceExporter: new OTLPTraceExporter({ url: options.otlpEndpoint }) } : {}),
+    // Always given (possibly empty) so the SDK never falls back to its environment defaults (an OTLP exporter to
+    // localhost); without a processor no tracer provider is registered, yet trace context is still propagated.
+    spanProcessors: processors,
+    metricReaders: [],
+    logRecordProcessors: [],
   });
   sdk.start();
+}
+
+/** Sends every finished span now (tests and a main job wait for this before reading a trace back). */
+export async function flushTelemetry(): Promise<void> {
+  await Promise.all(processors.map((p) => p.forceFlush()));
 }
 
 export async function shutdownTelemetry(): Promise<void> {
   await sdk?.shutdown();
   sdk = undefined;
+  processors = [];
 }
 
 const tracer = () => trace.getTracer('closeout');
 
-/** Writes the W3C `traceparent` (and `tracestate`) of the active span into message headers. */
-export function injectTraceHeaders(headers: Record<string, string>): Record<string, string> {
-  propagation.inject(context.active(), headers);
+/** Writes the W3C `traceparent` (and `tracestate`) of the active span, or of `ctx`, into `headers`. */
+export function injectTraceHeaders(
+  headers: Record<string, string>,
+  ctx: Context = context.active(),
+): Record<string, string> {
+  propagation.inject(ctx, headers);
   return headers;
 }
 
 export function extractTraceContext(headers: Record<string, string | undefined>): Context {
   return propagation.extract(context.active(), headers);
+}
+
+/** The W3C trace context of `ctx` (the active one by default) as the two header values, absent when there is none. */
+export function traceContextOf(ctx: Context = context.active()): {
+  traceparent?: string;
+  tracestate?: string;
+} {
+  const headers = injectTraceHeaders({}, ctx);
+  return {
+    ...(headers['traceparent'] ? { traceparent: headers['traceparent'] } : {}),
+    ...(headers['tracestate'] ? { tracestate: headers['tracestate'] } : {}),
+  };
+}
+
+export type SpanKindName = 'consumer' | 'producer' | 'internal' | 'client' | 'server';
+
+const spanKinds: Record<SpanKindName, SpanKind> = {
+  consumer: SpanKind.CONSUMER,
+  producer: SpanKind.PRODUCER,
+  internal: SpanKind.INTERNAL,
+  client: SpanKind.CLIENT,
+  server: SpanKind.SERVER,
+};
+
+export interface SpanOptions {
+  attributes?: Attributes;
+  links?: Link[];
+}
+
+/** Starts a span under `parent` (the active context by default) without making it active; the caller ends it. */
+export function startSpan(
+  name: string,
+  kind: SpanKindName,
+  parent?: Context,
+  options: SpanOptions = {},
+): Span {
+  return tracer().startSpan(
+    name,
+    { kind: spanKinds[kind], attributes: options.attributes, links: options.links },
+    parent ?? context.active(),
+  );
+}
+
+/** Ends `span` with an error status naming the error's class and message. */
+export function failSpan(span: Span, err: unknown): void {
+  const error = err instanceof Error ? err : new Error(String(err));
+  span.recordException(error);
+  span.setStatus({ code: SpanStatusCode.ERROR, message: error.message });
+}
+
+/** Runs `fn` with `ctx` (a message's context, holding its span) as the active trace context. */
+export function withTraceContext<T>(ctx: Context, fn: () => T): T {
+  return context.with(ctx, fn);
+}
+
+/** The context `span` is active in, under the active one. */
+export function contextWithSpan(span: Span, parent: Context = context.active()): Context {
+  return trace.setSpan(parent, span);
 }
 
 /**
@@ -60,27 +178,29 @@ export function extractTraceContext(headers: Record<string, string | undefined>)
  */
 export async function withSpan<T>(
   name: string,
-  kind: 'consumer' | 'producer' | 'internal' | 'client' | 'server',
+  kind: SpanKindName,
   headers: Record<string, string | undefined> | undefined,
   fn: (span: Span) => Promise<T>,
+  options: SpanOptions = {},
 ): Promise<T> {
   const parent = headers ? extractTraceContext(headers) : context.active();
-  const spanKind = {
-    consumer: SpanKind.CONSUMER,
-    producer: SpanKind.PRODUCER,
-    internal: SpanKind.INTERNAL,
-    client: SpanKind.CLIENT,
-    server: SpanKind.SERVER,
-  }[kind];
-  return tracer().startActiveSpan(name, { kind: spanKind }, parent, async (span) => {
-    try {
-      return await fn(span);
-    } catch (err) {
-      span.recordException(err as Error);
-      span.setStatus({ code: SpanStatusCode.ERROR, message: (err as Error).message });
-      throw err;
-    } finally {
-      span.end();
-    }
-  });
+  return tracer().startActiveSpan(
+    name,
+    { kind: spanKinds[kind], attributes: options.attributes, links: options.links },
+    parent,
+    async (span) => {
+      try {
+        return await fn(span);
+      } catch (err) {
+        failSpan(span, err);
+        throw err;
+      } finally {
+        span.end();
+      }
+    },
+  );
 }
+
+export type { Span };
+/** An OpenTelemetry context holding a span: what a message's work continues. */
+export type TraceContext = Context;

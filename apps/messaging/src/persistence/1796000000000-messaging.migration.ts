@@ -3,6 +3,7 @@ import { outboxDdl } from '@closeout/outbox';
 import { MessagingOptOuts1796100000000 } from './1796100000000-messaging-opt-outs.migration';
 import { MessagingWhatsAppInbound1796200000000 } from './1796200000000-messaging-whatsapp-inbound.migration';
 import { MessagingMiniApp1796300000000 } from './1796300000000-messaging-mini-app.migration';
+import { OutboxTraceContext1796900000000 } from './1796900000000-outbox-trace-context.migration';
 
 /**
  * The messaging schema. Personal data (contact points, consents) stays in `contact` and `contact_consent`; nothing
@@ -109,4 +110,5 @@ export const messagingMigrations = [
   MessagingOptOuts1796100000000,
   MessagingWhatsAppInbound1796200000000,
   MessagingMiniApp1796300000000,
+  OutboxTraceContext1796900000000,
 ];

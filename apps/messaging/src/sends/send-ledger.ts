@@ -8,7 +8,7 @@ import type { EntityManager } from 'typeorm';
 import type { OutreachRequested } from '@closeout/contracts';
 import type { Channel } from '@closeout/messaging-channels';
 import { DomainError } from '@closeout/errors';
-import type { OutboxMessage } from '@closeout/outbox';
+import { outboxRowOf, type OutboxMessage } from '@closeout/outbox';
 import { fromStatesFor, type SendStatus } from './send-status';
 
 export class LostLeaseError extends DomainError<'SEND_LEASE_LOST'> {
@@ -210,8 +210,9 @@ const MOVE = `
     FROM upd JOIN input i ON i.ord = upd.input_ord WHERE i.link_sha256 IS NOT NULL
   ),
   ob AS (
-    INSERT INTO outbox (topic, key, value, headers)
-    SELECT m.value ->> 'topic', m.value -> 'key', m.value -> 'value', m.value -> 'headers'
+    INSERT INTO outbox (topic, key, value, headers, traceparent, tracestate)
+    SELECT m.value ->> 'topic', m.value -> 'key', m.value -> 'value', m.value -> 'headers',
+           m.value ->> 'traceparent', m.value ->> 'tracestate'
     FROM upd JOIN input i ON i.ord = upd.input_ord, jsonb_array_elements(i.outbox) WITH ORDINALITY AS m(value, n)
     ORDER BY upd.input_ord, m.n
   )
@@ -249,7 +250,7 @@ export async function moveSends(
     attempt_at: ms(writes.attemptAt)?.toISOString() ?? null,
     link_sha256: writes.linkSha256 ?? null,
     link_locale: writes.linkLocale ?? null,
-    outbox: writes.outbox,
+    outbox: writes.outbox.map(outboxRowOf),
   }));
   const rows = returned(await db.query(MOVE, [JSON.stringify(input)])) as Array<
     DbRow & { input_ord: string }

@@ -4,13 +4,14 @@
  * statement is `insertOutboxMessages`'s (`@closeout/outbox`), guarded: the messages are written only when the CTE
  * named by `when` produced a row (the link was opened, the submission was new, …).
  */
-import type { OutboxMessage } from '@closeout/outbox';
+import { outboxRowOf, type OutboxMessage } from '@closeout/outbox';
 
 /** `<name> AS (INSERT INTO outbox … FROM jsonb_array_elements($param) … WHERE EXISTS (SELECT 1 FROM <when>))`. */
 export function outboxCte(name: string, param: number, when: string): string {
   return `${name} AS (
-    INSERT INTO outbox (topic, key, value, headers)
-    SELECT m.value ->> 'topic', m.value -> 'key', m.value -> 'value', m.value -> 'headers'
+    INSERT INTO outbox (topic, key, value, headers, traceparent, tracestate)
+    SELECT m.value ->> 'topic', m.value -> 'key', m.value -> 'value', m.value -> 'headers',
+           m.value ->> 'traceparent', m.value ->> 'tracestate'
       FROM jsonb_array_elements($${param}::jsonb) WITH ORDINALITY AS m(value, n)
      WHERE EXISTS (SELECT 1 FROM ${when})
      ORDER BY m.n
@@ -18,4 +19,5 @@ export function outboxCte(name: string, param: number, when: string): string {
 }
 
 /** The parameter `outboxCte` reads. */
-export const outboxParam = (messages: readonly OutboxMessage[]): string => JSON.stringify(messages);
+export const outboxParam = (messages: readonly OutboxMessage[]): string =>
+  JSON.stringify(messages.map(outboxRowOf));

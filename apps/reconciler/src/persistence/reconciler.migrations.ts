@@ -1,10 +1,12 @@
 import { CreateReconciler1796000000000 } from './1796000000000-create-reconciler.migration';
 import { SecondLineBreaks1796100000000 } from './1796100000000-second-line-breaks.migration';
 import { ReconcilerOutbox1796200000000 } from './1796200000000-reconciler-outbox.migration';
+import { OutboxTraceContext1796900000000 } from './1796900000000-outbox-trace-context.migration';
 
 /** Every migration of the reconciler's schema, oldest first. A new migration is a new file added at the end. */
 export const reconcilerMigrations = [
   CreateReconciler1796000000000,
   SecondLineBreaks1796100000000,
   ReconcilerOutbox1796200000000,
+  OutboxTraceContext1796900000000,
 ];

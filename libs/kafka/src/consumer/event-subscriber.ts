@@ -1,9 +1,25 @@
 import { Injectable, type BeforeApplicationShutdown, type OnModuleDestroy } from '@nestjs/common';
 import type { KeyOf, TopicName, ValueOf } from '@closeout/contracts';
 import { redactText } from '@closeout/privacy';
-import { createLogger, runWithContext, withSpan } from '@closeout/telemetry';
+import {
+  contextWithSpan,
+  createLogger,
+  extractTraceContext,
+  failSpan,
+  runWithContext,
+  runWithMessageTraces,
+  startSpan,
+  withTraceContext,
+  type Span,
+  type TraceContext,
+} from '@closeout/telemetry';
 import { DecodeError } from '../kafka.errors';
-import { fromWireHeaders, headersAsText, type MessageHeaders } from '../headers/message-headers';
+import {
+  closeoutSpanAttributes,
+  fromWireHeaders,
+  headersAsText,
+  type MessageHeaders,
+} from '../headers/message-headers';
 import type { DeadLetterPublisher, DlqReasonClass } from '../dead-letter/dead-letter';
 import { trackPartitionHeads, type HandlerOutcome, type KafkaMetrics } from '../metrics/kafka.metrics';
 import type {
@@ -660,24 +676,63 @@ class TopicSubscription<K, V> implements Subscription {
   }
 
   /**
-   * The `<topic> process` span around a handler call: a single message's continues its producer's trace and names
-   * its offset; a batch's names how many messages it holds.
+   * The handler call under one `process <topic>` consumer span per message (OTel messaging conventions), each the
+   * child of the producer span its message carries, so every message stays in its own case's trace, batched or not.
+   * A single message's span is the active context while the handler runs (with its correlation id for the logs); a
+   * batch handler runs with each message's context at hand by correlation id (`runWithMessageTraces`), which the
+   * outbox and the publisher use for what the handler writes per case. A message the handler rejects ends with an
+   * error status; a failing call, all of them.
    */
-  private inSpan<T>(prepared: Array<Prepared<K, V>>, work: () => Promise<T>): Promise<T> {
-    const { record } = prepared[0]!;
-    const single = prepared.length === 1;
-    return withSpan(
-      `${record.topic} process`,
+  private async inSpan(
+    prepared: Array<Prepared<K, V>>,
+    work: () => Promise<BatchRejection<K, V>[] | void>,
+  ): Promise<BatchRejection<K, V>[] | void> {
+    const spans = prepared.map(({ record, message }) => this.processSpan(record, message));
+    const contexts = spans.map((span, i) =>
+      contextWithSpan(span, extractTraceContext(headersAsText(prepared[i]!.record.headers))),
+    );
+    try {
+      const only = prepared.length === 1 ? contexts[0] : undefined;
+      const rejections = only
+        ? await withTraceContext(only, work)
+        : await runWithMessageTraces(
+            new Map<string, TraceContext>(
+              prepared.map((p, i) => [p.message.headers.correlationId, contexts[i]!]),
+            ),
+            work,
+          );
+      if (rejections && rejections.length > 0) {
+        const rejected = new Set(rejections.map((r) => r.message.offset));
+        prepared.forEach((p, i) => {
+          if (rejected.has(p.message.offset)) failSpan(spans[i]!, new Error('rejected by the handler'));
+        });
+      }
+      return rejections;
+    } catch (error) {
+      for (const span of spans) failSpan(span, error);
+      throw error;
+    } finally {
+      for (const span of spans) span.end();
+    }
+  }
+
+  private processSpan(record: IncomingRecord, message: ConsumedMessage<K, V>): Span {
+    return startSpan(
+      `process ${record.topic}`,
       'consumer',
-      single ? headersAsText(record.headers) : {},
-      (span) => {
-        span.setAttribute('messaging.system', 'kafka');
-        span.setAttribute('messaging.destination.name', record.topic);
-        span.setAttribute('messaging.kafka.destination.partition', record.partition);
-        if (single) span.setAttribute('messaging.kafka.message.offset', Number(record.offset));
-        else span.setAttribute('messaging.batch.message_count', prepared.length);
-        span.setAttribute('messaging.consumer.group.name', this.groupId);
-        return work();
+      extractTraceContext(headersAsText(record.headers)),
+      {
+        attributes: {
+          'messaging.system': 'kafka',
+          'messaging.destination.name': record.topic,
+          'messaging.operation.type': 'process',
+          'messaging.operation.name': 'process',
+          'messaging.destination.partition.id': String(record.partition),
+          'messaging.kafka.offset': Number(record.offset),
+          'messaging.consumer.group.name': this.groupId,
+          'closeout.correlation_id': message.headers.correlationId,
+          ...closeoutSpanAttributes(message.key, message.value, message.headers),
+        },
       },
     );
   }

@@ -9,17 +9,42 @@ export const HeaderNames = {
   tracestate: 'tracestate',
 } as const;
 
-/** What a publisher states about a message it sends. */
+/**
+ * What a publisher states about a message it sends. `traceparent` / `tracestate` name the trace the message belongs
+ * to (e.g. as stored in an outbox row); the message's producer span continues it, and the wire carries the producer
+ * span's own context. Without them the producer span continues the active context.
+ */
 export interface PublishHeaders {
   correlationId: string;
   causationId?: string;
   idempotencyKey?: string;
+  traceparent?: string;
+  tracestate?: string;
 }
 
 /** What a handler learns about the message it got. */
-export interface MessageHeaders extends PublishHeaders {
-  traceparent?: string;
-  tracestate?: string;
+export type MessageHeaders = PublishHeaders;
+
+/** The message's own attributes on its spans (docs/operations/tracing.md): the case, workflow, key, destination. */
+export function closeoutSpanAttributes(
+  key: unknown,
+  value: unknown,
+  headers: Partial<PublishHeaders>,
+): Record<string, string> {
+  const field = (o: unknown, name: string): string | undefined => {
+    const v = o !== null && typeof o === 'object' ? (o as Record<string, unknown>)[name] : undefined;
+    return typeof v === 'string' && v !== '' ? v : undefined;
+  };
+  const attributes: Record<string, string> = {};
+  const caseId = field(value, 'caseId') ?? field(key, 'caseId');
+  const workflowId = field(value, 'workflowId');
+  const destination = field(value, 'destination');
+  const idempotencyKey = headers.idempotencyKey ?? field(value, 'idempotencyKey');
+  if (caseId) attributes['closeout.case_id'] = caseId;
+  if (workflowId) attributes['closeout.workflow_id'] = workflowId;
+  if (idempotencyKey) attributes['closeout.idempotency_key'] = idempotencyKey;
+  if (destination) attributes['closeout.destination'] = destination;
+  return attributes;
 }
 
 /** Our headers as wire headers; absent optional ones are left out rather than sent empty. */

@@ -1,8 +1,16 @@
 import { Injectable } from '@nestjs/common';
 import type { KeyOf, TopicName, ValueOf } from '@closeout/contracts';
-import { injectTraceHeaders, withSpan } from '@closeout/telemetry';
+import {
+  contextWithSpan,
+  extractTraceContext,
+  failSpan,
+  injectTraceHeaders,
+  messageTraceContext,
+  startSpan,
+  type Span,
+} from '@closeout/telemetry';
 import { MessageTooLargeError, MissingHeaderError, MissingKeyError } from '../kafka.errors';
-import { toWireHeaders, type PublishHeaders } from '../headers/message-headers';
+import { closeoutSpanAttributes, toWireHeaders, type PublishHeaders } from '../headers/message-headers';
 import type { KafkaMetrics } from '../metrics/kafka.metrics';
 import type { OutgoingRecord, ProducerPort } from '../ports/message-bus.port';
 import type { MessageSerde } from '../ports/message-serde.port';
@@ -89,19 +97,22 @@ export class EventPublisher {
     if (events.length === 0) return;
     // Encode everything first: one invalid message fails the call before anything reaches Kafka.
     const encoded = await Promise.all(events.map((event) => this.encode(event)));
-    const topics = [...new Set(events.map((e) => e.topic))];
-    await withSpan(`${topics.join(',')} publish`, 'producer', undefined, async (span) => {
-      span.setAttribute('messaging.system', 'kafka');
-      span.setAttribute('messaging.destination.name', topics.join(','));
-      span.setAttribute('messaging.batch.message_count', events.length);
-      // One traceparent for the call: the consumer's span continues this producer span.
-      const trace = injectTraceHeaders({});
-      const records: OutgoingRecord[] = encoded.map(({ record, wireHeaders }) => ({
-        ...record,
-        headers: { ...wireHeaders, ...trace },
-      }));
+    // Each message under its own `send <topic>` producer span, in the trace the message belongs to (its stored
+    // context, else its case's message in the batch being handled, else the active context): the wire carries that
+    // span's context, so the consumer continues this message's trace, never a span shared with other cases.
+    const spans = events.map((event) => producerSpan(event));
+    const records: OutgoingRecord[] = encoded.map(({ record, wireHeaders }, i) => ({
+      ...record,
+      headers: { ...wireHeaders, ...injectTraceHeaders({}, contextWithSpan(spans[i]!)) },
+    }));
+    try {
       await this.producer.send(records);
-    });
+    } catch (error) {
+      for (const span of spans) failSpan(span, error);
+      throw error;
+    } finally {
+      for (const span of spans) span.end();
+    }
     for (const event of events) this.metrics.published.inc({ topic: event.topic });
   }
 
@@ -129,4 +140,21 @@ export class EventPublisher {
       throw new MessageTooLargeError(event.topic, bytes, this.limits.maxMessageBytes);
     return { record: { topic: event.topic, key, value }, wireHeaders };
   }
+}
+
+/** The producer span of one message (OTel messaging conventions: `send <destination>`, kind PRODUCER). */
+function producerSpan(event: UntypedOutgoingEvent): Span {
+  const { traceparent, tracestate, correlationId } = event.headers;
+  const parent = traceparent
+    ? extractTraceContext({ traceparent, ...(tracestate ? { tracestate } : {}) })
+    : messageTraceContext(correlationId);
+  return startSpan(`send ${event.topic}`, 'producer', parent, {
+    attributes: {
+      'messaging.system': 'kafka',
+      'messaging.destination.name': event.topic,
+      'messaging.operation.type': 'send',
+      'messaging.operation.name': 'send',
+      ...closeoutSpanAttributes(event.key, event.value, event.headers),
+    },
+  });
 }

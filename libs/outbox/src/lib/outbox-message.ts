@@ -1,14 +1,19 @@
 import type { KeyOf, TopicName, ValueOf } from '@closeout/contracts';
 import type { EntityManager } from 'typeorm';
+import { messageTraceContext, traceContextOf } from '@closeout/telemetry';
 
 /**
  * What every message states besides key and value; the Kafka lib's publisher turns these into the
- * `correlation-id`, `causation-id` and `idempotency-key` wire headers (and adds `traceparent` when it sends).
+ * `correlation-id`, `causation-id` and `idempotency-key` wire headers, and sends the message under a producer span
+ * continuing `traceparent` / `tracestate` (the W3C trace context of the decision that wrote the message; kept in the
+ * outbox's own columns, not in `headers`).
  */
 export interface OutboxHeaders {
   correlationId: string;
   causationId?: string;
   idempotencyKey?: string;
+  traceparent?: string;
+  tracestate?: string;
 }
 
 /**
@@ -21,8 +26,24 @@ export type OutboxMessage = {
 }[TopicName];
 
 /**
+ * A message as stored: the trace context moves out of `headers` into the row's `traceparent` / `tracestate`
+ * columns. A message without one gets the context it is written in: that of the message with its correlation id in
+ * the batch being handled (`runWithMessageTraces`), else the active one; none when tracing is off.
+ */
+export function outboxRowOf(
+  message: OutboxMessage,
+): OutboxMessage & { traceparent?: string; tracestate?: string } {
+  const { traceparent, tracestate, ...headers } = message.headers;
+  const trace = traceparent
+    ? { traceparent, ...(tracestate ? { tracestate } : {}) }
+    : traceContextOf(messageTraceContext(headers.correlationId));
+  return { ...message, headers, ...trace } as OutboxMessage & { traceparent?: string; tracestate?: string };
+}
+
+/**
  * Appends messages to the outbox through `manager` (inside the caller's transaction), keeping their order: ids are
- * drawn in array order, and the relay publishes in id order. Returns the ids.
+ * drawn in array order, and the relay publishes in id order. Each row keeps the W3C trace context of the decision
+ * that wrote it (`outboxRowOf`). Returns the ids.
  */
 export async function insertOutboxMessages(
   manager: EntityManager,
@@ -31,12 +52,13 @@ export async function insertOutboxMessages(
 ): Promise<string[]> {
   if (messages.length === 0) return [];
   const rows: { id: string }[] = await manager.query(
-    `INSERT INTO ${outboxTable} (topic, key, value, headers)
-     SELECT m.value ->> 'topic', m.value -> 'key', m.value -> 'value', m.value -> 'headers'
+    `INSERT INTO ${outboxTable} (topic, key, value, headers, traceparent, tracestate)
+     SELECT m.value ->> 'topic', m.value -> 'key', m.value -> 'value', m.value -> 'headers',
+            m.value ->> 'traceparent', m.value ->> 'tracestate'
      FROM jsonb_array_elements($1::jsonb) WITH ORDINALITY AS m(value, n)
      ORDER BY m.n
      RETURNING id`,
-    [JSON.stringify(messages)],
+    [JSON.stringify(messages.map(outboxRowOf))],
   );
   return rows.map((r) => String(r.id));
 }

@@ -87,6 +87,16 @@ export interface RelayBatchResult {
   moreWaiting: boolean;
 }
 
+/** A loaded row as the message to publish, its stored trace context back among its headers. */
+function messageOfRow(r: LoadedRow): OutboxMessage {
+  const headers: OutboxHeaders = {
+    ...r.headers,
+    ...(r.traceparent ? { traceparent: r.traceparent } : {}),
+    ...(r.tracestate ? { tracestate: r.tracestate } : {}),
+  };
+  return { topic: r.topic, key: r.key, value: r.value, headers } as OutboxMessage;
+}
+
 interface Candidate {
   id: string;
   topic: string;
@@ -99,6 +109,8 @@ interface LoadedRow {
   key: unknown;
   value: unknown;
   headers: OutboxHeaders;
+  traceparent: string | null;
+  tracestate: string | null;
 }
 
 /**
@@ -239,7 +251,7 @@ export class OutboxRelay {
       const published: string[] = [];
       if (load.length > 0) {
         const rows = (await manager.query(
-          `SELECT id, topic, key, value, headers FROM ${t.outbox} WHERE id = ANY ($1::bigint[]) ORDER BY id`,
+          `SELECT id, topic, key, value, headers, traceparent, tracestate FROM ${t.outbox} WHERE id = ANY ($1::bigint[]) ORDER BY id`,
           [load],
         )) as LoadedRow[];
         try {
@@ -283,12 +295,9 @@ export class OutboxRelay {
     setAside: SetAsideMessage[],
   ): Promise<void> {
     try {
-      // The jsonb columns hold what insertOutboxMessages wrote from a typed OutboxMessage.
-      await this.options.publish(
-        rows.map(
-          (r) => ({ topic: r.topic, key: r.key, value: r.value, headers: r.headers }) as OutboxMessage,
-        ),
-      );
+      // The jsonb columns hold what insertOutboxMessages wrote from a typed OutboxMessage; each message goes out
+      // under its own producer span continuing the trace context stored with it.
+      await this.options.publish(rows.map(messageOfRow));
       published.push(...rows.map((r) => String(r.id)));
     } catch (error) {
       const failure = this.classifyFailure(error);

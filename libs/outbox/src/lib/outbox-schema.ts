@@ -31,6 +31,13 @@ export interface OutboxDdl {
    */
   addSetAside: string[];
   dropSetAside: string[];
+  /**
+   * The trace context columns: `traceparent` / `tracestate` (W3C) of the decision that wrote the message, which the
+   * relay publishes as the message's headers so the consumer continues that trace. Nullable and added without a
+   * rewrite, so existing rows (and a service still writing without them) stay valid. Run after `create`.
+   */
+  addTraceContext: string[];
+  dropTraceContext: string[];
 }
 
 /**
@@ -86,6 +93,12 @@ export function outboxDdl(outboxTable: string, options: OutboxDdlOptions = {}): 
     dropSetAside: [
       `DROP INDEX ${beside(outboxTable, 'outbox_set_aside_idx')}`,
       `ALTER TABLE ${outboxTable} DROP CONSTRAINT outbox_set_aside_ck, DROP COLUMN set_aside_reason, DROP COLUMN set_aside_at`,
+    ],
+    addTraceContext: [
+      `ALTER TABLE ${outboxTable} ADD COLUMN IF NOT EXISTS traceparent text, ADD COLUMN IF NOT EXISTS tracestate text`,
+    ],
+    dropTraceContext: [
+      `ALTER TABLE ${outboxTable} DROP COLUMN IF EXISTS tracestate, DROP COLUMN IF EXISTS traceparent`,
     ],
   };
 }

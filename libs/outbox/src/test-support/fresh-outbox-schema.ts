@@ -20,7 +20,8 @@ class OutboxTestMigration1000000000000 implements MigrationInterface {
 
   async up(q: QueryRunner): Promise<void> {
     const ddl = outboxDdl(tableOf(q));
-    for (const statement of [...ddl.create, ...ddl.addSetAside]) await q.query(statement);
+    for (const statement of [...ddl.create, ...ddl.addSetAside, ...ddl.addTraceContext])
+      await q.query(statement);
   }
 
   async down(q: QueryRunner): Promise<void> {

@@ -2,7 +2,7 @@ import type { WritebackRequested, WritebackStatus } from '@closeout/contracts';
 import { type DataSource, EntityManager } from 'typeorm';
 import { WRITEBACK_STATUSES } from '@closeout/writeback-domain';
 import type { PostgresDataSourceOptions } from 'typeorm/driver/postgres/PostgresDataSourceOptions';
-import { insertOutboxMessages, type OutboxMessage } from '@closeout/outbox';
+import { insertOutboxMessages, outboxRowOf, type OutboxMessage } from '@closeout/outbox';
 import { writebackTables, type WritebackTables } from '../persistence/schema-name';
 import { LedgerError, LedgerRowNotFoundError, LostLeaseError } from './ledger.errors';
 import { toAttemptRow, toConflictRow, toLedgerRow } from './ledger-row.mapper';
@@ -93,8 +93,9 @@ const TRANSITION = (t: WritebackTables): string => `
     RETURNING *
   ),
   ob AS (
-    INSERT INTO ${t.outbox} (topic, key, value, headers)
-    SELECT m.value ->> 'topic', m.value -> 'key', m.value -> 'value', m.value -> 'headers'
+    INSERT INTO ${t.outbox} (topic, key, value, headers, traceparent, tracestate)
+    SELECT m.value ->> 'topic', m.value -> 'key', m.value -> 'value', m.value -> 'headers',
+           m.value ->> 'traceparent', m.value ->> 'tracestate'
     FROM upd JOIN input i ON i.ord = upd.input_ord, jsonb_array_elements(i.outbox) WITH ORDINALITY AS m(value, n)
     ORDER BY upd.input_ord, m.n
     RETURNING id
@@ -127,7 +128,8 @@ function transitionInput(id: string, c: TransitionCommand, outbox: readonly Outb
     latency_ms: a
       ? Math.round(a.latencyMs ?? Math.max(0, a.finishedAt.getTime() - a.startedAt.getTime()))
       : null,
-    outbox,
+    // each message with the trace context it is written in (outboxRowOf)
+    outbox: outbox.map(outboxRowOf),
   };
 }
 

@@ -34,6 +34,7 @@ describe('writeback migrations (real PostgreSQL)', () => {
       'CreateWritebackCommand1795317100000',
       'IndexLedgerProviderRef1795317400000',
       'OutboxSetAside1795317500000',
+      'OutboxTraceContext1795319000000',
     ]);
   });
 

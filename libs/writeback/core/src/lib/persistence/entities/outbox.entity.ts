@@ -44,4 +44,11 @@ export class OutboxEntity {
 
   @Column('text', { name: 'set_aside_reason', nullable: true })
   setAsideReason!: string | null;
+
+  /** W3C trace context of the decision that wrote the message; the relay publishes it (docs/operations/tracing.md). */
+  @Column('text', { name: 'traceparent', nullable: true })
+  traceparent!: string | null;
+
+  @Column('text', { name: 'tracestate', nullable: true })
+  tracestate!: string | null;
 }
