@@ -18,6 +18,7 @@
  * Needs the devstack (`tools/devstack/devstack up`). Everything runs on 127.0.0.1.
  */
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { Client } from 'pg';
 import {
@@ -56,6 +57,69 @@ const TEMPLATE = 'failed-payment-recovery.v1';
 const MINIAPP = 'https://app.closeout.test';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+const CLOCK_TICKS = 100; // USER_HZ on Linux
+
+/** A process's user+system CPU in ms, or undefined where /proc cannot be read. */
+function processCpuMs(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command (which may hold spaces): utime is field 14, stime 15.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS;
+  } catch {
+    return undefined;
+  }
+}
+
+/** CPU ms of each PostgreSQL backend whose application_name is `name` (the devstack runs PostgreSQL locally). */
+async function backendsCpu(db: Client, name: string): Promise<Map<number, number>> {
+  const { rows } = await db.query<{ pid: number }>(
+    `SELECT pid FROM pg_stat_activity WHERE application_name = $1`,
+    [name],
+  );
+  const out = new Map<number, number>();
+  for (const { pid } of rows) {
+    const cpu = processCpuMs(pid);
+    if (cpu !== undefined) out.set(pid, cpu);
+  }
+  return out;
+}
+
+/** CPU the backends used between two readings (a backend that came or went counts from or to zero). */
+function backendsDelta(before: Map<number, number>, after: Map<number, number>): number {
+  let sum = 0;
+  for (const [pid, cpu] of after) sum += cpu - (before.get(pid) ?? 0);
+  return sum;
+}
+
+/** The machine's busy and total CPU time in ms (all CPUs), from /proc/stat. */
+function machineUsage(): { busyMs: number; totalMs: number } | undefined {
+  try {
+    const t = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+    const total = t.reduce((a, b) => a + b, 0);
+    const idle = (t[3] ?? 0) + (t[4] ?? 0);
+    return { busyMs: ((total - idle) * 1000) / CLOCK_TICKS, totalMs: (total * 1000) / CLOCK_TICKS };
+  } catch {
+    return undefined;
+  }
+}
+
+const loadAverage = (): string => readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
+
+/** The service's `messaging_db_statements_total` by kind, from its /metrics; undefined when it cannot be read. */
+async function statementsOf(port: number): Promise<Map<string, number> | undefined> {
+  try {
+    const res = await fetch(`http://127.0.0.1:${port}/metrics`, { signal: AbortSignal.timeout(10_000) });
+    if (!res.ok) return undefined;
+    const out = new Map<string, number>();
+    for (const m of (await res.text()).matchAll(/^messaging_db_statements_total\{kind="([a-z]+)"\} (\d+)$/gm))
+      out.set(m[1]!, Number(m[2]));
+    return out;
+  } catch {
+    return undefined;
+  }
+}
 
 /** A fixed-offset zone where the local hour is now `hour`: inside the send window, so nothing is deferred. */
 function zoneAtLocalHour(hour: number): string {
@@ -105,6 +169,8 @@ async function main(): Promise<void> {
   const serviceEnv: Record<string, string> = {
     ...env,
     SERVICE_NAME: serviceName,
+    // Its PostgreSQL backends are found by this name, for their CPU.
+    PGAPPNAME: serviceName,
     LOG_LEVEL: 'warn',
     MESSAGING_DB_SCHEMA: schema,
     MINIAPP_BASE_URL: MINIAPP,
@@ -136,6 +202,7 @@ async function main(): Promise<void> {
   const failures: string[] = [];
   let serviceRate = 0;
   let directRate = 0;
+  const cost: string[] = [];
 
   let serial = 0;
   const recipients = (prefix: string, n: number): Recipient[] =>
@@ -148,7 +215,9 @@ async function main(): Promise<void> {
         to:
           channel === 'EMAIL'
             ? `bench-${run}-${k}@example.com`
-            : `+447${runDigits}${String(k).padStart(7, '0')}`,
+            : // UK mobile numbers in +4478 (every +4478dd dddddd is a valid mobile number: other 07 ranges hold
+              // personal numbers, pagers and unallocated blocks, which the policy rightly suppresses).
+              `+4478${runDigits}${String(k).padStart(6, '0')}`,
         outreachId: `out-${prefix}${run}-${k}`,
         caseId: `case-${prefix}${run}-${k}`,
       };
@@ -181,7 +250,7 @@ async function main(): Promise<void> {
       { groupId: `${serviceName}.outreach-requested`, topic: Topics.outreachRequested },
     ]);
     const port = await freePort();
-    startService(instance, port, serviceEnv, { app: 'messaging' });
+    const pid = startService(instance, port, serviceEnv, { app: 'messaging' });
     serviceUp = true;
     await waitUntilReady(instance, port, 120_000);
 
@@ -260,7 +329,17 @@ async function main(): Promise<void> {
         for (const r of slice) publishedAt.set(r.outreachId, now);
         await kafka.publisher.publishMany(slice.map(requestOf));
       }
-      await until(`${batch.length} outreach.event SENT`, () => batch.every((r) => sentAt.has(r.outreachId)));
+      await until(`${batch.length} outreach.event SENT`, () => {
+        // A request that ends otherwise never gets its SENT: say so now rather than at the timeout.
+        const other = batch.find((r) => events.get(r.outreachId)?.some((e) => e.status !== 'SENT'));
+        if (other) {
+          const e = events.get(other.outreachId)!.find((v) => v.status !== 'SENT')!;
+          throw new Error(
+            `${other.outreachId} (${other.channel}): outreach.event ${e.status} ${e.reason ?? ''}`,
+          );
+        }
+        return batch.every((r) => sentAt.has(r.outreachId));
+      });
       return started;
     };
 
@@ -270,8 +349,50 @@ async function main(): Promise<void> {
 
     const measured = recipients('m', N);
     const publishedAt = new Map<string, number>();
+    const statements0 = await statementsOf(port);
+    const cpu0 = processCpuMs(pid);
+    const pg0 = await backendsCpu(db, serviceName);
+    const machine0 = machineUsage();
+    const self0 = process.cpuUsage();
+    const loadBefore = loadAverage();
     const started = await drive(measured, publishedAt);
     const end = Math.max(...measured.map((r) => sentAt.get(r.outreachId)!));
+    // The relay's last batch is marked published after the observer saw it: a moment for its statements to land.
+    await sleep(300);
+    const cpu1 = processCpuMs(pid);
+    const pg1 = await backendsCpu(db, serviceName);
+    const machine1 = machineUsage();
+    const self1 = process.cpuUsage(self0);
+    const statements1 = await statementsOf(port);
+    const loadAfter = loadAverage();
+    const perMessage = (v: number) => (v / N).toFixed(2);
+    if (cpu0 !== undefined && cpu1 !== undefined)
+      cost.push(
+        `service CPU: ${perMessage(cpu1 - cpu0)} ms per message (pid ${pid}, ${((cpu1 - cpu0) / 1000).toFixed(1)} s)`,
+      );
+    else cost.push(`service (pid ${pid}): /proc not readable, no CPU figure`);
+    cost.push(
+      `its PostgreSQL backends' CPU: ${perMessage(backendsDelta(pg0, pg1))} ms per message (${pg1.size} backends)`,
+    );
+    cost.push(`this script's CPU: ${perMessage((self1.user + self1.system) / 1000)} ms per message`);
+    if (machine0 && machine1)
+      cost.push(
+        `machine busy ${((100 * (machine1.busyMs - machine0.busyMs)) / (machine1.totalMs - machine0.totalMs)).toFixed(0)} % ` +
+          `over the measured run; load average ${loadBefore} → ${loadAfter}`,
+      );
+    if (statements0 && statements1) {
+      const kinds = [...statements1.keys()].sort();
+      const delta = (k: string) => (statements1.get(k) ?? 0) - (statements0.get(k) ?? 0);
+      const total = kinds.reduce((sum, k) => sum + delta(k), 0);
+      cost.push(
+        `SQL statements: ${perMessage(total)} per message (` +
+          kinds
+            .filter((k) => delta(k) > 0)
+            .map((k) => `${k} ${perMessage(delta(k))}`)
+            .join(', ') +
+          `; explicit transactions ${perMessage(delta('begin'))})`,
+      );
+    } else cost.push("SQL statements: the service's /metrics could not be read");
     serviceRate = N / ((end - started) / 1000);
     rows.push({
       what: 'messaging service',
@@ -419,6 +540,7 @@ async function main(): Promise<void> {
     console.log(
       `${r.what.padEnd(24)} ${String(r.n).padStart(6)} ${r.perSecond.toFixed(0).padStart(8)} ${ms(r.latency.p50)} ${ms(r.latency.p95)} ${ms(r.latency.p99)}  ${r.note}`,
     );
+  if (cost.length > 0) console.log(`\nwhat the service cost over the measured run:\n  ${cost.join('\n  ')}`);
   const ratio = serviceRate / directRate;
   console.log(
     `\nN=${N}, concurrency=${CONCURRENCY}, machine: ${cpus().length} CPUs (${cpus()[0]?.model ?? 'unknown'})` +

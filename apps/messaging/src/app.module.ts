@@ -8,6 +8,7 @@ import { CLOCK, systemClock, type Clock } from './clock/clock';
 import type { Config } from './config';
 import { MESSAGING_SERVICE_NAME, MessagingConsumer } from './messaging.consumer';
 import { messagingMigrations } from './persistence/1796000000000-messaging.migration';
+import { DbStatementMetrics } from './persistence/db-metrics';
 import { SendPolicy } from './sends/send-policy';
 import { SEND_WORKER_SETTINGS, SendWorker, type SendWorkerSettings } from './sends/send-worker';
 import { DEFAULT_TEMPLATES_DIR, TemplateCatalog } from './templates/template-catalog';
@@ -136,6 +137,8 @@ export class AppModule {
           useValue: { schema: config.MESSAGING_DB_SCHEMA, retentionMs: config.OUTBOX_RETENTION_MS },
         },
         OutboxRelayService,
+        // messaging_db_statements_total{kind} on /metrics: the SQL the service sends.
+        DbStatementMetrics,
         SendPolicy,
         SendWorker,
         MessagingConsumer,
