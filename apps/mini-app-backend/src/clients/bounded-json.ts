@@ -2,6 +2,8 @@
  * Calls another Closeout service over HTTP with a deadline and reads at most `maxBytes` of its answer: an answer is
  * evidence from another process, bounded and validated (zod) before anything reads it.
  */
+import { Agent as HttpAgent, request as httpRequest, type IncomingHttpHeaders } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import type { z } from '@closeout/config';
 
 export class UpstreamError extends Error {
@@ -17,24 +19,82 @@ export class UpstreamError extends Error {
   }
 }
 
-async function readBounded(res: Response, maxBytes: number, upstream: string): Promise<string> {
-  const declared = Number(res.headers.get('content-length') ?? '0');
-  if (declared > maxBytes) throw new UpstreamError(upstream, 0, `answer larger than ${maxBytes} bytes`);
-  if (!res.body) return '';
-  const reader = res.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > maxBytes) {
-      await reader.cancel();
-      throw new UpstreamError(upstream, 0, `answer larger than ${maxBytes} bytes`);
-    }
-    chunks.push(value);
-  }
-  return Buffer.concat(chunks).toString('utf8');
+/**
+ * Keep-alive connections to the other services, reused across calls: node:http's own client, which costs a fraction of
+ * `fetch`'s CPU per call (no WHATWG streams, Headers or Request objects) — the mini-app makes one or two such calls a
+ * page.
+ */
+const AGENTS = {
+  'http:': new HttpAgent({ keepAlive: true, maxSockets: 64, maxFreeSockets: 64 }),
+  'https:': new HttpsAgent({ keepAlive: true, maxSockets: 64, maxFreeSockets: 64 }),
+};
+
+interface Answer {
+  status: number;
+  headers: IncomingHttpHeaders;
+  text: string;
+}
+
+/** One request with a deadline over the whole exchange; the answer's body read up to `maxBytes`. */
+function exchange(call: JsonCall<z.ZodType>): Promise<Answer> {
+  const url = new URL(call.url);
+  const protocol = url.protocol === 'https:' ? 'https:' : url.protocol === 'http:' ? 'http:' : undefined;
+  if (!protocol) return Promise.reject(new UpstreamError(call.upstream, 0, 'unreachable'));
+  const body = call.body === undefined ? undefined : JSON.stringify(call.body);
+  return new Promise((resolve, reject) => {
+    let settled = false;
+    const fail = (error: UpstreamError) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      req.destroy();
+      reject(error);
+    };
+    const req = (protocol === 'https:' ? httpsRequest : httpRequest)(
+      url,
+      {
+        method: call.method,
+        agent: AGENTS[protocol],
+        headers: {
+          authorization: `Bearer ${call.token}`,
+          accept: 'application/json',
+          ...(body === undefined
+            ? {}
+            : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) }),
+        },
+      },
+      (res) => {
+        const declared = Number(res.headers['content-length'] ?? '0');
+        if (declared > call.maxBytes)
+          return fail(new UpstreamError(call.upstream, 0, `answer larger than ${call.maxBytes} bytes`));
+        const chunks: Buffer[] = [];
+        let size = 0;
+        res.on('data', (chunk: Buffer) => {
+          size += chunk.length;
+          if (size > call.maxBytes)
+            fail(new UpstreamError(call.upstream, 0, `answer larger than ${call.maxBytes} bytes`));
+          else chunks.push(chunk);
+        });
+        res.on('end', () => {
+          if (settled) return;
+          settled = true;
+          clearTimeout(timer);
+          resolve({
+            status: res.statusCode ?? 0,
+            headers: res.headers,
+            text: Buffer.concat(chunks).toString('utf8'),
+          });
+        });
+        res.on('error', () => fail(new UpstreamError(call.upstream, 0, 'unreachable')));
+      },
+    );
+    const timer = setTimeout(
+      () => fail(new UpstreamError(call.upstream, 0, `no answer within ${call.timeoutMs} ms`)),
+      call.timeoutMs,
+    );
+    req.on('error', () => fail(new UpstreamError(call.upstream, 0, 'unreachable')));
+    req.end(body);
+  });
 }
 
 export interface JsonCall<S extends z.ZodType> {
@@ -53,30 +113,11 @@ export interface JsonCall<S extends z.ZodType> {
 export async function callJson<S extends z.ZodType>(
   call: JsonCall<S>,
 ): Promise<{ status: number; value: z.infer<S> }> {
-  let res: Response;
-  try {
-    res = await fetch(call.url, {
-      method: call.method,
-      headers: {
-        authorization: `Bearer ${call.token}`,
-        accept: 'application/json',
-        ...(call.body === undefined ? {} : { 'content-type': 'application/json' }),
-      },
-      ...(call.body === undefined ? {} : { body: JSON.stringify(call.body) }),
-      signal: AbortSignal.timeout(call.timeoutMs),
-      redirect: 'error',
-    });
-  } catch (error) {
-    const timedOut = (error as Error).name === 'TimeoutError';
-    throw new UpstreamError(
-      call.upstream,
-      0,
-      timedOut ? `no answer within ${call.timeoutMs} ms` : 'unreachable',
-    );
-  }
-  const text = await readBounded(res, call.maxBytes, call.upstream);
+  // Redirects are not followed: a 3xx is not among `ok`, so it is an UpstreamError like any unexpected status.
+  const res = await exchange(call);
+  const text = res.text;
   if (!call.ok.includes(res.status)) {
-    const retryAfter = Number(res.headers.get('retry-after'));
+    const retryAfter = Number(res.headers['retry-after']);
     throw new UpstreamError(
       call.upstream,
       res.status,
