@@ -18,6 +18,35 @@ export interface Args {
   kafkaN: number;
   env: Partial<Record<StackApp, Record<string, string>>>;
   allServices: boolean;
+  /**
+   * Tracing of the services: `off` (OTEL_SDK_DISABLED=true), `zipkin` (every span exported to the devstack's Zipkin),
+   * `both` (a run with each, off first, and the overhead); unset leaves the environment as it is.
+   */
+  tracing?: TracingMode | 'both';
+}
+
+export type TracingMode = 'off' | 'zipkin';
+
+/** The tracing modes a run measures, in order. */
+export function tracingModes(args: Args): Array<TracingMode | undefined> {
+  return args.tracing === 'both' ? ['off', 'zipkin'] : [args.tracing];
+}
+
+/** What every service of the stack gets for a tracing mode. */
+export function tracingEnv(
+  mode: TracingMode | undefined,
+  env: Record<string, string>,
+): Record<string, string> {
+  if (mode === 'off') return { OTEL_SDK_DISABLED: 'true' };
+  if (mode === 'zipkin') {
+    const endpoint = env['ZIPKIN_ENDPOINT'];
+    if (!endpoint)
+      throw new Error(
+        '--tracing zipkin needs ZIPKIN_ENDPOINT from the devstack (tools/devstack/devstack up)',
+      );
+    return { OTEL_SDK_DISABLED: 'false', OTEL_TRACES_EXPORTER: 'zipkin', ZIPKIN_ENDPOINT: endpoint };
+  }
+  return {};
 }
 
 export const APPS: StackApp[] = [
@@ -55,7 +84,12 @@ export function parseArgs(argv: string[]): Args {
     else if (a === '--timeout-s') args.timeoutS = Number(value());
     else if (a === '--kafka-n') args.kafkaN = Number(value());
     else if (a === '--all-services') args.allServices = true;
-    else if (a === '--env') {
+    else if (a === '--tracing') {
+      const v = value();
+      if (v !== 'off' && v !== 'zipkin' && v !== 'both')
+        throw new Error(`--tracing must be off, zipkin or both, got ${v}`);
+      args.tracing = v;
+    } else if (a === '--env') {
       const m = /^([a-z-]+):([A-Z0-9_]+)=(.*)$/.exec(value());
       if (!m || !APPS.includes(m[1] as StackApp)) {
         throw new Error(`--env must be app:KEY=VALUE with app one of ${APPS.join(', ')}`);
