@@ -6,6 +6,7 @@ import { ServiceCoreModule } from '@closeout/platform';
 import type { Config } from './config';
 import { EXPORT_MIGRATIONS, ExportModule } from './export/export.module';
 import { AuditController } from './http/audit.controller';
+import { AuditOpenApiController } from './http/openapi';
 import { auditMigrations } from './persistence/1797600000000-audit-store.migration';
 import { AuditEventConsumer, type AuditServiceSettings } from './store/audit-event.consumer';
 import { AuditStoreWriter, type AuditStoreSettings } from './store/audit-store.writer';
@@ -34,7 +35,7 @@ export class AppModule {
     };
     return {
       module: AppModule,
-      controllers: [AuditController],
+      controllers: [AuditController, AuditOpenApiController],
       imports: [
         ServiceCoreModule.forService({
           config,

@@ -7,3 +7,4 @@ export * from './core/core.module';
 export * from './http/bearer-auth';
 export * from './http/configure-http';
 export * from './database/statement-batcher';
+export * from './http/openapi';

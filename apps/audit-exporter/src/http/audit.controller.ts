@@ -11,7 +11,7 @@ const LIMIT_RULE = 'must be a whole number from 1 to 500';
 
 export const TRAIL_LIMITS = { defaultLimit: 100, maxLimit: 500 } as const;
 
-const trailQuery = z
+export const trailQuery = z
   .object({
     caseId: z.string({ message: 'is required' }).regex(/^[A-Za-z0-9._:-]{1,256}$/, CASE_ID_RULE),
     after: z
