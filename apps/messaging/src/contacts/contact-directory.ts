@@ -109,65 +109,74 @@ export interface LoadedContact {
   revocations: StoredRevocation[];
 }
 
-/** Customers' contact points, consents and opt-outs, in one statement, in the order asked; undefined for a customer with no statement held. */
-export async function loadContacts(
-  tx: EntityManager,
-  customerIds: readonly string[],
-): Promise<Array<LoadedContact | undefined>> {
-  if (customerIds.length === 0) return [];
-  const rows: Array<{
-    customer_id: string;
-    email: string | null;
-    phone: string | null;
-    time_zone: string | null;
-    locale: string | null;
-    consents: Array<{
-      channel: Channel;
-      purpose: string;
-      granted: boolean;
-      source: string;
-      stated_at: number;
-    }>;
-    revocations: Array<{ purpose: string; channel: Channel; source: string; revoked_at: number }>;
-  }> = await tx.query(
-    `SELECT c.customer_id, c.email, c.phone, c.time_zone, c.locale,
+/** A contact row as `loadContacts` and the policy's read select it (`CONTACT_COLUMNS`). */
+export interface ContactDbRow {
+  customer_id: string;
+  email: string | null;
+  phone: string | null;
+  time_zone: string | null;
+  locale: string | null;
+  consents: Array<{
+    channel: Channel;
+    purpose: string;
+    granted: boolean;
+    source: string;
+    stated_at: number;
+  }>;
+  revocations: Array<{ purpose: string; channel: Channel; source: string; revoked_at: number }>;
+}
+
+/**
+ * The columns of a contact with its consents and opt-outs, selected from `contact c`: one row per customer, its
+ * consents and revocations aggregated (each its own index scan).
+ */
+export const CONTACT_COLUMNS = `c.customer_id, c.email, c.phone, c.time_zone, c.locale,
        coalesce((SELECT jsonb_agg(jsonb_build_object('channel', k.channel, 'purpose', k.purpose,
                    'granted', k.granted, 'source', k.source,
                    'stated_at', floor(extract(epoch FROM k.stated_at) * 1000)::bigint))
                  FROM contact_consent k WHERE k.customer_id = c.customer_id), '[]') AS consents,
        coalesce((SELECT jsonb_agg(jsonb_build_object('purpose', r.purpose, 'channel', r.channel, 'source', r.source,
                    'revoked_at', floor(extract(epoch FROM r.revoked_at) * 1000)::bigint))
-                 FROM consent_revocation r WHERE r.customer_id = c.customer_id), '[]') AS revocations
+                 FROM consent_revocation r WHERE r.customer_id = c.customer_id), '[]') AS revocations`;
+
+/** A contact row (`CONTACT_COLUMNS`) as the directory answers it. */
+export function loadedContactOf(row: ContactDbRow): LoadedContact {
+  return {
+    revocations: row.revocations.map((r) => ({
+      purpose: r.purpose,
+      channel: r.channel,
+      source: r.source,
+      revokedAt: Number(r.revoked_at),
+    })),
+    contact: {
+      customerId: row.customer_id,
+      ...(row.email ? { email: row.email } : {}),
+      ...(row.phone ? { phone: row.phone } : {}),
+      ...(row.time_zone ? { timeZone: row.time_zone } : {}),
+      ...(row.locale ? { locale: row.locale } : {}),
+    },
+    consents: row.consents.map((c) => ({
+      channel: c.channel,
+      purpose: c.purpose,
+      granted: c.granted,
+      source: c.source,
+      statedAt: Number(c.stated_at),
+    })),
+  };
+}
+
+/** Customers' contact points, consents and opt-outs, in one statement, in the order asked; undefined for a customer with no statement held. */
+export async function loadContacts(
+  tx: EntityManager,
+  customerIds: readonly string[],
+): Promise<Array<LoadedContact | undefined>> {
+  if (customerIds.length === 0) return [];
+  const rows: ContactDbRow[] = await tx.query(
+    `SELECT ${CONTACT_COLUMNS}
      FROM contact c WHERE c.customer_id = ANY ($1::text[])`,
     [customerIds],
   );
-  const byCustomer = new Map(
-    rows.map((row) => [
-      row.customer_id,
-      {
-        revocations: row.revocations.map((r) => ({
-          purpose: r.purpose,
-          channel: r.channel,
-          source: r.source,
-          revokedAt: Number(r.revoked_at),
-        })),
-        contact: {
-          customerId: row.customer_id,
-          ...(row.email ? { email: row.email } : {}),
-          ...(row.phone ? { phone: row.phone } : {}),
-          ...(row.time_zone ? { timeZone: row.time_zone } : {}),
-          ...(row.locale ? { locale: row.locale } : {}),
-        },
-        consents: row.consents.map((c) => ({
-          channel: c.channel,
-          purpose: c.purpose,
-          granted: c.granted,
-          source: c.source,
-          statedAt: Number(c.stated_at),
-        })),
-      },
-    ]),
-  );
+  const byCustomer = new Map(rows.map((row) => [row.customer_id, loadedContactOf(row)]));
   return customerIds.map((id) => byCustomer.get(id));
 }
 

@@ -9,7 +9,13 @@ import type { OutreachRequested } from '@closeout/contracts';
 import type { Channel } from '@closeout/messaging-channels';
 import { DomainError } from '@closeout/errors';
 import { outboxRowOf, type OutboxMessage } from '@closeout/outbox';
-import { fromStatesFor, type SendStatus } from './send-status';
+import {
+  policyInputsLateral,
+  policyInputsOf,
+  type PolicyInputs,
+  type PolicyInputsJson,
+} from './policy-inputs';
+import { fromStatesFor, TO_RESOLVE, type SendStatus } from './send-status';
 
 export class LostLeaseError extends DomainError<'SEND_LEASE_LOST'> {
   constructor(sendId: string, to: SendStatus) {
@@ -97,10 +103,25 @@ function returned(result: unknown): DbRow[] {
   return (Array.isArray(result) && Array.isArray(result[0]) ? result[0] : result) as DbRow[];
 }
 
+/** What a claim reads besides the rows: the policy's inputs for the rows it will decide (not those to resolve). */
+export interface ClaimPreload {
+  /** Earlier attempts from this instant on (epoch ms) count. */
+  since: number;
+  /** The configured fallback channels include WhatsApp: every row reads the WhatsApp window. */
+  whatsappFallback: boolean;
+}
+
+export interface ClaimedSend {
+  row: SendRow;
+  /** The policy's inputs as they stood at the claim: for a row to decide, when the claim was asked to preload. */
+  inputs?: PolicyInputs;
+}
+
 /**
  * Claims up to `limit` rows due at `now` (the service clock's; due times are set from it) for `owner` for `leaseMs`:
  * rows to decide (RECEIVED, DEFERRED, RETRY_WAIT), rows whose outcome is open (UNKNOWN) and SENDING rows whose lease
- * ran out (a worker stopped mid-send: resolved by lookup). Leases are the database's time, between workers.
+ * ran out (a worker stopped mid-send: resolved by lookup). Leases are the database's time, between workers. With
+ * `preload`, the same statement reads the policy's inputs of each row to decide (`policyInputsLateral`).
  */
 export async function claimDueSends(
   tx: EntityManager,
@@ -108,7 +129,8 @@ export async function claimDueSends(
   limit: number,
   leaseMs: number,
   now: number,
-): Promise<SendRow[]> {
+  preload?: ClaimPreload,
+): Promise<ClaimedSend[]> {
   const rows = returned(
     await tx.query(
       `WITH due AS (
@@ -118,14 +140,35 @@ export async function claimDueSends(
          AND (lease_until IS NULL OR lease_until < now())
        ORDER BY next_due_at
        LIMIT $2
-       FOR UPDATE SKIP LOCKED)
-     UPDATE send s SET lease_owner = $1, lease_until = now() + $3 * interval '1 millisecond'
-     FROM due WHERE s.id = due.id
-     RETURNING s.*`,
-      [owner, limit, leaseMs, new Date(now)],
+       FOR UPDATE SKIP LOCKED),
+     claimed AS (
+       UPDATE send s SET lease_owner = $1, lease_until = now() + $3 * interval '1 millisecond'
+       FROM due WHERE s.id = due.id
+       RETURNING s.*)
+     SELECT claimed.*, to_jsonb(inputs) AS inputs
+     FROM claimed
+     ${policyInputsLateral(
+       'claimed',
+       '$5',
+       `(claimed.requested_channel = 'WHATSAPP' OR $6)`,
+       `$7 AND NOT (claimed.status = ANY ($8::text[]))`,
+     )}`,
+      [
+        owner,
+        limit,
+        leaseMs,
+        new Date(now),
+        new Date(preload?.since ?? now),
+        preload?.whatsappFallback ?? false,
+        preload !== undefined,
+        TO_RESOLVE,
+      ],
     ),
-  );
-  return rows.map(toRow);
+  ) as Array<DbRow & { inputs: PolicyInputsJson | null }>;
+  return rows.map((r) => ({
+    row: toRow(r),
+    ...(r.inputs !== null ? { inputs: policyInputsOf(r.inputs) } : {}),
+  }));
 }
 
 export interface SendChange {
@@ -291,37 +334,6 @@ export async function recordContactAttempt(tx: EntityManager, row: SendRow, at: 
     `INSERT INTO contact_attempt (customer_id, purpose, channel, send_id, attempted_at) VALUES ($1, $2, $3, $4, $5)`,
     [row.customerId, row.purpose, row.channel, row.id, new Date(at)],
   );
-}
-
-/**
- * For each row, the instants of the customer's earlier attempts for the purpose (other sends than this one) since
- * `since`: one statement for many rows, answered in the order asked.
- */
-export async function priorAttemptsOf(
-  tx: EntityManager,
-  asked: ReadonlyArray<{ row: SendRow; since: number }>,
-): Promise<number[][]> {
-  if (asked.length === 0) return [];
-  const rows: Array<{ ord: string; attempted_at: Date }> = await tx.query(
-    `SELECT q.ord, a.attempted_at
-     FROM ROWS FROM (jsonb_to_recordset($1::jsonb) AS (customer_id text, purpose text, send_id bigint,
-            since timestamptz)) WITH ORDINALITY AS q(customer_id, purpose, send_id, since, ord)
-     JOIN contact_attempt a ON a.customer_id = q.customer_id AND a.purpose = q.purpose
-                           AND a.send_id <> q.send_id AND a.attempted_at >= q.since`,
-    [
-      JSON.stringify(
-        asked.map(({ row, since }) => ({
-          customer_id: row.customerId,
-          purpose: row.purpose,
-          send_id: row.id,
-          since: new Date(since).toISOString(),
-        })),
-      ),
-    ],
-  );
-  const answers = asked.map((): number[] => []);
-  for (const r of rows) answers[Number(r.ord) - 1]!.push(r.attempted_at.getTime());
-  return answers;
 }
 
 /** The statuses a provider's report may move a row from: a send that went out, or may have. */

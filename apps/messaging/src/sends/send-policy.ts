@@ -12,17 +12,11 @@ import { decideSend, type SendDecision } from '@closeout/messaging-domain';
 import { StatementBatcher } from '@closeout/platform';
 import { createLogger } from '@closeout/telemetry';
 import { CLOCK, type Clock } from '../clock/clock';
-import {
-  consentRecordsOf,
-  loadContacts,
-  type LoadedContact,
-  revocationRecordsOf,
-  type StoredContact,
-} from '../contacts/contact-directory';
+import { consentRecordsOf, revocationRecordsOf, type StoredContact } from '../contacts/contact-directory';
 import type { MessageTemplate } from '../templates/template-catalog';
 import { approvedTemplateFor, type ApprovedTemplate } from '../whatsapp/approved-templates';
-import { lastWhatsAppInbound } from '../whatsapp/inbound-window';
-import { priorAttemptsOf, type SendRow } from './send-ledger';
+import { loadPolicyInputs, type PolicyInputs, type PolicyInputsAsked } from './policy-inputs';
+import type { SendRow } from './send-ledger';
 import { SEND_WORKER_SETTINGS, type SendWorkerSettings } from './send-worker.settings';
 
 const DAY_MS = 86_400_000;
@@ -44,17 +38,12 @@ export class SendPolicy {
   private readonly log = createLogger('send-policy');
 
   /**
-   * Contact reads of the rows being decided at once, one statement for those that ask while another runs (the read
-   * is the policy's first step, so a claimed batch reads its contacts together).
+   * What the policy reads for the rows being decided at once — contact, consents and opt-outs, prior attempts for the
+   * purpose (the frequency caps), the WhatsApp window — one statement for those that ask while another runs (the
+   * read is the policy's first step, so a claimed batch reads together).
    */
-  private readonly contacts = new StatementBatcher<string, LoadedContact | undefined>(
-    (customerIds) => loadContacts(this.db.manager, customerIds),
-    { maxBatch: 64, maxInFlight: 1 },
-  );
-
-  /** The customers' earlier attempts for the purpose (the frequency caps), read the same way. */
-  private readonly attempts = new StatementBatcher<{ row: SendRow; since: number }, number[]>(
-    (asked) => priorAttemptsOf(this.db.manager, asked),
+  private readonly inputs = new StatementBatcher<PolicyInputsAsked, PolicyInputs>(
+    (asked) => loadPolicyInputs(this.db.manager, asked),
     { maxBatch: 64, maxInFlight: 1 },
   );
 
@@ -69,15 +58,29 @@ export class SendPolicy {
     return [...new Set([row.requestedChannel, ...this.settings.fallbackChannels])];
   }
 
-  /** The policy's decision for the row, with the channels that cannot carry it set aside; a send has its template. */
-  async decide(row: SendRow, failed: readonly Channel[]): Promise<Decided> {
+  /** Since when earlier attempts count at `now`: the widest frequency cap's window. */
+  attemptsSince(now: number): number {
+    return now - Math.max(0, ...this.settings.frequencyCaps.map((c) => c.windowDays)) * DAY_MS;
+  }
+
+  /**
+   * The policy's decision for the row, with the channels that cannot carry it set aside; a send has its template.
+   * `preloaded`: the inputs as the worker's claim read them a moment ago (otherwise they are read now).
+   */
+  async decide(row: SendRow, failed: readonly Channel[], preloaded?: PolicyInputs): Promise<Decided> {
     const now = this.clock.now();
-    const found = await this.contacts.submit(row.customerId);
+    const preferred = this.preferredChannels(row);
+    const read =
+      preloaded ??
+      (await this.inputs.submit({
+        row,
+        since: this.attemptsSince(now),
+        whatsapp: preferred.includes('WHATSAPP'),
+      }));
+    const found = read.contact;
     if (!found && now - row.createdAt < this.settings.contactWaitMs) return { kind: 'contact-pending' };
     const contact = found?.contact ?? { customerId: row.customerId };
-    const widest = Math.max(0, ...this.settings.frequencyCaps.map((c) => c.windowDays));
-    const prior = await this.attempts.submit({ row, since: now - widest * DAY_MS });
-    const preferred = this.preferredChannels(row);
+    const prior = read.priorAttempts;
     const locale = contact.locale;
     // Outside the 24-hour window WhatsApp needs a template approved at the provider for this message and locale.
     const approved = approvedTemplateFor(
@@ -86,10 +89,8 @@ export class SendPolicy {
       locale,
       this.settings.defaultLocale,
     );
-    const lastInboundAt =
-      preferred.includes('WHATSAPP') && contact.phone !== undefined
-        ? await lastWhatsAppInbound(this.db.manager, row.customerId, contact.phone)
-        : undefined;
+    // When the customer last wrote from the contact's number on WhatsApp (read only where WhatsApp may carry it).
+    const lastInboundAt = contact.phone !== undefined ? read.lastWhatsAppInboundAt : undefined;
     // A channel without a provider, or without a template for this message, cannot carry it.
     const unusable = new Set<Channel>([
       ...failed,

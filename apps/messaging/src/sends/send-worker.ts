@@ -26,6 +26,7 @@ import {
   type SendRow,
 } from './send-ledger';
 import { outreachEventMessage, sendAuditMessage, type SendAudit } from './send-messages';
+import type { PolicyInputs } from './policy-inputs';
 import { SendPolicy } from './send-policy';
 import { afterLookup, afterSend, TO_RESOLVE, type NextState } from './send-status';
 import { SEND_WORKER_SETTINGS, type SendWorkerSettings } from './send-worker.settings';
@@ -139,10 +140,15 @@ export class SendWorker implements OnApplicationBootstrap, OnModuleDestroy {
   async tick(): Promise<number> {
     const free = this.settings.batch - this.working.size;
     if (free <= 0) return 0;
-    // One statement (its UPDATE takes the rows FOR UPDATE SKIP LOCKED): atomic without a transaction around it.
-    const rows = await claimDueSends(this.db.manager, this.owner, free, this.settings.leaseMs, this.now());
-    for (const row of rows) {
-      const working = this.work(row).finally(() => {
+    // One statement (its UPDATE takes the rows FOR UPDATE SKIP LOCKED): atomic without a transaction around it. It
+    // reads the policy's inputs for the rows to decide as well: no read of its own before each decision.
+    const now = this.now();
+    const rows = await claimDueSends(this.db.manager, this.owner, free, this.settings.leaseMs, now, {
+      since: this.policy.attemptsSince(now),
+      whatsappFallback: this.settings.fallbackChannels.includes('WHATSAPP'),
+    });
+    for (const { row, inputs } of rows) {
+      const working = this.work(row, inputs).finally(() => {
         this.working.delete(working);
         // Claims again once a quarter of the slots are free: one claim per few rows, not one per row.
         if (this.working.size <= (this.settings.batch * 3) / 4) this.wake();
@@ -153,10 +159,10 @@ export class SendWorker implements OnApplicationBootstrap, OnModuleDestroy {
     return rows.length;
   }
 
-  private async work(row: SendRow): Promise<void> {
+  private async work(row: SendRow, inputs?: PolicyInputs): Promise<void> {
     try {
       if (TO_RESOLVE.includes(row.status)) await this.resolve(row);
-      else await this.decideAndSend(row);
+      else await this.decideAndSend(row, inputs);
     } catch (error) {
       // The lease runs out and the row comes back: a SENDING row as a lookup, never as a blind resend.
       const lost = error instanceof LostLeaseError;
@@ -167,8 +173,8 @@ export class SendWorker implements OnApplicationBootstrap, OnModuleDestroy {
     }
   }
 
-  private async decideAndSend(row: SendRow): Promise<void> {
-    const decided = await this.policy.decide(row, row.failedChannels);
+  private async decideAndSend(row: SendRow, inputs?: PolicyInputs): Promise<void> {
+    const decided = await this.policy.decide(row, row.failedChannels, inputs);
     const now = this.now();
     if (decided.kind === 'contact-pending') {
       await this.move(
