@@ -121,6 +121,9 @@ export function figuresOf(
     ),
     plans: countBy([...plans.values()].map((p) => p.kind)),
     states: countBy([...plans.keys()].map((id) => lastState(id) ?? 'NONE')),
+    ended: [...plans.keys()].filter((id) =>
+      (states.get(id) ?? []).some((s) => ['COMPLETED', 'EXPIRED', 'CLOSED', 'EXCEPTION'].includes(s.state)),
+    ).length,
     straightThrough: [...plans.keys()].filter(
       (id) =>
         (states.get(id) ?? []).some((s) => s.state === 'COMPLETED') &&

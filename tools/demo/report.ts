@@ -11,6 +11,9 @@ export interface RunFigures {
   byWorkflow: Record<string, number>;
   plans: Record<string, number>;
   states: Record<string, number>;
+  /** Cases that reached an end: completed, expired, closed or in the exception queue (declined, ineligible, …). */
+  ended: number;
+  /** Cases that completed without passing through EXCEPTION. */
   straightThrough: number;
   writebacks: Record<
     string,
@@ -86,7 +89,7 @@ export function printReport(f: RunFigures, p: typeof percentile): void {
   line('cases completed', `${completed} of ${f.cases}`);
   line(
     'straight-through rate',
-    `${pct(f.straightThrough, completed)} of completed cases had no exception on the way`,
+    `${pct(f.straightThrough, f.ended)} of the ${f.ended} cases that reached an end (completed, expired, closed, in exception) completed with no exception on the way`,
   );
   printMessaging(f, line);
   printJourneys(f, line, p);

@@ -2,7 +2,6 @@ import { Module, type DynamicModule } from '@nestjs/common';
 import { Topics } from '@closeout/contracts';
 import { OUTBOX_RELAY_SETTINGS, OutboxRelayService } from '@closeout/outbox';
 import { ServiceCoreModule } from '@closeout/platform';
-import { loadWorkflowDirectory } from '@closeout/workflow-loader';
 import type { Config } from './config';
 import { CORE_EXTRACTS } from './extracts/core-extract.port';
 import { parseExtractConfigs } from './extracts/extract-config';
@@ -15,14 +14,14 @@ import { RECONCILER_CONFIG } from './reconciler.tokens';
 
 /**
  * reconciler: the independent second line of defence. Its own view from the topics, the cores' extracts through
- * one adapter each, breaks with commands to the owning writeback service, SLO figures and alerts.
+ * one adapter each, breaks with commands to the owning writeback service, SLO figures (alerting on them is
+ * Prometheus's) and its POSTED_TWICE alerts with the postings to reverse.
  */
 @Module({})
 export class AppModule {
   static register(config: Config): DynamicModule {
     // Validated at boot: a bad extract stops the service with the field and rule named.
     const extracts = buildExtractAdapters(parseExtractConfigs(config.RECONCILER_EXTRACTS));
-    const effective: Config = { ...config, RECONCILER_SLO_TARGETS: { ...definitionTargets(config.WORKFLOW_DEFINITIONS_DIR), ...config.RECONCILER_SLO_TARGETS } };
     return {
       module: AppModule,
       imports: [
@@ -34,7 +33,7 @@ export class AppModule {
       ],
       controllers: [ReconcilerController],
       providers: [
-        { provide: RECONCILER_CONFIG, useValue: effective },
+        { provide: RECONCILER_CONFIG, useValue: config },
         { provide: CORE_EXTRACTS, useValue: extracts },
         ReconcilerIntakeConsumer,
         ReconcileScheduler,
@@ -44,11 +43,4 @@ export class AppModule {
       ],
     };
   }
-}
-
-/** Each workflow's writeback success target as its latest definition states it. */
-function definitionTargets(dir: string | undefined): Record<string, number> {
-  if (!dir) return {};
-  const registry = loadWorkflowDirectory(dir);
-  return Object.fromEntries(registry.ids().map((id) => [id, registry.latest(id).slo.writebackSuccessRate]));
 }

@@ -23,8 +23,6 @@ const json = (what: string) =>
     }
   });
 
-const rate = z.coerce.number().gt(0, 'must be > 0').max(1, 'must be ≤ 1');
-
 /** The reconciler's settings; every one has a default so the service boots on the base variables alone. */
 export const configSchema = baseEnvSchema.extend({
   RECONCILER_DB_SCHEMA: z
@@ -64,19 +62,8 @@ export const configSchema = baseEnvSchema.extend({
     .default('1h,24h')
     .transform((text) => text.split(',').map((w) => w.trim()))
     .pipe(z.array(z.string().regex(/^\d+(ms|s|m|h|d)?$/, 'each window must be a duration such as 1h'))),
-  /** The window SLO alerts are judged on (one of RECONCILER_SLO_WINDOWS or any duration). */
-  RECONCILER_SLO_ALERT_WINDOW: duration.default(3_600_000),
-  RECONCILER_SLO_SUCCESS_TARGET: rate.default(0.995),
-  /** Workflow definitions whose `slo.writebackSuccessRate` sets each workflow's success target (the orchestrator's own). */
-  WORKFLOW_DEFINITIONS_DIR: z.string().min(1).optional(),
-  /** Per-workflow success targets, over the definitions': {"kyc-refresh": 0.99}. */
-  RECONCILER_SLO_TARGETS: json('success targets keyed by workflow id')
-    .pipe(z.record(z.string(), z.number().gt(0, 'must be > 0').max(1, 'must be ≤ 1')))
-    .default({}),
-  /** Fewer settled writebacks in the alert window than this raise no SLO alert. */
-  RECONCILER_SLO_MIN_SAMPLE: z.coerce.number().int().min(1).default(20),
-  /** An UNKNOWN outcome older than this raises the destination's unknown-age alert. */
-  RECONCILER_UNKNOWN_ALERT_AGE: duration.default(1_800_000),
+  // SLO and unknown-age alerts are Prometheus's (deploy/prometheus/rules, docs/operations/slo.md): the reconciler
+  // exposes the figures and raises no alert on them, so it has no targets or alert thresholds to configure.
   /** The cores' extracts: a JSON array, one entry per destination (see extracts/extract-config.ts). */
   RECONCILER_EXTRACTS: json('an array of core extract adapters').default([]),
 });

@@ -6,6 +6,7 @@ import { ReadinessRegistry } from '@closeout/platform';
 import { RECONCILER_CONFIG } from '../reconciler.tokens';
 import type { Config } from '../config';
 import { ReconcilerRepository } from '../persistence/reconciler.repository';
+import { countCaseEnd } from '../slo/case-ends.metrics';
 
 /**
  * Builds the reconciler's own view from the topics: writeback.requested, writeback.result and case.state, each
@@ -46,7 +47,10 @@ export class ReconcilerIntakeConsumer implements OnApplicationBootstrap {
         groupId: `${group}.case-state`,
         topic: Topics.caseState,
         fromBeginning: true,
-        handler: ({ value }) => repository.recordCaseState(value),
+        handler: async ({ value }) => {
+          const ended = await repository.recordCaseState(value);
+          if (ended) countCaseEnd(ended);
+        },
       }),
     );
     let positioned = false;

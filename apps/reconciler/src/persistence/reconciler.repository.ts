@@ -10,6 +10,7 @@ import type {
   ResultSample,
   WritebackSample,
 } from '@closeout/reconciler-domain';
+import { CASE_END_STATES, straightThrough, type CaseEndState } from '@closeout/reconciler-domain';
 import type { DataSource, EntityManager } from 'typeorm';
 
 type Raw = Record<string, unknown>;
@@ -155,25 +156,44 @@ export class ReconcilerRepository {
     return true;
   }
 
-  /** Case view from case.state: order-insensitive (earliest trigger, any EXCEPTION, the COMPLETED lists). */
-  async recordCaseState(c: CaseState): Promise<void> {
+  /**
+   * Case view from case.state: order-insensitive (earliest trigger, any EXCEPTION, the COMPLETED lists, the first end
+   * reached). Returns the case's first end when this event is the one that recorded it (so the caller counts it once
+   * per case; a redelivery of that same event counts again), otherwise null.
+   */
+  async recordCaseState(c: CaseState): Promise<{ workflowId: string; endState: CaseEndState; straightThrough: boolean } | null> {
     const at = c.occurredAt;
-    await this.db.query(
+    const ends = (CASE_END_STATES as readonly string[]).includes(c.state);
+    const rows = (await this.db.query(
       `INSERT INTO case_view AS v (case_id, workflow_id, correlation_id, triggered_at, completed_at, saw_exception,
-         required_writebacks, applied_writebacks)
+         required_writebacks, applied_writebacks, ended_at, end_state)
        VALUES ($1, $2, $3, CASE WHEN $4 = 'TRIGGERED' THEN to_timestamp($5::double precision / 1000) END,
                CASE WHEN $4 = 'COMPLETED' THEN to_timestamp($5::double precision / 1000) END, $4 = 'EXCEPTION',
                CASE WHEN $4 = 'COMPLETED' THEN $6::text[] ELSE '{}' END,
-               CASE WHEN $4 = 'COMPLETED' THEN $7::text[] ELSE '{}' END)
+               CASE WHEN $4 = 'COMPLETED' THEN $7::text[] ELSE '{}' END,
+               CASE WHEN $8 THEN to_timestamp($5::double precision / 1000) END,
+               CASE WHEN $8 THEN $4 END)
        ON CONFLICT (case_id) DO UPDATE
        SET triggered_at        = least(v.triggered_at, excluded.triggered_at),
            completed_at        = coalesce(v.completed_at, excluded.completed_at),
            saw_exception       = v.saw_exception OR excluded.saw_exception,
            required_writebacks = CASE WHEN $4 = 'COMPLETED' THEN excluded.required_writebacks ELSE v.required_writebacks END,
            applied_writebacks  = CASE WHEN $4 = 'COMPLETED' THEN excluded.applied_writebacks ELSE v.applied_writebacks END,
-           updated_at          = now()`,
-      [c.caseId, c.workflowId, c.correlationId, c.state, at, c.requiredWritebacks, c.appliedWritebacks],
-    );
+           ended_at            = CASE WHEN v.ended_at IS NULL OR excluded.ended_at < v.ended_at THEN coalesce(excluded.ended_at, v.ended_at) ELSE v.ended_at END,
+           end_state           = CASE WHEN v.ended_at IS NULL OR excluded.ended_at < v.ended_at THEN coalesce(excluded.end_state, v.end_state) ELSE v.end_state END,
+           updated_at          = now()
+       RETURNING workflow_id, end_state, saw_exception,
+         ($8 AND ended_at = to_timestamp($5::double precision / 1000) AND end_state = $4) AS recorded_end`,
+      [c.caseId, c.workflowId, c.correlationId, c.state, at, c.requiredWritebacks, c.appliedWritebacks, ends],
+    )) as Raw[];
+    const row = rows[0];
+    if (!row || row['recorded_end'] !== true) return null;
+    const endState = row['end_state'] as CaseEndState;
+    return {
+      workflowId: String(row['workflow_id']),
+      endState,
+      straightThrough: straightThrough({ endState, sawException: Boolean(row['saw_exception']) }),
+    };
   }
 
   /** Expectations worth judging: unsettled ones, and anything with activity within `sinceMs`. */
@@ -246,15 +266,19 @@ export class ReconcilerRepository {
     }));
   }
 
+  /** Cases completed or first ended since `sinceMs`. */
   async caseSamples(sinceMs: number): Promise<CaseSample[]> {
     const rows = (await this.db.query(
-      `SELECT * FROM case_view WHERE completed_at >= to_timestamp($1::double precision / 1000)`,
+      `SELECT * FROM case_view
+       WHERE completed_at >= to_timestamp($1::double precision / 1000) OR ended_at >= to_timestamp($1::double precision / 1000)`,
       [sinceMs],
     )) as Raw[];
     return rows.map((r) => ({
       workflowId: String(r['workflow_id']),
       triggeredAt: ms(r['triggered_at']),
-      completedAt: ms(r['completed_at'])!,
+      completedAt: ms(r['completed_at']),
+      endedAt: ms(r['ended_at']),
+      endState: (r['end_state'] as CaseEndState | null) ?? null,
       sawException: Boolean(r['saw_exception']),
     }));
   }

@@ -154,7 +154,7 @@ export class ReconcilePassUseCase {
     const report = await this.slo.report(now);
     this.slo.publish(report);
     const openAlerts = await this.repository.alerts({ status: 'OPEN' });
-    const alertPlan = planAlerts(new Set(openAlerts.map((a) => a.key)), await this.slo.alertConditions(now));
+    const alertPlan = planAlerts(new Set(openAlerts.map((a) => a.key)), await this.slo.alertConditions());
     for (const condition of alertPlan.raise) {
       const alert = await this.recorded(
         (repository) => repository.raiseAlert(condition),

@@ -1,9 +1,7 @@
 import { Gauge, register } from 'prom-client';
 import {
-  agingUnknowns,
   postedTwiceAlerts,
   reversalTotals,
-  sloBreaches,
   workflowFigures,
   writebackFigures,
   type AlertCondition,
@@ -27,7 +25,11 @@ export interface SloReport {
 const gauge = (name: string, help: string, labelNames: string[]): Gauge =>
   (register.getSingleMetric(name) as Gauge | undefined) ?? new Gauge({ name, help, labelNames });
 
-/** SLO figures from the reconciler's own tables, the alert conditions they imply, and their Prometheus gauges. */
+/**
+ * SLO figures from the reconciler's own tables, for /v1/slo and as Prometheus gauges. Alerting on them is
+ * Prometheus's (deploy/prometheus/rules, docs/operations/slo.md); the reconciler's own alerts are the postings made
+ * twice, which carry the keys and sums to reverse.
+ */
 export class SloService {
   private readonly gauges = {
     success: gauge('closeout_reconciler_writeback_success_rate', 'Applied / settled writebacks', ['workflow', 'destination', 'window']),
@@ -35,7 +37,11 @@ export class SloService {
     duplicates: gauge('closeout_reconciler_duplicates_prevented', 'writeback.result with duplicate=true', ['workflow', 'destination', 'window']),
     exceptions: gauge('closeout_reconciler_exception_rate', 'Share of results per error class', ['workflow', 'destination', 'window', 'error_class']),
     completion: gauge('closeout_reconciler_trigger_to_completed_seconds', 'Trigger → COMPLETED per workflow', ['workflow', 'window', 'quantile']),
-    straightThrough: gauge('closeout_reconciler_straight_through_rate', 'Completed without EXCEPTION', ['workflow', 'window']),
+    straightThrough: gauge(
+      'closeout_reconciler_straight_through_rate',
+      'Of the cases that first reached an end in the window (completed, expired, closed, exception), the share that completed without EXCEPTION',
+      ['workflow', 'window'],
+    ),
     backlog: gauge('closeout_reconciler_backlog_breaks', 'Open breaks per destination', ['destination']),
     backlogAge: gauge('closeout_reconciler_backlog_oldest_age_seconds', 'Age of the oldest open break', ['destination']),
     openBreaks: gauge('closeout_reconciler_open_breaks', 'Open breaks per destination and kind', ['destination', 'kind']),
@@ -53,7 +59,7 @@ export class SloService {
 
   async report(now: number): Promise<SloReport> {
     const windows = this.config.RECONCILER_SLO_WINDOWS;
-    const longest = Math.max(...windows.map(durationMs), this.config.RECONCILER_SLO_ALERT_WINDOW);
+    const longest = Math.max(...windows.map(durationMs));
     const since = now - longest;
     const [writebacks, results, cases, open] = await Promise.all([
       this.repository.writebackSamples(since),
@@ -89,26 +95,13 @@ export class SloService {
     };
   }
 
-  /** The alert conditions holding at `now`: SLO breaches on the alert window, aging unknowns, postings to reverse. */
-  async alertConditions(now: number): Promise<AlertCondition[]> {
-    const windowMs = this.config.RECONCILER_SLO_ALERT_WINDOW;
-    const since = now - windowMs;
-    const figures = writebackFigures(
-      now,
-      windowMs,
-      await this.repository.writebackSamples(since),
-      await this.repository.resultSamples(since),
-    );
-    return [
-      ...sloBreaches(figures, {
-        defaultSuccessTarget: this.config.RECONCILER_SLO_SUCCESS_TARGET,
-        perWorkflow: this.config.RECONCILER_SLO_TARGETS,
-        minSample: this.config.RECONCILER_SLO_MIN_SAMPLE,
-      }),
-      ...agingUnknowns(await this.repository.oldestUnknownAges(now), this.config.RECONCILER_UNKNOWN_ALERT_AGE),
-      // From the open breaks, not this pass's findings: a core whose extract failed still owes its reversals.
-      ...postedTwiceAlerts(await this.repository.openBreaks()),
-    ];
+  /**
+   * The reconciler's alert conditions: postings to reverse, from the open breaks (a core whose extract failed still
+   * owes its reversals). SLO breaches and aging unknowns are Prometheus's alerts, not raised here; an open one from
+   * before is cleared by the next pass.
+   */
+  async alertConditions(): Promise<AlertCondition[]> {
+    return postedTwiceAlerts(await this.repository.openBreaks());
   }
 
   /** Replaces the gauges' values with the report's (stale label sets are dropped). */

@@ -39,9 +39,48 @@ describe('writebackFigures', () => {
 
   it('computes completion percentiles and the straight-through rate per workflow', () => {
     const [w] = workflowFigures(1000, 1000, [
-      { workflowId: 'wf', triggeredAt: 0, completedAt: 100, sawException: false },
-      { workflowId: 'wf', triggeredAt: 0, completedAt: 300, sawException: true },
+      { workflowId: 'wf', triggeredAt: 0, completedAt: 100, endedAt: 100, endState: 'COMPLETED', sawException: false },
+      { workflowId: 'wf', triggeredAt: 0, completedAt: 300, endedAt: 200, endState: 'EXCEPTION', sawException: true },
     ]);
-    expect(w).toMatchObject({ completed: 2, p50TriggerToCompletedMs: 200, straightThroughRate: 0.5 });
+    expect(w).toMatchObject({ completed: 2, ended: 2, straightThrough: 1, p50TriggerToCompletedMs: 200, straightThroughRate: 0.5 });
+  });
+
+  it('divides the straight-through rate by every case that reached an end, not only the completed ones', () => {
+    // 1,000 cases: 890 completed straight through, 110 did not complete (expired, declined, ineligible, in exception).
+    const ended = (n: number, endState: 'COMPLETED' | 'EXPIRED' | 'EXCEPTION' | 'CLOSED', sawException: boolean) =>
+      Array.from({ length: n }, () => ({
+        workflowId: 'wf',
+        triggeredAt: 0,
+        completedAt: endState === 'COMPLETED' ? 500 : null,
+        endedAt: 500,
+        endState,
+        sawException,
+      }));
+    const cases = [
+      ...ended(890, 'COMPLETED', false),
+      ...ended(40, 'EXPIRED', false),
+      ...ended(30, 'EXCEPTION', true), // declined
+      ...ended(20, 'EXCEPTION', true), // ineligible
+      ...ended(15, 'EXCEPTION', true), // a failed writeback, still in the queue
+      ...ended(5, 'CLOSED', false),
+      // Still waiting for the customer: not an end, not counted.
+      { workflowId: 'wf', triggeredAt: 0, completedAt: null, endedAt: null, endState: null, sawException: false },
+    ];
+    const [w] = workflowFigures(1000, 1000, cases);
+    expect(w).toMatchObject({ completed: 890, ended: 1000, straightThrough: 890, straightThroughRate: 0.89 });
+  });
+
+  it('counts a case that went to the exception queue and completed later as ended once, not straight through', () => {
+    const [w] = workflowFigures(10_000, 10_000, [
+      { workflowId: 'wf', triggeredAt: 0, completedAt: 9000, endedAt: 1000, endState: 'EXCEPTION', sawException: true },
+    ]);
+    expect(w).toMatchObject({ completed: 1, ended: 1, straightThrough: 0, straightThroughRate: 0 });
+  });
+
+  it('has no straight-through rate for a workflow with no case ended in the window', () => {
+    const [w] = workflowFigures(10_000, 1000, [
+      { workflowId: 'wf', triggeredAt: 0, completedAt: 9500, endedAt: 100, endState: 'EXCEPTION', sawException: true },
+    ]);
+    expect(w).toMatchObject({ completed: 1, ended: 0, straightThroughRate: null });
   });
 });

@@ -22,13 +22,25 @@ export interface ResultSample {
   errorClass: WritebackErrorClass | null;
 }
 
+/** The states in which a case has reached an end: done, given up on, or handed to people (the exception queue). */
+export const CASE_END_STATES = ['COMPLETED', 'EXPIRED', 'CLOSED', 'EXCEPTION'] as const;
+export type CaseEndState = (typeof CASE_END_STATES)[number];
+
 export interface CaseSample {
   workflowId: string;
   triggeredAt: number | null;
-  completedAt: number;
-  /** The case passed through EXCEPTION before completing. */
+  /** When the case completed; null when it has not (yet). */
+  completedAt: number | null;
+  /** When the case first reached an end state, and which; null while it has not. */
+  endedAt: number | null;
+  endState: CaseEndState | null;
+  /** The case passed through EXCEPTION at some point. */
   sawException: boolean;
 }
+
+/** Straight through: the case's first end was COMPLETED, without passing through EXCEPTION. */
+export const straightThrough = (c: Pick<CaseSample, 'endState' | 'sawException'>): boolean =>
+  c.endState === 'COMPLETED' && !c.sawException;
 
 export interface WritebackFigures {
   workflowId: string;
@@ -48,10 +60,15 @@ export interface WritebackFigures {
 
 export interface WorkflowFigures {
   workflowId: string;
+  /** Cases that completed in the window (whatever happened on the way). */
   completed: number;
+  /** Cases that first reached an end in the window: completed, expired, closed or sent to the exception queue. */
+  ended: number;
+  /** Of those, cases whose first end was COMPLETED without passing through EXCEPTION. */
+  straightThrough: number;
   p50TriggerToCompletedMs: number | null;
   p95TriggerToCompletedMs: number | null;
-  /** Completed without passing through EXCEPTION; null without completions. */
+  /** straightThrough / ended: every case that reached an end counts, not only the completed; null without ends. */
   straightThroughRate: number | null;
 }
 
@@ -118,24 +135,35 @@ export function writebackFigures(
   });
 }
 
-/** Case figures per workflow over the window ending at `now` (by completion time). */
+/**
+ * Case figures per workflow over the window ending at `now`: completion times of the cases completed in it, and the
+ * straight-through rate of the cases that first reached an end in it.
+ */
 export function workflowFigures(now: number, windowMs: number, cases: readonly CaseSample[]): WorkflowFigures[] {
-  const groups = groupBy(
-    cases.filter((c) => inWindow(c.completedAt, now, windowMs)),
+  const completed = groupBy(
+    cases.filter((c) => c.completedAt !== null && inWindow(c.completedAt, now, windowMs)),
     (c) => c.workflowId,
   );
-  return [...groups.entries()]
-    .sort(([a], [b]) => a.localeCompare(b))
-    .map(([workflowId, list]) => {
-      const durations = list
-        .filter((c) => c.triggeredAt !== null)
-        .map((c) => Math.max(0, c.completedAt - c.triggeredAt!));
-      return {
-        workflowId,
-        completed: list.length,
-        p50TriggerToCompletedMs: percentile(durations, 0.5),
-        p95TriggerToCompletedMs: percentile(durations, 0.95),
-        straightThroughRate: list.filter((c) => !c.sawException).length / list.length,
-      };
-    });
+  const ended = groupBy(
+    cases.filter((c) => c.endedAt !== null && inWindow(c.endedAt, now, windowMs)),
+    (c) => c.workflowId,
+  );
+  const workflows = [...new Set([...completed.keys(), ...ended.keys()])].sort((a, b) => a.localeCompare(b));
+  return workflows.map((workflowId) => {
+    const done = completed.get(workflowId) ?? [];
+    const ends = ended.get(workflowId) ?? [];
+    const durations = done
+      .filter((c) => c.triggeredAt !== null)
+      .map((c) => Math.max(0, c.completedAt! - c.triggeredAt!));
+    const straight = ends.filter(straightThrough).length;
+    return {
+      workflowId,
+      completed: done.length,
+      ended: ends.length,
+      straightThrough: straight,
+      p50TriggerToCompletedMs: percentile(durations, 0.5),
+      p95TriggerToCompletedMs: percentile(durations, 0.95),
+      straightThroughRate: ends.length === 0 ? null : straight / ends.length,
+    };
+  });
 }
