@@ -8,6 +8,7 @@ import { ingestMigrations } from './persistence/ingest.migrations';
 import { INGEST_SERVICE_NAME, IngestTriggerUseCase } from './triggers/ingest-trigger.use-case';
 import { INGEST_API_TOKENS, KNOWN_SOURCES } from './triggers/tokens';
 import { TriggersController } from './triggers/triggers.controller';
+import { TriggerIngestOpenApiController } from './http/openapi';
 import { UpstreamEventsConsumer } from './upstream/upstream-events.consumer';
 import { UPSTREAM_TOPICS, upstreamCatalog } from './upstream/upstream-topics';
 
@@ -41,7 +42,7 @@ export class AppModule {
           },
         }),
       ],
-      controllers: [TriggersController],
+      controllers: [TriggersController, TriggerIngestOpenApiController],
       providers: [
         IngestTriggerUseCase,
         // case.triggered.v1, customer.contact.v1, customer.facts.v1 and the audit events of its decisions, from the `ingest` schema's outbox.
