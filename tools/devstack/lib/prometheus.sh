@@ -138,7 +138,9 @@ prometheus_start() {
   PROMETHEUS_STARTED_PID="" PROMETHEUS_STARTED_AT="" ALERTMANAGER_STARTED_PID=""
   local pid pid2
   if pid="$(prometheus_running_pid)" && pid2="$(alertmanager_running_pid)"; then
-    log "prometheus: already running (pid $pid; alertmanager pid $pid2)"
+    # The catalog may have changed since the start: Prometheus re-reads the target files on change.
+    prometheus_write_targets || return 1
+    log "prometheus: already running (pid $pid; alertmanager pid $pid2); targets rewritten from $SERVICE_CATALOG"
     return 0
   fi
   prometheus_prepare || return 1
@@ -171,7 +173,7 @@ prometheus_wait_ready() {
   local t0="${PROMETHEUS_STARTED_AT:-}"
   wait_until 60 "${ALERTMANAGER_STARTED_PID:-}" alertmanager_ready || { err "alertmanager: not ready on $ALERTMANAGER_URL"; return 1; }
   wait_until 60 "${PROMETHEUS_STARTED_PID:-}" prometheus_ready || { err "prometheus: not ready on $PROMETHEUS_URL"; return 1; }
-  log "prometheus: ready with alertmanager (${t0:+$(elapsed_since "$t0") s after start})"
+  log "prometheus: ready with alertmanager${t0:+ ($(elapsed_since "$t0") s after start)}"
 }
 
 prometheus_stop() {

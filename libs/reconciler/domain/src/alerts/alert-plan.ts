@@ -1,71 +1,20 @@
 import { postingsToReverse, type BreakKind } from '../breaks/break-kinds';
-import type { WritebackFigures } from '../slo/slo-figures';
 
+/**
+ * POSTED_TWICE is the one kind the reconciler raises; SLO_BREACH and UNKNOWN_AGE remain for alerts raised before
+ * Prometheus became the one source of truth for alerting (docs/operations/slo.md), cleared by the next pass.
+ */
 export type AlertKind = 'SLO_BREACH' | 'UNKNOWN_AGE' | 'POSTED_TWICE';
 
 /** A condition that, while it holds, is exactly one open alert. */
 export interface AlertCondition {
-  /** `slo:<workflow>:<destination>:writeback-success`, `unknown-age:<destination>`, `posted-twice:<destination>`. */
+  /** `posted-twice:<destination>` (formerly also `slo:…:writeback-success` and `unknown-age:<destination>`). */
   key: string;
   kind: AlertKind;
   context: Record<string, unknown>;
 }
 
-export interface SloTargets {
-  /** Default writeback success target, e.g. 0.995. */
-  defaultSuccessTarget: number;
-  /** Per-workflow overrides. */
-  perWorkflow: Readonly<Record<string, number>>;
-  /** Fewer settled writebacks than this say nothing about the SLO: no alert either way. */
-  minSample: number;
-}
-
-export const sloAlertKey = (workflowId: string, destination: string): string =>
-  `slo:${workflowId}:${destination}:writeback-success`;
-export const unknownAgeAlertKey = (destination: string): string => `unknown-age:${destination}`;
 export const postedTwiceAlertKey = (destination: string): string => `posted-twice:${destination}`;
-
-/** SLO breaches: success rate below the workflow's target on at least `minSample` settled writebacks. */
-export function sloBreaches(figures: readonly WritebackFigures[], targets: SloTargets): AlertCondition[] {
-  return figures.flatMap((f) => {
-    const target = targets.perWorkflow[f.workflowId] ?? targets.defaultSuccessTarget;
-    if (f.successRate === null || f.settled < targets.minSample || f.successRate >= target) return [];
-    return [
-      {
-        key: sloAlertKey(f.workflowId, f.destination),
-        kind: 'SLO_BREACH' as const,
-        context: {
-          reason: `writeback success ${(f.successRate * 100).toFixed(2)}% on ${f.settled} settled writebacks is below the ${(target * 100).toFixed(2)}% target`,
-          workflowId: f.workflowId,
-          destination: f.destination,
-          successRate: f.successRate,
-          target,
-          settled: f.settled,
-          applied: f.applied,
-        },
-      },
-    ];
-  });
-}
-
-/** Aging unknowns: the oldest UNKNOWN outcome per destination older than the threshold. */
-export function agingUnknowns(
-  oldestUnknownAgeMsByDestination: ReadonlyMap<string, number>,
-  thresholdMs: number,
-): AlertCondition[] {
-  return [...oldestUnknownAgeMsByDestination.entries()]
-    .filter(([, age]) => age > thresholdMs)
-    .map(([destination, age]) => ({
-      key: unknownAgeAlertKey(destination),
-      kind: 'UNKNOWN_AGE' as const,
-      context: {
-        reason: `oldest UNKNOWN writeback on ${destination} is ${Math.round(age / 1000)} s old (threshold ${Math.round(thresholdMs / 1000)} s)`,
-        destination,
-        oldestAgeMs: age,
-        thresholdMs,
-      },
-    }));
-}
 
 /** An open break as the alert conditions see it. */
 export interface OpenBreakFacts {
