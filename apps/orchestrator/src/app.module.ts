@@ -24,6 +24,7 @@ import {
   WorkflowCatalog,
 } from './workflows/workflow-catalog';
 import { CasesController, ON_BEHALF_OF_PRINCIPALS } from './http/cases.controller';
+import { OrchestratorOpenApiController } from './http/openapi';
 
 @Module({})
 export class AppModule {
@@ -58,7 +59,7 @@ export class AppModule {
           },
         }),
       ],
-      controllers: [CasesController],
+      controllers: [CasesController, OrchestratorOpenApiController],
       providers: [
         provideDomainErrorStatuses(RESOLVE_ERROR_STATUSES),
         { provide: ON_BEHALF_OF_PRINCIPALS, useValue: config.ORCHESTRATOR_ON_BEHALF_OF_PRINCIPALS },

@@ -29,9 +29,9 @@ const AGENT_ID = /^[A-Za-z0-9][A-Za-z0-9._:@-]{0,63}$/;
 
 /** Ids in paths and filters: what case ids, exception ids, queues, kinds and workflow ids are made of. */
 const ID_RULE = 'must be 1–128 characters of letters, digits and . _ : -';
-const id = z.string().regex(/^[A-Za-z0-9._:-]{1,128}$/, ID_RULE);
+export const id = z.string().regex(/^[A-Za-z0-9._:-]{1,128}$/, ID_RULE);
 
-const listQuery = z
+export const listQuery = z
   .object({
     status: z.enum(['OPEN', 'RESOLVED'], { message: 'must be OPEN or RESOLVED' }).optional(),
     queue: id.optional(),
@@ -47,7 +47,7 @@ const listQuery = z
   })
   .strict();
 
-const resolveBody = z
+export const resolveBody = z
   .object({
     resolution: z.enum(RESOLUTIONS, { message: `must be one of ${RESOLUTIONS.join(', ')}` }),
     /** Optional and only ever the caller's own id: the agent is the one the bearer token names. */
