@@ -76,6 +76,31 @@ describe('OutboxRelay (real PostgreSQL)', () => {
     expect(await r.lag()).toEqual({ unpublished: 0, oldestAgeSeconds: 0, setAside: 0 });
   });
 
+  it('with lingerMs, messages committed moments apart after an idle wait go out in one batch', async () => {
+    const batches: string[][] = [];
+    const r = relay({
+      pollIntervalMs: 60_000, // only the notifications wake it
+      lingerMs: 400,
+      publish: async (messages) => {
+        batches.push(eventIds(messages));
+      },
+    });
+    await r.start();
+    await db.enqueue([audit(1)]);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    await db.enqueue([audit(2)]);
+    await until(() => batches.flat().length === 2);
+    expect(batches).toEqual([['evt-1', 'evt-2']]);
+    expect(await unpublished()).toBe(0);
+    await db.enqueue([audit(3)]);
+    await until(() => batches.flat().length === 3);
+    expect(batches).toEqual([['evt-1', 'evt-2'], ['evt-3']]);
+  });
+
+  it('refuses a negative lingerMs, naming it', () => {
+    expect(() => relay({ lingerMs: -1, publish: async () => undefined })).toThrow(/lingerMs must be >= 0/);
+  });
+
   it('publishes again after dying between the publish and the mark: at least once, never lost', async () => {
     await db.enqueue([audit(1), audit(2), audit(3)]);
     const application = `doomed-relay-${db.schema}`;

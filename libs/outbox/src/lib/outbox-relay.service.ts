@@ -11,6 +11,8 @@ export interface OutboxRelaySettings {
   /** How long a published message is kept (OUTBOX_RETENTION_MS). */
   retentionMs: number;
   pollIntervalMs?: number;
+  /** How long the relay lets messages gather after waking before it takes a batch (OutboxRelay's lingerMs; 0). */
+  lingerMs?: number;
 }
 
 export const OUTBOX_RELAY_SETTINGS = Symbol('closeout.outbox-relay-settings');
@@ -35,6 +37,7 @@ export class OutboxRelayService implements OnApplicationBootstrap, OnModuleDestr
       ...(settings.schema !== undefined ? { schema: settings.schema } : {}),
       publish: (messages) => publisher.publishMany(messages),
       pollIntervalMs: settings.pollIntervalMs ?? 200,
+      ...(settings.lingerMs !== undefined ? { lingerMs: settings.lingerMs } : {}),
       retentionMs: settings.retentionMs,
     });
   }

@@ -42,6 +42,13 @@ export interface OutboxRelayOptions {
   classifyFailure?: (error: unknown) => PublishFailure;
   /** Poll interval when idle (default 1000 ms); LISTEN/NOTIFY wakes the relay sooner. */
   pollIntervalMs?: number;
+  /**
+   * After waiting idle, how long the relay lets messages gather before it takes the next batch (default 0: at once).
+   * A busy writer commits many small transactions, each waking the relay: a few milliseconds here turn many small
+   * batches (each a transaction of several statements) into fewer larger ones, for that much latency. Never applied
+   * while messages are known to wait (a full batch): those go out without a pause.
+   */
+  lingerMs?: number;
   /** LISTEN for the outbox trigger's notifications (default true). Polling alone still delivers everything. */
   listen?: boolean;
   /** Backoff after a failed publish doubles from pollIntervalMs up to this (default 30 000 ms). */
@@ -138,6 +145,7 @@ export class OutboxRelay {
   private readonly classifyFailure: (error: unknown) => PublishFailure;
   private readonly pollIntervalMs: number;
   private readonly maxBackoffMs: number;
+  private readonly lingerMs: number;
   private readonly drainTimeoutMs: number;
   private readonly lagRefreshMs: number;
   private readonly retentionMs: number;
@@ -174,6 +182,12 @@ export class OutboxRelay {
     this.classifyFailure = options.classifyFailure ?? publishFailureOf;
     this.pollIntervalMs = positive(options.pollIntervalMs ?? 1000, 'pollIntervalMs');
     this.maxBackoffMs = positive(options.maxBackoffMs ?? 30_000, 'maxBackoffMs');
+    this.lingerMs = options.lingerMs ?? 0;
+    if (!Number.isFinite(this.lingerMs) || this.lingerMs < 0)
+      throw new OutboxError(
+        'OUTBOX_INVALID_ARGUMENT',
+        `OutboxRelay: lingerMs must be >= 0, got ${this.lingerMs}`,
+      );
     this.drainTimeoutMs = options.drainTimeoutMs ?? 10_000;
     this.lagRefreshMs = options.lagRefreshMs ?? 5_000;
     this.retentionMs = positive(options.retentionMs ?? 86_400_000, 'retentionMs');
@@ -400,6 +414,13 @@ export class OutboxRelay {
       if (moreWaiting) continue; // no pause
       if (this.stopping) return; // drained
       await this.sleep(this.pollIntervalMs, true);
+      // Woken (a commit's notification, or the poll): what else commits in the next moment goes in the same batch.
+      // Notifications of those commits are answered by that batch (they committed before it reads): forgotten, so
+      // they do not start an empty turn after it.
+      if (this.lingerMs > 0 && !this.stopping) {
+        await this.sleep(this.lingerMs, false);
+        this.notified = false;
+      }
     }
   }
 
