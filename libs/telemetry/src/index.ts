@@ -2,3 +2,4 @@ export * from './context';
 export * from './logger';
 export * from './message-traces';
 export * from './tracing';
+export * from './http-server-span';

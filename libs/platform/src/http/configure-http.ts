@@ -14,7 +14,7 @@ import {
   UnauthorizedException,
 } from '@nestjs/common';
 import { ModulesContainer } from '@nestjs/core';
-import { createLogger } from '@closeout/telemetry';
+import { createLogger, httpServerSpans } from '@closeout/telemetry';
 import type { NextFunction, Request, Response } from 'express';
 import { json } from 'express';
 import helmet from 'helmet';
@@ -277,6 +277,8 @@ export function configureHttp(app: INestApplication, options: HttpOptions = {}):
   const maxBodyBytes = options.maxBodyBytes ?? HTTP_DEFAULTS.maxBodyBytes;
   const express = app.getHttpAdapter().getInstance() as { disable(name: string): void };
   express.disable('x-powered-by');
+  // First, so that everything answering a request (refusals included) is in its server span (docs/operations/tracing.md).
+  app.use(httpServerSpans());
   app.use(helmet());
   app.useGlobalFilters(new ProblemDetailsFilter(options.errorStatuses ?? registeredStatuses(app)));
   app.use((req: Request, res: Response, next: NextFunction) => {
