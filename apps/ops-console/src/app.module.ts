@@ -2,6 +2,7 @@ import { Module, type DynamicModule } from '@nestjs/common';
 import { HealthModule } from '@closeout/platform';
 import { LoginLimits } from './auth/login-limits';
 import { SessionStore } from './auth/sessions';
+import { ConsoleReadiness } from './clients/console-readiness';
 import { Sources } from './clients/sources';
 import type { Config } from './config';
 import { CONSOLE_OPERATORS, CONSOLE_SESSION_SECONDS, ConsoleController } from './http/console.controller';
@@ -35,6 +36,7 @@ export class AppModule {
         { provide: Sources, useValue: new Sources(config) },
         { provide: CONSOLE_OPERATORS, useValue: config.CONSOLE_OPERATORS },
         { provide: CONSOLE_SESSION_SECONDS, useValue: config.CONSOLE_SESSION_MAX_SECONDS },
+        ConsoleReadiness,
       ],
     };
   }
