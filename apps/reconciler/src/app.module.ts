@@ -7,6 +7,7 @@ import { CORE_EXTRACTS } from './extracts/core-extract.port';
 import { parseExtractConfigs } from './extracts/extract-config';
 import { buildExtractAdapters } from './extracts/extract-registry';
 import { ReconcilerController } from './http/reconciler.controller';
+import { ReconcilerOpenApiController } from './http/openapi';
 import { ReconcilerIntakeConsumer } from './intake/reconciler-intake.consumer';
 import { reconcilerMigrations } from './persistence/reconciler.migrations';
 import { ReconcileScheduler } from './reconcile/reconcile-scheduler';
@@ -31,7 +32,7 @@ export class AppModule {
           database: { schema: config.RECONCILER_DB_SCHEMA, entities: [], migrations: reconcilerMigrations },
         }),
       ],
-      controllers: [ReconcilerController],
+      controllers: [ReconcilerController, ReconcilerOpenApiController],
       providers: [
         { provide: RECONCILER_CONFIG, useValue: config },
         { provide: CORE_EXTRACTS, useValue: extracts },

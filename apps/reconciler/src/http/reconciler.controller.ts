@@ -15,7 +15,7 @@ function statusFilter(value: string | undefined): StatusFilter {
   throw new BadRequestException({ type: 'about:blank', title: 'invalid query', detail: 'status: must be open, resolved or all' });
 }
 
-const DESTINATION = /^[A-Za-z0-9._:-]{1,128}$/;
+export const DESTINATION = /^[A-Za-z0-9._:-]{1,128}$/;
 
 /** Operators' and tests' view: SLO figures, breaks, alerts, and the pass on demand; bearer tokens only. */
 @Controller('v1')
