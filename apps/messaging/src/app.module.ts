@@ -17,6 +17,7 @@ import { UnsubscribeController } from './unsubscribe/unsubscribe.controller';
 import { UnsubscribeService } from './unsubscribe/unsubscribe.service';
 import { WebhookController } from './webhooks/webhook.controller';
 import { InternalController } from './internal/internal.controller';
+import { MessagingOpenApiController } from './http/openapi';
 import {
   ONE_TIME_CODE_SETTINGS,
   OneTimeCodeService,
@@ -108,7 +109,7 @@ export class AppModule {
     };
     return {
       module: AppModule,
-      controllers: [WebhookController, UnsubscribeController, ...internal],
+      controllers: [WebhookController, UnsubscribeController, ...internal, MessagingOpenApiController],
       imports: [
         ServiceCoreModule.forService({
           config,
