@@ -5,6 +5,14 @@ import type { DataSource, EntityManager } from 'typeorm';
 import type { BatchRejection, ConsumedMessage } from '@closeout/kafka';
 import { UnknownWorkflowError } from '../workflows/workflow-catalog';
 import { CaseNotFoundError, UnknownActionCaseError, UnknownOutreachCaseError } from './case-errors';
+import { messageTraceContext, withTraceContext } from '@closeout/telemetry';
+
+/**
+ * Runs a case's work in its message's `process` span, so the outbox rows it writes continue that case's trace
+ * whatever correlation id they carry (docs/operations/tracing.md).
+ */
+const inMessageTrace = <T>(m: ConsumedMessage<unknown, unknown>, fn: () => Promise<T>): Promise<T> =>
+  withTraceContext(messageTraceContext(m.headers.correlationId), fn);
 
 /** An event for a case not opened yet is retried in place a few times (the trigger may be a moment behind), then dead-lettered. */
 export const CASE_NOT_FOUND_ATTEMPTS = 8;
@@ -82,7 +90,9 @@ export class CaseBatchRunner {
         const outcomes = await this.db.transaction(async (tx) => {
           const out: string[] = [];
           for (const [i, m] of ordered.entries())
-            out.push(await work.apply(tx, m.value, (prepared[i] as { value: P }).value));
+            out.push(
+              await inMessageTrace(m, () => work.apply(tx, m.value, (prepared[i] as { value: P }).value)),
+            );
           return out;
         });
         for (const outcome of outcomes) handledEvents.inc({ topic, outcome });
@@ -98,7 +108,9 @@ export class CaseBatchRunner {
       const p = prepared[i]!;
       try {
         if (!p.ok) throw p.error;
-        const outcome = await this.db.transaction((tx) => work.apply(tx, m.value, p.value));
+        const outcome = await this.db.transaction((tx) =>
+          inMessageTrace(m, () => work.apply(tx, m.value, p.value)),
+        );
         handledEvents.inc({ topic, outcome });
       } catch (error) {
         const reason = poisonReason(error, m.attempt);
