@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { EntityManager } from 'typeorm';
 import { auditMessage, buildAuditEvent, type AuditInput } from '@closeout/audit';
 import { Topics, type CaseStatus } from '@closeout/contracts';
-import type { OutboxMessage } from '@closeout/outbox';
+import { outboxRowOf, type OutboxMessage } from '@closeout/outbox';
 import type {
   ExceptionKind,
   ExceptionPath,
@@ -260,8 +260,9 @@ export class CaseSession {
          SELECT $1, e->>'kind', e->'detail', e->>'ruleId', $10, $11, e->>'auditEventId'
          FROM jsonb_array_elements($12::jsonb) WITH ORDINALITY AS x(e, n) ORDER BY n RETURNING 1),
        ob AS (
-         INSERT INTO ${OUTBOX} (topic, key, value, headers)
-         SELECT m.value ->> 'topic', m.value -> 'key', m.value -> 'value', m.value -> 'headers'
+         INSERT INTO ${OUTBOX} (topic, key, value, headers, traceparent, tracestate)
+         SELECT m.value ->> 'topic', m.value -> 'key', m.value -> 'value', m.value -> 'headers',
+                m.value ->> 'traceparent', m.value ->> 'tracestate'
          FROM jsonb_array_elements($13::jsonb) WITH ORDINALITY AS m(value, n) ORDER BY m.n RETURNING 1)
        SELECT (SELECT count(*) FROM upd) AS updated, (SELECT count(*) FROM ob) AS published`,
       [
@@ -277,7 +278,8 @@ export class CaseSession {
         r.definitionVersion,
         this.cause.id,
         JSON.stringify(this.timeline),
-        JSON.stringify(this.messages),
+        // each message with the trace context of the decision (outboxRowOf)
+        JSON.stringify(this.messages.map(outboxRowOf)),
         JSON.stringify(r.outreachProgress),
       ],
     );
