@@ -106,7 +106,7 @@ export const EXCEPTIONS = `${ERROR_SUMMARY}
 <ol class="queue">
 {% for e in items %}<li class="item priority-{{ e.priority }}">
 <h2><span class="tag">{{ e.priority }}</span> {{ e.kind }} — <a href="/cases/{{ e.caseId }}">case {{ e.caseId }}</a></h2>
-<p class="small">{{ e.workflowId }} · queue {{ e.queue }} · opened {{ e.openedAt }} · case {{ e.caseState }}{% if e.resolvedAt %} · resolved {{ e.resolvedAt }}{% endif %}</p>
+<p class="small">{{ e.workflowId }} · queue {{ e.queue }} · opened {{ e.openedAt }} · case {{ e.caseState }}{% if e.resolvedAt != "" %} · resolved {{ e.resolvedAt }}{% endif %}</p>
 <p>{{ e.summary }}</p>
 <h3>What happened</h3><p>{{ e.whatHappened }}</p>
 <h3>What was tried</h3>{% if e.tried.size > 0 %}${kv('e.tried')}{% else %}<p class="small">Nothing yet.</p>{% endif %}
