@@ -33,6 +33,7 @@ import { bringUpPlatform, printReadiness } from './platform';
 import { gatherMessagingEvidence } from './messaging-figures';
 import { auditSucceeded, percentile, printAuditTrail, printLookAround, printReport } from './report';
 import { settleAuditTrail } from './audit-trail';
+import { caseTrace, checkScrapeTargets, consoleUrl, DEMO_OPERATOR } from './operations';
 import { zonesAt } from './time-zones';
 
 const { values: args } = parseArgs({
@@ -58,6 +59,8 @@ async function main(): Promise<void> {
   const run = randomUUID().slice(0, 8);
   const platform = await bringUpPlatform(run);
   await printReadiness();
+  // Prometheus scrapes every service from the moment they are up (the devstack's scrape config lists them).
+  const targetsAtStart = await checkScrapeTargets(platform.env);
   const watch = await CaseWatch.start(platform.env, IN_FLIGHT);
   const progress = reportProgress(watch, CASES);
 
@@ -97,10 +100,24 @@ async function main(): Promise<void> {
   ).catch((err: unknown) => new Error(err instanceof Error ? err.message : String(err)));
   // The simulated HEC runs in this process too: it stops with the job (the audit-exporter retries until the next run).
   await platform.audit.hec.close();
+  const trace = completedCase ? await caseTrace(platform.env['ZIPKIN_URL']!, completedCase) : undefined;
+  const targetsAtEnd = await checkScrapeTargets(platform.env);
   printReport(figures, percentile);
   printAuditTrail(audit);
-  printLookAround();
-  if (!succeeded(watch, figures, CASES) || !auditSucceeded(audit)) process.exitCode = 1;
+  const scraped = [...targetsAtStart, ...targetsAtEnd].every((t) => t.health === 'up');
+  console.log(
+    `\nOperations: Prometheus scraped ${scraped ? 'every service at the start and at the end of the run' : 'NOT every service (see above)'}` +
+      (trace
+        ? `; one completed case's trace (${completedCase}): ${trace.spans} spans from ${trace.services.join(', ')}`
+        : `; no trace of a completed case was found in Zipkin`),
+  );
+  printLookAround({
+    console: `${consoleUrl} (sign in as ${DEMO_OPERATOR} / ${platform.console.demoPassword})`,
+    trace: trace?.url,
+    prometheus: platform.env['PROMETHEUS_URL']!,
+    alertmanager: platform.env['ALERTMANAGER_URL']!,
+  });
+  if (!succeeded(watch, figures, CASES) || !auditSucceeded(audit) || !scraped || !trace) process.exitCode = 1;
 }
 
 main().catch((err: unknown) => {

@@ -29,6 +29,13 @@ import {
 } from './core-destinations';
 import { demoSigningEnv } from './request-signing';
 import {
+  consoleSecrets,
+  consoleTokenEntry,
+  operationsServiceEnv,
+  startConsole,
+  type ConsoleSecrets,
+} from './operations';
+import {
   devstackCommand,
   devstackEnv,
   logFile,
@@ -102,6 +109,8 @@ export interface Platform {
   cardProcessor: CardProcessor;
   /** The run's audit store, key and tokens, and the simulated HEC (in this process). */
   audit: AuditRun;
+  /** The ops console's tokens and the demo operator's password, made for the run. */
+  console: ConsoleSecrets;
 }
 
 /** The run's secrets between services: random per run, handed to the services that need them, never printed. */
@@ -156,11 +165,19 @@ export async function bringUpPlatform(run: string): Promise<Platform> {
     `audit trail: store ${audit.schema}, checkpoints signed with key ${audit.keyId} (made for the run); ` +
       `simulated Splunk HEC (acks on) on ${audit.hec.url}; rsyslog over TLS on ${env['AUDIT_SYSLOG_HOST']}:${env['AUDIT_SYSLOG_PORT']}`,
   );
+  const consoleCredentials = consoleSecrets();
+  const exporterEnv = auditExporterEnv(audit, env);
   const platform = {
     env,
-    serviceEnv: { ...serviceEnv(env, workflowsDir, secrets), ...auditExporterEnv(audit, env) },
+    serviceEnv: {
+      ...serviceEnv(env, workflowsDir, secrets, consoleCredentials),
+      ...operationsServiceEnv(env),
+      ...exporterEnv,
+      AUDIT_API_TOKENS: `${exporterEnv['AUDIT_API_TOKENS']},${consoleTokenEntry(consoleCredentials.auditToken)}`,
+    },
     cardProcessor,
     audit,
+    console: consoleCredentials,
   };
   // The definitions are settings too (the orchestrator and the reconciler read them at boot).
   const definitions = readdirSync(workflowsDir)
@@ -190,6 +207,11 @@ export async function bringUpPlatform(run: string): Promise<Platform> {
     }
     await waitUntilReady(s.name, s.port, 180_000);
   }
+  await startConsole(env, consoleCredentials, {
+    orchestrator: orchestratorUrl,
+    reconciler: reconcilerUrl,
+    audit: `http://127.0.0.1:${port('audit-exporter')}`,
+  });
   return platform;
 }
 
@@ -294,6 +316,7 @@ function serviceEnv(
   env: Record<string, string>,
   workflowsDir: string,
   secrets: RunSecrets,
+  consoleCreds: ConsoleSecrets,
 ): Record<string, string> {
   const soapCore = `http://127.0.0.1:${SOAP_CORE_PORT}`;
   const sftpDir = `${env['SFTP_REMOTE_ROOT']}/core-banking-sftp`;
@@ -301,8 +324,8 @@ function serviceEnv(
     ...env,
     LOG_LEVEL: 'info',
     INGEST_API_TOKENS: `core-billing=${INGEST_TOKEN}`,
-    ORCHESTRATOR_API_TOKENS: `demo-agent=${AGENT_TOKEN},mini-app=${secrets.miniappOrchestratorToken}`,
-    RECONCILER_API_TOKENS: `demo-operator=${RECONCILER_TOKEN}`,
+    ORCHESTRATOR_API_TOKENS: `demo-agent=${AGENT_TOKEN},mini-app=${secrets.miniappOrchestratorToken},${consoleTokenEntry(consoleCreds.orchestratorToken)}`,
+    RECONCILER_API_TOKENS: `demo-operator=${RECONCILER_TOKEN},${consoleTokenEntry(consoleCreds.reconcilerToken)}`,
     // The mini-app: where customers reach it, the orchestrator's eligible actions and messaging's internal API (one-
     // time codes, opt-outs) with its own tokens, its keys, the card processor and the devstack's clamd (CLAMAV_HOST/
     // PORT from the devstack's environment). Every simulated customer comes from 127.0.0.1: the per-IP limit is

@@ -263,10 +263,20 @@ export function auditSucceeded(a: AuditFigures | Error): boolean {
 }
 
 /** Where to look around afterwards: the platform stays up until `npm run stop`. */
-export function printLookAround(): void {
+export function printLookAround(ops: {
+  console: string;
+  trace: string | undefined;
+  prometheus: string;
+  alertmanager: string;
+}): void {
   console.log(
-    '\nThe platform is still running for a look around: services on http://127.0.0.1:3001..3009 (/health/ready, /metrics), ' +
-      `the case API on ${orchestratorUrl}/v1/cases/<caseId> and ${orchestratorUrl}/v1/exceptions (bearer ${AGENT_TOKEN}), ` +
-      `SLOs on ${reconcilerUrl}/v1/slo (bearer ${RECONCILER_TOKEN}). Stop it with \`npm run stop\`.`,
+    '\nThe platform is still running for a look around:\n' +
+      `  ops console         ${ops.console}\n` +
+      `  a case's trace      ${ops.trace ?? '(none found)'}\n` +
+      `  Prometheus          ${ops.prometheus}/targets, ${ops.prometheus}/alerts (Alertmanager ${ops.alertmanager})\n` +
+      '  services            http://127.0.0.1:3001..3009 (/health/ready, /metrics; /openapi.json on 3001–3003, 3008, 3009)\n' +
+      `  case API            ${orchestratorUrl}/v1/cases/<caseId> and ${orchestratorUrl}/v1/exceptions (bearer ${AGENT_TOKEN})\n` +
+      `  SLOs                ${reconcilerUrl}/v1/slo (bearer ${RECONCILER_TOKEN})\n` +
+      'Stop it with `npm run stop`.',
   );
 }

@@ -13,6 +13,10 @@ async function main(): Promise<void> {
       console.log(`${s.name} did not stop in 15 s: killed`);
     }
   }
+  if (stopService('ops-console')) {
+    console.log('stopping ops-console');
+    await waitForExit('ops-console', 10_000);
+  }
   for (const core of ['rest-core', 'soap-core', 'sftp-core', 'sms-provider', 'whatsapp-provider']) {
     if (stopService(core)) {
       console.log(`stopping the simulated ${core}`);
