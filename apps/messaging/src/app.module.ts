@@ -2,13 +2,12 @@ import { Module, type DynamicModule } from '@nestjs/common';
 import { Topics } from '@closeout/contracts';
 import { EmailProvider, providerFor, type Channel, type ChannelProvider } from '@closeout/messaging-channels';
 import { OUTBOX_RELAY_SETTINGS, OutboxRelayService } from '@closeout/outbox';
-import { ServiceCoreModule } from '@closeout/platform';
+import { dbStatementMetrics, ServiceCoreModule } from '@closeout/platform';
 import { createLogger } from '@closeout/telemetry';
 import { CLOCK, systemClock, type Clock } from './clock/clock';
 import type { Config } from './config';
 import { MESSAGING_SERVICE_NAME, MessagingConsumer } from './messaging.consumer';
 import { messagingMigrations } from './persistence/1796000000000-messaging.migration';
-import { DbStatementMetrics } from './persistence/db-metrics';
 import { SendPolicy } from './sends/send-policy';
 import { SEND_WORKER_SETTINGS, SendWorker, type SendWorkerSettings } from './sends/send-worker';
 import { DEFAULT_TEMPLATES_DIR, TemplateCatalog } from './templates/template-catalog';
@@ -148,7 +147,7 @@ export class AppModule {
         },
         OutboxRelayService,
         // messaging_db_statements_total{kind} on /metrics: the SQL the service sends.
-        DbStatementMetrics,
+        dbStatementMetrics('messaging_db_statements_total'),
         SendPolicy,
         SendWorker,
         MessagingConsumer,

@@ -1,7 +1,7 @@
 import { Module, type DynamicModule, type Provider } from '@nestjs/common';
 import { Topics } from '@closeout/contracts';
 import { OUTBOX_RELAY_SETTINGS, OutboxRelayService } from '@closeout/outbox';
-import { ServiceCoreModule } from '@closeout/platform';
+import { dbStatementMetrics, ServiceCoreModule } from '@closeout/platform';
 import { ACTION_FORMS } from './actions/action-form';
 import { MessagingClient } from './clients/messaging.client';
 import { EligibilityCache } from './clients/eligibility-cache';
@@ -16,7 +16,6 @@ import { Catalog } from './pages/i18n';
 import { PageRenderer } from './pages/page-renderer';
 import { miniAppMigrations } from './persistence/1797000000000-miniapp.migration';
 import { OutboxTraceContext1797900000000 } from './persistence/1797900000000-outbox-trace-context.migration';
-import { DbStatementMetrics } from './persistence/db-metrics';
 import { SessionController } from './sessions/session.controller';
 import type { MiniAppSettings } from './settings';
 import { MINIAPP_SERVICE_NAME, MINIAPP_SETTINGS } from './tokens';
@@ -126,7 +125,7 @@ export class AppModule {
         ...formProviders,
         IdentityService,
         LinkEventsConsumer,
-        DbStatementMetrics,
+        dbStatementMetrics('miniapp_db_statements_total'),
         // miniapp.action.v1 and audit events, from the mini-app schema's outbox.
         {
           provide: OUTBOX_RELAY_SETTINGS,

@@ -8,3 +8,4 @@ export * from './http/bearer-auth';
 export * from './http/configure-http';
 export * from './database/statement-batcher';
 export * from './http/openapi';
+export * from './database/statement-metrics';

@@ -1,6 +1,5 @@
 import { EligibilityCache } from './eligibility-cache';
 import type { EligibleActions } from './orchestrator.client';
-import { statementKind } from '../persistence/db-metrics';
 
 const answerFor = (caseId: string, state = 'AWAITING_CUSTOMER'): EligibleActions => ({
   caseId,
@@ -67,16 +66,5 @@ describe('EligibilityCache', () => {
     expect(o.calls).toHaveLength(3);
     await cache.eligibleActions('s1', 'c');
     expect(o.calls).toHaveLength(4);
-  });
-});
-
-describe('statementKind', () => {
-  it('names a statement by its first keyword only', () => {
-    expect(statementKind('START TRANSACTION')).toBe('begin');
-    expect(statementKind('  WITH used AS (UPDATE link …')).toBe('with');
-    expect(statementKind('select 1')).toBe('select');
-    expect(statementKind('COMMIT')).toBe('commit');
-    expect(statementKind('LISTEN "outbox"')).toBe('other');
-    expect(statementKind('')).toBe('other');
   });
 });
