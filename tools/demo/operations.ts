@@ -82,7 +82,9 @@ export async function startConsole(
 export async function checkScrapeTargets(env: Record<string, string>): Promise<ServiceTarget[]> {
   const targets = await waitForServiceTargets(env['PROMETHEUS_URL']!, 60_000);
   const up = targets.filter((t) => t.health === 'up').length;
-  say(`Prometheus (${env['PROMETHEUS_URL']}) scrapes ${up} of ${targets.length} services:\n${formatTargets(targets)}`);
+  say(
+    `Prometheus (${env['PROMETHEUS_URL']}) scrapes ${up} of ${targets.length} services:\n${formatTargets(targets)}`,
+  );
   return targets;
 }
 

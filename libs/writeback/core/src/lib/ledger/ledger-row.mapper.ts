@@ -40,6 +40,8 @@ export function toLedgerRow(r: Raw): LedgerRow {
     createdAt: date(r['created_at']),
     updatedAt: date(r['updated_at']),
     appliedAt: dateOrNull(r['applied_at']),
+    traceparent: strOrNull(r['traceparent']),
+    tracestate: strOrNull(r['tracestate']),
   };
 }
 

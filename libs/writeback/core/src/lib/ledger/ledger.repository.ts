@@ -3,6 +3,7 @@ import { type DataSource, EntityManager } from 'typeorm';
 import { WRITEBACK_STATUSES } from '@closeout/writeback-domain';
 import type { PostgresDataSourceOptions } from 'typeorm/driver/postgres/PostgresDataSourceOptions';
 import { insertOutboxMessages, outboxRowOf, type OutboxMessage } from '@closeout/outbox';
+import { messageTraceContext, traceContextOf } from '@closeout/telemetry';
 import { writebackTables, type WritebackTables } from '../persistence/schema-name';
 import { LedgerError, LedgerRowNotFoundError, LostLeaseError } from './ledger.errors';
 import { toAttemptRow, toConflictRow, toLedgerRow } from './ledger-row.mapper';
@@ -134,6 +135,14 @@ function transitionInput(id: string, c: TransitionCommand, outbox: readonly Outb
 }
 
 /**
+ * The trace context a ledger row keeps: that of the `writeback.requested` message admitting it (its own within a
+ * batch, found by correlation id), else the active one; none when tracing is off.
+ */
+function admittingTrace(request: WritebackRequested): { traceparent?: string; tracestate?: string } {
+  return traceContextOf(messageTraceContext(request.correlationId));
+}
+
+/**
  * The writeback ledger: admission with dedupe, claiming with leases, guarded transitions with their attempt and
  * outbox rows in one transaction. Plain class over a DataSource — or over a transaction's EntityManager, which is
  * how `transaction()` scopes it — so a Nest module provides it with a one-line factory.
@@ -208,16 +217,26 @@ export class LedgerRepository {
     const t = this.tables;
     const inserted = await this.rows(
       `INSERT INTO ${t.ledger} (destination, idempotency_key, fingerprint, operation, protocol, case_id, workflow_id,
-         correlation_id, causation_id, request, contract_version, mapping_version, status, next_attempt_at)
+         correlation_id, causation_id, request, contract_version, mapping_version, status, next_attempt_at,
+         traceparent, tracestate)
        SELECT r.request ->> 'destination', r.request ->> 'idempotencyKey', r.fingerprint, r.request ->> 'operation',
               r.request ->> 'protocol', r.request ->> 'caseId', r.request ->> 'workflowId', r.request ->> 'correlationId',
               r.request ->> 'causationId', r.request, r.request ->> 'contractVersion', r.request ->> 'mappingVersion',
-              'PENDING', now()
-       FROM ROWS FROM (jsonb_to_recordset($1::jsonb) AS (request jsonb, fingerprint text)) WITH ORDINALITY AS r(request, fingerprint, n)
+              'PENDING', now(), r.traceparent, r.tracestate
+       FROM ROWS FROM (jsonb_to_recordset($1::jsonb) AS (request jsonb, fingerprint text, traceparent text, tracestate text))
+            WITH ORDINALITY AS r(request, fingerprint, traceparent, tracestate, n)
        ORDER BY r.n
        ON CONFLICT (destination, idempotency_key) DO NOTHING
        RETURNING *`,
-      [JSON.stringify(items.map((i) => ({ request: i.request, fingerprint: i.fingerprint })))],
+      [
+        JSON.stringify(
+          items.map((i) => ({
+            request: i.request,
+            fingerprint: i.fingerprint,
+            ...admittingTrace(i.request),
+          })),
+        ),
+      ],
     );
     const admitted = new Map<string, LedgerRow>();
     for (const raw of inserted) {
@@ -244,8 +263,9 @@ export class LedgerRepository {
     // admissions exactly one inserts and the others see its committed row in the SELECT that follows.
     const inserted = await this.rows(
       `INSERT INTO ${t.ledger} (destination, idempotency_key, fingerprint, operation, protocol, case_id, workflow_id,
-         correlation_id, causation_id, request, contract_version, mapping_version, status, next_attempt_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::jsonb, $11, $12, 'PENDING', now())
+         correlation_id, causation_id, request, contract_version, mapping_version, status, next_attempt_at,
+         traceparent, tracestate)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::jsonb, $11, $12, 'PENDING', now(), $13, $14)
        ON CONFLICT (destination, idempotency_key) DO NOTHING
        RETURNING *`,
       [
@@ -261,6 +281,8 @@ export class LedgerRepository {
         JSON.stringify(request),
         request.contractVersion,
         request.mappingVersion,
+        admittingTrace(request).traceparent ?? null,
+        admittingTrace(request).tracestate ?? null,
       ],
     );
     if (inserted[0]) return { kind: 'admitted', row: toLedgerRow(inserted[0]) };

@@ -35,6 +35,9 @@ export interface LedgerRow {
   createdAt: Date;
   updatedAt: Date;
   appliedAt: Date | null;
+  /** The W3C trace context of the `writeback.requested` that admitted the row (null when it carried none). */
+  traceparent: string | null;
+  tracestate: string | null;
 }
 
 export type AttemptKind = 'send' | 'resolve';

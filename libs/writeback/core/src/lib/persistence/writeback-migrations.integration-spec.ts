@@ -35,6 +35,7 @@ describe('writeback migrations (real PostgreSQL)', () => {
       'IndexLedgerProviderRef1795317400000',
       'OutboxSetAside1795317500000',
       'OutboxTraceContext1795319000000',
+      'LedgerTraceContext1795320000000',
     ]);
   });
 

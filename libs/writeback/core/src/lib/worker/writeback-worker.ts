@@ -20,6 +20,7 @@ import type { LedgerRepository } from '../ledger/ledger.repository';
 import { TransitionBatcher } from '../ledger/transition-batcher';
 import type { AttemptRecord, ClaimedRow, TransitionCommand } from '../ledger/ledger.types';
 import type { OutboxMessage } from '@closeout/outbox';
+import { withSpan } from '@closeout/telemetry';
 import { boundedText } from '../destination/destination-semantics';
 import { auditMessage, resultMessage } from './writeback-messages';
 import type { WritebackMetrics } from './writeback-metrics';
@@ -67,6 +68,17 @@ export interface WritebackWorkerOptions {
 }
 
 const silent: WorkerLogger = { info: () => undefined, warn: () => undefined, error: () => undefined };
+
+/** A call to the system of record, in a CLIENT span under the row's: `REST send payment.record`, `SOAP lookup …`. */
+function coreCall<T>(row: ClaimedRow, kind: 'send' | 'lookup', call: () => Promise<T>): Promise<T> {
+  return withSpan(`${row.protocol} ${kind} ${row.operation}`, 'client', undefined, call, {
+    attributes: {
+      'closeout.destination': row.destination,
+      'closeout.idempotency_key': row.idempotencyKey,
+      'closeout.core_call': kind,
+    },
+  });
+}
 
 /**
  * The ledger protocol's steps 2–6 for the destinations of one service: claim due rows with a lease, resolve unknown
@@ -185,7 +197,27 @@ export class WritebackWorker {
     });
   }
 
+  /**
+   * One claimed row's work, in a span that continues the trace of the message that admitted it (kept on the row), so
+   * the claim's work, the core call and the result and audit messages the transition writes belong to the case's
+   * trace however long after, and in whichever process, the row is worked.
+   */
   private async process(row: ClaimedRow): Promise<void> {
+    const carried = row.traceparent
+      ? { traceparent: row.traceparent, ...(row.tracestate ? { tracestate: row.tracestate } : {}) }
+      : undefined;
+    await withSpan(`writeback ${row.claim.action.toLowerCase()}`, 'internal', carried, () => this.work(row), {
+      attributes: {
+        'closeout.case_id': row.caseId,
+        'closeout.workflow_id': row.workflowId,
+        'closeout.idempotency_key': row.idempotencyKey,
+        'closeout.destination': row.destination,
+        'closeout.attempt': row.attempts + 1,
+      },
+    });
+  }
+
+  private async work(row: ClaimedRow): Promise<void> {
     const target = this.options.destinations.get(row.destination);
     try {
       if (!target) {
@@ -227,12 +259,14 @@ export class WritebackWorker {
       );
       const wire = this.options.mappings.toWire(mapping, parsed.payload);
       receipt = await target.breaker.execute(() =>
-        target.destination.send({
-          idempotencyKey: row.idempotencyKey,
-          correlationId: row.correlationId,
-          wire,
-          signal: this.shutdown.signal,
-        }),
+        coreCall(row, 'send', () =>
+          target.destination.send({
+            idempotencyKey: row.idempotencyKey,
+            correlationId: row.correlationId,
+            wire,
+            signal: this.shutdown.signal,
+          }),
+        ),
       );
     } catch (caught) {
       const error = asWritebackError(caught);
@@ -301,13 +335,15 @@ export class WritebackWorker {
     let check: UnknownLookupResult;
     try {
       check = await target.breaker.execute(() =>
-        target.destination.lookup({
-          idempotencyKey: row.idempotencyKey,
-          providerRef: null,
-          correlationId: row.correlationId,
-          operation: row.operation,
-          signal: this.shutdown.signal,
-        }),
+        coreCall(row, 'lookup', () =>
+          target.destination.lookup({
+            idempotencyKey: row.idempotencyKey,
+            providerRef: null,
+            correlationId: row.correlationId,
+            operation: row.operation,
+            signal: this.shutdown.signal,
+          }),
+        ),
       );
     } catch (error) {
       check = { kind: 'inconclusive', reason: error instanceof Error ? error.message : String(error) };
@@ -404,13 +440,15 @@ export class WritebackWorker {
     let lookup: UnknownLookupResult;
     try {
       lookup = await target.breaker.execute(() =>
-        target.destination.lookup({
-          idempotencyKey: row.idempotencyKey,
-          providerRef: row.providerRef,
-          correlationId: row.correlationId,
-          operation: row.operation,
-          signal: this.shutdown.signal,
-        }),
+        coreCall(row, 'lookup', () =>
+          target.destination.lookup({
+            idempotencyKey: row.idempotencyKey,
+            providerRef: row.providerRef,
+            correlationId: row.correlationId,
+            operation: row.operation,
+            signal: this.shutdown.signal,
+          }),
+        ),
       );
     } catch (error) {
       lookup = { kind: 'inconclusive', reason: error instanceof Error ? error.message : String(error) };

@@ -88,6 +88,13 @@ export class LedgerEntity implements LedgerRow {
   @Column('text', { name: 'last_error_message', nullable: true })
   lastErrorMessage!: string | null;
 
+  /** The W3C trace context of the message that admitted the row: the worker continues it. */
+  @Column('text', { name: 'traceparent', nullable: true })
+  traceparent!: string | null;
+
+  @Column('text', { name: 'tracestate', nullable: true })
+  tracestate!: string | null;
+
   @Column('text', { name: 'contract_version' })
   contractVersion!: string;
 
