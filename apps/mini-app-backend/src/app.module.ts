@@ -16,6 +16,7 @@ import { Catalog } from './pages/i18n';
 import { PageRenderer } from './pages/page-renderer';
 import { miniAppMigrations } from './persistence/1797000000000-miniapp.migration';
 import { OutboxTraceContext1797900000000 } from './persistence/1797900000000-outbox-trace-context.migration';
+import { LinkTraceContext1798000000000 } from './persistence/1798000000000-link-trace-context.migration';
 import { SessionController } from './sessions/session.controller';
 import type { MiniAppSettings } from './settings';
 import { MINIAPP_SERVICE_NAME, MINIAPP_SETTINGS } from './tokens';
@@ -79,8 +80,12 @@ export class AppModule {
           database: {
             schema: config.MINIAPP_DB_SCHEMA,
             entities: [],
-            // The outbox's trace context columns come last, after every migration of miniAppMigrations.
-            migrations: [...miniAppMigrations, OutboxTraceContext1797900000000],
+            // The trace context columns come last, after every migration of miniAppMigrations.
+            migrations: [
+              ...miniAppMigrations,
+              OutboxTraceContext1797900000000,
+              LinkTraceContext1798000000000,
+            ],
             poolSize: config.MINIAPP_DB_POOL,
           },
         }),

@@ -10,7 +10,8 @@ import {
 } from '@opentelemetry/sdk-trace-base';
 import express, { json } from 'express';
 import { httpServerSpans } from './http-server-span';
-import { traceContextOf } from './tracing';
+import { addMessageTrace, messageTraceContext } from './message-traces';
+import { extractTraceContext, traceContextOf } from './tracing';
 
 const exporter = new InMemorySpanExporter();
 
@@ -18,6 +19,9 @@ describe('httpServerSpans', () => {
   let server: Server;
   let base: string;
   let seen: string | undefined;
+  let seenForCase: string | undefined;
+  let added: boolean | undefined;
+  const CASE_TRACE = '00-11111111111111111111111111111111-2222222222222222-01';
 
   beforeAll(async () => {
     context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
@@ -32,6 +36,15 @@ describe('httpServerSpans', () => {
     app.post('/v1/triggers/:id', (_req, res) => {
       seen = traceContextOf().traceparent;
       res.status(202).json({});
+    });
+    // A request that learns its case as it goes: what it writes for that case afterwards continues the case's trace.
+    app.post('/s/act', async (_req, res) => {
+      await new Promise((resolve) => setTimeout(resolve, 5)); // the session's read
+      added = addMessageTrace('case-7', extractTraceContext({ traceparent: CASE_TRACE }));
+      await new Promise((resolve) => setImmediate(resolve)); // the insert's parameters are built after another turn
+      seenForCase = traceContextOf(messageTraceContext('case-7')).traceparent;
+      seen = traceContextOf(messageTraceContext('case-8')).traceparent;
+      res.status(303).end();
     });
     app.get('/health/live', (_req, res) => void res.json({ ok: true }));
     server = app.listen(0, '127.0.0.1');
@@ -70,6 +83,20 @@ describe('httpServerSpans', () => {
     // The path's id never reaches the span.
     expect(JSON.stringify(span?.attributes)).not.toContain('secret-token-123');
     expect(seen?.split('-')[2]).toBe(span?.spanContext().spanId);
+  });
+
+  it('lets a request continue the trace of the case it learns it serves, for that case only', async () => {
+    const res = await fetch(`${base}/s/act`, { method: 'POST' });
+    expect(res.status).toBe(303);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const [span] = exporter.getFinishedSpans();
+    expect(added).toBe(true);
+    expect(seenForCase).toBe(CASE_TRACE);
+    // Another correlation id keeps the request's own context.
+    expect(seen?.split('-')[1]).toBe(span?.spanContext().traceId);
+    expect(seen?.split('-')[2]).toBe(span?.spanContext().spanId);
+    // Outside a request's scope nothing can be added.
+    expect(addMessageTrace('case-7', context.active())).toBe(false);
   });
 
   it('leaves probes untraced', async () => {

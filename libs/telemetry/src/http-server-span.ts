@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { context, SpanStatusCode } from '@opentelemetry/api';
+import { runWithGrowableMessageTraces } from './message-traces';
 import { contextWithSpan, extractTraceContext, startSpan } from './tracing';
 
 /** Paths that get no span: probes and scrapes, many per minute and nothing of a case. */
@@ -11,7 +12,8 @@ type Req = IncomingMessage & { route?: { path?: unknown }; baseUrl?: string; pat
  * Express middleware: every request (but /health and /metrics) in a SERVER span continuing the caller's
  * `traceparent`, active for everything that handles the request (the body parser's callbacks included), named
  * `<METHOD> <route>` once routed (`http.route` is the route template, never the path: paths carry ids and tokens),
- * with `http.request.method` and `http.response.status_code` (OTel HTTP conventions); 5xx ends it as an error.
+ * with `http.request.method` and `http.response.status_code` (OTel HTTP conventions); 5xx ends it as an error. The
+ * request runs in an empty scope of message traces (`runWithGrowableMessageTraces`).
  */
 export function httpServerSpans() {
   return (req: Req, res: ServerResponse, next: () => void): void => {
@@ -43,8 +45,9 @@ export function httpServerSpans() {
         span.end();
       }
     });
-    // Listeners added later (the body parser's) run in the span's context too.
+    // Listeners added later (the body parser's) run in the span's context too. A request that learns which case it
+    // serves may continue that case's trace for what it writes (`addMessageTrace`).
     context.bind(ctx, req);
-    context.with(ctx, next);
+    context.with(ctx, () => runWithGrowableMessageTraces(next));
   };
 }

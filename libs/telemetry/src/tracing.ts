@@ -155,6 +155,12 @@ export function startSpan(
   );
 }
 
+/** A link to the active span, for a span that continues another trace; none when no span is active. */
+export function linksToActiveSpan(): Link[] {
+  const active = trace.getSpanContext(context.active());
+  return active && trace.isSpanContextValid(active) ? [{ context: active }] : [];
+}
+
 /** Ends `span` with an error status naming the error's class and message. */
 export function failSpan(span: Span, err: unknown): void {
   const error = err instanceof Error ? err : new Error(String(err));

@@ -4,6 +4,7 @@
  * the customers' hashed known facts (customer.facts.v1). Every write is idempotent: a redelivered event changes nothing.
  */
 import type { EntityManager } from 'typeorm';
+import { messageTraceContext, traceContextOf } from '@closeout/telemetry';
 import { rowsOf } from '../persistence/rows';
 
 /** `outreach.event.v1`'s `link` (interfaces: the MiniAppLink record), as the mini-app reads it. */
@@ -53,7 +54,10 @@ export const TERMINAL_CASE_STATES: ReadonlySet<string> = new Set([
 
 export type RevocationReason = 'superseded' | 'opted-out' | 'case-terminal' | 'identity-locked';
 
-/** The values of a link row's columns $1–$11, in the order both inserts below list them. */
+/**
+ * The values of a link row's columns $1–$13, in the order both inserts below list them. The last two are the trace
+ * context of the message that carried the link (the consumer's span for it), which the customer's requests continue.
+ */
 const linkRowValues = (event: OutreachEventView, link: SentLink): unknown[] => [
   link.tokenSha256.toLowerCase(),
   event.caseId,
@@ -66,7 +70,13 @@ const linkRowValues = (event: OutreachEventView, link: SentLink): unknown[] => [
   event.correlationId,
   event.occurredAt,
   link.expiresAt,
+  ...traceOf(event),
 ];
+
+const traceOf = (event: OutreachEventView): [string | null, string | null] => {
+  const { traceparent, tracestate } = traceContextOf(messageTraceContext(event.correlationId));
+  return [traceparent ?? null, tracestate ?? null];
+};
 
 /**
  * Records a sent link; the case's other open links sent before it are revoked (superseded). A link of a case already
@@ -79,8 +89,9 @@ export async function recordSentLink(
 ): Promise<number> {
   await tx.query(
     `INSERT INTO link (token_sha256, case_id, outreach_id, customer_id, workflow_id, purpose, locale, channel,
-                       correlation_id, sent_at, expires_at, status, revoked_at, revoked_reason)
-     SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, to_timestamp($10 / 1000.0), to_timestamp($11 / 1000.0),
+                       correlation_id, sent_at, expires_at, traceparent, tracestate, status, revoked_at,
+                       revoked_reason)
+     SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, to_timestamp($10 / 1000.0), to_timestamp($11 / 1000.0), $12, $13,
             CASE WHEN r.case_id IS NULL THEN 'OPEN' ELSE 'REVOKED' END,
             CASE WHEN r.case_id IS NULL THEN NULL ELSE now() END, r.reason
        FROM (SELECT 1) one LEFT JOIN revoked_case r ON r.case_id = $2
@@ -110,8 +121,9 @@ export async function recordDeliveredLink(
 ): Promise<void> {
   await tx.query(
     `INSERT INTO link (token_sha256, case_id, outreach_id, customer_id, workflow_id, purpose, locale, channel,
-                       correlation_id, sent_at, expires_at, status, revoked_at, revoked_reason)
-     SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, to_timestamp($10 / 1000.0), to_timestamp($11 / 1000.0),
+                       correlation_id, sent_at, expires_at, traceparent, tracestate, status, revoked_at,
+                       revoked_reason)
+     SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, to_timestamp($10 / 1000.0), to_timestamp($11 / 1000.0), $12, $13,
             CASE WHEN r.case_id IS NULL AND other.token_sha256 IS NULL THEN 'OPEN' ELSE 'REVOKED' END,
             CASE WHEN r.case_id IS NULL AND other.token_sha256 IS NULL THEN NULL ELSE now() END,
             CASE WHEN r.case_id IS NOT NULL THEN r.reason WHEN other.token_sha256 IS NOT NULL THEN 'superseded' END

@@ -1,6 +1,12 @@
 import { LinkFactsCache } from './link-facts-cache';
 
-const facts = (n: number) => ({ caseId: `case-${n}`, correlationId: `corr-${n}`, locale: 'en-GB' });
+const facts = (n: number) => ({
+  caseId: `case-${n}`,
+  correlationId: `corr-${n}`,
+  locale: 'en-GB',
+  traceparent: `00-${String(n).padStart(32, '0')}-${'1'.repeat(16)}-01`,
+  tracestate: null,
+});
 
 describe('LinkFactsCache', () => {
   it('gives a link its facts once, and none after the TTL', () => {

@@ -1,13 +1,13 @@
 /**
  * The facts of open links whose page was just shown (`GET /l/:token`), kept a few minutes so that the customer's
  * Continue (`POST /l/:token`) need not read the link again before the guarded open. Only facts that never change once
- * a link is stored are kept (its case, correlation and locale); whether the link is still OPEN and unexpired is
- * decided by the open's own `UPDATE … WHERE status = 'OPEN' AND expires_at > now()`, never by this cache. A miss (a
+ * a link is stored are kept (its case, correlation, locale and trace context); whether the link is still OPEN and
+ * unexpired is decided by the open's own `UPDATE … WHERE status = 'OPEN' AND expires_at > now()`, never by this cache. A miss (a
  * Continue on another replica, after the TTL, or after eviction) reads the link as before.
  *
  * Bounded: at most `maxEntries` links, the oldest dropped first; an entry is dropped once used.
  */
-import type { LinkFacts } from '../sessions/session-store';
+import { linkFactsOf, type LinkFacts } from '../sessions/session-store';
 
 export interface LinkFactsCacheSettings {
   ttlMs: number;
@@ -32,7 +32,7 @@ export class LinkFactsCache {
     }
     this.entries.set(tokenSha256, {
       until: this.now() + this.settings.ttlMs,
-      facts: { caseId: facts.caseId, correlationId: facts.correlationId, locale: facts.locale },
+      facts: linkFactsOf(facts),
     });
   }
 

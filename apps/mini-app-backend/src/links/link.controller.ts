@@ -19,9 +19,11 @@ import { buildAuditMessage } from '@closeout/audit';
 import { UpstreamError } from '../clients/bounded-json';
 import { MessagingClient } from '../clients/messaging.client';
 import { RateLimits } from '../http/rate-limits';
+import { continueCaseTrace } from '../http/case-trace';
 import { clientIp, fromOwnOrigin } from '../http/request-context';
 import { PageRenderer } from '../pages/page-renderer';
 import {
+  linkFactsOf,
   linkState,
   openLink,
   sessionCookie,
@@ -126,7 +128,8 @@ export class LinkController {
     const tokenSha256 = linkTokenSha256(token);
     const link = await this.arrivedLink(tokenSha256);
     if (!link) return this.refuse(res, 'unknown', tokenSha256);
-    const facts: LinkFacts = { caseId: link.caseId, correlationId: link.correlationId, locale: link.locale };
+    const facts: LinkFacts = linkFactsOf(link);
+    continueCaseTrace(req, res, facts);
     if (link.status === 'USED') return this.refuse(res, 'used', tokenSha256, facts);
     if (link.status === 'REVOKED') return this.refuse(res, 'revoked', tokenSha256, facts);
     if (link.expired) return this.refuse(res, 'expired', tokenSha256, facts);
@@ -164,8 +167,12 @@ export class LinkController {
           references: { linkHashPrefix: hashPrefix(tokenSha256), sessionRef: opened.ref },
         }),
       this.shownLinks.take(tokenSha256),
+      (link) => continueCaseTrace(req, res, link),
     );
-    if (!outcome.opened) return this.refuse(res, outcome.refusal, tokenSha256, outcome.link);
+    if (!outcome.opened) {
+      if (outcome.link) continueCaseTrace(req, res, outcome.link);
+      return this.refuse(res, outcome.refusal, tokenSha256, outcome.link);
+    }
     res
       .status(303)
       .set({

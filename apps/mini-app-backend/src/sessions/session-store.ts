@@ -28,13 +28,16 @@ export interface SessionRow {
   factVerified: boolean;
   otpFailures: number;
   factFailures: number;
+  /** The trace context of the message that carried the session's link (null when none was kept): see case-trace. */
+  traceparent: string | null;
+  tracestate: string | null;
 }
 
 const SESSION_COLUMNS = `id_sha256 AS "idSha256", ref, token_sha256 AS "tokenSha256", case_id AS "caseId",
   outreach_id AS "outreachId", customer_id AS "customerId", workflow_id AS "workflowId",
   correlation_id AS "correlationId", locale, csrf_token AS "csrfToken", status,
   otp_verified_at IS NOT NULL AS "otpVerified", fact_verified_at IS NOT NULL AS "factVerified",
-  otp_failures AS "otpFailures", fact_failures AS "factFailures"`;
+  otp_failures AS "otpFailures", fact_failures AS "factFailures", traceparent, tracestate`;
 
 export type LinkRefusal = 'unknown' | 'expired' | 'used' | 'revoked';
 
@@ -42,6 +45,9 @@ export interface LinkFacts {
   caseId: string;
   correlationId: string;
   locale: string | null;
+  /** The trace context of the message that carried the link, when one was kept. */
+  traceparent: string | null;
+  tracestate: string | null;
 }
 
 export type OpenOutcome =
@@ -59,16 +65,26 @@ interface LinkState extends LinkFacts {
 /** The link's state, or undefined when the mini-app holds no such link. */
 export async function linkState(db: EntityManager, tokenSha256: string): Promise<LinkState | undefined> {
   const rows: LinkState[] = await db.query(
-    `SELECT status, expires_at <= now() AS expired, case_id AS "caseId", correlation_id AS "correlationId", locale
+    `SELECT status, expires_at <= now() AS expired, case_id AS "caseId", correlation_id AS "correlationId", locale,
+            traceparent, tracestate
        FROM link WHERE token_sha256 = $1`,
     [tokenSha256],
   );
   return rows[0];
 }
 
+/** The facts of a link that never change once it is stored. */
+export const linkFactsOf = (link: LinkFacts): LinkFacts => ({
+  caseId: link.caseId,
+  correlationId: link.correlationId,
+  locale: link.locale,
+  traceparent: link.traceparent,
+  tracestate: link.tracestate,
+});
+
 const refusalOf = (link: LinkState | undefined): OpenOutcome & { opened: false } => {
   if (!link) return { opened: false, refusal: 'unknown' };
-  const facts = { caseId: link.caseId, correlationId: link.correlationId, locale: link.locale };
+  const facts = linkFactsOf(link);
   if (link.status === 'USED') return { opened: false, refusal: 'used', link: facts };
   if (link.status === 'REVOKED') return { opened: false, refusal: 'revoked', link: facts };
   return { opened: false, refusal: 'expired', link: facts };
@@ -90,6 +106,8 @@ export async function openLink(
   audit: OpenedAudit,
   /** The link's facts when already known (the link page read them): the read before the open is then skipped. */
   known?: LinkFacts,
+  /** Told the link's facts before the open is tried (the request continues the case's trace with them). */
+  onLink?: (link: LinkFacts) => void,
 ): Promise<OpenOutcome> {
   let link: LinkFacts | undefined = known;
   if (!link) {
@@ -97,6 +115,7 @@ export async function openLink(
     if (!state || state.status !== 'OPEN' || state.expired) return refusalOf(state);
     link = state;
   }
+  onLink?.(link);
   const sessionId = randomBytes(32).toString('base64url');
   const ref = `ses_${randomUUID()}`;
   const message = audit({ ref, caseId: link.caseId, correlationId: link.correlationId });
@@ -104,12 +123,13 @@ export async function openLink(
     `WITH used AS (
        UPDATE link SET status = 'USED', used_at = now()
         WHERE token_sha256 = $1 AND status = 'OPEN' AND expires_at > now()
-        RETURNING token_sha256, case_id, outreach_id, customer_id, workflow_id, correlation_id),
+        RETURNING token_sha256, case_id, outreach_id, customer_id, workflow_id, correlation_id, traceparent,
+                  tracestate),
      opened AS (
        INSERT INTO session (id_sha256, ref, token_sha256, case_id, outreach_id, customer_id, workflow_id,
-                            correlation_id, locale, csrf_token, expires_at)
+                            correlation_id, locale, csrf_token, expires_at, traceparent, tracestate)
        SELECT $2, $3, token_sha256, case_id, outreach_id, customer_id, workflow_id, correlation_id, $6, $4,
-              now() + make_interval(secs => $5)
+              now() + make_interval(secs => $5), traceparent, tracestate
          FROM used
        RETURNING ${SESSION_COLUMNS}),
      ${outboxCte('audited', 7, 'opened')}

@@ -28,6 +28,7 @@ import { MessagingClient } from '../clients/messaging.client';
 import { readForm } from '../http/form-body';
 import { RateLimits } from '../http/rate-limits';
 import { clientIp } from '../http/request-context';
+import { continueCaseTrace } from '../http/case-trace';
 import {
   checksOf,
   methodOf,
@@ -376,6 +377,7 @@ export class SessionController {
     const found = id
       ? await touchSession(this.db.manager, id, this.settings.sessionIdleSeconds, want)
       : { kind: 'ended' as const };
+    if (found.kind !== 'ended') continueCaseTrace(req, res, found.session);
     if (found.kind === 'locked') {
       res.set('Set-Cookie', clearedSessionCookie());
       return void (await this.pages.sendMessage(
