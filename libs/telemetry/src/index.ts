@@ -3,3 +3,4 @@ export * from './logger';
 export * from './message-traces';
 export * from './tracing';
 export * from './http-server-span';
+export * from './http-client-span';

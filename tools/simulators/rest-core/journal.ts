@@ -22,6 +22,8 @@ export interface JournalEntry {
   body: unknown;
   /** SHA-256 of method, path and canonical body: how a replay is told from a reuse of the key. */
   requestHash: string;
+  /** The W3C `traceparent` the write came with, when it came with one (what a real core's logs would join on). */
+  traceparent?: string;
   receivedAt: string;
   committedAt: string;
   /** The answer the core gave (or would have given) on commit; replayed verbatim for the same key. */

@@ -375,6 +375,7 @@ export async function startRestCore(options: RestCoreOptions = {}): Promise<Rest
         apiVersion,
         body,
         requestHash,
+        ...(typeof req.headers.traceparent === 'string' ? { traceparent: req.headers.traceparent } : {}),
         receivedAt: new Date(receivedAt).toISOString(),
         committedAt,
         response: {

@@ -23,6 +23,8 @@ export interface JournalEntry {
   body: unknown;
   /** SHA-256 of operation and canonical body: how a replay is told from a reuse of the key. */
   requestHash: string;
+  /** The W3C `traceparent` the call came with, when it came with one (what a real core's logs would join on). */
+  traceparent?: string;
   receivedAt: string;
   committedAt: string;
 }

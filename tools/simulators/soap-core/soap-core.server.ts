@@ -219,6 +219,7 @@ export async function startSoapCore(options: SoapCoreOptions = {}): Promise<Soap
     body: unknown;
     clientCorrelationId: string | null;
     idempotencyKey: string | null;
+    traceparent: string | undefined;
     receivedAt: number;
     req: IncomingMessage;
     res: ServerResponse;
@@ -267,6 +268,7 @@ export async function startSoapCore(options: SoapCoreOptions = {}): Promise<Soap
       internalRetry,
       body: JSON.parse(canonicalJson(call.body)) as unknown,
       requestHash,
+      ...(call.traceparent === undefined ? {} : { traceparent: call.traceparent }),
       receivedAt: new Date(call.receivedAt).toISOString(),
       committedAt: new Date(now()).toISOString(),
     });
@@ -470,6 +472,11 @@ export async function startSoapCore(options: SoapCoreOptions = {}): Promise<Soap
     }
   }
 
+  function traceparentOf(req: unknown): string | undefined {
+    const value = (req as IncomingMessage | undefined)?.headers?.traceparent;
+    return typeof value === 'string' ? value : undefined;
+  }
+
   function operationMethod(version: SoapVersion, operation: Call['operation']): ISoapServiceMethod {
     return (
       args: unknown,
@@ -485,6 +492,7 @@ export async function startSoapCore(options: SoapCoreOptions = {}): Promise<Soap
         body: plain(args ?? {}),
         clientCorrelationId: textField(context, 'ClientCorrelationId'),
         idempotencyKey: textField(context, 'IdempotencyKey'),
+        traceparent: traceparentOf(req),
         receivedAt: now(),
         req: req as IncomingMessage,
         res: res as ServerResponse,

@@ -5,6 +5,7 @@
 import { Agent as HttpAgent, request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import type { z } from '@closeout/config';
+import { httpClientSpan } from '@closeout/telemetry';
 
 export class UpstreamError extends Error {
   constructor(
@@ -36,7 +37,7 @@ interface Answer {
 }
 
 /** One request with a deadline over the whole exchange; the answer's body read up to `maxBytes`. */
-function exchange(call: JsonCall<z.ZodType>): Promise<Answer> {
+function exchange(call: JsonCall<z.ZodType>, traceHeaders: Record<string, string>): Promise<Answer> {
   const url = new URL(call.url);
   const protocol = url.protocol === 'https:' ? 'https:' : url.protocol === 'http:' ? 'http:' : undefined;
   if (!protocol) return Promise.reject(new UpstreamError(call.upstream, 0, 'unreachable'));
@@ -56,6 +57,7 @@ function exchange(call: JsonCall<z.ZodType>): Promise<Answer> {
         method: call.method,
         agent: AGENTS[protocol],
         headers: {
+          ...traceHeaders,
           authorization: `Bearer ${call.token}`,
           accept: 'application/json',
           ...(body === undefined
@@ -100,6 +102,11 @@ function exchange(call: JsonCall<z.ZodType>): Promise<Answer> {
 export interface JsonCall<S extends z.ZodType> {
   upstream: string;
   url: string;
+  /**
+   * The URL's path as a template (`/v1/cases/{caseId}/eligible-actions`): what the trace records instead of the path
+   * (required where the path carries a token's hash).
+   */
+  urlTemplate?: string;
   method: 'GET' | 'POST';
   token: string;
   body?: unknown;
@@ -114,7 +121,12 @@ export async function callJson<S extends z.ZodType>(
   call: JsonCall<S>,
 ): Promise<{ status: number; value: z.infer<S> }> {
   // Redirects are not followed: a 3xx is not among `ok`, so it is an UpstreamError like any unexpected status.
-  const res = await exchange(call);
+  // In a CLIENT span whose `traceparent` the other service continues.
+  const res = await httpClientSpan(
+    { method: call.method, url: call.url, ...(call.urlTemplate ? { urlTemplate: call.urlTemplate } : {}) },
+    (traceHeaders) => exchange(call, traceHeaders),
+    (answer) => answer.status,
+  );
   const text = res.text;
   if (!call.ok.includes(res.status)) {
     const retryAfter = Number(res.headers['retry-after']);

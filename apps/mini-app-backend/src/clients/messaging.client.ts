@@ -26,6 +26,7 @@ export class MessagingClient {
     const { value } = await callJson({
       upstream: 'messaging',
       url: `${this.settings.baseUrl}/internal/v1/links/${tokenSha256}/one-time-code`,
+      urlTemplate: '/internal/v1/links/{tokenSha256}/one-time-code',
       method: 'POST',
       token: this.settings.token,
       body: { code },
@@ -45,6 +46,7 @@ export class MessagingClient {
     const { value } = await callJson({
       upstream: 'messaging',
       url: `${this.settings.baseUrl}/internal/v1/links/${tokenSha256}/opt-out`,
+      urlTemplate: '/internal/v1/links/{tokenSha256}/opt-out',
       method: 'POST',
       token: this.settings.token,
       body: { source },

@@ -59,6 +59,7 @@ export class OrchestratorClient {
     const { value } = await callJson({
       upstream: 'orchestrator',
       url: `${this.settings.baseUrl}/v1/cases/${encodeURIComponent(caseId)}/eligible-actions`,
+      urlTemplate: '/v1/cases/{caseId}/eligible-actions',
       method: 'GET',
       token: this.settings.token,
       timeoutMs: this.settings.timeoutMs,

@@ -1,7 +1,10 @@
 /**
  * Calls to the other services' APIs, server-side, with the console's own credentials: a timeout, a bounded body, and
- * an answer a page can show whatever happened (never an exception, never the upstream's body in an error).
+ * an answer a page can show whatever happened (never an exception, never the upstream's body in an error). Each call
+ * in a CLIENT span whose `traceparent` the other service continues (the path recorded, never the query string).
  */
+import { httpClientSpan } from '@closeout/telemetry';
+
 export type Fetched<T> =
   { ok: true; status: number; body: T } | { ok: false; status?: number; reason: string; body?: unknown };
 
@@ -44,20 +47,27 @@ export class Upstream {
   ): Promise<Fetched<T>> {
     const { baseUrl, token, timeoutMs, label } = this.options;
     if (baseUrl === undefined) return { ok: false, reason: `${label} is not configured` };
+    const url = new URL(path, baseUrl);
     let res: Response;
     try {
-      res = await fetch(new URL(path, baseUrl), {
-        method,
-        headers: {
-          accept: 'application/json',
-          ...(token ? { authorization: `Bearer ${token}` } : {}),
-          ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
-          ...headers,
-        },
-        ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-        signal: AbortSignal.timeout(timeoutMs),
-        redirect: 'error',
-      });
+      res = await httpClientSpan(
+        { method, url },
+        (traceHeaders) =>
+          fetch(url, {
+            method,
+            headers: {
+              ...traceHeaders,
+              accept: 'application/json',
+              ...(token ? { authorization: `Bearer ${token}` } : {}),
+              ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+              ...headers,
+            },
+            ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+            signal: AbortSignal.timeout(timeoutMs),
+            redirect: 'error',
+          }),
+        (answer) => answer.status,
+      );
     } catch {
       return { ok: false, reason: `${label} did not answer` };
     }

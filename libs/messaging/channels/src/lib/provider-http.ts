@@ -1,11 +1,13 @@
 /**
  * What the HTTP-based channel providers (SMS, WhatsApp) share: one axios instance per provider that never follows a
- * redirect, never goes through an ambient proxy and bounds the answer it reads; the reading of Retry-After; and what
+ * redirect, never goes through an ambient proxy, bounds the answer it reads and sends each request in a CLIENT span
+ * with its W3C `traceparent` (`traceAxios`); the reading of Retry-After; and what
  * a request that got no answer means.
  */
 import axios, { type AxiosInstance } from 'axios';
 import http from 'node:http';
 import https from 'node:https';
+import { traceAxios } from '@closeout/telemetry';
 import type { SendOutcome } from './channel-provider';
 
 export interface ProviderHttpOptions {
@@ -17,7 +19,7 @@ export interface ProviderHttpOptions {
 export function providerHttp(options: ProviderHttpOptions): AxiosInstance {
   const secure = new URL(options.baseUrl).protocol === 'https:';
   const agent = secure ? new https.Agent({ keepAlive: true }) : new http.Agent({ keepAlive: true });
-  return axios.create({
+  const instance = axios.create({
     baseURL: options.baseUrl,
     allowAbsoluteUrls: false,
     ...(secure ? { httpsAgent: agent } : { httpAgent: agent }),
@@ -32,6 +34,7 @@ export function providerHttp(options: ProviderHttpOptions): AxiosInstance {
     transformRequest: [(data: unknown) => data],
     transformResponse: [(data: unknown) => data],
   });
+  return traceAxios(instance);
 }
 
 /** Connection failures that happen before a byte of the request left: sending again cannot duplicate anything. */

@@ -2,7 +2,7 @@ import axios, { type AxiosInstance, type AxiosResponse } from 'axios';
 import Bottleneck from 'bottleneck';
 import http from 'node:http';
 import https from 'node:https';
-import { createLogger } from '@closeout/telemetry';
+import { createLogger, traceAxios } from '@closeout/telemetry';
 import {
   AmbiguousOutcomeError,
   assertUnreachable,
@@ -110,7 +110,8 @@ const describeFailure = (failure: NetworkFailure): string =>
 /**
  * One REST system of record behind the writeback port. Holds connections and a rate limiter, no per-call state.
  *
- * Every write carries `Idempotency-Key`, the pinned `Api-Version`, `X-Correlation-Id` and the configured auth.
+ * Every write carries `Idempotency-Key`, the pinned `Api-Version`, `X-Correlation-Id` and the configured auth; every
+ * request the W3C `traceparent` / `tracestate` of the call's CLIENT span (`traceAxios`).
  * Failures are classified by `classify-http-failure`; whether a failure can have reached the core is decided by
  * whether this request's connection was ever established, which is why the connect timeout is watched on the
  * request's own socket rather than folded into the overall timeout.
@@ -154,6 +155,8 @@ export class RestDestination implements WritebackDestination {
       transformRequest: [(data: unknown) => data],
       transformResponse: [(data: unknown) => data],
     });
+    // Every request carries the trace context of the worker's CLIENT span around the call (`withClientSpan`).
+    traceAxios(this.http);
     this.limiter =
       config.rateLimit && tokenBucket(config.rateLimit.requestsPerSecond, config.rateLimit.burst);
   }

@@ -1,4 +1,13 @@
 import { register } from 'prom-client';
+import { context, propagation, SpanKind, trace, TraceFlags } from '@opentelemetry/api';
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import { W3CTraceContextPropagator } from '@opentelemetry/core';
+import {
+  BasicTracerProvider,
+  InMemorySpanExporter,
+  SimpleSpanProcessor,
+} from '@opentelemetry/sdk-trace-base';
+import { withTraceContext } from '@closeout/telemetry';
 import { startRestCore, type RestCore } from '@closeout/simulators/rest-core';
 import { defaultMappingRegistry, retryPolicyFor, type RetryPolicyConfig } from '@closeout/writeback-domain';
 import {
@@ -437,5 +446,56 @@ describe('writeback core against the simulated REST core (real PostgreSQL)', () 
       ['resolve', 'APPLIED'],
     ]);
     expect(r.core.journal()).toHaveLength(1);
+  });
+
+  describe('with tracing', () => {
+    const exporter = new InMemorySpanExporter();
+    beforeAll(() => {
+      context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+      propagation.setGlobalPropagator(new W3CTraceContextPropagator());
+      trace.setGlobalTracerProvider(
+        new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] }),
+      );
+    });
+    afterAll(() => {
+      trace.disable();
+      propagation.disable();
+      context.disable();
+    });
+
+    it('sends each posting with the traceparent of its CLIENT span, in the trace of the message that admitted it', async () => {
+      r = await rig();
+      const traceIds = ['1'.repeat(32), '2'.repeat(32)];
+      const requests = [samplePaymentRequest(7_001), samplePaymentRequest(7_002)];
+      // Each request handled in its own message's span (the intake's `process writeback.requested`).
+      for (const [i, request] of requests.entries()) {
+        const message = trace.setSpanContext(context.active(), {
+          traceId: traceIds[i]!,
+          spanId: `${i + 1}`.repeat(16),
+          traceFlags: TraceFlags.SAMPLED,
+          isRemote: true,
+        });
+        expect((await withTraceContext(message, () => r.intake.handle(request))).kind).toBe('admitted');
+      }
+      await r.settled(2);
+
+      const calls = exporter.getFinishedSpans().filter((s) => s.kind === SpanKind.CLIENT);
+      for (const [i, request] of requests.entries()) {
+        const posting = r.core.journal().find((e) => e.idempotencyKey === request.idempotencyKey)!;
+        const [, traceId, parentSpanId] = (posting.traceparent ?? '').split('-');
+        expect(traceId).toBe(traceIds[i]);
+        const call = calls.find((s) => s.spanContext().spanId === parentSpanId);
+        expect(call?.name).toBe('REST send payment.post');
+        expect(call?.spanContext().traceId).toBe(traceIds[i]);
+        expect(call?.attributes).toMatchObject({
+          'closeout.idempotency_key': request.idempotencyKey,
+          'http.request.method': 'POST',
+          'url.full': `${r.core.url}/api/payments`,
+          'http.response.status_code': 201,
+        });
+      }
+      // One CLIENT span per call to the core: the HTTP request opened none of its own.
+      expect(calls).toHaveLength(2);
+    });
   });
 });

@@ -2,7 +2,12 @@
  * The SOAP destination against the simulated SOAP core (tools/simulators/soap-core) on a local port, over SOAP 1.1
  * and SOAP 1.2. No devstack service is used.
  */
+import { context, propagation, trace } from '@opentelemetry/api';
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import { W3CTraceContextPropagator } from '@opentelemetry/core';
+import { BasicTracerProvider } from '@opentelemetry/sdk-trace-base';
 import { startSoapCore, type FaultRule, type SoapCore } from '@closeout/simulators/soap-core';
+import { withClientSpan } from '@closeout/telemetry';
 import type { WireMessage } from '@closeout/writeback-domain';
 import type { SendRequest } from '@closeout/writeback-core';
 import { failureOf } from '@closeout/writeback-core/testing';
@@ -73,6 +78,25 @@ describe.each(['1.1', '1.2'] as const)(
         clientCorrelationId: request.idempotencyKey,
         soapVersion,
       });
+    });
+
+    it("the call's HTTP POST carries the traceparent of the worker's CLIENT span around it", async () => {
+      context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+      propagation.setGlobalPropagator(new W3CTraceContextPropagator());
+      trace.setGlobalTracerProvider(new BasicTracerProvider());
+      try {
+        let sent: { traceId: string; spanId: string } | undefined;
+        const receipt = await withClientSpan('SOAP send payment.post', (span) => {
+          sent = span.spanContext();
+          return destination().send(sendRequest());
+        });
+        const posting = core.journal().find((e) => e.transactionRef === receipt.providerRef);
+        expect(posting?.traceparent).toBe(`00-${sent?.traceId}-${sent?.spanId}-01`);
+      } finally {
+        trace.disable();
+        propagation.disable();
+        context.disable();
+      }
     });
 
     it('a re-send under the same key returns the same TransactionRef and posts nothing new', async () => {

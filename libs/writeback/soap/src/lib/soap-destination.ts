@@ -2,6 +2,7 @@ import http from 'node:http';
 import https from 'node:https';
 import axios from 'axios';
 import { BasicAuthSecurity, Client, createClientAsync, WSSecurity, type WSDL } from 'soap';
+import { startHttpClientCall } from '@closeout/telemetry';
 import {
   AmbiguousOutcomeError,
   assertUnreachable,
@@ -39,7 +40,12 @@ type Exchange =
   | { kind: 'failure'; failure: NetworkFailure };
 
 type SoapCallback = (err: unknown, result: unknown, raw: unknown, header: unknown) => void;
-type SoapMethod = (args: unknown, callback: SoapCallback, options: object) => void;
+type SoapMethod = (
+  args: unknown,
+  callback: SoapCallback,
+  options: object,
+  extraHeaders: Record<string, string>,
+) => void;
 
 function field(value: unknown, name: string): unknown {
   return value !== null && typeof value === 'object' ? (value as Record<string, unknown>)[name] : undefined;
@@ -325,6 +331,16 @@ export class SoapDestination implements WritebackDestination {
       );
     }
 
+    // The HTTP POST carries the trace context of the worker's CLIENT span around the call (`withClientSpan`).
+    const traced = startHttpClientCall({
+      method: 'POST',
+      url: this.config.endpoint ?? this.config.wsdlUrl ?? '',
+    });
+    let answeredStatus: number | undefined;
+    client.on('response', (_body: unknown, response: unknown) => {
+      const status = field(response, 'status');
+      if (typeof status === 'number') answeredStatus = status;
+    });
     // Whether a byte can have left decides TRANSIENT (unsent) against AMBIGUOUS: watched on this request's socket.
     const call = new WatchedCall({ secure: this.secure, ...this.config.timeouts }, signal);
     try {
@@ -333,16 +349,22 @@ export class SoapDestination implements WritebackDestination {
           client,
           args,
           (err, result, _raw, header) => {
-            if (!err) return resolve({ kind: 'result', result, header });
+            if (!err) {
+              traced.answered(answeredStatus);
+              return resolve({ kind: 'result', result, header });
+            }
             const status = field(field(err, 'response'), 'status');
             if (!call.stopped && (soapFaultOf(err) !== undefined || typeof status === 'number')) {
+              traced.answered(typeof status === 'number' ? status : answeredStatus);
               return resolve({
                 kind: 'fault',
                 error: err,
                 status: typeof status === 'number' ? status : undefined,
               });
             }
-            resolve({ kind: 'failure', failure: call.failureOf(err) });
+            const failure = call.failureOf(err);
+            traced.failed(failure);
+            resolve({ kind: 'failure', failure });
           },
           {
             signal: call.signal,
@@ -353,6 +375,7 @@ export class SoapDestination implements WritebackDestination {
             maxContentLength: this.config.maxAnswerBytes,
             ...(this.secure ? { httpsAgent: this.agent } : { httpAgent: this.agent }),
           },
+          traced.headers,
         );
       });
     } finally {

@@ -20,7 +20,7 @@ import type { LedgerRepository } from '../ledger/ledger.repository';
 import { TransitionBatcher } from '../ledger/transition-batcher';
 import type { AttemptRecord, ClaimedRow, TransitionCommand } from '../ledger/ledger.types';
 import type { OutboxMessage } from '@closeout/outbox';
-import { withSpan } from '@closeout/telemetry';
+import { withClientSpan, withSpan } from '@closeout/telemetry';
 import { boundedText } from '../destination/destination-semantics';
 import { auditMessage, resultMessage } from './writeback-messages';
 import type { WritebackMetrics } from './writeback-metrics';
@@ -69,9 +69,12 @@ export interface WritebackWorkerOptions {
 
 const silent: WorkerLogger = { info: () => undefined, warn: () => undefined, error: () => undefined };
 
-/** A call to the system of record, in a CLIENT span under the row's: `REST send payment.record`, `SOAP lookup …`. */
+/**
+ * A call to the system of record, in a CLIENT span under the row's: `REST send payment.record`, `SOAP lookup …`. The
+ * HTTP requests the destination makes for it carry this span's `traceparent` and record their `http.*` on it.
+ */
 function coreCall<T>(row: ClaimedRow, kind: 'send' | 'lookup', call: () => Promise<T>): Promise<T> {
-  return withSpan(`${row.protocol} ${kind} ${row.operation}`, 'client', undefined, call, {
+  return withClientSpan(`${row.protocol} ${kind} ${row.operation}`, call, {
     attributes: {
       'closeout.destination': row.destination,
       'closeout.idempotency_key': row.idempotencyKey,
