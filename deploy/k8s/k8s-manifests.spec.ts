@@ -2,15 +2,26 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { baseEnvSchema, kafkaSecurityEnv, resolveKafkaSecurity, z } from '@closeout/config';
-import { services as closeoutServices, type ServiceName } from '../service-catalog';
+import { configSchema as consoleConfigSchema } from '../../apps/ops-console/src/config';
+import {
+  platformServices,
+  services as closeoutServices,
+  type PlatformServiceName,
+  type ServiceName,
+} from '../service-catalog';
 
 // What an operator relies on in deploy/k8s: every service is deployable on its own, probed on the right
 // paths, bounded in resources, non-root on a read-only filesystem, given time to drain its Kafka
-// consumers, reachable through a Service, and configured with every variable it reads (secrets by
-// reference only). Checked on the files themselves, so no cluster or kustomize binary is needed.
+// consumers, reachable through a Service, scraped by Prometheus, and configured with every variable it reads (secrets
+// by reference only). The ops console is deployed the same way, without Kafka or a database. Checked on the files
+// themselves, so no cluster or kustomize binary is needed.
 
 const k8sDir = __dirname;
 const services: readonly ServiceName[] = closeoutServices.map((s) => s.name);
+/** The nine services on Kafka with a database of their own (all but the ops console). */
+const kafkaServices: readonly PlatformServiceName[] = platformServices.map((s) => s.name);
+const isKafkaService = (s: ServiceName): s is PlatformServiceName =>
+  (kafkaServices as readonly string[]).includes(s);
 /** HTTP only: no Kafka consumer, so its replicas are not bounded by partitions. */
 const notKafkaConsumers: readonly ServiceName[] = ['mini-app-backend'];
 const sftpVariables = [
@@ -39,12 +50,28 @@ const extraVariables: Partial<Record<ServiceName, { plain?: string[]; secret?: s
   },
   reconciler: { secret: ['RECONCILER_API_TOKENS'] },
   messaging: { secret: ['MESSAGING_INTERNAL_API_TOKENS'] },
-  'audit-exporter': { plain: ['AUDIT_SIGNING_KEY_FILE', 'AUDIT_SIGNING_KEY_ID'], secret: ['AUDIT_API_TOKENS'] },
+  'audit-exporter': {
+    plain: ['AUDIT_SIGNING_KEY_FILE', 'AUDIT_SIGNING_KEY_ID'],
+    secret: ['AUDIT_API_TOKENS'],
+  },
   'mini-app-backend': {
     plain: ['MINIAPP_PUBLIC_BASE_URL', 'ORCHESTRATOR_URL', 'MESSAGING_INTERNAL_URL'],
     secret: ['MINIAPP_ORCHESTRATOR_TOKEN', 'MINIAPP_MESSAGING_TOKEN', 'MINIAPP_OTP_KEY'],
   },
+  'ops-console': {
+    plain: ['ORCHESTRATOR_URL', 'RECONCILER_URL', 'AUDIT_URL', 'PROMETHEUS_URL', 'ALERTMANAGER_URL'],
+    secret: consoleSecrets(),
+  },
 };
+/** The console's credentials: its operators' hashes and its tokens at the orchestrator, reconciler and audit store. */
+function consoleSecrets(): string[] {
+  return [
+    'CONSOLE_OPERATORS',
+    'CONSOLE_ORCHESTRATOR_TOKEN',
+    'CONSOLE_RECONCILER_TOKEN',
+    'CONSOLE_AUDIT_TOKEN',
+  ];
+}
 /** Variables that carry credentials: only ever read from a Secret. */
 const secretVariables = [
   'DATABASE_URL',
@@ -61,6 +88,7 @@ const secretVariables = [
   'WRITEBACK_REST_DESTINATIONS',
   'WRITEBACK_SOAP_DESTINATIONS',
   'WRITEBACK_SFTP_DESTINATIONS',
+  ...consoleSecrets(),
 ];
 
 // ---- a minimal model of the manifests -------------------------------------------------------------
@@ -366,7 +394,7 @@ describe('deploy/k8s manifests', () => {
     expect(manifests.filter((f) => !listed.has(f)).map((f) => relative(k8sDir, f))).toEqual([]);
   });
 
-  it('base deploys exactly the nine services, one Deployment each', () => {
+  it('base deploys exactly the nine services and the ops console, one Deployment each', () => {
     const deployments = base.filter((m) => m.kind === 'Deployment').map((m) => m.metadata.name);
     expect(deployments.sort()).toEqual([...services].sort());
   });
@@ -499,22 +527,20 @@ describe('deploy/k8s manifests', () => {
     it('gets every variable it reads, credentials only from a Secret', () => {
       const env = environmentOf(service);
       const extra = extraVariables[service] ?? {};
+      const shared = ['SERVICE_NAME', 'HTTP_PORT', 'LOG_LEVEL', 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT'];
+      const platform = isKafkaService(service)
+        ? [
+            ...requiredBaseVariables,
+            'KAFKA_BROKERS',
+            'SCHEMA_REGISTRY_URL',
+            'DATABASE_URL',
+            'KAFKA_DEFAULT_PARTITIONS',
+            'SHUTDOWN_TIMEOUT_MS',
+            'OUTBOX_RETENTION_MS',
+          ]
+        : [];
       const expected = [
-        ...new Set([
-          ...requiredBaseVariables,
-          'SERVICE_NAME',
-          'HTTP_PORT',
-          'LOG_LEVEL',
-          'KAFKA_BROKERS',
-          'SCHEMA_REGISTRY_URL',
-          'DATABASE_URL',
-          'KAFKA_DEFAULT_PARTITIONS',
-          'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT',
-          'SHUTDOWN_TIMEOUT_MS',
-          'OUTBOX_RETENTION_MS',
-          ...(extra.plain ?? []),
-          ...(extra.secret ?? []),
-        ]),
+        ...new Set([...shared, ...platform, ...(extra.plain ?? []), ...(extra.secret ?? [])]),
       ];
       expect(expected.filter((name) => !env.has(name))).toEqual([]);
       expect(env.get('SERVICE_NAME')?.value).toBe(service);
@@ -585,7 +611,52 @@ describe('deploy/k8s manifests', () => {
     },
   );
 
-  it.each(services)(
+  it("the ops console gets only what its config reads: no Kafka, no database, no other service's Secret", () => {
+    const env = environmentOf('ops-console');
+    const reads = [...Object.keys(consoleConfigSchema.shape), 'NODE_OPTIONS'];
+    expect([...env.keys()].filter((name) => !reads.includes(name))).toEqual([]);
+    expect(
+      [...env.keys()].filter((name) => /^(KAFKA_|DATABASE_URL|SFTP_|SCHEMA_REGISTRY)/.test(name)),
+    ).toEqual([]);
+    const secrets = new Set(
+      [...env.values()].map((v) => v.secret).filter((name): name is string => name !== undefined),
+    );
+    expect([...secrets]).toEqual(['ops-console-secrets']);
+    const volumes = deploymentOf('ops-console').spec.template.spec.volumes ?? [];
+    expect(volumes.filter((v) => v.secret !== undefined).map((v) => v.name)).toEqual([]);
+    // the config as it would load: ConfigMap values as they are, each Secret key a well-formed stand-in
+    const standIn: Record<string, string> = {
+      CONSOLE_OPERATORS: `ops:agent:scrypt$32768$8$1$${'A'.repeat(22)}$${'A'.repeat(43)}`,
+    };
+    const raw = Object.fromEntries(
+      [...env].map(([name, v]) => [
+        name,
+        v.from === 'secret' ? (standIn[name] ?? 'a-token-from-the-secret-0123') : (v.value ?? ''),
+      ]),
+    );
+    // LOG_LEVEL, OTEL_EXPORTER_OTLP_TRACES_ENDPOINT and NODE_OPTIONS by key from closeout-platform
+    const platformConfig = find(base, 'ConfigMap', 'closeout-platform')!.data ?? {};
+    for (const v of containerOf('ops-console').env ?? []) {
+      const ref = v.valueFrom?.configMapKeyRef;
+      if (ref) {
+        expect({ name: v.name, key: ref.key, in: ref.name }).toEqual({
+          name: v.name,
+          key: v.name,
+          in: 'closeout-platform',
+        });
+        expect(platformConfig[ref.key]).toEqual(expect.any(String));
+        raw[v.name] = platformConfig[ref.key]!;
+      }
+    }
+    const parsed = consoleConfigSchema.safeParse(raw);
+    expect(parsed.error?.issues ?? []).toEqual([]);
+    // the orchestrator lets the console, and only the console, act for its signed-in operator
+    expect(environmentOf('orchestrator').get('ORCHESTRATOR_ON_BEHALF_OF_PRINCIPALS')?.value).toBe(
+      'ops-console',
+    );
+  });
+
+  it.each(kafkaServices)(
     '%s connects to Kafka as its own principal, with settings the code accepts',
     (service) => {
       const env = environmentOf(service);
@@ -626,7 +697,7 @@ describe('deploy/k8s manifests', () => {
     },
   );
 
-  it.each(services)(
+  it.each(kafkaServices)(
     '%s in the dev overlay talks PLAINTEXT to the dev broker, with no SASL setting left',
     (service) => {
       // the dev broker (docker-compose.yml's kafka) has no SASL listener; SASL settings under PLAINTEXT stop a service
@@ -642,6 +713,32 @@ describe('deploy/k8s manifests', () => {
         expect((deployment.spec.template.spec.volumes ?? []).map((v) => v.name)).toContain(m.name);
     },
   );
+
+  it("the ServiceMonitor scrapes /metrics on every catalog app's Service, the console's included", () => {
+    const [monitor] = parseFile(join(k8sDir, 'monitoring', 'service-monitor.yaml')) as (Manifest & {
+      spec: {
+        selector: { matchLabels: Record<string, string> };
+        endpoints: { port: string; path: string }[];
+      };
+    })[];
+    expect(monitor!.spec.endpoints).toEqual([expect.objectContaining({ port: 'http', path: '/metrics' })]);
+    // base labels every object it deploys; a Service matches when those labels hold the selector's
+    const baseLabels = Object.assign(
+      {},
+      ...((readKustomization(baseDir) as { labels?: { pairs: Record<string, string> }[] }).labels ?? []).map(
+        (l) => l.pairs,
+      ),
+    ) as Record<string, string>;
+    expect(baseLabels).toEqual(expect.objectContaining(monitor!.spec.selector.matchLabels));
+    for (const service of services) {
+      const svc = find<Manifest & { spec: { ports: { name?: string }[] } }>(base, 'Service', service);
+      expect({ service, ports: svc?.spec.ports.map((p) => p.name) }).toEqual({
+        service,
+        ports: expect.arrayContaining(['http']),
+      });
+      expect(svc!.metadata.labels?.['app.kubernetes.io/name']).toBe(service);
+    }
+  });
 
   it('the dev overlay patches objects base defines and retags every service image', () => {
     const devDir = join(k8sDir, 'overlays', 'dev');

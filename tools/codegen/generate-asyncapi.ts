@@ -13,7 +13,7 @@ import * as ts from 'typescript';
 import { stringify } from 'yaml';
 import { Topics, avroSchemas, topicContracts, dlqTopic, type TopicName } from '@closeout/contracts';
 import { HeaderNames, SignatureHeaders } from '@closeout/kafka';
-import { services } from '@closeout/deploy';
+import { platformServices } from '@closeout/deploy';
 
 const root = join(__dirname, '..', '..');
 export const asyncApiPath = join(root, 'docs', 'api', 'asyncapi.yaml');
@@ -239,7 +239,7 @@ export function topicUsage(): CodeFacts {
     !/\.(integration-|browser-)?spec\.ts$/.test(f) &&
     !/\/(test-support|testing)\//.test(f) &&
     !f.endsWith('.d.ts');
-  for (const { name } of services) {
+  for (const { name } of platformServices) {
     const main = join(root, 'apps', name, 'src', 'main.ts');
     if (!existsSync(main)) continue;
     const program = ts.createProgram({ rootNames: [main], options, host });

@@ -9,9 +9,9 @@ import { randomBytes } from 'node:crypto';
 import { hashPassword } from '../../apps/ops-console/src/auth/passwords';
 import { formatTargets, waitForServiceTargets, type ServiceTarget } from '../ops/prometheus-targets';
 import { say } from './clock';
-import { runningPid, startProcess, stopService, waitForExit, waitUntilReady } from './services';
+import { runningPid, services, startProcess, stopService, waitForExit, waitUntilReady } from './services';
 
-export const CONSOLE_PORT = 3010;
+export const CONSOLE_PORT = services.find((s) => s.name === 'ops-console')!.port;
 export const consoleUrl = `http://127.0.0.1:${CONSOLE_PORT}/`;
 const CONSOLE_PRINCIPAL = 'ops-console';
 export const DEMO_OPERATOR = 'demo';
@@ -73,6 +73,9 @@ export async function startConsole(
     PROMETHEUS_URL: env['PROMETHEUS_URL']!,
     ALERTMANAGER_URL: env['ALERTMANAGER_URL']!,
     ZIPKIN_UI_URL: env['ZIPKIN_URL']!,
+    // its own spans (sign-in, pages, the calls to the services) go to Zipkin like the services'
+    OTEL_TRACES_EXPORTER: 'zipkin',
+    ZIPKIN_ENDPOINT: env['ZIPKIN_ENDPOINT']!,
   });
   say(`ops-console starting on :${CONSOLE_PORT}`);
   await waitUntilReady('ops-console', CONSOLE_PORT, 120_000);

@@ -39,6 +39,7 @@ import {
   devstackCommand,
   devstackEnv,
   logFile,
+  platformServices,
   repoRoot,
   runningPid,
   services,
@@ -184,7 +185,8 @@ export async function bringUpPlatform(run: string): Promise<Platform> {
     .sort()
     .map((f) => readFileSync(join(workflowsDir, f), 'utf8'))
     .join('\n');
-  for (const s of services) {
+  // The nine services here; the console (no Kafka, no database) after them, on settings of its own.
+  for (const s of platformServices) {
     const settings = envFor(s.name, platform.serviceEnv);
     const fingerprint = settingsFingerprint({ ...settings, '(workflow definitions)': definitions });
     if (runningPid(s.name) !== undefined && startedWith(s.name) !== fingerprint) {
@@ -215,7 +217,7 @@ export async function bringUpPlatform(run: string): Promise<Platform> {
   return platform;
 }
 
-/** The table of services, their ports and readiness checks. */
+/** The table of services (the console among them), their ports and readiness checks. */
 export async function printReadiness(): Promise<void> {
   console.log('\nservice            port  ready  checks');
   for (const s of services) {

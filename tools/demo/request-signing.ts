@@ -8,7 +8,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { localRequestSigning } from '@closeout/kafka';
-import { runningPid, services } from './services';
+import { platformServices, runningPid } from './services';
 
 const stateFile = join(tmpdir(), `closeout-demo-${process.getuid?.() ?? 'user'}`, 'request-signing.json');
 
@@ -21,7 +21,7 @@ let current: Stored | undefined;
 
 function load(): Stored {
   if (current) return current;
-  const anyRunning = services.some((s) => runningPid(s.name) !== undefined);
+  const anyRunning = platformServices.some((s) => runningPid(s.name) !== undefined);
   if (anyRunning && existsSync(stateFile)) {
     const stored = JSON.parse(readFileSync(stateFile, 'utf8')) as Stored;
     if (existsSync(stored.orchestratorEnv['WRITEBACK_REQUEST_SIGNING_KEY_FILE'] ?? ''))

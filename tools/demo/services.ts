@@ -22,7 +22,7 @@ import { serviceKafkaCredentials } from '../devstack/devstack-env';
 
 export { devstackEnv, devstackCommand, serviceKafkaCredentials } from '../devstack/devstack-env';
 
-export { services, type ServiceName } from '@closeout/deploy';
+export { services, platformServices, type ServiceName } from '@closeout/deploy';
 
 export function pidFile(name: string): string {
   return join(runDir, `${name}.pid`);

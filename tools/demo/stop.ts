@@ -1,6 +1,6 @@
 /**
- * Stops the services the main job started (SIGTERM: consumers drain and commit), the simulated cores and messaging
- * providers, then the devstack (unless `--keep-devstack`).
+ * Stops the services and the ops console the main job started (SIGTERM: consumers drain and commit), the simulated
+ * cores and messaging providers, then the devstack (unless `--keep-devstack`).
  */
 import { execFileSync } from 'node:child_process';
 import { devstackCommand, services, stopService, waitForExit } from './services';
@@ -12,10 +12,6 @@ async function main(): Promise<void> {
       stopService(s.name, 'SIGKILL');
       console.log(`${s.name} did not stop in 15 s: killed`);
     }
-  }
-  if (stopService('ops-console')) {
-    console.log('stopping ops-console');
-    await waitForExit('ops-console', 10_000);
   }
   for (const core of ['rest-core', 'soap-core', 'sftp-core', 'sms-provider', 'whatsapp-provider']) {
     if (stopService(core)) {

@@ -1,4 +1,4 @@
-import { z } from '@closeout/config';
+import { baseEnvSchema, z } from '@closeout/config';
 import { parseOperators, type Operator } from './auth/operators';
 
 const url = (example: string) => z.url({ message: `must be a URL such as ${example}` });
@@ -15,7 +15,11 @@ export const configSchema = z
     SERVICE_NAME: z.string().regex(SERVICE, 'must be 1–64 characters of letters, digits and . _ -'),
     HTTP_PORT: z.coerce.number().int().min(1).max(65535),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info'),
-    OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: z.url().optional(),
+    /** Tracing as every service (libs/config baseEnvSchema; docs/operations/tracing.md). */
+    OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: baseEnvSchema.shape.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT,
+    OTEL_SDK_DISABLED: baseEnvSchema.shape.OTEL_SDK_DISABLED,
+    OTEL_TRACES_EXPORTER: baseEnvSchema.shape.OTEL_TRACES_EXPORTER,
+    ZIPKIN_ENDPOINT: baseEnvSchema.shape.ZIPKIN_ENDPOINT,
     /** `operator-id:role:scrypt-hash` entries (auth/operators.ts); role viewer or agent. */
     CONSOLE_OPERATORS: z.string().transform((raw, ctx): Operator[] => {
       const { operators, problem } = parseOperators(raw);

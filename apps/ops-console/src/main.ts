@@ -11,7 +11,13 @@ try {
   console.error(err instanceof ConfigError ? err.message : err);
   process.exit(1);
 }
-initTelemetry({ serviceName: config.SERVICE_NAME, otlpEndpoint: config.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT });
+initTelemetry({
+  serviceName: config.SERVICE_NAME,
+  enabled: !config.OTEL_SDK_DISABLED,
+  exporter: config.OTEL_TRACES_EXPORTER,
+  otlpEndpoint: config.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT,
+  zipkinEndpoint: config.ZIPKIN_ENDPOINT,
+});
 configureLogging({ level: config.LOG_LEVEL, service: config.SERVICE_NAME });
 
 const start = async (): Promise<void> => {

@@ -54,10 +54,11 @@ as_prometheus_user() {
   fi
 }
 
-# Prints "name port" per service of deploy/service-catalog.ts, with CLOSEOUT_PORT_<NAME> overrides applied.
+# Prints "name port" per service of deploy/service-catalog.ts (the ops console included), with CLOSEOUT_PORT_<NAME>
+# overrides applied.
 prometheus_catalog() {
   local name port var
-  sed -n "s/.*{ *name: *'\([a-z0-9-]*\)', *port: *\([0-9]*\) *}.*/\1 \2/p" "$SERVICE_CATALOG" | while read -r name port; do
+  sed -n "s/.*{ *name: *'\([a-z0-9-]*\)', *port: *\([0-9][0-9]*\)[ ,}].*/\1 \2/p" "$SERVICE_CATALOG" | while read -r name port; do
     var="CLOSEOUT_PORT_$(printf '%s' "$name" | tr '[:lower:]-' '[:upper:]_')"
     printf '%s %s\n' "$name" "${!var:-$port}"
   done
