@@ -4,3 +4,4 @@ export * from './message-traces';
 export * from './tracing';
 export * from './http-server-span';
 export * from './http-client-span';
+export * from './db-span';

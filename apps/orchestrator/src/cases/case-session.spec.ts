@@ -1,4 +1,13 @@
+import { context, propagation, trace } from '@opentelemetry/api';
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import { W3CTraceContextPropagator } from '@opentelemetry/core';
+import {
+  BasicTracerProvider,
+  InMemorySpanExporter,
+  SimpleSpanProcessor,
+} from '@opentelemetry/sdk-trace-base';
 import { Topics } from '@closeout/contracts';
+import { contextWithSpan, startSpan } from '@closeout/telemetry';
 import { CaseTransitionError } from '../domain/case-status';
 import { caseRecord, ScriptedTx, seedDefinition } from '../test-support/scripted-tx';
 import { CaseSession } from './case-session';
@@ -117,5 +126,50 @@ describe('CaseSession: what a use case decided, recorded in one statement', () =
       definition.exceptions.WRITEBACK_FAILED.queue,
       'correction',
     ]);
+  });
+
+  describe('traced', () => {
+    const exporter = new InMemorySpanExporter();
+    beforeAll(() => {
+      context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+      propagation.setGlobalPropagator(new W3CTraceContextPropagator());
+      trace.setGlobalTracerProvider(
+        new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] }),
+      );
+    });
+    afterAll(() => {
+      trace.disable();
+      propagation.disable();
+      context.disable();
+    });
+
+    it("locks and saves in `lock cases` / `save cases` spans under the message's; the messages continue the message's span", async () => {
+      const message = startSpan('process miniapp.action', 'consumer');
+      const tx = new ScriptedTx([['FOR UPDATE', [{ case_id: 'case-1' }]]]);
+      await context.with(contextWithSpan(message), async () => {
+        await CaseSession.lock(tx.manager, 'case-1');
+        const session = new CaseSession(tx.manager, caseRecord({ state: 'OUTREACH' }), definition, cause);
+        session.transition('AWAITING_CUSTOMER', 'reached by SMS');
+        await session.save();
+      });
+      message.end();
+
+      const spans = exporter
+        .getFinishedSpans()
+        .filter((s) => s.attributes['db.system.name'] === 'postgresql');
+      expect(spans.map((s) => s.name)).toEqual(['lock cases', 'save cases']);
+      for (const span of spans) {
+        expect(span.parentSpanContext?.spanId).toBe(message.spanContext().spanId);
+        expect(span.attributes).toMatchObject({
+          'db.collection.name': 'cases',
+          'closeout.case_id': 'case-1',
+        });
+      }
+      const saved = tx.saved() as unknown as { messages: Array<{ traceparent?: string }> };
+      expect(saved.messages.map((m) => m.traceparent?.split('-')[2])).toEqual([
+        message.spanContext().spanId,
+        message.spanContext().spanId,
+      ]);
+    });
   });
 });

@@ -3,6 +3,7 @@ import type { EntityManager } from 'typeorm';
 import { auditMessage, buildAuditEvent, type AuditInput } from '@closeout/audit';
 import { Topics, type CaseStatus } from '@closeout/contracts';
 import { outboxRowOf, type OutboxMessage } from '@closeout/outbox';
+import { withDbSpan } from '@closeout/telemetry';
 import type {
   ExceptionKind,
   ExceptionPath,
@@ -74,7 +75,9 @@ export class CaseSession {
 
   /** Locks the case row (FOR UPDATE): events of one case from several topics and timers are applied one at a time. */
   static async lock(tx: EntityManager, caseId: string): Promise<CaseRecord | undefined> {
-    const rows: CaseRow[] = await tx.query(`SELECT * FROM cases WHERE case_id = $1 FOR UPDATE`, [caseId]);
+    const rows: CaseRow[] = await withDbSpan(lockSpan(caseId), () =>
+      tx.query(`SELECT * FROM cases WHERE case_id = $1 FOR UPDATE`, [caseId]),
+    );
     return rows[0] ? toCaseRecord(rows[0]) : undefined;
   }
 
@@ -88,10 +91,12 @@ export class CaseSession {
     eventId: string,
     caseId: string,
   ): Promise<{ first: boolean; record: CaseRecord } | undefined> {
-    const rows: (CaseRow & { first: number })[] = await tx.query(
-      `WITH inbox AS (INSERT INTO processed_event (consumer, event_id) VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING 1)
-       SELECT c.*, (SELECT count(*) FROM inbox)::int AS first FROM cases c WHERE c.case_id = $3 FOR UPDATE`,
-      [consumer, eventId, caseId],
+    const rows: (CaseRow & { first: number })[] = await withDbSpan(lockSpan(caseId), () =>
+      tx.query(
+        `WITH inbox AS (INSERT INTO processed_event (consumer, event_id) VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING 1)
+         SELECT c.*, (SELECT count(*) FROM inbox)::int AS first FROM cases c WHERE c.case_id = $3 FOR UPDATE`,
+        [consumer, eventId, caseId],
+      ),
     );
     const row = rows[0];
     return row ? { first: row.first > 0, record: toCaseRecord(row) } : undefined;
@@ -235,6 +240,19 @@ export class CaseSession {
   async save(): Promise<void> {
     const r = this.record;
     for (const e of this.exceptions) await this.insertException(e);
+    // Each message with the trace context of the decision (outboxRowOf), taken before the statement's span starts.
+    const outbox = JSON.stringify(this.messages.map(outboxRowOf));
+    // One statement for the case's whole decision: `save cases` in the case's trace (the message's, in a batch).
+    const span = {
+      operation: 'save',
+      collection: 'cases',
+      attributes: { 'closeout.case_id': r.caseId, 'closeout.workflow_id': r.workflowId },
+    };
+    await withDbSpan(span, () => this.saveStatement(outbox));
+  }
+
+  private async saveStatement(outbox: string): Promise<void> {
+    const r = this.record;
     await this.tx.query(
       `WITH upd AS (
          UPDATE cases SET state = $3, offered_actions = $4, chosen_action = $5, retry_round = $6, outreach_attempts = $7,
@@ -278,8 +296,7 @@ export class CaseSession {
         r.definitionVersion,
         this.cause.id,
         JSON.stringify(this.timeline),
-        // each message with the trace context of the decision (outboxRowOf)
-        JSON.stringify(this.messages.map(outboxRowOf)),
+        outbox,
         JSON.stringify(r.outreachProgress),
       ],
     );
@@ -319,6 +336,11 @@ export class CaseSession {
       );
     }
   }
+}
+
+/** The case row's lock (with the inbox's insert when there is one): `lock cases` in the case's trace. */
+function lockSpan(caseId: string) {
+  return { operation: 'lock', collection: 'cases', attributes: { 'closeout.case_id': caseId } };
 }
 
 /**

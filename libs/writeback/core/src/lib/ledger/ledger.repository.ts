@@ -3,7 +3,13 @@ import { type DataSource, EntityManager } from 'typeorm';
 import { WRITEBACK_STATUSES } from '@closeout/writeback-domain';
 import type { PostgresDataSourceOptions } from 'typeorm/driver/postgres/PostgresDataSourceOptions';
 import { insertOutboxMessages, outboxRowOf, type OutboxMessage } from '@closeout/outbox';
-import { messageTraceContext, traceContextOf } from '@closeout/telemetry';
+import {
+  extractTraceContext,
+  messageTraceContext,
+  recordDbSpan,
+  traceContextOf,
+  type StatementTiming,
+} from '@closeout/telemetry';
 import { writebackTables, type WritebackTables } from '../persistence/schema-name';
 import { LedgerError, LedgerRowNotFoundError, LostLeaseError } from './ledger.errors';
 import { toAttemptRow, toConflictRow, toLedgerRow } from './ledger-row.mapper';
@@ -142,6 +148,22 @@ function admittingTrace(request: WritebackRequested): { traceparent?: string; tr
   return traceContextOf(messageTraceContext(request.correlationId));
 }
 
+/** The ledger table as database spans name it. */
+export const LEDGER_COLLECTION = 'writeback_ledger';
+
+/** The case attributes of a ledger span: ids only, never the request's payload. */
+export function ledgerSpanAttributes(row: {
+  caseId: string;
+  idempotencyKey: string;
+  destination: string;
+}): Record<string, string> {
+  return {
+    'closeout.case_id': row.caseId,
+    'closeout.idempotency_key': row.idempotencyKey,
+    'closeout.destination': row.destination,
+  };
+}
+
 /**
  * The writeback ledger: admission with dedupe, claiming with leases, guarded transitions with their attempt and
  * outbox rows in one transaction. Plain class over a DataSource — or over a transaction's EntityManager, which is
@@ -215,6 +237,7 @@ export class LedgerRepository {
         throw new LedgerError('LEDGER_INVALID_ARGUMENT', 'admitMany: fingerprint must not be empty');
     }
     const t = this.tables;
+    const startedAt = Date.now();
     const inserted = await this.rows(
       `INSERT INTO ${t.ledger} (destination, idempotency_key, fingerprint, operation, protocol, case_id, workflow_id,
          correlation_id, causation_id, request, contract_version, mapping_version, status, next_attempt_at,
@@ -238,6 +261,21 @@ export class LedgerRepository {
         ),
       ],
     );
+    // One statement for the batch: a span in each message's trace, with the statement's timing.
+    const timing = { startedAt, endedAt: Date.now() };
+    for (const { request } of items) {
+      recordDbSpan(
+        {
+          operation: 'admit',
+          collection: LEDGER_COLLECTION,
+          namespace: this.schema,
+          batchSize: items.length,
+          attributes: ledgerSpanAttributes(request),
+        },
+        messageTraceContext(request.correlationId),
+        timing,
+      );
+    }
     const admitted = new Map<string, LedgerRow>();
     for (const raw of inserted) {
       const row = toLedgerRow(raw);
@@ -351,6 +389,7 @@ export class LedgerRepository {
     if (!Number.isFinite(leaseMs) || leaseMs <= 0)
       throw invalid(`claimDue: leaseMs must be > 0, got ${leaseMs}`);
     const t = this.tables;
+    const startedAt = Date.now();
     const raws = await this.rows(
       `WITH due AS (
          SELECT id, status, next_attempt_at
@@ -380,8 +419,10 @@ export class LedgerRepository {
        SELECT * FROM claimed ORDER BY due_at, id`,
       [owner, limit, leaseMs, destinations ? [...destinations] : null],
     );
+    const timing: StatementTiming = { startedAt, endedAt: Date.now() };
     return raws.map((raw) => {
       const row = toLedgerRow(raw);
+      this.recordClaim(row, raws.length, timing);
       return {
         ...row,
         claim: {
@@ -392,6 +433,30 @@ export class LedgerRepository {
         },
       };
     });
+  }
+
+  /**
+   * The claim in the trace of the message that admitted the row (kept on it), as `claim writeback_ledger`: one
+   * statement claims rows of many cases, so each case's trace gets a span with the statement's timing. Nothing for a
+   * row admitted without a trace.
+   */
+  private recordClaim(row: LedgerRow, batchSize: number, timing: StatementTiming): void {
+    if (!row.traceparent) return;
+    const carried = {
+      traceparent: row.traceparent,
+      ...(row.tracestate ? { tracestate: row.tracestate } : {}),
+    };
+    recordDbSpan(
+      {
+        operation: 'claim',
+        collection: LEDGER_COLLECTION,
+        namespace: this.schema,
+        batchSize,
+        attributes: { ...ledgerSpanAttributes(row), 'closeout.writeback_status': row.status },
+      },
+      extractTraceContext(carried),
+      timing,
+    );
   }
 
   /**

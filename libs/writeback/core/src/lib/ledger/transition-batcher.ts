@@ -1,10 +1,13 @@
+import { activeTraceContext, recordDbSpan, traceContextOf, type TraceContext } from '@closeout/telemetry';
 import { LedgerError } from './ledger.errors';
-import type { LedgerRepository } from './ledger.repository';
+import { LEDGER_COLLECTION, type LedgerRepository } from './ledger.repository';
 import type { TransitionCommand, TransitionResult } from './ledger.types';
 
 interface Pending {
   id: string;
   command: TransitionCommand;
+  /** The context the transition was submitted in (the row's `writeback send|resolve` span). */
+  trace: TraceContext;
   resolve: (result: TransitionResult) => void;
   reject: (error: unknown) => void;
 }
@@ -29,9 +32,14 @@ export class TransitionBatcher {
   ) {}
 
   submit(id: string, command: TransitionCommand): Promise<TransitionResult> {
-    if (typeof command.outbox === 'function') return this.ledger.transition(id, command);
+    const trace = activeTraceContext();
+    if (typeof command.outbox === 'function') return this.transitionAlone(id, command, trace);
+    // The statement runs in whichever submitter's context flushes it: each message takes its own row's trace now.
+    const outbox = (command.outbox ?? []).map((m) =>
+      m.headers.traceparent ? m : { ...m, headers: { ...m.headers, ...traceContextOf(trace) } },
+    );
     return new Promise((resolve, reject) => {
-      this.queue.push({ id, command, resolve, reject });
+      this.queue.push({ id, command: { ...command, outbox }, trace, resolve, reject });
       this.pump();
     });
   }
@@ -70,13 +78,60 @@ export class TransitionBatcher {
     }
   }
 
-  /** One `transitionMany` statement; each item settles with its own result or guard failure. */
+  /**
+   * One `transitionMany` statement; each item settles with its own result or guard failure. The statement is a
+   * `transition writeback_ledger` span in each row's trace, with its timing.
+   */
   private async record(batch: Pending[]): Promise<void> {
-    const results = await this.ledger.transitionMany(batch.map(({ id, command }) => ({ id, command })));
+    const startedAt = Date.now();
+    let results: Awaited<ReturnType<LedgerRepository['transitionMany']>>;
+    try {
+      results = await this.ledger.transitionMany(batch.map(({ id, command }) => ({ id, command })));
+    } catch (error) {
+      for (const item of batch)
+        recordDbSpan(this.spanOf(item.command, batch.length), item.trace, {
+          startedAt,
+          endedAt: Date.now(),
+          error,
+        });
+      throw error;
+    }
+    const timing = { startedAt, endedAt: Date.now() };
+    for (const item of batch) recordDbSpan(this.spanOf(item.command, batch.length), item.trace, timing);
     results.forEach((result, i) => {
       const item = batch[i]!;
       if (result instanceof LedgerError) item.reject(result);
       else item.resolve(result);
     });
+  }
+
+  /**
+   * A transition whose messages are computed from the updated row, in a statement of its own. Its span is recorded
+   * after it, never made active: the messages it writes continue the row's span, not the statement's.
+   */
+  private async transitionAlone(
+    id: string,
+    command: TransitionCommand,
+    trace: TraceContext,
+  ): Promise<TransitionResult> {
+    const startedAt = Date.now();
+    try {
+      const result = await this.ledger.transition(id, command);
+      recordDbSpan(this.spanOf(command, 1), trace, { startedAt, endedAt: Date.now() });
+      return result;
+    } catch (error) {
+      recordDbSpan(this.spanOf(command, 1), trace, { startedAt, endedAt: Date.now(), error });
+      throw error;
+    }
+  }
+
+  private spanOf(command: TransitionCommand, batchSize: number) {
+    return {
+      operation: 'transition',
+      collection: LEDGER_COLLECTION,
+      namespace: this.ledger.schema,
+      batchSize,
+      attributes: { 'closeout.writeback_status': command.to },
+    };
   }
 }
