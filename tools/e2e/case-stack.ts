@@ -378,10 +378,16 @@ export class CaseStack {
 
   async postTrigger(
     body: unknown,
+    /** More request headers, e.g. the upstream system's `traceparent`. */
+    headers: Record<string, string> = {},
   ): Promise<{ status: number; body: { caseId?: string; duplicate?: boolean; errors?: unknown } }> {
     const res = await fetch(`${this.ingestUrl}/v1/triggers`, {
       method: 'POST',
-      headers: { authorization: `Bearer ${this.ingestToken}`, 'content-type': 'application/json' },
+      headers: {
+        ...headers,
+        authorization: `Bearer ${this.ingestToken}`,
+        'content-type': 'application/json',
+      },
       body: JSON.stringify(body),
     });
     return { status: res.status, body: (await res.json()) as { caseId?: string } };

@@ -8,6 +8,7 @@
  * signed). The case then completes with its writebacks applied at the simulated cores. Every page is screenshotted,
  * checked with axe (0 serious or critical violations) and, for the link, verify and actions pages, at 320 px.
  */
+import { randomBytes } from 'node:crypto';
 import type { Browser, Page } from 'playwright-core';
 import { devstackEnv } from '../devstack/devstack-env';
 import { launchBrowser, newPhone } from '../browser/browser';
@@ -51,7 +52,8 @@ const timeZone = ((zones) => (zones.daytime.includes('Europe/London') ? 'Europe/
 
 beforeAll(async () => {
   stack = await new CustomerStack({
-    env: devstackEnv(),
+    // Every service exports its spans to the devstack's Zipkin (ZIPKIN_ENDPOINT), which the trace test reads back.
+    env: { ...devstackEnv(), OTEL_TRACES_EXPORTER: 'zipkin' },
     cadence: CUSTOMER_CADENCE,
     // The five workflows write back over REST (card, documents) and SOAP (plan, address) only.
     writebackServices: ['writeback-rest', 'writeback-soap'],
@@ -82,6 +84,7 @@ async function openCase(
   workflowId: string,
   eventType: string,
   extra: Record<string, unknown> = {},
+  headers: Record<string, string> = {},
 ): Promise<{ caseId: string; customer: Customer; since: Date }> {
   n += 1;
   const run = stack.runId;
@@ -95,35 +98,38 @@ async function openCase(
     recipient: outreach.channels[0] === 'EMAIL' ? { email } : { phone, smsProviderUrl: stack.smsProviderUrl },
   };
   const since = new Date(Date.now() - 1_000);
-  const res = await stack.cases.postTrigger({
-    sourceSystem: 'core-billing',
-    eventId: `it-${run}-${n}`,
-    eventType,
-    occurredAt: new Date().toISOString(),
-    customer: {
-      customerId: customer.customerId,
-      accountId: `40${String(n).padStart(8, '0')}`,
-      timeZone,
-      locale: 'en-GB',
-      contact: {
-        email,
-        phone,
+  const res = await stack.cases.postTrigger(
+    {
+      sourceSystem: 'core-billing',
+      eventId: `it-${run}-${n}`,
+      eventType,
+      occurredAt: new Date().toISOString(),
+      customer: {
+        customerId: customer.customerId,
+        accountId: `40${String(n).padStart(8, '0')}`,
         timeZone,
         locale: 'en-GB',
-        consents: outreach.channels
-          .filter((c) => c !== 'WHATSAPP')
-          .map((channel) => ({
-            channel,
-            purpose: outreach.purpose,
-            granted: true,
-            source: 'online-banking',
-            statedAt: new Date(Date.now() - 86_400_000).toISOString(),
-          })),
+        contact: {
+          email,
+          phone,
+          timeZone,
+          locale: 'en-GB',
+          consents: outreach.channels
+            .filter((c) => c !== 'WHATSAPP')
+            .map((channel) => ({
+              channel,
+              purpose: outreach.purpose,
+              granted: true,
+              source: 'online-banking',
+              statedAt: new Date(Date.now() - 86_400_000).toISOString(),
+            })),
+        },
+        knownFacts: KNOWN_FACTS,
       },
-      knownFacts: KNOWN_FACTS,
+      ...extra,
     },
-    ...extra,
-  });
+    headers,
+  );
   expect(res.status).toBe(202);
   return { caseId: res.body.caseId!, customer, since };
 }
@@ -165,8 +171,15 @@ describe('the five seed workflows through the mini-app in chromium', () => {
     identity: IdentityStep[];
     act: (page: Page) => Promise<void>;
     destinations: string[];
+    /** The upstream system's trace context, sent with the trigger. */
+    traceparent?: string;
   }): Promise<CaseView> {
-    const { caseId, customer, since } = await openCase(o.workflowId, o.eventType, o.extra);
+    const { caseId, customer, since } = await openCase(
+      o.workflowId,
+      o.eventType,
+      o.extra,
+      o.traceparent ? { traceparent: o.traceparent } : {},
+    );
     const phone = await newPhone(browser, { javaScriptEnabled: o.javaScriptEnabled ?? true });
     try {
       const page = await phone.newPage();
@@ -302,4 +315,119 @@ describe('the five seed workflows through the mini-app in chromium', () => {
     });
     expect(restPostings(view).map((p) => p.operation)).toEqual(['document.attach']);
   });
+
+  it('one case is one trace in Zipkin: the trigger, the orchestrator, the message, the customer in the mini-app, the writeback with its call to the core, and the completion, each parented on the step before', async () => {
+    const traceId = randomBytes(16).toString('hex');
+    const upstreamSpanId = randomBytes(8).toString('hex');
+    const test = 'document collection, one trace';
+    const view = await journey({
+      test,
+      workflowId: 'document-collection',
+      eventType: 'onboarding.documents_missing',
+      identity: ['code-sent', 'code-typed'],
+      act: (page) =>
+        uploadDocument(page, {
+          test,
+          workflowId: 'document-collection',
+          documentType: 'proof_of_address',
+          file: { name: 'proof.pdf', mimeType: 'application/pdf', buffer: cleanPdf(`trace ${stack.runId}`) },
+        }),
+      destinations: ['core-banking-rest'],
+      traceparent: `00-${traceId}-${upstreamSpanId}-01`,
+    });
+    const spans = await settledTrace(traceId, (found) =>
+      found.some(
+        (s) =>
+          /^send case\.state/i.test(s.name ?? '') &&
+          ancestorNames(found, s).some((n) => /^writeback send/i.test(n)),
+      ),
+    );
+    const byId = new Map(spans.map((s) => [s.id, s]));
+    // Every span hangs off another span of the trace, but the trigger's request: its parent is the upstream system's.
+    const roots = spans.filter((s) => !s.parentId || !byId.has(s.parentId));
+    expect(roots.map((s) => [s.localEndpoint?.serviceName, s.kind, s.parentId])).toEqual([
+      ['trigger-ingest', 'SERVER', upstreamSpanId],
+    ]);
+    expect([...new Set(spans.map((s) => s.localEndpoint?.serviceName))].sort()).toEqual(
+      expect.arrayContaining([
+        'messaging',
+        'mini-app-backend',
+        'orchestrator',
+        'trigger-ingest',
+        'writeback-rest',
+      ]),
+    );
+    // The call to the core: a CLIENT span of writeback-rest (closeout.core_call), inside the writeback's span.
+    const coreCall = spans.find(
+      (s) =>
+        s.localEndpoint?.serviceName === 'writeback-rest' &&
+        s.kind === 'CLIENT' &&
+        s.tags?.['closeout.core_call'],
+    );
+    expect(coreCall).toBeDefined();
+    expect(ancestorNames(spans, coreCall!)[0]).toMatch(/^writeback send/i);
+    // The completion descends from the core call's writeback, which descends from the customer's action in the
+    // mini-app, which descends from the message that carried the link, which descends from the trigger.
+    const completion = spans.find(
+      (s) =>
+        /^send case\.state/i.test(s.name ?? '') &&
+        ancestorNames(spans, s).some((n) => /^writeback send/i.test(n)),
+    )!;
+    const chain = ancestorNames(spans, completion);
+    const at = (re: RegExp): number => chain.findIndex((n) => re.test(n));
+    expect(at(/^writeback send/i)).toBeGreaterThanOrEqual(0);
+    expect(at(/^miniapp post \/s\/actions/i)).toBeGreaterThan(at(/^writeback send/i));
+    expect(at(/^process outreach\.event/i)).toBeGreaterThan(at(/^miniapp post \/s\/actions/i));
+    expect(at(/^post \/v1\/triggers/i)).toBe(chain.length - 1);
+    // The case's id is on its spans; the customer's contact points are on none.
+    expect(spans.some((s) => s.tags?.['closeout.case_id'] === view.caseId)).toBe(true);
+    const text = JSON.stringify(spans);
+    expect(text).not.toContain(`customer.${stack.runId}`);
+    expect(text).not.toContain('+1500555');
+  });
 });
+
+interface ZipkinSpan {
+  traceId: string;
+  id: string;
+  parentId?: string;
+  name?: string;
+  kind?: string;
+  localEndpoint?: { serviceName?: string };
+  tags?: Record<string, string>;
+}
+
+/** The names of a span's ancestors in the trace, nearest first. */
+function ancestorNames(spans: ZipkinSpan[], span: ZipkinSpan): string[] {
+  const byId = new Map(spans.map((s) => [s.id, s]));
+  const names: string[] = [];
+  for (
+    let p = span.parentId ? byId.get(span.parentId) : undefined;
+    p;
+    p = p.parentId ? byId.get(p.parentId) : undefined
+  )
+    names.push(p.name ?? '');
+  return names;
+}
+
+/**
+ * The trace from Zipkin's API once `done` holds and two reads a second apart agree (the services export in batches
+ * every second).
+ */
+async function settledTrace(traceId: string, done: (spans: ZipkinSpan[]) => boolean): Promise<ZipkinSpan[]> {
+  const url = `${devstackEnv()['ZIPKIN_URL']}/api/v2/trace/${traceId}`;
+  const deadline = Date.now() + 30_000;
+  let last = -1;
+  for (;;) {
+    const res = await fetch(url);
+    // The stack names its processes after the run (it-<run>-<app>): each span's service is the app's name.
+    const spans = (res.ok ? ((await res.json()) as ZipkinSpan[]) : []).map((span) => ({
+      ...span,
+      localEndpoint: { serviceName: span.localEndpoint?.serviceName?.replace(/^it-[0-9a-f]+-/, '') },
+    }));
+    if (done(spans) && spans.length === last) return spans;
+    last = spans.length;
+    if (Date.now() > deadline) return spans;
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+  }
+}

@@ -4,6 +4,7 @@ import { MessagingOptOuts1796100000000 } from './1796100000000-messaging-opt-out
 import { MessagingWhatsAppInbound1796200000000 } from './1796200000000-messaging-whatsapp-inbound.migration';
 import { MessagingMiniApp1796300000000 } from './1796300000000-messaging-mini-app.migration';
 import { OutboxTraceContext1796900000000 } from './1796900000000-outbox-trace-context.migration';
+import { SendTraceContext1797950000000 } from './1797950000000-send-trace-context.migration';
 
 /**
  * The messaging schema. Personal data (contact points, consents) stays in `contact` and `contact_consent`; nothing
@@ -111,4 +112,5 @@ export const messagingMigrations = [
   MessagingWhatsAppInbound1796200000000,
   MessagingMiniApp1796300000000,
   OutboxTraceContext1796900000000,
+  SendTraceContext1797950000000,
 ];

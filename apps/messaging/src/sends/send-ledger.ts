@@ -9,6 +9,7 @@ import type { OutreachRequested } from '@closeout/contracts';
 import type { Channel } from '@closeout/messaging-channels';
 import { DomainError } from '@closeout/errors';
 import { outboxRowOf, type OutboxMessage } from '@closeout/outbox';
+import { messageTraceContext, traceContextOf } from '@closeout/telemetry';
 import {
   policyInputsLateral,
   policyInputsOf,
@@ -46,6 +47,9 @@ export interface SendRow {
   providerRef: string | null;
   sendingSince: number | null;
   createdAt: number;
+  /** The trace context of the outreach.requested that admitted the send (null when none was kept). */
+  traceparent: string | null;
+  tracestate: string | null;
 }
 
 interface DbRow {
@@ -71,6 +75,8 @@ interface DbRow {
   provider_ref: string | null;
   sending_since: Date | null;
   created_at: Date;
+  traceparent: string | null;
+  tracestate: string | null;
 }
 
 const toRow = (r: DbRow): SendRow => ({
@@ -96,6 +102,8 @@ const toRow = (r: DbRow): SendRow => ({
   providerRef: r.provider_ref,
   sendingSince: r.sending_since?.getTime() ?? null,
   createdAt: r.created_at.getTime(),
+  traceparent: r.traceparent ?? null,
+  tracestate: r.tracestate ?? null,
 });
 
 /** TypeORM answers an UPDATE … RETURNING on PostgreSQL with [rows, affected count]; an INSERT with the rows. */
@@ -314,16 +322,23 @@ export async function admitSends(
   if (requests.length === 0) return [];
   const rows: DbRow[] = await tx.query(
     `INSERT INTO send (outreach_id, attempt, case_id, workflow_id, customer_id, requested_channel, channel, template_id,
-       purpose, link_expires_at, idempotency_key, correlation_id, request_event_id, status, next_due_at, created_at)
+       purpose, link_expires_at, idempotency_key, correlation_id, request_event_id, status, next_due_at, created_at,
+       traceparent, tracestate)
      SELECT r."outreachId", r.attempt, r."caseId", r."workflowId", r."customerId", r.channel, r.channel, r."templateId",
        r.purpose, to_timestamp(r."linkExpiresAt" / 1000.0), r."idempotencyKey", r."correlationId", r."eventId",
-       'RECEIVED', $2, $2
+       'RECEIVED', $2, $2, r.traceparent, r.tracestate
      FROM jsonb_to_recordset($1::jsonb) AS r("outreachId" text, attempt int, "caseId" text, "workflowId" text,
        "customerId" text, channel text, "templateId" text, purpose text, "linkExpiresAt" bigint,
-       "idempotencyKey" text, "correlationId" text, "eventId" text)
+       "idempotencyKey" text, "correlationId" text, "eventId" text, traceparent text, tracestate text)
      ON CONFLICT (outreach_id, attempt) DO NOTHING
      RETURNING *`,
-    [JSON.stringify(requests), new Date(now)],
+    // Each row keeps the trace context of the message that admitted it (the consumer's span for it).
+    [
+      JSON.stringify(
+        requests.map((r) => ({ ...r, ...traceContextOf(messageTraceContext(r.correlationId)) })),
+      ),
+      new Date(now),
+    ],
   );
   return rows.map(toRow);
 }

@@ -9,11 +9,11 @@ import { Inject, Injectable, type OnApplicationBootstrap, type OnModuleDestroy }
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
 import type { OutreachStatus } from '@closeout/contracts';
-import type { OutboxMessage } from '@closeout/outbox';
+import { withDecisionTrace, type OutboxMessage } from '@closeout/outbox';
 import type { Channel, OutboundMessage, SendOutcome } from '@closeout/messaging-channels';
 import { explainDecision } from '@closeout/messaging-domain';
 import { StatementBatcher } from '@closeout/platform';
-import { createLogger } from '@closeout/telemetry';
+import { createLogger, withSpan } from '@closeout/telemetry';
 import { CLOCK, type Clock } from '../clock/clock';
 import { linkOfSend, publishedLink, type PublishedLink } from '../links/link-store';
 import { miniAppLinkUrl, mintLinkToken, unsubscribeUrl } from '../links/mini-app-link';
@@ -159,10 +159,32 @@ export class SendWorker implements OnApplicationBootstrap, OnModuleDestroy {
     return rows.length;
   }
 
+  /**
+   * One claimed send's work, in a span that continues the trace of the outreach.requested that admitted it (kept on
+   * the row), so the decision, the provider call and the messages the move writes (outreach.event, audit) belong to
+   * the case's trace however long after, and in whichever process, the send is worked.
+   */
   private async work(row: SendRow, inputs?: PolicyInputs): Promise<void> {
+    const carried = row.traceparent
+      ? { traceparent: row.traceparent, ...(row.tracestate ? { tracestate: row.tracestate } : {}) }
+      : undefined;
+    const resolving = TO_RESOLVE.includes(row.status);
     try {
-      if (TO_RESOLVE.includes(row.status)) await this.resolve(row);
-      else await this.decideAndSend(row, inputs);
+      await withSpan(
+        `outreach ${resolving ? 'resolve' : 'send'}`,
+        'internal',
+        carried,
+        () => (resolving ? this.resolve(row) : this.decideAndSend(row, inputs)),
+        {
+          attributes: {
+            'closeout.case_id': row.caseId,
+            'closeout.workflow_id': row.workflowId,
+            'closeout.outreach_id': row.outreachId,
+            'closeout.channel': row.channel,
+            'closeout.attempt': row.attempt,
+          },
+        },
+      );
     } catch (error) {
       // The lease runs out and the row comes back: a SENDING row as a lookup, never as a blind resend.
       const lost = error instanceof LostLeaseError;
@@ -441,7 +463,8 @@ export class SendWorker implements OnApplicationBootstrap, OnModuleDestroy {
       id: row.id,
       change: { ...change, owner: this.owner },
       writes: {
-        outbox: messages,
+        // The statement runs batched with other sends' moves: each message keeps the trace of its own send's span.
+        outbox: messages.map(withDecisionTrace),
         ...(recordAttempt ? { attemptAt: row.sendingSince ?? this.now() } : {}),
       },
     });

@@ -41,6 +41,16 @@ export function outboxRowOf(
 }
 
 /**
+ * The message with the trace context it is decided in written into its headers now (`outboxRowOf`'s rule), for a
+ * message written later from another context: a statement batched with other rows' moves.
+ */
+export function withDecisionTrace(message: OutboxMessage): OutboxMessage {
+  if (message.headers.traceparent) return message;
+  const trace = traceContextOf(messageTraceContext(message.headers.correlationId));
+  return { ...message, headers: { ...message.headers, ...trace } } as OutboxMessage;
+}
+
+/**
  * Appends messages to the outbox through `manager` (inside the caller's transaction), keeping their order: ids are
  * drawn in array order, and the relay publishes in id order. Each row keeps the W3C trace context of the decision
  * that wrote it (`outboxRowOf`). Returns the ids.
