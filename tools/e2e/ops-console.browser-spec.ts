@@ -9,6 +9,7 @@
  * Alertmanager when the devstack has them. Every page is screenshotted and checked with axe (0 serious or critical).
  */
 import { randomBytes } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { Topics } from '@closeout/contracts';
 import { idempotencyKey } from '@closeout/writeback-domain';
@@ -23,6 +24,7 @@ jest.setTimeout(240_000);
 
 const TEST = 'ops-console';
 const consoleToken = `it-ops-console-${randomBytes(12).toString('hex')}`;
+const auditToken = `it-ops-console-audit-${randomBytes(12).toString('hex')}`;
 const agent = { id: 'alice.agent', password: `pw-${randomBytes(12).toString('hex')}` };
 const viewer = { id: 'victor.viewer', password: `pw-${randomBytes(12).toString('hex')}` };
 
@@ -30,6 +32,32 @@ let stack: CaseStack;
 let browser: Browser;
 let consoleName = '';
 let consoleUrl = '';
+let auditStore: Server | undefined;
+
+/**
+ * The audit store's case story (`GET /v1/audit?caseId=`, apps/audit-exporter) answered from the audit events the stack
+ * really published on the audit topic for the case, in the order they were read; the console's token is checked.
+ */
+async function startAuditStore(): Promise<string> {
+  const port = await freePort();
+  auditStore = createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://audit.test');
+    if (req.headers.authorization !== `Bearer ${auditToken}`) return void res.writeHead(401).end();
+    if (url.pathname !== '/v1/audit') return void res.writeHead(404).end();
+    const caseId = url.searchParams.get('caseId') ?? '';
+    const records = stack.observed.auditOf(caseId).map((event, i) => ({
+      seq: i + 1,
+      storedAt: new Date().toISOString(),
+      hash: '0'.repeat(64),
+      event,
+    }));
+    res
+      .writeHead(200, { 'content-type': 'application/json' })
+      .end(JSON.stringify({ caseId, records, next: null }));
+  });
+  await new Promise<void>((resolve) => auditStore!.listen(port, '127.0.0.1', resolve));
+  return `http://127.0.0.1:${port}`;
+}
 
 beforeAll(async () => {
   const env = devstackEnv();
@@ -44,6 +72,7 @@ beforeAll(async () => {
   const port = await freePort();
   consoleName = `it-${stack.runId}-ops-console`;
   consoleUrl = `http://127.0.0.1:${port}`;
+  const auditUrl = await startAuditStore();
   const operators = [
     `${agent.id}:agent:${await hashPassword(agent.password)}`,
     `${viewer.id}:viewer:${await hashPassword(viewer.password)}`,
@@ -55,6 +84,8 @@ beforeAll(async () => {
     CONSOLE_OPERATORS: operators,
     ORCHESTRATOR_URL: stack.orchestratorUrl,
     CONSOLE_ORCHESTRATOR_TOKEN: consoleToken,
+    AUDIT_URL: auditUrl,
+    CONSOLE_AUDIT_TOKEN: auditToken,
     ...(env['PROMETHEUS_URL'] ? { PROMETHEUS_URL: env['PROMETHEUS_URL'] } : {}),
     ...(env['ALERTMANAGER_URL'] ? { ALERTMANAGER_URL: env['ALERTMANAGER_URL'] } : {}),
     ...(env['ZIPKIN_URL'] ? { ZIPKIN_UI_URL: env['ZIPKIN_URL'] } : {}),
@@ -68,6 +99,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close();
   if (consoleName && stopService(consoleName, 'SIGTERM')) await waitForExit(consoleName, 15_000);
+  await new Promise((resolve) => (auditStore ? auditStore.close(resolve) : resolve(undefined)));
   await stack?.close();
 });
 
@@ -208,6 +240,22 @@ describe('the ops console in chromium at 1440×900', () => {
             (a) => a.action === 'exception.resolved' && a.actor.type === 'AGENT' && a.actor.id === agent.id,
           );
       expect(await stack.until(audited, 20_000)).toBe(true);
+
+      // The case page's audit story, from the store: every audit event of the case in order, the agent's resolution
+      // in their own name. (Events may still arrive while the page loads: those before it are all there.)
+      const before = stack.observed.auditOf(caseId).length;
+      await page.goto(`${consoleUrl}/cases/${caseId}`);
+      const rows = page.locator('#audit + table tbody tr');
+      const story: string[][] = [];
+      for (let i = 0; i < (await rows.count()); i++)
+        story.push(await rows.nth(i).locator('td').allInnerTexts());
+      expect(story.length).toBeGreaterThanOrEqual(before);
+      const events = stack.observed.auditOf(caseId).slice(0, story.length);
+      expect(story.map((cells) => [cells[0], cells[3], cells[6]])).toEqual(
+        events.map((e, i) => [String(i + 1), e.action, e.service]),
+      );
+      const resolvedRow = story.find((cells) => cells[3] === 'exception.resolved');
+      expect(resolvedRow?.[2]).toBe(`AGENT:${agent.id}`);
     } finally {
       await context.close();
     }

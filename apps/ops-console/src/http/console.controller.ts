@@ -17,12 +17,14 @@ import {
 } from '../pages/page-renderer';
 import {
   RESOLUTION_LABELS,
+  alertmanagerAlertRows,
   auditView,
+  breakRows,
   caseView,
   exceptionView,
-  pairs,
+  reconcilerAlertRows,
   shown,
-  when,
+  type AlertmanagerAlert,
   type CaseRecord,
   type ExceptionItem,
   type TrailRecord,
@@ -358,32 +360,11 @@ export class ConsoleController {
         : this.sources.reconciler.get<{ data: Record<string, unknown>[] }>('/v1/alerts?status=open'),
     ]);
     const fromAlertmanager = this.sources.alertmanager.configured;
-    const alertRows = alerts.ok
-      ? fromAlertmanager
-        ? (alerts.body as Record<string, unknown>[]).map((a) => {
-            const labels = (a['labels'] ?? {}) as Record<string, string>;
-            const annotations = (a['annotations'] ?? {}) as Record<string, string>;
-            const { alertname, severity, ...rest } = labels;
-            return {
-              name: shown(alertname),
-              severity: shown(severity),
-              since: when(a['startsAt']),
-              labels: pairs(rest, 8)
-                .map((p) => `${p.key}=${p.value}`)
-                .join(', '),
-              summary: shown(annotations['summary'] ?? annotations['description']),
-            };
-          })
-        : (alerts.body as { data: Record<string, unknown>[] }).data.map((a) => ({
-            name: shown(a['kind']),
-            severity: '',
-            since: when(a['raisedAt']),
-            labels: shown(a['key']),
-            summary: pairs(a['context'], 6)
-              .map((p) => `${p.key}: ${p.value}`)
-              .join('; '),
-          }))
-      : [];
+    const alertRows = !alerts.ok
+      ? []
+      : fromAlertmanager
+        ? alertmanagerAlertRows(alerts.body as AlertmanagerAlert[])
+        : reconcilerAlertRows((alerts.body as { data: Record<string, unknown>[] }).data);
     await this.page(res, 200, 'breaks', 'Breaks and alerts', session, {
       nav: 'breaks',
       data: {
@@ -394,17 +375,7 @@ export class ConsoleController {
         alerts: alertRows.slice(0, 200),
         breakNote: breaks.ok ? undefined : `The breaks could not be read: ${breaks.reason}.`,
         breaks: breaks.ok
-          ? breaks.body.data.slice(0, 200).map((b) => ({
-              kind: shown(b['kind']),
-              destination: shown(b['destination']),
-              caseId:
-                typeof b['caseId'] === 'string' && id.safeParse(b['caseId']).success
-                  ? b['caseId']
-                  : undefined,
-              detectedAt: when(b['detectedAt']),
-              command: shown(b['command']),
-              idempotencyKey: shown(b['idempotencyKey']),
-            }))
+          ? breakRows(breaks.body.data.slice(0, 200), (caseId) => id.safeParse(caseId).success)
           : [],
       },
     });

@@ -111,7 +111,7 @@ export const EXCEPTIONS = `${ERROR_SUMMARY}
 <h3>What happened</h3><p>{{ e.whatHappened }}</p>
 <h3>What was tried</h3>{% if e.tried.size > 0 %}${kv('e.tried')}{% else %}<p class="small">Nothing yet.</p>{% endif %}
 <h3>What the customer did</h3>{% if e.customerDid.size > 0 %}${kv('e.customerDid')}{% else %}<p class="small">Nothing recorded.</p>{% endif %}
-{% if e.guidance %}<h3>Guidance</h3><p>{{ e.guidance }}</p>{% endif %}
+{% if e.guidance != "" %}<h3>Guidance</h3><p>{{ e.guidance }}</p>{% endif %}
 ${RESOLVE_FORM}
 </li>{% endfor %}
 </ol>`;
@@ -132,7 +132,7 @@ export const CASE = `{% if resolved %}<div class="notice" role="status"><p>{{ re
 <h3>{{ e.kind }} ({{ e.status }}) — queue {{ e.queue }}</h3>
 <p>{{ e.summary }}</p>
 <p class="small">What happened: {{ e.whatHappened }}</p>
-{% if e.resolution %}<p class="small">Resolution: {{ e.resolution }}</p>{% endif %}
+{% if e.resolution != "" %}<p class="small">Resolution: {{ e.resolution }}</p>{% endif %}
 ${RESOLVE_FORM}
 </li>{% endfor %}</ol>{% endif %}
 <h2 id="timeline">Timeline</h2>
@@ -145,7 +145,7 @@ ${RESOLVE_FORM}
 {% if c.writebacks.size > 0 %}<table>
 <caption class="vh">Writebacks to the cores, with attempts and the destination's reference</caption>
 <thead><tr><th scope="col">Destination</th><th scope="col">Operation</th><th scope="col">Status</th><th scope="col">Attempts</th><th scope="col">Provider reference</th><th scope="col">Idempotency key</th><th scope="col">Requested</th><th scope="col">Applied</th></tr></thead>
-<tbody>{% for w in c.writebacks %}<tr{% if w.superseded %} class="superseded"{% endif %}><td>{{ w.destination }} ({{ w.protocol }})</td><td>{{ w.operation }}</td><td>{{ w.status }}{% if w.errorClass %} — {{ w.errorClass }}{% endif %}{% if w.superseded %} (superseded){% endif %}</td><td>{{ w.attempts }}</td><td>{{ w.providerRef }}</td><td class="mono">{{ w.idempotencyKey }}</td><td class="nowrap">{{ w.requestedAt }}</td><td class="nowrap">{{ w.appliedAt }}</td></tr>{% endfor %}</tbody>
+<tbody>{% for w in c.writebacks %}<tr{% if w.superseded %} class="superseded"{% endif %}><td>{{ w.destination }} ({{ w.protocol }})</td><td>{{ w.operation }}</td><td>{{ w.status }}{% if w.errorClass != "" %} — {{ w.errorClass }}{% endif %}{% if w.superseded %} (superseded){% endif %}</td><td>{{ w.attempts }}</td><td>{{ w.providerRef }}</td><td class="mono">{{ w.idempotencyKey }}</td><td class="nowrap">{{ w.requestedAt }}</td><td class="nowrap">{{ w.appliedAt }}</td></tr>{% endfor %}</tbody>
 </table>{% else %}<p class="small">No writebacks yet.</p>{% endif %}
 <h2 id="timers">Timers</h2>
 {% if c.timers.size > 0 %}<table>

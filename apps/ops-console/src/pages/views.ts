@@ -182,6 +182,63 @@ export function auditView(records: TrailRecord[]) {
   });
 }
 
+/** An alert as Alertmanager's `GET /api/v2/alerts` answers it (the fields the page shows). */
+export interface AlertmanagerAlert {
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+  startsAt?: string;
+}
+
+export interface AlertRow {
+  name: string;
+  severity: string;
+  since: string;
+  labels: string;
+  summary: string;
+}
+
+/** Alertmanager's firing alerts: the rule's name and severity, when it started, its other labels and its summary. */
+export function alertmanagerAlertRows(alerts: readonly AlertmanagerAlert[]): AlertRow[] {
+  return alerts.map((a) => {
+    const { alertname, severity, ...rest } = a.labels ?? {};
+    const annotations = a.annotations ?? {};
+    return {
+      name: shown(alertname),
+      severity: shown(severity),
+      since: when(a.startsAt),
+      labels: pairs(rest, 8)
+        .map((p) => `${p.key}=${p.value}`)
+        .join(', '),
+      summary: shown(annotations['summary'] ?? annotations['description']),
+    };
+  });
+}
+
+/** The reconciler's own open alerts (`GET /v1/alerts`), when no Alertmanager is configured. */
+export function reconcilerAlertRows(alerts: readonly Record<string, unknown>[]): AlertRow[] {
+  return alerts.map((a) => ({
+    name: shown(a['kind']),
+    severity: '',
+    since: when(a['raisedAt']),
+    labels: shown(a['key']),
+    summary: pairs(a['context'], 6)
+      .map((p) => `${p.key}: ${p.value}`)
+      .join('; '),
+  }));
+}
+
+/** The reconciler's open breaks (`GET /v1/breaks`); a case id is linked only when `linkable` accepts it. */
+export function breakRows(breaks: readonly Record<string, unknown>[], linkable: (caseId: string) => boolean) {
+  return breaks.map((b) => ({
+    kind: shown(b['kind']),
+    destination: shown(b['destination']),
+    caseId: typeof b['caseId'] === 'string' && linkable(b['caseId']) ? b['caseId'] : undefined,
+    detectedAt: when(b['detectedAt']),
+    command: shown(b['command']),
+    idempotencyKey: shown(b['idempotencyKey']),
+  }));
+}
+
 export const percent = (v: number | null | undefined, digits = 2): string =>
   v === null || v === undefined || !Number.isFinite(v) ? '—' : `${(v * 100).toFixed(digits)}%`;
 
