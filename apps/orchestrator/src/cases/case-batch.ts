@@ -2,17 +2,17 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { Counter } from 'prom-client';
 import type { DataSource, EntityManager } from 'typeorm';
-import type { BatchRejection, ConsumedMessage } from '@closeout/kafka';
+import { inMessageContext, type BatchRejection, type ConsumedMessage } from '@closeout/kafka';
 import { UnknownWorkflowError } from '../workflows/workflow-catalog';
 import { CaseNotFoundError, UnknownActionCaseError, UnknownOutreachCaseError } from './case-errors';
-import { messageTraceContext, withTraceContext } from '@closeout/telemetry';
 
 /**
- * Runs a case's work in its message's `process` span, so the outbox rows it writes continue that case's trace
- * whatever correlation id they carry (docs/operations/tracing.md).
+ * Runs a case's work in its message's context and `process` span, so the outbox rows it writes continue that case's
+ * trace whatever correlation id they carry, and every log line it writes carries its message's `correlationId` and
+ * trace (docs/operations/tracing.md).
  */
 const inMessageTrace = <T>(m: ConsumedMessage<unknown, unknown>, fn: () => Promise<T>): Promise<T> =>
-  withTraceContext(messageTraceContext(m.headers.correlationId), fn);
+  inMessageContext(m, fn);
 
 /** An event for a case not opened yet is retried in place a few times (the trigger may be a moment behind), then dead-lettered. */
 export const CASE_NOT_FOUND_ATTEMPTS = 8;

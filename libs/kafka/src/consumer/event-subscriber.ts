@@ -6,6 +6,7 @@ import {
   createLogger,
   extractTraceContext,
   failSpan,
+  messageTraceContext,
   runWithContext,
   runWithMessageTraces,
   startSpan,
@@ -615,7 +616,11 @@ class TopicSubscription<K, V> implements Subscription {
     };
 
     const problem = this.options.validate?.(message);
-    if (problem) return this.deadLetter(record, 'validation', `validation failed: ${problem}`);
+    if (problem) {
+      return runWithContext(contextOf(message), () =>
+        this.deadLetter(record, 'validation', `validation failed: ${problem}`),
+      );
+    }
     return message;
   }
 
@@ -652,8 +657,10 @@ class TopicSubscription<K, V> implements Subscription {
     const observe = (outcome: HandlerOutcome) =>
       this.counters.duration[outcome].observe(Number(process.hrtime.bigint() - started) / 1e9);
     let rejections: BatchRejection<K, V>[];
+    const traces = new Map<string, TraceContext>();
     try {
-      rejections = (await this.inSpan(prepared, () => this.run(prepared.map((p) => p.message)))) ?? [];
+      rejections =
+        (await this.inSpan(prepared, () => this.run(prepared.map((p) => p.message)), traces)) ?? [];
     } catch (error) {
       return this.handlerFailed(error, records, attempt, observe);
     }
@@ -666,11 +673,16 @@ class TopicSubscription<K, V> implements Subscription {
         continue;
       }
       this.counters.failed.poison.inc();
-      await this.deadLetter(
-        record,
-        rejection.reasonClass ?? 'poison',
-        `handler rejected the message: ${redactText(rejection.reason)}`,
-      );
+      // In the rejected message's own context and span: the dead letter's log line carries its correlation id and
+      // trace, not the batch's first.
+      const own = traces.get(message.offset);
+      const letter = () =>
+        this.deadLetter(
+          record,
+          rejection.reasonClass ?? 'poison',
+          `handler rejected the message: ${redactText(rejection.reason)}`,
+        );
+      await runWithContext(contextOf(message), () => (own ? withTraceContext(own, letter) : letter()));
     }
     return DONE;
   }
@@ -686,11 +698,13 @@ class TopicSubscription<K, V> implements Subscription {
   private async inSpan(
     prepared: Array<Prepared<K, V>>,
     work: () => Promise<BatchRejection<K, V>[] | void>,
+    byOffset?: Map<string, TraceContext>,
   ): Promise<BatchRejection<K, V>[] | void> {
     const spans = prepared.map(({ record, message }) => this.processSpan(record, message));
     const contexts = spans.map((span, i) =>
       contextWithSpan(span, extractTraceContext(headersAsText(prepared[i]!.record.headers))),
     );
+    prepared.forEach((p, i) => byOffset?.set(p.message.offset, contexts[i]!));
     try {
       const only = prepared.length === 1 ? contexts[0] : undefined;
       const rejections = only
@@ -808,6 +822,18 @@ class TopicSubscription<K, V> implements Subscription {
     sent.add(record.offset);
     return undefined;
   }
+}
+
+/**
+ * Runs `fn` as the work of one message of a batch: with its message context (every log line carries its
+ * `correlationId` and `causationId`) and its `process` span as the active trace context (`traceId` / `spanId` on the
+ * log lines; what it writes continues its trace). A batch handler wraps what it does per message in it; a
+ * one-message handler already runs so.
+ */
+export function inMessageContext<T>(message: ConsumedMessage<unknown, unknown>, fn: () => T): T {
+  return runWithContext(contextOf(message), () =>
+    withTraceContext(messageTraceContext(message.headers.correlationId), fn),
+  );
 }
 
 /** The context a single message's handler runs in, so its logs and the messages it publishes carry its ids. */
