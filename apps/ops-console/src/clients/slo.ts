@@ -3,6 +3,7 @@
  * for alerting) when PROMETHEUS_URL is set — charts over time, error budget left, breaker states, backlog and oldest
  * unknown — and from the reconciler's `/v1/slo` figures as tables when it is not (or does not answer).
  */
+import type { SloReport } from '@closeout/reconciler-domain';
 import type { Fetched } from './upstream';
 import type { Sources } from './sources';
 import { duration, percent } from '../pages/views';
@@ -161,31 +162,6 @@ async function addPrometheus(sources: Sources, page: SloPage, now: number): Prom
   return true;
 }
 
-interface SloReport {
-  computedAt: string;
-  windows: {
-    window: string;
-    writebacks: {
-      workflowId: string;
-      destination: string;
-      settled: number;
-      applied: number;
-      successRate: number | null;
-      p50RequestedToAppliedMs: number | null;
-      p95RequestedToAppliedMs: number | null;
-    }[];
-    workflows: {
-      workflowId: string;
-      ended?: number;
-      completed: number;
-      straightThrough?: number;
-      straightThroughRate: number | null;
-      p95TriggerToCompletedMs: number | null;
-    }[];
-  }[];
-  backlog: { destination: string; openBreaks: number; oldestAgeMs: number }[];
-}
-
 async function addReconciler(sources: Sources, page: SloPage): Promise<void> {
   if (!sources.reconciler.configured) return;
   const report = await sources.reconciler.get<SloReport>('/v1/slo');
@@ -208,9 +184,9 @@ async function addReconciler(sources: Sources, page: SloPage): Promise<void> {
   }));
   page.workflows = window.workflows.map((w) => ({
     workflowId: w.workflowId,
-    ended: w.ended ?? '—',
+    ended: w.ended,
     completed: w.completed,
-    straightThrough: w.straightThrough ?? '—',
+    straightThrough: w.straightThrough,
     rate: percent(w.straightThroughRate, 1),
     p95: duration(w.p95TriggerToCompletedMs),
   }));

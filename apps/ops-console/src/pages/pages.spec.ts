@@ -4,6 +4,7 @@
  * of the HTML — the uPlot series of each chart, the tables' cells — not merely "the page rendered".
  */
 import { parse, type HTMLElement } from 'node-html-parser';
+import type { SloReport } from '@closeout/reconciler-domain';
 import type { Sources } from '../clients/sources';
 import { sloPage } from '../clients/slo';
 import type { Fetched } from '../clients/upstream';
@@ -85,8 +86,8 @@ const PROMETHEUS: Record<string, Answer> = {
   ]),
 };
 
-/** The reconciler's `GET /v1/slo` (apps/reconciler's SLO report). */
-const RECONCILER_SLO = {
+/** The reconciler's `GET /v1/slo`, typed as the reconciler's own report. */
+const RECONCILER_SLO: SloReport = {
   computedAt: '2026-01-15T11:59:00.000Z',
   windows: [
     {
@@ -100,6 +101,8 @@ const RECONCILER_SLO = {
           successRate: 0.997,
           p50RequestedToAppliedMs: 1_500,
           p95RequestedToAppliedMs: 95_000,
+          duplicatesPrevented: 4,
+          exceptionRateByErrorClass: { VALIDATION: 0.003 },
         },
       ],
       workflows: [
@@ -109,12 +112,15 @@ const RECONCILER_SLO = {
           completed: 380,
           straightThrough: 342,
           straightThroughRate: 0.9,
+          p50TriggerToCompletedMs: 3_600_000,
           p95TriggerToCompletedMs: 3 * 3_600_000,
         },
       ],
     },
   ],
   backlog: [{ destination: 'core-banking-soap', openBreaks: 2, oldestAgeMs: 900 }],
+  openBreaks: [{ destination: 'core-banking-soap', kind: 'APPLIED_MISSING_IN_CORE', count: 2 }],
+  toReverse: [],
 };
 
 /** Sources answering from fixtures; `calls` records each path asked for. */
@@ -235,7 +241,7 @@ describe('the breaks and alerts page', () => {
   const breaks = breakRows(
     [
       {
-        kind: 'MISSING_AT_DESTINATION',
+        kind: 'APPLIED_MISSING_IN_CORE',
         destination: 'core-banking-sftp',
         caseId: 'case-123',
         detectedAt: '2026-01-15T10:00:00.000Z',
@@ -243,7 +249,7 @@ describe('the breaks and alerts page', () => {
         idempotencyKey: 'idem-abc',
       },
       // an id the console would not link to (it is not one of its ids)
-      { kind: 'AMOUNT_MISMATCH', destination: 'core-banking-rest', caseId: 'bad id/..', command: null },
+      { kind: 'SHARED_PROVIDER_REF', destination: 'core-banking-rest', caseId: 'bad id/..', command: null },
     ],
     (caseId) => /^[A-Za-z0-9._:-]{1,128}$/.test(caseId),
   );
@@ -278,14 +284,14 @@ describe('the breaks and alerts page', () => {
     ]);
     expect(table(html, 'Open breaks')).toEqual([
       [
-        'MISSING_AT_DESTINATION',
+        'APPLIED_MISSING_IN_CORE',
         'core-banking-sftp',
         'case-123',
         '2026-01-15 10:00:00Z',
         'REPLAY',
         'idem-abc',
       ],
-      ['AMOUNT_MISMATCH', 'core-banking-rest', '', '', '', ''],
+      ['SHARED_PROVIDER_REF', 'core-banking-rest', '', '', '', ''],
     ]);
     const links = parse(html)
       .querySelectorAll('table a')

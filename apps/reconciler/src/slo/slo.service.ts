@@ -6,21 +6,12 @@ import {
   writebackFigures,
   type AlertCondition,
   type BreakKind,
-  type WorkflowFigures,
-  type WritebackFigures,
+  type SloReport,
 } from '@closeout/reconciler-domain';
 import { durationMs, type Config } from '../config';
 import type { ReconcilerRepository } from '../persistence/reconciler.repository';
 
-export interface SloReport {
-  computedAt: string;
-  windows: Array<{ window: string; writebacks: WritebackFigures[]; workflows: WorkflowFigures[] }>;
-  backlog: Array<{ destination: string; openBreaks: number; oldestAgeMs: number }>;
-  /** Open breaks per destination and kind: what an operator alerts on (POSTED_TWICE > 0 is money to return). */
-  openBreaks: Array<{ destination: string; kind: BreakKind; count: number }>;
-  /** What the open POSTED_TWICE breaks ask to reverse, per destination and currency. */
-  toReverse: Array<{ destination: string; currency: string | null; amountMinor: number; postings: number }>;
-}
+export type { SloReport };
 
 const gauge = (name: string, help: string, labelNames: string[]): Gauge =>
   (register.getSingleMetric(name) as Gauge | undefined) ?? new Gauge({ name, help, labelNames });
