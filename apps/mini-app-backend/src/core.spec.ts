@@ -5,7 +5,7 @@ import { codeHmac, newCode, normalizeCode, sameHmac } from './identity/one-time-
 import { factsProblem, linkProblem } from './links/link-events.consumer';
 import { isLinkToken, linkTokenSha256 } from './links/link-token';
 import { Catalog } from './pages/i18n';
-import { contentSecurityPolicy } from './pages/page-renderer';
+import { contentSecurityPolicy } from '@closeout/platform';
 import { sessionCookie, sessionIdFrom } from './sessions/session-store';
 
 describe('identity methods', () => {

@@ -6,6 +6,8 @@ export * from './bootstrap/bootstrap';
 export * from './core/core.module';
 export * from './http/bearer-auth';
 export * from './http/configure-http';
+export * from './http/content-security-policy';
+export * from './http/form-body';
 export * from './database/statement-batcher';
 export * from './http/openapi';
 export * from './database/statement-metrics';

@@ -1,5 +1,6 @@
 import { Liquid, type Template } from 'liquidjs';
 import type { Response } from 'express';
+import { contentSecurityPolicy } from '@closeout/platform';
 import type { Catalog, Translate } from './i18n';
 import { ACTIONS, LAYOUT, LINK, MESSAGE, RETURN_BOUNCE, VERIFY_CODE, VERIFY_FACTS } from './templates';
 
@@ -18,25 +19,6 @@ const SOURCES: Record<PageName, string> = {
 export interface ShownError {
   field: string;
   message: string;
-}
-
-/**
- * The Content-Security-Policy of every page: nothing but our own origin, no inline script or style, forms post to us
- * and to the card processor's hosted page only, never framed.
- */
-export function contentSecurityPolicy(cardProcessorOrigin?: string): string {
-  return [
-    "default-src 'self'",
-    "script-src 'self'",
-    "style-src 'self'",
-    "img-src 'self' data:",
-    "font-src 'self'",
-    "connect-src 'self'",
-    "object-src 'none'",
-    `form-action 'self'${cardProcessorOrigin ? ` ${cardProcessorOrigin}` : ''}`,
-    "frame-ancestors 'none'",
-    "base-uri 'none'",
-  ].join('; ');
 }
 
 /** Renders the pages from the templates, parsed once; every output escaped. */

@@ -119,7 +119,7 @@ export class ConsoleController {
     const wait = await this.limits.attempt(clientIp(req));
     if (wait !== undefined) return this.tooMany(res, wait);
     const form = await readForm(req, res);
-    if (!form.ok) return this.message(res, form.status, 'The form could not be read', `form: ${form.rule}`);
+    if (!form.ok) return this.message(res, form.status, 'The form could not be read', form.rule);
     const { operator = '', password = '', _csrf } = form.fields;
     const expected = cookie(req, LOGIN_COOKIE);
     if (!expected || _csrf !== expected)
@@ -401,7 +401,7 @@ export class ConsoleController {
     }
     const form = await readForm(req, res);
     if (!form.ok) {
-      await this.message(res, form.status, 'The form could not be read', `form: ${form.rule}`, [], session);
+      await this.message(res, form.status, 'The form could not be read', form.rule, [], session);
       return undefined;
     }
     if (!csrfMatches(session, form.fields['_csrf'])) {

@@ -1,4 +1,5 @@
 import { Liquid, type Template } from 'liquidjs';
+import { contentSecurityPolicy } from '@closeout/platform';
 import { BREAKS, CASE, EXCEPTIONS, LAYOUT, LOGIN, MESSAGE, SLO } from './templates';
 
 export type PageName = 'login' | 'message' | 'exceptions' | 'case' | 'slo' | 'breaks';
@@ -27,21 +28,10 @@ export interface Viewer {
 }
 
 /**
- * Every page's Content-Security-Policy: our own origin only, no inline script or style, forms post to us, never
- * framed. uPlot and the chart script are served from /assets.
+ * Every page's Content-Security-Policy (the platform's, as the mini-app's): our own origin only, no inline script or
+ * style, forms post to us, never framed. uPlot and the chart script are served from /assets.
  */
-export const CONTENT_SECURITY_POLICY = [
-  "default-src 'self'",
-  "script-src 'self'",
-  "style-src 'self'",
-  "img-src 'self' data:",
-  "font-src 'self'",
-  "connect-src 'self'",
-  "object-src 'none'",
-  "form-action 'self'",
-  "frame-ancestors 'none'",
-  "base-uri 'none'",
-].join('; ');
+export const CONTENT_SECURITY_POLICY = contentSecurityPolicy();
 
 export class PageRenderer {
   private readonly liquid = new Liquid({ outputEscape: 'escape', strictFilters: true, cache: true });
