@@ -172,6 +172,15 @@ describe('docker-compose.yml', () => {
     expect(await verifyPassword('another-password', operator!.passwordHash)).toBe(false);
   });
 
+  it('gives the workflow definitions to the orchestrator alone (the reconciler does not read them)', () => {
+    for (const name of closeoutServices.filter((s) => s !== 'orchestrator'))
+      expect({ name, vars: Object.keys(envOf(name)).filter((v) => v.startsWith('WORKFLOW_')) }).toEqual({
+        name,
+        vars: [],
+      });
+    expect(envOf('orchestrator')['WORKFLOW_DEFINITIONS_DIR']).toBe('/app/workflows');
+  });
+
   it("gives the mini-app tokens the orchestrator's and messaging's APIs accept, and links that point at it", () => {
     const mini = envOf('mini-app-backend');
     const tokensOf = (value: string | undefined) =>

@@ -656,6 +656,17 @@ describe('deploy/k8s manifests', () => {
     );
   });
 
+  it('gives the workflow definitions to the orchestrator alone (the reconciler does not read them)', () => {
+    const workflowVariables = (service: ServiceName) =>
+      [...environmentOf(service).keys()].filter((name) => name.startsWith('WORKFLOW_'));
+    for (const service of services.filter((s) => s !== 'orchestrator'))
+      expect({ service, variables: workflowVariables(service) }).toEqual({ service, variables: [] });
+    expect(workflowVariables('orchestrator').sort()).toEqual([
+      'WORKFLOW_DEFINITIONS_DIR',
+      'WORKFLOW_GOLDEN_PAYLOADS_DIR',
+    ]);
+  });
+
   it.each(kafkaServices)(
     '%s connects to Kafka as its own principal, with settings the code accepts',
     (service) => {

@@ -180,7 +180,7 @@ export async function bringUpPlatform(run: string): Promise<Platform> {
     audit,
     console: consoleCredentials,
   };
-  // The definitions are settings too (the orchestrator and the reconciler read them at boot).
+  // The definitions are settings too (the orchestrator reads them at boot).
   const definitions = readdirSync(workflowsDir)
     .sort()
     .map((f) => readFileSync(join(workflowsDir, f), 'utf8'))
@@ -261,7 +261,8 @@ const OWNERS: Array<[RegExp, readonly string[]]> = [
   [/^WRITEBACK_SOAP_/, ['writeback-soap']],
   [/^WRITEBACK_SFTP_/, ['writeback-sftp']],
   [/^SFTP_/, ['writeback-sftp', 'reconciler']],
-  [/^WORKFLOW_/, ['orchestrator', 'reconciler']],
+  // The workflow definitions: the orchestrator's alone (the reconciler no longer reads them).
+  [/^WORKFLOW_/, ['orchestrator']],
   [/^(MESSAGING|TWILIO|WHATSAPP|SMTP)_/, ['messaging']],
   // The audit store's key and tokens, the SIEM sinks (and rsyslog's output file, which the job reads itself).
   [/^AUDIT_/, ['audit-exporter']],
