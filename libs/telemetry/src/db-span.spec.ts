@@ -1,25 +1,17 @@
 import { context, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
-import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
-import {
-  BasicTracerProvider,
-  InMemorySpanExporter,
-  SimpleSpanProcessor,
-} from '@opentelemetry/sdk-trace-base';
+import { InMemorySpanExporter } from '@opentelemetry/sdk-trace-base';
 import { recordDbSpan, withDbSpan } from './db-span';
 import { contextWithSpan, startSpan } from './tracing';
+import { installTestTracing, uninstallTestTracing } from './testing';
 
 const exporter = new InMemorySpanExporter();
 
 describe('database spans', () => {
   beforeAll(() => {
-    context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
-    trace.setGlobalTracerProvider(
-      new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] }),
-    );
+    installTestTracing(exporter);
   });
   afterAll(() => {
-    trace.disable();
-    context.disable();
+    uninstallTestTracing();
   });
   beforeEach(() => exporter.reset());
 

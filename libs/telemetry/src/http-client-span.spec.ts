@@ -1,17 +1,11 @@
 import { createServer, request, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { context, propagation, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
-import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
-import { W3CTraceContextPropagator } from '@opentelemetry/core';
-import {
-  BasicTracerProvider,
-  InMemorySpanExporter,
-  SimpleSpanProcessor,
-  type ReadableSpan,
-} from '@opentelemetry/sdk-trace-base';
+import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
+import { InMemorySpanExporter, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import axios from 'axios';
 import { httpClientSpan, safeUrl, traceAxios, withClientSpan } from './http-client-span';
 import { startSpan, withTraceContext, contextWithSpan } from './tracing';
+import { installTestTracing, uninstallTestTracing } from './testing';
 
 const exporter = new InMemorySpanExporter();
 
@@ -44,11 +38,7 @@ describe('outgoing HTTP carries the trace context of its CLIENT span', () => {
   let received: Received[];
 
   beforeAll(async () => {
-    context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
-    propagation.setGlobalPropagator(new W3CTraceContextPropagator());
-    trace.setGlobalTracerProvider(
-      new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] }),
-    );
+    installTestTracing(exporter);
     server = createServer((req, res) => {
       const h: IncomingHttpHeaders = req.headers;
       received.push({
@@ -66,9 +56,7 @@ describe('outgoing HTTP carries the trace context of its CLIENT span', () => {
   });
   afterAll(async () => {
     await new Promise((resolve) => server.close(resolve));
-    trace.disable();
-    propagation.disable();
-    context.disable();
+    uninstallTestTracing();
   });
   beforeEach(() => {
     received = [];

@@ -1,17 +1,12 @@
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
-import { context, propagation, trace } from '@opentelemetry/api';
-import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
-import { W3CTraceContextPropagator } from '@opentelemetry/core';
-import {
-  BasicTracerProvider,
-  InMemorySpanExporter,
-  SimpleSpanProcessor,
-} from '@opentelemetry/sdk-trace-base';
+import { context } from '@opentelemetry/api';
+import { InMemorySpanExporter } from '@opentelemetry/sdk-trace-base';
 import express, { json } from 'express';
 import { httpServerSpans } from './http-server-span';
 import { addMessageTrace, messageTraceContext } from './message-traces';
 import { extractTraceContext, traceContextOf } from './tracing';
+import { installTestTracing, uninstallTestTracing } from './testing';
 
 const exporter = new InMemorySpanExporter();
 
@@ -24,11 +19,7 @@ describe('httpServerSpans', () => {
   const CASE_TRACE = '00-11111111111111111111111111111111-2222222222222222-01';
 
   beforeAll(async () => {
-    context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
-    propagation.setGlobalPropagator(new W3CTraceContextPropagator());
-    trace.setGlobalTracerProvider(
-      new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] }),
-    );
+    installTestTracing(exporter);
     const app = express();
     app.use(httpServerSpans());
     app.use(json());
@@ -53,9 +44,7 @@ describe('httpServerSpans', () => {
   });
   afterAll(async () => {
     await new Promise((resolve) => server.close(resolve));
-    trace.disable();
-    propagation.disable();
-    context.disable();
+    uninstallTestTracing();
   });
   beforeEach(() => {
     exporter.reset();

@@ -1,5 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { context, type Context } from '@opentelemetry/api';
+import { context, type Attributes, type Context, type Span } from '@opentelemetry/api';
+import { contextWithSpan, extractTraceContext, linksToActiveSpan, startSpan } from './tracing';
 
 /**
  * The trace context of each message a batch handler works on, by the message's correlation id (one per case): what a
@@ -47,4 +48,33 @@ export function addMessageTrace(correlationId: string, ctx: Context): boolean {
 export function addedMessageTrace(correlationId: string): Context | undefined {
   const traces = scope.getStore();
   return traces instanceof Map && growable.has(traces) ? traces.get(correlationId) : undefined;
+}
+
+/** A trace context kept with a row (a link, a session, a send): the W3C header values, null when none was kept. */
+export interface KeptTraceContext {
+  traceparent: string | null;
+  tracestate: string | null;
+}
+
+/**
+ * Continues a trace kept with a row in the running growable scope: starts a span `name`, the child of the kept
+ * context and linked to the active span (the request's own), and adds it for `correlationId` (`addMessageTrace`), so
+ * what is written for the case afterwards continues the case's trace. The caller ends the span. Undefined (nothing
+ * started) when no context was kept, one was already added for the correlation id, or no growable scope runs.
+ */
+export function continueKeptTrace(
+  name: string,
+  correlationId: string,
+  kept: KeptTraceContext,
+  attributes: Attributes = {},
+): Span | undefined {
+  if (!kept.traceparent || addedMessageTrace(correlationId)) return undefined;
+  const parent = extractTraceContext({
+    traceparent: kept.traceparent,
+    ...(kept.tracestate ? { tracestate: kept.tracestate } : {}),
+  });
+  const span = startSpan(name, 'internal', parent, { links: linksToActiveSpan(), attributes });
+  if (addMessageTrace(correlationId, contextWithSpan(span, parent))) return span;
+  span.end();
+  return undefined;
 }

@@ -13,7 +13,7 @@ import type { DataSource, EntityManager } from 'typeorm';
 import { insertOutboxMessages, type OutboxMessage } from '@closeout/outbox';
 import type { Channel, ChannelProvider, WebhookEvent } from '@closeout/messaging-channels';
 import { consentRecordFromReply, detectReplyIntent, type ReplyIntent } from '@closeout/messaging-domain';
-import { createLogger } from '@closeout/telemetry';
+import { continueKeptTrace, createLogger, type Span } from '@closeout/telemetry';
 import { CLOCK, type Clock } from '../clock/clock';
 import { customersByPhone } from '../contacts/contact-directory';
 import { recordOptOut } from '../opt-outs/record-opt-out';
@@ -23,6 +23,7 @@ import {
   lockReportedSend,
   recordContactAttempt,
   reportSend,
+  type SendRow,
 } from '../sends/send-ledger';
 import { linkOfSend } from '../links/link-store';
 import { auditMessage, outreachEventMessage, sendAuditMessage } from '../sends/send-messages';
@@ -72,6 +73,18 @@ function optOutName(intent: Extract<ReplyIntent, { kind: 'opt-out' }>): string {
   return intent.via === 'keyword' ? intent.keyword : `a ${intent.phraseClass} phrase`;
 }
 
+/**
+ * A provider's report of a send arrives in a request of its own: what it writes for the send (outreach.event, audit)
+ * continues the send's trace, kept on the row, in an `outreach receipt` span linked to the webhook's request.
+ */
+const continueSendTrace = (row: SendRow): Span | undefined =>
+  continueKeptTrace('outreach receipt', row.correlationId, row, {
+    'closeout.case_id': row.caseId,
+    'closeout.workflow_id': row.workflowId,
+    'closeout.outreach_id': row.outreachId,
+    'closeout.channel': row.channel,
+  });
+
 @Injectable()
 export class WebhookHandler {
   private readonly log = createLogger('webhooks');
@@ -117,6 +130,7 @@ export class WebhookHandler {
     if (to === undefined) return;
     const reason = `${provider.name} reports ${event.state}${event.errorCode !== undefined ? ` (${event.errorCode})` : ''}`;
     if (to === 'FAILED') return this.applyFailure(channel, event, reason);
+    let receipt: Span | undefined;
     await this.db.transaction(async (tx) => {
       const moved = await reportSend(
         tx,
@@ -126,6 +140,7 @@ export class WebhookHandler {
       );
       if (!moved) return;
       const { row, from } = moved;
+      receipt = continueSendTrace(row);
       const providerRef = row.providerRef ?? event.providerRef;
       // A report that overtook the send's own answer: the attempt reached the provider.
       if (from === 'SENDING') await recordContactAttempt(tx, row, row.sendingSince ?? this.now());
@@ -143,6 +158,7 @@ export class WebhookHandler {
         }),
       ]);
     });
+    receipt?.end();
   }
 
   /**
@@ -152,6 +168,7 @@ export class WebhookHandler {
    * one. A report for a send that already fell back or failed finds nothing and moves nothing.
    */
   private async applyFailure(channel: Channel, event: Status, reason: string): Promise<void> {
+    let receipt: Span | undefined;
     const fellBackTo = await this.db.transaction(async (tx) => {
       const row = await lockReportedSend(tx, {
         channel,
@@ -159,6 +176,7 @@ export class WebhookHandler {
         messageId: event.messageId,
       });
       if (!row) return undefined;
+      receipt = continueSendTrace(row);
       const now = this.now();
       const next = await this.policy.fallbackAfter(row, channel);
       const providerRef = row.providerRef ?? event.providerRef;
@@ -189,6 +207,7 @@ export class WebhookHandler {
       ]);
       return next;
     });
+    receipt?.end();
     if (fellBackTo !== undefined) this.worker.wake();
   }
 

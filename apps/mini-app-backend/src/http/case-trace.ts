@@ -7,22 +7,12 @@
  * by correlation id), so a case's work is one trace from the trigger to its completion.
  */
 import type { Request, Response } from 'express';
-import {
-  addMessageTrace,
-  addedMessageTrace,
-  contextWithSpan,
-  extractTraceContext,
-  linksToActiveSpan,
-  startSpan,
-} from '@closeout/telemetry';
+import { continueKeptTrace, type KeptTraceContext } from '@closeout/telemetry';
 
-export interface CaseTraceFacts {
+export interface CaseTraceFacts extends KeptTraceContext {
   caseId: string;
   correlationId: string;
   workflowId?: string;
-  /** The trace context kept with the link or session; null when none was kept (tracing off, an older link). */
-  traceparent: string | null;
-  tracestate: string | null;
 }
 
 type RoutedRequest = Request & { route?: { path?: unknown } };
@@ -32,22 +22,11 @@ type RoutedRequest = Request & { route?: { path?: unknown } };
  * a kept trace context the request's own trace stays the one its messages continue.
  */
 export function continueCaseTrace(req: RoutedRequest, res: Response, facts: CaseTraceFacts): void {
-  if (!facts.traceparent || addedMessageTrace(facts.correlationId)) return;
-  const parent = extractTraceContext({
-    traceparent: facts.traceparent,
-    ...(facts.tracestate ? { tracestate: facts.tracestate } : {}),
+  const span = continueKeptTrace(`miniapp ${req.method}`, facts.correlationId, facts, {
+    'closeout.case_id': facts.caseId,
+    ...(facts.workflowId ? { 'closeout.workflow_id': facts.workflowId } : {}),
   });
-  const span = startSpan(`miniapp ${req.method}`, 'internal', parent, {
-    links: linksToActiveSpan(),
-    attributes: {
-      'closeout.case_id': facts.caseId,
-      ...(facts.workflowId ? { 'closeout.workflow_id': facts.workflowId } : {}),
-    },
-  });
-  if (!addMessageTrace(facts.correlationId, contextWithSpan(span, parent))) {
-    span.end();
-    return;
-  }
+  if (!span) return;
   let ended = false;
   const end = (): void => {
     if (ended) return;

@@ -1,16 +1,11 @@
-import { context, propagation, trace } from '@opentelemetry/api';
-import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
-import { W3CTraceContextPropagator } from '@opentelemetry/core';
-import {
-  BasicTracerProvider,
-  InMemorySpanExporter,
-  SimpleSpanProcessor,
-} from '@opentelemetry/sdk-trace-base';
+import { context } from '@opentelemetry/api';
+import { InMemorySpanExporter } from '@opentelemetry/sdk-trace-base';
 import { Topics } from '@closeout/contracts';
 import { contextWithSpan, startSpan } from '@closeout/telemetry';
 import { CaseTransitionError } from '../domain/case-status';
 import { caseRecord, ScriptedTx, seedDefinition } from '../test-support/scripted-tx';
 import { CaseSession } from './case-session';
+import { installTestTracing, uninstallTestTracing } from '@closeout/telemetry/testing';
 
 const definition = seedDefinition('kyc-refresh');
 const cause = { id: 'evt-9', actor: { type: 'SERVICE' as const, id: 'orchestrator' } };
@@ -131,16 +126,10 @@ describe('CaseSession: what a use case decided, recorded in one statement', () =
   describe('traced', () => {
     const exporter = new InMemorySpanExporter();
     beforeAll(() => {
-      context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
-      propagation.setGlobalPropagator(new W3CTraceContextPropagator());
-      trace.setGlobalTracerProvider(
-        new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] }),
-      );
+      installTestTracing(exporter);
     });
     afterAll(() => {
-      trace.disable();
-      propagation.disable();
-      context.disable();
+      uninstallTestTracing();
     });
 
     it("locks and saves in `lock cases` / `save cases` spans under the message's; the messages continue the message's span", async () => {

@@ -1,16 +1,11 @@
-import { context, propagation, trace } from '@opentelemetry/api';
-import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
-import { W3CTraceContextPropagator } from '@opentelemetry/core';
-import {
-  BasicTracerProvider,
-  InMemorySpanExporter,
-  SimpleSpanProcessor,
-} from '@opentelemetry/sdk-trace-base';
+import { trace } from '@opentelemetry/api';
+import { InMemorySpanExporter } from '@opentelemetry/sdk-trace-base';
 import { Topics } from '@closeout/contracts';
 import { createLoggerTo, currentContext } from '@closeout/telemetry';
 import { DeadLetterPublisher } from '../dead-letter/dead-letter';
 import { incomingRecord, scriptedSubscriber } from '../testing/scripted-subscriber';
 import { inMessageContext } from './event-subscriber';
+import { installTestTracing, uninstallTestTracing } from '@closeout/telemetry/testing';
 
 /**
  * A batch handler handles many cases in one call: what it logs about one message carries that message's correlation
@@ -19,16 +14,10 @@ import { inMessageContext } from './event-subscriber';
 const exporter = new InMemorySpanExporter();
 
 beforeAll(() => {
-  context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
-  propagation.setGlobalPropagator(new W3CTraceContextPropagator());
-  trace.setGlobalTracerProvider(
-    new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] }),
-  );
+  installTestTracing(exporter);
 });
 afterAll(() => {
-  trace.disable();
-  propagation.disable();
-  context.disable();
+  uninstallTestTracing();
 });
 beforeEach(() => exporter.reset());
 

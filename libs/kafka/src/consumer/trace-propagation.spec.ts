@@ -1,12 +1,5 @@
-import { context, propagation, trace } from '@opentelemetry/api';
-import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
-import { W3CTraceContextPropagator } from '@opentelemetry/core';
-import {
-  BasicTracerProvider,
-  InMemorySpanExporter,
-  SimpleSpanProcessor,
-  type ReadableSpan,
-} from '@opentelemetry/sdk-trace-base';
+import { context } from '@opentelemetry/api';
+import { InMemorySpanExporter, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { Topics, type CaseKey, type WritebackRequested } from '@closeout/contracts';
 import { outboxRowOf, type OutboxMessage } from '@closeout/outbox';
 import { startSpan, traceContextOf, withTraceContext, contextWithSpan } from '@closeout/telemetry';
@@ -15,26 +8,19 @@ import { EventPublisher } from '../producer/event-publisher';
 import { JsonBodySerde, RecordingProducer } from '../testing/in-memory-ports';
 import { incomingRecord, jsonWire, scriptedSubscriber } from '../testing/scripted-subscriber';
 import type { ConsumedMessage } from './event-subscriber';
+import { installTestTracing, uninstallTestTracing } from '@closeout/telemetry/testing';
 
 /**
  * How trace context travels with each message: outbox row → producer span → wire headers → consumer span → what the
  * handler writes next. Spans are recorded in memory.
  */
 const exporter = new InMemorySpanExporter();
-const contextManager = new AsyncLocalStorageContextManager();
 
 beforeAll(() => {
-  contextManager.enable();
-  context.setGlobalContextManager(contextManager);
-  propagation.setGlobalPropagator(new W3CTraceContextPropagator());
-  trace.setGlobalTracerProvider(
-    new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] }),
-  );
+  installTestTracing(exporter);
 });
 afterAll(() => {
-  trace.disable();
-  propagation.disable();
-  context.disable();
+  uninstallTestTracing();
 });
 beforeEach(() => exporter.reset());
 

@@ -1,11 +1,4 @@
-import { context, propagation, trace } from '@opentelemetry/api';
-import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
-import { W3CTraceContextPropagator } from '@opentelemetry/core';
-import {
-  BasicTracerProvider,
-  InMemorySpanExporter,
-  SimpleSpanProcessor,
-} from '@opentelemetry/sdk-trace-base';
+import { InMemorySpanExporter } from '@opentelemetry/sdk-trace-base';
 import { Type } from 'avsc';
 import { avroSchemas, Topics, type CaseKey, type WritebackRequested } from '@closeout/contracts';
 import { currentContext } from '@closeout/telemetry';
@@ -13,23 +6,17 @@ import type { ConsumedMessage } from '../consumer/event-subscriber';
 import { SchemaCatalog } from '../serde/schema-catalog';
 import { integrationEnv, readRaw, testClient, unique, writebackRequested } from '../testing/integration';
 import type { KafkaClient } from '../kafka-client';
+import { installTestTracing, uninstallTestTracing } from '@closeout/telemetry/testing';
 
 /** A real tracer so `traceparent` is written and continued, as in a service after initTelemetry. */
 const spans = new InMemorySpanExporter();
-const contextManager = new AsyncLocalStorageContextManager().enable();
 
 beforeAll(() => {
-  context.setGlobalContextManager(contextManager);
-  propagation.setGlobalPropagator(new W3CTraceContextPropagator());
-  trace.setGlobalTracerProvider(
-    new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(spans)] }),
-  );
+  installTestTracing(spans);
 });
 
 afterAll(() => {
-  trace.disable();
-  propagation.disable();
-  context.disable();
+  uninstallTestTracing();
 });
 
 describe('Avro round trip through the schema registry (writeback.requested.v1)', () => {

@@ -1,12 +1,6 @@
 import { register } from 'prom-client';
-import { context, propagation, SpanKind, trace, TraceFlags } from '@opentelemetry/api';
-import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
-import { W3CTraceContextPropagator } from '@opentelemetry/core';
-import {
-  BasicTracerProvider,
-  InMemorySpanExporter,
-  SimpleSpanProcessor,
-} from '@opentelemetry/sdk-trace-base';
+import { context, SpanKind, trace, TraceFlags } from '@opentelemetry/api';
+import { InMemorySpanExporter } from '@opentelemetry/sdk-trace-base';
 import { withTraceContext } from '@closeout/telemetry';
 import { startRestCore, type RestCore } from '@closeout/simulators/rest-core';
 import { defaultMappingRegistry, retryPolicyFor, type RetryPolicyConfig } from '@closeout/writeback-domain';
@@ -25,6 +19,7 @@ import {
 } from '@closeout/writeback-core';
 import { parseRestDestinations } from './rest-destination.config';
 import { RestDestination } from './rest-destination';
+import { installTestTracing, uninstallTestTracing } from '@closeout/telemetry/testing';
 
 /**
  * The writeback core end to end without Kafka: intake → ledger → worker → RestDestination → the simulated REST
@@ -451,16 +446,10 @@ describe('writeback core against the simulated REST core (real PostgreSQL)', () 
   describe('with tracing', () => {
     const exporter = new InMemorySpanExporter();
     beforeAll(() => {
-      context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
-      propagation.setGlobalPropagator(new W3CTraceContextPropagator());
-      trace.setGlobalTracerProvider(
-        new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] }),
-      );
+      installTestTracing(exporter);
     });
     afterAll(() => {
-      trace.disable();
-      propagation.disable();
-      context.disable();
+      uninstallTestTracing();
     });
 
     it('sends each posting with the traceparent of its CLIENT span, in the trace of the message that admitted it', async () => {
