@@ -23,7 +23,9 @@ export async function positionGroupsAtEnd(
   defaultPartitions = 6,
 ): Promise<void> {
   if (groups.length === 0) return;
-  const { brokers, security } = Array.isArray(connection) ? { brokers: connection, security: undefined } : connection;
+  const { brokers, security } = Array.isArray(connection)
+    ? { brokers: connection, security: undefined }
+    : connection;
   const provisioner = new KafkajsMessageBus({
     clientId: 'group-position',
     brokers,
@@ -40,15 +42,19 @@ export async function positionGroupsAtEnd(
     await new TopicProvisioner(provisioner, { defaultPartitions, replicationFactor: 1 }).ensureTopics(
       topics.map((topic) => ({ topic })),
     );
-    const ends = new Map<string, Array<{ partition: number; high: string }>>();
-    for (const topic of topics) ends.set(topic, await endOffsets(admin, topic));
-    for (const { groupId, topic } of groups) {
-      await admin.setOffsets({
-        groupId,
-        topic,
-        partitions: ends.get(topic)!.map((p) => ({ partition: p.partition, offset: p.high })),
-      });
-    }
+    const ends = new Map(
+      await Promise.all(topics.map(async (topic) => [topic, await endOffsets(admin, topic)] as const)),
+    );
+    // Each group is its own coordinator round trip: all at once (a main job positions a few dozen).
+    await Promise.all(
+      groups.map(({ groupId, topic }) =>
+        admin.setOffsets({
+          groupId,
+          topic,
+          partitions: ends.get(topic)!.map((p) => ({ partition: p.partition, offset: p.high })),
+        }),
+      ),
+    );
   } finally {
     await Promise.allSettled([provisioner.disconnect(), admin.disconnect()]);
   }
