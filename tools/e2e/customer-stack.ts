@@ -133,12 +133,16 @@ export class CustomerStack {
         i.groups.map(([g, topic]) => ({ groupId: `${i.name}.${g}`, topic })),
       ),
     );
-    // The mini-app first: messaging's links point at its port, which is final once it is up.
-    await this.boot(this.miniapp);
-    const messagingPort = this.messaging.port;
-    await this.boot(this.messaging);
-    if (this.messaging.port !== messagingPort) {
-      // Messaging had to take another port: the mini-app asks it for codes at the new one.
+    // Both at once. Each knows the other's port from its environment: one that had to take another port (taken
+    // meanwhile) makes the other start again on the final one — messaging's links point at the mini-app, and the
+    // mini-app asks messaging for codes.
+    const ports = { miniapp: this.miniapp.port, messaging: this.messaging.port };
+    await Promise.all([this.boot(this.miniapp), this.boot(this.messaging)]);
+    if (this.miniapp.port !== ports.miniapp) {
+      await this.stop(this.messaging);
+      await this.boot(this.messaging);
+    }
+    if (this.messaging.port !== ports.messaging) {
       await this.stop(this.miniapp);
       await this.boot(this.miniapp);
     }
