@@ -293,9 +293,9 @@ describe('the five seed workflows through the mini-app in chromium', () => {
     ).toEqual(['document.attach', 'flag.clear']);
   });
 
-  it('document-collection: a proof of address uploaded → COMPLETED, the document attached at the REST core', async () => {
-    const test = 'document collection, upload';
-    const view = await journey({
+  /** document-collection's journey: the code, then a proof of address uploaded through the form. */
+  const documentCollection = (test: string, traceparent?: string): Promise<CaseView> =>
+    journey({
       test,
       workflowId: 'document-collection',
       eventType: 'onboarding.documents_missing',
@@ -308,33 +308,25 @@ describe('the five seed workflows through the mini-app in chromium', () => {
           file: {
             name: 'proof-of-address.pdf',
             mimeType: 'application/pdf',
-            buffer: cleanPdf(`poa ${stack.runId}`),
+            buffer: cleanPdf(`${test} ${stack.runId}`),
           },
         }),
       destinations: ['core-banking-rest'],
+      ...(traceparent ? { traceparent } : {}),
     });
+
+  it('document-collection: a proof of address uploaded → COMPLETED, the document attached at the REST core', async () => {
+    const view = await documentCollection('document collection, upload');
     expect(restPostings(view).map((p) => p.operation)).toEqual(['document.attach']);
   });
 
   it('one case is one trace in Zipkin: the trigger, the orchestrator, the message, the customer in the mini-app, the writeback with its call to the core, and the completion, each parented on the step before', async () => {
     const traceId = randomBytes(16).toString('hex');
     const upstreamSpanId = randomBytes(8).toString('hex');
-    const test = 'document collection, one trace';
-    const view = await journey({
-      test,
-      workflowId: 'document-collection',
-      eventType: 'onboarding.documents_missing',
-      identity: ['code-sent', 'code-typed'],
-      act: (page) =>
-        uploadDocument(page, {
-          test,
-          workflowId: 'document-collection',
-          documentType: 'proof_of_address',
-          file: { name: 'proof.pdf', mimeType: 'application/pdf', buffer: cleanPdf(`trace ${stack.runId}`) },
-        }),
-      destinations: ['core-banking-rest'],
-      traceparent: `00-${traceId}-${upstreamSpanId}-01`,
-    });
+    const view = await documentCollection(
+      'document collection, one trace',
+      `00-${traceId}-${upstreamSpanId}-01`,
+    );
     const spans = await settledTrace(traceId, (found) =>
       found.some(
         (s) =>

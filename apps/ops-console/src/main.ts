@@ -1,7 +1,7 @@
 // The ops console: the exception queue, cases, SLOs, breaks and alerts for operations staff, behind sign-in.
 // It reads no Kafka and keeps no database, so it starts on its own config rather than the services' base one.
 import { ConfigError, loadConfig } from '@closeout/config';
-import { configureLogging, initTelemetry } from '@closeout/telemetry';
+import { configureLogging, initTelemetryFrom } from '@closeout/telemetry';
 import { configSchema, type Config } from './config';
 
 let config: Config;
@@ -11,13 +11,7 @@ try {
   console.error(err instanceof ConfigError ? err.message : err);
   process.exit(1);
 }
-initTelemetry({
-  serviceName: config.SERVICE_NAME,
-  enabled: !config.OTEL_SDK_DISABLED,
-  exporter: config.OTEL_TRACES_EXPORTER,
-  otlpEndpoint: config.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT,
-  zipkinEndpoint: config.ZIPKIN_ENDPOINT,
-});
+initTelemetryFrom(config);
 configureLogging({ level: config.LOG_LEVEL, service: config.SERVICE_NAME });
 
 const start = async (): Promise<void> => {

@@ -5,7 +5,7 @@
  */
 import type { DynamicModule } from '@nestjs/common';
 import { baseEnvSchema, loadConfig, ConfigError, type BaseConfig, type z } from '@closeout/config';
-import { configureLogging, initTelemetry } from '@closeout/telemetry';
+import { configureLogging, initTelemetryFrom } from '@closeout/telemetry';
 import type { HttpOptions } from './http/configure-http';
 
 export interface LaunchOptions<C extends BaseConfig> {
@@ -34,13 +34,7 @@ export function launchService<C extends BaseConfig = BaseConfig>(options: Launch
     console.error(err instanceof ConfigError ? err.message : err);
     process.exit(1);
   }
-  initTelemetry({
-    serviceName: config.SERVICE_NAME,
-    enabled: !config.OTEL_SDK_DISABLED,
-    exporter: config.OTEL_TRACES_EXPORTER,
-    otlpEndpoint: config.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT,
-    zipkinEndpoint: config.ZIPKIN_ENDPOINT,
-  });
+  initTelemetryFrom(config);
   configureLogging({ level: config.LOG_LEVEL, service: config.SERVICE_NAME });
 
   const start = async (): Promise<void> => {

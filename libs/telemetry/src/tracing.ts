@@ -88,6 +88,28 @@ export function initTelemetry(options: TelemetryOptions): void {
   sdk.start();
 }
 
+/** The tracing variables of a service's validated config (libs/config's base schema). */
+export interface TracingConfig {
+  SERVICE_NAME: string;
+  OTEL_SDK_DISABLED: boolean;
+  OTEL_TRACES_EXPORTER?: TraceExporterKind | undefined;
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT?: string | undefined;
+  ZIPKIN_ENDPOINT?: string | undefined;
+}
+
+/** `initTelemetry` from a service's validated config. */
+export function initTelemetryFrom(config: TracingConfig): void {
+  initTelemetry({
+    serviceName: config.SERVICE_NAME,
+    enabled: !config.OTEL_SDK_DISABLED,
+    ...(config.OTEL_TRACES_EXPORTER ? { exporter: config.OTEL_TRACES_EXPORTER } : {}),
+    ...(config.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT
+      ? { otlpEndpoint: config.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT }
+      : {}),
+    ...(config.ZIPKIN_ENDPOINT ? { zipkinEndpoint: config.ZIPKIN_ENDPOINT } : {}),
+  });
+}
+
 /** Sends every finished span now (tests and a main job wait for this before reading a trace back). */
 export async function flushTelemetry(): Promise<void> {
   await Promise.all(processors.map((p) => p.forceFlush()));
