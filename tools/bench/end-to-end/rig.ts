@@ -79,9 +79,9 @@ export class BenchRig {
     this.hardStop.unref();
   }
 
-  /** The stack (one service after another), the watcher, and the driver following the cases. */
+  /** The stack (its services booting at once), the watcher, and the driver following the cases. */
   async start(): Promise<Bench> {
-    console.log('starting the stack (one service after another) …');
+    console.log('starting the stack (its services booting at once) …');
     await this.stack.start();
     await this.watcher.start();
     const http = axios.create({
