@@ -1,7 +1,6 @@
 import {
   context,
   createContextKey,
-  propagation,
   SpanKind,
   SpanStatusCode,
   trace,
@@ -10,6 +9,7 @@ import {
   type Span,
 } from '@opentelemetry/api';
 import type { AxiosError, AxiosInstance, AxiosResponse, InternalAxiosRequestConfig } from 'axios';
+import { failSpan, injectTraceHeaders } from './tracing';
 
 /**
  * Outgoing HTTP: every call another system (a core, a provider, another Closeout service) receives carries the W3C
@@ -103,7 +103,7 @@ export function startHttpClientCall(
   if (enclosing !== undefined && trace.getSpan(parent) === enclosing) {
     enclosing.setAttributes(attributes);
     return {
-      headers: headersOf(parent),
+      headers: injectTraceHeaders({}, parent),
       answered: (status) => {
         if (status !== undefined) enclosing.setAttribute('http.response.status_code', status);
       },
@@ -120,7 +120,7 @@ export function startHttpClientCall(
     span.end();
   };
   return {
-    headers: headersOf(trace.setSpan(parent, span)),
+    headers: injectTraceHeaders({}, trace.setSpan(parent, span)),
     answered: (status) => {
       if (status !== undefined) span.setAttribute('http.response.status_code', status);
       if (status !== undefined && status >= 400) {
@@ -135,12 +135,6 @@ export function startHttpClientCall(
       end();
     },
   };
-}
-
-function headersOf(ctx: Context): Record<string, string> {
-  const headers: Record<string, string> = {};
-  propagation.inject(ctx, headers);
-  return headers;
 }
 
 /**
@@ -183,9 +177,7 @@ export async function withClientSpan<T>(
       try {
         return await context.with(ctx, () => fn(span));
       } catch (error) {
-        const err = error instanceof Error ? error : new Error(String(error));
-        span.recordException(err);
-        span.setStatus({ code: SpanStatusCode.ERROR, message: err.message });
+        failSpan(span, error);
         throw error;
       } finally {
         span.end();

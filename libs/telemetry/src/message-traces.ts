@@ -56,6 +56,15 @@ export interface KeptTraceContext {
   tracestate: string | null;
 }
 
+/** The W3C headers of a kept trace context (what `withSpan` and `extractTraceContext` take), or none. */
+export function keptTraceHeaders(
+  kept: KeptTraceContext,
+): { traceparent: string; tracestate?: string } | undefined {
+  return kept.traceparent
+    ? { traceparent: kept.traceparent, ...(kept.tracestate ? { tracestate: kept.tracestate } : {}) }
+    : undefined;
+}
+
 /**
  * Continues a trace kept with a row in the running growable scope: starts a span `name`, the child of the kept
  * context and linked to the active span (the request's own), and adds it for `correlationId` (`addMessageTrace`), so
@@ -68,11 +77,9 @@ export function continueKeptTrace(
   kept: KeptTraceContext,
   attributes: Attributes = {},
 ): Span | undefined {
-  if (!kept.traceparent || addedMessageTrace(correlationId)) return undefined;
-  const parent = extractTraceContext({
-    traceparent: kept.traceparent,
-    ...(kept.tracestate ? { tracestate: kept.tracestate } : {}),
-  });
+  const headers = keptTraceHeaders(kept);
+  if (!headers || addedMessageTrace(correlationId)) return undefined;
+  const parent = extractTraceContext(headers);
   const span = startSpan(name, 'internal', parent, { links: linksToActiveSpan(), attributes });
   if (addMessageTrace(correlationId, contextWithSpan(span, parent))) return span;
   span.end();

@@ -13,7 +13,7 @@ import { withDecisionTrace, type OutboxMessage } from '@closeout/outbox';
 import type { Channel, OutboundMessage, SendOutcome } from '@closeout/messaging-channels';
 import { explainDecision } from '@closeout/messaging-domain';
 import { StatementBatcher } from '@closeout/platform';
-import { createLogger, withSpan } from '@closeout/telemetry';
+import { createLogger, keptTraceHeaders, withSpan } from '@closeout/telemetry';
 import { CLOCK, type Clock } from '../clock/clock';
 import { linkOfSend, publishedLink, type PublishedLink } from '../links/link-store';
 import { miniAppLinkUrl, mintLinkToken, unsubscribeUrl } from '../links/mini-app-link';
@@ -165,9 +165,7 @@ export class SendWorker implements OnApplicationBootstrap, OnModuleDestroy {
    * the case's trace however long after, and in whichever process, the send is worked.
    */
   private async work(row: SendRow, inputs?: PolicyInputs): Promise<void> {
-    const carried = row.traceparent
-      ? { traceparent: row.traceparent, ...(row.tracestate ? { tracestate: row.tracestate } : {}) }
-      : undefined;
+    const carried = keptTraceHeaders(row);
     const resolving = TO_RESOLVE.includes(row.status);
     try {
       await withSpan(

@@ -41,12 +41,13 @@ export function outboxRowOf(
 }
 
 /**
- * The message with the trace context it is decided in written into its headers now (`outboxRowOf`'s rule), for a
- * message written later from another context: a statement batched with other rows' moves.
+ * The message with the trace context it is decided in — the active one: a row's own span (a send's, a writeback's) —
+ * written into its headers now, for a message written later from another context: a statement batched with other
+ * rows' moves, run in whichever submitter's context flushes it.
  */
 export function withDecisionTrace(message: OutboxMessage): OutboxMessage {
   if (message.headers.traceparent) return message;
-  const trace = traceContextOf(messageTraceContext(message.headers.correlationId));
+  const trace = traceContextOf();
   return { ...message, headers: { ...message.headers, ...trace } } as OutboxMessage;
 }
 

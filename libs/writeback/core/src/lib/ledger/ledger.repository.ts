@@ -5,6 +5,7 @@ import type { PostgresDataSourceOptions } from 'typeorm/driver/postgres/Postgres
 import { insertOutboxMessages, outboxRowOf, type OutboxMessage } from '@closeout/outbox';
 import {
   extractTraceContext,
+  keptTraceHeaders,
   messageTraceContext,
   recordDbSpan,
   traceContextOf,
@@ -441,11 +442,8 @@ export class LedgerRepository {
    * row admitted without a trace.
    */
   private recordClaim(row: LedgerRow, batchSize: number, timing: StatementTiming): void {
-    if (!row.traceparent) return;
-    const carried = {
-      traceparent: row.traceparent,
-      ...(row.tracestate ? { tracestate: row.tracestate } : {}),
-    };
+    const carried = keptTraceHeaders(row);
+    if (!carried) return;
     recordDbSpan(
       {
         operation: 'claim',

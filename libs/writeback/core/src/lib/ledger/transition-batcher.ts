@@ -1,4 +1,5 @@
-import { activeTraceContext, recordDbSpan, traceContextOf, type TraceContext } from '@closeout/telemetry';
+import { withDecisionTrace } from '@closeout/outbox';
+import { activeTraceContext, recordDbSpan, type TraceContext } from '@closeout/telemetry';
 import { LedgerError } from './ledger.errors';
 import { LEDGER_COLLECTION, type LedgerRepository } from './ledger.repository';
 import type { TransitionCommand, TransitionResult } from './ledger.types';
@@ -35,9 +36,7 @@ export class TransitionBatcher {
     const trace = activeTraceContext();
     if (typeof command.outbox === 'function') return this.transitionAlone(id, command, trace);
     // The statement runs in whichever submitter's context flushes it: each message takes its own row's trace now.
-    const outbox = (command.outbox ?? []).map((m) =>
-      m.headers.traceparent ? m : { ...m, headers: { ...m.headers, ...traceContextOf(trace) } },
-    );
+    const outbox = (command.outbox ?? []).map(withDecisionTrace);
     return new Promise((resolve, reject) => {
       this.queue.push({ id, command: { ...command, outbox }, trace, resolve, reject });
       this.pump();

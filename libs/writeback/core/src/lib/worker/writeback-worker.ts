@@ -20,7 +20,7 @@ import type { LedgerRepository } from '../ledger/ledger.repository';
 import { TransitionBatcher } from '../ledger/transition-batcher';
 import type { AttemptRecord, ClaimedRow, TransitionCommand } from '../ledger/ledger.types';
 import type { OutboxMessage } from '@closeout/outbox';
-import { withClientSpan, withSpan } from '@closeout/telemetry';
+import { keptTraceHeaders, withClientSpan, withSpan } from '@closeout/telemetry';
 import { boundedText } from '../destination/destination-semantics';
 import { auditMessage, resultMessage } from './writeback-messages';
 import type { WritebackMetrics } from './writeback-metrics';
@@ -206,9 +206,7 @@ export class WritebackWorker {
    * trace however long after, and in whichever process, the row is worked.
    */
   private async process(row: ClaimedRow): Promise<void> {
-    const carried = row.traceparent
-      ? { traceparent: row.traceparent, ...(row.tracestate ? { tracestate: row.tracestate } : {}) }
-      : undefined;
+    const carried = keptTraceHeaders(row);
     await withSpan(`writeback ${row.claim.action.toLowerCase()}`, 'internal', carried, () => this.work(row), {
       attributes: {
         'closeout.case_id': row.caseId,
