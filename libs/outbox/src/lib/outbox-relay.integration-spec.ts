@@ -91,6 +91,8 @@ describe('OutboxRelay (real PostgreSQL)', () => {
     await db.enqueue([audit(2)]);
     await until(() => batches.flat().length === 2);
     expect(batches).toEqual([['evt-1', 'evt-2']]);
+    // The relay deletes a batch's rows once its publish has returned: a moment after `publish` saw them.
+    await until(async () => (await unpublished()) === 0);
     expect(await unpublished()).toBe(0);
     await db.enqueue([audit(3)]);
     await until(() => batches.flat().length === 3);
