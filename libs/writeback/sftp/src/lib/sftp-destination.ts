@@ -46,6 +46,15 @@ interface CachedReport {
 
 const PART = '.part';
 const DAY_MS = 24 * 60 * 60 * 1000;
+const REMOVE_ATTEMPTS = 3;
+
+/** A batch not uploaded within half of staleUploadMs: given up by us, not failed by the session. */
+class UploadAbandoned extends Error {
+  constructor(withinMs: number) {
+    super(`not finished within ${withinMs} ms (half of staleUploadMs): abandoned`);
+    this.name = 'UploadAbandoned';
+  }
+}
 
 /** RFC 4180 quoting, only where a field needs it. */
 const csvField = (value: string): string =>
@@ -340,14 +349,32 @@ export class SftpDestination implements WritebackDestination {
   }
 
   /** Best effort: the files of a batch whose manifest this process will never write; a sweep gets what this misses. */
+  /**
+   * Removes an abandoned batch's files at once, on a fresh session if need be; what still cannot be removed is left
+   * to the sweep, which takes it once it is older than staleUploadMs.
+   */
   private async removeUnfinished(inbound: string, batchId: string): Promise<void> {
-    try {
-      const sftp = await this.session();
-      for (const name of [`${batchId}.csv`, `${batchId}.csv${PART}`, `${manifestNameOf(batchId)}${PART}`])
-        await sftp.delete(posix.join(inbound, name), true);
-    } catch {
-      this.dropSession();
+    let lastError: unknown;
+    for (let attempt = 1; attempt <= REMOVE_ATTEMPTS; attempt += 1) {
+      if (this.closed) return;
+      try {
+        const sftp = await this.session();
+        for (const name of [`${batchId}.csv`, `${batchId}.csv${PART}`, `${manifestNameOf(batchId)}${PART}`])
+          await sftp.delete(posix.join(inbound, name), true);
+        return;
+      } catch (error) {
+        lastError = error;
+        this.dropSession();
+      }
     }
+    this.logger.warn(
+      {
+        destination: this.name,
+        batchId,
+        error: lastError instanceof Error ? lastError.message : String(lastError),
+      },
+      'could not remove an abandoned upload; the sweep removes it once it is stale',
+    );
   }
 
   private answer(
@@ -465,10 +492,7 @@ export class SftpDestination implements WritebackDestination {
   ): Promise<void> {
     const part = `${path}${PART}`;
     const inTime = (): void => {
-      if (performance.now() > deadline)
-        throw new Error(
-          `not finished within ${this.config.staleUploadMs / 2} ms (half of staleUploadMs): abandoned`,
-        );
+      if (performance.now() > deadline) throw new UploadAbandoned(this.config.staleUploadMs / 2);
     };
     let lastError: unknown;
     for (let attempt = 1; attempt <= 3; attempt += 1) {
@@ -496,6 +520,8 @@ export class SftpDestination implements WritebackDestination {
         return;
       } catch (error) {
         lastError = error;
+        // Our own deadline says nothing about the session: keep it for removing what was written.
+        if (error instanceof UploadAbandoned) break;
         this.dropSession();
         if (performance.now() > deadline) break;
         if (renameIssued) {
