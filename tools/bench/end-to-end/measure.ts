@@ -10,6 +10,7 @@ import { ledgerTimes, type LedgerTimes } from './analysis';
 import type { Args } from './args';
 import type { Bench, Phase } from './driver';
 import { cpuSnapshot, DbActivity, scrape, type CpuSnapshot, type Samples } from './machine';
+import { readStatements, resetStatements, type StatementStats } from './statements';
 
 /** Raw kafkajs JSON produce and consume msg/s on the same broker (best of 2), before the stack exists. */
 export interface RawKafka {
@@ -57,6 +58,8 @@ export interface Measured {
   pids: Map<string, number | undefined>;
   /** Average connections per state, per service. */
   dbActivity: Map<string, [string, number][]>;
+  /** pg_stat_statements over the run, or why there is none. */
+  statements: StatementStats | string;
 }
 
 export async function measuredRun(
@@ -82,6 +85,7 @@ export async function measuredRun(
     activity = undefined;
   });
   try {
+    const statementsUnavailable = await resetStatements(env['DATABASE_URL']!);
     const cpuBefore = cpuSnapshot();
     const benchCpuBefore = process.cpuUsage();
     console.log(`measured run: ${args.n} cases, ${args.inFlight} in flight`);
@@ -89,9 +93,13 @@ export async function measuredRun(
     const cpuAfter = cpuSnapshot();
     const benchCpu = process.cpuUsage(benchCpuBefore);
     const dbActivity = (await activity?.stop()) ?? new Map<string, [string, number][]>();
+    const statements =
+      statementsUnavailable ??
+      (await readStatements(env['DATABASE_URL']!)) ??
+      'pg_stat_statements could not be read';
     const after = await Promise.all(instances.map((i) => scrape(i.port)));
     const pids = new Map(instances.map((i) => [i.name, runningPid(i.name)]));
-    return { phase, instances, before, after, cpuBefore, cpuAfter, benchCpu, pids, dbActivity };
+    return { phase, instances, before, after, cpuBefore, cpuAfter, benchCpu, pids, dbActivity, statements };
   } finally {
     await activity?.stop();
   }

@@ -10,6 +10,7 @@ import type { Bench } from './driver';
 import { CLK_TCK, delta, seriesLabels } from './machine';
 import type { Measured, RawKafka } from './measure';
 import { ms, pctHeader, pctRow, pcts } from './stats';
+import { statementLines } from './statements';
 
 const TARGET_CASES_PER_S = 200;
 const TARGET_P95_ADDED_MS = 250;
@@ -244,6 +245,9 @@ function printWhereTheTimeGoes(args: Args, m: Measured, s: RunSummary, raw: RawK
         .join(', ')}`,
     );
   }
+  if (typeof m.statements === 'string')
+    console.log(`  PostgreSQL statements: not counted (${m.statements})`);
+  else for (const line of statementLines(m.statements, args.n)) console.log(line);
   const perCase = published / args.n;
   console.log(
     `  Kafka: ${perCase.toFixed(1)} messages published per case by the services (+1 action by this script); at the raw` +
