@@ -239,6 +239,37 @@ describe('OutboxRelay (real PostgreSQL)', () => {
     expect(await unpublished()).toBe(4);
   });
 
+  it('with no retention, deletes a batch in the transaction that publishes it and keeps what a failed publish left', async () => {
+    await db.enqueue(Array.from({ length: 6 }, (_, i) => audit(i)));
+    const published: OutboxMessage[] = [];
+    let brokerUp = true;
+    const r = relay({
+      listen: false,
+      retentionMs: 0,
+      batchSize: 4,
+      publish: async (m) => {
+        if (!brokerUp) throw new Error('broker unreachable');
+        published.push(...m);
+      },
+    });
+    const left = async (): Promise<string[]> =>
+      (
+        (await db.dataSource.query(
+          `SELECT value->>'eventId' AS e, published_at FROM "${db.schema}".outbox ORDER BY id`,
+        )) as { e: string; published_at: Date | null }[]
+      ).map((row) => `${row.e}${row.published_at ? ' published' : ''}`);
+
+    expect(await r.publishBatch()).toBe(4);
+    expect(await left()).toEqual(['evt-4', 'evt-5']);
+    brokerUp = false;
+    await expect(r.publishBatch()).rejects.toThrow('broker unreachable');
+    expect(await left()).toEqual(['evt-4', 'evt-5']);
+    brokerUp = true;
+    expect(await r.publishBatch()).toBe(2);
+    expect(await left()).toEqual([]);
+    expect(eventIds(published)).toEqual(['evt-0', 'evt-1', 'evt-2', 'evt-3', 'evt-4', 'evt-5']);
+  });
+
   it('purges on its own while running, with its retention, and counts what it deleted', async () => {
     await db.enqueue(Array.from({ length: 5 }, (_, i) => audit(i)));
     const registry = new Registry();

@@ -59,7 +59,9 @@ export interface OutboxRelayOptions {
   lagRefreshMs?: number;
   /**
    * How long a published message is kept before the relay deletes it (default 24 h). The outbox is a hand-off,
-   * not the record: the audit trail, the ledger and the case are. Kept a while for tracing a message back to its transaction.
+   * not the record: the audit trail, the ledger and the case are. 0 deletes each batch in the transaction that
+   * publishes it: the table holds only what waits, so the relay's scan of the unpublished stays short (published rows
+   * kept leave dead entries in the unpublished index that every scan walks until vacuum removes them).
    */
   retentionMs?: number;
   /** How often the relay deletes published messages past retention while running (default 60 000 ms). */
@@ -190,7 +192,12 @@ export class OutboxRelay {
       );
     this.drainTimeoutMs = options.drainTimeoutMs ?? 10_000;
     this.lagRefreshMs = options.lagRefreshMs ?? 5_000;
-    this.retentionMs = positive(options.retentionMs ?? 86_400_000, 'retentionMs');
+    this.retentionMs = options.retentionMs ?? 86_400_000;
+    if (!Number.isFinite(this.retentionMs) || this.retentionMs < 0)
+      throw new OutboxError(
+        'OUTBOX_INVALID_ARGUMENT',
+        `OutboxRelay: retentionMs must be >= 0, got ${this.retentionMs}`,
+      );
     this.purgeIntervalMs = positive(options.purgeIntervalMs ?? 60_000, 'purgeIntervalMs');
     this.purgeBatchSize = positive(options.purgeBatchSize ?? 5_000, 'purgeBatchSize');
     this.metrics = relayMetrics(options.registry ?? defaultRegistry);
@@ -241,16 +248,27 @@ export class OutboxRelay {
     const t = this.tables;
     let transientFailure: { error: unknown } | undefined;
     const result = await this.options.dataSource.transaction(async (manager: EntityManager) => {
-      const [lock] = (await manager.query(`SELECT pg_try_advisory_xact_lock(hashtext($1)) AS held`, [
-        t.outboxChannel,
-      ])) as {
+      // The unpublished are read by walking the partial index in id order (bitmap scans off for this transaction):
+      // a plain index scan marks the entries of rows already published and deleted as dead the first time it passes
+      // them, so the next scan skips them, whereas a bitmap scan (which the planner picks on stale statistics) visits
+      // every one of them in the heap again, each turn, until vacuum removes them.
+      const [lock] = (await manager.query(
+        `SELECT pg_try_advisory_xact_lock(hashtext($1)) AS held, set_config('enable_bitmapscan', 'off', true)`,
+        [t.outboxChannel],
+      )) as {
         held: boolean;
       }[];
       if (!lock?.held) return { published: 0, setAside: [], moreWaiting: false };
       // Sizes first, contents after: the relay never holds more than maxBatchBytes of messages, nor one too big.
+      // A size is read from the stored jsonb (no conversion) unless PostgreSQL compressed a column: then its text is
+      // measured, as a compressed size says little about what loading it takes.
       const candidates = (
         (await manager.query(
-          `SELECT id, topic, octet_length(key::text) + octet_length(value::text) + octet_length(headers::text) AS bytes
+          `SELECT id, topic,
+             CASE WHEN pg_column_compression(key) IS NULL AND pg_column_compression(value) IS NULL
+                       AND pg_column_compression(headers) IS NULL
+               THEN pg_column_size(key) + pg_column_size(value) + pg_column_size(headers)
+               ELSE octet_length(key::text) + octet_length(value::text) + octet_length(headers::text) END AS bytes
            FROM ${t.outbox}
            WHERE published_at IS NULL AND set_aside_at IS NULL
            ORDER BY id
@@ -275,11 +293,15 @@ export class OutboxRelay {
           transientFailure = { error };
         }
       }
-      // Marked only after the publisher's acknowledgement; if this UPDATE or the COMMIT fails, they are sent again.
+      // Marked (or deleted) only after the publisher's acknowledgement; if this statement or the COMMIT fails, they
+      // are sent again.
       if (published.length > 0)
-        await manager.query(`UPDATE ${t.outbox} SET published_at = now() WHERE id = ANY ($1::bigint[])`, [
-          published,
-        ]);
+        await manager.query(
+          this.retentionMs === 0
+            ? `DELETE FROM ${t.outbox} WHERE id = ANY ($1::bigint[])`
+            : `UPDATE ${t.outbox} SET published_at = now() WHERE id = ANY ($1::bigint[])`,
+          [published],
+        );
       if (setAside.length > 0)
         await manager.query(
           `UPDATE ${t.outbox} AS o SET set_aside_at = now(), set_aside_reason = s.reason
