@@ -11,3 +11,4 @@ export * from './http/form-body';
 export * from './database/statement-batcher';
 export * from './http/openapi';
 export * from './database/statement-metrics';
+export * from './database/prepared-statements';

@@ -2,6 +2,7 @@ import { Inject, Injectable, Module, type DynamicModule, type OnModuleInit } fro
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { DataSource, type DataSourceOptions, type MixedList, type EntitySchema } from 'typeorm';
 import { ReadinessRegistry } from '../health/readiness.registry';
+import { prepareStatements } from './prepared-statements';
 import { parameterFreeLogging } from './query-logger';
 
 export { ParameterFreeQueryLogger, parameterFreeLogging } from './query-logger';
@@ -90,6 +91,13 @@ export class DatabaseModule {
           useFactory: async () => {
             await migrate(options);
             return dataSourceOptions(options);
+          },
+          // Migrated above, on a data source of its own: this one never sees its tables change shape under it.
+          dataSourceFactory: async (dsOptions) => {
+            if (!dsOptions) throw new Error('DatabaseModule: no data source options');
+            const dataSource = await new DataSource(dsOptions).initialize();
+            prepareStatements(dataSource);
+            return dataSource;
           },
         }),
       ],
