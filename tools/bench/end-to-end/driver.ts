@@ -272,6 +272,15 @@ export class Bench {
   private start(r: CaseRun): void {
     this.inFlight += 1;
     r.sentAt = now();
+    this.post(r, true);
+  }
+
+  /**
+   * POSTs the case's trigger. A keep-alive socket the server closed as idle just as it was reused (between phases)
+   * answers ECONNRESET before the request was read: sent once more, as an upstream would — trigger-ingest takes a
+   * trigger once per source event id, so a repeat cannot open a second case.
+   */
+  private post(r: CaseRun, mayRepeat: boolean): void {
     this.http
       .post<{ caseId?: string }>('/v1/triggers', r.event, {
         headers: { authorization: `Bearer ${this.stack.ingestToken}` },
@@ -279,7 +288,9 @@ export class Bench {
       .then(
         (res) => {
           r.postedAt = now();
-          if (res.status !== 202 || !res.data.caseId) {
+          // 202 for a new trigger; 200 (a duplicate, same case) only for a repeat whose first try was taken.
+          const taken = res.status === 202 || (!mayRepeat && res.status === 200);
+          if (!taken || !res.data.caseId) {
             this.finish(r, now(), `trigger-ingest answered ${res.status} ${JSON.stringify(res.data)}`);
             return;
           }
@@ -290,7 +301,10 @@ export class Bench {
           if (c?.endState) this.finish(r, now(), `ended ${c.endState}`);
           else this.maybeDone(r.caseId, now());
         },
-        (error: unknown) => this.finish(r, now(), `POST failed: ${(error as Error).message}`),
+        (error: unknown) => {
+          if (mayRepeat && (error as { code?: unknown }).code === 'ECONNRESET') this.post(r, false);
+          else this.finish(r, now(), `POST failed: ${(error as Error).message}`);
+        },
       );
   }
 
