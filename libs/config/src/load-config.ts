@@ -121,14 +121,14 @@ export const baseEnvSchema = z.object({
    */
   KAFKA_MAX_MESSAGE_BYTES: z.coerce.number().int().min(1_024).optional(),
   /**
-   * How long a service keeps an outbox message after publishing it (services with an outbox): 0 (the default) deletes
-   * it in the transaction that publishes it; otherwise at least a minute.
+   * How long a service keeps an outbox message after publishing it (services with an outbox): at least a minute, or 0
+   * to delete it in the transaction that publishes it.
    */
   OUTBOX_RETENTION_MS: z.coerce
     .number()
     .int()
     .refine((ms) => ms === 0 || ms >= 60_000, 'must be 0 (delete once published) or at least 60000')
-    .default(0),
+    .default(86_400_000),
 });
 
 export type BaseConfig = z.infer<typeof baseEnvSchema>;
