@@ -78,14 +78,23 @@ describe('OutboxRelay (real PostgreSQL)', () => {
 
   it('with lingerMs, messages committed moments apart after an idle wait go out in one batch', async () => {
     const batches: string[][] = [];
+    const registry = new Registry();
     const r = relay({
       pollIntervalMs: 60_000, // only the notifications wake it
       lingerMs: 400,
+      registry,
       publish: async (messages) => {
         batches.push(eventIds(messages));
       },
     });
     await r.start();
+    // Its first turn (at start, with no wait before it) has found the outbox empty and set its gauges: from here on
+    // it waits idle, so the next message starts a linger (a slow first turn would otherwise take evt-1 alone).
+    await until(async () =>
+      (await registry.getSingleMetricAsString('closeout_outbox_unpublished_messages')).includes(
+        `schema="${db.schema}"`,
+      ),
+    );
     await db.enqueue([audit(1)]);
     await new Promise((resolve) => setTimeout(resolve, 100));
     await db.enqueue([audit(2)]);
