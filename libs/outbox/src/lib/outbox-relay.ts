@@ -259,12 +259,14 @@ export class OutboxRelay {
         held: boolean;
       }[];
       if (!lock?.held) return { published: 0, setAside: [], moreWaiting: false };
-      // Sizes first, contents after: the relay never holds more than maxBatchBytes of messages, nor one too big.
-      // A size is read from the stored jsonb (no conversion) unless PostgreSQL compressed a column: then its text is
-      // measured, as a compressed size says little about what loading it takes.
-      const candidates = (
-        (await manager.query(
-          `SELECT id, topic,
+      // One statement takes the batch: every candidate's size, and the contents of those that fit (the first
+      // loadable one always, then while the running total stays within maxBatchBytes; none over maxMessageBytes),
+      // so the relay never holds more than that however large messages are. A size is read from the stored jsonb (no
+      // conversion) unless PostgreSQL compressed a column: then its text is measured, as a compressed size says
+      // little about what loading it takes. A content the plan does not load is never read (nor detoasted).
+      const taken = (await manager.query(
+        `WITH c AS (
+           SELECT id, topic,
              CASE WHEN pg_column_compression(key) IS NULL AND pg_column_compression(value) IS NULL
                        AND pg_column_compression(headers) IS NULL
                THEN pg_column_size(key) + pg_column_size(value) + pg_column_size(headers)
@@ -273,19 +275,44 @@ export class OutboxRelay {
            WHERE published_at IS NULL AND set_aside_at IS NULL
            ORDER BY id
            LIMIT $1
-           FOR UPDATE SKIP LOCKED`,
-          [this.batchSize],
-        )) as { id: string; topic: string; bytes: number | string }[]
-      ).map((c): Candidate => ({ id: String(c.id), topic: c.topic, bytes: Number(c.bytes) }));
+           FOR UPDATE SKIP LOCKED),
+         p AS (
+           SELECT c.id, c.topic, c.bytes, c.bytes <= $2 AS loadable,
+             sum(CASE WHEN c.bytes <= $2 THEN c.bytes ELSE 0 END) OVER w AS running,
+             count(*) FILTER (WHERE c.bytes <= $2) OVER w AS nth
+           FROM c WINDOW w AS (ORDER BY c.id))
+         SELECT p.id, p.topic, p.bytes, x.key, x.value, x.headers, x.traceparent, x.tracestate
+         FROM p LEFT JOIN LATERAL (
+           SELECT o.key, o.value, o.headers, o.traceparent, o.tracestate FROM ${t.outbox} o
+           WHERE o.id = p.id AND p.loadable AND (p.nth = 1 OR p.running <= $3)) x ON true
+         ORDER BY p.id`,
+        [this.batchSize, this.maxMessageBytes, this.maxBatchBytes],
+      )) as (Omit<LoadedRow, 'key'> & { key: unknown; bytes: number | string })[];
+      const candidates = taken.map((c): Candidate => ({
+        id: String(c.id),
+        topic: c.topic,
+        bytes: Number(c.bytes),
+      }));
       if (candidates.length === 0) return { published: 0, setAside: [], moreWaiting: false };
 
       const { load, setAside, cut } = planBatch(candidates, this.maxBatchBytes, this.maxMessageBytes);
       const published: string[] = [];
       if (load.length > 0) {
-        const rows = (await manager.query(
-          `SELECT id, topic, key, value, headers, traceparent, tracestate FROM ${t.outbox} WHERE id = ANY ($1::bigint[]) ORDER BY id`,
-          [load],
-        )) as LoadedRow[];
+        const byId = new Map(taken.map((r) => [String(r.id), r]));
+        const rows = load.map((id): LoadedRow => {
+          const r = byId.get(id);
+          if (!r || r.key === null || r.key === undefined)
+            throw new Error(`outbox message ${id} was planned for this batch but came without its content`);
+          return {
+            id,
+            topic: r.topic,
+            key: r.key,
+            value: r.value,
+            headers: r.headers,
+            traceparent: r.traceparent,
+            tracestate: r.tracestate,
+          };
+        });
         try {
           await this.publishOrSetAside(rows, published, setAside);
         } catch (error) {
