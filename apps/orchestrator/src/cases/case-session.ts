@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { EntityManager } from 'typeorm';
 import { auditMessage, buildAuditEvent, type AuditInput } from '@closeout/audit';
 import { Topics, type CaseStatus } from '@closeout/contracts';
-import { outboxRowOf, type OutboxMessage } from '@closeout/outbox';
+import { outboxInsertSql, outboxRowsParam, type OutboxMessage } from '@closeout/outbox';
 import { withDbSpan } from '@closeout/telemetry';
 import type {
   ExceptionKind,
@@ -65,6 +65,7 @@ export class CaseSession {
   private readonly cancelled = new Set<TimerKind>();
   private readonly exceptions: ExceptionSpec[] = [];
   private dirty = false;
+  private primed: CaseWritebackRow[] | undefined;
 
   constructor(
     readonly tx: EntityManager,
@@ -224,7 +225,18 @@ export class CaseSession {
     this.dirty = true;
   }
 
+  /**
+   * The case's live writebacks as a statement of this session just returned them (in the order writebacks() reads
+   * them): the next writebacks() answers with these instead of reading them again.
+   */
+  primeWritebacks(rows: CaseWritebackRow[]): void {
+    this.primed = rows;
+  }
+
   async writebacks(): Promise<CaseWritebackRow[]> {
+    const primed = this.primed;
+    this.primed = undefined;
+    if (primed) return primed;
     return this.tx.query(
       `SELECT * FROM case_writeback WHERE case_id = $1 AND NOT superseded ORDER BY requested_at, writeback_id`,
       [this.caseId],
@@ -240,8 +252,8 @@ export class CaseSession {
   async save(): Promise<void> {
     const r = this.record;
     for (const e of this.exceptions) await this.insertException(e);
-    // Each message with the trace context of the decision (outboxRowOf), taken before the statement's span starts.
-    const outbox = JSON.stringify(this.messages.map(outboxRowOf));
+    // Each message with the trace context of the decision (outboxRowsParam), taken before the statement's span starts.
+    const outbox = outboxRowsParam(this.messages);
     // One statement for the case's whole decision: `save cases` in the case's trace (the message's, in a batch).
     const span = {
       operation: 'save',
@@ -277,11 +289,7 @@ export class CaseSession {
          INSERT INTO case_event (case_id, kind, detail, rule_id, definition_version, causation_id, audit_event_id)
          SELECT $1, e->>'kind', e->'detail', e->>'ruleId', $10, $11, e->>'auditEventId'
          FROM jsonb_array_elements($12::jsonb) WITH ORDINALITY AS x(e, n) ORDER BY n RETURNING 1),
-       ob AS (
-         INSERT INTO ${OUTBOX} (topic, key, value, headers, traceparent, tracestate)
-         SELECT m.value ->> 'topic', m.value -> 'key', m.value -> 'value', m.value -> 'headers',
-                m.value ->> 'traceparent', m.value ->> 'tracestate'
-         FROM jsonb_array_elements($13::jsonb) WITH ORDINALITY AS m(value, n) ORDER BY m.n RETURNING 1)
+       ob AS (${outboxInsertSql(OUTBOX, 13)} RETURNING 1)
        SELECT (SELECT count(*) FROM upd) AS updated, (SELECT count(*) FROM ob) AS published`,
       [
         r.caseId,

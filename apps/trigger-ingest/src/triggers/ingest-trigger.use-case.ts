@@ -3,7 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
 import { Topics, type CaseTriggered, type CustomerContact, type CustomerFacts } from '@closeout/contracts';
 import { buildAuditMessage, type AuditInput } from '@closeout/audit';
-import { insertOutboxMessages } from '@closeout/outbox';
+import { insertOutboxMessages, outboxInsertSql, outboxRowsParam } from '@closeout/outbox';
 import { caseIdOf, sha256 } from '../ingest/case-id';
 import { contactKinds, type ContactBlock } from '../ingest/contact-block';
 import type { CanonicalTrigger, TriggerMappingTable } from '../ingest/trigger-mapping';
@@ -135,89 +135,92 @@ export class IngestTriggerUseCase {
         versions,
         references,
       });
-    const inserted = await this.db.transaction(async (tx) => {
-      const rows: unknown[] = await tx.query(
-        `INSERT INTO source_event (source_system, event_id, event_type, case_id, payload_ref, event_version, mapping_version, channel, fingerprint)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (source_system, event_id) DO NOTHING RETURNING case_id`,
-        [
-          trigger.sourceSystem,
-          trigger.eventId,
-          trigger.eventType,
-          caseId,
-          payloadRef,
-          trigger.eventVersion,
-          trigger.mappingVersion,
-          channelName(channel),
-          fingerprint,
-        ],
+    // The event id was taken: the same event again (a duplicate) or another under its id (a conflict), audited.
+    const repeated = async (): Promise<'duplicate' | 'conflict'> => {
+      const stored: Array<{ fingerprint: string | null }> = await this.db.query(
+        'SELECT fingerprint FROM source_event WHERE source_system = $1 AND event_id = $2',
+        [trigger.sourceSystem, trigger.eventId],
       );
-      if (rows.length === 0) {
-        const stored: Array<{ fingerprint: string | null }> = await tx.query(
-          'SELECT fingerprint FROM source_event WHERE source_system = $1 AND event_id = $2',
-          [trigger.sourceSystem, trigger.eventId],
-        );
-        // Rows from before fingerprints cannot tell a conflict from a duplicate: they stay duplicates.
-        const previous = stored[0]?.fingerprint ?? null;
-        if (previous === null || previous === fingerprint) {
-          await insertOutboxMessages(tx, OUTBOX, [
-            audited({
-              actor: { type: 'SYSTEM', id: trigger.sourceSystem },
-              action: 'trigger.duplicate',
-              outcome: 'SUCCESS',
-              reason: `source event ${trigger.sourceSystem}/${trigger.eventId} was already ingested as ${caseId}; nothing changed`,
-            }),
-          ]);
-          return 'duplicate';
-        }
-        // No payload value in the audit: the event id and the fingerprints say which events differ.
-        await insertOutboxMessages(tx, OUTBOX, [
+      // Rows from before fingerprints cannot tell a conflict from a duplicate: they stay duplicates.
+      const previous = stored[0]?.fingerprint ?? null;
+      if (previous === null || previous === fingerprint) {
+        await insertOutboxMessages(this.db.manager, OUTBOX, [
           audited({
             actor: { type: 'SYSTEM', id: trigger.sourceSystem },
-            action: 'trigger.conflict',
-            outcome: 'DENIED',
-            reason: `source event id already used for a different event (fingerprint ${fingerprint} differs from the stored one); refused`,
+            action: 'trigger.duplicate',
+            outcome: 'SUCCESS',
+            reason: `source event ${trigger.sourceSystem}/${trigger.eventId} was already ingested as ${caseId}; nothing changed`,
           }),
         ]);
-        return 'conflict';
+        return 'duplicate';
       }
-      // The trigger, its contact block and the audit event commit with the dedupe row: all are published once it
-      // commits, none if it does not (the sender may then retry).
-      await insertOutboxMessages(tx, OUTBOX, [
-        {
-          topic: Topics.caseTriggered,
-          key: { caseId },
-          value: caseTriggered(caseId, trigger, payloadRef),
-          headers: { correlationId: caseId },
-        },
-        ...(trigger.contact
-          ? [
-              {
-                topic: Topics.customerContact,
-                key: { customerId: trigger.customer.customerId },
-                value: customerContact(caseId, trigger, trigger.contact),
-                headers: { correlationId: caseId },
-              },
-            ]
-          : []),
-        ...(hashedFacts.length > 0
-          ? [
-              {
-                topic: Topics.customerFacts,
-                key: { customerId: trigger.customer.customerId },
-                value: customerFacts(caseId, trigger, hashedFacts),
-                headers: { correlationId: caseId },
-              },
-            ]
-          : []),
+      // No payload value in the audit: the event id and the fingerprints say which events differ.
+      await insertOutboxMessages(this.db.manager, OUTBOX, [
         audited({
           actor: { type: 'SYSTEM', id: trigger.sourceSystem },
-          action: 'trigger.accepted',
-          outcome: 'SUCCESS',
-          reason: `${trigger.eventType} v${trigger.eventVersion} maps to workflow ${trigger.workflowId} (${trigger.mappingVersion})${contactSummary(trigger.contact)}${knownFactsSummary(trigger.knownFacts)}`,
+          action: 'trigger.conflict',
+          outcome: 'DENIED',
+          reason: `source event id already used for a different event (fingerprint ${fingerprint} differs from the stored one); refused`,
         }),
       ]);
-      return 'inserted';
-    });
+      return 'conflict';
+    };
+    // The trigger, its contact block and the audit event are written with the dedupe row in one statement: all are
+    // published once it commits, none if it does not (the sender may then retry). One round trip, no BEGIN/COMMIT.
+    const accepted = [
+      {
+        topic: Topics.caseTriggered,
+        key: { caseId },
+        value: caseTriggered(caseId, trigger, payloadRef),
+        headers: { correlationId: caseId },
+      },
+      ...(trigger.contact
+        ? [
+            {
+              topic: Topics.customerContact,
+              key: { customerId: trigger.customer.customerId },
+              value: customerContact(caseId, trigger, trigger.contact),
+              headers: { correlationId: caseId },
+            },
+          ]
+        : []),
+      ...(hashedFacts.length > 0
+        ? [
+            {
+              topic: Topics.customerFacts,
+              key: { customerId: trigger.customer.customerId },
+              value: customerFacts(caseId, trigger, hashedFacts),
+              headers: { correlationId: caseId },
+            },
+          ]
+        : []),
+      audited({
+        actor: { type: 'SYSTEM', id: trigger.sourceSystem },
+        action: 'trigger.accepted',
+        outcome: 'SUCCESS',
+        reason: `${trigger.eventType} v${trigger.eventVersion} maps to workflow ${trigger.workflowId} (${trigger.mappingVersion})${contactSummary(trigger.contact)}${knownFactsSummary(trigger.knownFacts)}`,
+      }),
+    ];
+    const [written] = (await this.db.query(
+      `WITH se AS (
+         INSERT INTO source_event (source_system, event_id, event_type, case_id, payload_ref, event_version, mapping_version, channel, fingerprint)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (source_system, event_id) DO NOTHING RETURNING 1),
+       ob AS (${outboxInsertSql(OUTBOX, 10, 'EXISTS (SELECT 1 FROM se)')} RETURNING 1)
+       SELECT (SELECT count(*) FROM se)::int AS inserted`,
+      [
+        trigger.sourceSystem,
+        trigger.eventId,
+        trigger.eventType,
+        caseId,
+        payloadRef,
+        trigger.eventVersion,
+        trigger.mappingVersion,
+        channelName(channel),
+        fingerprint,
+        outboxRowsParam(accepted),
+      ],
+    )) as { inserted: number }[];
+    const inserted = written?.inserted === 1 ? 'inserted' : await repeated();
 
     if (inserted === 'conflict') {
       this.count('conflict', channel, trigger.sourceSystem);

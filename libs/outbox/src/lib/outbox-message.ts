@@ -52,6 +52,28 @@ export function withDecisionTrace(message: OutboxMessage): OutboxMessage {
 }
 
 /**
+ * The messages as the one parameter `outboxInsertSql` reads: each with the trace context it is written in
+ * (`outboxRowOf`), in order.
+ */
+export function outboxRowsParam(messages: readonly OutboxMessage[]): string {
+  return JSON.stringify(messages.map(outboxRowOf));
+}
+
+/**
+ * An INSERT of the messages in parameter `$<param>` (`outboxRowsParam`) into `outboxTable`, ids drawn in array order
+ * (the relay publishes in id order), without a RETURNING clause: the caller adds one, or uses it as a CTE of a
+ * statement that writes the decision's other rows, so the messages commit with them in one round trip. `when`, an SQL
+ * condition, writes them only if it holds (e.g. `EXISTS (SELECT 1 FROM inserted)`).
+ */
+export function outboxInsertSql(outboxTable: string, param: number, when?: string): string {
+  return `INSERT INTO ${outboxTable} (topic, key, value, headers, traceparent, tracestate)
+     SELECT m.value ->> 'topic', m.value -> 'key', m.value -> 'value', m.value -> 'headers',
+            m.value ->> 'traceparent', m.value ->> 'tracestate'
+     FROM jsonb_array_elements($${param}::jsonb) WITH ORDINALITY AS m(value, n)${when ? `\n     WHERE ${when}` : ''}
+     ORDER BY m.n`;
+}
+
+/**
  * Appends messages to the outbox through `manager` (inside the caller's transaction), keeping their order: ids are
  * drawn in array order, and the relay publishes in id order. Each row keeps the W3C trace context of the decision
  * that wrote it (`outboxRowOf`). Returns the ids.
@@ -62,14 +84,8 @@ export async function insertOutboxMessages(
   messages: readonly OutboxMessage[],
 ): Promise<string[]> {
   if (messages.length === 0) return [];
-  const rows: { id: string }[] = await manager.query(
-    `INSERT INTO ${outboxTable} (topic, key, value, headers, traceparent, tracestate)
-     SELECT m.value ->> 'topic', m.value -> 'key', m.value -> 'value', m.value -> 'headers',
-            m.value ->> 'traceparent', m.value ->> 'tracestate'
-     FROM jsonb_array_elements($1::jsonb) WITH ORDINALITY AS m(value, n)
-     ORDER BY m.n
-     RETURNING id`,
-    [JSON.stringify(messages.map(outboxRowOf))],
-  );
+  const rows: { id: string }[] = await manager.query(`${outboxInsertSql(outboxTable, 1)}\n     RETURNING id`, [
+    outboxRowsParam(messages),
+  ]);
   return rows.map((r) => String(r.id));
 }
