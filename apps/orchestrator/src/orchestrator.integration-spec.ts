@@ -319,6 +319,41 @@ describe('orchestrator (in-process; real Kafka, registry and PostgreSQL; no othe
     const keys = unique.map((r) => r.idempotencyKey).sort();
     expect([...state.requiredWritebacks].sort()).toEqual(keys);
     expect([...state.appliedWritebacks].sort()).toEqual(keys);
+
+    // A failure that arrives after the writeback was applied (a late or reordered result) moves nothing backwards.
+    const late: WritebackResult = {
+      ...results[0]!,
+      eventId: randomUUID(),
+      status: 'FAILED_PERMANENT',
+      providerRef: null,
+      errorClass: 'VALIDATION',
+      errorMessage: 'late failure',
+      attempts: 5,
+    };
+    await publishResults([late]);
+    await harness.until('the late result taken in', async () =>
+      (await query(`SELECT 1 FROM processed_event WHERE event_id = $1`, [late.eventId])).length > 0
+        ? true
+        : undefined,
+    );
+    const [row] = await query<{
+      status: string;
+      provider_ref: string;
+      attempts: number;
+      error_class: string | null;
+    }>(
+      `SELECT status, provider_ref, attempts, error_class FROM case_writeback WHERE destination = $1 AND idempotency_key = $2`,
+      [late.destination, late.idempotencyKey],
+    );
+    expect(row).toEqual({
+      status: 'APPLIED',
+      provider_ref: results[0]!.providerRef,
+      attempts: 1,
+      error_class: null,
+    });
+    const after = await harness.waitForState(t.caseId, ['COMPLETED']);
+    expect(after.timeline.filter((e) => e.kind === 'writeback.failed')).toEqual([]);
+    expect(await query(`SELECT 1 FROM exception_item WHERE case_id = $1`, [t.caseId])).toEqual([]);
   });
 
   it('the exception API: agents list and resolve exceptions with their token; nobody without one', async () => {

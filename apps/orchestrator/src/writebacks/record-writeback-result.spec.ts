@@ -59,8 +59,14 @@ async function record(scene: Scene, res: WritebackResult) {
             },
           ],
     ],
-    ['FROM case_writeback WHERE destination', [scene.row ?? writebackRow()]],
-    ['FROM case_writeback WHERE case_id', scene.all ?? []],
+    // The writeback as it stood and, after its move, the case's live writebacks: one statement.
+    [
+      'WITH target AS',
+      [
+        { part: 'target', ...(scene.row ?? writebackRow()) },
+        ...(scene.all ?? []).map((r) => ({ part: 'case', ...r })),
+      ],
+    ],
     ["FROM exception_item WHERE case_id = $1 AND status = 'OPEN'", []],
     ['INSERT INTO exception_item', [{ exception_id: 'exc-new' }]],
   ]);
@@ -97,14 +103,15 @@ describe('a writeback result that changes nothing', () => {
       result({ status: 'FAILED_PERMANENT', errorClass: 'VALIDATION' }),
     );
     expect(outcome).toBe('ignored');
-    expect(tx.matching('UPDATE case_writeback')).toEqual([]);
+    // The move's guard is in the statement (only from a status other than APPLIED): nothing decided, nothing saved.
+    expect(tx.matching('WITH upd AS (')).toEqual([]);
     expect(tx.matching('INSERT INTO exception_item')).toEqual([]);
   });
 
   it('for a writeback superseded by a retry round: ignored', async () => {
     const { outcome, tx } = await record({ row: writebackRow({ superseded: true }) }, result());
     expect(outcome).toBe('ignored');
-    expect(tx.matching('UPDATE case_writeback')).toEqual([]);
+    expect(tx.matching('WITH upd AS (')).toEqual([]);
   });
 });
 

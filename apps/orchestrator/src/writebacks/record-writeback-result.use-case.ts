@@ -46,16 +46,27 @@ export class RecordWritebackResultUseCase {
       id: result.eventId,
       actor: { type: 'SERVICE', id: SERVICE },
     });
-    const rows: CaseWritebackRow[] = await tx.query(
-      `SELECT * FROM case_writeback WHERE destination = $1 AND idempotency_key = $2`,
-      [result.destination, result.idempotencyKey],
-    );
-    const row = rows[0]!;
-    if (row.status === 'APPLIED' || row.superseded) return 'ignored';
-    await tx.query(
-      `UPDATE case_writeback SET status = $3, error_class = $4, error_message = $5, provider_ref = coalesce($6, provider_ref),
-         attempts = greatest(attempts, $7), updated_at = now(), applied_at = CASE WHEN $3 = 'APPLIED' THEN now() ELSE applied_at END
-       WHERE destination = $1 AND idempotency_key = $2`,
+    // The writeback as it stood, its move (only forward: never from APPLIED, never a superseded one), and the case's
+    // live writebacks as they stand after it, in one round trip; completion reads those rather than asking again.
+    const rows: (CaseWritebackRow & { part: 'target' | 'case' })[] = await tx.query(
+      `WITH target AS (
+         SELECT * FROM case_writeback WHERE destination = $1 AND idempotency_key = $2),
+       upd AS (
+         UPDATE case_writeback w SET status = $3, error_class = $4, error_message = $5,
+           provider_ref = coalesce($6, w.provider_ref), attempts = greatest(w.attempts, $7), updated_at = now(),
+           applied_at = CASE WHEN $3 = 'APPLIED' THEN now() ELSE w.applied_at END
+         FROM target t
+         WHERE w.destination = t.destination AND w.idempotency_key = t.idempotency_key
+           AND t.status <> 'APPLIED' AND NOT t.superseded
+         RETURNING w.*)
+       SELECT 'target' AS part, t.* FROM target t
+       UNION ALL
+       SELECT 'case', u.* FROM upd u WHERE NOT u.superseded
+       UNION ALL
+       SELECT 'case', c.* FROM case_writeback c
+       WHERE c.case_id = (SELECT case_id FROM target) AND NOT c.superseded
+         AND NOT (c.destination = $1 AND c.idempotency_key = $2)
+       ORDER BY part DESC, requested_at, writeback_id`,
       [
         result.destination,
         result.idempotencyKey,
@@ -66,6 +77,10 @@ export class RecordWritebackResultUseCase {
         result.attempts,
       ],
     );
+    const target = rows.find((r) => r.part === 'target');
+    if (!target || target.status === 'APPLIED' || target.superseded) return 'ignored';
+    const row: CaseWritebackRow = target;
+    session.primeWritebacks(rows.filter((r) => r.part === 'case'));
     const outcome = await this.apply(session, row, result, now);
     await session.save();
     return outcome;
