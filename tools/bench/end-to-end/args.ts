@@ -66,7 +66,8 @@ export function parseArgs(argv: string[]): Args {
     warmup: 100,
     timeoutS: 900,
     kafkaN: 20_000,
-    env: {},
+    // As deployed (deploy/k8s): published outbox messages are deleted as they are published. `--env` overrides.
+    env: Object.fromEntries(APPS.map((app) => [app, { OUTBOX_RETENTION_MS: '0' }])),
     allServices: false,
   };
   for (let i = 0; i < argv.length; i++) {

@@ -25,6 +25,15 @@ export function printHeader(args: Args, writebackServices: readonly string[]): v
         ', ',
       )}; ${cpus().length} CPUs; services: trigger-ingest, orchestrator, ${writebackServices.join(', ')}`,
   );
+  const settings = Object.entries(args.env)
+    .map(
+      ([app, env]) =>
+        `${app} ${Object.entries(env ?? {})
+          .map(([k, v]) => `${k}=${v}`)
+          .join(' ')}`,
+    )
+    .join('; ');
+  console.log(`service settings beyond the stack's: ${settings}`);
 }
 
 export function printReport(o: {
@@ -169,6 +178,13 @@ function printWhereTheTimeGoes(args: Args, m: Measured, s: RunSummary, raw: RawK
       `  ${name.padEnd(54)} ${`${(v * 100).toFixed(0)}%`.padStart(6)} ${perCaseMs(v).toFixed(1).padStart(12)}`,
     );
   }
+  // PostgreSQL's own background work (vacuum, WAL, checkpoints), within the PostgreSQL line above.
+  const background = procCpu(
+    (p) => p.comm === 'postgres' && /autovacuum|walwriter|checkpointer|background writer/.test(p.cmd),
+  );
+  console.log(
+    `  ${'  of which background (autovacuum, WAL writer, checkpointer, bgwriter)'.padEnd(54)} ${`${(background * 100).toFixed(0)}%`.padStart(6)} ${perCaseMs(background).toFixed(1).padStart(12)}`,
+  );
   console.log(
     `  ${'everything else on the machine (other tests, tsc …)'.padEnd(54)} ${`${(Math.max(0, machineBusy - tracked) * 100).toFixed(0)}%`.padStart(6)}`,
   );
@@ -245,8 +261,7 @@ function printWhereTheTimeGoes(args: Args, m: Measured, s: RunSummary, raw: RawK
         .join(', ')}`,
     );
   }
-  if (typeof m.statements === 'string')
-    console.log(`  PostgreSQL statements: not counted (${m.statements})`);
+  if (typeof m.statements === 'string') console.log(`  PostgreSQL statements: not counted (${m.statements})`);
   else for (const line of statementLines(m.statements, args.n)) console.log(line);
   const perCase = published / args.n;
   console.log(

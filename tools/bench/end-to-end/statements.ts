@@ -16,6 +16,8 @@ export interface StatementRow {
 
 export interface StatementStats {
   rows: StatementRow[];
+  /** pg_stat_wal since the reset: records, full-page images, bytes (the whole server). */
+  wal?: { records: number; fullPages: number; bytes: number };
 }
 
 /** Resets pg_stat_statements for this database; returns why not when it cannot (no extension, no privilege). */
@@ -23,6 +25,7 @@ export async function resetStatements(databaseUrl: string): Promise<string | und
   return withClient(databaseUrl, async (db) => {
     await db.query('CREATE EXTENSION IF NOT EXISTS pg_stat_statements');
     await db.query('SELECT pg_stat_statements_reset()');
+    await db.query(`SELECT pg_stat_reset_shared('wal')`).catch(() => undefined);
     return undefined;
   }).catch((e: unknown) => (e as Error).message);
 }
@@ -41,7 +44,16 @@ export async function readStatements(databaseUrl: string): Promise<StatementStat
        FROM pg_stat_statements s JOIN pg_database d ON d.oid = s.dbid
        WHERE d.datname = current_database() AND s.query NOT ILIKE '%pg_stat_%'`,
     );
+    const wal = await db
+      .query<{ records: string; fpi: string; bytes: string }>(
+        'SELECT wal_records AS records, wal_fpi AS fpi, wal_bytes AS bytes FROM pg_stat_wal',
+      )
+      .then((r) => r.rows[0])
+      .catch(() => undefined);
     return {
+      ...(wal
+        ? { wal: { records: Number(wal.records), fullPages: Number(wal.fpi), bytes: Number(wal.bytes) } }
+        : {}),
       rows: rows.map((r) => ({
         query: r.query,
         calls: Number(r.calls),
@@ -81,6 +93,12 @@ export function statementLines(stats: StatementStats, cases: number, top = 15): 
     `  PostgreSQL (pg_stat_statements): ${(sum((r) => r.calls) / cases).toFixed(1)} statements per case, ` +
       `${(sum((r) => r.totalMs) / cases).toFixed(2)} ms executing per case, ` +
       `${(sum((r) => r.dirtied) / cases).toFixed(1)} blocks dirtied per case; the busiest:`,
+    ...(stats.wal
+      ? [
+          `  WAL (pg_stat_wal, the whole server): ${(stats.wal.records / cases).toFixed(1)} records, ` +
+            `${(stats.wal.fullPages / cases).toFixed(1)} full-page images and ${(stats.wal.bytes / cases / 1024).toFixed(1)} KiB per case`,
+        ]
+      : []),
     `  ${'calls/case'.padStart(10)} ${'ms/case'.padStart(8)} ${'rows/call'.padStart(9)}  statement`,
   ];
   for (const r of all.sort((a, b) => b.totalMs - a.totalMs).slice(0, top))
