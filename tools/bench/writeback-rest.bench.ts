@@ -153,6 +153,10 @@ async function main(): Promise<void> {
         ...(process.env['BENCH_PROFILE_DIR']
           ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${process.env['BENCH_PROFILE_DIR']}` }
           : {}),
+        // DB_PREPARED_STATEMENTS=false in the bench's environment measures the service without prepared statements.
+        ...(process.env['DB_PREPARED_STATEMENTS']
+          ? { DB_PREPARED_STATEMENTS: process.env['DB_PREPARED_STATEMENTS'] }
+          : {}),
         ...signing.writebackEnv,
         WRITEBACK_DB_SCHEMA: schema,
         WRITEBACK_WORKER_CONCURRENCY: String(CONCURRENCY),

@@ -121,6 +121,14 @@ export const baseEnvSchema = z.object({
    */
   KAFKA_MAX_MESSAGE_BYTES: z.coerce.number().int().min(1_024).optional(),
   /**
+   * Send parameterised statements as named prepared statements, parsed and planned once per connection (default
+   * true). Set false behind a connection pooler in transaction mode that cannot carry them (PgBouncer before 1.21).
+   */
+  DB_PREPARED_STATEMENTS: z
+    .enum(['true', 'false'], { message: 'must be true or false' })
+    .default('true')
+    .transform((v) => v === 'true'),
+  /**
    * How long a service keeps an outbox message after publishing it (services with an outbox): at least a minute, or 0
    * to delete it in the transaction that publishes it.
    */

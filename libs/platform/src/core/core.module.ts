@@ -52,7 +52,11 @@ export class ServiceCoreModule {
           ...(options.extraTopics ? { extraTopics: options.extraTopics } : {}),
           ...(options.signer ? { signer: options.signer } : {}),
         }),
-        DatabaseModule.forRoot({ url: config.DATABASE_URL, ...options.database }),
+        DatabaseModule.forRoot({
+          url: config.DATABASE_URL,
+          preparedStatements: config.DB_PREPARED_STATEMENTS,
+          ...options.database,
+        }),
         AuditModule.forService(config.SERVICE_NAME),
       ],
       providers: [KafkaReadiness],

@@ -17,6 +17,8 @@ export interface DatabaseOptions {
   // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
   migrations: MixedList<Function | string>;
   poolSize?: number;
+  /** Parameterised statements prepared once per connection (default true; see prepared-statements.ts). */
+  preparedStatements?: boolean;
 }
 
 /** DataSource options shared by the app and the migration CLI: synchronize off, the schema on the search path. */
@@ -96,7 +98,7 @@ export class DatabaseModule {
           dataSourceFactory: async (dsOptions) => {
             if (!dsOptions) throw new Error('DatabaseModule: no data source options');
             const dataSource = await new DataSource(dsOptions).initialize();
-            prepareStatements(dataSource);
+            if (options.preparedStatements ?? true) prepareStatements(dataSource);
             return dataSource;
           },
         }),
