@@ -162,7 +162,9 @@ function printMessaging(f: RunFigures, line: (label: string, value: string) => v
   );
   line(
     '  opt-outs honoured',
-    `${m.optOuts.events} of ${m.optOuts.planned} STOP replies (OPTED_OUT reported; ${m.optOuts.exceptions} cases in the exception queue as OPTED_OUT; ${m.optOuts.confirmations} confirmations sent)`,
+    `${m.optOuts.events} OPTED_OUT reported (${m.optOuts.planned} planned as SMS STOP replies, any others from the ` +
+      `mini-app's stop-messages page); ${m.optOuts.exceptions} cases in the exception queue as OPTED_OUT; ` +
+      `${m.optOuts.confirmations} SMS confirmations sent`,
   );
   line(
     '  customers who found their message',
