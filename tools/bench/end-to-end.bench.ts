@@ -5,7 +5,7 @@
  *
  *   node_modules/.bin/node -r @swc-node/register tools/bench/end-to-end.bench.ts [N=3000] [inFlight=200]
  *     [--workflows rest|all] [--warmup 100] [--timeout-s 900] [--kafka-n 20000]
- *     [--env app:KEY=VALUE]... [--all-services] [--tracing off|zipkin|both]
+ *     [--env app:KEY=VALUE]... [--all-services] [--tracing off|zipkin|both] [--rate casesPerSecond]
  *
  * One case: the upstream event is POSTed to trigger-ingest (keep-alive, one socket per case in flight) → when the
  * orchestrator's outreach.requested for the case is seen, a miniapp.action stands in for the customer (published in
@@ -15,6 +15,8 @@
  * - `--workflows rest` (default): document-collection (1 REST writeback) and kyc-refresh (2) alternately; the SOAP and
  *   SFTP services are not started (`--all-services` starts them anyway, idle but consuming every request).
  * - `--workflows all`: the five seed workflows in turn (SOAP and SFTP included), with figures per destination.
+ * - `--rate R` starts R cases per second (still at most inFlight open) for latency at a given load; without it a new
+ *   case starts as soon as one finishes, for throughput.
  * - Cadence PATIENT_CADENCE (no reminder or expiry fires during the run), no faults in the cores.
  * - Latency is "trigger POST sent → last required writeback APPLIED seen"; "added latency" subtracts the time the
  *   simulated cores spent on the case (from their journals, receivedAt → committedAt, merged per case).

@@ -19,6 +19,11 @@ export interface Args {
   env: Partial<Record<StackApp, Record<string, string>>>;
   allServices: boolean;
   /**
+   * Cases started per second (`--rate`), inFlight still the most open at once; unset: as fast as the platform takes
+   * them (a new case as soon as one finishes). A paced run measures latency at a given load, not throughput.
+   */
+  rate?: number;
+  /**
    * Tracing of the services: `off` (OTEL_SDK_DISABLED=true), `zipkin` (every span exported to the devstack's Zipkin),
    * `both` (a run with each, off first, and the overhead); unset leaves the environment as it is.
    */
@@ -85,7 +90,12 @@ export function parseArgs(argv: string[]): Args {
     else if (a === '--timeout-s') args.timeoutS = Number(value());
     else if (a === '--kafka-n') args.kafkaN = Number(value());
     else if (a === '--all-services') args.allServices = true;
-    else if (a === '--tracing') {
+    else if (a === '--rate') {
+      const v = Number(value());
+      if (!Number.isFinite(v) || v <= 0 || v > 10_000)
+        throw new Error(`--rate must be cases per second, > 0 and ≤ 10000, got ${v}`);
+      args.rate = v;
+    } else if (a === '--tracing') {
       const v = value();
       if (v !== 'off' && v !== 'zipkin' && v !== 'both')
         throw new Error(`--tracing must be off, zipkin or both, got ${v}`);

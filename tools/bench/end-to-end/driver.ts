@@ -321,8 +321,13 @@ export class Bench {
     let reported = startedAt;
     while (runs.some((r) => r.doneAt === undefined)) {
       this.check(deadline);
-      while (next < runs.length && this.inFlight < this.args.inFlight) this.start(runs[next++]!);
-      await this.waitForProgress(100);
+      // Paced (--rate): case i starts at i / rate seconds; otherwise as soon as one of inFlight is free.
+      const dueAt = (i: number) => (this.args.rate ? startedAt + (i * 1000) / this.args.rate : 0);
+      while (next < runs.length && this.inFlight < this.args.inFlight && now() >= dueAt(next))
+        this.start(runs[next++]!);
+      await this.waitForProgress(
+        this.args.rate && next < runs.length ? Math.max(1, Math.min(100, dueAt(next) - now())) : 100,
+      );
       if (now() - reported > 10_000) {
         reported = now();
         const done = runs.filter((r) => r.doneAt !== undefined).length;

@@ -12,8 +12,10 @@ import type { Measured, RawKafka } from './measure';
 import { ms, pctHeader, pctRow, pcts } from './stats';
 import { statementLines } from './statements';
 
-const TARGET_CASES_PER_S = 200;
-const TARGET_P95_ADDED_MS = 250;
+/** Throughput, from a run as fast as the platform takes cases; latency, from a run paced at TARGET_LATENCY_RATE. */
+const TARGET_CASES_PER_S = 150;
+const TARGET_P95_ADDED_MS = 200;
+const TARGET_LATENCY_RATE = 50;
 
 export function printHeader(args: Args, writebackServices: readonly string[]): void {
   console.log(
@@ -272,9 +274,24 @@ function printWhereTheTimeGoes(args: Args, m: Measured, s: RunSummary, raw: RawK
 
 function printAgainstTarget(args: Args, s: RunSummary): void {
   const steadyAdded = pcts(s.steadyFigures.map((f) => f.latency - f.coreMs));
-  const meets = s.steady >= TARGET_CASES_PER_S && steadyAdded.p95 <= TARGET_P95_ADDED_MS;
+  if (args.rate === undefined) {
+    console.log(
+      `\ntarget ≥ ${TARGET_CASES_PER_S} cases/s (as fast as it takes them, ${args.inFlight} in flight): measured ` +
+        `${s.steady.toFixed(1)} cases/s (steady) → ${s.steady >= TARGET_CASES_PER_S ? 'MET' : 'NOT met'}; ` +
+        `p95 added latency ${steadyAdded.p95.toFixed(0)} ms at that load (the latency target is measured paced: ` +
+        `--rate ${TARGET_LATENCY_RATE})`,
+    );
+    return;
+  }
+  const kept = s.steady >= args.rate * 0.95;
+  const judged = args.rate >= TARGET_LATENCY_RATE && kept;
   console.log(
-    `\ntarget ≥ ${TARGET_CASES_PER_S} cases/s with p95 added latency ≤ ${TARGET_P95_ADDED_MS} ms: measured ${s.steady.toFixed(1)} cases/s (steady) with p95 added latency ${steadyAdded.p95.toFixed(0)} ms at ${args.inFlight} in flight → ${meets ? 'MET' : 'NOT met'}` +
-      ` (throughput ${s.steady >= TARGET_CASES_PER_S ? 'met' : 'not met'}, latency ${steadyAdded.p95 <= TARGET_P95_ADDED_MS ? 'met' : 'not met'})`,
+    `\ntarget p95 added latency ≤ ${TARGET_P95_ADDED_MS} ms at ${TARGET_LATENCY_RATE} cases/s: measured ` +
+      `${steadyAdded.p95.toFixed(0)} ms at ${s.steady.toFixed(1)} cases/s (paced at ${args.rate}/s${kept ? '' : ', not kept up with'}) → ` +
+      (judged
+        ? steadyAdded.p95 <= TARGET_P95_ADDED_MS
+          ? 'MET'
+          : 'NOT met'
+        : `not judged (needs --rate ≥ ${TARGET_LATENCY_RATE} kept up with)`),
   );
 }

@@ -60,8 +60,7 @@ export interface OutboxRelayOptions {
   /**
    * How long a published message is kept before the relay deletes it (default 24 h). The outbox is a hand-off,
    * not the record: the audit trail, the ledger and the case are. 0 deletes each batch in the transaction that
-   * publishes it: the table holds only what waits, so the relay's scan of the unpublished stays short (published rows
-   * kept leave dead entries in the unpublished index that every scan walks until vacuum removes them).
+   * publishes it: a kept row is rewritten to mark it published, a second copy of every message in the WAL.
    */
   retentionMs?: number;
   /** How often the relay deletes published messages past retention while running (default 60 000 ms). */
@@ -287,7 +286,7 @@ export class OutboxRelay {
            WHERE o.id = p.id AND p.loadable AND (p.nth = 1 OR p.running <= $3)) x ON true
          ORDER BY p.id`,
         [this.batchSize, this.maxMessageBytes, this.maxBatchBytes],
-      )) as (Omit<LoadedRow, 'key'> & { key: unknown; bytes: number | string })[];
+      )) as (LoadedRow & { bytes: number | string })[];
       const candidates = taken.map((c): Candidate => ({
         id: String(c.id),
         topic: c.topic,
