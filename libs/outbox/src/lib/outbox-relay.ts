@@ -105,10 +105,13 @@ function messageOfRow(r: LoadedRow): OutboxMessage {
   return { topic: r.topic, key: r.key, value: r.value, headers } as OutboxMessage;
 }
 
-interface Candidate {
-  id: string;
-  topic: string;
-  bytes: number;
+/** A candidate as the relay's one statement returns it: its size, and its content when the plan loads it. */
+interface TakenRow extends Omit<LoadedRow, 'key'> {
+  bytes: number | string;
+  /** Not over maxMessageBytes. */
+  loadable: boolean;
+  /** Null when the plan does not load it (over a bound, or past the batch's byte bound). */
+  key: unknown;
 }
 
 interface LoadedRow {
@@ -280,38 +283,18 @@ export class OutboxRelay {
              sum(CASE WHEN c.bytes <= $2 THEN c.bytes ELSE 0 END) OVER w AS running,
              count(*) FILTER (WHERE c.bytes <= $2) OVER w AS nth
            FROM c WINDOW w AS (ORDER BY c.id))
-         SELECT p.id, p.topic, p.bytes, x.key, x.value, x.headers, x.traceparent, x.tracestate
+         SELECT p.id, p.topic, p.bytes, p.loadable, x.key, x.value, x.headers, x.traceparent, x.tracestate
          FROM p LEFT JOIN LATERAL (
            SELECT o.key, o.value, o.headers, o.traceparent, o.tracestate FROM ${t.outbox} o
            WHERE o.id = p.id AND p.loadable AND (p.nth = 1 OR p.running <= $3)) x ON true
          ORDER BY p.id`,
         [this.batchSize, this.maxMessageBytes, this.maxBatchBytes],
-      )) as (LoadedRow & { bytes: number | string })[];
-      const candidates = taken.map((c): Candidate => ({
-        id: String(c.id),
-        topic: c.topic,
-        bytes: Number(c.bytes),
-      }));
-      if (candidates.length === 0) return { published: 0, setAside: [], moreWaiting: false };
+      )) as TakenRow[];
+      if (taken.length === 0) return { published: 0, setAside: [], moreWaiting: false };
 
-      const { load, setAside, cut } = planBatch(candidates, this.maxBatchBytes, this.maxMessageBytes);
+      const { rows, setAside, cut } = readPlan(taken, this.maxMessageBytes);
       const published: string[] = [];
-      if (load.length > 0) {
-        const byId = new Map(taken.map((r) => [String(r.id), r]));
-        const rows = load.map((id): LoadedRow => {
-          const r = byId.get(id);
-          if (!r || r.key === null || r.key === undefined)
-            throw new Error(`outbox message ${id} was planned for this batch but came without its content`);
-          return {
-            id,
-            topic: r.topic,
-            key: r.key,
-            value: r.value,
-            headers: r.headers,
-            traceparent: r.traceparent,
-            tracestate: r.tracestate,
-          };
-        });
+      if (rows.length > 0) {
         try {
           await this.publishOrSetAside(rows, published, setAside);
         } catch (error) {
@@ -338,7 +321,7 @@ export class OutboxRelay {
       return {
         published: published.length,
         setAside,
-        moreWaiting: candidates.length === this.batchSize || cut,
+        moreWaiting: taken.length === this.batchSize || cut,
       };
     });
     if (result.published > 0) this.metrics.published.inc({ schema: t.schema }, result.published);
@@ -557,35 +540,42 @@ export class OutboxRelay {
 }
 
 /**
- * Which candidates (in id order) a batch loads: as many as fit in `maxBatchBytes`, at least one; a candidate over
- * `maxMessageBytes` is set aside unread. `cut` says the byte bound left loadable candidates for the next batch.
+ * The batch the relay's statement planned, in id order: the loaded rows (as many as fit in maxBatchBytes, at least
+ * one), the candidates over `maxMessageBytes` before the cut (set aside unread), and whether the byte bound left
+ * loadable candidates for the next batch (`cut`).
  */
-function planBatch(
-  candidates: readonly Candidate[],
-  maxBatchBytes: number,
+function readPlan(
+  taken: readonly TakenRow[],
   maxMessageBytes: number,
-): { load: string[]; setAside: SetAsideMessage[]; cut: boolean } {
-  const load: string[] = [];
+): { rows: LoadedRow[]; setAside: SetAsideMessage[]; cut: boolean } {
+  const rows: LoadedRow[] = [];
   const setAside: SetAsideMessage[] = [];
-  let bytes = 0;
-  for (const c of candidates) {
-    if (c.bytes > maxMessageBytes) {
+  for (const r of taken) {
+    const id = String(r.id);
+    if (!r.loadable) {
       setAside.push({
-        id: c.id,
-        topic: c.topic,
+        id,
+        topic: r.topic,
         failure: {
           class: 'too-large',
           permanent: true,
-          reason: `the stored message is ${c.bytes} bytes of JSON, over the relay's ${maxMessageBytes}-byte limit`,
+          reason: `the stored message is ${Number(r.bytes)} bytes of JSON, over the relay's ${maxMessageBytes}-byte limit`,
         },
       });
       continue;
     }
-    if (load.length > 0 && bytes + c.bytes > maxBatchBytes) return { load, setAside, cut: true };
-    load.push(c.id);
-    bytes += c.bytes;
+    if (r.key === null || r.key === undefined) return { rows, setAside, cut: true };
+    rows.push({
+      id,
+      topic: r.topic,
+      key: r.key,
+      value: r.value,
+      headers: r.headers,
+      traceparent: r.traceparent,
+      tracestate: r.tracestate,
+    });
   }
-  return { load, setAside, cut: false };
+  return { rows, setAside, cut: false };
 }
 
 interface RelayMetrics {
