@@ -13,9 +13,10 @@
 import { execFileSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { Topics } from '@closeout/contracts';
 import { positionGroupsAtEnd, kafkaConnectionFromEnv } from '@closeout/kafka';
+import { ensurePlatformBuild } from '../build/platform-build';
 import { startCardProcessor, type CardProcessor } from '../simulators/card-processor';
 import { writeDefinitions } from '../e2e/case-stack';
 import { auditExporterEnv, prepareAuditRun, type AuditRun } from './audit-trail';
@@ -209,6 +210,12 @@ export async function bringUpPlatform(run: string): Promise<Platform> {
     kafkaConnectionFromEnv(env),
     toStart.flatMap(({ s }) => consumerGroupsOf(s.name).map(([groupId, topic]) => ({ groupId, topic }))),
   );
+  if (toStart.length > 0) {
+    const build = ensurePlatformBuild(repoRoot);
+    say(
+      `the services run ${build.built ? `JavaScript just built from ${build.files} files in ${build.ms} ms` : 'the JavaScript built before from these sources'} (${relative(repoRoot, build.dir)})`,
+    );
+  }
   for (const { s, settings, fingerprint } of toStart) {
     startService(s.name, s.port, settings);
     writeFileSync(fingerprintFile(s.name), fingerprint);

@@ -19,6 +19,7 @@ export const repoRoot = join(__dirname, '..', '..');
 const runDir = join(repoRoot, '.devstack', 'services');
 
 import { serviceKafkaCredentials } from '../devstack/devstack-env';
+import { ensurePlatformBuild, serviceEntry } from '../build/platform-build';
 
 export { devstackEnv, devstackCommand, serviceKafkaCredentials } from '../devstack/devstack-env';
 
@@ -44,7 +45,17 @@ export function runningPid(name: string): number | undefined {
 }
 
 /**
- * Starts one service in the background on Node 24 (the one in node_modules/.bin), logging to its file. `name` names
+ * How a service's Node runs here. New space is capped at 8 MB per semi-space: V8 otherwise grows it to 64 MB on a
+ * machine of this size, and an idle service keeps that (see docs/performance.md for the RSS and throughput
+ * measured with and without). Two malloc arenas instead of one per thread: glibc keeps freed memory per arena.
+ */
+export const SERVICE_NODE_FLAGS = ['--max-semi-space-size=8'] as const;
+const SERVICE_PROCESS_ENV = { MALLOC_ARENA_MAX: '2' };
+
+/**
+ * Starts one service in the background on Node 24 (the one in node_modules/.bin), logging to its file. It runs
+ * the JavaScript of tools/build/platform-build.ts (built here when the sources changed since the last build), not
+ * TypeScript compiled at load. `name` names
  * the instance (pid and log files, default SERVICE_NAME); `options.app` the folder under apps/ when they differ, so
  * a harness can run its own instance of a service next to the main job's. Under the devstack's SASL listener the
  * service connects as its own Kafka user (`serviceKafkaCredentials`), never as the tools user of `env`.
@@ -57,11 +68,10 @@ export function startService(
 ): number {
   const app = options.app ?? name;
   const own = serviceKafkaCredentials(app, { ...process.env, ...env });
-  return startProcess(
+  return spawnNode(
     name,
-    join('apps', app, 'src', 'main.ts'),
-    [],
-    { SERVICE_NAME: name, ...env, ...own, HTTP_PORT: String(port) },
+    [...SERVICE_NODE_FLAGS, serviceEntry(ensurePlatformBuild(repoRoot), app)],
+    { ...SERVICE_PROCESS_ENV, SERVICE_NAME: name, ...env, ...own, HTTP_PORT: String(port) },
     // An inline password would be the tools user's: the service reads its own from its file.
     own.KAFKA_SASL_USERNAME ? ['KAFKA_SASL_PASSWORD'] : [],
   );
@@ -76,10 +86,14 @@ export function startProcess(
   /** Variables of this process's environment the child must not inherit. */
   withhold: string[] = [],
 ): number {
+  return spawnNode(name, ['-r', '@swc-node/register', script, ...args], env, withhold);
+}
+
+function spawnNode(name: string, nodeArgs: string[], env: Record<string, string>, withhold: string[]): number {
   mkdirSync(runDir, { recursive: true });
   const log = openSync(logFile(name), 'a');
   const node = join(repoRoot, 'node_modules', '.bin', 'node');
-  const child = spawn(node, ['-r', '@swc-node/register', script, ...args], {
+  const child = spawn(node, nodeArgs, {
     cwd: repoRoot,
     env: Object.fromEntries(
       // LOG_FILE is a test run's own log: a started process logs to its own file under .devstack/services.
