@@ -6,8 +6,10 @@ import {
   buildAuditMessage,
   finishAuditEvent,
   isCaseScoped,
+  mayHoldPersonalData,
   type AuditInput,
 } from './audit-event';
+import fc from 'fast-check';
 import { findContactPoints, findPans } from '@closeout/privacy';
 import { Topics, type AuditEvent } from '@closeout/contracts';
 
@@ -271,5 +273,58 @@ describe('auditMessage', () => {
     });
     const plain = auditMessage(buildAuditEvent('svc', input) as AuditEvent);
     expect(plain.headers).toEqual({ correlationId: 'corr-1' });
+  });
+});
+
+describe('mayHoldPersonalData (the gate before the privacy scanners)', () => {
+  it('lets hex ids through unscanned and sends numbers and addresses to the scanners', () => {
+    expect(mayHoldPersonalData('case_74e5f3a0a0d44465ab8cbe66')).toBe(false);
+    expect(mayHoldPersonalData('0f8fad5b-d9cb-469f-a165-70867728950e')).toBe(false);
+    expect(mayHoldPersonalData('idem_7086772895012')).toBe(false);
+    expect(mayHoldPersonalData('wb_3f2a9c1e0b7d4a5e8f6c2b1a')).toBe(false);
+    for (const personal of [
+      '4111 1111 1111 1111',
+      'card 4111-1111-1111-1111 on file',
+      '+44 20 7946 0958',
+      '(020) 7946-0958',
+      '020.7946.0958',
+      'a@b.co',
+    ]) {
+      expect(mayHoldPersonalData(personal)).toBe(true);
+    }
+  });
+
+  it('never passes a text in which the scanners find a card number or a contact point', () => {
+    const piece = fc.constantFrom(
+      ...'0123456789'.split(''),
+      ' ',
+      '-',
+      '.',
+      '(',
+      ')',
+      '+',
+      '_',
+      '/',
+      ':',
+      'a',
+      'f',
+      'x',
+      '@',
+      '4111111111111111',
+      '4111 1111 1111 1111',
+      '+447946095800',
+      '020 7946 0958',
+      'e5f3',
+    );
+    fc.assert(
+      fc.property(fc.array(piece, { maxLength: 40 }), (pieces) => {
+        const text = pieces.join('');
+        if (!mayHoldPersonalData(text)) {
+          expect(findPans(text)).toEqual([]);
+          expect(findContactPoints(text)).toEqual([]);
+        }
+      }),
+      { numRuns: 3000 },
+    );
   });
 });
