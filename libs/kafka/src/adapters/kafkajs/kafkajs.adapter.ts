@@ -11,6 +11,7 @@ import {
   type Producer,
 } from 'kafkajs';
 import type { KafkaSecurity } from '@closeout/config';
+import './request-queue-fix';
 import { createLogger } from '@closeout/telemetry';
 import { kafkajsSecurity } from '../../connection/kafka-connection';
 import { BrokerRejectedError } from '../../kafka.errors';
