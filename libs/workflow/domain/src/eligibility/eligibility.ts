@@ -4,6 +4,7 @@ import type { ActionSpec, ConditionTree, WorkflowDefinition } from '../definitio
 import { WorkflowDefinitionError, FactsMismatchError } from '../errors';
 import type { ActionFacts, CaseFacts } from '../facts/case-facts';
 import { failedConditions, type EvaluatedCondition } from './explain-conditions';
+import { conditionPaths, isPlainPath, readPlainPath } from './fact-paths';
 import { conditionProblems, ELIGIBILITY_FACTS, PARAMETER_FACTS } from './rule-conditions';
 import { CLOSEOUT_OPERATORS } from './rule-operators';
 
@@ -164,7 +165,11 @@ export class EligibilityPolicy {
 
   private compile(ruleId: string, conditions: ConditionTree): CompiledRule {
     // Undefined facts stay an error: every fact a rule may name is checked when the definition loads.
-    const engine = new Engine([], { allowUndefinedFacts: false });
+    const plainPaths = conditionPaths(conditions).every(isPlainPath);
+    const engine = new Engine([], {
+      allowUndefinedFacts: false,
+      ...(plainPaths ? { pathResolver: readPlainPath } : {}),
+    });
     for (const operator of CLOSEOUT_OPERATORS) engine.addOperator(operator);
     engine.addRule({ name: ruleId, conditions: conditions as TopLevelCondition, event: { type: 'pass' } });
     return { ruleId, engine, running: Promise.resolve() };
