@@ -26,7 +26,7 @@ import {
   statSync,
   writeFileSync,
 } from 'node:fs';
-import { dirname, join, relative, sep } from 'node:path';
+import { basename, dirname, join, relative, sep } from 'node:path';
 import { transformSync } from '@swc-node/core';
 import { readDefaultTsConfig, tsCompilerOptionsToSwcConfig } from '@swc-node/register/read-default-tsconfig';
 
@@ -116,8 +116,7 @@ export function ensurePlatformBuild(root: string): PlatformBuild {
           throw new Error(`platform build: ${f.rel} still requires ${left.join(', ')} after the alias rewrite`);
         }
         mkdirSync(dirname(to), { recursive: true });
-        const mapName = `${to.slice(dirname(to).length + 1)}.map`;
-        writeFileSync(to, `${out.code}\n//# sourceMappingURL=${mapName}\n`);
+        writeFileSync(to, `${out.code}\n//# sourceMappingURL=${basename(to)}.map\n`);
         if (out.map) writeFileSync(`${to}.map`, out.map);
       } else {
         const to = join(tmp, f.rel);

@@ -54,11 +54,10 @@ export const SERVICE_NODE_FLAGS = ['--max-semi-space-size=16'] as const;
 const SERVICE_PROCESS_ENV = { MALLOC_ARENA_MAX: '2' };
 
 /**
- * Starts one service in the background on Node 24 (the one in node_modules/.bin), logging to its file. It runs
- * the JavaScript of tools/build/platform-build.ts (built here when the sources changed since the last build), not
- * TypeScript compiled at load. `name` names
- * the instance (pid and log files, default SERVICE_NAME); `options.app` the folder under apps/ when they differ, so
- * a harness can run its own instance of a service next to the main job's. Under the devstack's SASL listener the
+ * Starts one service in the background on Node 24 (the one in node_modules/.bin), logging to its file. It runs the
+ * JavaScript of tools/build/platform-build.ts (built here when the sources changed since the last build), not
+ * TypeScript compiled at load. `name` names the instance (pid and log files, default SERVICE_NAME); `options.app`
+ * the folder under apps/ when they differ, so a harness can run its own instance of a service next to the main job's. Under the devstack's SASL listener the
  * service connects as its own Kafka user (`serviceKafkaCredentials`), never as the tools user of `env`.
  */
 export function startService(
