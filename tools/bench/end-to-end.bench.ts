@@ -40,7 +40,14 @@ import { configureLogging } from '@closeout/telemetry';
 import { devstackEnv } from '../devstack/devstack-env';
 import { summarize } from './end-to-end/analysis';
 import { parseArgs, tracingEnv, tracingModes, APPS, type Args, type TracingMode } from './end-to-end/args';
-import { coreTimes, ledgerTimesOrNone, measuredRun, measureRawKafka, warmUp } from './end-to-end/measure';
+import {
+  coreTimes,
+  ledgerTimesOrNone,
+  measuredRun,
+  measurePlainInsert,
+  measureRawKafka,
+  warmUp,
+} from './end-to-end/measure';
 import { printHeader, printReport } from './end-to-end/report';
 import { BenchRig, writebackServicesFor } from './end-to-end/rig';
 import { now } from './end-to-end/stats';
@@ -54,6 +61,8 @@ async function main(): Promise<void> {
 
   // 1. The machine's raw Kafka rate, for scale (before the stack exists, so it competes only with the rest of the machine).
   const raw = await measureRawKafka(args.kafkaN);
+  // And its plain INSERT rate on the same PostgreSQL: the floor of a written row.
+  const insert = await measurePlainInsert(env['DATABASE_URL']!);
   const rates: Array<{ mode: TracingMode | undefined; steady: number; whole: number }> = [];
   for (const mode of tracingModes(args)) {
     if (mode)
@@ -73,7 +82,7 @@ async function main(): Promise<void> {
       const cores = coreTimes(rig.stack);
       const ledger = await ledgerTimesOrNone(env['DATABASE_URL']!, rig.writebackSchemas());
       const summary = summarize(bench, measured.phase, cores, ledger);
-      printReport({ args: runArgs, bench, measured, summary, cores, raw });
+      printReport({ args: runArgs, bench, measured, summary, cores, raw, insert });
       rates.push({ mode, steady: summary.steady, whole: summary.whole });
     } finally {
       await rig.close();

@@ -3,6 +3,7 @@
  * pg_stat_activity sampled around it; then the cores' and the ledger's own times of each case.
  */
 import { randomUUID } from 'node:crypto';
+import { Client } from 'pg';
 import type { CaseStack, Instance } from '../../e2e/case-stack';
 import { runningPid } from '../../demo/services';
 import { benchRaw, type Result as RawResult } from '../kafka-throughput';
@@ -33,6 +34,45 @@ export async function measureRawKafka(kafkaN: number): Promise<RawKafka> {
     `raw kafkajs JSON (tools/bench/kafka-throughput.ts core, N=${kafkaN}, best of 2): produce ${raw.produceMsgS.toFixed(0)} msg/s, consume ${raw.consumeMsgS.toFixed(0)} msg/s, produce+consume ${raw.bothMsgS.toFixed(0)} msg/s`,
   );
   return raw;
+}
+
+/** A plain INSERT loop on the same PostgreSQL, before the stack exists: the floor of what one written row costs. */
+export interface PlainInsert {
+  rows: number;
+  rowsPerS: number;
+}
+
+/**
+ * `rows` single-row INSERTs (a bigserial key, a text id, a small jsonb), one after another on one connection, each
+ * its own transaction (autocommit, so one WAL flush per row, as each decision of a case has), sent as one prepared
+ * statement, as the services send theirs. In a throwaway table dropped at the end.
+ */
+export async function measurePlainInsert(databaseUrl: string, rows = 5_000): Promise<PlainInsert> {
+  const db = new Client({ connectionString: databaseUrl, application_name: 'e2e-bench-plain-insert' });
+  const table = `bench_plain_insert_${randomUUID().slice(0, 8)}`;
+  await db.connect();
+  try {
+    await db.query(
+      `CREATE TABLE ${table} (id bigserial PRIMARY KEY, case_id text NOT NULL, detail jsonb NOT NULL, at timestamptz NOT NULL DEFAULT now())`,
+    );
+    const started = process.hrtime.bigint();
+    for (let i = 0; i < rows; i++) {
+      await db.query({
+        name: 'plain-insert',
+        text: `INSERT INTO ${table} (case_id, detail) VALUES ($1, $2::jsonb)`,
+        values: [`case_${i}`, JSON.stringify({ kind: 'bench', n: i })],
+      });
+    }
+    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    const result = { rows, rowsPerS: rows / seconds };
+    console.log(
+      `plain INSERT (one connection, one prepared single-row INSERT per transaction, N=${rows}): ${result.rowsPerS.toFixed(0)} rows/s, ${((seconds * 1000) / rows).toFixed(2)} ms per row`,
+    );
+    return result;
+  } finally {
+    await db.query(`DROP TABLE IF EXISTS ${table}`).catch(() => undefined);
+    await db.end();
+  }
 }
 
 /** Warm-up (JIT, connections, schema ids, pools), not counted; any failed case stops the run. */

@@ -8,7 +8,7 @@ import { HOPS, type CaseFigures, type RunSummary } from './analysis';
 import { WORKLOADS, type Args } from './args';
 import type { Bench } from './driver';
 import { CLK_TCK, delta, seriesLabels } from './machine';
-import type { Measured, RawKafka } from './measure';
+import type { Measured, PlainInsert, RawKafka } from './measure';
 import { ms, pctHeader, pctRow, pcts } from './stats';
 import { statementLines } from './statements';
 
@@ -45,12 +45,13 @@ export function printReport(o: {
   summary: RunSummary;
   cores: Map<string, [number, number]>;
   raw: RawKafka;
+  insert: PlainInsert;
 }): void {
   printThroughput(o.args, o.bench, o.measured, o.summary);
   printLatency(o.summary);
   printHops(o.summary);
   if (o.args.workflows === 'all') printPerDestination(o.bench, o.summary, o.cores);
-  printWhereTheTimeGoes(o.args, o.measured, o.summary, o.raw);
+  printWhereTheTimeGoes(o.args, o.measured, o.summary, o.raw, o.insert);
   printAgainstTarget(o.args, o.summary);
 }
 
@@ -143,7 +144,13 @@ function printPerDestination(b: Bench, s: RunSummary, cores: Map<string, [number
   }
 }
 
-function printWhereTheTimeGoes(args: Args, m: Measured, s: RunSummary, raw: RawKafka): void {
+function printWhereTheTimeGoes(
+  args: Args,
+  m: Measured,
+  s: RunSummary,
+  raw: RawKafka,
+  insert: PlainInsert,
+): void {
   const { cpuBefore, cpuAfter, benchCpu, instances, before, after, dbActivity } = m;
   const wallS = (cpuAfter.at - cpuBefore.at) / 1000;
   console.log(`\n=== where the time goes (measured run, ${wallS.toFixed(1)} s; % = share of one core)`);
@@ -264,7 +271,14 @@ function printWhereTheTimeGoes(args: Args, m: Measured, s: RunSummary, raw: RawK
     );
   }
   if (typeof m.statements === 'string') console.log(`  PostgreSQL statements: not counted (${m.statements})`);
-  else for (const line of statementLines(m.statements, args.n)) console.log(line);
+  else {
+    for (const line of statementLines(m.statements, args.n)) console.log(line);
+    const perCase = m.statements.rows.reduce((a, r) => a + r.calls, 0) / args.n;
+    console.log(
+      `  PostgreSQL: at the plain INSERT rate above (${insert.rowsPerS.toFixed(0)}/s, one connection), ${perCase.toFixed(1)}` +
+        ` statements per case one after another would allow ≈ ${(insert.rowsPerS / perCase).toFixed(0)} cases/s`,
+    );
+  }
   const perCase = published / args.n;
   console.log(
     `  Kafka: ${perCase.toFixed(1)} messages published per case by the services (+1 action by this script); at the raw` +
