@@ -50,7 +50,7 @@ export function runningPid(name: string): number | undefined {
  * same CPU per case as uncapped, at 8 about 7% more (docs/performance.md). Two malloc arenas instead of one per
  * thread: glibc keeps freed memory per arena.
  */
-export const SERVICE_NODE_FLAGS = ['--max-semi-space-size=16'] as const;
+const SERVICE_NODE_FLAGS = ['--max-semi-space-size=16'] as const;
 const SERVICE_PROCESS_ENV = { MALLOC_ARENA_MAX: '2' };
 
 /**
@@ -89,7 +89,12 @@ export function startProcess(
   return spawnNode(name, ['-r', '@swc-node/register', script, ...args], env, withhold);
 }
 
-function spawnNode(name: string, nodeArgs: string[], env: Record<string, string>, withhold: string[]): number {
+function spawnNode(
+  name: string,
+  nodeArgs: string[],
+  env: Record<string, string>,
+  withhold: string[],
+): number {
   mkdirSync(runDir, { recursive: true });
   const log = openSync(logFile(name), 'a');
   const node = join(repoRoot, 'node_modules', '.bin', 'node');

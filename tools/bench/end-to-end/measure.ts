@@ -3,7 +3,6 @@
  * pg_stat_activity sampled around it; then the cores' and the ledger's own times of each case.
  */
 import { randomUUID } from 'node:crypto';
-import { Client } from 'pg';
 import type { CaseStack, Instance } from '../../e2e/case-stack';
 import { runningPid } from '../../demo/services';
 import { benchRaw, type Result as RawResult } from '../kafka-throughput';
@@ -11,7 +10,7 @@ import { ledgerTimes, type LedgerTimes } from './analysis';
 import type { Args } from './args';
 import type { Bench, Phase } from './driver';
 import { cpuSnapshot, DbActivity, scrape, type CpuSnapshot, type Samples } from './machine';
-import { readStatements, resetStatements, type StatementStats } from './statements';
+import { readStatements, resetStatements, withClient, type StatementStats } from './statements';
 
 /** Raw kafkajs JSON produce and consume msg/s on the same broker (best of 2), before the stack exists. */
 export interface RawKafka {
@@ -48,31 +47,34 @@ export interface PlainInsert {
  * statement, as the services send theirs. In a throwaway table dropped at the end.
  */
 export async function measurePlainInsert(databaseUrl: string, rows = 5_000): Promise<PlainInsert> {
-  const db = new Client({ connectionString: databaseUrl, application_name: 'e2e-bench-plain-insert' });
   const table = `bench_plain_insert_${randomUUID().slice(0, 8)}`;
-  await db.connect();
-  try {
-    await db.query(
-      `CREATE TABLE ${table} (id bigserial PRIMARY KEY, case_id text NOT NULL, detail jsonb NOT NULL, at timestamptz NOT NULL DEFAULT now())`,
-    );
-    const started = process.hrtime.bigint();
-    for (let i = 0; i < rows; i++) {
-      await db.query({
-        name: 'plain-insert',
-        text: `INSERT INTO ${table} (case_id, detail) VALUES ($1, $2::jsonb)`,
-        values: [`case_${i}`, JSON.stringify({ kind: 'bench', n: i })],
-      });
-    }
-    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-    const result = { rows, rowsPerS: rows / seconds };
-    console.log(
-      `plain INSERT (one connection, one prepared single-row INSERT per transaction, N=${rows}): ${result.rowsPerS.toFixed(0)} rows/s, ${((seconds * 1000) / rows).toFixed(2)} ms per row`,
-    );
-    return result;
-  } finally {
-    await db.query(`DROP TABLE IF EXISTS ${table}`).catch(() => undefined);
-    await db.end();
-  }
+  return withClient(
+    databaseUrl,
+    async (db) => {
+      try {
+        await db.query(
+          `CREATE TABLE ${table} (id bigserial PRIMARY KEY, case_id text NOT NULL, detail jsonb NOT NULL, at timestamptz NOT NULL DEFAULT now())`,
+        );
+        const started = process.hrtime.bigint();
+        for (let i = 0; i < rows; i++) {
+          await db.query({
+            name: 'plain-insert',
+            text: `INSERT INTO ${table} (case_id, detail) VALUES ($1, $2::jsonb)`,
+            values: [`case_${i}`, JSON.stringify({ kind: 'bench', n: i })],
+          });
+        }
+        const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+        const result = { rows, rowsPerS: rows / seconds };
+        console.log(
+          `plain INSERT (one connection, one prepared single-row INSERT per transaction, N=${rows}): ${result.rowsPerS.toFixed(0)} rows/s, ${((seconds * 1000) / rows).toFixed(2)} ms per row`,
+        );
+        return result;
+      } finally {
+        await db.query(`DROP TABLE IF EXISTS ${table}`).catch(() => undefined);
+      }
+    },
+    'e2e-bench-plain-insert',
+  );
 }
 
 /** Warm-up (JIT, connections, schema ids, pools), not counted; any failed case stops the run. */

@@ -109,8 +109,13 @@ export function statementLines(stats: StatementStats, cases: number, top = 15): 
   return lines;
 }
 
-async function withClient<T>(databaseUrl: string, use: (db: Client) => Promise<T>): Promise<T> {
-  const db = new Client({ connectionString: databaseUrl, application_name: 'e2e-bench-statements' });
+/** One connection for `use`, closed after, whatever happens; `application_name` names it in pg_stat_activity. */
+export async function withClient<T>(
+  databaseUrl: string,
+  use: (db: Client) => Promise<T>,
+  applicationName = 'e2e-bench-statements',
+): Promise<T> {
+  const db = new Client({ connectionString: databaseUrl, application_name: applicationName });
   await db.connect();
   try {
     return await use(db);

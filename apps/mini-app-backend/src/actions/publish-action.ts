@@ -10,7 +10,8 @@ import { Topics, type MiniappAction } from '@closeout/contracts';
 import { buildAuditMessage } from '@closeout/audit';
 import type { IdentityMethod } from '../identity/identity-method';
 import type { SessionRow } from '../sessions/session-store';
-import { outboxCte, outboxParam } from '../persistence/outbox-cte';
+import { outboxRowsParam } from '@closeout/outbox';
+import { outboxCte } from '../persistence/outbox-cte';
 
 export interface ShownConsent {
   textVersion: string;
@@ -110,7 +111,7 @@ export async function publishAction(
       consentRef,
       a.consent?.textVersion ?? null,
       a.consent?.textSha256 ?? null,
-      outboxParam(messages),
+      outboxRowsParam(messages),
     ],
   );
   if (inserted.length === 0) return { published: false };

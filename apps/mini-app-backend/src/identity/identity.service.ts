@@ -8,7 +8,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
-import { insertOutboxMessages } from '@closeout/outbox';
+import { insertOutboxMessages, outboxRowsParam } from '@closeout/outbox';
 import {
   KNOWN_FACT_NAMES,
   KnownFactFormatError,
@@ -27,7 +27,7 @@ import { MINIAPP_SETTINGS } from '../tokens';
 import { MAX_WRONG_TRIES } from './identity-method';
 import { CODE_VALID_MS, codeHmac, newCode, normalizeCode, sameHmac } from './one-time-code';
 import { rowsOf } from '../persistence/rows';
-import { outboxCte, outboxParam } from '../persistence/outbox-cte';
+import { outboxCte } from '../persistence/outbox-cte';
 
 /** Codes a session may ask for (messaging allows 5 per link per hour besides). */
 export const MAX_CODES_PER_SESSION = 5;
@@ -82,7 +82,7 @@ export class IdentityService {
         codeHmac(this.settings.otpKey, session.ref, code),
         CODE_VALID_MS / 1000,
         MAX_CODES_PER_SESSION,
-        outboxParam([audit]),
+        outboxRowsParam([audit]),
       ],
     );
     const inserted = rows[0]?.id;
@@ -211,7 +211,7 @@ export class IdentityService {
           RETURNING id_sha256),
        ${outboxCte('audited', 2, 'passed')}
        SELECT id_sha256 FROM passed`,
-      [session.idSha256, outboxParam([audit]), codeId ?? null],
+      [session.idSha256, outboxRowsParam([audit]), codeId ?? null],
     );
     return rows.length > 0;
   }

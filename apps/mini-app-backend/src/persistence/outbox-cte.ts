@@ -4,13 +4,13 @@
  * statement is `@closeout/outbox`'s `outboxInsertSql`, guarded: the messages are written only when the CTE named by
  * `when` produced a row (the link was opened, the submission was new, …).
  */
-import { outboxInsertSql, outboxRowsParam } from '@closeout/outbox';
+import { outboxInsertSql } from '@closeout/outbox';
 
-/** `<name> AS (INSERT INTO outbox … FROM jsonb_array_elements($param) … WHERE EXISTS (SELECT 1 FROM <when>))`. */
+/**
+ * `<name> AS (INSERT INTO outbox … FROM jsonb_array_elements($param) … WHERE EXISTS (SELECT 1 FROM <when>))`; the
+ * parameter is `outboxRowsParam(messages)` (`@closeout/outbox`).
+ */
 export function outboxCte(name: string, param: number, when: string): string {
   return `${name} AS (${outboxInsertSql('outbox', param, `EXISTS (SELECT 1 FROM ${when})`)}
     RETURNING id)`;
 }
-
-/** The parameter `outboxCte` reads. */
-export const outboxParam = outboxRowsParam;

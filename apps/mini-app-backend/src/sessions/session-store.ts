@@ -5,8 +5,8 @@
  */
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import type { EntityManager } from 'typeorm';
-import type { OutboxMessage } from '@closeout/outbox';
-import { outboxCte, outboxParam } from '../persistence/outbox-cte';
+import { outboxRowsParam, type OutboxMessage } from '@closeout/outbox';
+import { outboxCte } from '../persistence/outbox-cte';
 
 export const SESSION_COOKIE = '__Host-closeout_session';
 
@@ -142,7 +142,7 @@ export async function openLink(
       maxSeconds,
       // The locale is the link's (the message's), resolved to one the pages have strings for.
       locale(link.locale),
-      outboxParam([message]),
+      outboxRowsParam([message]),
     ],
   );
   const session = rows[0];
