@@ -108,6 +108,100 @@ describe('OutboxRelay (real PostgreSQL)', () => {
     expect(batches).toEqual([['evt-1', 'evt-2'], ['evt-3']]);
   });
 
+  it('while listening, an idle relay polls at listeningPollIntervalMs; without LISTEN at pollIntervalMs', async () => {
+    const published: OutboxMessage[] = [];
+    // Turns taken in a second of idleness, one relay at a time (two would find the outbox held by each other).
+    const idleTurns = async (r: OutboxRelay): Promise<number> => {
+      let turns = 0;
+      const turn = r.relayBatch.bind(r);
+      r.relayBatch = () => {
+        turns += 1;
+        return turn();
+      };
+      await r.start();
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+      return turns;
+    };
+    const polling = relay({ pollIntervalMs: 50, listen: false, publish: async () => undefined });
+    expect(await idleTurns(polling)).toBeGreaterThanOrEqual(8);
+    await polling.stop();
+    const listening = relay({
+      pollIntervalMs: 50,
+      listeningPollIntervalMs: 60_000,
+      publish: async (messages) => void published.push(...messages),
+    });
+    // The first turn comes at start; then it waits for a notification or the backstop.
+    expect(await idleTurns(listening)).toBe(1);
+    // A commit still wakes it at once.
+    await db.enqueue([audit(1)]);
+    await until(() => published.length === 1, 3_000);
+    expect(eventIds(published)).toEqual(['evt-1']);
+  });
+
+  it('listens again on a new connection when its listening connection is lost, and misses nothing meanwhile', async () => {
+    const application = `listener-${db.schema}`;
+    const relayDataSource = await db.open({ applicationName: application });
+    const published: OutboxMessage[] = [];
+    const warnings: string[] = [];
+    const r = relay({
+      dataSource: relayDataSource,
+      pollIntervalMs: 60_000,
+      listeningPollIntervalMs: 60_000,
+      logger: { ...quiet, warn: (_o, msg) => void warnings.push(msg) },
+      publish: async (messages) => void published.push(...messages),
+    });
+    try {
+      await r.start();
+      const listenerPid = async (): Promise<number | undefined> => {
+        const rows: { pid: number }[] = await db.dataSource.query(
+          `SELECT pid FROM pg_stat_activity WHERE application_name = $1 AND query LIKE 'LISTEN %'`,
+          [application],
+        );
+        return rows[0]?.pid;
+      };
+      const first = await listenerPid();
+      expect(first).toBeDefined();
+      // An administrator (or a failover) ends the listening session; a message committed right after notifies no one.
+      await db.dataSource.query('SELECT pg_terminate_backend($1)', [first]);
+      await db.enqueue([audit(1)]);
+      // Both polls are a minute away: only the lost connection's turn and the one after listening again find it.
+      await until(() => published.length === 1, 5_000);
+      await until(async () => ((await listenerPid()) ?? first) !== first, 5_000);
+      expect(warnings).toContain('outbox listener connection failed; polling until listening again');
+      // The new connection's notifications wake the relay as before.
+      await db.enqueue([audit(2)]);
+      await until(() => published.length === 2, 5_000);
+      expect(eventIds(published)).toEqual(['evt-1', 'evt-2']);
+    } finally {
+      await r.stop();
+      await relayDataSource.destroy();
+    }
+  });
+
+  it('polls at pollIntervalMs after finding the outbox held by another relay, which may stop before it is done', async () => {
+    const published: OutboxMessage[] = [];
+    const r = relay({
+      pollIntervalMs: 100,
+      listeningPollIntervalMs: 60_000,
+      publish: async (messages) => void published.push(...messages),
+    });
+    await r.start();
+    // Another relay's session holds the outbox while a message commits (its notification finds it held); that
+    // relay then goes away without publishing it, and nothing notifies again.
+    const other = await db.dataSource.createQueryRunner();
+    try {
+      await other.query('SELECT pg_advisory_lock(hashtext($1))', [`${db.schema}.outbox`]);
+      await db.enqueue([audit(1)]);
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(published).toEqual([]);
+      await other.query('SELECT pg_advisory_unlock(hashtext($1))', [`${db.schema}.outbox`]);
+    } finally {
+      await other.release();
+    }
+    await until(() => published.length === 1, 2_000);
+    expect(eventIds(published)).toEqual(['evt-1']);
+  });
+
   it('refuses a negative lingerMs, naming it', () => {
     expect(() => relay({ lingerMs: -1, publish: async () => undefined })).toThrow(/lingerMs must be >= 0/);
   });

@@ -40,8 +40,18 @@ export interface OutboxRelayOptions {
    * stays and is retried after a backoff). Default: the Kafka lib's publishFailureOf.
    */
   classifyFailure?: (error: unknown) => PublishFailure;
-  /** Poll interval when idle (default 1000 ms); LISTEN/NOTIFY wakes the relay sooner. */
+  /**
+   * Poll interval when idle and not listening (default 1000 ms): LISTEN is off, its connection was lost (the relay
+   * listens again on its next turn), or another relay held the outbox on the last turn (it may stop before it is
+   * done). Also the first step of the backoff after a failed publish.
+   */
   pollIntervalMs?: number;
+  /**
+   * Poll interval when idle while listening (default 5000 ms, never below pollIntervalMs). Every commit that writes
+   * to the outbox notifies, and a notification wakes the relay at once: this poll is only a backstop, and the relay's
+   * idle cost (a transaction of three statements per poll) is paid at this rate instead.
+   */
+  listeningPollIntervalMs?: number;
   /**
    * After waiting idle, how long the relay lets messages gather before it takes the next batch (default 0: at once).
    * A busy writer commits many small transactions, each waking the relay: a few milliseconds here turn many small
@@ -148,6 +158,7 @@ export class OutboxRelay {
   private readonly maxMessageBytes: number;
   private readonly classifyFailure: (error: unknown) => PublishFailure;
   private readonly pollIntervalMs: number;
+  private readonly listeningPollIntervalMs: number;
   private readonly maxBackoffMs: number;
   private readonly lingerMs: number;
   private readonly drainTimeoutMs: number;
@@ -164,12 +175,17 @@ export class OutboxRelay {
   private wake: (() => void) | null = null;
   /** A notification arrived while no one was waiting: the next idle wait returns at once instead of losing it. */
   private notified = false;
+  /** The last turn found the outbox held by another relay (which may stop before it is done). */
+  private heldElsewhere = false;
   private listener: {
     runner: QueryRunner;
     client: PoolClient;
     onNotify: (n: Notification) => void;
     onError: (e: Error) => void;
+    onEnd: () => void;
   } | null = null;
+  /** The listening connection failed or closed: notifications no longer arrive until the relay listens again. */
+  private listenLost = false;
   private lagRefreshedAt = 0;
 
   constructor(private readonly options: OutboxRelayOptions) {
@@ -185,6 +201,10 @@ export class OutboxRelay {
     this.maxMessageBytes = positive(options.maxMessageBytes ?? 16 * 1024 * 1024, 'maxMessageBytes');
     this.classifyFailure = options.classifyFailure ?? publishFailureOf;
     this.pollIntervalMs = positive(options.pollIntervalMs ?? 1000, 'pollIntervalMs');
+    this.listeningPollIntervalMs = Math.max(
+      this.pollIntervalMs,
+      positive(options.listeningPollIntervalMs ?? 5000, 'listeningPollIntervalMs'),
+    );
     this.maxBackoffMs = positive(options.maxBackoffMs ?? 30_000, 'maxBackoffMs');
     this.lingerMs = options.lingerMs ?? 0;
     if (!Number.isFinite(this.lingerMs) || this.lingerMs < 0)
@@ -214,6 +234,8 @@ export class OutboxRelay {
   async start(): Promise<void> {
     if (this.loop) return;
     this.stopping = false;
+    this.listenLost = false;
+    this.heldElsewhere = false;
     if (this.options.listen ?? true) await this.listen();
     this.loop = this.run();
     this.logger.info(
@@ -260,6 +282,7 @@ export class OutboxRelay {
       )) as {
         held: boolean;
       }[];
+      this.heldElsewhere = !lock?.held;
       if (!lock?.held) return { published: 0, setAside: [], moreWaiting: false };
       // One statement takes the batch: every candidate's size, and the contents of those that fit (the first
       // loadable one always, then while the running total stays within maxBatchBytes; none over maxMessageBytes),
@@ -444,7 +467,8 @@ export class OutboxRelay {
       await this.purgeIfDue();
       if (moreWaiting) continue; // no pause
       if (this.stopping) return; // drained
-      await this.sleep(this.pollIntervalMs, true);
+      if (this.listenLost) await this.listenAgain();
+      await this.sleep(this.idleWaitMs(), true);
       // Woken (a commit's notification, or the poll): what else commits in the next moment goes in the same batch.
       // Notifications of those commits are answered by that batch (they committed before it reads): forgotten, so
       // they do not start an empty turn after it.
@@ -453,6 +477,21 @@ export class OutboxRelay {
         this.notified = false;
       }
     }
+  }
+
+  /**
+   * How long an idle relay waits for a notification: the listening backstop while its LISTEN connection is up and
+   * the last turn held the outbox, else pollIntervalMs; never past the next purge or lag refresh.
+   */
+  private idleWaitMs(): number {
+    const poll =
+      this.listener && !this.listenLost && !this.heldElsewhere
+        ? this.listeningPollIntervalMs
+        : this.pollIntervalMs;
+    const now = Date.now();
+    const lagDue = this.lagRefreshedAt + this.lagRefreshMs - now;
+    const purgeDue = this.purgeDueAt - now;
+    return Math.max(0, Math.min(poll, lagDue, purgeDue));
   }
 
   /** One purge statement when due; a full batch deleted means more is waiting, so the next turn purges again. */
@@ -475,6 +514,7 @@ export class OutboxRelay {
     try {
       await this.lag();
     } catch (error) {
+      this.lagRefreshedAt = Date.now(); // tried: the next try comes after lagRefreshMs, not at once
       this.logger.warn({ err: error, schema: this.tables.schema }, 'outbox lag query failed');
     }
   }
@@ -506,19 +546,52 @@ export class OutboxRelay {
         this.notified = true;
         this.wake?.();
       };
-      // A broken listening connection must not crash the process; polling carries on without it.
-      const onError = (error: Error) =>
-        this.logger.warn(
-          { err: error, schema: this.tables.schema },
-          'outbox listener connection failed; polling only',
-        );
+      // A broken listening connection must not crash the process: the relay polls at pollIntervalMs and listens on a
+      // new connection after its next turn.
+      const onError = (error: Error) => {
+        if (!this.listenLost)
+          this.logger.warn(
+            { err: error, schema: this.tables.schema },
+            'outbox listener connection failed; polling until listening again',
+          );
+        this.lost();
+      };
+      const onEnd = () => this.lost();
       client.on('notification', onNotify);
       client.on('error', onError);
+      client.on('end', onEnd);
       await runner.query(`LISTEN "${this.tables.outboxChannel}"`);
-      this.listener = { runner, client, onNotify, onError };
+      this.listener = { runner, client, onNotify, onError, onEnd };
     } catch (error) {
       await runner.release();
       throw error;
+    }
+  }
+
+  /** The listener is gone: an idle wait ends now, so the relay polls at pollIntervalMs and listens again. */
+  private lost(): void {
+    if (this.stopping || this.listenLost) return;
+    this.listenLost = true;
+    this.notified = true;
+    this.wake?.();
+  }
+
+  /**
+   * Listens on a new connection after the last one failed. Commits made meanwhile notified no one, so the turn after
+   * this one comes at once. Failing, the relay keeps polling at pollIntervalMs and tries again after its next turn.
+   */
+  private async listenAgain(): Promise<void> {
+    await this.unlisten();
+    try {
+      await this.listen();
+      this.listenLost = false;
+      this.notified = true;
+      this.logger.info({ schema: this.tables.schema }, 'outbox listener connected again');
+    } catch (error) {
+      this.logger.warn(
+        { err: error, schema: this.tables.schema },
+        'outbox listener could not connect again; polling',
+      );
     }
   }
 
@@ -527,12 +600,14 @@ export class OutboxRelay {
     if (!l) return;
     this.listener = null;
     try {
-      await l.runner.query(`UNLISTEN "${this.tables.outboxChannel}"`);
+      // A lost connection has nothing to unlisten; its client leaves the pool when released.
+      if (!this.listenLost) await l.runner.query(`UNLISTEN "${this.tables.outboxChannel}"`);
     } catch (error) {
       this.logger.warn({ err: error, schema: this.tables.schema }, 'outbox UNLISTEN failed');
     } finally {
       l.client.removeListener('notification', l.onNotify);
       l.client.removeListener('error', l.onError);
+      l.client.removeListener('end', l.onEnd);
       // TypeORM releases a runner whose connection broke; releasing twice would throw.
       if (!l.runner.isReleased) await l.runner.release();
     }
