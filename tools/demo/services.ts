@@ -48,16 +48,10 @@ export function runningPid(name: string): number | undefined {
  * How a service's Node runs here. New space is capped at 16 MB per semi-space: V8 otherwise grows it to 64 MB on a
  * machine of this size and an idle service keeps it (about 90 MB of RSS); at 16 the end-to-end bench measured the
  * same CPU per case as uncapped, at 8 about 7% more (docs/performance.md). Two malloc arenas instead of one per
- * thread: glibc keeps freed memory per arena. Blocks over 1 MB are mapped on their own and unmapped when freed: glibc
- * otherwise raises that threshold past the 16 MB a scrypt hash takes (known facts, in trigger-ingest and the mini-app)
- * and keeps the freed blocks, ~60 MB per process after a few dozen hashes. Those mappings are asked for in huge pages
- * (where transparent huge pages are on `madvise` or `always`), so mapping 16 MB costs a few page faults, not 4,096.
+ * thread: glibc keeps freed memory per arena.
  */
 const SERVICE_NODE_FLAGS = ['--max-semi-space-size=16'] as const;
-const SERVICE_PROCESS_ENV = {
-  MALLOC_ARENA_MAX: '2',
-  GLIBC_TUNABLES: 'glibc.malloc.hugetlb=1:glibc.malloc.mmap_threshold=1048576',
-};
+const SERVICE_PROCESS_ENV = { MALLOC_ARENA_MAX: '2' };
 
 /**
  * Starts one service in the background on Node 24 (the one in node_modules/.bin), logging to its file. It runs the
