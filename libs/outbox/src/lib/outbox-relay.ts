@@ -49,7 +49,7 @@ export interface OutboxRelayOptions {
   /**
    * Poll interval when idle while listening (default 5000 ms, never below pollIntervalMs). Every commit that writes
    * to the outbox notifies, and a notification wakes the relay at once: this poll is only a backstop, and the relay's
-   * idle cost (a transaction of three statements per poll) is paid at this rate instead.
+   * idle cost (a transaction of four statements per poll) is paid at this rate instead.
    */
   listeningPollIntervalMs?: number;
   /**
