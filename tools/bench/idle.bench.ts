@@ -13,6 +13,7 @@
  *   node_modules/.bin/node -r @swc-node/register tools/bench/idle.bench.ts [seconds, default 30] [--settle 10]
  */
 import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
 import { platformServices, runningPid } from '../demo/services';
 import { CLK_TCK, cpuSnapshot, delta, scrape, type CpuSnapshot, type Samples } from './end-to-end/machine';
@@ -71,7 +72,7 @@ async function main(): Promise<void> {
   }
   const databaseUrl = process.env['DATABASE_URL'];
   console.log(
-    `idle benchmark: the nine services as they run now, ${settle} s to settle, then ${seconds} s sampled; 2 CPUs`,
+    `idle benchmark: the nine services as they run now, ${settle} s to settle, then ${seconds} s sampled; ${availableParallelism()} CPUs`,
   );
   await new Promise((r) => setTimeout(r, settle * 1000));
 
@@ -115,7 +116,7 @@ async function main(): Promise<void> {
   for (const [name, match] of others)
     console.log(`  ${name.padEnd(36)} ${msPerSecond(ticksOf(before, after, match)).padStart(8)}`);
   console.log(
-    `  machine                              ${(((after.machineBusy - before.machineBusy) * 1000) / CLK_TCK / elapsed).toFixed(1).padStart(8)} (of 2000)`,
+    `  machine                              ${(((after.machineBusy - before.machineBusy) * 1000) / CLK_TCK / elapsed).toFixed(1).padStart(8)} (of ${availableParallelism() * 1000})`,
   );
 
   if (statements) {
