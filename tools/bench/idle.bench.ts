@@ -16,8 +16,8 @@ import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
 import { platformServices, runningPid } from '../demo/services';
-import { CLK_TCK, cpuSnapshot, delta, scrape, type CpuSnapshot, type Samples } from './end-to-end/machine';
-import { readStatements, resetStatements, shortStatement, type StatementRow } from './end-to-end/statements';
+import { CLK_TCK, cpuSnapshot, delta, scrape, type CpuSnapshot } from './end-to-end/machine';
+import { readStatements, resetStatements, statementsByText } from './end-to-end/statements';
 
 const RSS_TARGET_MB = 150;
 
@@ -50,8 +50,6 @@ function ticksOf(
   }
   return ticks;
 }
-
-const handled = (s: Samples) => delta(new Map(), s, 'closeout_kafka_handler_duration_seconds_count');
 
 async function main(): Promise<void> {
   const { values, positionals } = parseArgs({
@@ -92,7 +90,11 @@ async function main(): Promise<void> {
   running.forEach((s, i) => {
     const mem = memoryOf(s.pid!);
     const heap = (scrapesAfter[i]!.get('nodejs_heap_size_used_bytes') ?? NaN) / 1024 / 1024;
-    const messages = handled(scrapesAfter[i]!) - handled(scrapesBefore[i]!);
+    const messages = delta(
+      scrapesBefore[i]!,
+      scrapesAfter[i]!,
+      'closeout_kafka_handler_duration_seconds_count',
+    );
     if (messages > 0) busy = true;
     if ((mem?.rssMb ?? 0) > RSS_TARGET_MB) overTarget += 1;
     console.log(
@@ -116,7 +118,7 @@ async function main(): Promise<void> {
   for (const [name, match] of others)
     console.log(`  ${name.padEnd(36)} ${msPerSecond(ticksOf(before, after, match)).padStart(8)}`);
   console.log(
-    `  machine                              ${(((after.machineBusy - before.machineBusy) * 1000) / CLK_TCK / elapsed).toFixed(1).padStart(8)} (of ${availableParallelism() * 1000})`,
+    `  machine                              ${msPerSecond(after.machineBusy - before.machineBusy).padStart(8)} (of ${availableParallelism() * 1000})`,
   );
 
   if (statements) {
@@ -127,17 +129,10 @@ async function main(): Promise<void> {
       `\n  PostgreSQL (pg_stat_statements, this database): ${(calls / elapsed).toFixed(1)} statements/s, ` +
         `${(ms / elapsed).toFixed(2)} ms executing per second; the most frequent:`,
     );
-    const byText = new Map<string, StatementRow>();
-    for (const r of rows) {
-      const key = shortStatement(r.query, 100);
-      const seen = byText.get(key);
-      byText.set(
-        key,
-        seen ? { ...seen, calls: seen.calls + r.calls, totalMs: seen.totalMs + r.totalMs } : { ...r },
-      );
-    }
-    for (const r of [...byText.entries()].sort((a, b) => b[1].calls - a[1].calls).slice(0, 12))
-      console.log(`  ${(r[1].calls / elapsed).toFixed(1).padStart(7)}/s  ${r[0]}`);
+    for (const r of statementsByText(rows, 100)
+      .sort((a, b) => b.calls - a.calls)
+      .slice(0, 12))
+      console.log(`  ${(r.calls / elapsed).toFixed(1).padStart(7)}/s  ${r.query}`);
   } else {
     console.log(
       `\n  PostgreSQL statements not counted: ${unmeasured ?? 'pg_stat_statements could not be read'}`,

@@ -75,10 +75,14 @@ export function shortStatement(query: string, width = 120): string {
 }
 
 /** Per-case totals and the `top` statements by execution time, as printable lines. */
-export function statementLines(stats: StatementStats, cases: number, top = 15): string[] {
+/**
+ * The rows summed by statement text (`shortStatement` at `width`): one statement run in several schemas (each its
+ * own entry in pg_stat_statements) is one row.
+ */
+export function statementsByText(rows: readonly StatementRow[], width: number): StatementRow[] {
   const byText = new Map<string, StatementRow>();
-  for (const r of stats.rows) {
-    const key = shortStatement(r.query, 400);
+  for (const r of rows) {
+    const key = shortStatement(r.query, width);
     const seen = byText.get(key);
     if (seen) {
       seen.calls += r.calls;
@@ -87,7 +91,11 @@ export function statementLines(stats: StatementStats, cases: number, top = 15): 
       seen.dirtied += r.dirtied;
     } else byText.set(key, { ...r, query: key });
   }
-  const all = [...byText.values()];
+  return [...byText.values()];
+}
+
+export function statementLines(stats: StatementStats, cases: number, top = 15): string[] {
+  const all = statementsByText(stats.rows, 400);
   const sum = (f: (r: StatementRow) => number) => all.reduce((a, r) => a + f(r), 0);
   const lines = [
     `  PostgreSQL (pg_stat_statements): ${(sum((r) => r.calls) / cases).toFixed(1)} statements per case, ` +
