@@ -31,7 +31,9 @@ describe('mini-app config', () => {
 
   it('refuses plain http over a public name, and for the public page anywhere but loopback', () => {
     expect(problems({ ...base, ORCHESTRATOR_URL: 'http://orchestrator.bank.example:3000' })).toEqual([
-      expect.stringMatching(/^ORCHESTRATOR_URL: must be https \(http only to localhost, 127\.0\.0\.1, a single-label/),
+      expect.stringMatching(
+        /^ORCHESTRATOR_URL: must be https \(http only to localhost, 127\.0\.0\.1, a single-label/,
+      ),
     ]);
     expect(problems({ ...base, MINIAPP_PUBLIC_BASE_URL: 'http://app' })).toEqual([
       expect.stringMatching(/^MINIAPP_PUBLIC_BASE_URL: must be https/),
@@ -51,6 +53,18 @@ describe('mini-app config', () => {
       expect.stringMatching(/^MINIAPP_SESSION_IDLE_SECONDS: /),
       expect.stringMatching(/^MINIAPP_UPLOAD_MAX_BYTES: /),
     ]);
+  });
+
+  it("keeps uploads within clamd's StreamMaxLength when clamd scans them", () => {
+    const scanned = { ...base, CLAMAV_HOST: '127.0.0.1', CLAMAV_STREAM_MAX_BYTES: String(8 * 1024 * 1024) };
+    expect(loadConfig(configSchema, { ...base, CLAMAV_HOST: '127.0.0.1' }).CLAMAV_STREAM_MAX_BYTES).toBe(
+      25 * 1024 * 1024,
+    );
+    expect(problems(scanned)).toEqual([
+      'MINIAPP_UPLOAD_MAX_BYTES: must not exceed CLAMAV_STREAM_MAX_BYTES (8388608) when CLAMAV_HOST is set',
+    ]);
+    expect(problems({ ...scanned, MINIAPP_UPLOAD_MAX_BYTES: String(8 * 1024 * 1024) })).toEqual([]);
+    expect(problems({ ...base, CLAMAV_STREAM_MAX_BYTES: String(8 * 1024 * 1024) })).toEqual([]);
   });
 
   it('takes the card processor whole or not at all, naming what is missing', () => {

@@ -1,4 +1,5 @@
 import { baseEnvSchema, z } from '@closeout/config';
+import { CLAMD_DEFAULT_STREAM_MAX_BYTES } from './documents/clamd-scanner';
 
 /** An http(s) base URL without a trailing slash; http only to loopback (local runs and tests). */
 const baseUrl = (example: string) =>
@@ -21,7 +22,9 @@ const internalUrl = (example: string) =>
     .refine(
       (u) =>
         u.startsWith('https://') ||
-        /^http:\/\/(localhost|127\.0\.0\.1|[a-z0-9][a-z0-9-]{0,62}|[a-z0-9.-]+\.svc(\.cluster\.local)?)(:\d+)?(\/|$)/.test(u),
+        /^http:\/\/(localhost|127\.0\.0\.1|[a-z0-9][a-z0-9-]{0,62}|[a-z0-9.-]+\.svc(\.cluster\.local)?)(:\d+)?(\/|$)/.test(
+          u,
+        ),
       'must be https (http only to localhost, 127.0.0.1, a single-label service name or a Kubernetes .svc name)',
     )
     .transform((u) => u.replace(/\/+$/, ''));
@@ -87,9 +90,18 @@ export const configSchema = baseEnvSchema
     /** clamd (INSTREAM); unset: documents are stored NOT_SCANNED. */
     CLAMAV_HOST: z.string().min(1).max(255).optional(),
     CLAMAV_PORT: z.coerce.number().int().min(1).max(65535).default(3310),
+    /** clamd's StreamMaxLength: larger documents are refused before they are sent (default clamd's own, 25 MiB). */
+    CLAMAV_STREAM_MAX_BYTES: int(1_024, 4 * 1024 * 1024 * 1024 - 1, CLAMD_DEFAULT_STREAM_MAX_BYTES),
   })
   // The card processor's three variables go together: all set (the processor forms are offered) or none.
   .superRefine((c, ctx) => {
+    // An upload the form accepts but clamd would refuse is a refusal the customer cannot avoid.
+    if (c.CLAMAV_HOST !== undefined && c.MINIAPP_UPLOAD_MAX_BYTES > c.CLAMAV_STREAM_MAX_BYTES)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['MINIAPP_UPLOAD_MAX_BYTES'],
+        message: `must not exceed CLAMAV_STREAM_MAX_BYTES (${c.CLAMAV_STREAM_MAX_BYTES}) when CLAMAV_HOST is set`,
+      });
     const set = PROCESSOR_VARIABLES.filter((name) => c[name] !== undefined);
     if (set.length === 0 || set.length === PROCESSOR_VARIABLES.length) return;
     for (const name of PROCESSOR_VARIABLES)

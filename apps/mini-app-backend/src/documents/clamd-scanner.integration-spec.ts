@@ -61,9 +61,25 @@ describe('ClamdScanner against the devstack clamd', () => {
     });
   });
 
-  it("refuses a document over clamd's StreamMaxLength (25 MiB) as SIZE_LIMIT", async () => {
-    const error = await scanner.scan(Buffer.alloc(26 * 1024 * 1024, 0x20)).catch((e: unknown) => e);
+  it("scans a document of exactly clamd's StreamMaxLength (25 MiB) and refuses one byte more as SIZE_LIMIT, unsent", async () => {
+    const limit = 25 * 1024 * 1024;
+    await expect(scanner.scan(Buffer.alloc(limit, 0x20))).resolves.toEqual({
+      status: 'CLEAN',
+      scanner: 'clamd',
+    });
+    const error = await scanner.scan(Buffer.alloc(limit + 1, 0x20)).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(MalwareScannerError);
     expect(error).toMatchObject({ code: 'MALWARE_SCANNER_SIZE_LIMIT', retryable: false, field: 'document' });
+  });
+
+  it("never passes a document over clamd's own StreamMaxLength, even with the scanner's limit set above it", async () => {
+    // clamd answers "INSTREAM size limit exceeded" and hangs up on the bytes still coming; the reset can beat the answer
+    // to this side, so the refusal reads as SIZE_LIMIT or as a retryable UNAVAILABLE, never as a verdict.
+    const above = new ClamdScanner({ host, port, maxStreamBytes: 64 * 1024 * 1024 });
+    const error = await above.scan(Buffer.alloc(26 * 1024 * 1024, 0x20)).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(MalwareScannerError);
+    expect(['MALWARE_SCANNER_SIZE_LIMIT', 'MALWARE_SCANNER_UNAVAILABLE']).toContain(
+      (error as MalwareScannerError).code,
+    );
   });
 });

@@ -133,6 +133,15 @@ describe('ClamdScanner.scan (INSTREAM)', () => {
     expect(clamd.seen[0]!.terminated).toBe(false);
   });
 
+  it('refuses a document over its maxStreamBytes as SIZE_LIMIT without sending it', async () => {
+    const clamd = await fakeClamd({ onRequest: reply('stream: OK') });
+    const scanner = new ClamdScanner({ host: '127.0.0.1', port: clamd.port, maxStreamBytes: 1_000 });
+    await expect(scanner.scan(Buffer.alloc(1_000, 7))).resolves.toMatchObject({ status: 'CLEAN' });
+    const error = await scanError(scanner.scan(Buffer.alloc(1_001, 7)));
+    expect(error).toMatchObject({ code: 'MALWARE_SCANNER_SIZE_LIMIT', field: 'document', retryable: false });
+    expect(clamd.seen).toHaveLength(1);
+  });
+
   it('maps another clamd error to MALWARE_SCANNER_ERROR, retryable', async () => {
     const clamd = await fakeClamd({ onRequest: reply("stream: Can't allocate memory ERROR") });
     const scanner = new ClamdScanner({ host: '127.0.0.1', port: clamd.port });

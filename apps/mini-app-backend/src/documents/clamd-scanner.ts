@@ -47,7 +47,21 @@ export interface ClamdScannerOptions {
   chunkBytes?: number;
   /** Longest reply accepted (clamd's are a few dozen bytes; a signature name is short). */
   maxReplyBytes?: number;
+  /**
+   * clamd's StreamMaxLength (its default, 25 MiB, unless set). A larger document is refused here as SIZE_LIMIT without
+   * a connection: when clamd refuses a stream it answers and hangs up on the bytes still coming, and the reset that
+   * follows can reach this side before the answer is read, which would make a final refusal look like an outage.
+   */
+  maxStreamBytes?: number;
 }
+
+/** clamd's default StreamMaxLength. */
+export const CLAMD_DEFAULT_STREAM_MAX_BYTES = 25 * 1024 * 1024;
+
+const sizeLimit = (): MalwareScannerError =>
+  new MalwareScannerError('MALWARE_SCANNER_SIZE_LIMIT', 'is larger than the malware scanner accepts', {
+    field: 'document',
+  });
 
 const SIGNATURE = /^[\x21-\x7e](?:[\x20-\x7e]{0,254}[\x21-\x7e])?$/;
 
@@ -57,28 +71,24 @@ export class ClamdScanner implements MalwareScanner {
   private readonly replyTimeoutMs: number;
   private readonly chunkBytes: number;
   private readonly maxReplyBytes: number;
+  private readonly maxStreamBytes: number;
 
   constructor(private readonly options: ClamdScannerOptions) {
     this.connectTimeoutMs = options.connectTimeoutMs ?? 2_000;
     this.replyTimeoutMs = options.replyTimeoutMs ?? 30_000;
     this.chunkBytes = options.chunkBytes ?? 64 * 1024;
     this.maxReplyBytes = options.maxReplyBytes ?? 1_024;
+    this.maxStreamBytes = options.maxStreamBytes ?? CLAMD_DEFAULT_STREAM_MAX_BYTES;
   }
 
   async scan(bytes: Buffer, timeoutMs = this.replyTimeoutMs): Promise<ScanVerdict> {
+    if (bytes.length > this.maxStreamBytes) throw sizeLimit();
     const reply = await this.exchange(timeoutMs, (socket) => this.stream(socket, bytes));
     if (reply === 'stream: OK') return { status: 'CLEAN', scanner: this.name };
     const signature = /^stream: (.+) FOUND$/.exec(reply)?.[1];
     if (signature !== undefined && SIGNATURE.test(signature))
       return { status: 'INFECTED', scanner: this.name, signature };
-    if (reply.startsWith('INSTREAM size limit exceeded'))
-      throw new MalwareScannerError(
-        'MALWARE_SCANNER_SIZE_LIMIT',
-        'is larger than the malware scanner accepts',
-        {
-          field: 'document',
-        },
-      );
+    if (reply.startsWith('INSTREAM size limit exceeded')) throw sizeLimit();
     if (reply.endsWith(' ERROR'))
       throw new MalwareScannerError('MALWARE_SCANNER_ERROR', 'clamd could not scan the document');
     throw new MalwareScannerError(
@@ -214,7 +224,14 @@ export class NotScannedScanner implements MalwareScanner {
 export function createMalwareScanner(config: {
   CLAMAV_HOST?: string | undefined;
   CLAMAV_PORT?: number | undefined;
+  CLAMAV_STREAM_MAX_BYTES?: number | undefined;
 }): MalwareScanner {
   if (!config.CLAMAV_HOST) return new NotScannedScanner();
-  return new ClamdScanner({ host: config.CLAMAV_HOST, port: config.CLAMAV_PORT ?? 3310 });
+  return new ClamdScanner({
+    host: config.CLAMAV_HOST,
+    port: config.CLAMAV_PORT ?? 3310,
+    ...(config.CLAMAV_STREAM_MAX_BYTES !== undefined
+      ? { maxStreamBytes: config.CLAMAV_STREAM_MAX_BYTES }
+      : {}),
+  });
 }
