@@ -31,7 +31,7 @@ async function main(): Promise<number> {
   };
   const settle = int('settle-timeout-s', values['settle-timeout-s'], 10, 86_400);
   const report = await runMessagingHarness({
-    n: int('n', values.n, 100, 9_999_999)!,
+    n: int('n', values.n, 100, 999_999)!,
     kills: int('kills', values.kills, 0, 100)!,
     seed: int('seed', values.seed, 0, 2 ** 31 - 1),
     smtpFaults: !values['no-smtp-faults'],

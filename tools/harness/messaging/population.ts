@@ -118,7 +118,9 @@ export function buildPopulation(options: {
       index: i,
       customerId: `cust-${run}-${i}`,
       email: `c${i}@${options.emailDomain}`,
-      phone: `+447${digits}${String(i).padStart(7, '0')}`,
+      // UK mobile numbers in +4478 (every +4478dd dddddd is a valid mobile number; other 07 ranges hold personal
+      // numbers, pagers and unallocated blocks, which the policy rightly refuses, sending by e-mail instead).
+      phone: `+4478${digits}${String(i).padStart(6, '0')}`,
       timeZone: isQuiet ? pick(quiet) : pick(open),
       quiet: isQuiet,
       consented: random() >= 0.03,
