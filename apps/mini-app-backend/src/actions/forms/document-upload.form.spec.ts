@@ -1,5 +1,6 @@
 import type { UploadedFile } from '../action-form';
 import { sniffDocumentType } from '../../documents/content-type';
+import { MalwareScannerError } from '../../documents/clamd-scanner';
 import type { MalwareScanner, ScanVerdict } from '../../documents/malware-scanner';
 import type { AttestationText } from './attestation-text';
 import { loadAttestationText } from './attestation-text';
@@ -182,6 +183,21 @@ describe('document.upload form', () => {
     await expect(
       down.parse(collection, { documentType: 'bank_statement' }, [file(PDF_BYTES)]),
     ).rejects.toBeInstanceOf(ActionFormUnavailableError);
+  });
+
+  it('refuses a file the scanner will not take for its size as file-too-large, storing nothing', async () => {
+    const store = new FakeStore();
+    const form = new DocumentUploadForm(
+      store,
+      scanner(
+        new MalwareScannerError('MALWARE_SCANNER_SIZE_LIMIT', 'is larger than the malware scanner accepts'),
+      ),
+    );
+    expect(await form.parse(collection, { documentType: 'bank_statement' }, [file(PDF_BYTES)])).toEqual({
+      ok: false,
+      errors: [{ field: 'document', rule: 'file-too-large' }],
+    });
+    expect(store.puts).toHaveLength(0);
   });
 
   it('for kyc-refresh shows the exact attestation text and records the signature → attestationRef, attestationTextSha256', async () => {

@@ -176,7 +176,10 @@ export class DocumentUploadForm implements ActionForm {
     let verdict;
     try {
       verdict = await this.scanner.scan(file.bytes, this.settings.scanTimeoutMs ?? 15_000);
-    } catch {
+    } catch (error) {
+      // Larger than the scanner takes: trying again cannot help, so it is the field's error, not an outage.
+      if ((error as { code?: unknown }).code === 'MALWARE_SCANNER_SIZE_LIMIT')
+        return { ok: false, errors: [{ field: DOCUMENT_FIELD, rule: 'file-too-large' }] };
       throw new ActionFormUnavailableError('MALWARE_SCANNER_UNAVAILABLE');
     }
     if (verdict.status === 'INFECTED')
