@@ -245,6 +245,9 @@ describe('reconciler (real Kafka, registry, PostgreSQL, sshd; simulated REST, SO
       { groupId: `reconciler-${run}.writeback-requested`, topic: Topics.writebackRequested },
       { groupId: `reconciler-${run}.writeback-result`, topic: Topics.writebackResult },
       { groupId: `reconciler-${run}.case-state`, topic: Topics.caseState },
+      // And the writeback service's, for the same reason: a backlog of other runs' requests would hold up this one's.
+      { groupId: `wb-${run}.writeback-requested`, topic: Topics.writebackRequested },
+      { groupId: `wb-${run}.writeback-command`, topic: Topics.writebackCommand },
     ]);
     reconciler = await NestFactory.create(AppModule.register(config), { logger: false, bodyParser: false });
     // The HTTP layer the service boots with: /v1 behind the operators' bearer tokens.
@@ -353,7 +356,9 @@ describe('reconciler (real Kafka, registry, PostgreSQL, sshd; simulated REST, SO
     // result arrives, resolves) a REQUESTED_NO_RESULT too; what matters is that nothing is left open or missing.
     const breaks = (await breaksFor(r.idempotencyKey)).map((b) => [b.kind, b.status]);
     expect(breaks).toContainEqual(['UNKNOWN_PAST_TTL', 'RESOLVED']);
-    expect(breaks.filter(([kind, status]) => status === 'OPEN' || kind === 'APPLIED_MISSING_IN_CORE')).toEqual([]);
+    expect(
+      breaks.filter(([kind, status]) => status === 'OPEN' || kind === 'APPLIED_MISSING_IN_CORE'),
+    ).toEqual([]);
   });
 
   it('REQUESTED_NO_RESULT: a throttled request is found, RESOLVE makes the writeback core look up first, and it clears', async () => {
@@ -806,10 +811,13 @@ describe('reconciler (real Kafka, registry, PostgreSQL, sshd; simulated REST, SO
         }),
       );
     for (let i = 0; i < 7; i += 1) await publishResult(result({ workflowId, destination: sloDestination }));
-    await publishResult(result({ destination: unknownDestination, status: 'UNKNOWN', errorClass: 'AMBIGUOUS' }));
+    await publishResult(
+      result({ destination: unknownDestination, status: 'UNKNOWN', errorClass: 'AMBIGUOUS' }),
+    );
     type Figures = { workflowId: string; destination: string; successRate: number; settled: number };
     const figures = async () =>
-      (await get<{ windows: Array<{ window: string; writebacks: Figures[] }> }>('/v1/slo')).windows[0]!.writebacks;
+      (await get<{ windows: Array<{ window: string; writebacks: Figures[] }> }>('/v1/slo')).windows[0]!
+        .writebacks;
     await until('the figures', async () =>
       (await figures()).find((f) => f.workflowId === workflowId)?.settled === 10 ? true : undefined,
     );
@@ -863,7 +871,13 @@ describe('reconciler (real Kafka, registry, PostgreSQL, sshd; simulated REST, SO
         await publisher.publish(Topics.caseState, { caseId }, s, { correlationId: s.correlationId });
       }
     }
-    type Workflow = { workflowId: string; completed: number; ended: number; straightThrough: number; straightThroughRate: number };
+    type Workflow = {
+      workflowId: string;
+      completed: number;
+      ended: number;
+      straightThrough: number;
+      straightThroughRate: number;
+    };
     const mine = async () =>
       (await get<{ windows: Array<{ workflows: Workflow[] }> }>('/v1/slo')).windows[0]!.workflows.find(
         (w) => w.workflowId === workflowId,
