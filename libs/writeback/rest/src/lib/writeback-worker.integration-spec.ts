@@ -347,6 +347,34 @@ describe('writeback core against the simulated REST core (real PostgreSQL)', () 
     expect(unknown).toMatchObject({ errorClass: 'AMBIGUOUS' });
   });
 
+  it('does not take an answer naming a reference another writeback holds: unknown, then resolved by lookup', async () => {
+    r = await rig();
+    const first = samplePaymentRequest(5_100);
+    await r.intake.handle(first);
+    await r.settled(1);
+    const held = (await r.ledger.findByKey('core-banking-rest', first.idempotencyKey))!.providerRef!;
+    // The next answer echoes its own key but names the first posting (a gateway's cache, a core mixing up sessions).
+    const send = r.destination.send.bind(r.destination);
+    jest
+      .spyOn(r.destination, 'send')
+      .mockImplementationOnce(async (command) => ({ ...(await send(command)), providerRef: held }));
+    const second = samplePaymentRequest(5_200);
+    await r.intake.handle(second);
+    await r.settled(2);
+
+    const row = (await r.ledger.findByKey('core-banking-rest', second.idempotencyKey))!;
+    const attempts = await r.ledger.listAttempts(row.id);
+    expect(attempts.map((a) => [a.kind, a.outcome, a.errorClass])).toEqual([
+      ['send', 'UNKNOWN', 'AMBIGUOUS'],
+      ['resolve', 'APPLIED', null],
+    ]);
+    expect(attempts[0]!.errorMessage).toContain('already holds');
+    const posting = r.core.journal().find((e) => e.idempotencyKey === second.idempotencyKey)!;
+    expect(row.providerRef).toBe(posting.transactionId);
+    expect(row.providerRef).not.toBe(held);
+    expect(r.core.journal()).toHaveLength(2);
+  });
+
   it('resends only after the lookup confirmed the core has no record', async () => {
     r = await rig({ honoursIdempotencyKey: false });
     const request = samplePaymentRequest(5_500);

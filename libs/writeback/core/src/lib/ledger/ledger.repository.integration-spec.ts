@@ -428,6 +428,42 @@ describe('LedgerRepository (real PostgreSQL)', () => {
     });
   });
 
+  describe('holdersOfProviderRefs', () => {
+    it('names, for each ask in one statement, the other row of the destination already holding the reference', async () => {
+      const a = (await ledger.admit(aRequest(), 'fp')).row;
+      const b = (await ledger.admit(aRequest(), 'fp')).row;
+      const elsewhere = (await ledger.admit(aRequest({ destination: 'other-core' }), 'fp')).row;
+      await ledger.claimDue('w1', 3, 30_000);
+      for (const [row, providerRef] of [
+        [a, 'CORE-A'],
+        [elsewhere, 'CORE-X'],
+      ] as const)
+        await ledger.transition(row.id, {
+          from: ['IN_FLIGHT'],
+          to: 'APPLIED',
+          owner: 'w1',
+          providerRef,
+          attempt: sent(),
+        });
+
+      const holders = await ledger.holdersOfProviderRefs([
+        { destination: 'core-banking', providerRef: 'CORE-A', exceptId: b.id }, // b's answer names a's posting
+        { destination: 'core-banking', providerRef: 'CORE-A', exceptId: a.id }, // a's own reference
+        { destination: 'core-banking', providerRef: 'CORE-B', exceptId: b.id }, // nobody's yet
+        { destination: 'core-banking', providerRef: 'CORE-X', exceptId: b.id }, // held, but at another destination
+        { destination: 'other-core', providerRef: 'CORE-X', exceptId: b.id },
+      ]);
+      expect(holders).toEqual([
+        { id: a.id, idempotencyKey: a.idempotencyKey },
+        null,
+        null,
+        null,
+        { id: elsewhere.id, idempotencyKey: elsewhere.idempotencyKey },
+      ]);
+      expect(await ledger.holdersOfProviderRefs([])).toEqual([]);
+    });
+  });
+
   describe('transition', () => {
     it("lets exactly one of 20 concurrent transitions with messages built from the updated row win (the commands' path)", async () => {
       const { row } = await ledger.admit(aRequest(), 'fp');

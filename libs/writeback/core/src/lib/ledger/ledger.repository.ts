@@ -23,6 +23,8 @@ import {
   type LedgerAttemptRow,
   type LedgerConflictRow,
   type LedgerRow,
+  type ProviderRefAsk,
+  type ProviderRefHolder,
   type TransitionCommand,
   type TransitionResult,
 } from './ledger.types';
@@ -656,21 +658,29 @@ export class LedgerRepository {
   }
 
   /**
-   * Another row of `destination` already holding `providerRef`, if any: its idempotency key. A reference names one
-   * posting, so a second row claiming it means one of the two answers was not that row's own.
+   * For each ask, another row of its destination already holding its provider reference, if any: that row's id and
+   * idempotency key, else null (in the order asked). A reference names one posting, so a second row claiming it means
+   * one of the two answers was not that row's own. One statement for every ask (the worker batches its concurrent asks
+   * into it).
    */
-  async holderOfProviderRef(
-    destination: string,
-    providerRef: string,
-    exceptId: string,
-  ): Promise<{ id: string; idempotencyKey: string } | null> {
-    const [raw] = await this.rows(
-      `SELECT id, idempotency_key FROM ${this.tables.ledger}
-       WHERE destination = $1 AND provider_ref = $2 AND provider_ref IS NOT NULL AND id <> $3
-       LIMIT 1`,
-      [destination, providerRef, exceptId],
+  async holdersOfProviderRefs(asks: readonly ProviderRefAsk[]): Promise<Array<ProviderRefHolder | null>> {
+    const raws = await this.rows(
+      `SELECT q.ord, h.id, h.idempotency_key
+       FROM unnest($1::text[], $2::text[], $3::bigint[]) WITH ORDINALITY AS q(destination, provider_ref, except_id, ord)
+       JOIN LATERAL (
+         SELECT l.id, l.idempotency_key FROM ${this.tables.ledger} l
+         WHERE l.destination = q.destination AND l.provider_ref = q.provider_ref AND l.provider_ref IS NOT NULL
+           AND l.id <> q.except_id
+         LIMIT 1) h ON true`,
+      [asks.map((a) => a.destination), asks.map((a) => a.providerRef), asks.map((a) => a.exceptId)],
     );
-    return raw ? { id: String(raw['id']), idempotencyKey: String(raw['idempotency_key']) } : null;
+    const holders: Array<ProviderRefHolder | null> = asks.map(() => null);
+    for (const raw of raws)
+      holders[Number(raw['ord']) - 1] = {
+        id: String(raw['id']),
+        idempotencyKey: String(raw['idempotency_key']),
+      };
+    return holders;
   }
 
   async findById(id: string): Promise<LedgerRow | null> {

@@ -143,6 +143,18 @@ export interface TransitionCommand {
   outbox?: readonly OutboxMessage[] | ((row: LedgerRow) => readonly OutboxMessage[]);
 }
 
+/** Which other row of `destination`, if any, already holds `providerRef` (any row but `exceptId`). */
+export interface ProviderRefAsk {
+  destination: string;
+  providerRef: string;
+  exceptId: string;
+}
+
+export interface ProviderRefHolder {
+  id: string;
+  idempotencyKey: string;
+}
+
 export interface TransitionResult {
   row: LedgerRow;
   attempt: LedgerAttemptRow | null;

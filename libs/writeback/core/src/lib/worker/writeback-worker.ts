@@ -18,7 +18,14 @@ import type { WritebackDestination } from '../destination/writeback-destination'
 import { LostLeaseError } from '../ledger/ledger.errors';
 import type { LedgerRepository } from '../ledger/ledger.repository';
 import { TransitionBatcher } from '../ledger/transition-batcher';
-import type { AttemptRecord, ClaimedRow, TransitionCommand } from '../ledger/ledger.types';
+import type {
+  AttemptRecord,
+  ClaimedRow,
+  ProviderRefAsk,
+  ProviderRefHolder,
+  TransitionCommand,
+} from '../ledger/ledger.types';
+import { StatementBatcher } from '@closeout/platform';
 import type { OutboxMessage } from '@closeout/outbox';
 import { keptTraceHeaders, withClientSpan, withSpan } from '@closeout/telemetry';
 import { boundedText } from '../destination/destination-semantics';
@@ -104,6 +111,8 @@ export class WritebackWorker {
   private woken = false;
   private readonly shutdown = new AbortController();
   private readonly transitions: TransitionBatcher;
+  /** The check of each answer's reference against the ledger: the asks of concurrent calls share one statement. */
+  private readonly providerRefHolders: StatementBatcher<ProviderRefAsk, ProviderRefHolder | null>;
 
   constructor(private readonly options: WritebackWorkerOptions) {
     this.concurrency = options.concurrency ?? 32;
@@ -114,6 +123,7 @@ export class WritebackWorker {
     this.log = options.logger ?? silent;
     this.now = options.now ?? Date.now;
     this.transitions = new TransitionBatcher(options.ledger);
+    this.providerRefHolders = new StatementBatcher((asks) => options.ledger.holdersOfProviderRefs(asks));
   }
 
   start(): void {
@@ -277,11 +287,11 @@ export class WritebackWorker {
       return;
     }
     const finishedAt = new Date(this.now());
-    const holder = await this.options.ledger.holderOfProviderRef(
-      row.destination,
-      receipt.providerRef,
-      row.id,
-    );
+    const holder = await this.providerRefHolders.submit({
+      destination: row.destination,
+      providerRef: receipt.providerRef,
+      exceptId: row.id,
+    });
     if (holder !== null) {
       // A reference names one posting: this answer names one another writeback holds, so it is not (only) ours.
       const contradicted = new AmbiguousOutcomeError(
@@ -456,11 +466,11 @@ export class WritebackWorker {
     }
     const finishedAt = new Date(this.now());
     if (lookup.kind === 'found') {
-      const holder = await this.options.ledger.holderOfProviderRef(
-        row.destination,
-        lookup.providerRef,
-        row.id,
-      );
+      const holder = await this.providerRefHolders.submit({
+        destination: row.destination,
+        providerRef: lookup.providerRef,
+        exceptId: row.id,
+      });
       if (holder !== null) {
         lookup = {
           kind: 'inconclusive',

@@ -3,7 +3,7 @@ import { tablesOf } from './migration-tables';
 
 /**
  * Finds the ledger row holding a provider reference: a destination's transaction id names one posting, so an answer
- * naming a reference another row already holds is someone else's answer (see `LedgerRepository.holderOfProviderRef`).
+ * naming a reference another row already holds is someone else's answer (see `LedgerRepository.holdersOfProviderRefs`).
  * Not unique: a row that recorded a foreign reference before its owner did must still be findable, never rejected by
  * a constraint that would abort a whole batch of transitions.
  */
