@@ -228,6 +228,22 @@ export class CaseWatch {
     this.inFlight.add(work);
   }
 
+  /** The link of the case's most recent message the customer can find, other than the one they opened. */
+  private async newestMessage(
+    caseId: string,
+    plan: CustomerPlan,
+    opened: string | null | undefined,
+  ): Promise<string | undefined> {
+    const sent = (this.outreachEvents.get(caseId) ?? []).filter(
+      (x) => (x.status === 'SENT' || x.status === 'DELIVERED') && x.providerRef !== opened,
+    );
+    for (const event of sent.reverse()) {
+      const link = await findDeliveredMessage(this.mailboxes, event, plan.contact);
+      if (link !== undefined) return link;
+    }
+    return undefined;
+  }
+
   /** Looks for each reported send of the attempt not looked for yet, until one is found. */
   private async reach(caseId: string, plan: CustomerPlan): Promise<void> {
     const tried = this.tried.get(caseId) ?? new Set<string>();
@@ -256,9 +272,26 @@ export class CaseWatch {
     // A customer who never answers, or who replied STOP, does not open the link.
     if (plan.kind === 'ignore' || plan.kind === 'reply-stop') return;
     await sleep(plan.readsAfterMs);
-    const journey = await this.customers.schedule(() =>
+    let journey = await this.customers.schedule(() =>
       walkJourney({ link: url, caseId: e.caseId, plan, mailboxes: this.mailboxes }),
     );
+    // "This link no longer works … Use the link in our most recent message": by the time they opened it, a reminder
+    // had superseded it. They do as the page says, once.
+    if (journey.outcome === 'link-refused' && journey.stoppedAt?.includes('no longer works')) {
+      const newest = await this.newestMessage(e.caseId, plan, e.providerRef);
+      if (newest !== undefined) {
+        const first = journey;
+        const again = await this.customers.schedule(() =>
+          walkJourney({ link: newest, caseId: e.caseId, plan, mailboxes: this.mailboxes }),
+        );
+        journey = {
+          ...again,
+          olderLinkFirst: true,
+          requests: first.requests + again.requests,
+          startedAt: first.startedAt,
+        };
+      }
+    }
     this.journeys.set(e.caseId, journey);
     if (journey.outcome === 'acted' || journey.outcome === 'declined')
       this.actedAt.set(e.caseId, journey.finishedAt ?? Date.now());

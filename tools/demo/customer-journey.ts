@@ -42,6 +42,8 @@ export interface JourneyRecord {
   stoppedAt?: string;
   /** A first attempt refused on the page naming the field (wrong-then-right customers). */
   refusedFirst: boolean;
+  /** The customer first opened an older message's link, refused as superseded, then the newest message's. */
+  olderLinkFirst?: boolean;
   /** Submissions of the final form (2 for a double tap). */
   submissions: number;
   codesRequested: number;

@@ -202,6 +202,7 @@ export function journeyFiguresOf(watch: CaseWatch, cardProcessor: CardProcessor)
       journeys.filter((j) => j.stoppedAt !== undefined).map((j) => `${j.outcome}: ${j.stoppedAt}`),
     ),
     refusedFirst: count((j) => j.refusedFirst),
+    olderLinkFirst: count((j) => j.olderLinkFirst === true),
     doubleTaps: count((j) => j.submissions > 1 && j.outcome === 'acted'),
     codesRequested: journeys.reduce((a, j) => a + j.codesRequested, 0),
     requests: journeys.reduce((a, j) => a + j.requests, 0),

@@ -44,6 +44,7 @@ export interface RunFigures {
     /** Where journeys that did not finish stopped (`<outcome>: <status> <page heading>`). */
     stoppedAt: Record<string, number>;
     refusedFirst: number;
+    olderLinkFirst: number;
     doubleTaps: number;
     codesRequested: number;
     requests: number;
@@ -208,7 +209,8 @@ function printJourneys(
     );
   line(
     '  on the way',
-    `${j.refusedFirst} first tries refused naming the field, ${j.doubleTaps} double taps, ${j.codesRequested} one-time codes requested, ` +
+    `${j.refusedFirst} first tries refused naming the field, ${j.olderLinkFirst} older links opened before the newest message's, ` +
+      `${j.doubleTaps} double taps, ${j.codesRequested} one-time codes requested, ` +
       `${j.requests} HTTP requests; link → done p50 ${secs(p(j.durations, 50))}, p95 ${secs(p(j.durations, 95))}`,
   );
   line(
