@@ -81,6 +81,35 @@ describe('SIEM export (simulated HEC, devstack rsyslog over TLS)', () => {
     await store.drop();
   });
 
+  it('HEC: one exporter per store and sink — a second replica stands by, another store on the database does not wait', async () => {
+    const other = await freshExportSchema();
+    const standby: ExportRunner[] = [];
+    try {
+      const ids = await store.append(50);
+      const otherIds = await other.append(40);
+      hec = await startSplunkHec({ tokens: [TOKEN] });
+      const hecEnv = {
+        AUDIT_HEC_ENABLED: 'true',
+        AUDIT_HEC_URL: hec.url,
+        AUDIT_HEC_TOKEN: TOKEN,
+        AUDIT_HEC_ACK_POLL_MS: '50',
+      };
+      runner = new ExportRunner(store.dataSource, config(hecEnv), quiet);
+      runner.start();
+      await waitFor('the HEC position to reach 50', async () => (await position(store, 'hec')) === 50);
+      // A second replica of the same store waits for the lock the first holds; the other store's exporter runs.
+      standby.push(new ExportRunner(store.dataSource, config(hecEnv), quiet));
+      standby.push(new ExportRunner(other.dataSource, config(hecEnv), quiet));
+      standby.forEach((r) => r.start());
+      await waitFor('the other store to be exported', async () => (await position(other, 'hec')) === 40);
+      const counts = hec.counts();
+      expect([...ids, ...otherIds].filter((id) => counts.get(id) !== 1)).toEqual([]);
+    } finally {
+      await Promise.all(standby.map((r) => r.stop()));
+      await other.drop();
+    }
+  });
+
   it('HEC: every event indexed once acked; 503s, acks that stay false and lost acks give repeats with the same id, never loss', async () => {
     const ids = await store.append(600);
     hec = await startSplunkHec({

@@ -13,8 +13,8 @@ const STANDBY_RETRY_MS = 5_000;
 
 /**
  * Runs each configured sink in its own loop: its own position, its own backoff, its own lock. One sink down never
- * holds another back. A sink runs in one process at a time: a PostgreSQL session advisory lock per sink (released
- * when the process dies), the other replicas stand by.
+ * holds another back. A sink of a store runs in one process at a time: a PostgreSQL session advisory lock per store
+ * and sink (released when the process dies), the other replicas stand by.
  */
 export class ExportRunner {
   readonly metrics = new ExportMetrics();
@@ -100,7 +100,10 @@ export class ExportRunner {
 
   private async loop(sink: Sink): Promise<void> {
     const lock = this.db.createQueryRunner();
-    const key = `closeout-audit-export:${sink.name}`;
+    // Per store and sink: replicas of one store take turns; another store on the same database (its own schema) is
+    // another trail, and its exporter never waits on this one.
+    const schema = (this.db.options as { schema?: string }).schema ?? 'public';
+    const key = `closeout-audit-export:${schema}:${sink.name}`;
     let locked = false;
     try {
       while (this.running) {
