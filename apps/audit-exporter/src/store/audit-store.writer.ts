@@ -64,8 +64,8 @@ export class AuditStoreWriter {
   async append(events: readonly AuditEvent[]): Promise<AppendResult> {
     return this.db.transaction(async (tx) => {
       await this.begin(tx);
-      const tail = await this.tail(tx);
-      const fresh = await this.unstored(tx, events);
+      const { tail, stored, last } = await this.state(tx, events);
+      const fresh = unstored(events, stored);
       let { seq, hash } = tail;
       const rows = { seq: [] as number[], eventId: [] as string[], caseId: [] as Array<string | null> };
       const more = { occurredAt: [] as string[], action: [] as string[], service: [] as string[] };
@@ -103,7 +103,7 @@ export class AuditStoreWriter {
             chain.hash,
           ],
         );
-      const checkpoint = await this.checkpointIfDue(tx, { seq, hash }, false);
+      const checkpoint = await this.checkpointIfDue(tx, { seq, hash }, last, false);
       return {
         stored: fresh.length,
         duplicates: events.length - fresh.length,
@@ -121,7 +121,8 @@ export class AuditStoreWriter {
     if (!this.settings.signer) return undefined;
     return this.db.transaction(async (tx) => {
       await this.begin(tx);
-      return this.checkpointIfDue(tx, await this.tail(tx), force);
+      const { tail, last } = await this.state(tx, []);
+      return this.checkpointIfDue(tx, tail, last, force);
     });
   }
 
@@ -134,51 +135,66 @@ export class AuditStoreWriter {
       )) as Array<{ ok: boolean }>;
       this.asWriterRole = row?.ok === true;
     }
-    if (this.asWriterRole) await tx.query(`SET LOCAL ROLE ${AUDIT_WRITER_ROLE}`);
-    await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [this.lockKey]);
+    // The role (as SET LOCAL ROLE does) and the lock in one round trip. The lock stays a statement of its own, before
+    // any read: a statement's snapshot is taken when it starts, so a read in the statement that waited for the lock
+    // could miss what the writer before it committed meanwhile, and fork the chain.
+    await tx.query(
+      `SELECT ${this.asWriterRole ? `set_config('role', $2, true), ` : ''}pg_advisory_xact_lock(hashtext($1))`,
+      this.asWriterRole ? [this.lockKey, AUDIT_WRITER_ROLE] : [this.lockKey],
+    );
   }
 
-  private async tail(tx: EntityManager): Promise<Tail> {
-    const [row] = (await tx.query('SELECT seq, hash FROM record ORDER BY seq DESC LIMIT 1')) as Array<{
-      seq: string;
-      hash: string;
-    }>;
-    return row ? { seq: Number(row.seq), hash: row.hash } : { seq: 0, hash: GENESIS_HASH };
-  }
-
-  /** The events not stored yet, first of each event id, in the order given. */
-  private async unstored(tx: EntityManager, events: readonly AuditEvent[]): Promise<AuditEvent[]> {
-    if (events.length === 0) return [];
-    const ids = [...new Set(events.map((e) => e.eventId))];
-    const stored = (await tx.query('SELECT event_id FROM record WHERE event_id = ANY($1::text[])', [
-      ids,
-    ])) as Array<{ event_id: string }>;
-    const seen = new Set(stored.map((r) => r.event_id));
-    return events.filter((e) => !seen.has(e.eventId) && (seen.add(e.eventId), true));
-  }
-
-  private async lastCheckpoint(tx: EntityManager): Promise<LastCheckpoint | undefined> {
+  /**
+   * Under the lock, in one statement: the chain's tail, which of `events` are stored already (by event id) and the
+   * last checkpoint. Nothing else writes meanwhile, so the checkpoint read here is still the last after the insert.
+   */
+  private async state(
+    tx: EntityManager,
+    events: readonly AuditEvent[],
+  ): Promise<{ tail: Tail; stored: Set<string>; last: LastCheckpoint | undefined }> {
     const [row] = (await tx.query(
-      'SELECT seq, last_record_seq, signature, signed_at FROM checkpoint ORDER BY seq DESC LIMIT 1',
-    )) as Array<{ seq: string; last_record_seq: string; signature: string; signed_at: Date }>;
-    return row
-      ? {
-          seq: Number(row.seq),
-          lastRecordSeq: Number(row.last_record_seq),
-          signature: row.signature,
-          signedAt: row.signed_at.getTime(),
-        }
-      : undefined;
+      `SELECT t.seq, t.hash, c.seq AS checkpoint_seq, c.last_record_seq, c.signature, c.signed_at,
+              ARRAY(SELECT event_id FROM record WHERE event_id = ANY($1::text[])) AS stored
+       FROM (SELECT 1) AS one
+       LEFT JOIN LATERAL (SELECT seq, hash FROM record ORDER BY seq DESC LIMIT 1) AS t ON true
+       LEFT JOIN LATERAL (SELECT seq, last_record_seq, signature, signed_at FROM checkpoint ORDER BY seq DESC LIMIT 1)
+         AS c ON true`,
+      [[...new Set(events.map((e) => e.eventId))]],
+    )) as Array<{
+      seq: string | null;
+      hash: string | null;
+      checkpoint_seq: string | null;
+      last_record_seq: string | null;
+      signature: string | null;
+      signed_at: Date | null;
+      stored: string[];
+    }>;
+    return {
+      tail:
+        row?.seq != null && row.hash != null
+          ? { seq: Number(row.seq), hash: row.hash }
+          : { seq: 0, hash: GENESIS_HASH },
+      stored: new Set(row?.stored ?? []),
+      last:
+        row?.checkpoint_seq != null && row.signed_at != null
+          ? {
+              seq: Number(row.checkpoint_seq),
+              lastRecordSeq: Number(row.last_record_seq),
+              signature: String(row.signature),
+              signedAt: row.signed_at.getTime(),
+            }
+          : undefined,
+    };
   }
 
   private async checkpointIfDue(
     tx: EntityManager,
     tail: Tail,
+    last: LastCheckpoint | undefined,
     force: boolean,
   ): Promise<Checkpoint | undefined> {
     const signer = this.settings.signer;
     if (!signer || tail.seq === 0) return undefined;
-    const last = await this.lastCheckpoint(tx);
     const unsealed = tail.seq - (last?.lastRecordSeq ?? 0);
     if (unsealed <= 0) return undefined;
     const now = this.now();
@@ -210,4 +226,10 @@ export class AuditStoreWriter {
     );
     return checkpoint;
   }
+}
+
+/** The events not stored yet, first of each event id, in the order given. */
+function unstored(events: readonly AuditEvent[], stored: ReadonlySet<string>): AuditEvent[] {
+  const seen = new Set(stored);
+  return events.filter((e) => !seen.has(e.eventId) && (seen.add(e.eventId), true));
 }
