@@ -234,10 +234,14 @@ export class CaseWatch {
     plan: CustomerPlan,
     opened: string | null | undefined,
   ): Promise<string | undefined> {
+    // Newest first, each message once: SENT and DELIVERED report the same one, and a look that finds nothing polls ~3 s.
+    const looked = new Set([opened]);
     const sent = (this.outreachEvents.get(caseId) ?? []).filter(
-      (x) => (x.status === 'SENT' || x.status === 'DELIVERED') && x.providerRef !== opened,
+      (x) => x.status === 'SENT' || x.status === 'DELIVERED',
     );
     for (const event of sent.reverse()) {
+      if (looked.has(event.providerRef)) continue;
+      looked.add(event.providerRef);
       const link = await findDeliveredMessage(this.mailboxes, event, plan.contact);
       if (link !== undefined) return link;
     }
